@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { err, EventsError, ok, type Result } from './events-error.js';
+import { EVENT_ACTIONS, normalizeState, OBJECT_TYPES, type EventAction, type ObjectType, type State } from './object-types.js';
+
+/** A position in the server's stream (extended protocol, protocol.md §8). */
+export interface StreamPosition {
+  /** The stream's incarnation: a new epoch means sequences restarted and old positions are void. */
+  readonly epoch: string;
+  /** Grows by one for every event accepted within the epoch. */
+  readonly seq: number;
+}
+
+/**
+ * One Docker Cloud event: always all seven fields (the Go SDK decodes into one reused struct, so
+ * a missing field would show the previous event's value). `position` is present only on
+ * connections that opted into the extended protocol.
+ */
+export interface DockerCloudEvent {
+  readonly type: ObjectType;
+  readonly action: EventAction;
+  readonly parents: readonly string[];
+  readonly resource_uri: string;
+  readonly state: State;
+  /** Identifies the event, not the object: the object's id is the last segment of resource_uri. */
+  readonly uuid: string;
+  /** ISO 8601 UTC. */
+  readonly datetime: string;
+  readonly position?: StreamPosition;
+}
+
+export const streamPositionSchema = z.object({
+  epoch: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+});
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export const eventSchema = z
+  .object({
+    type: z.enum(OBJECT_TYPES),
+    action: z.enum(EVENT_ACTIONS),
+    parents: z.array(z.string().startsWith('/api/', 'each parent must be a resource URI starting with /api/')),
+    resource_uri: z.string().startsWith('/api/', 'must be a resource URI starting with /api/'),
+    state: z.string(),
+    uuid: z.string().min(1),
+    datetime: z.string().regex(ISO_8601, 'must be an ISO 8601 date-time'),
+    position: streamPositionSchema.optional(),
+  })
+  .transform((event, ctx) => {
+    const state = normalizeState(event.type, event.state);
+    if (state === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['state'],
+        message: `${JSON.stringify(event.state)} is not a ${event.type} state`,
+      });
+      return z.NEVER;
+    }
+    return { ...event, state } as DockerCloudEvent;
+  });
+
+/** `{"type":"error","data":{"errorMessage":"..."}}`, sent right before the server closes. */
+export interface ErrorFrame {
+  readonly type: 'error';
+  readonly data: {
+    readonly errorMessage: string;
+    /** Extended protocol only: the close code that follows. */
+    readonly code?: number;
+    /** Extended protocol only: wait at least this long before reconnecting. */
+    readonly retryAfterMs?: number;
+  };
+}
+
+export const errorFrameSchema = z.object({
+  type: z.literal('error'),
+  data: z.object({
+    errorMessage: z.string(),
+    code: z.number().int().optional(),
+    retryAfterMs: z.number().nonnegative().optional(),
+  }),
+});
+
+/** Formats zod issues as `field: why; field: why`, naming the path of each. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(frame)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Validates an already-decoded value as an event. Never throws. */
+export function parseEvent(value: unknown): Result<DockerCloudEvent> {
+  const result = eventSchema.safeParse(value);
+  if (result.success) return ok(result.data);
+  return err(new EventsError('invalid-frame', `invalid event: ${describeIssues(result.error)}`, { cause: result.error }));
+}
+
+/** The canonical JSON text of an event, fields in the documented order. */
+export function formatEvent(event: DockerCloudEvent): string {
+  return JSON.stringify({
+    type: event.type,
+    action: event.action,
+    parents: event.parents,
+    resource_uri: event.resource_uri,
+    state: event.state,
+    uuid: event.uuid,
+    datetime: event.datetime,
+    ...(event.position ? { position: event.position } : {}),
+  });
+}
+
+export function formatErrorFrame(errorMessage: string, extra?: { code?: number; retryAfterMs?: number }): string {
+  const frame: ErrorFrame = { type: 'error', data: { errorMessage, ...extra } };
+  return JSON.stringify(frame);
+}
+
+/** Docker Cloud's event datetime: ISO 8601 UTC to the second. */
+export function formatEventDatetime(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().slice(0, 19)}Z`;
+}
+
+/** REST dates are RFC 2822 (e.g. `Fri, 27 Nov 2026 09:01:33 +0000`), unlike event dates. */
+export function formatRestDate(epochMs: number): string {
+  return new Date(epochMs).toUTCString().replace('GMT', '+0000');
+}
