@@ -87,8 +87,45 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+const TYPE_SET = new Set<string>(OBJECT_TYPES);
+const ACTION_SET = new Set<string>(EVENT_ACTIONS);
+
+function isApiPath(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('/api/');
+}
+
+/**
+ * The fast path of event validation: accepts exactly what `eventSchema` accepts (a property test
+ * holds the two together) and builds the same output, several times faster than zod on this hot
+ * path. On any doubt it answers undefined and the caller asks zod, whose issues name the field.
+ */
+export function tryFastParseEvent(value: unknown): DockerCloudEvent | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const { type, action, parents, resource_uri, state, uuid, datetime, position } = v;
+  if (typeof type !== 'string' || !TYPE_SET.has(type)) return undefined;
+  if (typeof action !== 'string' || !ACTION_SET.has(action)) return undefined;
+  if (!Array.isArray(parents)) return undefined;
+  for (let i = 0; i < parents.length; i++) if (!isApiPath(parents[i])) return undefined;
+  if (!isApiPath(resource_uri)) return undefined;
+  if (typeof state !== 'string') return undefined;
+  const canonical = normalizeState(type as ObjectType, state);
+  if (canonical === undefined) return undefined;
+  if (typeof uuid !== 'string' || uuid.length === 0) return undefined;
+  if (typeof datetime !== 'string' || !ISO_8601.test(datetime)) return undefined;
+  if (position === undefined) {
+    return { type, action, parents, resource_uri, state: canonical, uuid, datetime } as DockerCloudEvent;
+  }
+  if (typeof position !== 'object' || position === null) return undefined;
+  const { epoch, seq } = position as Record<string, unknown>;
+  if (typeof epoch !== 'string' || epoch.length === 0 || !Number.isSafeInteger(seq) || (seq as number) < 0) return undefined;
+  return { type, action, parents, resource_uri, state: canonical, uuid, datetime, position: { epoch, seq } } as DockerCloudEvent;
+}
+
 /** Validates an already-decoded value as an event. Never throws. */
 export function parseEvent(value: unknown): Result<DockerCloudEvent> {
+  const fast = tryFastParseEvent(value);
+  if (fast) return ok(fast);
   const result = eventSchema.safeParse(value);
   if (result.success) return ok(result.data);
   return err(new EventsError('invalid-frame', `invalid event: ${describeIssues(result.error)}`, { cause: result.error }));

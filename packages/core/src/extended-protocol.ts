@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues, errorFrameSchema, eventSchema, streamPositionSchema, type DockerCloudEvent, type ErrorFrame, type StreamPosition } from './event-schema.js';
+import { describeIssues, errorFrameSchema, eventSchema, streamPositionSchema, tryFastParseEvent, type DockerCloudEvent, type ErrorFrame, type StreamPosition } from './event-schema.js';
 import { err, EventsError, ok, type Result } from './events-error.js';
 
 /**
@@ -65,7 +65,9 @@ export function parseFrame(text: string): Result<Frame> {
   } catch (cause) {
     return err(new EventsError('invalid-frame', `frame is not JSON: ${(cause as Error).message}`, { cause }));
   }
-  return parseFrameValue(value);
+  // Events are nearly every frame: try the fast path before anything else.
+  const event = tryFastParseEvent(value);
+  return event ? { ok: true, value: { kind: 'event', event } } : parseFrameValue(value);
 }
 
 /** As parseFrame, for a frame already decoded from JSON. */
@@ -90,6 +92,8 @@ export function parseFrameValue(value: unknown): Result<Frame> {
       return r.success ? ok({ kind: 'position', frame: r.data }) : fail('position', r.error);
     }
     default: {
+      const fast = tryFastParseEvent(value);
+      if (fast) return ok({ kind: 'event', event: fast });
       const r = eventSchema.safeParse(value);
       return r.success ? ok({ kind: 'event', event: r.data }) : fail('event', r.error);
     }

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Proves every published package installs and imports on its own: builds, packs each package with
+// `npm pack`, installs the tarballs into a fresh project outside the workspace and imports them
+// there. A missing `files` entry, a wrong `exports` path or an undeclared dependency fails here.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (cmd, args, cwd, extra = {}) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...extra });
+
+// What each package must export by name: a stale or empty entry point fails the check.
+const expectedExports = {
+  '@events/core': ['parseFrame', 'parseResourceUri', 'parseFilter', 'createFilterIndex', 'createHierarchyStore', 'step'],
+  '@events/server': ['createEventsServer', 'createSimulatedCloud'],
+  '@events/transport-node': ['createEventStream'],
+  '@events/transport-browser': ['createEventStream'],
+  '@events/tui': [],
+};
+const expectedBins = { '@events/server': 'events-server', '@events/tui': 'events' };
+
+const packages = ['packages', 'apps'].flatMap((dir) =>
+  readdirSync(join(root, dir)).map((name) => join(root, dir, name)),
+).filter((dir) => {
+  try {
+    return !JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).private;
+  } catch {
+    return false;
+  }
+});
+
+console.log('packaging: building every package');
+run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], root, { stdio: 'inherit' });
+
+const work = mkdtempSync(join(tmpdir(), 'events-packaging-'));
+let failures = 0;
+try {
+  const tarballs = [];
+  for (const dir of packages) {
+    const out = run('npm', ['pack', '--json', '--pack-destination', work], dir);
+    const [info] = JSON.parse(out);
+    tarballs.push(join(work, info.filename));
+    console.log(`packaging: packed ${info.name}@${info.version} (${info.entryCount} files)`);
+  }
+  const project = join(work, 'consumer');
+  run('mkdir', ['-p', project], work);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], project, { stdio: 'inherit' });
+  for (const dir of packages) {
+    const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const names = expectedExports[name] ?? [];
+    const script = `const m = await import(${JSON.stringify(name)}); const missing = ${JSON.stringify(names)}.filter((n) => !(n in m)); if (missing.length) { console.error('missing exports: ' + missing.join(', ')); process.exit(1); } console.log(Object.keys(m).length + ' exports');`;
+    try {
+      const out = run(process.execPath, ['--input-type=module', '-e', script], project).trim();
+      console.log(`packaging: ok   ${name} imports in a clean project (${out})`);
+    } catch {
+      failures++;
+      console.error(`packaging: FAIL ${name} does not import cleanly in a fresh project`);
+    }
+    const bin = expectedBins[name];
+    if (bin) {
+      try {
+        run(join(project, 'node_modules', '.bin', bin), ['--help'], project);
+        console.log(`packaging: ok   ${name} bin \`${bin} --help\` runs`);
+      } catch {
+        failures++;
+        console.error(`packaging: FAIL ${name} bin \`${bin} --help\` does not run`);
+      }
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+if (failures > 0) {
+  console.error(`packaging: ${failures} failure(s)`);
+  process.exit(1);
+}
+console.log(`packaging: ${packages.length} packages install and import on their own`);
