@@ -1,0 +1,358 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  authorizationHeader,
+  configFromEnv,
+  credentialsFromQuery,
+  type Credentials,
+  decodeBase64,
+  decodeUtf8,
+  DEFAULT_REST_HOST,
+  DEFAULT_STREAM_HOST,
+  encodeBase64,
+  encodeUtf8,
+  parseAuthorizationHeader,
+  restListUrl,
+  restObjectUrl,
+  restOperationUrl,
+  streamUrl,
+} from './endpoint.js';
+import type { EventsError, Result } from './events-error.js';
+import { parsePosition } from './extended-protocol.js';
+import { createFilter, parseFilter } from './filter.js';
+
+const STACK = '/api/app/v1/acme/stack/9a2e/';
+const NODE = '/api/infra/v1/acme/node/77b0/';
+const ann: Credentials = { username: 'username', apikey: 'apikey' };
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+const throwsCode = (code: string) => expect.objectContaining({ name: 'EventsError', code });
+
+function okValue<T>(result: Result<T>): T {
+  if (!result.ok) throw new Error(`expected ok, got ${result.error.message}`);
+  return result.value;
+}
+
+function errorOf<T>(result: Result<T>): EventsError {
+  if (result.ok) throw new Error(`expected an error, got ${JSON.stringify(result.value)}`);
+  return result.error;
+}
+
+describe('streamUrl', () => {
+  it('builds the namespaced endpoint with a filter', () => {
+    expect(streamUrl({ streamHost: 'ws://127.0.0.1:8080', namespace: 'acme', filter: createFilter({ type: 'container' }) })).toBe(
+      'ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=container',
+    );
+  });
+
+  it('accepts the host with or without a trailing slash, and maps http(s) to ws(s)', () => {
+    const expected = 'ws://127.0.0.1:8080/api/audit/v1/events/';
+    for (const streamHost of ['ws://127.0.0.1:8080', 'ws://127.0.0.1:8080/', 'http://127.0.0.1:8080//', 'WS://127.0.0.1:8080']) {
+      expect(streamUrl({ streamHost })).toBe(expected);
+    }
+    expect(streamUrl({ streamHost: 'https://ws.cloud.docker.com/' })).toBe('wss://ws.cloud.docker.com/api/audit/v1/events/');
+    expect(streamUrl({ streamHost: DEFAULT_STREAM_HOST, namespace: 'acme' })).toBe('wss://ws.cloud.docker.com/api/audit/v1/acme/events/');
+    expect(streamUrl({ streamHost: 'ws://[::1]:9000' })).toBe('ws://[::1]:9000/api/audit/v1/events/');
+  });
+
+  it('keeps a path prefix, as python-dockercloud does', () => {
+    expect(streamUrl({ streamHost: 'wss://example.com/cloud/' })).toBe('wss://example.com/cloud/api/audit/v1/events/');
+  });
+
+  it('drops the trailing slash on request (the python-dockercloud form)', () => {
+    expect(streamUrl({ streamHost: 'ws://h', namespace: 'acme', trailingSlash: false })).toBe('ws://h/api/audit/v1/acme/events');
+  });
+
+  it('puts the filter, then query credentials, then the resume position in the query', () => {
+    const url = streamUrl({
+      streamHost: 'ws://h',
+      filter: createFilter({ type: ['service', 'container'], parent: STACK }),
+      auth: { mode: 'query-token', credentials: { username: 'ann', apikey: 'k+1/=' } },
+      resume: { epoch: 'e1', seq: 42 },
+    });
+    expect(url).toBe('ws://h/api/audit/v1/events/?parents=%2Fapi%2Fapp%2Fv1%2Facme%2Fstack%2F9a2e%2F&type=service%2Ccontainer&user=ann&token=k%2B1%2F%3D&resume=e1%3A42');
+    const query = url.slice(url.indexOf('?'));
+    expect(okValue(parseFilter(query)).parents).toEqual(new Set([STACK]));
+    expect(okValue(credentialsFromQuery(query))).toEqual({ username: 'ann', apikey: 'k+1/=' });
+    expect(okValue(parsePosition(new URLSearchParams(query).get('resume') ?? ''))).toEqual({ epoch: 'e1', seq: 42 });
+  });
+
+  it('sends ?auth= with the whole Authorization header, built or as given', () => {
+    expect(streamUrl({ streamHost: 'ws://h', auth: { mode: 'query-auth', credentials: ann } })).toBe(
+      'ws://h/api/audit/v1/events/?auth=Basic+dXNlcm5hbWU6YXBpa2V5',
+    );
+    const url = streamUrl({ streamHost: 'ws://h', auth: { mode: 'query-auth', authorization: 'Basic dXNlcm5hbWU6YXBpa2V5' } });
+    expect(okValue(credentialsFromQuery(url.slice(url.indexOf('?'))))).toEqual(ann);
+  });
+
+  it('leaves the query out when there is nothing to send', () => {
+    expect(streamUrl({ streamHost: 'ws://h', filter: createFilter({}) })).toBe('ws://h/api/audit/v1/events/');
+  });
+
+  it('throws invalid-config for bad hosts and namespaces', () => {
+    const bad = ['', 'localhost:8080', 'ftp://h/', 'ws://user:pw@h/', 'ws://h/?x=1', 'ws://h/#x', 'ws://h:99999/', 'ws:///path', 'ws://h/a b'];
+    for (const streamHost of bad) expect(() => streamUrl({ streamHost })).toThrowError(throwsCode('invalid-config'));
+    expect(() => streamUrl({ streamHost: 'ws://h', namespace: 'a/b' })).toThrowError(throwsCode('invalid-config'));
+  });
+
+  it('round-trips any filter and query credentials through the URL', () => {
+    const uriArb = fc.constantFrom(STACK, NODE, '/api/app/v1/acme/service/5f1c/');
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(uriArb, { minLength: 1, maxLength: 3 }),
+        fc.string({ unit: 'grapheme', minLength: 1 }).filter((s) => !s.includes(':')),
+        fc.string({ unit: 'grapheme', minLength: 1 }),
+        fc.constantFrom('query-auth' as const, 'query-token' as const),
+        (parents, username, apikey, mode) => {
+          const credentials = { username, apikey };
+          const url = streamUrl({ streamHost: 'ws://h', filter: createFilter({ parent: parents }), auth: mode === 'query-auth' ? { mode, credentials } : { mode, credentials } });
+          const query = url.slice(url.indexOf('?'));
+          expect(okValue(parseFilter(query)).parents).toEqual(new Set(parents));
+          expect(okValue(credentialsFromQuery(query))).toEqual(credentials);
+          expect(okValue(credentialsFromQuery(new URLSearchParams(query)))).toEqual(credentials);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('REST URLs', () => {
+  it('lists a type under its API, namespaced, with paging', () => {
+    expect(restListUrl('http://127.0.0.1:8080/', 'stack', { namespace: 'acme', limit: 25, offset: 25 })).toBe(
+      'http://127.0.0.1:8080/api/app/v1/acme/stack/?limit=25&offset=25',
+    );
+    expect(restListUrl(DEFAULT_REST_HOST, 'node', { namespace: 'acme', limit: 100 })).toBe('https://cloud.docker.com/api/infra/v1/acme/node/?limit=100');
+    expect(restListUrl('https://cloud.docker.com', 'nodecluster')).toBe('https://cloud.docker.com/api/infra/v1/nodecluster/');
+  });
+
+  it('never namespaces actions', () => {
+    expect(restListUrl('http://h', 'action', { namespace: 'acme', offset: 0 })).toBe('http://h/api/audit/v1/action/?offset=0');
+  });
+
+  it('throws invalid-config for bad paging, types or hosts', () => {
+    for (const options of [{ limit: 0 }, { limit: 1.5 }, { offset: -1 }, { offset: Number.NaN }, { namespace: 'a b' }]) {
+      expect(() => restListUrl('http://h', 'stack', options)).toThrowError(throwsCode('invalid-config'));
+    }
+    expect(() => restListUrl('http://h', 'volume' as 'stack')).toThrowError(throwsCode('invalid-config'));
+    expect(() => restListUrl('ws://h', 'stack')).toThrowError(throwsCode('invalid-config'));
+  });
+
+  it('addresses an object by its resource URI exactly, under a host prefix too', () => {
+    expect(restObjectUrl('https://cloud.docker.com/', STACK)).toBe(`https://cloud.docker.com${STACK}`);
+    expect(restObjectUrl('http://h/prefix', '/api/app/v1/stack/9a2e')).toBe('http://h/prefix/api/app/v1/stack/9a2e');
+    expect(() => restObjectUrl('http://h', '/api/app/v2/acme/stack/9a2e/')).toThrowError(throwsCode('invalid-uri'));
+  });
+
+  it('addresses an operation with the documented trailing slash', () => {
+    expect(restOperationUrl('http://h', '/api/app/v1/acme/service/5f1c/', 'redeploy')).toBe('http://h/api/app/v1/acme/service/5f1c/redeploy/');
+    expect(restOperationUrl('http://h', '/api/app/v1/acme/service/5f1c', 'scale')).toBe('http://h/api/app/v1/acme/service/5f1c/scale/');
+    expect(() => restOperationUrl('http://h', STACK, 'start/../x')).toThrowError(throwsCode('invalid-config'));
+  });
+});
+
+describe('Authorization header', () => {
+  it('builds the documented example', () => {
+    expect(authorizationHeader(ann)).toBe('Basic dXNlcm5hbWU6YXBpa2V5');
+  });
+
+  it('encodes UTF-8, as the SDKs do', () => {
+    expect(authorizationHeader({ username: 'josé', apikey: 'clé🔑' })).toBe(`Basic ${b64('josé:clé🔑')}`);
+  });
+
+  it('refuses credentials it could not send', () => {
+    for (const credentials of [{ username: 'a:b', apikey: 'k' }, { username: '', apikey: 'k' }, { username: 'a', apikey: '' }]) {
+      expect(() => authorizationHeader(credentials)).toThrowError(throwsCode('invalid-config'));
+    }
+  });
+
+  it('parses Basic credentials, case-insensitively, padded or not, splitting at the first ":"', () => {
+    expect(okValue(parseAuthorizationHeader('Basic dXNlcm5hbWU6YXBpa2V5'))).toEqual(ann);
+    expect(okValue(parseAuthorizationHeader('  basic   dXNlcm5hbWU6YXBpa2V5  '))).toEqual(ann);
+    expect(okValue(parseAuthorizationHeader(`BASIC ${b64('ann:k:1').replace(/=+$/, '')}`))).toEqual({ username: 'ann', apikey: 'k:1' });
+  });
+
+  it('says precisely what is wrong, without echoing the secret', () => {
+    const cases: [string, RegExp][] = [
+      ['', /empty/],
+      ['Bearer s3cret', /scheme "Bearer" is not supported; expected Basic/],
+      ['Basic', /no credentials/],
+      ['Basic s3cret!', /not valid base64/],
+      ['Basic abcde', /not valid base64/],
+      [`Basic ${b64('s3cret')}`, /no ":"/],
+      [`Basic ${b64(':s3cret')}`, /username is empty/],
+      [`Basic ${b64('ann:')}`, /API key is empty/],
+      [`Basic ${Buffer.from([0x61, 0x3a, 0xff]).toString('base64')}`, /not valid UTF-8/],
+    ];
+    for (const [header, why] of cases) {
+      const error = errorOf(parseAuthorizationHeader(header));
+      expect(error.code).toBe('auth');
+      expect(error.message).toMatch(why);
+      expect(error.message).not.toContain('s3cret');
+    }
+  });
+
+  it('round-trips any unicode username (without ":") and key', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1 }).filter((s) => !s.includes(':')),
+        fc.string({ unit: 'grapheme', minLength: 1 }),
+        (username, apikey) => {
+          const header = authorizationHeader({ username, apikey });
+          expect(header).toBe(`Basic ${b64(`${username}:${apikey}`)}`);
+          expect(okValue(parseAuthorizationHeader(header))).toEqual({ username, apikey });
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('UTF-8 and base64', () => {
+  it('encodeUtf8 agrees with Buffer, lone surrogates included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(Buffer.from(encodeUtf8(text)).equals(Buffer.from(text, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('decodeUtf8 accepts exactly what a fatal TextDecoder accepts', () => {
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const bytesArb = fc.oneof(
+      fc.uint8Array({ maxLength: 12 }),
+      fc.string({ unit: 'grapheme' }).map((s) => new Uint8Array(Buffer.from(s, 'utf8'))),
+      fc.array(fc.constantFrom(0x41, 0x80, 0xbf, 0xc0, 0xc2, 0xe0, 0xed, 0xa0, 0xf0, 0xf4, 0x90, 0x8f, 0xf5, 0xff), { maxLength: 8 }).map((a) => Uint8Array.from(a)),
+    );
+    fc.assert(
+      fc.property(bytesArb, (bytes) => {
+        let expected: string | undefined;
+        try {
+          expected = decoder.decode(bytes);
+        } catch {
+          expected = undefined;
+        }
+        expect(decodeUtf8(bytes)).toBe(expected);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('base64 agrees with Buffer both ways and rejects malformed text', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        const text = encodeBase64(bytes);
+        expect(text).toBe(Buffer.from(bytes).toString('base64'));
+        expect(decodeBase64(text)).toEqual(bytes);
+        expect(decodeBase64(text.replace(/=+$/, ''))).toEqual(bytes);
+      }),
+      { numRuns: 1000 },
+    );
+    for (const bad of ['a', 'abcde', 'ab=c', 'a===', 'ab==c', 'ab-_', 'YR==', 'ab c']) expect(decodeBase64(bad)).toBeUndefined();
+    expect(decodeBase64('')).toEqual(new Uint8Array());
+  });
+});
+
+describe('credentialsFromQuery', () => {
+  it('finds none when neither query form is present', () => {
+    expect(credentialsFromQuery('?type=container&x=%zz')).toEqual({ ok: true, value: null });
+    expect(credentialsFromQuery([])).toEqual({ ok: true, value: null });
+  });
+
+  it('reads ?user=&token=', () => {
+    expect(okValue(credentialsFromQuery('user=ann&token=k%2B1+2'))).toEqual({ username: 'ann', apikey: 'k+1 2' });
+    expect(okValue(credentialsFromQuery(new URLSearchParams({ user: 'ann', token: 'k' })))).toEqual({ username: 'ann', apikey: 'k' });
+  });
+
+  it('reads ?auth= with the whole header, "%20" or "+" for the space', () => {
+    expect(okValue(credentialsFromQuery('auth=Basic%20dXNlcm5hbWU6YXBpa2V5'))).toEqual(ann);
+    expect(okValue(credentialsFromQuery('?auth=Basic+dXNlcm5hbWU6YXBpa2V5'))).toEqual(ann);
+    expect(okValue(credentialsFromQuery([['auth', 'Basic dXNlcm5hbWU6YXBpa2V5']]))).toEqual(ann);
+  });
+
+  it('prefers ?auth= over ?user=&token= (protocol.md §3 order), and the first of repeated values', () => {
+    expect(okValue(credentialsFromQuery(`user=bob&token=t&auth=Basic%20${encodeURIComponent(b64('ann:k'))}`))).toEqual({ username: 'ann', apikey: 'k' });
+    expect(okValue(credentialsFromQuery('user=ann&user=bob&token=k'))).toEqual({ username: 'ann', apikey: 'k' });
+  });
+
+  it('reports precise auth errors without the secret', () => {
+    const cases: [string, RegExp][] = [
+      ['auth=Basic%20s3cret%zz', /malformed percent-encoding in query parameter "auth"/],
+      ['auth=', /"auth" is empty/],
+      ['auth=Bearer%20s3cret', /"auth": invalid Authorization header: scheme "Bearer"/],
+      ['token=s3cret', /"token" given without "user"/],
+      ['user=ann', /"user" given without "token"/],
+      ['user=&token=s3cret', /"user" is empty/],
+      ['user=ann&token=', /"token" is empty/],
+    ];
+    for (const [query, why] of cases) {
+      const error = errorOf(credentialsFromQuery(query));
+      expect(error.code).toBe('auth');
+      expect(error.message).toMatch(why);
+      expect(error.message).not.toContain('s3cret');
+    }
+  });
+});
+
+describe('configFromEnv', () => {
+  it('defaults to the Docker Cloud hosts, without credentials', () => {
+    expect(okValue(configFromEnv({}))).toEqual({ restHost: 'https://cloud.docker.com/', streamHost: 'wss://ws.cloud.docker.com/' });
+  });
+
+  it('reads DOCKERCLOUD_USER + DOCKERCLOUD_APIKEY, namespace and hosts', () => {
+    const config = okValue(
+      configFromEnv({
+        DOCKERCLOUD_USER: 'username',
+        DOCKERCLOUD_APIKEY: 'apikey',
+        DOCKERCLOUD_NAMESPACE: 'acme',
+        DOCKERCLOUD_REST_HOST: 'http://127.0.0.1:8080/',
+        DOCKERCLOUD_STREAM_HOST: 'ws://127.0.0.1:8080/',
+      }),
+    );
+    expect(config).toEqual({
+      credentials: ann,
+      authorization: 'Basic dXNlcm5hbWU6YXBpa2V5',
+      namespace: 'acme',
+      restHost: 'http://127.0.0.1:8080/',
+      streamHost: 'ws://127.0.0.1:8080/',
+    });
+    expect(streamUrl({ streamHost: config.streamHost, namespace: config.namespace })).toBe('ws://127.0.0.1:8080/api/audit/v1/acme/events/');
+  });
+
+  it('lets DOCKERCLOUD_AUTH win, used as-is', () => {
+    const env = { DOCKERCLOUD_AUTH: 'Basic dXNlcm5hbWU6YXBpa2V5', DOCKERCLOUD_USER: 'bob', DOCKERCLOUD_APIKEY: 'other' };
+    expect(okValue(configFromEnv(env))).toMatchObject({ authorization: 'Basic dXNlcm5hbWU6YXBpa2V5', credentials: ann });
+    const opaque = okValue(configFromEnv({ DOCKERCLOUD_AUTH: 'JWT abc.def', DOCKERCLOUD_USER: 'bob' }));
+    expect(opaque.authorization).toBe('JWT abc.def');
+    expect(opaque.credentials).toBeUndefined();
+  });
+
+  it('treats empty variables as unset, as both SDKs do', () => {
+    const env = { DOCKERCLOUD_AUTH: '', DOCKERCLOUD_USER: '', DOCKERCLOUD_APIKEY: '', DOCKERCLOUD_NAMESPACE: '', DOCKERCLOUD_REST_HOST: '', DOCKERCLOUD_STREAM_HOST: '' };
+    expect(okValue(configFromEnv(env))).toEqual({ restHost: DEFAULT_REST_HOST, streamHost: DEFAULT_STREAM_HOST });
+  });
+
+  it('falls back to DOCKERCLOUD_STREAM_URL, as go-dockercloud does', () => {
+    expect(okValue(configFromEnv({ DOCKERCLOUD_STREAM_URL: 'ws://h:1/' })).streamHost).toBe('ws://h:1/');
+    expect(okValue(configFromEnv({ DOCKERCLOUD_STREAM_URL: 'ws://h:1/', DOCKERCLOUD_STREAM_HOST: 'ws://h:2/' })).streamHost).toBe('ws://h:2/');
+  });
+
+  it('names the variable that is wrong', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ DOCKERCLOUD_USER: 'ann' }, /DOCKERCLOUD_USER is set but DOCKERCLOUD_APIKEY is not/],
+      [{ DOCKERCLOUD_APIKEY: 'k' }, /DOCKERCLOUD_APIKEY is set but DOCKERCLOUD_USER is not/],
+      [{ DOCKERCLOUD_USER: 'a:b', DOCKERCLOUD_APIKEY: 'k' }, /DOCKERCLOUD_USER must not contain ":"/],
+      [{ DOCKERCLOUD_NAMESPACE: 'ac/me' }, /DOCKERCLOUD_NAMESPACE "ac\/me"/],
+      [{ DOCKERCLOUD_REST_HOST: 'ws://h/' }, /DOCKERCLOUD_REST_HOST: invalid REST host "ws:\/\/h\/": scheme must be http, https/],
+      [{ DOCKERCLOUD_REST_HOST: '127.0.0.1:8080' }, /DOCKERCLOUD_REST_HOST/],
+      [{ DOCKERCLOUD_STREAM_HOST: 'ftp://h' }, /DOCKERCLOUD_STREAM_HOST: invalid stream host/],
+      [{ DOCKERCLOUD_STREAM_URL: 'nope' }, /DOCKERCLOUD_STREAM_URL/],
+    ];
+    for (const [env, why] of cases) {
+      const error = errorOf(configFromEnv(env));
+      expect(error.code).toBe('invalid-config');
+      expect(error.message).toMatch(why);
+    }
+  });
+});
