@@ -9,3 +9,4 @@ export * from './filter-index.js';
 export * from './endpoint.js';
 export * from './hierarchy-store.js';
 export * from './reconnect-machine.js';
+export * from './live-tree-types.js';

@@ -1,0 +1,48 @@
+import type { DockerCloudEvent } from './event-schema.js';
+import type { HierarchySnapshot, ReseedDiff } from './hierarchy-store.js';
+import type { ConnectionSummary } from './reconnect-machine.js';
+
+/** The operations the REST API runs on an object (protocol.md §7, issue "server"). */
+export type ObjectOperation = 'start' | 'stop' | 'redeploy' | 'terminate' | 'scale';
+
+/** How far the local copy is from the server's state. */
+export type LiveTreeSync =
+  | { readonly status: 'listing' } // reading the REST lists (first start or after "gone")
+  | { readonly status: 'live' } // seeded and applying the stream
+  | { readonly status: 'stale'; readonly since: number }; // disconnected: data "as of" `since`
+
+/** What changed while the client was away, from the last re-list. */
+export interface ResyncReport {
+  readonly at: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+  readonly diff: ReseedDiff;
+}
+
+export interface LiveTreeSnapshot {
+  readonly tree: HierarchySnapshot;
+  readonly connection: ConnectionSummary;
+  readonly sync: LiveTreeSync;
+  readonly lastResync: ResyncReport | null;
+  /** Events applied since start. */
+  readonly eventsApplied: number;
+}
+
+/**
+ * A live copy of an account: REST lists seed core's hierarchy store, then the stream keeps it
+ * current, across reconnects (resume, or re-list and diff). Every UI reads it through
+ * subscribe/getSnapshot (React: useSyncExternalStore).
+ */
+export interface LiveTree {
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): LiveTreeSnapshot;
+  /** Every event applied to the tree, in order (for an events pane, a recorder, a log). */
+  onEvent(listener: (event: DockerCloudEvent) => void): () => void;
+  /** Runs an operation over REST; resolves with the action's URI from X-DockerCloud-Action-URI. */
+  operate(resourceUri: string, operation: ObjectOperation, params?: { readonly targetNumContainers?: number }): Promise<{ readonly actionUri: string | null }>;
+  /** GET of the object's resource URI (all REST fields). */
+  fetchObject(resourceUri: string): Promise<Readonly<Record<string, unknown>>>;
+  reconnect(): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { basic } from '../test/helpers/stream-client.js';
+import { authFailureHeaders, createAuthenticator } from './authenticate-request.js';
+import { createLoginThrottle } from './login-throttle.js';
+import { createMetrics } from './metrics.js';
+import { createUserDirectory } from './user-directory.js';
+
+const directory = createUserDirectory([{ username: 'alice', apikey: 'alice-key-123', namespaces: ['acme'] }]);
+const req = (authorization?: string, remoteAddress = '10.0.0.1') => ({ headers: authorization === undefined ? {} : { authorization }, socket: { remoteAddress } });
+const url = (query = '') => new URL(`http://localhost/api/audit/v1/events/${query}`);
+
+describe('createAuthenticator', () => {
+  const make = () => {
+    const metrics = createMetrics();
+    const throttle = createLoginThrottle({ maxFailures: 2 });
+    return { metrics, authenticator: createAuthenticator({ directory, throttle, metrics }) };
+  };
+
+  it('takes the header first, then ?auth=, then ?user=&token=', () => {
+    const { authenticator } = make();
+    expect(authenticator.authenticate(req(basic('alice', 'alice-key-123')), url('?user=x&token=y'))).toMatchObject({ ok: true, user: { username: 'alice' } });
+    expect(authenticator.authenticate(req(), url(`?auth=${encodeURIComponent(basic('alice', 'alice-key-123'))}&user=x&token=y`))).toMatchObject({ ok: true });
+    expect(authenticator.authenticate(req(), url('?user=alice&token=alice-key-123'))).toMatchObject({ ok: true });
+    // A header that is present decides, even when the query would have been right.
+    expect(authenticator.authenticate(req('Bearer x', '10.0.0.9'), url('?user=alice&token=alice-key-123'))).toMatchObject({ ok: false, status: 401, reason: 'malformed' });
+  });
+
+  it('refuses with 401 and a reason, counts failures, then throttles the address with 429', () => {
+    const { authenticator, metrics } = make();
+    const missing = authenticator.authenticate(req(undefined, '10.0.0.2'), url());
+    expect(missing).toEqual({ ok: false, status: 401, reason: 'missing', detail: 'Authentication credentials were not provided.' });
+    if (!missing.ok) expect(authFailureHeaders(missing)).toEqual({ 'WWW-Authenticate': 'Basic realm="events"' });
+    expect(authenticator.authenticate(req(basic('alice', 'bad-key-1'), '10.0.0.2'), url())).toMatchObject({ status: 401, reason: 'invalid' });
+    expect(authenticator.authenticate(req('Basic ***', '10.0.0.2'), url())).toMatchObject({ status: 401, reason: 'malformed' });
+    const throttled = authenticator.authenticate(req(basic('alice', 'alice-key-123'), '10.0.0.2'), url());
+    expect(throttled).toMatchObject({ ok: false, status: 429, detail: 'Too many login attempts.', reason: 'throttled' });
+    if (!throttled.ok) expect(Number(authFailureHeaders(throttled)['Retry-After'])).toBeGreaterThan(0);
+    expect(metrics.snapshot().authFailures).toEqual({ missing: 1, invalid: 1, malformed: 1, throttled: 1 });
+    // Missing credentials are not a guess: they do not count towards the lockout.
+    for (let i = 0; i < 5; i++) authenticator.authenticate(req(undefined, '10.0.0.3'), url());
+    expect(authenticator.authenticate(req(basic('alice', 'alice-key-123'), '10.0.0.3'), url())).toMatchObject({ ok: true });
+  });
+
+  it('never echoes the key in a detail', () => {
+    const { authenticator } = make();
+    const outcome = authenticator.authenticate(req(basic('alice', 'sekrit-value'), '10.0.0.4'), url());
+    expect(JSON.stringify(outcome)).not.toContain('sekrit');
+  });
+});

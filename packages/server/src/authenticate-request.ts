@@ -1,0 +1,93 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Credentials, credentialsFromQuery, parseAuthorizationHeader, type Result } from '@events/core';
+import type { LoginThrottle } from './login-throttle.js';
+import type { Logger } from './logger.js';
+import type { AuthFailureReason, Metrics } from './metrics.js';
+import type { User, UserDirectory } from './user-directory.js';
+
+/** The parts of a request authentication reads (an `IncomingMessage` fits). */
+export interface AuthRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+}
+
+export type AuthOutcome =
+  | { readonly ok: true; readonly user: User }
+  | {
+      readonly ok: false;
+      readonly status: 401 | 429;
+      /** For the `{"detail": ...}` body: says what is wrong, never echoes a key. */
+      readonly detail: string;
+      readonly reason: AuthFailureReason;
+      /** 429 only: when the address may try again. */
+      readonly retryAfterMs?: number;
+    };
+
+/**
+ * Authenticates stream and REST requests alike (protocol.md §3): `Authorization: Basic`, else
+ * `?auth=<the whole header value>`, else `?user=&token=`. The first form present decides: a
+ * malformed header is refused, not skipped in favour of the query. Failed logins count against
+ * the client address; a locked-out address gets 429 whatever it sends, so guessing keys is slow.
+ *
+ * @example
+ * const outcome = authenticator.authenticate(req, url);
+ * if (!outcome.ok) { res.writeHead(outcome.status, authFailureHeaders(outcome)); res.end(JSON.stringify({ detail: outcome.detail })); }
+ */
+export interface Authenticator {
+  authenticate(req: AuthRequest, url: URL): AuthOutcome;
+}
+
+// Django REST framework's wording, which Docker Cloud's API answered with.
+export const DETAIL_MISSING = 'Authentication credentials were not provided.';
+export const DETAIL_INVALID = 'Invalid username/API key.';
+export const DETAIL_THROTTLED = 'Too many login attempts.';
+
+export function createAuthenticator(deps: {
+  directory: UserDirectory;
+  throttle: LoginThrottle;
+  metrics?: Metrics;
+  logger?: Logger;
+}): Authenticator {
+  const { directory, throttle, metrics, logger } = deps;
+  const refuse = (address: string, status: 401 | 429, reason: AuthFailureReason, detail: string, retryAfterMs?: number): AuthOutcome => {
+    metrics?.authFailure(reason);
+    if (reason === 'malformed' || reason === 'invalid') throttle.failure(address);
+    logger?.debug('login refused', { remote: address, reason });
+    return { ok: false, status, detail, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  };
+  return {
+    authenticate(req, url) {
+      const address = req.socket.remoteAddress ?? 'unknown';
+      const verdict = throttle.check(address);
+      if (!verdict.allowed) return refuse(address, 429, 'throttled', DETAIL_THROTTLED, verdict.retryAfterMs);
+      const found = readCredentials(req.headers, url);
+      if (!found.ok) return refuse(address, 401, 'malformed', `${capitalize(found.error.message)}.`);
+      if (found.value === null) return refuse(address, 401, 'missing', DETAIL_MISSING);
+      const user = directory.authenticate(found.value.username, found.value.apikey);
+      if (user === undefined) return refuse(address, 401, 'invalid', DETAIL_INVALID);
+      throttle.success(address);
+      return { ok: true, user };
+    },
+  };
+}
+
+/** The credentials of a request in the documented order of precedence; null when there are none. */
+export function readCredentials(headers: IncomingHttpHeaders, url: URL): Result<Credentials | null> {
+  const header = headers.authorization;
+  if (header !== undefined) return parseAuthorizationHeader(header);
+  return credentialsFromQuery(url.search);
+}
+
+/** Headers of a refused login: `WWW-Authenticate: Basic` on 401 (as the spec and the SDKs expect), `Retry-After` on 429. */
+export function authFailureHeaders(outcome: Extract<AuthOutcome, { ok: false }>): Record<string, string> {
+  switch (outcome.status) {
+    case 401:
+      return { 'WWW-Authenticate': 'Basic realm="events"' };
+    case 429:
+      return { 'Retry-After': String(Math.max(1, Math.ceil((outcome.retryAfterMs ?? 1000) / 1000))) };
+  }
+}
+
+function capitalize(text: string): string {
+  return text.length === 0 ? text : text[0]!.toUpperCase() + text.slice(1);
+}

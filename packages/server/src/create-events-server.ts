@@ -1,0 +1,277 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { EventsError, toEventsError } from '@events/core';
+import { createAuthenticator } from './authenticate-request.js';
+import type { EventBus } from './event-bus.js';
+import { createFanOut } from './fan-out.js';
+import { createLogger, type Logger } from './logger.js';
+import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
+import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createRestHandler } from './rest-api.js';
+import type { CloudSource } from './source.js';
+import { createStreamEndpoint, writeJson, writeRawResponse } from './stream-endpoint.js';
+import { createUserDirectory, type UserConfig } from './user-directory.js';
+
+export interface EventsServerOptions {
+  readonly source: CloudSource;
+  readonly users: readonly UserConfig[];
+  /** Default 127.0.0.1: exposing the server is a decision, not a default. */
+  readonly host?: string;
+  /** 0 picks a free port. Default 0. */
+  readonly port?: number;
+  /** How many events, and for how long, are kept per namespace for resume. */
+  readonly retention?: RetentionOptions;
+  /** Extended protocol: the longest an idle connection goes without a position marker. Default 15 s. */
+  readonly heartbeatMs?: number;
+  /** Connections silent this long are pinged; silent another interval, they are dropped. Default 30 s. */
+  readonly pingIntervalMs?: number;
+  /** Most bytes that may wait for one client before it is closed as slow (4008). Default 1 MiB. */
+  readonly byteBudget?: number;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  /** Login throttling per client address. Default: 10 failures in a minute lock it out for a minute. */
+  readonly loginThrottle?: Omit<LoginThrottleOptions, 'now'>;
+  /** A request whose headers have not all arrived after this long gets 408. Default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** How long a closing WebSocket may take to answer the close frame. Default 5 s. */
+  readonly closeTimeoutMs?: number;
+}
+
+/**
+ * A running server.
+ *
+ * @example
+ * const server = await createEventsServer({ source, users: [{ username: 'alice', apikey: 'secret-key' }] });
+ * console.log(server.url); // http://127.0.0.1:41234
+ * await server.close();
+ */
+export interface EventsServer {
+  /** `http://host:port`, no trailing slash. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly bus: EventBus;
+  readonly metrics: Metrics;
+  /** Open stream connections. */
+  readonly connections: number;
+  /** Closes the stream connections with 1001, stops the source and closes the HTTP server. */
+  close(): Promise<void>;
+}
+
+const MAX_URL_LENGTH = 8 * 1024;
+const DEFAULTS = { host: '127.0.0.1', port: 0, heartbeatMs: 15_000, pingIntervalMs: 30_000, byteBudget: 1024 * 1024 } as const;
+
+/**
+ * Starts the Docker Cloud event stream and REST API over `source`: `/api/audit/v1/.../events/`
+ * (WebSocket), every other `/api/...` path (REST), `/healthz` and `/metrics` (Prometheus).
+ * Rejects with EventsError `invalid-config` for bad options or a port already in use.
+ */
+export async function createEventsServer(options: EventsServerOptions): Promise<EventsServer> {
+  const host = options.host ?? DEFAULTS.host;
+  const port = options.port ?? DEFAULTS.port;
+  const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
+  const pingIntervalMs = options.pingIntervalMs ?? DEFAULTS.pingIntervalMs;
+  const byteBudget = options.byteBudget ?? DEFAULTS.byteBudget;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EventsError('invalid-config', `port must be an integer from 0 to 65535, got ${port}`);
+  for (const [name, value] of Object.entries({ heartbeatMs, pingIntervalMs, byteBudget, headersTimeoutMs })) {
+    if (!Number.isFinite(value) || value <= 0) throw new EventsError('invalid-config', `${name} must be a positive number, got ${value}`);
+  }
+  if (options.users.length === 0) throw new EventsError('invalid-config', 'users must list at least one user');
+
+  const now = options.now ?? Date.now;
+  const logger = options.logger ?? createLogger();
+  const metrics = createMetrics({ now });
+  const directory = createUserDirectory(options.users);
+  const bus = createMemoryEventBus({
+    ...(options.retention !== undefined ? { retention: options.retention } : {}),
+    now,
+    onListenerError: (error, namespace) => logger.error('event delivery failed', { namespace, error }),
+  });
+  const fanOut = createFanOut({ bus, metrics, logger });
+  const throttle = createLoginThrottle({ ...options.loginThrottle, now });
+  const authenticator = createAuthenticator({ directory, throttle, metrics, logger });
+  const endpoint = createStreamEndpoint({
+    directory,
+    authenticator,
+    fanOut,
+    metrics,
+    logger,
+    heartbeatMs,
+    pingIntervalMs,
+    byteBudget,
+    ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
+  });
+  const source = options.source;
+  const rest = createRestHandler({ source, directory, authenticator, bus, logger });
+
+  const health = () => {
+    const sourceHealth = source.health();
+    return {
+      status: sourceHealth.ok ? 'ok' : 'degraded',
+      source: { name: source.name, ok: sourceHealth.ok, detail: sourceHealth.detail },
+      connections: endpoint.connections,
+    };
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    const url = requestUrl(req.url);
+    if (url === 'too-long') return writeJson(res, 414, {}, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
+    if (url === undefined) return writeJson(res, 400, {}, { detail: 'Malformed request target.' });
+    try {
+      if (endpoint.matches(url)) return endpoint.handleRequest(req, res, url);
+      if (url.pathname === '/healthz') {
+        const body = health();
+        return writeJson(res, body.status === 'ok' ? 200 : 503, { 'Cache-Control': 'no-store' }, body);
+      }
+      if (url.pathname === '/metrics') {
+        const text = metrics.render();
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+        return res.end(text);
+      }
+      if (url.pathname.startsWith('/api/')) return rest(req, res, url);
+      return writeJson(res, 404, {}, { detail: 'Not found.' });
+    } catch (error) {
+      logger.error('request failed', { method: req.method, path: url.pathname, error });
+      if (!res.headersSent) writeJson(res, 500, {}, { detail: 'Internal server error.' });
+      else res.destroy();
+    }
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = requestUrl(req.url);
+    if (url === 'too-long') return writeRawResponse(socket, 414, {}, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
+    if (url === undefined) return writeRawResponse(socket, 400, {}, { detail: 'Malformed request target.' });
+    if (!endpoint.matches(url)) return writeRawResponse(socket, 404, {}, { detail: 'Not found.' });
+    try {
+      endpoint.handleUpgrade(req, socket, head, url);
+    } catch (error) {
+      logger.error('upgrade failed', { path: url.pathname, error });
+      writeRawResponse(socket, 500, {}, { detail: 'Internal server error.' });
+    }
+  };
+
+  const server = createServer({
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: headersTimeoutMs * 3,
+    // Node checks the two timeouts above only this often (default 30 s).
+    connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+  });
+  server.on('request', onRequest);
+  server.on('upgrade', onUpgrade);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // An answer already on its way (a later pipelined request failed to parse) must not be corrupted.
+    const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (error.code === 'ECONNRESET' || !socket.writable || answering) {
+      socket.destroy();
+      return;
+    }
+    const [status, detail] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request header fields too large.']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request timeout: the request headers did not arrive in time.']
+          : [400, 'Bad request.'];
+    writeRawResponse(socket, status, {}, { detail });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (error.code === 'EADDRINUSE') reject(new EventsError('invalid-config', `port ${port} on ${host} is already in use`, { cause: error }));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+        reject(new EventsError('invalid-config', `cannot listen on ${host}: ${error.message}`, { cause: error }));
+      else reject(toEventsError(error, 'invalid-config'));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  }).catch(async (error: unknown) => {
+    await endpoint.close(0);
+    fanOut.close();
+    throw error;
+  });
+  server.on('error', (error) => logger.error('http server error', { error }));
+
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  try {
+    await source.start(({ namespace, event }) => {
+      metrics.eventsIn(1);
+      bus.publish(namespace, event);
+    });
+  } catch (error) {
+    await endpoint.close(0);
+    fanOut.close();
+    await closeHttp(server);
+    throw toEventsError(error);
+  }
+  logger.info('events server listening', { url: `http://${urlHost}:${address.port}`, source: source.name });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    bus,
+    metrics,
+    get connections() {
+      return endpoint.connections;
+    },
+    close() {
+      closing ??= (async () => {
+        const httpClosed = closeHttp(server);
+        await endpoint.close();
+        fanOut.close();
+        try {
+          await source.stop();
+        } catch (error) {
+          logger.error('source failed to stop', { error });
+        }
+        await httpClosed;
+        logger.info('events server closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Stops accepting, closes idle keep-alive sockets at once and the rest once their answer is out. */
+function closeHttp(server: ReturnType<typeof createServer>): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // A REST request still running gets a moment; then its socket goes too.
+    setTimeout(() => server.closeAllConnections(), 1_000).unref();
+  });
+}
+
+/**
+ * The request target as a URL on a fixed origin. Runs of slashes collapse: the Go SDK builds
+ * `DOCKERCLOUD_STREAM_HOST + "/api/..."`, so a host ending in `/` gives `//api/...`, which `new
+ * URL(target, base)` would read as a protocol-relative URL whose host is "api".
+ */
+export function requestUrl(target: string | undefined): URL | 'too-long' | undefined {
+  if (target === undefined) return undefined;
+  if (target.length > MAX_URL_LENGTH) return 'too-long';
+  let rest = target;
+  // Absolute-form targets (`GET http://host/path`), as sent to proxies.
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(rest);
+  if (absolute !== null) rest = rest.slice(absolute[0].length) || '/';
+  if (!rest.startsWith('/')) return undefined;
+  const end = rest.search(/[?#]/);
+  const path = (end === -1 ? rest : rest.slice(0, end)).replace(/\/{2,}/g, '/');
+  try {
+    return new URL(`http://localhost${path}${end === -1 ? '' : rest.slice(end)}`);
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,0 +1,391 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  formatPosition,
+  isTransitionalState,
+  type ObjectType,
+  POSITION_HEADER,
+  type RestObject,
+  type RestObjectByType,
+  typeOfUri,
+  uuidOfUri,
+} from '@events/core';
+import { type Authenticator, authFailureHeaders } from './authenticate-request.js';
+import type { EventBus } from './event-bus.js';
+import type { Logger } from './logger.js';
+import { filterRestList } from './rest-list-filter.js';
+import { pageOf, parsePaging } from './rest-paging.js';
+import { parseRestPath, type RestRoute, TERMINABLE_TYPES } from './rest-route.js';
+import type { CloudSource, OperationName, OperationResult } from './source.js';
+import type { User, UserDirectory } from './user-directory.js';
+
+/** The header that names the action an operation started, as Docker Cloud sent it (the Python SDK reads it). */
+export const ACTION_URI_HEADER = 'X-DockerCloud-Action-URI';
+
+/** Largest request body accepted (operations carry at most `{"target_num_containers": N}`). */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** A body that has not fully arrived after this long is refused with 408. */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+/** Largest `target_num_containers` a scale may ask for. */
+export const MAX_TARGET_NUM_CONTAINERS = 100;
+const MAX_REMEMBERED_TARGETS = 10_000;
+
+export interface RestHandlerDeps {
+  readonly source: CloudSource;
+  readonly directory: UserDirectory;
+  readonly authenticator: Authenticator;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly maxBodyBytes?: number;
+  readonly bodyTimeoutMs?: number;
+}
+
+/**
+ * Serves one REST request. `url` is the request target on any origin; build it with
+ * `requestUrl` (create-events-server.ts), which keeps `//api/...` a path.
+ */
+export type RestHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+
+/** A refusal on its way to the client as `{"detail": ...}`. */
+class RestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail);
+  }
+}
+
+// Browsers may call the API from another origin (the browser transport re-lists after a resync).
+// Credentials travel in the Authorization header or the query, never in cookies, so `*` lends a
+// foreign page nothing it does not already hold.
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': `${POSITION_HEADER}, ${ACTION_URI_HEADER}`,
+} as const;
+
+const OPERATION_NAMES: Readonly<Record<OperationName, string>> = {
+  start: 'Start',
+  stop: 'Stop',
+  redeploy: 'Redeploy',
+  scale: 'Scale',
+  terminate: 'Terminate',
+};
+
+/**
+ * The REST API of protocol.md §7 for the six types: lists with Docker Cloud's envelope and
+ * `limit`/`offset` paging, `GET {resource_uri}`, and the operations (`POST .../start/`, `stop/`,
+ * `redeploy/`, `scale/`, `PATCH` of a service's `target_num_containers`, `DELETE` = terminate).
+ * Every answer that names a namespace carries `X-Events-Position`: the stream position its
+ * content already reflects, so a client can list and then resume the stream from there.
+ *
+ * Operations answer `202` with the object operated on (as Docker Cloud did: the Python SDK loads
+ * the body into the object it called, then reads the action from `X-DockerCloud-Action-URI`).
+ *
+ * @example
+ * const rest = createRestHandler({ source, directory, authenticator, bus, logger });
+ * http.createServer((req, res) => { const url = requestUrl(req.url); if (url instanceof URL) rest(req, res, url); });
+ */
+export function createRestHandler(deps: RestHandlerDeps): RestHandler {
+  const { source, directory, authenticator, bus, logger } = deps;
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const bodyTimeoutMs = deps.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) => {
+    if (res.headersSent || res.destroyed) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      ...CORS_HEADERS,
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(text)),
+      'Cache-Control': 'no-store',
+      ...headers,
+    });
+    res.end(text);
+  };
+
+  const positionHeader = (namespace: string) => ({ [POSITION_HEADER]: formatPosition(bus.head(namespace)) });
+
+  const namespaceFor = (user: User, namespace: string | null): string => {
+    // A user's own namespace comes first (user-directory.ts).
+    const resolved = namespace ?? user.namespaces[0] ?? user.username;
+    if (!directory.canRead(user, resolved)) {
+      throw new RestError(403, `You do not have permission to access namespace ${JSON.stringify(resolved)}.`);
+    }
+    return resolved;
+  };
+
+  const findObject = <T extends ObjectType>(user: User, namespace: string | null, type: T, uuid: string) => {
+    // Actions live at /api/audit/v1/action/{uuid}/, un-namespaced: look in every namespace the user reads.
+    const candidates = namespace === null && type === 'action' ? user.namespaces : [namespaceFor(user, namespace)];
+    for (const ns of candidates) {
+      const object = source.get(ns, type, uuid);
+      if (object !== undefined) return { namespace: ns, object };
+    }
+    const where = candidates.length === 1 ? `namespace ${JSON.stringify(candidates[0])}` : 'any namespace you can read';
+    throw new RestError(404, `Not found: no ${type} ${JSON.stringify(uuid)} in ${where}.`);
+  };
+
+  const lookupIn = (namespace: string) => (uri: string): RestObject | undefined => {
+    const type = typeOfUri(uri);
+    return type === undefined ? undefined : source.get(namespace, type, uuidOfUri(uri));
+  };
+
+  const handleList = (res: ServerResponse, user: User, route: Extract<RestRoute, { kind: 'list' }>, path: string, query: URLSearchParams) => {
+    const paging = parsePaging(query);
+    if (!paging.ok) throw new RestError(400, paging.error.message);
+    const namespace = namespaceFor(user, route.namespace);
+    // Head and list are read in one synchronous step, and a source updates its model before it
+    // emits: the list reflects exactly the events up to the head, so a client can resume from it.
+    const position = positionHeader(namespace);
+    const objects = filterRestList(route.type, source.list(namespace, route.type), query, lookupIn(namespace));
+    send(res, 200, pageOf(objects, paging.value, path, query), position);
+  };
+
+  const handleDetail = (res: ServerResponse, user: User, route: Extract<RestRoute, { kind: 'detail' }>) => {
+    const found = findObject(user, route.namespace, route.type, route.uuid);
+    send(res, 200, found.object, positionHeader(found.namespace));
+  };
+
+  // `PATCH` then a body-less `POST scale/` (the CLI's `service scale`): a source may apply the new
+  // target only when the scale's lifecycle begins (the simulator does, 50-300 ms later), so a
+  // requested target is remembered while its action is in flight and outranks the stale field.
+  const requestedTargets = new Map<string, { readonly target: number; readonly action: string }>();
+  const targetKey = (namespace: string, uuid: string) => `${namespace}\u0000${uuid}`;
+  const rememberTarget = (namespace: string, uuid: string, target: number, action: string) => {
+    const key = targetKey(namespace, uuid);
+    requestedTargets.delete(key);
+    requestedTargets.set(key, { target, action });
+    // Oldest first: a bounded memory, whatever the number of services.
+    for (const stale of requestedTargets.keys()) {
+      if (requestedTargets.size <= MAX_REMEMBERED_TARGETS) break;
+      requestedTargets.delete(stale);
+    }
+  };
+  const currentTarget = (namespace: string, service: RestObjectByType['service']): number => {
+    const key = targetKey(namespace, service.uuid);
+    const requested = requestedTargets.get(key);
+    if (requested === undefined) return service.target_num_containers;
+    const action = source.get(namespace, 'action', requested.action);
+    if (action !== undefined && isTransitionalState(action.state)) return requested.target;
+    requestedTargets.delete(key);
+    return service.target_num_containers;
+  };
+
+  /**
+   * Runs an operation on an object and answers 202 with the object and the action's URI.
+   * `explicitTarget` is a scale's target from the request body, if it named one.
+   */
+  const runOperation = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: User,
+    namespace: string,
+    target: { readonly type: ObjectType; readonly uuid: string },
+    operation: OperationName,
+    explicitTarget: number | undefined,
+    path: string,
+  ) => {
+    const { object } = findObject(user, namespace, target.type, target.uuid);
+    const what = `The ${target.type} ${JSON.stringify(target.uuid)}`;
+    if (object.state === 'Terminated') {
+      throw new RestError(409, `${what} is terminated: it cannot ${operation === 'terminate' ? 'be terminated again' : operation}.`);
+    }
+    // Docker Cloud's scale/ takes no body: it scales to the service's current target, which the
+    // CLI and both SDKs set with a PATCH first. A target in the body is our shortcut.
+    const targetNumContainers =
+      operation === 'scale' ? (explicitTarget ?? currentTarget(namespace, object as RestObjectByType['service'])) : undefined;
+    const result: OperationResult = source.operate({
+      namespace,
+      type: target.type,
+      uuid: target.uuid,
+      operation,
+      user: user.username,
+      method: req.method ?? 'POST',
+      path,
+      ...(targetNumContainers !== undefined ? { targetNumContainers } : {}),
+    });
+    if (!result.ok) throw new RestError(result.status, result.detail);
+    if (targetNumContainers !== undefined) rememberTarget(namespace, target.uuid, targetNumContainers, result.action.uuid);
+    logger.info('operation accepted', {
+      user: user.username,
+      namespace,
+      object: object.resource_uri,
+      operation: `${capitalize(target.type)} ${OPERATION_NAMES[operation]}`,
+      action: result.action.resource_uri,
+    });
+    const after = source.get(namespace, target.type, target.uuid) ?? object;
+    send(res, 202, after, { [ACTION_URI_HEADER]: result.action.resource_uri, ...positionHeader(namespace) });
+  };
+
+  /** `POST {resource_uri}{operation}/` and `DELETE {resource_uri}`. */
+  const handleOperation = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: User,
+    target: { readonly namespace: string | null; readonly type: ObjectType; readonly uuid: string },
+    operation: OperationName,
+    path: string,
+  ) => {
+    const namespace = namespaceFor(user, target.namespace);
+    // Read (and bound) the body even when the operation takes none: the Go SDK sends `{}`.
+    const body = await readBody(req, maxBodyBytes, bodyTimeoutMs);
+    const explicitTarget = operation === 'scale' ? parseTarget(body) : undefined;
+    runOperation(req, res, user, namespace, target, operation, explicitTarget, path);
+  };
+
+  /** `PATCH {service resource_uri}` with `{"target_num_containers": N}`, as the CLI's `service scale` sends it. */
+  const handlePatch = async (req: IncomingMessage, res: ServerResponse, user: User, route: Extract<RestRoute, { kind: 'detail' }>, path: string) => {
+    const namespace = namespaceFor(user, route.namespace);
+    const target = parseTarget(await readBody(req, maxBodyBytes, bodyTimeoutMs));
+    if (target === undefined) {
+      // Docker Cloud's PATCH changed many settings this model does not have: they are ignored
+      // and the service comes back unchanged.
+      send(res, 200, findObject(user, namespace, 'service', route.uuid).object, positionHeader(namespace));
+      return;
+    }
+    // The source cannot set a target without scaling, so a new target scales at once; the
+    // `POST scale/` that Docker Cloud clients send next scales to the same target again.
+    runOperation(req, res, user, namespace, route, 'scale', target, path);
+  };
+
+  /** Answers an allowed request or throws a RestError; async only where a body is read. */
+  const dispatch = async (req: IncomingMessage, res: ServerResponse, user: User, route: RestRoute, path: string, query: URLSearchParams) => {
+    const method = req.method ?? 'GET';
+    const read = method === 'GET' || method === 'HEAD';
+    switch (route.kind) {
+      case 'not-found':
+        throw new RestError(404, route.detail);
+      case 'events':
+        // Plain GETs of the stream endpoint come here (upgrades never do).
+        throw new RestError(426, 'This is the event stream: connect with a WebSocket upgrade.', { Upgrade: 'websocket', Connection: 'Upgrade' });
+      case 'list':
+        if (!read) throw methodNotAllowed(method, ['GET', 'HEAD']);
+        return handleList(res, user, route, path, query);
+      case 'detail': {
+        const allowed = ['GET', 'HEAD', ...(TERMINABLE_TYPES.has(route.type) ? ['DELETE'] : []), ...(route.type === 'service' ? ['PATCH'] : [])];
+        if (!allowed.includes(method)) throw methodNotAllowed(method, allowed);
+        if (read) return handleDetail(res, user, route);
+        if (method === 'DELETE') return handleOperation(req, res, user, route, 'terminate', path);
+        return handlePatch(req, res, user, route, path);
+      }
+      case 'operation':
+        if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
+        return handleOperation(req, res, user, route, route.operation, path);
+    }
+  };
+
+  return (req, res, url) => {
+    const started = performance.now();
+    const path = url.pathname.replace(/\/{2,}/g, '/');
+    const method = req.method ?? 'GET';
+    res.once('finish', () => {
+      logger.debug('rest request', { method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 });
+    });
+    const fail = (error: unknown) => {
+      if (error instanceof RestError) {
+        send(res, error.status, { detail: error.detail }, error.headers);
+        return;
+      }
+      logger.error('rest request failed', { method, path, error });
+      send(res, 500, { detail: 'Internal server error.' });
+    };
+    try {
+      if (method === 'OPTIONS') {
+        // A CORS preflight carries no credentials: answer it before authenticating.
+        res.writeHead(204, {
+          ...CORS_HEADERS,
+          'Access-Control-Allow-Methods': 'GET, HEAD, POST, PATCH, DELETE',
+          'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+          'Access-Control-Max-Age': '600',
+        });
+        res.end();
+        return;
+      }
+      const auth = authenticator.authenticate(req, url);
+      if (!auth.ok) {
+        send(res, auth.status, { detail: auth.detail }, authFailureHeaders(auth));
+        return;
+      }
+      const health = source.health();
+      if (!health.ok) throw new RestError(503, `The ${source.name} source is unavailable: ${health.detail}`, { 'Retry-After': '5' });
+      dispatch(req, res, auth.user, parseRestPath(path), path, url.searchParams).catch(fail);
+    } catch (error) {
+      fail(error);
+    }
+  };
+}
+
+function methodNotAllowed(method: string, allowed: readonly string[]): RestError {
+  return new RestError(405, `Method ${JSON.stringify(method)} not allowed (allowed: ${allowed.join(', ')}).`, { Allow: allowed.join(', ') });
+}
+
+function capitalize(text: string): string {
+  return text.length === 0 ? text : `${text[0]!.toUpperCase()}${text.slice(1)}`;
+}
+
+/**
+ * `target_num_containers` from a scale or PATCH body, or undefined when the body has none.
+ * Tastypie coerced digit strings, so `"3"` is accepted as well as `3`.
+ */
+function parseTarget(body: string): number | undefined {
+  if (body.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (cause) {
+    throw new RestError(400, `Request body is not valid JSON: ${(cause as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RestError(400, 'Request body must be a JSON object, e.g. {"target_num_containers": 3}.');
+  }
+  const raw: unknown = (value as Record<string, unknown>).target_num_containers;
+  if (raw === undefined) return undefined;
+  const target = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : raw;
+  if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target > MAX_TARGET_NUM_CONTAINERS) {
+    throw new RestError(400, `Invalid target_num_containers ${JSON.stringify(raw)}: expected an integer from 0 to ${MAX_TARGET_NUM_CONTAINERS}.`);
+  }
+  return target;
+}
+
+/**
+ * The request body as text, refused with 413 past `maxBytes` and 408 after `timeoutMs`. On a
+ * refusal the connection is closed after the answer, so the unread rest is never read.
+ */
+function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    return Promise.reject(new RestError(413, `Request body too large: ${declared} bytes (at most ${maxBytes}).`, { Connection: 'close' }));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error?: RestError) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      if (error) {
+        req.pause();
+        reject(error);
+      } else {
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) finish(new RestError(413, `Request body too large: more than ${maxBytes} bytes.`, { Connection: 'close' }));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish();
+    // The client went away: nobody is left to answer, the rejection is only for cleanup.
+    const onError = () => finish(new RestError(400, 'Request body was cut off.', { Connection: 'close' }));
+    const timer = setTimeout(
+      () => finish(new RestError(408, `Request body not received within ${timeoutMs} ms.`, { Connection: 'close' })),
+      timeoutMs,
+    );
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}

@@ -1,0 +1,224 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const pkg = (await import('../package.json', { with: { type: 'json' } })).default as { version: string };
+
+interface Bin {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with stdout once it matches `pattern`; rejects if the process exits first. */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** The bin from its TypeScript source, as a user would run it (no build needed). */
+function startBin(args: readonly string[]): Bin {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    for (const waiter of waiters) waiter();
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, at: Date.now() });
+      for (const waiter of waiters) waiter();
+    });
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitForStdout(pattern, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => finish(new Error(`no ${pattern} on stdout after ${timeoutMs} ms; stdout: ${out}; stderr: ${err}`)), timeoutMs);
+        const finish = (error?: Error, match?: RegExpMatchArray) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error) reject(error);
+          else resolve(match as RegExpMatchArray);
+        };
+        const check = () => {
+          const match = out.match(pattern);
+          if (match) finish(undefined, match);
+          else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`exited (${child.exitCode}) before ${pattern}; stderr: ${err}`));
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Runs the bin to its end. */
+async function runBin(args: readonly string[]) {
+  const bin = startBin(args);
+  const { code } = await bin.exited;
+  return { code, stdout: bin.stdout(), stderr: bin.stderr() };
+}
+
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+describe('events-server (bin)', () => {
+  it('prints how to connect, serves with those credentials, logs JSON lines without the key, and exits 0 on SIGTERM', async () => {
+    const bin = startBin(['--port', '0', '--seed', '5', '--rate', '0']);
+    const [, url] = await bin.waitForStdout(/export DOCKERCLOUD_REST_HOST=(http:\/\/127\.0\.0\.1:\d+\/)\n/);
+    await bin.waitForStdout(/Event stream: /);
+    const out = bin.stdout();
+    expect(out).toMatch(/^events-server listening on http:\/\/127\.0\.0\.1:\d+\/ \(source: simulate, seed 5, rate 0\/s\)\n/);
+    const username = /export DOCKERCLOUD_USER=(\S+)\n/.exec(out)?.[1];
+    const apikey = /export DOCKERCLOUD_APIKEY=(\S+)\n/.exec(out)?.[1] as string;
+    expect(username).toBe('admin');
+    expect(out).toContain(`API key:  ${apikey}\n`);
+    expect(out).toContain(`export DOCKERCLOUD_STREAM_HOST=${(url as string).replace('http', 'ws')}\n`);
+
+    const auth = `Basic ${Buffer.from(`${username}:${apikey}`).toString('base64')}`;
+    const res = await fetch(`${url}api/app/v1/stack/`, { headers: { Authorization: auth } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { meta: { total_count: number } }).meta.total_count).toBeGreaterThan(0);
+    expect((await fetch(`${url}api/app/v1/stack/`, { headers: { Authorization: 'Basic YWRtaW46bm9wZQ==' } })).status).toBe(401);
+
+    // A stream client is closed with 1001 (going away) on shutdown.
+    const ws = new WebSocket(`${(url as string).replace('http', 'ws')}api/audit/v1/events/`, { headers: { Authorization: auth } });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+    const signalled = Date.now();
+    bin.child.kill('SIGTERM');
+    const { code, at } = await bin.exited;
+    expect(code).toBe(0);
+    expect(at - signalled).toBeLessThan(3000);
+    expect(await closed).toBe(1001);
+
+    const lines = bin.stderr().trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toContain('shutting down');
+    expect(bin.stderr()).not.toContain(apikey);
+  });
+
+  it('exits 0 on SIGINT too', async () => {
+    const bin = startBin(['--port', '0', '--rate', '0']);
+    await bin.waitForStdout(/Event stream: /);
+    bin.child.kill('SIGINT');
+    expect((await bin.exited).code).toBe(0);
+  });
+
+  it('prints the seed it picked, so a run can be repeated', async () => {
+    const bin = startBin(['--port', '0', '--rate', '0']);
+    const [, seed] = await bin.waitForStdout(/seed (\d+),/);
+    expect(Number(seed)).toBeGreaterThan(0);
+    bin.child.kill('SIGTERM');
+    expect((await bin.exited).code).toBe(0);
+  });
+
+  it('--help and --version answer on stdout and exit 0', async () => {
+    const help = await runBin(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: events-server \[options\]/);
+    expect(help.stdout).toContain('--retention-age DUR');
+    const version = await runBin(['--version']);
+    expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+
+  it.each([
+    [['--port', 'abc'], 'events-server: --port must be a whole number from 0 to 65535, got "abc"'],
+    [['--verbose'], 'events-server: unknown option --verbose'],
+    [['--users'], 'events-server: --users needs a value'],
+    [['--rate', '-3'], 'events-server: --rate needs a value (write --rate=-VALUE for a value that starts with "-")'],
+  ])('%j is a usage error: exit 2 with a precise message and nothing on stdout', async (args, message) => {
+    const result = await runBin(args);
+    expect(result).toEqual({ code: 2, stdout: '', stderr: `${message}\nRun "events-server --help" for the options.\n` });
+  });
+
+  it('--source docker is refused as not available yet (exit 1)', async () => {
+    const result = await runBin(['--source', 'docker']);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'events-server: --source docker is not available yet: this version serves only the simulated cloud (--source simulate)\n',
+    });
+  });
+
+  describe('users files', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'events-bin-'));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('an unreadable users file: exit 1 naming the file and the reason', async () => {
+      const path = join(dir, 'nope.json');
+      const result = await runBin(['--users', path]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(new RegExp(`^events-server: cannot read users file ${path}: ENOENT.*\\n$`));
+    });
+
+    it('an invalid users file: exit 1 naming the field', async () => {
+      const path = join(dir, 'bad.json');
+      await writeFile(path, '{"users":[{"username":"alice","apikey":"short"}]}');
+      const result = await runBin(['--users', path]);
+      expect(result).toEqual({ code: 1, stdout: '', stderr: `events-server: ${path}: users.0.apikey: must be at least 8 characters\n` });
+    });
+
+    it('a valid users file: its users connect, and no key is printed', async () => {
+      const path = join(dir, 'users.json');
+      await writeFile(path, JSON.stringify({ users: [{ username: 'alice', apikey: 'alice-secret-key', namespaces: ['acme'] }] }));
+      const bin = startBin(['--port', '0', '--rate', '0', '--users', path]);
+      const [, url] = await bin.waitForStdout(/export DOCKERCLOUD_REST_HOST=(\S+)\n/);
+      await bin.waitForStdout(/Event stream: /);
+      expect(bin.stdout()).toContain(`Users from ${path}: alice\n`);
+      expect(bin.stdout()).not.toContain('alice-secret-key');
+      const res = await fetch(`${url}api/app/v1/acme/service/`, { headers: { Authorization: `Basic ${Buffer.from('alice:alice-secret-key').toString('base64')}` } });
+      expect(res.status).toBe(200);
+      bin.child.kill('SIGTERM');
+      expect((await bin.exited).code).toBe(0);
+      expect(bin.stderr()).not.toContain('alice-secret-key');
+    });
+  });
+
+  describe('a port in use', () => {
+    let blocker: Server;
+    let port: number;
+    beforeAll(async () => {
+      blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      port = (blocker.address() as { port: number }).port;
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => blocker.close(resolve));
+    });
+
+    it('is reported clearly, with exit 1', async () => {
+      const result = await runBin(['--port', String(port), '--rate', '0']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain(`events-server: cannot start: port ${port} on 127.0.0.1 is already in use (choose another with --port, or --port 0 for any free port)\n`);
+    });
+  });
+});

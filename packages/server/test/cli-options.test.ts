@@ -1,0 +1,165 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type CliCommand, connectHost, DEFAULT_PORT, formatConnectionInfo, parseCliOptions, parseDuration } from '../src/cli-options.js';
+
+const run = (argv: string[]) => {
+  const command = parseCliOptions(argv);
+  if (command.kind !== 'run') throw new Error(`expected run, got ${JSON.stringify(command)}`);
+  return command.options;
+};
+const usage = (argv: string[]) => {
+  const command: CliCommand = parseCliOptions(argv);
+  if (command.kind !== 'usage-error') throw new Error(`expected a usage error, got ${JSON.stringify(command)}`);
+  return command.message;
+};
+
+describe('parseCliOptions', () => {
+  it('has the documented defaults', () => {
+    expect(run([])).toEqual({
+      host: '127.0.0.1',
+      port: DEFAULT_PORT,
+      usersFile: undefined,
+      seed: undefined,
+      rate: 2,
+      stacks: undefined,
+      source: 'simulate',
+      retentionCount: undefined,
+      retentionAgeMs: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every option, in both --flag value and --flag=value forms', () => {
+    expect(
+      run([
+        '--host=0.0.0.0', '--port', '0', '--users', 'users.json', '--seed=42', '--rate', '0.5', '--stacks', '10',
+        '--source', 'simulate', '--retention-count', '500', '--retention-age', '10m', '--log-level', 'debug',
+      ]),
+    ).toEqual({
+      host: '0.0.0.0',
+      port: 0,
+      usersFile: 'users.json',
+      seed: 42,
+      rate: 0.5,
+      stacks: 10,
+      source: 'simulate',
+      retentionCount: 500,
+      retentionAgeMs: 600_000,
+      logLevel: 'debug',
+    });
+    expect(run(['--rate', 'max']).rate).toBe('max');
+    expect(run(['--source', 'docker']).source).toBe('docker');
+  });
+
+  it('answers help and version before validating anything else', () => {
+    expect(parseCliOptions(['--help'])).toEqual({ kind: 'help' });
+    expect(parseCliOptions(['-h', '--port', 'nope'])).toEqual({ kind: 'help' });
+    expect(parseCliOptions(['--version'])).toEqual({ kind: 'version' });
+    expect(parseCliOptions(['-v'])).toEqual({ kind: 'version' });
+  });
+
+  it.each([
+    [['--nope'], 'unknown option --nope'],
+    [['--user', 'x'], 'unknown option --user (did you mean --users?)'],
+    [['--prot', '1'], 'unknown option --prot (did you mean --port?)'],
+    [['-x'], 'unknown option -x'],
+    [['--port'], '--port needs a value'],
+    [['--port='], '--port needs a value'],
+    [['serve'], 'unexpected argument serve: events-server takes only options'],
+    [['--port', 'http'], '--port must be a whole number from 0 to 65535, got "http"'],
+    [['--port', '-1'], '--port needs a value (write --port=-VALUE for a value that starts with "-")'],
+    [['--port=-1'], '--port must be a whole number from 0 to 65535, got "-1"'],
+    [['--port', '65536'], '--port must be from 0 to 65535, got 65536'],
+    [['--port', '80.5'], '--port must be a whole number from 0 to 65535, got "80.5"'],
+    [['--seed', 'abc'], `--seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got "abc"`],
+    [['--rate', 'fast'], '--rate must be a number of events per second (e.g. 2 or 0.5) or "max", got "fast"'],
+    [['--rate', '1000001'], '--rate must be at most 100000 events per second (or "max"), got 1000001'],
+    [['--stacks', '5000'], '--stacks must be from 0 to 1000, got 5000'],
+    [['--source', 'kubernetes'], '--source must be one of simulate, docker, got "kubernetes"'],
+    [['--retention-count', '1e3'], '--retention-count must be a whole number from 0 to 10000000, got "1e3"'],
+    [['--retention-age', '10'], '--retention-age must be a duration such as 90s, 10m or 2h, got "10"'],
+    [['--retention-age', 'ten minutes'], '--retention-age must be a duration such as 90s, 10m or 2h, got "ten minutes"'],
+    [['--log-level', 'verbose'], '--log-level must be one of debug, info, warn, error, silent, got "verbose"'],
+    [['--help=yes'], '--help takes no value'],
+  ])('%j → %s', (argv, message) => {
+    expect(usage(argv)).toBe(message);
+  });
+
+  it('never throws, whatever the arguments', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('--port', '--rate', '--seed', '--users', '--help', '--', '-h', '--retention-age'))), (argv) => {
+        const command = parseCliOptions(argv);
+        expect(['run', 'help', 'version', 'usage-error']).toContain(command.kind);
+      }),
+    );
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['0', 0],
+    ['500ms', 500],
+    ['90s', 90_000],
+    ['10m', 600_000],
+    ['1.5h', 5_400_000],
+    ['2d', 172_800_000],
+  ])('%s = %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '10', 'm', '-1s', '1 s', '1.s', '1w', '99999999999999999d'])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+describe('formatConnectionInfo', () => {
+  it('prints the URLs, the generated credentials and the environment lines to export', () => {
+    const text = formatConnectionInfo({
+      host: '127.0.0.1',
+      port: 8080,
+      source: 'simulate',
+      seed: 7,
+      rate: 2,
+      users: { kind: 'generated', username: 'admin', apikey: 'k3y' },
+    });
+    expect(text).toBe(
+      [
+        'events-server listening on http://127.0.0.1:8080/ (source: simulate, seed 7, rate 2/s)',
+        '',
+        'Username: admin',
+        'API key:  k3y',
+        '',
+        'Point Docker Cloud clients at it:',
+        '  export DOCKERCLOUD_REST_HOST=http://127.0.0.1:8080/',
+        '  export DOCKERCLOUD_STREAM_HOST=ws://127.0.0.1:8080/',
+        '  export DOCKERCLOUD_USER=admin',
+        '  export DOCKERCLOUD_APIKEY=k3y',
+        '',
+        'Event stream: ws://127.0.0.1:8080/api/audit/v1/events/   REST: http://127.0.0.1:8080/api/app/v1/stack/',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('never prints a key from a users file', () => {
+    const text = formatConnectionInfo({
+      host: '0.0.0.0',
+      port: 9000,
+      source: 'simulate',
+      seed: 1,
+      rate: 'max',
+      users: { kind: 'file', file: 'users.json', usernames: ['alice', 'bob'] },
+    });
+    expect(text).toContain('listening on http://127.0.0.1:9000/ (source: simulate, seed 1, rate max)');
+    expect(text).toContain('Users from users.json: alice, bob');
+    expect(text).toContain("  export DOCKERCLOUD_APIKEY=YOUR_API_KEY   # alice's key in users.json");
+    expect(text).not.toContain('API key:');
+  });
+
+  it('reaches wildcard and IPv6 addresses in a form a URL can hold', () => {
+    expect(connectHost('0.0.0.0')).toBe('127.0.0.1');
+    expect(connectHost('::')).toBe('[::1]');
+    expect(connectHost('::1')).toBe('[::1]');
+    expect(connectHost('localhost')).toBe('localhost');
+  });
+});

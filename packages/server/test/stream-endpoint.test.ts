@@ -1,0 +1,452 @@
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { createFilter, type DockerCloudEvent, resourceUriFor, streamUrl } from '@events/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventsServer, type EventsServer } from '../src/create-events-server.js';
+import { silentLogger } from '../src/logger.js';
+import { createScriptedSource, type ScriptedSource } from './helpers/scripted-source.js';
+import { basic, openStream, refusedUpgrade, type StreamClient } from './helpers/stream-client.js';
+import { settle, until } from './helpers/wait.js';
+
+const USERS = [
+  { username: 'alice', apikey: 'alice-key-123', namespaces: ['acme'] },
+  { username: 'carol', apikey: 'carol-key-123', namespaces: ['other'] },
+];
+const ALICE = { Authorization: basic('alice', 'alice-key-123') };
+const CAROL = { Authorization: basic('carol', 'carol-key-123') };
+const EVENT_KEYS = ['action', 'datetime', 'parents', 'resource_uri', 'state', 'type', 'uuid'];
+
+
+
+let server: EventsServer;
+let source: ScriptedSource;
+let ws: string;
+
+beforeAll(async () => {
+  source = createScriptedSource();
+  server = await createEventsServer({ source, users: USERS, logger: silentLogger, loginThrottle: { maxFailures: 3 } });
+  ws = server.url.replace('http://', 'ws://');
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const uuidsOf = (client: StreamClient) => client.json().map((f) => f.uuid);
+
+describe('the two URL forms of the official SDKs', () => {
+  it('python-dockercloud: no trailing slash, Authorization header, own namespace by default', async () => {
+    const client = await openStream(`${ws}/api/audit/v1/events`, { headers: ALICE });
+    const ownClient = await openStream(`${ws}/api/audit/v1/acme/events`, { headers: ALICE });
+    const a = source.emit('alice');
+    const b = source.emit('acme');
+    await client.waitForFrames(1);
+    await ownClient.waitForFrames(1);
+    await settle();
+    expect(uuidsOf(client)).toEqual([a.uuid]);
+    expect(uuidsOf(ownClient)).toEqual([b.uuid]);
+    client.ws.close();
+    ownClient.ws.close();
+  });
+
+  it('go-dockercloud: trailing slash, comma-joined percent-encoded parents, Host with a port', async () => {
+    const stack = resourceUriFor('stack', 'stack-1', 'acme');
+    const cluster = resourceUriFor('nodecluster', 'nc-1', 'acme');
+    // url.Values{"parents": {stack + "," + cluster}}.Encode(), as the Go SDK sends it.
+    const query = `parents=${encodeURIComponent(`${stack},${cluster}`)}`;
+    expect(query).toContain('%2C');
+    const client = await openStream(`${ws}/api/audit/v1/acme/events/?${query}`, {
+      headers: { ...ALICE, Host: `cloud.example.com:443` },
+    });
+    // core's streamUrl builds the same shape.
+    const built = streamUrl({ streamHost: `${ws}/`, namespace: 'acme', filter: createFilter({ parent: [stack, cluster] }) });
+    const viaCore = await openStream(built, { headers: ALICE });
+    const inStack = source.emit('acme', { type: 'service', parents: [stack] });
+    source.emit('acme', { type: 'service', parents: [resourceUriFor('stack', 'stack-2', 'acme')] });
+    const inCluster = source.emit('acme', { type: 'node', parents: [cluster] });
+    await client.waitForFrames(2);
+    await viaCore.waitForFrames(2);
+    await settle();
+    expect(uuidsOf(client)).toEqual([inStack.uuid, inCluster.uuid]);
+    expect(uuidsOf(viaCore)).toEqual([inStack.uuid, inCluster.uuid]);
+    client.ws.close();
+    viaCore.ws.close();
+  });
+
+  it('tolerates doubled slashes from a stream host ending in "/"', async () => {
+    const client = await openStream(`${ws}//api/audit/v1/acme/events/`, { headers: ALICE });
+    const event = source.emit('acme');
+    await client.waitForFrames(1);
+    expect(uuidsOf(client)).toEqual([event.uuid]);
+    client.ws.close();
+  });
+});
+
+describe('filters (protocol.md §4)', () => {
+  const ns = 'acme';
+  const S = resourceUriFor('stack', 'f-stack', ns);
+  const S2 = resourceUriFor('stack', 'f-stack-2', ns);
+  const SV = resourceUriFor('service', 'f-service', ns);
+  const SV2 = resourceUriFor('service', 'f-service-2', ns);
+  const NC = resourceUriFor('nodecluster', 'f-cluster', ns);
+  const N = resourceUriFor('node', 'f-node', ns);
+  const C1 = resourceUriFor('container', 'f-c1', ns);
+  const C2 = resourceUriFor('container', 'f-c2', ns);
+  const A = resourceUriFor('action', 'f-action', ns);
+  const script: [string, Partial<DockerCloudEvent>][] = [
+    ['S', { type: 'stack', resource_uri: S, parents: [] }],
+    ['SV', { type: 'service', resource_uri: SV, parents: [S] }],
+    ['NC', { type: 'nodecluster', resource_uri: NC, parents: [] }],
+    ['N', { type: 'node', resource_uri: N, parents: [NC] }],
+    ['C1', { type: 'container', resource_uri: C1, parents: [SV, S, N, NC] }],
+    ['C2', { type: 'container', resource_uri: C2, parents: [SV2, S2, N, NC] }],
+    ['A', { type: 'action', resource_uri: A, parents: [SV, S] }],
+    ['C1-delete', { type: 'container', action: 'delete', state: 'Terminated', resource_uri: C1, parents: [SV, S, N, NC] }],
+  ];
+  const e = encodeURIComponent;
+  const cases: [string, string[]][] = [
+    ['', ['S', 'SV', 'NC', 'N', 'C1', 'C2', 'A', 'C1-delete']],
+    ['unknown=key&limit=3', ['S', 'SV', 'NC', 'N', 'C1', 'C2', 'A', 'C1-delete']],
+    ['type=container', ['C1', 'C2', 'C1-delete']],
+    ['type=container,service', ['SV', 'C1', 'C2', 'C1-delete']],
+    ['type=stack&type=container', ['S', 'C1', 'C2', 'C1-delete']],
+    [`object=${e(C1)}`, ['C1', 'C1-delete']],
+    [`object=${e(C1)},${e(N)}`, ['N', 'C1', 'C1-delete']],
+    [`object=${e(`${C1},${NC}`)}`, ['NC', 'C1', 'C1-delete']],
+    [`parent=${e(S)}`, ['SV', 'C1', 'A', 'C1-delete']],
+    [`parents=${e(`${S},${NC}`)}`, ['SV', 'N', 'C1', 'C2', 'A', 'C1-delete']],
+    [`parent=${e(S2)}&parent=${e(SV)}`, ['C1', 'C2', 'A', 'C1-delete']],
+    [`type=container&parent=${e(S)}`, ['C1', 'C1-delete']],
+    [`type=action&parents=${e(SV)}`, ['A']],
+    [`object=${e(C1)}&type=service`, []],
+    [`object=${e(C2)}&parent=${e(S2)}&type=container`, ['C2']],
+    [`object=${e(C2)}&parent=${e(S)}`, []],
+    // Resource URIs compare exactly, trailing slash included.
+    [`object=${e(C1.slice(0, -1))}`, []],
+  ];
+
+  it('delivers exactly the matching events, in order, for every key and combination', async () => {
+    const clients = await Promise.all(cases.map(([query]) => openStream(`${ws}/api/audit/v1/acme/events/?${query}`, { headers: ALICE })));
+    const names = new Map<string, string>();
+    // The server subscribes a client before its handshake answer leaves, so no settling is needed here.
+    for (const [name, overrides] of script) names.set(source.emit(ns, overrides).uuid, name);
+    await Promise.all(clients.map((client, i) => client.waitForFrames(cases[i]![1].length)));
+    await settle();
+    const got = clients.map((client) => uuidsOf(client).map((uuid) => names.get(uuid as string)));
+    expect(got).toEqual(cases.map(([, expected]) => expected));
+    for (const client of clients) client.ws.close();
+  });
+});
+
+describe('frames', () => {
+  it('every event carries exactly the seven fields, in the documented order, as one text frame', async () => {
+    const client = await openStream(`${ws}/api/audit/v1/acme/events/`, { headers: ALICE });
+    const binary: boolean[] = [];
+    client.ws.on('message', (_data, isBinary) => binary.push(isBinary));
+    for (const type of ['stack', 'service', 'container', 'nodecluster', 'node', 'action'] as const) source.emit('acme', { type });
+    await client.waitForFrames(6);
+    for (const frame of client.json()) expect(Object.keys(frame)).toEqual(['type', 'action', 'parents', 'resource_uri', 'state', 'uuid', 'datetime']);
+    for (const frame of client.json()) expect(Object.keys(frame).sort()).toEqual(EVENT_KEYS);
+    expect(binary).toEqual([false, false, false, false, false, false]);
+    expect(client.frames.some((f) => f.includes('"auth"'))).toBe(false);
+    client.ws.close();
+  });
+
+  it('isolates namespaces: events of one never reach a subscriber of another', async () => {
+    const acme = await openStream(`${ws}/api/audit/v1/acme/events/`, { headers: ALICE });
+    const other = await openStream(`${ws}/api/audit/v1/other/events/`, { headers: CAROL });
+    const own = await openStream(`${ws}/api/audit/v1/events/`, { headers: CAROL });
+    const sent = { acme: [] as string[], other: [] as string[], carol: [] as string[] };
+    for (let i = 0; i < 20; i++) {
+      sent.acme.push(source.emit('acme').uuid);
+      sent.other.push(source.emit('other').uuid);
+      sent.carol.push(source.emit('carol').uuid);
+      source.emit('nobody-listens');
+    }
+    await Promise.all([acme.waitForFrames(20), other.waitForFrames(20), own.waitForFrames(20)]);
+    await settle();
+    expect(uuidsOf(acme)).toEqual(sent.acme);
+    expect(uuidsOf(other)).toEqual(sent.other);
+    expect(uuidsOf(own)).toEqual(sent.carol);
+    for (const c of [acme, other, own]) c.ws.close();
+  });
+});
+
+describe('authentication and refusals before the upgrade', () => {
+  const url = () => `${ws}/api/audit/v1/acme/events/`;
+
+  it.each([
+    ['missing credentials', {}, 'Authentication credentials were not provided.'],
+    ['a wrong API key', { Authorization: basic('alice', 'wrong-key-1') }, 'Invalid username/API key.'],
+    ['an unknown user', { Authorization: basic('mallory', 'alice-key-123') }, 'Invalid username/API key.'],
+    ['a non-Basic scheme', { Authorization: 'Bearer abc' }, 'Invalid Authorization header: scheme "Bearer" is not supported; expected Basic.'],
+    ['bad base64', { Authorization: 'Basic !!!notbase64' }, 'Invalid Authorization header: the credentials after "Basic" are not valid base64.'],
+    ['no colon', { Authorization: `Basic ${Buffer.from('alice').toString('base64')}` }, 'Invalid Authorization header: the decoded credentials have no ":" between username and API key.'],
+  ])('401 with WWW-Authenticate and a JSON detail for %s', async (_name, headers, detail) => {
+    // Each case from its own loopback address so the login throttle of the other tests stays out of it.
+    const refused = await refusedUpgrade(url(), { headers, localAddress: '127.0.0.20' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toMatch(/^Basic/);
+    expect(refused.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(refused.body)).toEqual({ detail });
+    // A correct login resets the address's failure count.
+    (await openStream(url(), { headers: ALICE, localAddress: '127.0.0.20' })).ws.close();
+  });
+
+  it('accepts ?auth=<whole header value> and ?user=&token=, in that order after the header', async () => {
+    const viaAuth = await openStream(`${url()}?auth=${encodeURIComponent(basic('alice', 'alice-key-123'))}`);
+    const viaToken = await openStream(`${url()}?user=alice&token=alice-key-123&type=container`);
+    // The header wins over the query, even when the query is wrong.
+    const headerWins = await openStream(`${url()}?user=alice&token=wrong`, { headers: ALICE });
+    const event = source.emit('acme');
+    await Promise.all([viaAuth, viaToken, headerWins].map((c) => c.waitForFrames(1)));
+    for (const c of [viaAuth, viaToken, headerWins]) {
+      expect(uuidsOf(c)).toEqual([event.uuid]);
+      c.ws.close();
+    }
+    const badQuery = await refusedUpgrade(`${url()}?auth=${encodeURIComponent('Basic %%%')}`, { localAddress: '127.0.0.21' });
+    expect(badQuery.status).toBe(401);
+    expect(JSON.parse(badQuery.body).detail).toMatch(/^Query parameter "auth": invalid Authorization header: .*base64/);
+    const tokenOnly = await refusedUpgrade(`${url()}?token=alice-key-123`, { localAddress: '127.0.0.21' });
+    expect(JSON.parse(tokenOnly.body).detail).toBe('Query parameter "token" given without "user".');
+  });
+
+  it('403 for a namespace the user cannot read, 400 for an unknown type', async () => {
+    const forbidden = await refusedUpgrade(`${ws}/api/audit/v1/other/events/`, { headers: ALICE });
+    expect(forbidden.status).toBe(403);
+    expect(JSON.parse(forbidden.body)).toEqual({ detail: 'You do not have permission to read the events of namespace "other".' });
+    const badType = await refusedUpgrade(`${url()}?type=container,volume`, { headers: ALICE });
+    expect(badType.status).toBe(400);
+    expect(JSON.parse(badType.body).detail).toMatch(/^Unknown event type "volume"/);
+    // Authentication comes first: a bad filter from an anonymous client is a 401.
+    const anonymous = await refusedUpgrade(`${url()}?type=volume`, { localAddress: '127.0.0.22' });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('429 after repeated failures from one address, whatever it sends; other addresses are unaffected', async () => {
+    const opts = { localAddress: '127.0.0.30' };
+    for (let i = 0; i < 3; i++) {
+      expect((await refusedUpgrade(url(), { ...opts, headers: { Authorization: basic('alice', `guess-${i}`) } })).status).toBe(401);
+    }
+    const throttled = await refusedUpgrade(url(), { ...opts, headers: ALICE });
+    expect(throttled.status).toBe(429);
+    expect(JSON.parse(throttled.body)).toEqual({ detail: 'Too many login attempts.' });
+    expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+    const elsewhere = await openStream(url(), { headers: ALICE, localAddress: '127.0.0.31' });
+    elsewhere.ws.close();
+    expect(server.metrics.snapshot().authFailures.throttled).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a plain GET on the stream path is 426 with a JSON detail; other methods 405; other paths 404', async () => {
+    const get = await httpRequest('GET', '/api/audit/v1/events/');
+    expect(get.status).toBe(426);
+    expect(get.headers.upgrade).toBe('websocket');
+    expect(JSON.parse(get.body).detail).toMatch(/WebSocket/);
+    const post = await httpRequest('POST', '/api/audit/v1/acme/events');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET');
+    const elsewhere = await refusedUpgrade(`${ws}/api/audit/v1/evnts/`, { headers: ALICE });
+    expect(elsewhere.status).toBe(404);
+    expect(JSON.parse(elsewhere.body)).toEqual({ detail: 'Not found.' });
+  });
+
+  it('431 for oversized headers and 414 for an oversized URL, as JSON', async () => {
+    const big = await rawHttp(`GET /api/audit/v1/events/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1\.1 431/);
+    expect(big).toContain('{"detail":"Request header fields too large."}');
+    const longUrl = await httpRequest('GET', `/api/audit/v1/events/?type=${'x'.repeat(9000)}`);
+    expect(longUrl.status).toBe(414);
+    expect(JSON.parse(longUrl.body).detail).toMatch(/URI/);
+    const longUpgrade = await refusedUpgrade(`${url()}?object=${'x'.repeat(9000)}`, { headers: ALICE });
+    expect(longUpgrade.status).toBe(414);
+  });
+
+  it('keeps serving after each bad input', async () => {
+    const client = await openStream(url(), { headers: ALICE });
+    const event = source.emit('acme');
+    await client.waitForFrames(1);
+    expect(uuidsOf(client)).toEqual([event.uuid]);
+    client.ws.close();
+  });
+});
+
+describe('keepalive and client frames', () => {
+  it('answers a client ping at once', async () => {
+    const client = await openStream(`${ws}/api/audit/v1/events/`, { headers: ALICE });
+    const rtts: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      await new Promise<void>((resolve) => {
+        client.ws.once('pong', () => resolve());
+        client.ws.ping(Buffer.from(`p${i}`));
+      });
+      rtts.push(performance.now() - started);
+    }
+    rtts.sort((a, b) => a - b);
+    expect(rtts[rtts.length - 1]).toBeLessThan(100);
+    client.ws.close();
+  });
+
+  it('ignores text, binary and non-JSON frames from clients and goes on delivering', async () => {
+    const noisy = await openStream(`${ws}/api/audit/v1/acme/events/`, { headers: ALICE });
+    const quiet = await openStream(`${ws}/api/audit/v1/acme/events/`, { headers: ALICE });
+    noisy.ws.send('hello');
+    noisy.ws.send('{"type":"auth","token":"x"}');
+    noisy.ws.send(Buffer.from([0, 1, 2, 255]));
+    noisy.ws.send('not json {');
+    await settle(50);
+    const event = source.emit('acme');
+    await Promise.all([noisy.waitForFrames(1), quiet.waitForFrames(1)]);
+    expect(uuidsOf(noisy)).toEqual([event.uuid]);
+    expect(uuidsOf(quiet)).toEqual([event.uuid]);
+    expect(server.metrics.snapshot().clientFramesIgnored).toBeGreaterThanOrEqual(4);
+    noisy.ws.close();
+    quiet.ws.close();
+  });
+
+  it('closes a client that sends invalid UTF-8 in a text frame (1007) without disturbing others', async () => {
+    const bad = await openStream(`${ws}/api/audit/v1/acme/events/`, { headers: ALICE });
+    const other = await openStream(`${ws}/api/audit/v1/acme/events/`, { headers: ALICE });
+    bad.ws.send(Buffer.from([0xc3, 0x28, 0xff]), { binary: false });
+    expect((await bad.closed).code).toBe(1007);
+    const event = source.emit('acme');
+    await other.waitForFrames(1);
+    expect(uuidsOf(other)).toEqual([event.uuid]);
+    other.ws.close();
+  });
+
+  it('closes a client that sends an oversized frame (1009) without disturbing others', async () => {
+    const big = await openStream(`${ws}/api/audit/v1/acme/events/`, { headers: ALICE });
+    const other = await openStream(`${ws}/api/audit/v1/acme/events/`, { headers: ALICE });
+    big.ws.send(Buffer.alloc(100 * 1024));
+    expect((await big.closed).code).toBe(1009);
+    const event = source.emit('acme');
+    await other.waitForFrames(1);
+    expect(uuidsOf(other)).toEqual([event.uuid]);
+    other.ws.close();
+  });
+});
+
+describe('server-side keepalive (own server, short intervals)', () => {
+  it('pings idle clients and drops one that does not answer', async () => {
+    const own = await createEventsServer({ source: createScriptedSource(), users: USERS, logger: silentLogger, pingIntervalMs: 100 });
+    try {
+      const url = `${own.url.replace('http', 'ws')}/api/audit/v1/events/`;
+      const healthy = await openStream(url, { headers: ALICE });
+      const pings: number[] = [];
+      healthy.ws.on('ping', () => pings.push(Date.now()));
+      const dead = await openStream(url, { headers: ALICE, autoPong: false });
+      const closed = await dead.closed;
+      // Terminated, not closed: a dead peer cannot take part in a close handshake.
+      expect(closed.code).toBe(1006);
+      expect(pings.length).toBeGreaterThanOrEqual(1);
+      expect(healthy.ws.readyState).toBe(healthy.ws.OPEN);
+      await until(() => own.connections === 1);
+      healthy.ws.close();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('times out a handshake whose headers never complete', async () => {
+    const own = await createEventsServer({ source: createScriptedSource(), users: USERS, logger: silentLogger, headersTimeoutMs: 300 });
+    try {
+      const started = Date.now();
+      const answer = await rawHttp('GET /api/audit/v1/events/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n', own.port);
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('server lifecycle', () => {
+  it('graceful close: clients get 1001, the source stops, close() resolves promptly', async () => {
+    const ownSource = createScriptedSource();
+    const own = await createEventsServer({ source: ownSource, users: USERS, logger: silentLogger });
+    expect(ownSource.started).toBe(true);
+    const url = `${own.url.replace('http', 'ws')}/api/audit/v1/acme/events/`;
+    const plain = await openStream(url, { headers: ALICE });
+    const extended = await openStream(url, { headers: ALICE, protocols: ['events.resume.v1'] });
+    const started = Date.now();
+    await own.close();
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect((await plain.closed).code).toBe(1001);
+    expect((await extended.closed).code).toBe(1001);
+    expect(ownSource.stopped).toBe(true);
+  });
+
+  it('rejects a port in use with a clear invalid-config error', async () => {
+    await expect(createEventsServer({ source: createScriptedSource(), users: USERS, logger: silentLogger, port: server.port })).rejects.toMatchObject({
+      name: 'EventsError',
+      code: 'invalid-config',
+      message: `port ${server.port} on 127.0.0.1 is already in use`,
+    });
+  });
+
+  it('routes other /api/ paths to the REST API, which carries the stream position', async () => {
+    source.emit('acme');
+    const list = await httpRequest('GET', '/api/app/v1/acme/stack/', ALICE);
+    expect(list.status).toBe(200);
+    expect(JSON.parse(list.body)).toMatchObject({ meta: { total_count: 0 }, objects: [] });
+    const head = server.bus.head('acme');
+    expect(list.headers['x-events-position']).toBe(`${head.epoch}:${head.seq}`);
+    expect((await httpRequest('GET', '/api/app/v1/acme/stack/')).status).toBe(401);
+    expect((await httpRequest('GET', '/nothing/here')).status).toBe(404);
+  });
+
+  it('serves /healthz and /metrics', async () => {
+    const health = await httpRequest('GET', '/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', source: { name: 'scripted', ok: true }, connections: expect.any(Number) });
+    const metrics = await httpRequest('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    for (const name of [
+      'events_connections{protocol="plain"}',
+      'events_in_total',
+      'events_out_total',
+      'events_in_per_second',
+      'events_frames_dropped_total',
+      'events_slow_consumers_closed_total',
+      'events_resumes_total{outcome="gone"}',
+      'events_auth_failures_total{reason="invalid"}',
+    ]) {
+      expect(metrics.body).toContain(`\n${name} `);
+    }
+    expect(Number(/\nevents_in_total (\d+)/.exec(metrics.body)?.[1])).toBe(source.emitted.length);
+  });
+});
+
+function httpRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Sends raw bytes and returns everything the server answers until it closes the socket. */
+function rawHttp(text: string, port = server.port): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => {
+      answer += c;
+    });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
