@@ -1,1 +1,741 @@
-export {};
+import type { DockerCloudEvent } from './event-schema.js';
+import { EventsError } from './events-error.js';
+import { ChunkedMap, hashKey } from './hierarchy-chunked-map.js';
+import {
+  createSnapshot,
+  type HierarchySnapshot,
+  type HierarchyTree,
+  type SnapshotParts,
+  type StoredObject,
+} from './hierarchy-snapshot.js';
+import { isTerminatedState, OBJECT_TYPES, type ObjectType, STATES } from './object-types.js';
+import { typeOfUri, uuidOfUri } from './resource-uri.js';
+import { parentsOfRestObject, type RestObject, type RestObjectByType } from './rest-schema.js';
+
+export type {
+  HierarchySnapshot,
+  HierarchyTree,
+  RootType,
+  StoredObject,
+  StoredObjectByType,
+  StoredObjectOf,
+} from './hierarchy-snapshot.js';
+
+export interface HierarchyStoreOptions {
+  /** How long a `Terminated` object stays before prune() drops it. Default 60,000 ms. */
+  readonly terminatedRetentionMs?: number;
+  /** How many events recentEvents() keeps per object. Default 20. */
+  readonly recentEventsPerObject?: number;
+  /**
+   * How many recent event uuids are remembered to drop duplicates: at least this many (up to
+   * twice as many). Default 10,000; 0 disables duplicate detection.
+   */
+  readonly dedupeWindow?: number;
+}
+
+/** REST list snapshots by type; a type that is absent is left as it is. */
+export type SeedLists = Partial<{ readonly [T in ObjectType]: readonly RestObjectByType[T][] }>;
+
+/**
+ * What a seed changed, against what the store held just before (not against the last publish).
+ * `deleted` objects were absent from their list: the store never saw their end (client-go calls
+ * them "final state unknown").
+ */
+export interface ReseedDiff {
+  readonly created: readonly StoredObject[];
+  readonly updated: readonly { readonly before: StoredObject; readonly after: StoredObject }[];
+  readonly deleted: readonly StoredObject[];
+}
+
+/**
+ * An informer-like cache of one Docker Cloud account: both trees, the actions on each object and
+ * the recent events of each, fed by events and by REST list snapshots. Writes (apply, seed,
+ * prune) only mark what changed; publish() turns that into a new immutable snapshot and tells
+ * the subscribers, so many events cost one snapshot and one notification.
+ *
+ * @example
+ * const store = createHierarchyStore();
+ * store.seed({ stack: stacks, service: services, container: containers }, clock.now());
+ * socket.onEvent = (event) => store.apply(event, clock.now());
+ * setInterval(() => store.publish(), 100); // in the transport or UI, not in core
+ * const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+ */
+export interface HierarchyStore {
+  /**
+   * Applies one event; returns whether anything changed (false for a duplicate uuid, a delete of
+   * an object the store does not hold, or an event whose resource_uri does not name its type).
+   * `create` and `update` both upsert: a missed create is not an error.
+   */
+  apply(event: DockerCloudEvent, nowMs: number): boolean;
+  /**
+   * Replaces the content of every type in `lists` by its list and reports the difference. Objects
+   * keep their recent events and actions; `parents` are derived from the REST fields.
+   * Throws EventsError('protocol') before changing anything if an object's resource_uri does not
+   * name the type of its list.
+   */
+  seed(lists: SeedLists, nowMs: number): ReseedDiff;
+  /** Drops the objects that have been `Terminated` for the retention or longer; returns them. */
+  prune(nowMs: number): readonly StoredObject[];
+  /** Publishes a new snapshot and notifies subscribers if anything changed; returns whether it did. */
+  publish(): boolean;
+  /** Calls `listener` after each publish; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /** The last published snapshot: the same object until a publish changes something. */
+  getSnapshot(): HierarchySnapshot;
+}
+
+/** Creates an empty hierarchy store (snapshot version 0). */
+export function createHierarchyStore(options: HierarchyStoreOptions = {}): HierarchyStore {
+  return new Store({
+    terminatedRetentionMs: checkOption('terminatedRetentionMs', options.terminatedRetentionMs, 60_000, false),
+    recentEventsPerObject: checkOption('recentEventsPerObject', options.recentEventsPerObject, 20, true),
+    dedupeWindow: checkOption('dedupeWindow', options.dedupeWindow, 10_000, true),
+  });
+}
+
+function checkOption(name: string, value: number | undefined, fallback: number, integer: boolean): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0) || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new EventsError('invalid-config', `${name} must be a non-negative ${integer ? 'integer' : 'number'}, got ${String(value)}`);
+  }
+  return value;
+}
+
+// What changed in an entry since the last publish.
+const DIRTY_OBJECT = 1;
+const DIRTY_RECENT = 2;
+const DIRTY_CHILDREN = 4;
+const DIRTY_ACTIONS = 8;
+/** A parent of it appeared or went away, so whether it is an orphan may have changed. */
+const DIRTY_ORPHAN = 16;
+
+const EMPTY: readonly never[] = Object.freeze([]);
+const TREES: readonly HierarchyTree[] = ['app', 'infra'];
+
+/**
+ * The store's mutable record for one URI: an object it holds (`exists`), or only a parent or
+ * action target that others name (a "ghost": it carries their index so that lookups by parent
+ * URI work before the parent arrives). Never handed out; publish() copies what changed into
+ * frozen records.
+ */
+class Entry {
+  readonly uri: string;
+  readonly hash: number;
+  readonly type: ObjectType | undefined;
+  readonly uuid: string;
+  exists = false;
+  state = '';
+  parents: readonly string[] = EMPTY;
+  fields: RestObject | null = null;
+  createdAt: number | undefined = undefined;
+  updatedAt = 0;
+  lastEventDatetime: string | null = null;
+  terminatedAt: number | undefined = undefined;
+  /**
+   * The direct parents the children indexes are keyed by (derived from `parents`). A linked
+   * parent entry is never dropped (it has children), so holding it is safe.
+   */
+  appParent: Entry | null = null;
+  infraParent: Entry | null = null;
+  /** For actions: the object the action applies to (`parents[0]`). */
+  target: Entry | null = null;
+  /** Held objects whose appParent or infraParent is this entry. */
+  children: Set<Entry> | null = null;
+  /** Held actions whose target is this entry, in the order the store first saw them. */
+  actions: Set<Entry> | null = null;
+  /** A ring of the last events; `recentNext` is where the next one goes once it is full. */
+  recent: DockerCloudEvent[] | null = null;
+  recentNext = 0;
+  dirty = 0;
+  /** The frozen record of the current content; null after a change until someone asks for it. */
+  record: StoredObject | null = null;
+
+  constructor(uri: string) {
+    this.uri = uri;
+    this.hash = hashKey(uri);
+    this.type = typeOfUri(uri);
+    this.uuid = uuidOfUri(uri);
+  }
+
+  get isDead(): boolean {
+    return !this.exists && (this.children === null || this.children.size === 0) && (this.actions === null || this.actions.size === 0);
+  }
+}
+
+interface StoreConfig {
+  readonly terminatedRetentionMs: number;
+  readonly recentEventsPerObject: number;
+  readonly dedupeWindow: number;
+}
+
+class Store implements HierarchyStore {
+  private readonly config: StoreConfig;
+  private readonly entries = new Map<string, Entry>();
+  /** Held objects by type (for seeding and counting). */
+  private readonly held: Record<ObjectType, Set<Entry>>;
+  private readonly terminated = new Set<Entry>();
+  private readonly stateCounts: Record<ObjectType, Map<string, number>>;
+  private countsChanged = true;
+  private frozenCounts: StateCounts | null = null;
+  private readonly dedupe: DedupeWindow | null;
+  private lastDatetime = '';
+  /** Entries with a non-zero `dirty`, each once. */
+  private dirty: Entry[] = [];
+
+  // The published indexes (see ChunkedMap: a view per publish, copies only of chunks written since).
+  private readonly objects: Record<ObjectType, ChunkedMap<StoredObject>>;
+  private readonly childrenIndex = new ChunkedMap<readonly string[]>();
+  private readonly actionsIndex = new ChunkedMap<readonly string[]>();
+  private readonly recentIndex = new ChunkedMap<readonly DockerCloudEvent[]>();
+  private readonly orphanIndex: Record<HierarchyTree, ChunkedMap<StoredObject>> = {
+    app: new ChunkedMap(),
+    infra: new ChunkedMap(),
+  };
+
+  private version = 0;
+  private snapshot: HierarchySnapshot;
+  private lastViews: SnapshotViews;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(config: StoreConfig) {
+    this.config = config;
+    this.dedupe = config.dedupeWindow > 0 ? new DedupeWindow(config.dedupeWindow) : null;
+    this.held = byType(() => new Set<Entry>());
+    this.stateCounts = byType(() => new Map<string, number>());
+    this.objects = byType(() => new ChunkedMap<StoredObject>());
+    this.lastViews = this.collectViews();
+    this.snapshot = createSnapshot({ version: 0, ...this.lastViews });
+  }
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  };
+
+  readonly getSnapshot = (): HierarchySnapshot => this.snapshot;
+
+  apply(event: DockerCloudEvent, nowMs: number): boolean {
+    if (this.dedupe !== null && !this.dedupe.add(event.uuid)) return false;
+    const uri = event.resource_uri;
+    let entry = this.entries.get(uri);
+    if (event.action === 'delete') {
+      if (entry === undefined || !entry.exists) return false;
+      this.removeObject(entry);
+      return true;
+    }
+    if (entry === undefined) {
+      // Objects are indexed under the type their URI names; an event that disagrees could never be found.
+      if (typeOfUri(uri) !== event.type) return false;
+      entry = this.entryFor(uri);
+    } else if (entry.type !== event.type) {
+      return false;
+    }
+    const state = KNOWN_STATES.get(event.state) ?? event.state;
+    if (!entry.exists) {
+      this.addObject(entry, state, event.parents, null, nowMs);
+      if (event.action === 'create') entry.createdAt = nowMs;
+    } else {
+      if (!sameList(entry.parents, event.parents)) this.setParents(entry, event.parents);
+      if (entry.state !== state) this.setState(entry, state, nowMs);
+      if (event.action === 'create' && entry.createdAt === undefined) entry.createdAt = nowMs;
+    }
+    // Events of one burst share their second: keep one copy of the string.
+    if (event.datetime !== this.lastDatetime) this.lastDatetime = event.datetime;
+    const datetime = this.lastDatetime;
+    entry.updatedAt = nowMs;
+    entry.lastEventDatetime = datetime;
+    if (this.config.recentEventsPerObject > 0) this.pushRecent(entry, recentEvent(entry, event, state, datetime));
+    this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
+    return true;
+  }
+
+  seed(lists: SeedLists, nowMs: number): ReseedDiff {
+    // Validate everything first so that a bad list leaves the store untouched.
+    const given = new Map<ObjectType, Map<string, RestObject>>();
+    for (const type of OBJECT_TYPES) {
+      const list = lists[type] as readonly RestObject[] | undefined;
+      if (list === undefined) continue;
+      const byUri = new Map<string, RestObject>();
+      for (const object of list) {
+        if (typeOfUri(object.resource_uri) !== type) {
+          throw new EventsError('protocol', `seed: ${JSON.stringify(object.resource_uri)} in the ${type} list is not a ${type} URI`);
+        }
+        byUri.set(object.resource_uri, object); // a repeated object: the later copy wins
+      }
+      given.set(type, byUri);
+    }
+    // parentsOfRestObject resolves a container's stack and node cluster through its service and
+    // node: from the lists given, else from what the store holds.
+    const lookup = (uri: string): RestObject | undefined => {
+      const type = typeOfUri(uri);
+      if (type === undefined) return undefined;
+      const list = given.get(type);
+      if (list !== undefined) return list.get(uri);
+      const entry = this.entries.get(uri);
+      return entry?.exists ? restViewOf(entry) : undefined;
+    };
+
+    const created: StoredObject[] = [];
+    const updated: { before: StoredObject; after: StoredObject }[] = [];
+    const deleted: StoredObject[] = [];
+    for (const [type, byUri] of given) {
+      const objects = type === 'action' ? sortByStartDate([...byUri.values()]) : byUri.values();
+      for (const object of objects) {
+        const parents = parentsOfRestObject(object, type, lookup);
+        const entry = this.entries.get(object.resource_uri) ?? this.entryFor(object.resource_uri);
+        if (!entry.exists) {
+          this.addObject(entry, object.state, parents, object, nowMs);
+          created.push(this.recordOf(entry));
+          continue;
+        }
+        const sameParents = sameList(entry.parents, parents);
+        if (entry.state === object.state && sameParents && jsonEqual(entry.fields, object)) continue;
+        const before = this.recordOf(entry);
+        if (!sameParents) this.setParents(entry, parents);
+        this.setState(entry, object.state, nowMs);
+        entry.fields = object;
+        entry.updatedAt = nowMs;
+        this.markDirty(entry, DIRTY_OBJECT);
+        updated.push({ before, after: this.recordOf(entry) });
+      }
+      for (const entry of [...this.held[type]]) {
+        if (!byUri.has(entry.uri)) deleted.push(this.removeObject(entry));
+      }
+    }
+    return { created, updated, deleted };
+  }
+
+  prune(nowMs: number): readonly StoredObject[] {
+    const removed: StoredObject[] = [];
+    for (const entry of this.terminated) {
+      if (entry.terminatedAt !== undefined && nowMs - entry.terminatedAt >= this.config.terminatedRetentionMs) {
+        removed.push(this.removeObject(entry)); // deleting from a Set while iterating it is safe
+      }
+    }
+    return removed;
+  }
+
+  publish(): boolean {
+    if (this.dirty.length === 0) return false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const entry of dirty) this.publishEntry(entry);
+    const views = this.collectViews();
+    if (sameViews(views, this.lastViews)) return false; // e.g. an object created and deleted in between
+    this.lastViews = views;
+    this.version++;
+    this.snapshot = createSnapshot({ version: this.version, ...views });
+    let failure: { error: unknown } | null = null;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        failure ??= { error }; // one broken subscriber must not starve the others
+      }
+    }
+    if (failure !== null) throw failure.error;
+    return true;
+  }
+
+  // --- writes to the working state -------------------------------------------------------------
+
+  private entryFor(uri: string): Entry {
+    const entry = new Entry(uri);
+    this.entries.set(uri, entry);
+    return entry;
+  }
+
+  private markDirty(entry: Entry, flags: number): void {
+    if (entry.dirty === 0) this.dirty.push(entry);
+    entry.dirty |= flags;
+    if ((flags & DIRTY_OBJECT) !== 0) entry.record = null;
+  }
+
+  private addObject(entry: Entry, state: string, parents: readonly string[], fields: RestObject | null, nowMs: number): void {
+    const type = entry.type as ObjectType;
+    entry.exists = true;
+    entry.state = state;
+    entry.fields = fields;
+    entry.createdAt = undefined;
+    entry.updatedAt = nowMs;
+    entry.lastEventDatetime = null;
+    entry.terminatedAt = undefined;
+    this.held[type].add(entry);
+    this.count(type, state, 1);
+    this.setParents(entry, parents);
+    this.trackTerminated(entry, nowMs);
+    this.markChildrenOrphanDirty(entry);
+    this.markDirty(entry, DIRTY_OBJECT);
+  }
+
+  /** Returns the record as it was. */
+  private removeObject(entry: Entry): StoredObject {
+    const before = this.recordOf(entry);
+    const type = entry.type as ObjectType;
+    this.setParents(entry, EMPTY);
+    entry.exists = false;
+    entry.fields = null;
+    entry.terminatedAt = undefined;
+    this.held[type].delete(entry);
+    this.terminated.delete(entry);
+    this.count(type, entry.state, -1);
+    if (entry.recent !== null) {
+      entry.recent.length = 0;
+      entry.recentNext = 0;
+    }
+    this.markChildrenOrphanDirty(entry);
+    this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
+    return before;
+  }
+
+  private setState(entry: Entry, state: string, nowMs: number): void {
+    if (entry.state === state) return;
+    const type = entry.type as ObjectType;
+    this.count(type, entry.state, -1);
+    this.count(type, state, 1);
+    entry.state = state;
+    this.trackTerminated(entry, nowMs);
+  }
+
+  private trackTerminated(entry: Entry, nowMs: number): void {
+    if (isTerminatedState(entry.state)) {
+      if (entry.terminatedAt === undefined) {
+        entry.terminatedAt = nowMs;
+        this.terminated.add(entry);
+      }
+    } else if (entry.terminatedAt !== undefined) {
+      entry.terminatedAt = undefined;
+      this.terminated.delete(entry);
+    }
+  }
+
+  /** Sets `parents` and moves the entry between the children/actions indexes of its parents. */
+  private setParents(entry: Entry, parents: readonly string[]): void {
+    let app: string | null = null;
+    let infra: string | null = null;
+    let target: string | null = null;
+    // Only the direct parent in each tree indexes a child: a container names its stack too, but
+    // the stack's children are its services.
+    switch (entry.type) {
+      case 'service':
+        app = firstOfType(parents, 'stack');
+        break;
+      case 'container':
+        app = firstOfType(parents, 'service');
+        infra = firstOfType(parents, 'node');
+        break;
+      case 'node':
+        infra = firstOfType(parents, 'nodecluster');
+        break;
+      case 'action':
+        target = parents[0] ?? null;
+        break;
+      case 'stack':
+      case 'nodecluster':
+      case undefined:
+        break;
+    }
+    entry.appParent = this.relink(entry, entry.appParent, app, DIRTY_CHILDREN);
+    entry.infraParent = this.relink(entry, entry.infraParent, infra, DIRTY_CHILDREN);
+    entry.target = this.relink(entry, entry.target, target, DIRTY_ACTIONS);
+    if (parents.length === 0) {
+      entry.parents = EMPTY;
+      return;
+    }
+    // Keep the URI strings the store already holds rather than the event's fresh copies: fewer
+    // strings retained, and the next event's parents compare against strings that stay in cache.
+    const shared = new Array<string>(parents.length);
+    for (let i = 0; i < parents.length; i++) {
+      const uri = parents[i] as string;
+      shared[i] = this.entries.get(uri)?.uri ?? uri;
+    }
+    entry.parents = Object.freeze(shared);
+  }
+
+  /** Moves `entry` from the index of `from` to that of the entry for `to`; returns the latter. */
+  private relink(entry: Entry, from: Entry | null, to: string | null, kind: typeof DIRTY_CHILDREN | typeof DIRTY_ACTIONS): Entry | null {
+    if (from !== null) {
+      if (from.uri === to) return from;
+      (kind === DIRTY_CHILDREN ? from.children : from.actions)?.delete(entry);
+      this.markDirty(from, kind);
+    }
+    if (to === null) return null;
+    const parent = this.entries.get(to) ?? this.entryFor(to);
+    if (kind === DIRTY_CHILDREN) {
+      parent.children ??= new Set();
+      parent.children.add(entry);
+    } else {
+      parent.actions ??= new Set();
+      parent.actions.add(entry);
+    }
+    this.markDirty(parent, kind);
+    return parent;
+  }
+
+  private markChildrenOrphanDirty(entry: Entry): void {
+    if (entry.children === null) return;
+    for (const child of entry.children) this.markDirty(child, DIRTY_ORPHAN);
+  }
+
+  private pushRecent(entry: Entry, event: DockerCloudEvent): void {
+    const capacity = this.config.recentEventsPerObject;
+    entry.recent ??= [];
+    const ring = entry.recent;
+    if (ring.length < capacity) {
+      ring.push(event);
+      entry.recentNext = ring.length === capacity ? 0 : ring.length;
+    } else {
+      ring[entry.recentNext] = event;
+      entry.recentNext = (entry.recentNext + 1) % capacity;
+    }
+  }
+
+  private count(type: ObjectType, state: string, delta: number): void {
+    const counts = this.stateCounts[type];
+    const next = (counts.get(state) ?? 0) + delta;
+    if (next === 0) counts.delete(state);
+    else counts.set(state, next);
+    this.countsChanged = true;
+  }
+
+  // --- publishing ------------------------------------------------------------------------------
+
+  private recordOf(entry: Entry): StoredObject {
+    entry.record ??= Object.freeze({
+      type: entry.type,
+      uuid: entry.uuid,
+      resource_uri: entry.uri,
+      state: entry.state,
+      parents: entry.parents,
+      fields: entry.fields,
+      createdAt: entry.createdAt,
+      updatedAt: entry.updatedAt,
+      lastEventDatetime: entry.lastEventDatetime,
+      terminatedAt: entry.terminatedAt,
+    }) as StoredObject;
+    return entry.record;
+  }
+
+  private publishEntry(entry: Entry): void {
+    const flags = entry.dirty;
+    entry.dirty = 0;
+    const { uri, hash, type } = entry;
+    if (type !== undefined && (flags & (DIRTY_OBJECT | DIRTY_ORPHAN)) !== 0) {
+      if (entry.exists) {
+        const record = this.recordOf(entry);
+        if ((flags & DIRTY_OBJECT) !== 0) this.objects[type].set(uri, hash, record);
+        if (type === 'service' || type === 'container') this.setOrphan('app', entry, record, entry.appParent);
+        if (type === 'node' || type === 'container') this.setOrphan('infra', entry, record, entry.infraParent);
+      } else if ((flags & DIRTY_OBJECT) !== 0) {
+        this.objects[type].delete(uri, hash);
+        for (const tree of TREES) this.orphanIndex[tree].delete(uri, hash);
+      }
+    }
+    if ((flags & DIRTY_RECENT) !== 0) {
+      const ring = entry.recent;
+      if (entry.exists && ring !== null && ring.length > 0) this.recentIndex.set(uri, hash, newestFirst(ring, entry.recentNext));
+      else this.recentIndex.delete(uri, hash);
+    }
+    if ((flags & DIRTY_CHILDREN) !== 0) {
+      if (entry.children !== null && entry.children.size > 0) this.childrenIndex.set(uri, hash, urisOf(entry.children, false));
+      else this.childrenIndex.delete(uri, hash);
+    }
+    if ((flags & DIRTY_ACTIONS) !== 0) {
+      if (entry.actions !== null && entry.actions.size > 0) this.actionsIndex.set(uri, hash, urisOf(entry.actions, true));
+      else this.actionsIndex.delete(uri, hash);
+    }
+    if (entry.isDead && this.entries.get(uri) === entry) this.entries.delete(uri);
+  }
+
+  private setOrphan(tree: HierarchyTree, entry: Entry, record: StoredObject, parent: Entry | null): void {
+    const orphan = parent === null || !parent.exists;
+    if (orphan) this.orphanIndex[tree].set(entry.uri, entry.hash, record);
+    else this.orphanIndex[tree].delete(entry.uri, entry.hash);
+  }
+
+  /** The current view of every index (views are new only for indexes written since the last call). */
+  private collectViews(): SnapshotViews {
+    return {
+      objects: byType((type) => this.objects[type].view()),
+      children: this.childrenIndex.view(),
+      actions: this.actionsIndex.view(),
+      recent: this.recentIndex.view(),
+      orphans: { app: this.orphanIndex.app.view(), infra: this.orphanIndex.infra.view() },
+      stateCounts: this.currentCounts(),
+    };
+  }
+
+  private currentCounts(): StateCounts {
+    const previous = this.frozenCounts;
+    if (previous !== null && !this.countsChanged) return previous;
+    this.countsChanged = false;
+    const counts = byType((type) => {
+      const counts: Record<string, number> = {};
+      for (const state of STATES[type]) counts[state] = 0;
+      for (const [state, n] of this.stateCounts[type]) counts[state] = n;
+      // Unchanged counts keep their identity, so that a batch that undid itself publishes nothing.
+      return previous !== null && sameCounts(previous[type], counts) ? previous[type] : Object.freeze(counts);
+    });
+    if (previous !== null && OBJECT_TYPES.every((type) => counts[type] === previous[type])) return previous;
+    this.frozenCounts = counts;
+    return counts;
+  }
+}
+
+type SnapshotViews = Omit<SnapshotParts, 'version'>;
+type StateCounts = SnapshotParts['stateCounts'];
+
+
+/** Whether nothing changed between two collectViews() calls. */
+function sameViews(a: SnapshotViews, b: SnapshotViews): boolean {
+  if (a.children !== b.children || a.actions !== b.actions || a.recent !== b.recent) return false;
+  if (a.orphans.app !== b.orphans.app || a.orphans.infra !== b.orphans.infra) return false;
+  if (a.stateCounts !== b.stateCounts) return false;
+  return OBJECT_TYPES.every((type) => a.objects[type] === b.objects[type]);
+}
+
+/**
+ * Remembers at least the last `capacity` event uuids (at most twice as many) in two generations:
+ * when the current one is full it becomes the previous one and the oldest is dropped whole.
+ * Cheaper than evicting one uuid per event, which churns the hash table.
+ */
+class DedupeWindow {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** False when `uuid` is among the remembered ones. */
+  add(uuid: string): boolean {
+    if (this.current.has(uuid) || this.previous.has(uuid)) return false;
+    if (this.current.size >= this.capacity) {
+      this.previous = this.current;
+      this.current = new Set();
+    }
+    this.current.add(uuid);
+    return true;
+  }
+}
+
+function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+function byType<V>(make: (type: ObjectType) => V): Record<ObjectType, V> {
+  const out = {} as Record<ObjectType, V>;
+  for (const type of OBJECT_TYPES) out[type] = make(type);
+  return out;
+}
+
+function firstOfType(uris: readonly string[], type: ObjectType): string | null {
+  for (const uri of uris) if (typeOfUri(uri) === type) return uri;
+  return null;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The canonical (and, in V8, internalized) string of every state, for cheap compares. */
+const KNOWN_STATES: ReadonlyMap<string, string> = new Map(Object.values(STATES).flatMap((states) => states.map((state) => [state, state] as const)));
+
+/**
+ * The event as kept in the recent ring: equal to the one applied, but built from strings the
+ * store holds anyway, so that the decoder's copies of the URIs can be collected (20 events of
+ * 100,000 objects is two million events).
+ */
+function recentEvent(entry: Entry, event: DockerCloudEvent, state: string, datetime: string): DockerCloudEvent {
+  const kept = {
+    type: entry.type as ObjectType,
+    action: event.action === 'create' ? 'create' : 'update',
+    parents: entry.parents,
+    resource_uri: entry.uri,
+    state: state as DockerCloudEvent['state'],
+    uuid: event.uuid,
+    datetime,
+  } as const;
+  return event.position === undefined ? kept : { ...kept, position: event.position };
+}
+
+function urisOf(entries: ReadonlySet<Entry>, reversed: boolean): readonly string[] {
+  const out = new Array<string>(entries.size);
+  let i = reversed ? entries.size - 1 : 0;
+  for (const entry of entries) {
+    out[i] = entry.uri;
+    i += reversed ? -1 : 1;
+  }
+  return Object.freeze(out);
+}
+
+function newestFirst(ring: readonly DockerCloudEvent[], next: number): readonly DockerCloudEvent[] {
+  const n = ring.length;
+  const out = new Array<DockerCloudEvent>(n);
+  // While the ring is filling, `next` is its length, so the newest is at n - 1 either way.
+  const newest = (next - 1 + n) % n;
+  for (let i = 0; i < n; i++) out[i] = ring[(newest - i + n) % n] as DockerCloudEvent;
+  return Object.freeze(out);
+}
+
+/**
+ * The relationship fields parentsOfRestObject reads, rebuilt from what the store holds: its
+ * REST fields may be older than the parents events told it since.
+ */
+function restViewOf(entry: Entry): RestObject {
+  const view: Record<string, unknown> = { uuid: entry.uuid, resource_uri: entry.uri, state: entry.state };
+  switch (entry.type) {
+    case 'service':
+      view.stack = entry.appParent?.uri ?? null;
+      break;
+    case 'container':
+      view.service = entry.appParent?.uri ?? null;
+      view.node = entry.infraParent?.uri ?? null;
+      break;
+    case 'node':
+      view.node_cluster = entry.infraParent?.uri ?? null;
+      break;
+    case 'action':
+      view.object = entry.target?.uri ?? null;
+      break;
+    case 'stack':
+    case 'nodecluster':
+    case undefined:
+      break;
+  }
+  return view as unknown as RestObject;
+}
+
+/** Oldest first, so the newest action of a target is the last one linked (actionsOf lists newest first). */
+function sortByStartDate(actions: RestObject[]): RestObject[] {
+  const time = (action: RestObject) => {
+    const date = (action as RestObjectByType['action']).start_date;
+    const ms = date === null || date === undefined ? Number.NaN : Date.parse(date);
+    return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+  };
+  // Array.prototype.sort is stable, so actions without a date keep their list order
+  // (`|| 0`: -Infinity minus -Infinity is NaN).
+  return actions.sort((a, b) => time(a) - time(b) || 0);
+}
+
+/** Structural equality of JSON values (REST objects). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const key of ka) {
+    if (!Object.hasOwn(b, key) || !jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}

@@ -1,0 +1,73 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ChunkedMap, type ChunkedMapView, hashKey } from './hierarchy-chunked-map.js';
+
+type Op = { kind: 'set'; key: string; value: number } | { kind: 'delete'; key: string } | { kind: 'view' };
+
+// Few distinct keys so that sets, overwrites and deletes hit the same chunks; enough operations
+// to make the map grow several times.
+const key = fc.integer({ min: 0, max: 400 }).map((n) => `/api/app/v1/acme/container/${n}/`);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), key, value: fc.integer() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), key }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'view' as const }) },
+);
+
+function contentOf(view: ChunkedMapView<number>): Map<string, number> {
+  const keys = view.keys();
+  const values = view.values();
+  expect(keys.length).toBe(view.size);
+  return new Map(keys.map((k, i) => [k, values[i] as number]));
+}
+
+describe('ChunkedMap', () => {
+  it('answers like a Map, and every view keeps the content it was taken with', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 1500 }), fc.integer({ min: 1, max: 64 }), (ops, initialChunks) => {
+        const map = new ChunkedMap<number>(initialChunks);
+        const model = new Map<string, number>();
+        const views: { view: ChunkedMapView<number>; expected: Map<string, number> }[] = [];
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            map.set(o.key, hashKey(o.key), o.value);
+            model.set(o.key, o.value);
+          } else if (o.kind === 'delete') {
+            expect(map.delete(o.key, hashKey(o.key))).toBe(model.delete(o.key));
+          } else {
+            views.push({ view: map.view(), expected: new Map(model) });
+          }
+          expect(map.size).toBe(model.size);
+        }
+        views.push({ view: map.view(), expected: new Map(model) });
+        for (const { view, expected } of views) {
+          expect(contentOf(view)).toEqual(expected);
+          for (const [k, v] of expected) expect(view.get(k)).toBe(v);
+        }
+        for (const [k, v] of model) expect(map.get(k, hashKey(k))).toBe(v);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('returns the same view until something is written', () => {
+    const map = new ChunkedMap<number>();
+    const a = map.view();
+    expect(map.view()).toBe(a);
+    map.set('k', hashKey('k'), 1);
+    const b = map.view();
+    expect(b).not.toBe(a);
+    map.set('k', hashKey('k'), 1); // same value: no write
+    map.delete('absent', hashKey('absent'));
+    expect(map.view()).toBe(b);
+    expect(a.get('k')).toBeUndefined();
+    expect(b.get('k')).toBe(1);
+  });
+
+  it('spreads resource URIs that share a long prefix over the low bits', () => {
+    const buckets = new Uint32Array(64);
+    for (let i = 0; i < 64_000; i++) (buckets[hashKey(`/api/app/v1/acme/container/${i.toString(16)}/`) & 63] as number)++;
+    // A uniform spread puts 1,000 in each; allow for chance but catch a hash that ignores the tail.
+    expect(Math.max(...buckets)).toBeLessThan(1200);
+    expect(Math.min(...buckets)).toBeGreaterThan(800);
+  });
+});

@@ -1,0 +1,363 @@
+import { DEFAULT_BACKOFF_POLICY, type BackoffPolicy } from './backoff.js';
+import type { StreamPosition } from './event-schema.js';
+import { EventsError } from './events-error.js';
+import type { CloseClass, Frame } from './extended-protocol.js';
+
+// The data of the reconnect machine: its policy, states, inputs and effects, and the read-only
+// views a UI needs. The transitions live in reconnect-machine.ts.
+
+/**
+ * Everything the machine decides by: backoff (see backoff.ts) plus timeouts. Build one with
+ * createReconnectPolicy, which fills defaults and rejects nonsense.
+ */
+export interface ReconnectPolicy extends BackoffPolicy {
+  /** A socket that has not opened after this long is abandoned (10 s). */
+  readonly connectTimeoutMs: number;
+  /**
+   * Silence (no frame, no pong) after which a plain connection counts as dead (45 s, as
+   * socket.io). `null` disables it: a browser on a plain server sees neither pings nor pongs,
+   * and a quiet stream must not be dropped every 45 s. Extended connections use
+   * heartbeatFactor · hello.heartbeatMs instead, and connectTimeoutMs until the hello arrives.
+   */
+  readonly idleTimeoutMs: number | null;
+  /** On an extended connection, this many heartbeat intervals of silence mean dead (2.5). */
+  readonly heartbeatFactor: number;
+  /**
+   * The attempt counter (and the auth retry) resets only once a connection has been open this
+   * long AND has delivered at least one frame (10 s): a server that accepts and then drops
+   * every connection must not reset our backoff.
+   */
+  readonly stableMs: number;
+}
+
+export const DEFAULT_RECONNECT_POLICY: ReconnectPolicy = Object.freeze({
+  ...DEFAULT_BACKOFF_POLICY,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 45_000,
+  heartbeatFactor: 2.5,
+  stableMs: 10_000,
+});
+
+/**
+ * Fills in defaults and validates. Throws EventsError('invalid-config') naming the bad option.
+ *
+ * @example
+ * const policy = createReconnectPolicy({ capMs: 10_000, idleTimeoutMs: null });
+ */
+export function createReconnectPolicy(overrides: Partial<ReconnectPolicy> = {}): ReconnectPolicy {
+  for (const key of Object.keys(overrides)) {
+    // A misspelt option (capMS) would otherwise be ignored without a word.
+    if (!Object.hasOwn(DEFAULT_RECONNECT_POLICY, key)) {
+      throw new EventsError('invalid-config', `reconnect policy: unknown option ${key}; expected one of ${Object.keys(DEFAULT_RECONNECT_POLICY).join(', ')}`);
+    }
+  }
+  const policy: ReconnectPolicy = { ...DEFAULT_RECONNECT_POLICY, ...overrides };
+  const positive = ['baseMs', 'capMs', 'connectTimeoutMs'] as const;
+  const nonNegative = ['floorMs', 'throttledFloorMs', 'throttledBoost', 'maxHintMs', 'stableMs'] as const;
+  for (const key of positive) {
+    if (!(Number.isFinite(policy[key]) && policy[key] > 0)) fail(key, 'a positive number', policy[key]);
+  }
+  for (const key of nonNegative) {
+    if (!(Number.isFinite(policy[key]) && policy[key] >= 0)) fail(key, 'a non-negative number', policy[key]);
+  }
+  if (policy.floorMs > policy.capMs) fail('floorMs', `at most capMs (${policy.capMs})`, policy.floorMs);
+  if (policy.throttledFloorMs > policy.capMs) fail('throttledFloorMs', `at most capMs (${policy.capMs})`, policy.throttledFloorMs);
+  if (policy.idleTimeoutMs !== null && !(Number.isFinite(policy.idleTimeoutMs) && policy.idleTimeoutMs > 0)) {
+    fail('idleTimeoutMs', 'a positive number or null', policy.idleTimeoutMs);
+  }
+  if (!(Number.isFinite(policy.heartbeatFactor) && policy.heartbeatFactor >= 1)) {
+    fail('heartbeatFactor', 'a number ≥ 1', policy.heartbeatFactor);
+  }
+  return Object.freeze(policy);
+}
+
+function fail(key: string, expected: string, actual: unknown): never {
+  throw new EventsError('invalid-config', `reconnect policy: ${key} must be ${expected}, got ${String(actual)}`);
+}
+
+/** The timers the machine arms. At most one of each name is pending at a time. */
+export type TimerName = 'connect' | 'idle' | 'retry' | 'stable';
+
+/** How the latest connection met the stream (protocol.md §8). */
+export type ConnectionOutcome = 'fresh' | 'resumed' | 'resynced';
+
+/** Why the machine stopped: the caller asked, or a close that retrying cannot cure. */
+export type StopReason = 'stop' | 'auth' | 'fatal';
+
+/** The latest end of a connection, classified. What a UI shows as "disconnected because ...". */
+export interface LastClose {
+  /** Where the end came from: a close frame, a refused upgrade, a socket error, or one of our timeouts. */
+  readonly kind: 'close' | 'http' | 'error' | 'connect-timeout' | 'idle-timeout';
+  /** The close code; the HTTP status for `http`; 1006 (abnormal) for errors and timeouts. */
+  readonly code: number;
+  readonly reason: string;
+  readonly class: CloseClass;
+  /** When it happened (env.now). */
+  readonly at: number;
+  /** The server's hint to wait at least this long, if it gave one. */
+  readonly retryAfterMs?: number;
+}
+
+/**
+ * A re-list the client owes: `needed` after a 4410 close (we reconnect without resume and learn
+ * the new position from the next hello), `pending` once the resync effect went out and until the
+ * client reports resync-complete for that position.
+ */
+export type ResyncDebt = { readonly status: 'needed' } | { readonly status: 'pending'; readonly position: StreamPosition | null };
+
+/** Fields every state carries. */
+export interface ReconnectContext {
+  /** The generation of the latest socket (0 before the first). Grows by one per open-socket. */
+  readonly generation: number;
+  /** Consecutive failed connections since the last stable one. */
+  readonly attempt: number;
+  /** The last stream position seen on an extended connection: where to resume from. */
+  readonly position: StreamPosition | null;
+  /** How the latest connection met the stream; null until known (extended: until hello). */
+  readonly outcome: ConnectionOutcome | null;
+  readonly lastClose: LastClose | null;
+  readonly resync: ResyncDebt | null;
+  /** The platform said the network is gone. */
+  readonly offline: boolean;
+  /** Credentials changed after the latest socket was opened (it used the old ones). */
+  readonly credentialsFresh: boolean;
+  /** Whether the one retry after an auth failure is still available. */
+  readonly authRetry: boolean;
+}
+
+/** Not started yet. */
+export interface IdleState extends ReconnectContext {
+  readonly status: 'idle';
+}
+
+/** A socket is being opened. */
+export interface ConnectingState extends ReconnectContext {
+  readonly status: 'connecting';
+  readonly since: number;
+  /** The position this socket asked to resume from (sent as `?resume=`). */
+  readonly resume: StreamPosition | null;
+}
+
+/** The socket is open: live. */
+export interface OpenState extends ReconnectContext {
+  readonly status: 'open';
+  /** The negotiated subprotocol, null on a plain Docker Cloud server. */
+  readonly protocol: string | null;
+  /** Whether the connection speaks the extended protocol (RESUME_SUBPROTOCOL). */
+  readonly extended: boolean;
+  readonly resume: StreamPosition | null;
+  readonly openedAt: number;
+  /** The last frame or pong: the idle deadline is lastActivityAt + idleMs. */
+  readonly lastActivityAt: number;
+  /** The current idle timeout; null when silence is never fatal (see ReconnectPolicy.idleTimeoutMs). */
+  readonly idleMs: number | null;
+  readonly framesReceived: number;
+  readonly helloReceived: boolean;
+  /** `pending`: the stable timer is armed; `elapsed`: time is up, waiting for a first frame; `settled`: counter reset. */
+  readonly stable: 'pending' | 'elapsed' | 'settled';
+  /** The error frame the server sent before closing, if any: its message and hint explain the close. */
+  readonly errorFrame: { readonly message: string; readonly code?: number; readonly retryAfterMs?: number } | null;
+}
+
+/** Waiting to retry after a failure. */
+export interface BackoffState extends ReconnectContext {
+  readonly status: 'backoff';
+  readonly retryAt: number;
+  readonly delayMs: number;
+  readonly lastClose: LastClose;
+}
+
+/** Offline: no socket, no timers, until `online` (or `reconnect`). */
+export interface SuspendedState extends ReconnectContext {
+  readonly status: 'suspended';
+}
+
+/** Stopped for `reason`; only start or reconnect (or fresh credentials after `auth`) leave it. */
+export interface StoppedState extends ReconnectContext {
+  readonly status: 'stopped';
+  readonly reason: StopReason;
+}
+
+export type ReconnectState = IdleState | ConnectingState | OpenState | BackoffState | SuspendedState | StoppedState;
+
+/**
+ * The state before start. Pass `offline: true` when the platform already knows the network is
+ * down (start then waits in `suspended`).
+ *
+ * @example
+ * let state = createReconnectState();
+ * [state, effects] = step(state, { type: 'start' }, env);
+ */
+export function createReconnectState(options: { readonly offline?: boolean } = {}): IdleState {
+  return {
+    status: 'idle',
+    generation: 0,
+    attempt: 0,
+    position: null,
+    outcome: null,
+    lastClose: null,
+    resync: null,
+    offline: options.offline ?? false,
+    credentialsFresh: false,
+    authRetry: true,
+  };
+}
+
+/**
+ * What the machine is told. Socket inputs carry the generation of the socket they came from
+ * (the one in its open-socket effect); timer inputs the generation of their set-timer effect.
+ * Inputs for any other generation are ignored: the machine returns the same state and no effects.
+ */
+export type ReconnectInput =
+  | { readonly type: 'start' }
+  | { readonly type: 'stop' }
+  /** Close any socket and connect now; from `stopped` it also resets the attempt counter. */
+  | { readonly type: 'reconnect' }
+  /** New credentials are available; the next socket uses them. */
+  | { readonly type: 'credentials-changed' }
+  | { readonly type: 'offline' }
+  | { readonly type: 'online' }
+  /** The upgrade succeeded. `protocol` is the negotiated subprotocol, null if none. */
+  | { readonly type: 'socket-open'; readonly generation: number; readonly protocol: string | null }
+  /** Any parsed text frame. */
+  | { readonly type: 'frame-received'; readonly generation: number; readonly frame: Frame }
+  /** A pong (Node only): proof of life without a frame. Resets the idle timer only. */
+  | { readonly type: 'pong'; readonly generation: number }
+  | { readonly type: 'socket-close'; readonly generation: number; readonly code: number; readonly reason: string }
+  /** The server refused the upgrade with this HTTP status (Node only; browsers see a 1006 close). */
+  | { readonly type: 'handshake-failed'; readonly generation: number; readonly status: number; readonly retryAfterMs?: number }
+  | { readonly type: 'socket-error'; readonly generation: number; readonly message?: string }
+  | { readonly type: 'timer-fired'; readonly timer: TimerName; readonly generation: number }
+  /** The client finished the re-list asked for by the resync effect with this position. */
+  | { readonly type: 'resync-complete'; readonly position: StreamPosition | null };
+
+/**
+ * What the caller must do, in the order given. Within one step the order is always: clear-timer,
+ * close-socket, open-socket, set-timer, resync, notify.
+ */
+export type ReconnectEffect =
+  /**
+   * Open a WebSocket and tag every input from it with `generation`. Offer RESUME_SUBPROTOCOL;
+   * when `resume` is set add `?resume=<formatPosition(resume)>`. Read credentials now.
+   */
+  | { readonly type: 'open-socket'; readonly generation: number; readonly resume: StreamPosition | null }
+  /**
+   * Close that socket if it is still open (idempotent). The machine already treats it as gone:
+   * later inputs from it are ignored. `code` is always 1000 (browsers accept only 1000 and
+   * 3000-4999 from a client); `reason` says why. `terminate`: the peer is presumed dead, so do not
+   * wait for a closing handshake (ws: `terminate()`; browsers just `close(code, reason)`).
+   */
+  | { readonly type: 'close-socket'; readonly generation: number; readonly code: number; readonly reason: string; readonly terminate: boolean }
+  /**
+   * Arm the timer `timer` to fire at the absolute time `at` (same clock as env.now), replacing a
+   * pending one of that name. When it fires, send `{ type: 'timer-fired', timer, generation }`.
+   * Fire asynchronously even when `at` is already past.
+   */
+  | { readonly type: 'set-timer'; readonly timer: TimerName; readonly at: number; readonly generation: number }
+  /** Cancel the pending timer of that name, if any. */
+  | { readonly type: 'clear-timer'; readonly timer: TimerName }
+  /**
+   * The stream cannot be resumed: re-read the full state through the REST lists, reconcile the
+   * cache, apply live events after `position` (null on a plain server: everything live), then
+   * send resync-complete with this same position.
+   */
+  | { readonly type: 'resync'; readonly position: StreamPosition | null }
+  /** The UI-visible summary changed. */
+  | { readonly type: 'notify'; readonly connection: ConnectionSummary };
+
+/** Time and randomness for one step: injected, so the machine is pure and replayable. */
+export interface ReconnectEnv {
+  /** Milliseconds on a monotonic clock; timers' `at` use the same clock. */
+  readonly now: number;
+  /** A draw in [0, 1); called once per backoff delay and nowhere else. */
+  readonly random: () => number;
+  /** Defaults to DEFAULT_RECONNECT_POLICY; build others with createReconnectPolicy (it validates). */
+  readonly policy?: ReconnectPolicy;
+}
+
+/** The connection as a UI shows it. */
+export interface ConnectionSummary {
+  readonly phase: 'idle' | 'connecting' | 'live' | 'reconnecting' | 'offline' | 'stopped';
+  readonly status: ReconnectState['status'];
+  readonly attempt: number;
+  /** When the next attempt starts (backoff only). */
+  readonly retryAt: number | null;
+  readonly lastClose: LastClose | null;
+  readonly outcome: ConnectionOutcome | null;
+  /** The client owes a re-list (resync effect sent, resync-complete not yet received). */
+  readonly resyncPending: boolean;
+  readonly generation: number;
+  readonly stopReason: StopReason | null;
+}
+
+/**
+ * The UI-friendly view of a state: a phase, the retry count and time, why the last connection
+ * ended, and how the stream was met.
+ *
+ * @example
+ * const c = describeConnection(state);
+ * if (c.phase === 'reconnecting' && c.retryAt !== null) render(`retry #${c.attempt} in ${c.retryAt - now} ms (${c.lastClose?.reason})`);
+ */
+export function describeConnection(state: ReconnectState): ConnectionSummary {
+  return {
+    phase: phaseOf(state),
+    status: state.status,
+    attempt: state.attempt,
+    retryAt: state.status === 'backoff' ? state.retryAt : null,
+    lastClose: state.lastClose,
+    outcome: state.outcome,
+    resyncPending: state.resync?.status === 'pending',
+    generation: state.generation,
+    stopReason: state.status === 'stopped' ? state.reason : null,
+  };
+}
+
+function phaseOf(state: ReconnectState): ConnectionSummary['phase'] {
+  switch (state.status) {
+    case 'idle':
+      return 'idle';
+    case 'connecting':
+      return state.generation > 1 ? 'reconnecting' : 'connecting';
+    case 'open':
+      return 'live';
+    case 'backoff':
+      return 'reconnecting';
+    case 'suspended':
+      return 'offline';
+    case 'stopped':
+      return 'stopped';
+    default:
+      return assertNever(state);
+  }
+}
+
+/** The timers pending in `state`, exactly the ones its set-timer effects armed and nothing cleared. */
+export function armedTimers(state: ReconnectState): readonly TimerName[] {
+  switch (state.status) {
+    case 'connecting':
+      return ['connect'];
+    case 'open': {
+      const timers: TimerName[] = [];
+      if (state.idleMs !== null) timers.push('idle');
+      if (state.stable === 'pending') timers.push('stable');
+      return timers;
+    }
+    case 'backoff':
+      return ['retry'];
+    case 'idle':
+    case 'suspended':
+    case 'stopped':
+      return [];
+    default:
+      return assertNever(state);
+  }
+}
+
+/** Whether `state` owns a socket (the one of `state.generation`). */
+export function hasSocket(state: ReconnectState): state is ConnectingState | OpenState {
+  return state.status === 'connecting' || state.status === 'open';
+}
+
+function assertNever(value: never): never {
+  throw new EventsError('internal', `unexpected value ${JSON.stringify(value)}`);
+}
