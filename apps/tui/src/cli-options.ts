@@ -1,0 +1,283 @@
+import { parseArgs } from 'node:util';
+import { configFromEnv, type Credentials, createFilter, type EventFilter, restListUrl, streamUrl, toEventsError } from '@events/core';
+
+/** Exit codes of `events`, as the Docker Cloud CLI used them where it had one. */
+export const ExitCode = {
+  ok: 0,
+  /** Anything that went wrong at run time, with a message on stderr. */
+  failure: 1,
+  /** Bad credentials (the CLI's `docker-cloud event` exited 2 on AuthError), or a bad command line. */
+  auth: 2,
+  usage: 2,
+} as const;
+
+export type OutputFormat = 'json' | 'plain';
+
+/** Where the events come from. */
+export type SourceOptions =
+  | {
+      readonly kind: 'remote';
+      readonly streamHost: string;
+      readonly restHost: string;
+      readonly namespace?: string;
+      readonly credentials?: Credentials;
+      /** The Authorization header value to send (DOCKERCLOUD_AUTH as given, or built from the credentials). */
+      readonly authorization: string;
+    }
+  | { readonly kind: 'demo'; readonly seed?: number; readonly rate: number }
+  | { readonly kind: 'replay'; readonly file: string; readonly speed: number };
+
+export interface RunOptions {
+  readonly command: 'watch' | 'tail';
+  readonly source: SourceOptions;
+  /** Null: every event. */
+  readonly filter: EventFilter | null;
+  readonly format: OutputFormat;
+  /** Also write the session to this file. */
+  readonly record?: string;
+  /** Stop after this many events (line mode). */
+  readonly count?: number;
+}
+
+export type CliCommand =
+  | { readonly kind: 'run'; readonly options: RunOptions }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'usage-error'; readonly message: string };
+
+/** Background events per second of `--demo` unless `--rate` says otherwise. */
+export const DEFAULT_DEMO_RATE = 3;
+
+export const HELP_TEXT = `Usage: events <watch|tail> [options]
+
+  events watch    live view of stacks, services, containers, node clusters and nodes
+                  (falls back to one line per event when stdin or stdout is not a terminal)
+  events tail     one event per line, JSON exactly as \`docker-cloud event\` printed it
+
+Connection (flags win over the environment):
+  --host URL          stream host, ws:// wss:// http:// or https://   [DOCKERCLOUD_STREAM_HOST]
+  --rest-host URL     REST host; default: the --host on http(s)      [DOCKERCLOUD_REST_HOST]
+  --namespace NS      namespace to watch; default: the user's own    [DOCKERCLOUD_NAMESPACE]
+  --user NAME         user name                                      [DOCKERCLOUD_USER]
+  --apikey KEY        API key                                        [DOCKERCLOUD_APIKEY]
+                      (DOCKERCLOUD_AUTH, a whole Authorization header, works too)
+
+Filters (repeat a flag or give a comma list: values of one flag are alternatives, flags combine):
+  --type TYPE         stack, service, container, nodecluster, node, action
+  --object URI        an object's resource URI
+  --parent URI        a parent's resource URI (a stack, service, node, node cluster)
+
+Sources:
+  --demo              start an embedded events server over a simulated cloud and watch it
+  --seed N            the simulated cloud's seed (--demo)
+  --rate N            simulated background events per second (--demo; default ${DEFAULT_DEMO_RATE}, 0 = none)
+  --record FILE       also write the session to FILE (NDJSON), for --replay
+  --replay FILE       play a recording back instead of connecting
+  --speed N           replay speed factor (default 1; 0 = as fast as possible)
+
+Output (tail, and watch without a terminal):
+  --format json|plain json (default): one frame per line, pipe it into jq
+                      plain: time, type, action, name, old → new state, parents
+  --count N           stop after N events
+
+  -h, --help          show this help
+  -v, --version       show the version
+
+Keys in watch: press ? for the full list (j/k move, h/l fold, / filter, p pause, q quit).
+Exit codes: 0 normal end (also after Ctrl-C or SIGTERM), 2 bad credentials or a bad
+command line, 1 any other failure (the message says which).
+`;
+
+const OPTIONS = {
+  host: { type: 'string' },
+  'rest-host': { type: 'string' },
+  namespace: { type: 'string' },
+  user: { type: 'string' },
+  apikey: { type: 'string' },
+  type: { type: 'string', multiple: true },
+  object: { type: 'string', multiple: true },
+  parent: { type: 'string', multiple: true },
+  demo: { type: 'boolean' },
+  seed: { type: 'string' },
+  rate: { type: 'string' },
+  record: { type: 'string' },
+  replay: { type: 'string' },
+  speed: { type: 'string' },
+  format: { type: 'string' },
+  count: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+const usage = (message: string): CliCommand => ({ kind: 'usage-error', message });
+
+class UsageError extends Error {}
+
+function number(values: Values, name: 'seed' | 'rate' | 'speed' | 'count', check: (n: number) => boolean, expected: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${expected}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function list(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  return values.flatMap((value) => value.split(',')).map((value) => value.trim());
+}
+
+/** `ws://h:p/x` → `http://h:p/x`: our server answers both on one port. */
+function restHostOf(streamHost: string): string {
+  return streamHost.replace(/^wss:/i, 'https:').replace(/^ws:/i, 'http:');
+}
+
+/**
+ * Parses `events` arguments and environment into what to run, validating everything up front
+ * so that a mistake is a precise message (and exit 2) before anything connects. Pure: the
+ * environment is passed in.
+ *
+ * @example
+ * parseCliOptions(['tail', '--type', 'container,service', '--format', 'plain'], process.env)
+ * // { kind: 'run', options: { command: 'tail', source: { kind: 'remote', ... }, filter: {...}, format: 'plain' } }
+ */
+export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    // node's messages name the flag ("Unknown option '--hots'"); drop its advice about "--" for positionals.
+    return usage((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (positionals.length === 0) return usage('missing command: expected "watch" or "tail"');
+  const [command, ...extra] = positionals;
+  if (command !== 'watch' && command !== 'tail') return usage(`unknown command ${JSON.stringify(command)}: expected "watch" or "tail"`);
+  if (extra.length > 0) return usage(`unexpected argument ${JSON.stringify(extra[0])}`);
+
+  try {
+    const format = values.format ?? 'json';
+    if (format !== 'json' && format !== 'plain') throw new UsageError(`--format must be json or plain, got ${JSON.stringify(format)}`);
+    const count = number(values, 'count', (n) => Number.isInteger(n) && n > 0, 'a whole number above 0');
+
+    let filter: EventFilter | null = null;
+    const type = list(values.type);
+    const object = list(values.object);
+    const parent = list(values.parent);
+    if (type !== undefined || object !== undefined || parent !== undefined) {
+      try {
+        filter = createFilter({
+          ...(type !== undefined ? { type } : {}),
+          ...(object !== undefined ? { object } : {}),
+          ...(parent !== undefined ? { parent } : {}),
+        });
+      } catch (error) {
+        throw new UsageError(toEventsError(error).message.replace(/^filter "(\w+)"/, '--$1'));
+      }
+    }
+
+    const remoteFlags = (['host', 'rest-host', 'namespace', 'user', 'apikey'] as const).filter((name) => values[name] !== undefined);
+    const sources = [values.demo ? '--demo' : null, values.replay !== undefined ? '--replay' : null].filter((s) => s !== null);
+    if (sources.length > 1) throw new UsageError('--demo and --replay cannot be combined: choose one source');
+    if (sources.length === 1 && remoteFlags.length > 0) throw new UsageError(`--${remoteFlags[0]} cannot be used with ${sources[0]}`);
+    if (!values.demo && (values.seed !== undefined || values.rate !== undefined)) {
+      throw new UsageError(`--${values.seed !== undefined ? 'seed' : 'rate'} needs --demo`);
+    }
+    if (values.replay === undefined && values.speed !== undefined) throw new UsageError('--speed needs --replay');
+    if (values.replay !== undefined && values.record !== undefined) throw new UsageError('--record cannot be used with --replay');
+    if (values.record === '') throw new UsageError('--record needs a file name');
+
+    let source: SourceOptions;
+    if (values.demo) {
+      const seed = number(values, 'seed', Number.isSafeInteger, 'a whole number');
+      const rate = number(values, 'rate', (n) => n >= 0 && n <= 10_000, 'a number of events per second from 0 to 10000') ?? DEFAULT_DEMO_RATE;
+      source = { kind: 'demo', ...(seed !== undefined ? { seed } : {}), rate };
+    } else if (values.replay !== undefined) {
+      if (values.replay === '') throw new UsageError('--replay needs a file name');
+      const speed = number(values, 'speed', (n) => n >= 0 && n <= 1000, 'a factor from 0 (as fast as possible) to 1000') ?? 1;
+      source = { kind: 'replay', file: values.replay, speed };
+    } else {
+      source = remoteSource(values, env);
+    }
+    return {
+      kind: 'run',
+      options: {
+        command,
+        source,
+        filter,
+        format,
+        ...(values.record !== undefined ? { record: values.record } : {}),
+        ...(count !== undefined ? { count } : {}),
+      },
+    };
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    throw error;
+  }
+}
+
+function remoteSource(values: Values, env: Readonly<Record<string, string | undefined>>): SourceOptions {
+  // Flags are checked on their own first, so that their errors name the flag, not a variable.
+  const host = values.host;
+  if (host !== undefined) {
+    try {
+      streamUrl({ streamHost: host });
+    } catch (error) {
+      throw new UsageError(`--host: ${toEventsError(error).message}`);
+    }
+  }
+  const restHost = values['rest-host'] ?? (host !== undefined ? restHostOf(host) : undefined);
+  if (restHost !== undefined) {
+    try {
+      restListUrl(restHost, 'stack');
+    } catch (error) {
+      throw new UsageError(`--${values['rest-host'] !== undefined ? 'rest-host' : 'host'}: ${toEventsError(error).message}`);
+    }
+  }
+  if (values.namespace !== undefined) {
+    try {
+      streamUrl({ streamHost: 'ws://localhost', namespace: values.namespace });
+    } catch (error) {
+      throw new UsageError(`--namespace: ${toEventsError(error).message}`);
+    }
+  }
+  if ((values.user === undefined) !== (values.apikey === undefined)) {
+    throw new UsageError(values.user === undefined ? '--apikey needs --user' : '--user needs --apikey');
+  }
+  if (values.user !== undefined && (values.user === '' || values.user.includes(':'))) {
+    throw new UsageError('--user must be a non-empty name without ":"');
+  }
+  if (values.apikey === '') throw new UsageError('--apikey is empty');
+
+  const merged: Record<string, string | undefined> = { ...env };
+  if (values.user !== undefined && values.apikey !== undefined) {
+    merged.DOCKERCLOUD_USER = values.user;
+    merged.DOCKERCLOUD_APIKEY = values.apikey;
+    merged.DOCKERCLOUD_AUTH = undefined; // the flags win over a header in the environment
+  }
+  if (host !== undefined) {
+    merged.DOCKERCLOUD_STREAM_HOST = host;
+    merged.DOCKERCLOUD_STREAM_URL = undefined;
+  }
+  if (restHost !== undefined) merged.DOCKERCLOUD_REST_HOST = restHost;
+  if (values.namespace !== undefined) merged.DOCKERCLOUD_NAMESPACE = values.namespace;
+  const config = configFromEnv(merged);
+  if (!config.ok) throw new UsageError(config.error.message);
+  const { credentials, authorization, namespace } = config.value;
+  if (authorization === undefined) {
+    throw new UsageError(
+      'no credentials: pass --user and --apikey, or set DOCKERCLOUD_USER and DOCKERCLOUD_APIKEY (or DOCKERCLOUD_AUTH); or try --demo',
+    );
+  }
+  return {
+    kind: 'remote',
+    streamHost: config.value.streamHost,
+    restHost: config.value.restHost,
+    authorization,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
+  };
+}

@@ -1,0 +1,228 @@
+// @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
+import { render } from 'ink-testing-library';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createFakeLiveTree, type FakeLiveTree } from '../../test/fake-live-tree.js';
+import { createEventLog, type EventLog } from '../event-log.js';
+import { createFieldsCache, type FieldsCache } from '../fields-cache.js';
+import { NORMAL_KEYMAP } from '../keymap.js';
+import { App, type AppProps } from './app.js';
+import { ThemeContext } from './theme.js';
+
+const NOW = Date.UTC(2026, 10, 27, 9, 30, 0);
+const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+/** Polls the last frame until `check` holds (a lone Esc, for one, is only flushed on the next turn). */
+async function until(view: { lastFrame(): string | undefined }, check: (frame: string) => boolean): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const frame = plain(view.lastFrame());
+    if (check(frame)) return frame;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return plain(view.lastFrame());
+}
+const plain = (text: string | undefined) => (text ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+const COLOR_SGR = /\u001b\[(3[0-7]|9[0-7])m/;
+
+let fake: FakeLiveTree;
+let log: EventLog;
+let fields: FieldsCache;
+let detach: () => void;
+
+beforeEach(async () => {
+  fake = await createFakeLiveTree(7);
+  log = createEventLog({ publishIntervalMs: 0 });
+  detach = log.attach(fake.tree);
+  fields = createFieldsCache({ fetch: (uri) => fake.tree.fetchObject(uri), publishIntervalMs: 0 });
+});
+
+afterEach(async () => {
+  detach();
+  fields.close();
+  await fake.close();
+});
+
+function app(overrides: Partial<AppProps> = {}, color = true) {
+  const props: AppProps = {
+    tree: fake.tree,
+    eventLog: log,
+    fields,
+    title: 'demo@test',
+    size: { columns: 100, rows: 30 },
+    now: () => NOW,
+    monotonicNow: () => 0,
+    tickMs: 0,
+    utc: true,
+    onQuit: () => {},
+    ...overrides,
+  };
+  return render(
+    <ThemeContext.Provider value={{ color }}>
+      <App {...props} />
+    </ThemeContext.Provider>,
+  );
+}
+
+/** Tree rows: a cursor column, indentation and fold marks, a state glyph, a name. */
+const treeRows = (frame: string | undefined) => plain(frame).split('\n').filter((line) => /^[ ▌][ ▾▸]*[●◐◌○✖⊘] \S/.test(line));
+
+/** The line of the selected row (the one with the cursor mark). */
+const selectedLine = (frame: string) => plain(frame).split('\n').find((line) => line.startsWith('▌')) ?? '';
+
+describe('App', () => {
+  it('draws the header, the tree with glyphs and counts, the detail and the events, one row under the height', async () => {
+    const view = app();
+    await settle();
+    const frame = plain(view.lastFrame());
+    const lines = frame.split('\n');
+    expect(lines).toHaveLength(29);
+    expect(lines[0]).toMatch(/^ events │ demo@test .*● live$/);
+    expect(lines[1]).toMatch(/stacks 4 .*services \d+ .*containers \d+/);
+    expect(lines[2]).toContain('1 Stacks');
+    expect(frame).toMatch(/▾ [●◐◌○] notifications +Running +\d+\/\d+ +\S+ +│/);
+    expect(frame).toContain('STACK notifications'); // the detail pane of the first row
+    expect(frame).toContain('─ Events · 0 seen');
+    view.unmount();
+  });
+
+  it('moves with j/k, keeps the object selected while rows move, and unfolds with l', async () => {
+    const view = app();
+    await settle();
+    view.stdin.write('j');
+    await settle();
+    const chosen = selectedLine(view.lastFrame() ?? '');
+    expect(chosen).toMatch(/▸ ● cron/);
+    view.stdin.write('l');
+    await settle();
+    expect(selectedLine(view.lastFrame() ?? '')).toMatch(/▾ ● cron/);
+    expect(treeRows(view.lastFrame())).toContainEqual(expect.stringMatching(/^ {7}● cron-1 /));
+    view.stdin.write('k');
+    await settle();
+    expect(selectedLine(view.lastFrame() ?? '')).toMatch(/notifications/);
+    view.unmount();
+  });
+
+  it('filters as you type, keeping the ancestors of matches', async () => {
+    const view = app();
+    await settle();
+    view.stdin.write('/');
+    view.stdin.write('redis');
+    await settle();
+    const frame = plain(view.lastFrame());
+    expect(frame).toContain('filter /redis▏');
+    const rows = treeRows(frame);
+    expect(rows.filter((row) => row.includes('redis')).length).toBeGreaterThan(0);
+    // Everything else is a stack above a match, there for context.
+    for (const row of rows) if (!row.includes('redis')) expect(row).toMatch(/^[ ▌]▾ /);
+    view.unmount();
+  });
+
+  it('pauses loudly, holds the view still and counts what is held back', async () => {
+    const view = app();
+    await settle();
+    view.stdin.write('p');
+    await settle();
+    const before = plain(view.lastFrame());
+    expect(before).toContain('PAUSED · 0 events held back');
+    fake.step(15);
+    await settle();
+    const during = plain(view.lastFrame());
+    const held = Number(/PAUSED · (\d+) events? held back/.exec(during)?.[1]);
+    expect(held).toBeGreaterThan(0);
+    expect(during).toContain('─ Events · 0 seen');
+    view.stdin.write('p');
+    await settle();
+    expect(plain(view.lastFrame())).not.toContain('PAUSED');
+    expect(plain(view.lastFrame())).toContain(`─ Events · ${held} seen`);
+    view.unmount();
+  });
+
+  it('opens a help overlay generated from the keymap', async () => {
+    const view = app({ size: { columns: 140, rows: 50 } });
+    await settle();
+    view.stdin.write('?');
+    await settle();
+    const frame = plain(view.lastFrame());
+    for (const binding of NORMAL_KEYMAP) expect(frame).toContain(binding.help);
+    view.stdin.write('\u001b');
+    expect(await until(view, (frame) => !frame.includes('Help ·'))).not.toContain('Help ·');
+    view.unmount();
+  });
+
+  it('asks before terminating, then operates on the selected object', async () => {
+    const operate = vi.spyOn(fake.tree, 'operate');
+    const view = app();
+    await settle();
+    view.stdin.write('j');
+    await settle();
+    view.stdin.write('T');
+    await settle();
+    expect(plain(view.lastFrame())).toContain('TERMINATE service cron?');
+    expect(operate).not.toHaveBeenCalled();
+    view.stdin.write('y');
+    await settle();
+    expect(operate).toHaveBeenCalledWith(expect.stringContaining('/service/'), 'terminate', undefined);
+    expect(plain(view.lastFrame())).toContain('terminate service cron: accepted');
+    view.unmount();
+  });
+
+  it('scales with + and shows the new containers as they come', async () => {
+    const view = app();
+    await settle();
+    view.stdin.write('jl'); // cron, unfolded
+    await settle();
+    const cron = (frame: string | undefined) => treeRows(frame).filter((row) => / cron-\d /.test(row)).length;
+    const before = cron(view.lastFrame());
+    view.stdin.write('+');
+    await settle();
+    fake.drain();
+    await settle();
+    const frame = plain(view.lastFrame());
+    expect(frame).toMatch(/Service Scale/);
+    expect(cron(view.lastFrame())).toBe(before + 1);
+    view.unmount();
+  });
+
+  it('yanks the resource URI and quits through the app callbacks', async () => {
+    const onYank = vi.fn();
+    const onQuit = vi.fn();
+    const view = app({ onYank, onQuit });
+    await settle();
+    view.stdin.write('y');
+    await settle();
+    expect(onYank).toHaveBeenCalledWith(expect.stringMatching(/^\/api\/app\/v1\/demo\/stack\/.+\/$/));
+    expect(plain(view.lastFrame())).toContain('copied /api/app/v1/demo/stack/');
+    view.stdin.write('q');
+    expect(onQuit).toHaveBeenCalledTimes(1);
+    view.unmount();
+  });
+
+  it('uses colour, and none with NO_COLOR, keeping every glyph', async () => {
+    const colored = app({}, true);
+    await settle();
+    expect(colored.lastFrame()).toMatch(COLOR_SGR);
+    colored.unmount();
+    const mono = app({}, false);
+    await settle();
+    const frame = mono.lastFrame() ?? '';
+    expect(frame).not.toMatch(COLOR_SGR);
+    expect(plain(frame)).toMatch(/● notifications/);
+    mono.unmount();
+  });
+
+  it('says so when the terminal is too small', async () => {
+    const view = app({ size: { columns: 50, rows: 10 } });
+    await settle();
+    expect(plain(view.lastFrame())).toContain('terminal too small');
+    expect(plain(view.lastFrame())).toContain('50×10, need 60×16');
+    view.unmount();
+  });
+
+  it('dims the data and says "as of" when the connection is not live', async () => {
+    fake.tree.setConnection({ ...fake.tree.getSnapshot().connection, phase: 'reconnecting', status: 'backoff', attempt: 3, retryAt: 4_000 });
+    fake.tree.setSync({ status: 'stale', since: Date.UTC(2026, 10, 27, 9, 29, 1) });
+    const view = app();
+    await settle();
+    expect(plain(view.lastFrame())).toContain('◌ reconnecting in 4 s (attempt 3) · data as of 09:29:01');
+    view.unmount();
+  });
+});

@@ -1,0 +1,375 @@
+// @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
+import type { LiveTree, LiveTreeSnapshot } from '@events/core';
+import { Box, type Key, useInput, useStdout } from 'ink';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { EventLog, EventLogSnapshot } from '../event-log.js';
+import type { FieldsCache } from '../fields-cache.js';
+import { keyPresses, resolveKey } from '../keymap.js';
+import { describeLink } from '../state/link-status.js';
+import { buildRows, createRowCache, isExpandedByDefault, type RowCache, type RowList, VIEW_TITLES, type ViewMode } from '../state/rows.js';
+import { styleOfState } from '../state/state-style.js';
+import {
+  type Command,
+  createViewState,
+  type Effect,
+  pinSelection,
+  selectedIndex,
+  type UpdateContext,
+  update,
+  type ViewState,
+  windowStart,
+} from '../state/view-state.js';
+import { DetailPane } from './detail-pane.js';
+import { EventsPane, visibleEvents } from './events-pane.js';
+import { Header } from './header.js';
+import { HelpOverlay } from './help-overlay.js';
+import { layoutOf } from './layout.js';
+import { StatusLine } from './status-line.js';
+import { TooSmall } from './too-small.js';
+import { TreePane } from './tree-pane.js';
+import { type TerminalSize, useTerminalSize } from './use-terminal-size.js';
+
+export interface AppProps {
+  readonly tree: LiveTree;
+  readonly eventLog: EventLog;
+  readonly fields: FieldsCache;
+  /** What the header says we look at, e.g. `demo@127.0.0.1:41234`. */
+  readonly title: string;
+  /** A fixed size (tests); default: the terminal's, followed on resize. */
+  readonly size?: TerminalSize;
+  /** The wall clock of ages and "as of" times. Default Date.now. */
+  readonly now?: () => number;
+  /** The clock of the LiveTree's `retryAt` (the reconnect countdown). Default performance.now. */
+  readonly monotonicNow?: () => number;
+  /** How often ages and countdowns refresh. Default 1,000 ms; 0 never (tests). */
+  readonly tickMs?: number;
+  /** Show times in UTC (stable test output) instead of local time. */
+  readonly utc?: boolean;
+  readonly initialState?: Partial<ViewState>;
+  /** Whether keys are read (false where stdin is not a terminal). Default true. */
+  readonly interactive?: boolean;
+  readonly onQuit: () => void;
+  /** Puts the URI on the clipboard (OSC 52). */
+  readonly onYank?: (uri: string) => void;
+}
+
+interface Frozen {
+  readonly tree: LiveTreeSnapshot;
+  readonly log: EventLogSnapshot;
+}
+
+interface TrackedAction {
+  readonly uri: string;
+  readonly label: string;
+}
+
+function useClock(now: () => number, tickMs: number): number {
+  const [time, setTime] = useState(now);
+  useEffect(() => {
+    if (tickMs <= 0) return;
+    const timer = setInterval(() => setTime(now()), tickMs);
+    return () => clearInterval(timer);
+  }, [now, tickMs]);
+  return time;
+}
+
+/**
+ * The live view. Data comes from the LiveTree and the event log through useSyncExternalStore
+ * (both publish at most ~10 times a second); every key goes through the keymap to a command,
+ * and through the pure `update` to the next view state and the effects run here.
+ */
+export function App(props: AppProps) {
+  const { tree, eventLog, fields } = props;
+  const nowFn = props.now ?? Date.now;
+  const utc = props.utc ?? false;
+  const { stdout } = useStdout();
+  const terminal = useTerminalSize(stdout);
+  const size = props.size ?? terminal;
+  const layout = layoutOf(size);
+
+  const subscribeTree = useCallback((listener: () => void) => tree.subscribe(listener), [tree]);
+  const getTree = useCallback(() => tree.getSnapshot(), [tree]);
+  const live = useSyncExternalStore(subscribeTree, getTree);
+  const subscribeLog = useCallback((listener: () => void) => eventLog.subscribe(listener), [eventLog]);
+  const getLog = useCallback(() => eventLog.getSnapshot(), [eventLog]);
+  const liveLog = useSyncExternalStore(subscribeLog, getLog);
+  const subscribeFields = useCallback((listener: () => void) => fields.subscribe(listener), [fields]);
+  const getFields = useCallback(() => fields.getSnapshot(), [fields]);
+  // Changes identity whenever fetched fields arrive: names in rows and events depend on it.
+  const fieldsView = useSyncExternalStore(subscribeFields, getFields);
+  const lookupFields = useCallback((uri: string) => fieldsView.fields(uri), [fieldsView]);
+  const now = useClock(nowFn, props.tickMs ?? 1000);
+
+  const [state, setState] = useState(() => createViewState(props.initialState));
+  // The state as of the last update, for handlers that run several commands before React renders.
+  const stateRef = useRef(state);
+  const [frozen, setFrozen] = useState<Frozen | null>(null);
+  const [action, setAction] = useState<TrackedAction | null>(null);
+  const targets = useRef(new Map<string, { value: number; at: number }>());
+
+  const shown = frozen?.tree ?? live;
+  const shownLog = frozen?.log ?? liveLog;
+  const snapshot = shown.tree;
+  const held = frozen === null ? 0 : liveLog.total - frozen.log.total;
+
+  // One sort cache per view, so that switching views does not throw the others' orders away.
+  const rowCaches = useRef(new Map<ViewMode, RowCache>());
+  const { view, sort, filter, toggled } = state;
+  const rows: RowList = useMemo(() => {
+    let cache = rowCaches.current.get(view);
+    if (cache === undefined) {
+      cache = createRowCache();
+      rowCaches.current.set(view, cache);
+    }
+    return buildRows(snapshot, {
+      view,
+      sort,
+      filter,
+      isExpanded: (uri, type) => isExpandedByDefault(type) !== toggled.has(uri),
+      fields: lookupFields,
+      cache,
+    });
+  }, [snapshot, view, sort, filter, toggled, lookupFields]);
+
+  const index = selectedIndex(state, rows);
+  const selected = index === -1 ? undefined : rows.rows[index];
+  const treeRows = layout.kind === 'too-small' ? 1 : layout.treeRows;
+  const topRef = useRef(0);
+  const top = windowStart(topRef.current, Math.max(0, index), treeRows, rows.rows.length);
+  topRef.current = top;
+  const windowRows = useMemo(() => rows.rows.slice(top, top + treeRows), [rows, top, treeRows]);
+
+  const targetOf = useCallback(
+    (uri: string): number | undefined => {
+      const override = targets.current.get(uri);
+      const entry = fieldsView.get(uri);
+      const fetched = entry?.status === 'ok' && typeof entry.fields.target_num_containers === 'number' ? entry.fields.target_num_containers : undefined;
+      if (override !== undefined && (fetched === undefined || entry === undefined || entry.at <= override.at)) return override.value;
+      if (fetched !== undefined) return fetched;
+      const object = snapshot.get(uri);
+      const listed = (object?.fields as Readonly<Record<string, unknown>> | null | undefined)?.target_num_containers;
+      return typeof listed === 'number' ? listed : undefined;
+    },
+    [fieldsView, snapshot],
+  );
+
+  const eventsRows = layout.kind === 'too-small' ? 0 : layout.eventsRows;
+  const { faultsOnly } = state;
+  const shownEvents = useMemo(
+    () => visibleEvents(shownLog.events, { faultsOnly, filter, limit: eventsRows, snapshot, fields: lookupFields }),
+    [shownLog, faultsOnly, filter, eventsRows, snapshot, lookupFields],
+  );
+
+  // Names of objects known only from events, and the selected object's REST fields.
+  useEffect(() => {
+    for (const row of windowRows) {
+      if (row.object.fields === null) fields.request(row.uri);
+      if (view !== 'containers') continue;
+      // The flat view names each container's service and node.
+      for (const parent of row.object.parents) if (snapshot.get(parent)?.fields === null) fields.request(parent);
+    }
+    for (const { event } of shownEvents) if (event.action !== 'delete' && snapshot.get(event.resource_uri)?.fields == null) fields.request(event.resource_uri);
+  }, [windowRows, shownEvents, snapshot, fields, view]);
+  const selectedUri = selected?.uri;
+  const selectedObject = selected?.object;
+  useEffect(() => {
+    // A changed record (new state, new event) makes the fetched fields worth a refresh, at most once a second.
+    if (selectedUri === undefined || selectedObject === undefined) return;
+    fields.request(selectedUri, 1000);
+    for (const action of snapshot.actionsOf(selectedUri).slice(0, 3)) if (action.fields === null) fields.request(action.resource_uri, 2000);
+  }, [selectedUri, selectedObject, snapshot, fields]);
+
+  // From the first frame on, the selection follows its object (by URI), not its position.
+  useEffect(() => {
+    const pinned = pinSelection(stateRef.current, rows);
+    if (pinned !== stateRef.current) {
+      stateRef.current = pinned;
+      setState(pinned);
+    }
+  }, [rows]);
+
+  // The handler reads the latest of everything through a ref, so useInput gets one stable function.
+  const latest = useRef({ state, rows, treeRows, targetOf, props });
+  latest.current = { state, rows, treeRows, targetOf, props };
+
+  // Async results (an operation accepted or refused) come back through the latest dispatch.
+  const dispatchRef = useRef<(command: Command) => void>(() => {});
+  const runEffects = useCallback(
+    (effects: readonly Effect[]) => {
+      for (const effect of effects) {
+        switch (effect.type) {
+          case 'quit':
+            latest.current.props.onQuit();
+            break;
+          case 'yank':
+            latest.current.props.onYank?.(effect.uri);
+            break;
+          case 'reconnect':
+            tree.reconnect();
+            break;
+          case 'operate': {
+            const { request } = effect;
+            if (request.targetNumContainers !== undefined) targets.current.set(request.uri, { value: request.targetNumContainers, at: nowFn() });
+            const params = request.targetNumContainers === undefined ? undefined : { targetNumContainers: request.targetNumContainers };
+            tree.operate(request.uri, request.operation, params).then(
+              ({ actionUri }) => {
+                if (actionUri !== null) setAction({ uri: actionUri, label: `${request.operation} ${request.label}` });
+                dispatchRef.current({ type: 'status', tone: 'info', text: `${request.operation} ${request.label}: accepted` });
+              },
+              (error: unknown) => {
+                targets.current.delete(request.uri);
+                dispatchRef.current({ type: 'status', tone: 'error', text: `${request.operation} ${request.label} failed: ${error instanceof Error ? error.message : String(error)}` });
+              },
+            );
+            break;
+          }
+        }
+      }
+    },
+    [tree, nowFn],
+  );
+
+  const dispatch = useCallback(
+    (command: Command) => {
+      const current = latest.current;
+      const context: UpdateContext = {
+        rows: current.rows,
+        pageSize: current.treeRows,
+        targetOf: (uri) => current.targetOf(uri) ?? null,
+      };
+      const before = stateRef.current;
+      const [next, effects] = update(before, command, context);
+      if (command.type === 'pause') {
+        // Pausing freezes what is on screen; the stores keep running and count what is held back.
+        setFrozen(next.paused ? { tree: tree.getSnapshot(), log: eventLog.getSnapshot() } : null);
+      }
+      if (next !== before) {
+        stateRef.current = next;
+        setState(next);
+      }
+      runEffects(effects);
+    },
+    [tree, eventLog, runEffects],
+  );
+  dispatchRef.current = dispatch;
+
+  const onInput = useCallback(
+    (input: string, key: Key) => {
+      for (const press of keyPresses(input, key)) {
+        // The mode may change within a burst (`/web`: the slash opens the filter, the rest is typed into it).
+        const command = resolveKey(stateRef.current.mode.kind, press.name, press.input);
+        if (command !== null) dispatch(command);
+      }
+    },
+    [dispatch],
+  );
+  useInput(onInput, { isActive: props.interactive ?? true });
+
+  if (layout.kind === 'too-small') return <TooSmall size={size} height={layout.frameRows} />;
+
+  const link = describeLink(live, { wall: now, monotonic: (props.monotonicNow ?? performance.now.bind(performance))() }, utc);
+  const stale = link.stale;
+  const trackedAction = action === null ? undefined : snapshot.get(action.uri);
+  const actionLine =
+    action === null
+      ? null
+      : {
+          text: `${action.label}: ${trackedAction?.state ?? 'Pending'}`,
+          glyph: styleOfState(trackedAction?.state ?? 'Pending').glyph,
+          color: styleOfState(trackedAction?.state ?? 'Pending').color,
+        };
+  const emptyText =
+    shown.sync.status === 'listing'
+      ? 'listing objects…'
+      : state.filter.trim() !== ''
+        ? `nothing matches /${state.filter.trim()} (Esc clears the filter)`
+        : `no ${VIEW_TITLES[state.view].toLowerCase()} yet`;
+  const target = selected === undefined ? undefined : targetOf(selected.uri);
+
+  const treePane = (
+    <TreePane
+      snapshot={snapshot}
+      rows={windowRows}
+      selectedUri={selected?.uri ?? null}
+      view={state.view}
+      width={layout.treeWidth}
+      height={layout.treeRows + 1}
+      now={now}
+      stale={stale}
+      targetOf={targetOf}
+      emptyText={emptyText}
+      fields={lookupFields}
+    />
+  );
+  const detailPane = (
+    <DetailPane
+      snapshot={snapshot}
+      row={selected}
+      fetched={selected === undefined ? undefined : fieldsView.get(selected.uri)}
+      now={now}
+      utc={utc}
+      view={state.view}
+      target={target}
+      fields={lookupFields}
+      width={layout.detailWidth}
+      height={layout.detailRows}
+      stale={stale}
+      ruleLeft={layout.kind === 'wide'}
+    />
+  );
+  const eventsPane = (
+    <EventsPane
+      events={shownEvents}
+      fields={lookupFields}
+      total={shownLog.total}
+      snapshot={snapshot}
+      faultsOnly={state.faultsOnly}
+      filter={state.filter}
+      width={layout.eventsWidth}
+      height={layout.eventsRows + 1}
+      utc={utc}
+      stale={stale}
+    />
+  );
+  const bodyRows = layout.frameRows - layout.headerRows - 1;
+
+  return (
+    <Box flexDirection="column" width={size.columns} height={layout.frameRows}>
+      <Header
+        title={props.title}
+        width={size.columns}
+        snapshot={snapshot}
+        link={link}
+        view={state.view}
+        sort={state.sort}
+        filter={state.filter}
+        filtering={state.mode.kind === 'filter'}
+        matches={rows.matches}
+        paused={state.paused}
+        held={held}
+        utc={utc}
+        position={rows.rows.length === 0 ? '' : `rows ${top + 1}-${top + windowRows.length} of ${rows.rows.length}`}
+      />
+      {state.mode.kind === 'help' ? (
+        <HelpOverlay width={size.columns} height={bodyRows} />
+      ) : layout.kind === 'wide' ? (
+        <Box flexDirection="column" height={bodyRows}>
+          <Box flexDirection="row" height={layout.treeRows + 1}>
+            {treePane}
+            {detailPane}
+          </Box>
+          {eventsPane}
+        </Box>
+      ) : (
+        <Box flexDirection="column" height={bodyRows}>
+          {treePane}
+          <Box flexDirection="row" height={layout.detailRows}>
+            {detailPane}
+            {eventsPane}
+          </Box>
+        </Box>
+      )}
+      <StatusLine mode={state.mode} status={state.status} filter={state.filter} width={size.columns} action={actionLine} />
+    </Box>
+  );
+}

@@ -1,0 +1,85 @@
+// @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
+import type { HierarchySnapshot } from '@events/core';
+import { Box } from 'ink';
+import { memo } from 'react';
+import { describeUri } from '../event-format.js';
+import type { LoggedEvent } from '../event-log.js';
+import { type FieldsLookup, fit, formatClock, parseDate, TYPE_LABEL } from '../state/format.js';
+import { isFaultState, styleOfState } from '../state/state-style.js';
+import { Line } from './line.js';
+
+/**
+ * The events the pane lists: newest first, only faults when asked, only those matching the
+ * filter text (in the object's name, type, state or id), at most `limit`.
+ */
+export function visibleEvents(
+  events: readonly LoggedEvent[],
+  options: { readonly faultsOnly: boolean; readonly filter: string; readonly limit: number; readonly snapshot: HierarchySnapshot; readonly fields?: FieldsLookup },
+): LoggedEvent[] {
+  const filter = options.filter.trim().toLowerCase();
+  const out: LoggedEvent[] = [];
+  for (const entry of events) {
+    if (out.length >= options.limit) break;
+    const { event } = entry;
+    if (options.faultsOnly && !isFaultState(event.state)) continue;
+    if (filter !== '') {
+      const text = `${describeUri(event.resource_uri, options.snapshot, options.fields)} ${event.state} ${event.resource_uri}`.toLowerCase();
+      if (!text.includes(filter)) continue;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+export interface EventsPaneProps {
+  /** The events to list (see visibleEvents), newest first. */
+  readonly events: readonly LoggedEvent[];
+  readonly total: number;
+  readonly snapshot: HierarchySnapshot;
+  readonly faultsOnly: boolean;
+  readonly filter: string;
+  readonly width: number;
+  /** Lines, the title included. */
+  readonly height: number;
+  readonly utc: boolean;
+  readonly stale: boolean;
+  readonly fields?: FieldsLookup;
+}
+
+/** The latest events: time, state glyph, object, old → new state, its first parent. */
+export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
+  const scope = [props.faultsOnly ? 'faults only' : '', props.filter.trim() !== '' ? `matching /${props.filter.trim()}` : ''].filter((s) => s !== '').join(', ');
+  const title = `─ Events${scope === '' ? '' : ` (${scope})`} · ${props.total} seen · f ${props.faultsOnly ? 'all' : 'faults'} `;
+  return (
+    <Box flexDirection="column" width={props.width} height={props.height}>
+      <Line segments={[{ text: title.padEnd(props.width, '─') }]} width={props.width} dim />
+      {props.events.length === 0 ? (
+        <Line segments={[{ text: props.total === 0 ? '  waiting for events…' : '  none match' }]} width={props.width} dim />
+      ) : (
+        props.events.map(({ event, previous }) => {
+          const style = styleOfState(event.state);
+          const ms = parseDate(event.datetime);
+          const time = Number.isNaN(ms) ? event.datetime : formatClock(ms, props.utc);
+          const name = describeUri(event.resource_uri, props.snapshot, props.fields).split('/').slice(1).join('/');
+          const change = previous !== null && previous !== event.state ? `${previous} → ${event.state}` : event.state;
+          const parent = event.parents[0] === undefined ? '' : `  ${describeUri(event.parents[0], props.snapshot, props.fields)}`;
+          return (
+            <Line
+              key={event.uuid}
+              width={props.width}
+              dim={props.stale}
+              segments={[
+                { text: ` ${time} ` },
+                { text: style.glyph, color: style.color },
+                { text: ` ${fit(TYPE_LABEL[event.type], 9)} ${fit(event.action, 6)} ` },
+                { text: name, bold: true },
+                { text: ` ${change}` },
+                { text: parent, dim: true },
+              ]}
+            />
+          );
+        })
+      )}
+    </Box>
+  );
+});

@@ -1,0 +1,94 @@
+// @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
+import type { HierarchySnapshot, ObjectType } from '@events/core';
+import { Box } from 'ink';
+import { formatClock, TYPE_LABEL } from '../state/format.js';
+import type { LinkStatus } from '../state/link-status.js';
+import { VIEW_MODES, VIEW_TITLES, type ViewMode } from '../state/rows.js';
+import { KIND_STYLES, type StateKind, styleOfState } from '../state/state-style.js';
+import { fitSegments, Line, type Segment } from './line.js';
+
+const TONE_COLOR: Readonly<Record<LinkStatus['tone'], string>> = {
+  ok: 'green',
+  busy: 'cyan',
+  warn: 'yellow',
+  error: 'red',
+  idle: 'gray',
+};
+
+const COUNTED: readonly ObjectType[] = ['stack', 'service', 'container', 'nodecluster', 'node'];
+const KIND_ORDER: readonly StateKind[] = ['ok', 'partial', 'busy', 'idle', 'fault', 'gone', 'unknown'];
+
+/** Per type: its total and how many are in each kind of state (the header's second line). */
+export function countsByKind(snapshot: HierarchySnapshot, type: ObjectType): { readonly total: number; readonly kinds: readonly [StateKind, number][] } {
+  const byState = snapshot.countsByState(type) as Readonly<Record<string, number>>;
+  const kinds = new Map<StateKind, number>();
+  let total = 0;
+  for (const [state, n] of Object.entries(byState)) {
+    if (n === 0) continue;
+    total += n;
+    const kind = styleOfState(state).kind;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + n);
+  }
+  return { total, kinds: KIND_ORDER.filter((kind) => kinds.has(kind)).map((kind) => [kind, kinds.get(kind) as number]) };
+}
+
+export interface HeaderProps {
+  readonly title: string;
+  readonly width: number;
+  readonly snapshot: HierarchySnapshot;
+  readonly link: LinkStatus;
+  readonly view: ViewMode;
+  readonly sort: string;
+  readonly filter: string;
+  readonly filtering: boolean;
+  readonly matches: number;
+  readonly paused: boolean;
+  readonly held: number;
+  readonly utc: boolean;
+  /** Which rows the tree shows, e.g. `rows 1-25 of 120`. */
+  readonly position: string;
+}
+
+/** Three lines: title and connection; counts by type and state; views, sort and filter. */
+export function Header(props: HeaderProps) {
+  const { link, width } = props;
+  const linkText = `${link.glyph} ${link.text}${link.asOf !== null ? ` · data as of ${formatClock(link.asOf, props.utc)}` : ''}`;
+  const right: Segment[] = [];
+  if (props.paused) {
+    right.push({ text: ` ‖ PAUSED · ${props.held} event${props.held === 1 ? '' : 's'} held back (p resumes) `, inverse: true, bold: true, color: 'yellow' }, { text: ' ' });
+  }
+  right.push({ text: linkText, color: TONE_COLOR[link.tone], bold: link.tone !== 'ok' });
+  const rightWidth = right.reduce((n, s) => n + s.text.length, 0);
+  // The connection never gives way: the title does.
+  const left = fitSegments([{ text: ` events │ ${props.title}`, bold: true }], Math.max(0, width - rightWidth - 1), true);
+
+  const counts: Segment[] = [];
+  COUNTED.forEach((type, i) => {
+    const { total, kinds } = countsByKind(props.snapshot, type);
+    counts.push({ text: i === 0 ? ' ' : ' · ' }, { text: `${TYPE_LABEL[type]}s `, dim: true }, { text: String(total), bold: true });
+    for (const [kind, n] of kinds) counts.push({ text: ` ${KIND_STYLES[kind].glyph}${n}`, color: KIND_STYLES[kind].color });
+  });
+
+  const tabs: Segment[] = [];
+  VIEW_MODES.forEach((view, i) => {
+    const active = view === props.view;
+    tabs.push({ text: ' ' }, { text: ` ${i + 1} ${VIEW_TITLES[view]} `, inverse: active, bold: active });
+  });
+  tabs.push({ text: '  sort ', dim: true }, { text: props.sort });
+  if (props.filter !== '' || props.filtering) {
+    tabs.push(
+      { text: '  filter ', dim: true },
+      { text: `/${props.filter}${props.filtering ? '▏' : ''}`, color: 'cyan', bold: true },
+      { text: ` ${props.matches} match${props.matches === 1 ? '' : 'es'}`, dim: true },
+    );
+  }
+  if (props.position !== '') tabs.push({ text: `  ${props.position}`, dim: true });
+
+  return (
+    <Box flexDirection="column" height={3} width={width}>
+      <Line segments={[...left, { text: ' ' }, ...right]} width={width} />
+      <Line segments={counts} width={width} />
+      <Line segments={tabs} width={width} />
+    </Box>
+  );
+}

@@ -1,0 +1,104 @@
+// @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
+import { type HierarchySnapshot, typeOfUri } from '@events/core';
+import { Box, Text } from 'ink';
+import { memo } from 'react';
+import { displayName, type FieldsLookup, fit, fitRight, formatAge, stateSince, TYPE_LABEL } from '../state/format.js';
+import { countsOf, formatCounts, type Row, type ViewMode } from '../state/rows.js';
+import { styleOfState } from '../state/state-style.js';
+import { Line } from './line.js';
+
+export interface TreePaneProps {
+  readonly snapshot: HierarchySnapshot;
+  /** Only the rows in the window: slicing happens before rendering, never in Ink. */
+  readonly rows: readonly Row[];
+  readonly selectedUri: string | null;
+  readonly view: ViewMode;
+  readonly width: number;
+  /** Lines, the column header included. */
+  readonly height: number;
+  readonly now: number;
+  readonly stale: boolean;
+  readonly targetOf: (uri: string) => number | undefined;
+  readonly emptyText: string;
+  /** REST fields fetched later: names of parents known only from events. */
+  readonly fields?: FieldsLookup;
+}
+
+interface Columns {
+  readonly type: number;
+  readonly state: number;
+  readonly count: number;
+  readonly age: number;
+  /** Flat view: the service and node of a container. */
+  readonly service: number;
+  readonly node: number;
+}
+
+function columnsFor(view: ViewMode, width: number): Columns {
+  if (view === 'containers') {
+    const wide = width >= 90;
+    return { type: 0, state: 13, count: 0, age: 5, service: wide ? 16 : 12, node: wide ? 14 : 0 };
+  }
+  return { type: width >= 70 ? 10 : 0, state: 15, count: 9, age: 5, service: 0, node: 0 };
+}
+
+function parentName(snapshot: HierarchySnapshot, parents: readonly string[], type: 'service' | 'node', fields: FieldsLookup | undefined): string {
+  for (const uri of parents) {
+    if (typeOfUri(uri) !== type) continue;
+    const object = snapshot.get(uri);
+    return object === undefined ? '-' : displayName(object, object.fields === null ? fields?.(uri) : undefined);
+  }
+  return '-';
+}
+
+/** The tree or list: a column header and one line per row of the window. */
+export const TreePane = memo(function TreePane(props: TreePaneProps) {
+  const { width, view, snapshot } = props;
+  const cols = columnsFor(view, width);
+  const fixed = 3 + cols.type + cols.state + cols.count + cols.age + cols.service + cols.node + 1;
+  const nameWidth = Math.max(8, width - fixed);
+  const header =
+    ` ${fit('NAME', nameWidth + 1)}` +
+    (cols.service > 0 ? fit('SERVICE', cols.service) : '') +
+    (cols.node > 0 ? fit('NODE', cols.node) : '') +
+    (cols.type > 0 ? fit('TYPE', cols.type) : '') +
+    fit('STATE', cols.state) +
+    (cols.count > 0 ? fit('COUNT', cols.count) : '') +
+    fitRight('AGE', cols.age);
+  return (
+    <Box flexDirection="column" width={width} height={props.height}>
+      <Line segments={[{ text: header }]} width={width} bold dim />
+      {props.rows.length === 0 ? (
+        <Text dimColor>{`  ${props.emptyText}`.slice(0, width)}</Text>
+      ) : (
+        props.rows.map((row) => {
+          const selected = row.uri === props.selectedUri;
+          const style = styleOfState(row.object.state);
+          const fold = row.expandable ? (row.expanded ? '▾ ' : '▸ ') : '  ';
+          const lead = `${selected ? '▌' : ' '}${'  '.repeat(row.depth)}${fold}`;
+          const since = stateSince(row.object);
+          const age = since === null ? '-' : formatAge(props.now - since);
+          const counts = cols.count > 0 ? formatCounts(countsOf(snapshot, row.object, view, props.targetOf(row.uri))) : '';
+          const rest =
+            fit(` ${row.name}`, Math.max(2, nameWidth - lead.length)) +
+            ' ' +
+            (cols.service > 0 ? fit(parentName(snapshot, row.object.parents, 'service', props.fields), cols.service) : '') +
+            (cols.node > 0 ? fit(parentName(snapshot, row.object.parents, 'node', props.fields), cols.node) : '') +
+            (cols.type > 0 ? fit(TYPE_LABEL[row.object.type], cols.type) : '') +
+            fit(row.object.state, cols.state) +
+            (cols.count > 0 ? fit(counts, cols.count) : '') +
+            fitRight(age, cols.age);
+          return (
+            <Line
+              key={row.uri}
+              segments={[{ text: lead }, { text: style.glyph, color: style.color }, { text: rest }]}
+              width={width}
+              inverse={selected}
+              dim={!selected && (props.stale || row.context)}
+            />
+          );
+        })
+      )}
+    </Box>
+  );
+});

@@ -1,0 +1,34 @@
+import type { Credentials, EventFilter, LiveTree } from '@events/core';
+import { createLiveTree } from '@events/transport-node';
+
+/** What a network LiveTree needs: the hosts, the namespace, the credentials, the filter. */
+export interface ConnectOptions {
+  readonly streamHost: string;
+  readonly restHost: string;
+  readonly namespace?: string;
+  /** The Authorization header value to send. */
+  readonly authorization: string;
+  readonly credentials?: Credentials;
+  readonly filter?: EventFilter;
+}
+
+/**
+ * THE SEAM to the network transport: a LiveTree over a real events server (REST lists seed it,
+ * the stream keeps it current, reconnects resume or re-list). Everything else in the TUI is
+ * written against the LiveTree interface only. The options are already resolved from flags and
+ * DOCKERCLOUD_* (cli-options.ts), so the transport is given an empty environment.
+ *
+ * @example
+ * const tree = connectLiveTree({ streamHost: 'ws://127.0.0.1:8080/', restHost: 'http://127.0.0.1:8080/', authorization: 'Basic ...' });
+ */
+export function connectLiveTree(options: ConnectOptions): LiveTree {
+  return createLiveTree({
+    env: {},
+    streamHost: options.streamHost,
+    restHost: options.restHost,
+    authorization: options.authorization,
+    ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+    ...(options.filter !== undefined ? { filter: options.filter } : {}),
+  });
+}

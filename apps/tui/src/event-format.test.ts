@@ -1,0 +1,61 @@
+import type { DockerCloudEvent } from '@events/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFakeLiveTree, type FakeLiveTree } from '../test/fake-live-tree.js';
+import { createStateTracker, describeUri, formatEventJson, formatEventPlain } from './event-format.js';
+
+const event: DockerCloudEvent = {
+  type: 'container',
+  action: 'update',
+  parents: ['/api/app/v1/a/service/5f1c/', '/api/app/v1/a/stack/9a2e/'],
+  resource_uri: '/api/app/v1/a/container/0b0e3538-aaaa/',
+  state: 'Running',
+  uuid: 'e1',
+  datetime: '2026-11-27T09:01:33Z',
+  position: { epoch: 'x', seq: 4 },
+};
+
+describe('formatEventJson', () => {
+  it('writes the seven documented fields in order, and nothing else', () => {
+    const line = formatEventJson(event);
+    expect(Object.keys(JSON.parse(line))).toEqual(['type', 'action', 'parents', 'resource_uri', 'state', 'uuid', 'datetime']);
+    expect(line).not.toContain('\n');
+    expect(line.startsWith('{"type":"container","action":"update","parents":[')).toBe(true);
+  });
+});
+
+describe('formatEventPlain', () => {
+  let fake: FakeLiveTree;
+  beforeAll(async () => {
+    fake = await createFakeLiveTree(7);
+  });
+  afterAll(() => fake.close());
+
+  it('says time, type, action, name, old → new state and parents', () => {
+    expect(formatEventPlain(event, 'Starting')).toBe(
+      '2026-11-27T09:01:33Z container update 0b0e3538 Starting → Running  service/5f1c stack/9a2e',
+    );
+    expect(formatEventPlain(event, null)).toContain(' 0b0e3538 Running  ');
+  });
+
+  it('uses names from the tree', () => {
+    const snapshot = fake.tree.getSnapshot().tree;
+    const container = snapshot.ofType('container')[0];
+    if (container === undefined) throw new Error('no container');
+    const line = formatEventPlain({ ...event, resource_uri: container.resource_uri, parents: container.parents }, 'Stopped', snapshot);
+    const name = (container.fields as { name: string }).name;
+    expect(line).toContain(` ${name} Stopped → Running  service/`);
+    expect(describeUri(container.parents[0] as string, snapshot)).toMatch(/^service\/[a-z]/);
+  });
+});
+
+describe('createStateTracker', () => {
+  it('remembers each object state and forgets it on delete', () => {
+    const tracker = createStateTracker((uri) => (uri === 'k' ? 'Stopped' : undefined));
+    const e = (uri: string, state: string, action: DockerCloudEvent['action'] = 'update') => ({ ...event, resource_uri: uri, state, action }) as DockerCloudEvent;
+    expect(tracker.advance(e('k', 'Starting'))).toBe('Stopped');
+    expect(tracker.advance(e('k', 'Running'))).toBe('Starting');
+    expect(tracker.advance(e('n', 'Running'))).toBeNull();
+    expect(tracker.advance(e('n', 'Terminated', 'delete'))).toBe('Running');
+    expect(tracker.advance(e('n', 'Starting', 'create'))).toBeNull();
+  });
+});

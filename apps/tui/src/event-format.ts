@@ -1,0 +1,70 @@
+import { type DockerCloudEvent, type HierarchySnapshot, typeOfUri, uuidOfUri } from '@events/core';
+import { displayName, type FieldsLookup, shortId, TYPE_LABEL } from './state/format.js';
+
+/**
+ * One event as `docker-cloud event` printed it: the frame's JSON, one per line, the seven
+ * documented fields in the documented order and nothing else (the extended protocol's
+ * `position` is left out, so `| jq` scripts written for Docker Cloud keep working).
+ *
+ * @example
+ * formatEventJson(event) // '{"type":"container","action":"update","parents":[...],"resource_uri":"...","state":"Running","uuid":"...","datetime":"2026-11-27T09:01:33Z"}'
+ */
+export function formatEventJson(event: DockerCloudEvent): string {
+  return JSON.stringify({
+    type: event.type,
+    action: event.action,
+    parents: event.parents,
+    resource_uri: event.resource_uri,
+    state: event.state,
+    uuid: event.uuid,
+    datetime: event.datetime,
+  });
+}
+
+/**
+ * Remembers each object's last state, so a line can say `Starting → Running`. Forgets an
+ * object on its delete event.
+ */
+export interface StateTracker {
+  /** The state before this event (null for the first event seen of an object), and records the new one. */
+  advance(event: DockerCloudEvent): string | null;
+}
+
+export function createStateTracker(initial?: (uri: string) => string | undefined): StateTracker {
+  const states = new Map<string, string>();
+  return {
+    advance(event) {
+      const uri = event.resource_uri;
+      const previous = states.get(uri) ?? initial?.(uri) ?? null;
+      if (event.action === 'delete') states.delete(uri);
+      else states.set(uri, event.state);
+      return previous;
+    },
+  };
+}
+
+/** `type/name` of a URI: the name from the snapshot, else from fields fetched later, else the short id. */
+export function describeUri(uri: string, snapshot?: HierarchySnapshot, fields?: FieldsLookup): string {
+  const type = typeOfUri(uri);
+  const object = snapshot?.get(uri);
+  const extra = object?.fields == null ? fields?.(uri) : undefined;
+  let name: string;
+  if (object !== undefined) name = displayName(object, extra);
+  else name = typeof extra?.name === 'string' && extra.name !== '' ? extra.name : shortId(uuidOfUri(uri));
+  return `${type === undefined ? '?' : TYPE_LABEL[type]}/${name}`;
+}
+
+/**
+ * A readable line for `events tail --format plain`: time, type, action, name, old → new state,
+ * parents.
+ *
+ * @example
+ * formatEventPlain(event, 'Starting', snapshot)
+ * // '2026-11-27T09:01:33Z container   update web-1 Starting → Running  service/web stack/shop node/5f1c cluster/prod'
+ */
+export function formatEventPlain(event: DockerCloudEvent, previous: string | null, snapshot?: HierarchySnapshot): string {
+  const name = describeUri(event.resource_uri, snapshot).split('/').slice(1).join('/');
+  const change = previous !== null && previous !== event.state ? `${previous} → ${event.state}` : event.state;
+  const parents = event.parents.map((uri) => describeUri(uri, snapshot)).join(' ');
+  return `${event.datetime} ${TYPE_LABEL[event.type].padEnd(9)} ${event.action.padEnd(6)} ${name} ${change}${parents === '' ? '' : `  ${parents}`}`;
+}

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { authorizationHeader, EventsError, type LiveTree } from '@events/core';
+import type { RunOptions } from './cli-options.js';
+import { connectLiveTree } from './connect-live-tree.js';
+import { createReplayLiveTree, parseRecording } from './recording.js';
+
+/** A LiveTree ready to watch, with what the header calls it and how to let it go. */
+export interface OpenedSource {
+  readonly tree: LiveTree;
+  /** For the header: `demo@127.0.0.1:41234`, `acme@ws.example.com`, `replay of s.ndjson ×2`. */
+  readonly title: string;
+  /** A first message for the status line (the demo says how to point other clients at it). */
+  readonly notice?: string;
+  /** Resolves when a replay has played to its end; never for a live source. */
+  readonly ended: Promise<void>;
+  close(): Promise<void>;
+}
+
+const never = new Promise<void>(() => {});
+
+function hostOf(url: string): string {
+  return url.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+}
+
+/**
+ * Opens the source the options name: the embedded demo server or a real server through the
+ * network transport (connectLiveTree), or a recording.
+ *
+ * @throws EventsError `invalid-config` for an unreadable recording or a missing transport
+ */
+export async function openSource(options: RunOptions): Promise<OpenedSource> {
+  const source = options.source;
+  switch (source.kind) {
+    case 'demo': {
+      // Loaded only for --demo: the server and its simulator are no part of watching a real one.
+      const { startDemoServer } = await import('./demo-server.js');
+      const demo = await startDemoServer({ rate: source.rate, ...(source.seed !== undefined ? { seed: source.seed } : {}) });
+      // Over the network like any other server, so the demo shows the real client at work
+      // (reconnects included); createInProcessLiveTree is the socket-free variant for tests.
+      const credentials = { username: demo.username, apikey: demo.apikey };
+      let tree: LiveTree;
+      try {
+        tree = connectLiveTree({
+          streamHost: `${demo.url.replace(/^http/, 'ws')}/`,
+          restHost: `${demo.url}/`,
+          credentials,
+          authorization: authorizationHeader(credentials),
+          ...(options.filter !== null ? { filter: options.filter } : {}),
+        });
+      } catch (error) {
+        await demo.close();
+        throw error;
+      }
+      return {
+        tree,
+        title: `demo ${demo.username}@${hostOf(demo.url)} · seed ${demo.seed}`,
+        notice: `demo server ${demo.url}/ · DOCKERCLOUD_USER=${demo.username} DOCKERCLOUD_APIKEY=${demo.apikey}`,
+        ended: never,
+        async close() {
+          await tree.close();
+          await demo.close();
+        },
+      };
+    }
+    case 'replay': {
+      let text: string;
+      try {
+        text = await readFile(source.file, 'utf8');
+      } catch (error) {
+        throw new EventsError('invalid-config', `cannot read ${source.file}: ${(error as Error).message}`, { cause: error });
+      }
+      const recording = parseRecording(text, source.file);
+      let end: () => void = () => {};
+      const ended = new Promise<void>((resolve) => {
+        end = resolve;
+      });
+      const tree = createReplayLiveTree(recording, { speed: source.speed, onEnd: () => end() });
+      return {
+        tree,
+        title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${recording.startedAt.slice(0, 19).replace('T', ' ')})`,
+        ended,
+        close: () => tree.close(),
+      };
+    }
+    case 'remote': {
+      const tree = connectLiveTree({
+        streamHost: source.streamHost,
+        restHost: source.restHost,
+        authorization: source.authorization,
+        ...(source.namespace !== undefined ? { namespace: source.namespace } : {}),
+        ...(source.credentials !== undefined ? { credentials: source.credentials } : {}),
+        ...(options.filter !== null ? { filter: options.filter } : {}),
+      });
+      const who = source.namespace ?? source.credentials?.username ?? 'events';
+      return { tree, title: `${who}@${hostOf(source.streamHost)}`, ended: never, close: () => tree.close() };
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
+import { type EventFilter, type LiveTree, matchesFilter } from '@events/core';
+import { render } from 'ink';
+import { ExitCode } from './cli-options.js';
+import { App } from './components/app.js';
+import { ThemeContext } from './components/theme.js';
+import { createEventLog } from './event-log.js';
+import { createFieldsCache } from './fields-cache.js';
+import type { OpenedSource } from './open-source.js';
+import { enterAlternateScreen, osc52 } from './terminal-session.js';
+
+export interface WatchOptions {
+  readonly filter: EventFilter | null;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stdin: NodeJS.ReadStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly color: boolean;
+}
+
+/** The exit code a view ends with: what the connection says when the user leaves. */
+function exitCodeOf(tree: LiveTree): number {
+  const { connection } = tree.getSnapshot();
+  if (connection.phase !== 'stopped') return ExitCode.ok;
+  if (connection.stopReason === 'auth') return ExitCode.auth;
+  return connection.stopReason === 'fatal' ? ExitCode.failure : ExitCode.ok;
+}
+
+/**
+ * Runs the live view on a terminal until the user quits (q, Ctrl-C) or a signal ends it, and
+ * always gives the terminal back as it was: alternate screen left on every path, normal exit,
+ * crash, SIGINT, SIGTERM, SIGHUP. Resolves with the exit code.
+ */
+export async function runWatch(opened: OpenedSource, options: WatchOptions): Promise<number> {
+  const { tree } = opened;
+  const { stdout } = options;
+  const log = createEventLog();
+  // The tree holds every object; the filter narrows the events pane (a remote tree is filtered at the server anyway).
+  const filter = options.filter;
+  const detach = log.attach({
+    getSnapshot: () => tree.getSnapshot(),
+    subscribe: (listener) => tree.subscribe(listener),
+    onEvent: (listener) => tree.onEvent((event) => (filter === null || matchesFilter(filter, event) ? listener(event) : undefined)),
+  });
+  const fields = createFieldsCache({ fetch: (uri) => tree.fetchObject(uri) });
+
+  const screen = enterAlternateScreen(stdout);
+  let settle: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    settle = resolve;
+  });
+  const onExit = () => screen.leave();
+  const onSignal = () => settle(ExitCode.ok);
+  const onCrash = (error: unknown) => {
+    screen.leave();
+    options.stderr.write(`events: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    settle(ExitCode.failure);
+  };
+  // A terminal that went away (SIGHUP, a closed tmux pane) fails writes with EIO: end quietly.
+  const onStdoutError = () => settle(ExitCode.ok);
+  stdout.on('error', onStdoutError);
+  process.on('exit', onExit);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+
+  const instance = render(
+    <ThemeContext.Provider value={{ color: options.color }}>
+      <App
+        tree={tree}
+        eventLog={log}
+        fields={fields}
+        title={opened.title}
+        initialState={opened.notice !== undefined ? { status: { text: opened.notice, tone: 'info' } } : {}}
+        onQuit={() => settle(exitCodeOf(tree))}
+        onYank={(uri) => stdout.write(osc52(uri))}
+      />
+    </ThemeContext.Provider>,
+    {
+      stdout,
+      stdin: options.stdin,
+      stderr: options.stderr,
+      exitOnCtrlC: false, // Ctrl-C is a key of ours (quit), so the screen is restored first
+      patchConsole: true,
+      incrementalRendering: false,
+      // Frames are paced by the stores (≤ 10 Hz each); this only bounds the wait of a key press.
+      maxFps: 60,
+    },
+  );
+  instance.waitUntilExit().then(
+    () => settle(exitCodeOf(tree)),
+    (error: unknown) => onCrash(error),
+  );
+
+  const code = await finished;
+  try {
+    instance.unmount();
+  } catch {
+    // Already unmounted (Ink exited on its own).
+  }
+  screen.leave();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onSignal);
+  process.off('uncaughtException', onCrash);
+  process.off('unhandledRejection', onCrash);
+  process.off('exit', onExit);
+  // onStdoutError stays: writes still queued for a dead terminal may fail after this.
+  detach();
+  log.close();
+  fields.close();
+  return code;
+}

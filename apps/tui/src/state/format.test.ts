@@ -1,0 +1,59 @@
+import type { StoredObject } from '@events/core';
+import { describe, expect, it } from 'vitest';
+import { displayName, fit, fitRight, formatAge, formatClock, secondsUntil, shortId, stateSince } from './format.js';
+
+const object = (overrides: Partial<StoredObject>): StoredObject =>
+  ({
+    type: 'container',
+    uuid: '0b0e3538-1111-4000-8000-000000000001',
+    resource_uri: '/api/app/v1/a/container/0b0e3538-1111-4000-8000-000000000001/',
+    state: 'Running',
+    parents: [],
+    fields: null,
+    updatedAt: 0,
+    lastEventDatetime: null,
+    ...overrides,
+  }) as StoredObject;
+
+describe('format', () => {
+  it('formats ages like k9s', () => {
+    expect(formatAge(-5_000)).toBe('0s');
+    expect(formatAge(59_999)).toBe('59s');
+    expect(formatAge(60_000)).toBe('1m');
+    expect(formatAge(3 * 3_600_000)).toBe('3h');
+    expect(formatAge(47 * 3_600_000)).toBe('47h');
+    expect(formatAge(72 * 3_600_000)).toBe('3d');
+  });
+
+  it('counts whole seconds down, never below zero', () => {
+    expect(secondsUntil(10_400, 9_000)).toBe(2);
+    expect(secondsUntil(9_000, 10_000)).toBe(0);
+  });
+
+  it('formats a clock time', () => {
+    expect(formatClock(Date.UTC(2026, 10, 27, 9, 1, 33), true)).toBe('09:01:33');
+  });
+
+  it('fits text to a width', () => {
+    expect(fit('redeploying', 6)).toBe('redep…');
+    expect(fit('ok', 4)).toBe('ok  ');
+    expect(fit('x', 0)).toBe('');
+    expect(fitRight('5m', 4)).toBe('  5m');
+  });
+
+  it('names objects by what people call them', () => {
+    expect(displayName(object({ fields: { name: 'web-1' } as never }))).toBe('web-1');
+    expect(displayName(object({}))).toBe('0b0e3538');
+    expect(displayName(object({}), { name: 'fetched-1' })).toBe('fetched-1');
+    expect(displayName(object({ type: 'node', fields: { external_fqdn: 'a1b2.node.dockerapp.io' } as never }))).toBe('a1b2');
+    expect(displayName(object({ type: 'action', fields: { action: 'Service Scale' } as never }))).toBe('Service Scale');
+    expect(shortId('nodash')).toBe('nodash');
+  });
+
+  it('dates a state by the last event, else by the REST field that matches it', () => {
+    expect(stateSince(object({ lastEventDatetime: '2026-11-27T09:01:33Z' }))).toBe(Date.UTC(2026, 10, 27, 9, 1, 33));
+    expect(stateSince(object({ fields: { started_datetime: 'Fri, 27 Nov 2026 09:00:00 +0000', stopped_datetime: null } as never }))).toBe(Date.UTC(2026, 10, 27, 9));
+    expect(stateSince(object({ type: 'service', fields: { name: 'x' } as never }))).toBeNull();
+    expect(stateSince(object({}))).toBeNull();
+  });
+});

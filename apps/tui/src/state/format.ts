@@ -1,0 +1,168 @@
+import type { ObjectType, StoredObject } from '@events/core';
+
+/**
+ * A compact age as k9s and kubectl show it: `42s`, `5m`, `3h`, `12d`. Negative ages (clock skew
+ * between server and client) read as `0s` rather than as nonsense.
+ *
+ * @example
+ * formatAge(95_000) // '1m'
+ */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+/**
+ * Whole seconds until `at`, never negative: the reconnect countdown.
+ *
+ * @example
+ * secondsUntil(10_400, 9_000) // 2
+ */
+export function secondsUntil(at: number, now: number): number {
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * `HH:MM:SS` of an epoch time, in the local time zone (or UTC when asked).
+ *
+ * @example
+ * formatClock(Date.UTC(2026, 10, 27, 9, 1, 33), true) // '09:01:33'
+ */
+export function formatClock(epochMs: number, utc = false): string {
+  const d = new Date(epochMs);
+  const parts = utc ? [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()] : [d.getHours(), d.getMinutes(), d.getSeconds()];
+  return parts.map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/** Short labels for types, for narrow columns. */
+export const TYPE_LABEL: Readonly<Record<ObjectType, string>> = {
+  stack: 'stack',
+  service: 'service',
+  container: 'container',
+  nodecluster: 'cluster',
+  node: 'node',
+  action: 'action',
+};
+
+/** The first block of a UUID: enough to tell objects apart on screen. */
+export function shortId(uuid: string): string {
+  const dash = uuid.indexOf('-');
+  return dash > 0 ? uuid.slice(0, dash) : uuid.slice(0, 8);
+}
+
+/** REST fields that may be known for an object: from the store, or fetched later. */
+export type FieldsLookup = (uri: string) => Readonly<Record<string, unknown>> | null | undefined;
+
+/**
+ * The name a person knows an object by: `name` for stacks, services, containers and clusters,
+ * the FQDN's first label for nodes, the operation for actions; the short id when the REST
+ * fields are not known (an object seen only through events).
+ *
+ * @example
+ * displayName(service) // 'api'
+ */
+export function displayName(object: StoredObject, extra?: Readonly<Record<string, unknown>> | null): string {
+  const fields = (object.fields ?? extra ?? null) as Readonly<Record<string, unknown>> | null;
+  if (fields !== null) {
+    switch (object.type) {
+      case 'node': {
+        const fqdn = fields.external_fqdn;
+        if (typeof fqdn === 'string' && fqdn !== '') return fqdn.split('.')[0] ?? fqdn;
+        break;
+      }
+      case 'action': {
+        const action = fields.action;
+        if (typeof action === 'string' && action !== '') return action;
+        break;
+      }
+      case 'stack':
+      case 'service':
+      case 'container':
+      case 'nodecluster': {
+        const name = fields.name;
+        if (typeof name === 'string' && name !== '') return name;
+        break;
+      }
+    }
+  }
+  return shortId(object.uuid);
+}
+
+/**
+ * Fits `text` into `width` columns: cut with `…` when too long, padded with spaces when short.
+ * Counts UTF-16 units, which is right for the names, states and glyphs this UI prints.
+ *
+ * @example
+ * fit('redeploying', 6) // 'redep…'
+ * fit('ok', 4) // 'ok  '
+ */
+export function fit(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (text.length > width) return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
+  return text.padEnd(width);
+}
+
+/** As fit, aligned right. */
+export function fitRight(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (text.length > width) return text.slice(0, width);
+  return text.padStart(width);
+}
+
+const dateCache = new Map<string, number>();
+
+/**
+ * Milliseconds of an event (ISO 8601) or REST (RFC 2822) date, or NaN. Cached: the same few
+ * strings are parsed for every row on every frame.
+ */
+export function parseDate(text: string): number {
+  let ms = dateCache.get(text);
+  if (ms === undefined) {
+    ms = Date.parse(text);
+    if (dateCache.size > 50_000) dateCache.clear();
+    dateCache.set(text, ms);
+  }
+  return ms;
+}
+
+/**
+ * When the object entered its current state, as well as we know: the last event's datetime,
+ * else the REST date that matches its state (a running container's `started_datetime`, ...).
+ * Null when nothing says.
+ */
+export function stateSince(object: StoredObject): number | null {
+  if (object.lastEventDatetime !== null) {
+    const ms = parseDate(object.lastEventDatetime);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  const fields = object.fields as Readonly<Record<string, unknown>> | null;
+  if (fields === null) return null;
+  const pick = (...keys: string[]): number | null => {
+    for (const key of keys) {
+      const value = fields[key];
+      if (typeof value === 'string') {
+        const ms = parseDate(value);
+        if (!Number.isNaN(ms)) return ms;
+      }
+    }
+    return null;
+  };
+  switch (object.type) {
+    case 'container':
+      return object.state === 'Running' ? pick('started_datetime') : pick('stopped_datetime', 'started_datetime');
+    case 'stack':
+      return pick('destroyed_datetime', 'deployed_datetime');
+    case 'action':
+      return pick('end_date', 'start_date');
+    case 'node':
+      return pick('last_seen');
+    case 'service':
+    case 'nodecluster':
+      return null;
+  }
+}

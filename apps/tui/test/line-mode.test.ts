@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEventsServer, createSimulatedCloud, type EventsServer } from '@events/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The CLI as a user runs it, piped (stdout is not a terminal), from source without a build.
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
+const SEVEN = ['type', 'action', 'parents', 'resource_uri', 'state', 'uuid', 'datetime'];
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function events(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 25_000): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: PACKAGE,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`events ${args.join(' ')} did not end in ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  const lines = text.split('\n');
+  expect(lines.pop()).toBe(''); // ends with a newline, nothing after it
+  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('events tail (line mode)', () => {
+  let server: EventsServer;
+  const user = { username: 'ann', apikey: 'line-mode-key-1' };
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'events-tui-'));
+    server = await createEventsServer({ source: createSimulatedCloud({ seed: 5, rate: 40, namespaces: ['ann'] }), users: [user] });
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const hostEnv = () => ({ DOCKERCLOUD_STREAM_HOST: server.url.replace('http', 'ws'), DOCKERCLOUD_REST_HOST: `${server.url}/` });
+
+  it('prints each event of a real server as one JSON line with exactly the seven fields, like docker-cloud event', async () => {
+    const result = await events(['tail', '--type', 'container', '--count', '12'], { ...hostEnv(), DOCKERCLOUD_USER: user.username, DOCKERCLOUD_APIKEY: user.apikey });
+    expect(result.code).toBe(0);
+    const lines = jsonLines(result.stdout);
+    expect(lines).toHaveLength(12);
+    for (const line of lines) {
+      expect(Object.keys(line)).toEqual(SEVEN);
+      expect(line.type).toBe('container');
+      expect(line.resource_uri).toMatch(/^\/api\/app\/v1\/ann\/container\/[0-9a-f-]+\/$/);
+    }
+  });
+
+  it('exits 2 when the credentials are refused, as the Docker Cloud CLI did', async () => {
+    const result = await events(['tail', '--user', user.username, '--apikey', 'wrong-key-123', '--host', server.url.replace('http', 'ws')]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/authentication failed|401|credentials/i);
+  });
+
+  it('runs the demo, records it, and replays the recording to the same lines', async () => {
+    const file = join(dir, 'session.ndjson');
+    const live = await events(['tail', '--demo', '--rate', '200', '--seed', '3', '--count', '30', '--record', file]);
+    expect(live.code).toBe(0);
+    const recorded = jsonLines(live.stdout);
+    expect(recorded).toHaveLength(30);
+    for (const line of recorded) expect(Object.keys(line)).toEqual(SEVEN);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^\{"recording":"events","version":1,/);
+
+    const replay = await events(['tail', '--replay', file, '--speed', '0']);
+    expect(replay.code).toBe(0);
+    // The recording may hold a few events more than were printed (the recorder ran on until exit).
+    expect(jsonLines(replay.stdout).slice(0, 30)).toEqual(recorded);
+  });
+
+  it('falls back to lines when "watch" has no terminal, and formats plain lines', async () => {
+    const result = await events(['watch', '--demo', '--rate', '200', '--count', '8', '--format', 'plain']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('not a terminal');
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(8);
+    for (const line of lines) {
+      expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (stack|service|container|cluster|node|action) +(create|update|delete) \S+ /);
+    }
+  });
+
+  it('refuses a bad command line with a precise message and exit 2', async () => {
+    const result = await events(['tail', '--type', 'volume']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^events: unknown event type "volume"/);
+  });
+});

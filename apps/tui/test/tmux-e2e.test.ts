@@ -1,0 +1,252 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The real thing in a real terminal: `events watch` in a detached tmux session, driven with
+// send-keys and read with capture-pane. CI=false in the child: Ink draws nothing when CI=true.
+
+const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const SOCKET = `events-tui-e2e-${process.pid}`;
+const EVENTS = `node --conditions=source --import tsx ${join(PACKAGE, 'src/cli.ts')}`;
+
+function hasTmux(): boolean {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const tmuxPresent = hasTmux();
+if (!tmuxPresent) console.log('tmux-e2e: skipped, tmux is not installed (these tests need /usr/bin/tmux)');
+
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+
+class Session {
+  constructor(readonly name: string) {}
+
+  static start(name: string, command: string, columns: number, rows: number): Session {
+    // The command runs under sh; its exit code is printed for the test to read after the view ends.
+    // Without the test runner's NODE_ENV (test) and FORCE_COLOR: the view runs as a user runs it.
+    tmux('new-session', '-d', '-s', name, '-x', String(columns), '-y', String(rows), `cd ${PACKAGE} && env -u NODE_ENV -u FORCE_COLOR CI=false ${command}; echo "EXIT=$?"; sleep 600`);
+    tmux('set-option', '-t', name, 'window-size', 'manual');
+    return new Session(name);
+  }
+
+  capture(): string {
+    return tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  keys(...keys: string[]): void {
+    tmux('send-keys', '-t', this.name, ...keys);
+  }
+
+  /** Literal text, not key names. */
+  type(text: string): void {
+    tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  resize(columns: number, rows: number): void {
+    tmux('resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows));
+  }
+
+  alternateScreen(): boolean {
+    return tmux('display-message', '-p', '-t', this.name, '#{alternate_on}').trim() === '1';
+  }
+
+  async waitFor(check: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 20_000): Promise<string> {
+    const test = typeof check === 'function' ? check : (screen: string) => check.test(screen);
+    const deadline = Date.now() + timeoutMs;
+    let screen = '';
+    while (Date.now() < deadline) {
+      screen = this.capture();
+      if (test(screen)) return screen;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    throw new Error(`timed out waiting for ${what}; the screen was:\n${screen}`);
+  }
+
+  kill(): void {
+    try {
+      tmux('kill-session', '-t', this.name);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The selected row: the one with the cursor mark. */
+const selected = (screen: string) => screen.split('\n').find((line) => line.startsWith('▌')) ?? '';
+
+/** A capture with what changes from run to run (times, ports, keys, ids, ages) replaced. */
+function normalize(screen: string): string {
+  return screen
+    .replace(/\d\d:\d\d:\d\d/g, 'hh:mm:ss')
+    .replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT')
+    .replace(/APIKEY=\S+/g, 'APIKEY=…')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID')
+    .replace(/\b[0-9a-f]{8}\b/g, 'ID')
+    .replace(/\b\d+s\b/g, 'Ns')
+    .replace(/ +$/gm, '');
+}
+
+/**
+ * Keeps a capture as a readable example in test/fixtures (written when missing, or with
+ * UPDATE_FIXTURES=1) and checks the live screen has the fixture's shape: same height, same
+ * title, column header and pane rules. Exact text varies with time; the shape must not.
+ */
+function checkFixture(name: string, screen: string): void {
+  const file = join(FIXTURES, name);
+  const current = normalize(screen);
+  if (!existsSync(file) || process.env.UPDATE_FIXTURES === '1') writeFileSync(file, current);
+  const fixture = readFileSync(file, 'utf8');
+  const shape = (text: string) =>
+    text.split('\n').map((line) => (/^ events │|^ NAME |─ Events ·|^ +1 Stacks/.test(line) ? line.replace(/ · .*$/, '').slice(0, 60) : ''));
+  expect(shape(current)).toEqual(shape(fixture));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
+  const sessions: Session[] = [];
+  const servers: ChildProcess[] = [];
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'events-tui-e2e-'));
+  });
+
+  afterAll(() => {
+    let socket: string | undefined;
+    try {
+      socket = tmux('display-message', '-p', '#{socket_path}').trim();
+    } catch {
+      // no server left to ask
+    }
+    for (const session of sessions) session.kill();
+    for (const server of servers) if (server.exitCode === null) server.kill('SIGKILL');
+    try {
+      tmux('kill-server');
+    } catch {
+      // no sessions left: the server is gone already
+    }
+    if (socket !== undefined && socket !== '') rmSync(socket, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('navigates, unfolds, filters, pauses, helps, scales, resizes and quits cleanly', async () => {
+    const session = Session.start('demo', `${EVENTS} watch --demo --seed 7 --rate 0`, 120, 40);
+    sessions.push(session);
+    let screen = await session.waitFor(/● live/, 'the live tree', 40_000);
+    screen = await session.waitFor(/▾ ● notifications/, 'the stacks');
+    expect(session.alternateScreen()).toBe(true);
+    expect(screen.split('\n')[0]).toMatch(/^ events │ demo demo@127\.0\.0\.1:\d+ · seed 7 +● live$/);
+    checkFixture('watch-120x40.txt', screen);
+
+    session.keys('j');
+    screen = await session.waitFor((s) => /cron/.test(selected(s)), 'the cursor on cron');
+    session.keys('l');
+    screen = await session.waitFor(/ {7}● cron-1 /, 'cron unfolded');
+    expect(selected(screen)).toMatch(/▾ ● cron/);
+
+    session.keys('?');
+    screen = await session.waitFor(/Help · keys/, 'the help overlay');
+    expect(screen).toContain('next row');
+    expect(screen).toContain('terminate (asks)');
+    session.keys('Escape');
+    await session.waitFor((s) => !s.includes('Help · keys'), 'the help closed');
+
+    session.keys('/');
+    session.type('post');
+    screen = await session.waitFor(/filter \/post▏/, 'the filter typed');
+    expect(screen).toMatch(/● postgres/);
+    expect(screen).not.toMatch(/● cron /);
+    session.keys('Escape');
+    screen = await session.waitFor((s) => !s.includes('filter /') && /cron/.test(selected(s)), 'the filter cleared, cursor back on cron');
+
+    session.keys('p');
+    await session.waitFor(/‖ PAUSED · 0 events held back/, 'the PAUSED marker');
+    session.keys('p');
+    await session.waitFor((s) => !s.includes('PAUSED'), 'resumed');
+
+    session.keys('+');
+    screen = await session.waitFor(/ {7}[●◌] cron-2 /, 'a new container from the scale', 20_000);
+    screen = await session.waitFor(/scale service cron.*Success/, 'the scale action succeeded', 20_000);
+    expect(selected(screen)).toMatch(/cron +service +(Running|Scaling) +[12]\/2 /);
+
+    session.resize(80, 24);
+    screen = await session.waitFor((s) => s.split('\n').length <= 25 && /SERVICE cron/.test(s) && /─ Events/.test(s), 'the 80×24 layout');
+    for (const line of screen.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+    expect(screen.split('\n')[0]).toMatch(/^ events │ demo/);
+    checkFixture('watch-80x24.txt', screen);
+
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+    expect(session.alternateScreen()).toBe(false);
+    expect(screen).not.toContain('events │'); // the view went away with the alternate screen
+  }, 120_000);
+
+  it('counts down to the next attempt while the server is down, and goes live again when it is back', async () => {
+    const port = await freePort();
+    const users = join(dir, 'users.json');
+    const apikey = 'e2e-reconnect-key';
+    writeFileSync(users, JSON.stringify({ users: [{ username: 'ann', apikey }] }));
+    const startServer = async () => {
+      const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/server/src/bin.ts', '--port', String(port), '--users', users, '--seed', '7', '--rate', '0', '--log-level', 'silent'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      servers.push(child);
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('events-server did not start')), 30_000);
+        child.stdout?.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('listening on')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => reject(new Error(`events-server exited with ${code}`)));
+      });
+      return child;
+    };
+
+    let server = await startServer();
+    const session = Session.start('reconnect', `${EVENTS} watch --host ws://127.0.0.1:${port} --user ann --apikey ${apikey}`, 120, 40);
+    sessions.push(session);
+    await session.waitFor(/● live/, 'live', 40_000);
+    const first = await session.waitFor(/▾ [●◐◌○] \w/, 'the stacks');
+    const stack = /▾ [●◐◌○] (\S+)/.exec(first)?.[1] as string;
+
+    server.kill('SIGKILL');
+    let screen = await session.waitFor(/◌ reconnecting in \d+ s \(attempt \d+\)/, 'the reconnect countdown');
+    expect(screen.split('\n')[0]).toMatch(/data as of \d\d:\d\d:\d\d/);
+    checkFixture('reconnecting-120x40.txt', screen);
+
+    server = await startServer();
+    screen = await session.waitFor(/● live/, 'live again', 40_000);
+    expect(screen).toContain(` ${stack} `);
+    expect(screen.split('\n')[0]).not.toContain('as of');
+
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+    server.kill('SIGTERM');
+  }, 120_000);
+});
