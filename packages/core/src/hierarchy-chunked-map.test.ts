@@ -23,7 +23,7 @@ function contentOf(view: ChunkedMapView<number>): Map<string, number> {
 describe('ChunkedMap', () => {
   it('answers like a Map, and every view keeps the content it was taken with', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 1500 }), fc.integer({ min: 1, max: 64 }), (ops, initialChunks) => {
+      fc.property(fc.array(op, { maxLength: 1500 }), fc.integer({ min: 1, max: 1024 }), (ops, initialChunks) => {
         const map = new ChunkedMap<number>(initialChunks);
         const model = new Map<string, number>();
         const views: { view: ChunkedMapView<number>; expected: Map<string, number> }[] = [];
@@ -47,6 +47,30 @@ describe('ChunkedMap', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('keeps views intact while it grows over many pages', () => {
+    const map = new ChunkedMap<number>();
+    const views: ChunkedMapView<number>[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const k = `/api/app/v1/acme/container/${i}/`;
+      map.set(k, hashKey(k), i);
+      if (i % 2000 === 1999) views.push(map.view());
+    }
+    for (let i = 0; i < 20_000; i += 3) {
+      const k = `/api/app/v1/acme/container/${i}/`;
+      map.delete(k, hashKey(k));
+    }
+    views.forEach((view, v) => {
+      const expected = (v + 1) * 2000;
+      expect(view.size).toBe(expected);
+      expect(new Set(view.values()).size).toBe(expected);
+      expect(view.get('/api/app/v1/acme/container/0/')).toBe(0);
+      expect(view.get(`/api/app/v1/acme/container/${expected - 1}/`)).toBe(expected - 1);
+      expect(view.get(`/api/app/v1/acme/container/${expected}/`)).toBeUndefined();
+    });
+    expect(map.view().get('/api/app/v1/acme/container/3/')).toBeUndefined();
+    expect(map.view().size).toBe(20_000 - Math.ceil(20_000 / 3));
   });
 
   it('returns the same view until something is written', () => {

@@ -1,10 +1,11 @@
 /**
  * A string-keyed map that can hand out immutable views of itself cheaply: the keys are spread
- * over hash chunks, a view keeps the chunk array it was given, and the first write to a chunk
- * after a view was taken copies that chunk (and, once per view, the array of chunk pointers).
- * Publishing a view is O(1); the copying cost is one small chunk per chunk written in between,
- * so a snapshot of 100,000 entries with a few hundred changes copies a few thousand slots, not
- * the whole map. The hierarchy store keeps one of these per index.
+ * over hash chunks (kept in pages of 128), a view keeps the page array it was given, and the
+ * first write to a chunk after a view was taken copies that chunk and its page (and, once per
+ * view, the page array). Taking a view is O(1); the copying is paid by the writes in between,
+ * one chunk (~8 entries) and at most one page each, so a snapshot of 100,000 entries with a few
+ * hundred changes copies a few thousand slots, not the whole map. The hierarchy store keeps one
+ * of these per index.
  *
  * A chunk is a flat array of (hash, key, value) triples: copying one is a single `slice`, and
  * the hash compare skips most string compares during the scan.
@@ -17,21 +18,29 @@
  * view.get('/api/app/v1/acme/stack/1/'); // 1: the view does not see later writes
  */
 export class ChunkedMap<V> {
-  private chunks: Chunk[];
+  /**
+   * Chunks in pages of PAGE_SIZE: a write after a view copies the page array (pages.length
+   * pointers), one page (PAGE_SIZE pointers) and one chunk, instead of a pointer array as long
+   * as the chunk count (16,384 at 100,000 entries).
+   */
+  private pages: Chunk[][];
   private mask: number;
-  /** owned[i] === 1: chunks[i] was created or copied after the last view, so it may be mutated. */
-  private owned: Uint8Array;
-  /** Whether `chunks` itself (the pointer array) belongs to no view. */
+  /** pageOwned[p] / chunkOwned[i] === 1: created or copied since the last view, so mutable. */
+  private pageOwned: Uint8Array;
+  private chunkOwned: Uint8Array;
+  /** Whether `pages` itself belongs to no view. */
   private topOwned = true;
   private lastView: ChunkedMapView<V> | null = null;
   private _size = 0;
 
   constructor(initialChunks = MIN_CHUNKS) {
-    const count = powerOfTwoAtLeast(initialChunks);
-    this.chunks = new Array<Chunk>(count).fill(EMPTY_CHUNK);
+    let count = MIN_CHUNKS;
+    while (count < initialChunks) count *= 2;
     this.mask = count - 1;
+    this.pages = Array.from({ length: pageCount(count) }, () => new Array<Chunk>(Math.min(count, PAGE_SIZE)).fill(EMPTY_CHUNK));
+    this.pageOwned = new Uint8Array(this.pages.length).fill(1);
     // EMPTY_CHUNK is shared, so no chunk starts out owned.
-    this.owned = new Uint8Array(count);
+    this.chunkOwned = new Uint8Array(count);
   }
 
   get size(): number {
@@ -39,30 +48,30 @@ export class ChunkedMap<V> {
   }
 
   get(key: string, hash: number): V | undefined {
-    const chunk = this.chunks[hash & this.mask] as Chunk;
-    for (let i = 0; i < chunk.length; i += 3) {
-      if (chunk[i] === hash && chunk[i + 1] === key) return chunk[i + 2] as V;
-    }
-    return undefined;
+    const index = hash & this.mask;
+    const chunk = (this.pages[index >>> PAGE_BITS] as Chunk[])[index & PAGE_MASK] as Chunk;
+    const found = indexIn(chunk, key, hash);
+    return found < 0 ? undefined : (chunk[found + 2] as V);
   }
 
   set(key: string, hash: number, value: V): void {
     const index = hash & this.mask;
-    const found = indexIn(this.chunks[index] as Chunk, key, hash);
+    const chunk = (this.pages[index >>> PAGE_BITS] as Chunk[])[index & PAGE_MASK] as Chunk;
+    const found = indexIn(chunk, key, hash);
     if (found >= 0) {
-      if ((this.chunks[index] as Chunk)[found + 2] === value) return;
+      if (chunk[found + 2] === value) return;
       this.writableChunk(index)[found + 2] = value;
       return;
     }
     this.writableChunk(index).push(hash, key, value);
     this._size++;
-    if (this._size > this.chunks.length * LOAD) this.grow();
+    if (this._size > (this.mask + 1) * LOAD) this.grow();
   }
 
   /** Returns whether the key was there. */
   delete(key: string, hash: number): boolean {
     const index = hash & this.mask;
-    const found = indexIn(this.chunks[index] as Chunk, key, hash);
+    const found = indexIn((this.pages[index >>> PAGE_BITS] as Chunk[])[index & PAGE_MASK] as Chunk, key, hash);
     if (found < 0) return false;
     const chunk = this.writableChunk(index);
     // Swap-remove: order inside a chunk carries no meaning.
@@ -81,7 +90,7 @@ export class ChunkedMap<V> {
    */
   view(): ChunkedMapView<V> {
     if (this.lastView === null || this.topOwned) {
-      this.lastView = new ChunkedMapView<V>(this.chunks, this.mask, this._size);
+      this.lastView = new ChunkedMapView<V>(this.pages, this.mask, this._size);
       this.topOwned = false;
     }
     return this.lastView;
@@ -89,32 +98,44 @@ export class ChunkedMap<V> {
 
   private writableChunk(index: number): Chunk {
     if (!this.topOwned) {
-      this.chunks = this.chunks.slice();
-      this.owned.fill(0);
+      this.pages = this.pages.slice();
+      this.pageOwned.fill(0);
+      this.chunkOwned.fill(0);
       this.topOwned = true;
     }
-    if (this.owned[index] === 1) return this.chunks[index] as Chunk;
-    const copy = (this.chunks[index] as Chunk).slice();
-    this.chunks[index] = copy;
-    this.owned[index] = 1;
+    const p = index >>> PAGE_BITS;
+    let page = this.pages[p] as Chunk[];
+    if (this.pageOwned[p] === 0) {
+      page = page.slice();
+      this.pages[p] = page;
+      this.pageOwned[p] = 1;
+    }
+    const i = index & PAGE_MASK;
+    if (this.chunkOwned[index] === 1) return page[i] as Chunk;
+    const copy = (page[i] as Chunk).slice();
+    page[i] = copy;
+    this.chunkOwned[index] = 1;
     return copy;
   }
 
   /** Doubles the chunk count so chunks stay short; every chunk is rebuilt (amortized O(1) per set). */
   private grow(): void {
-    const count = this.chunks.length * 2;
+    const count = (this.mask + 1) * 2;
     const mask = count - 1;
-    const chunks = new Array<Chunk>(count);
-    for (let i = 0; i < count; i++) chunks[i] = [];
-    for (const chunk of this.chunks) {
-      for (let i = 0; i < chunk.length; i += 3) {
-        const hash = chunk[i] as number;
-        (chunks[hash & mask] as Chunk).push(hash, chunk[i + 1], chunk[i + 2]);
+    const pages = Array.from({ length: pageCount(count) }, () => Array.from({ length: Math.min(count, PAGE_SIZE) }, (): Chunk => []));
+    for (const page of this.pages) {
+      for (const chunk of page) {
+        for (let i = 0; i < chunk.length; i += 3) {
+          const hash = chunk[i] as number;
+          const index = hash & mask;
+          ((pages[index >>> PAGE_BITS] as Chunk[])[index & PAGE_MASK] as Chunk).push(hash, chunk[i + 1], chunk[i + 2]);
+        }
       }
     }
-    this.chunks = chunks;
+    this.pages = pages;
     this.mask = mask;
-    this.owned = new Uint8Array(count).fill(1);
+    this.pageOwned = new Uint8Array(pages.length).fill(1);
+    this.chunkOwned = new Uint8Array(count).fill(1);
     this.topOwned = true;
   }
 }
@@ -122,25 +143,26 @@ export class ChunkedMap<V> {
 /** A read-only, never-changing view of a ChunkedMap at one moment. */
 export class ChunkedMapView<V> {
   constructor(
-    private readonly chunks: readonly Chunk[],
+    private readonly pages: readonly (readonly Chunk[])[],
     private readonly mask: number,
     readonly size: number,
   ) {}
 
   get(key: string, hash: number = hashKey(key)): V | undefined {
-    const chunk = this.chunks[hash & this.mask] as Chunk;
-    for (let i = 0; i < chunk.length; i += 3) {
-      if (chunk[i] === hash && chunk[i + 1] === key) return chunk[i + 2] as V;
-    }
-    return undefined;
+    const index = hash & this.mask;
+    const chunk = (this.pages[index >>> PAGE_BITS] as Chunk[])[index & PAGE_MASK] as Chunk;
+    const found = indexIn(chunk, key, hash);
+    return found < 0 ? undefined : (chunk[found + 2] as V);
   }
 
   /** Every value, in chunk order (no meaningful order). */
   values(): V[] {
     const out = new Array<V>(this.size);
     let n = 0;
-    for (const chunk of this.chunks) {
-      for (let i = 2; i < chunk.length; i += 3) out[n++] = chunk[i] as V;
+    for (const page of this.pages) {
+      for (const chunk of page) {
+        for (let i = 2; i < chunk.length; i += 3) out[n++] = chunk[i] as V;
+      }
     }
     return out;
   }
@@ -149,17 +171,19 @@ export class ChunkedMapView<V> {
   keys(): string[] {
     const out = new Array<string>(this.size);
     let n = 0;
-    for (const chunk of this.chunks) {
-      for (let i = 1; i < chunk.length; i += 3) out[n++] = chunk[i] as string;
+    for (const page of this.pages) {
+      for (const chunk of page) {
+        for (let i = 1; i < chunk.length; i += 3) out[n++] = chunk[i] as string;
+      }
     }
     return out;
   }
 }
 
 /**
- * A 30-bit string hash (FNV-1a with a murmur finaliser so the low bits, which pick the chunk,
- * are well mixed even though resource URIs share long prefixes). 30 bits keep it a small integer
- * in V8, so the chunk arrays stay cheap to scan.
+ * A 30-bit string hash, never 0 (FNV-1a with a murmur finaliser so the low bits, which pick the
+ * chunk, are well mixed even though resource URIs share long prefixes). 30 bits keep it a small
+ * integer in V8, so the chunk arrays stay cheap to scan.
  */
 export function hashKey(key: string): number {
   let h = 0x811c9dc5;
@@ -170,7 +194,8 @@ export function hashKey(key: string): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return h & 0x3fffffff;
+  // Never 0: StringTable marks empty slots with 0.
+  return h & 0x3fffffff || 1;
 }
 
 type Chunk = unknown[];
@@ -178,6 +203,13 @@ type Chunk = unknown[];
 /** Average entries per chunk before the chunk count doubles. */
 const LOAD = 8;
 const MIN_CHUNKS = 16;
+const PAGE_BITS = 7;
+const PAGE_SIZE = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SIZE - 1;
+
+function pageCount(chunks: number): number {
+  return Math.max(1, chunks >>> PAGE_BITS);
+}
 const EMPTY_CHUNK: Chunk = Object.freeze([]) as unknown as Chunk;
 
 function indexIn(chunk: Chunk, key: string, hash: number): number {
@@ -187,8 +219,3 @@ function indexIn(chunk: Chunk, key: string, hash: number): number {
   return -1;
 }
 
-function powerOfTwoAtLeast(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}

@@ -1,5 +1,6 @@
 import type { DockerCloudEvent } from './event-schema.js';
 import { type ChunkedMapView, hashKey } from './hierarchy-chunked-map.js';
+import type { FrozenRecentEvents } from './hierarchy-recent-events.js';
 import { OBJECT_TYPES, type ObjectType, type StateOf } from './object-types.js';
 import { typeOfUri } from './resource-uri.js';
 import type { RestObjectByType } from './rest-schema.js';
@@ -92,16 +93,20 @@ export interface HierarchySnapshot {
   countsByState<T extends ObjectType>(type: T): Readonly<Record<StateOf<T>, number>>;
 }
 
+/** What the store publishes per object: one value, so a changed object costs one index write. */
+export interface PublishedObject {
+  readonly object: StoredObject;
+  readonly recent: FrozenRecentEvents | null;
+}
+
 /** What a snapshot is built from: frozen views of the store's indexes. */
 export interface SnapshotParts {
   readonly version: number;
-  readonly objects: Readonly<Record<ObjectType, ChunkedMapView<StoredObject>>>;
+  readonly objects: Readonly<Record<ObjectType, ChunkedMapView<PublishedObject>>>;
   /** Parent URI → child URIs (direct children only). */
   readonly children: ChunkedMapView<readonly string[]>;
   /** Target URI → action URIs, newest first. */
   readonly actions: ChunkedMapView<readonly string[]>;
-  /** Object URI → events, newest first. */
-  readonly recent: ChunkedMapView<readonly DockerCloudEvent[]>;
   readonly orphans: Readonly<Record<HierarchyTree, ChunkedMapView<StoredObject>>>;
   readonly stateCounts: Readonly<Record<ObjectType, Readonly<Record<string, number>>>>;
 }
@@ -144,8 +149,7 @@ class Snapshot implements HierarchySnapshot {
   }
 
   get(uri: string): StoredObject | undefined {
-    const type = typeOfUri(uri);
-    return type === undefined ? undefined : this.parts.objects[type].get(uri);
+    return this.published(uri)?.object;
   }
 
   has(uri: string): boolean {
@@ -186,7 +190,7 @@ class Snapshot implements HierarchySnapshot {
   ofType<T extends ObjectType>(type: T): readonly StoredObjectByType[T][] {
     let list = this.ofTypeCache.get(type);
     if (list === undefined) {
-      list = Object.freeze(this.parts.objects[type].values());
+      list = Object.freeze(this.parts.objects[type].values().map((published) => published.object));
       this.ofTypeCache.set(type, list);
     }
     return list as readonly StoredObjectByType[T][];
@@ -206,7 +210,7 @@ class Snapshot implements HierarchySnapshot {
   }
 
   recentEvents(uri: string): readonly DockerCloudEvent[] {
-    return this.parts.recent.get(uri) ?? EMPTY;
+    return this.published(uri)?.recent?.list() ?? EMPTY;
   }
 
   countsByType(): Readonly<Record<ObjectType, number>> {
@@ -217,14 +221,18 @@ class Snapshot implements HierarchySnapshot {
     return this.parts.stateCounts[type] as Readonly<Record<StateOf<T>, number>>;
   }
 
+  private published(uri: string): PublishedObject | undefined {
+    const type = typeOfUri(uri);
+    return type === undefined ? undefined : this.parts.objects[type].get(uri, hashKey(uri));
+  }
+
   private objectsAt(uris: readonly string[] | undefined): readonly StoredObject[] {
     if (uris === undefined) return EMPTY;
     const out: StoredObject[] = [];
     for (const uri of uris) {
-      const type = typeOfUri(uri);
-      const object = type === undefined ? undefined : this.parts.objects[type].get(uri, hashKey(uri));
       // The store indexes only objects it holds, so this is always found; the guard is for types.
-      if (object !== undefined) out.push(object);
+      const published = this.published(uri);
+      if (published !== undefined) out.push(published.object);
     }
     return Object.freeze(out);
   }

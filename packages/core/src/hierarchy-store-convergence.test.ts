@@ -67,19 +67,33 @@ const worldArb: fc.Arbitrary<World> = fc
 const typeOf = (uri: string) => typeOfUri(uri) as ObjectType;
 const stateAt = (type: ObjectType, i: number) => STATES[type][i % STATES[type].length] as State;
 
+/** How an event's uuid and position look: canonical uuids are stored packed, others as strings. */
+interface EventStyle {
+  readonly uuid: 'canonical' | 'other';
+  readonly position: boolean;
+}
+
 let uuidSeq = 0;
-function makeEvent(world: World, uri: string, action: EventAction, stateIndex: number): DockerCloudEvent {
+function makeEvent(world: World, uri: string, action: EventAction, stateIndex: number, style: EventStyle): DockerCloudEvent {
   uuidSeq++;
+  const hex = uuidSeq.toString(16).padStart(12, '0');
   return {
     type: typeOf(uri),
     action,
     parents: world.parentsOf.get(uri) ?? [],
     resource_uri: uri,
     state: stateAt(typeOf(uri), stateIndex),
-    uuid: `u-${uuidSeq}`,
-    datetime: '2026-11-27T09:01:33Z',
+    uuid: style.uuid === 'canonical' ? `${hex.slice(4)}-0000-4000-8000-${hex}` : `U-${uuidSeq}`,
+    datetime: `2026-11-27T09:${String(Math.floor(uuidSeq / 60) % 60).padStart(2, '0')}:${String(uuidSeq % 60).padStart(2, '0')}Z`,
+    // Sequences past 2^31 and 2^32 too: the store splits them to keep them in 32-bit integers.
+    ...(style.position ? { position: { epoch: `epoch-${uuidSeq % 3}`, seq: uuidSeq * 2 ** 33 + 5 } } : {}),
   };
 }
+
+const styleArb: fc.Arbitrary<EventStyle> = fc.record({
+  uuid: fc.constantFrom<EventStyle['uuid']>('canonical', 'canonical', 'canonical', 'other'),
+  position: fc.boolean(),
+});
 
 /** Every object created once (in any order, children often first), then updates and a few deletes. */
 const logArb = (world: World): fc.Arbitrary<DockerCloudEvent[]> =>
@@ -91,13 +105,14 @@ const logArb = (world: World): fc.Arbitrary<DockerCloudEvent[]> =>
           uri: fc.constantFrom(...world.objects),
           action: fc.constantFrom<EventAction>('create', 'update', 'update', 'update', 'update', 'delete'),
           state: fc.nat(),
+          style: styleArb,
         }),
         { maxLength: 60 },
       ),
     })
     .map(({ creation, ops }) => [
-      ...creation.map((uri) => makeEvent(world, uri, 'create', 0)),
-      ...ops.map((op) => makeEvent(world, op.uri, op.action, op.state)),
+      ...creation.map((uri) => makeEvent(world, uri, 'create', 0, { uuid: 'canonical', position: false })),
+      ...ops.map((op) => makeEvent(world, op.uri, op.action, op.state, op.style)),
     ]);
 
 // --- the reference model ----------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DockerCloudEvent } from './event-schema.js';
 import { EventsError } from './events-error.js';
@@ -356,6 +357,48 @@ describe('createHierarchyStore', () => {
     expect(store.getSnapshot().recentEvents(K)).toEqual([events[4], events[3], events[2]]);
     const none = storeWith(events, { recentEventsPerObject: 0 });
     expect(none.getSnapshot().recentEvents(K)).toEqual([]);
+  });
+
+  it('keeps the recent events of every published snapshot, however events and publishes interleave', () => {
+    // Snapshots share the event rings with the store (see hierarchy-recent-events.ts): this is
+    // the property that sharing must not break.
+    const step = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('event' as const), object: fc.nat(1), canonical: fc.boolean(), position: fc.boolean() }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('publish' as const) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), object: fc.nat(1) }) },
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 120 }), fc.integer({ min: 1, max: 5 }), (steps, keep) => {
+        const store = createHierarchyStore({ recentEventsPerObject: keep });
+        const objects = [K, K2];
+        const history = new Map<string, DockerCloudEvent[]>(objects.map((uri) => [uri, []]));
+        const published: { snapshot: HierarchySnapshot; expected: DockerCloudEvent[][] }[] = [];
+        steps.forEach((s, i) => {
+          if (s.kind === 'publish') {
+            if (store.publish()) published.push({ snapshot: store.getSnapshot(), expected: objects.map((uri) => (history.get(uri) ?? []).slice(-keep).reverse()) });
+            return;
+          }
+          const uri = objects[s.object] as string;
+          if (s.kind === 'delete') {
+            store.apply(event('container', 'delete', uri, 'Terminated', [SV, S, N, C]), i);
+            history.set(uri, []);
+            return;
+          }
+          const e = event('container', 'update', uri, i % 2 ? 'Running' : 'Stopped', [SV, S, N, C]);
+          const styled: DockerCloudEvent = {
+            ...e,
+            uuid: s.canonical ? e.uuid : `id-${i}`,
+            ...(s.position ? { position: { epoch: 'e1', seq: 2 ** 32 + i } } : {}),
+          };
+          store.apply(styled, i);
+          history.get(uri)?.push(styled);
+        });
+        for (const { snapshot, expected } of published) {
+          expect(objects.map((uri) => snapshot.recentEvents(uri))).toEqual(expected);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   describe('snapshots', () => {

@@ -1,10 +1,21 @@
 import type { DockerCloudEvent } from './event-schema.js';
 import { EventsError } from './events-error.js';
 import { ChunkedMap, hashKey } from './hierarchy-chunked-map.js';
+import { DedupeWindow } from './hierarchy-dedupe-window.js';
+import {
+  clearRecentEvents,
+  type FrozenRecentEvents,
+  freezeRecentEvents,
+  type RecentEventsBuffer,
+  recordRecentEvent,
+} from './hierarchy-recent-events.js';
+import { StringTable } from './hierarchy-string-table.js';
+import { PACKED_UUID_WORDS, packUuid } from './hierarchy-uuid.js';
 import {
   createSnapshot,
   type HierarchySnapshot,
   type HierarchyTree,
+  type PublishedObject,
   type SnapshotParts,
   type StoredObject,
 } from './hierarchy-snapshot.js';
@@ -69,9 +80,11 @@ export interface HierarchyStore {
   apply(event: DockerCloudEvent, nowMs: number): boolean;
   /**
    * Replaces the content of every type in `lists` by its list and reports the difference. Objects
-   * keep their recent events and actions; `parents` are derived from the REST fields.
-   * Throws EventsError('protocol') before changing anything if an object's resource_uri does not
-   * name the type of its list.
+   * keep their recent events and actions; `parents` are derived from the REST fields (a
+   * container's stack and node cluster through its service and node, from the lists or, for
+   * types not given, from the store). The REST objects become the records' `fields` as they are:
+   * do not mutate them afterwards. Throws EventsError('protocol') before changing anything if an
+   * object's resource_uri does not name the type of its list.
    */
   seed(lists: SeedLists, nowMs: number): ReseedDiff;
   /** Drops the objects that have been `Terminated` for the retention or longer; returns them. */
@@ -110,7 +123,6 @@ const DIRTY_ACTIONS = 8;
 const DIRTY_ORPHAN = 16;
 
 const EMPTY: readonly never[] = Object.freeze([]);
-const TREES: readonly HierarchyTree[] = ['app', 'infra'];
 
 /**
  * The store's mutable record for one URI: an object it holds (`exists`), or only a parent or
@@ -118,7 +130,7 @@ const TREES: readonly HierarchyTree[] = ['app', 'infra'];
  * URI work before the parent arrives). Never handed out; publish() copies what changed into
  * frozen records.
  */
-class Entry {
+class Entry implements RecentEventsBuffer {
   readonly uri: string;
   readonly hash: number;
   readonly type: ObjectType | undefined;
@@ -143,16 +155,22 @@ class Entry {
   children: Set<Entry> | null = null;
   /** Held actions whose target is this entry, in the order the store first saw them. */
   actions: Set<Entry> | null = null;
-  /** A ring of the last events; `recentNext` is where the next one goes once it is full. */
-  recent: DockerCloudEvent[] | null = null;
-  recentNext = 0;
+  // The last events (see hierarchy-recent-events.ts).
+  recentRing: unknown[] | null = null;
+  recentPos = 0;
+  recentProtectedFrom = Number.POSITIVE_INFINITY;
   dirty = 0;
   /** The frozen record of the current content; null after a change until someone asks for it. */
   record: StoredObject | null = null;
+  /** The recent events as last published. */
+  publishedRecent: FrozenRecentEvents | null = null;
+  // Whether the published orphan index of each tree holds it.
+  appOrphan = false;
+  infraOrphan = false;
 
-  constructor(uri: string) {
+  constructor(uri: string, hash: number) {
     this.uri = uri;
-    this.hash = hashKey(uri);
+    this.hash = hash;
     this.type = typeOfUri(uri);
     this.uuid = uuidOfUri(uri);
   }
@@ -170,7 +188,7 @@ interface StoreConfig {
 
 class Store implements HierarchyStore {
   private readonly config: StoreConfig;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new StringTable<Entry>();
   /** Held objects by type (for seeding and counting). */
   private readonly held: Record<ObjectType, Set<Entry>>;
   private readonly terminated = new Set<Entry>();
@@ -178,15 +196,18 @@ class Store implements HierarchyStore {
   private countsChanged = true;
   private frozenCounts: StateCounts | null = null;
   private readonly dedupe: DedupeWindow | null;
+  /** The current event's uuid, packed (see hierarchy-uuid.ts). */
+  private readonly uuidScratch = new Int32Array(PACKED_UUID_WORDS);
+  // Events of one burst share their second and the stream's epoch: one copy of each string.
   private lastDatetime = '';
+  private lastEpoch = '';
   /** Entries with a non-zero `dirty`, each once. */
   private dirty: Entry[] = [];
 
   // The published indexes (see ChunkedMap: a view per publish, copies only of chunks written since).
-  private readonly objects: Record<ObjectType, ChunkedMap<StoredObject>>;
+  private readonly objects: Record<ObjectType, ChunkedMap<PublishedObject>>;
   private readonly childrenIndex = new ChunkedMap<readonly string[]>();
   private readonly actionsIndex = new ChunkedMap<readonly string[]>();
-  private readonly recentIndex = new ChunkedMap<readonly DockerCloudEvent[]>();
   private readonly orphanIndex: Record<HierarchyTree, ChunkedMap<StoredObject>> = {
     app: new ChunkedMap(),
     infra: new ChunkedMap(),
@@ -202,7 +223,7 @@ class Store implements HierarchyStore {
     this.dedupe = config.dedupeWindow > 0 ? new DedupeWindow(config.dedupeWindow) : null;
     this.held = byType(() => new Set<Entry>());
     this.stateCounts = byType(() => new Map<string, number>());
-    this.objects = byType(() => new ChunkedMap<StoredObject>());
+    this.objects = byType(() => new ChunkedMap<PublishedObject>());
     this.lastViews = this.collectViews();
     this.snapshot = createSnapshot({ version: 0, ...this.lastViews });
   }
@@ -217,9 +238,11 @@ class Store implements HierarchyStore {
   readonly getSnapshot = (): HierarchySnapshot => this.snapshot;
 
   apply(event: DockerCloudEvent, nowMs: number): boolean {
-    if (this.dedupe !== null && !this.dedupe.add(event.uuid)) return false;
+    const packedUuid = packUuid(event.uuid, this.uuidScratch, 0) ? this.uuidScratch : null;
+    if (this.dedupe !== null && !this.dedupe.add(event.uuid, packedUuid)) return false;
     const uri = event.resource_uri;
-    let entry = this.entries.get(uri);
+    const hash = hashKey(uri);
+    let entry = this.entries.get(uri, hash);
     if (event.action === 'delete') {
       if (entry === undefined || !entry.exists) return false;
       this.removeObject(entry);
@@ -228,11 +251,12 @@ class Store implements HierarchyStore {
     if (entry === undefined) {
       // Objects are indexed under the type their URI names; an event that disagrees could never be found.
       if (typeOfUri(uri) !== event.type) return false;
-      entry = this.entryFor(uri);
+      entry = this.entryFor(uri, hash);
     } else if (entry.type !== event.type) {
       return false;
     }
-    const state = KNOWN_STATES.get(event.state) ?? event.state;
+    // The canonical string (shared, compared by pointer later) rather than the decoder's copy.
+    const state = entry.exists && entry.state === event.state ? entry.state : canonicalState(entry.type as ObjectType, event.state);
     if (!entry.exists) {
       this.addObject(entry, state, event.parents, null, nowMs);
       if (event.action === 'create') entry.createdAt = nowMs;
@@ -241,12 +265,16 @@ class Store implements HierarchyStore {
       if (entry.state !== state) this.setState(entry, state, nowMs);
       if (event.action === 'create' && entry.createdAt === undefined) entry.createdAt = nowMs;
     }
-    // Events of one burst share their second: keep one copy of the string.
     if (event.datetime !== this.lastDatetime) this.lastDatetime = event.datetime;
     const datetime = this.lastDatetime;
     entry.updatedAt = nowMs;
     entry.lastEventDatetime = datetime;
-    if (this.config.recentEventsPerObject > 0) this.pushRecent(entry, recentEvent(entry, event, state, datetime));
+    const capacity = this.config.recentEventsPerObject;
+    if (capacity > 0) {
+      const epoch = event.position?.epoch;
+      if (epoch !== undefined && epoch !== this.lastEpoch) this.lastEpoch = epoch;
+      recordRecentEvent(entry, capacity, event, packedUuid, state, datetime, entry.parents, epoch === undefined ? undefined : this.lastEpoch);
+    }
     this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
     return true;
   }
@@ -273,7 +301,7 @@ class Store implements HierarchyStore {
       if (type === undefined) return undefined;
       const list = given.get(type);
       if (list !== undefined) return list.get(uri);
-      const entry = this.entries.get(uri);
+      const entry = this.entries.get(uri, hashKey(uri));
       return entry?.exists ? restViewOf(entry) : undefined;
     };
 
@@ -284,9 +312,10 @@ class Store implements HierarchyStore {
       const objects = type === 'action' ? sortByStartDate([...byUri.values()]) : byUri.values();
       for (const object of objects) {
         const parents = parentsOfRestObject(object, type, lookup);
-        const entry = this.entries.get(object.resource_uri) ?? this.entryFor(object.resource_uri);
+        const hash = hashKey(object.resource_uri);
+        const entry = this.entries.get(object.resource_uri, hash) ?? this.entryFor(object.resource_uri, hash);
         if (!entry.exists) {
-          this.addObject(entry, object.state, parents, object, nowMs);
+          this.addObject(entry, canonicalState(type, object.state), parents, object, nowMs);
           created.push(this.recordOf(entry));
           continue;
         }
@@ -294,7 +323,7 @@ class Store implements HierarchyStore {
         if (entry.state === object.state && sameParents && jsonEqual(entry.fields, object)) continue;
         const before = this.recordOf(entry);
         if (!sameParents) this.setParents(entry, parents);
-        this.setState(entry, object.state, nowMs);
+        this.setState(entry, canonicalState(type, object.state), nowMs);
         entry.fields = object;
         entry.updatedAt = nowMs;
         this.markDirty(entry, DIRTY_OBJECT);
@@ -341,9 +370,9 @@ class Store implements HierarchyStore {
 
   // --- writes to the working state -------------------------------------------------------------
 
-  private entryFor(uri: string): Entry {
-    const entry = new Entry(uri);
-    this.entries.set(uri, entry);
+  private entryFor(uri: string, hash: number): Entry {
+    const entry = new Entry(uri, hash);
+    this.entries.set(uri, hash, entry);
     return entry;
   }
 
@@ -381,10 +410,7 @@ class Store implements HierarchyStore {
     this.held[type].delete(entry);
     this.terminated.delete(entry);
     this.count(type, entry.state, -1);
-    if (entry.recent !== null) {
-      entry.recent.length = 0;
-      entry.recentNext = 0;
-    }
+    clearRecentEvents(entry);
     this.markChildrenOrphanDirty(entry);
     this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
     return before;
@@ -449,7 +475,7 @@ class Store implements HierarchyStore {
     const shared = new Array<string>(parents.length);
     for (let i = 0; i < parents.length; i++) {
       const uri = parents[i] as string;
-      shared[i] = this.entries.get(uri)?.uri ?? uri;
+      shared[i] = this.entries.get(uri, hashKey(uri))?.uri ?? uri;
     }
     entry.parents = Object.freeze(shared);
   }
@@ -462,7 +488,8 @@ class Store implements HierarchyStore {
       this.markDirty(from, kind);
     }
     if (to === null) return null;
-    const parent = this.entries.get(to) ?? this.entryFor(to);
+    const hash = hashKey(to);
+    const parent = this.entries.get(to, hash) ?? this.entryFor(to, hash);
     if (kind === DIRTY_CHILDREN) {
       parent.children ??= new Set();
       parent.children.add(entry);
@@ -477,19 +504,6 @@ class Store implements HierarchyStore {
   private markChildrenOrphanDirty(entry: Entry): void {
     if (entry.children === null) return;
     for (const child of entry.children) this.markDirty(child, DIRTY_ORPHAN);
-  }
-
-  private pushRecent(entry: Entry, event: DockerCloudEvent): void {
-    const capacity = this.config.recentEventsPerObject;
-    entry.recent ??= [];
-    const ring = entry.recent;
-    if (ring.length < capacity) {
-      ring.push(event);
-      entry.recentNext = ring.length === capacity ? 0 : ring.length;
-    } else {
-      ring[entry.recentNext] = event;
-      entry.recentNext = (entry.recentNext + 1) % capacity;
-    }
   }
 
   private count(type: ObjectType, state: string, delta: number): void {
@@ -522,21 +536,23 @@ class Store implements HierarchyStore {
     const flags = entry.dirty;
     entry.dirty = 0;
     const { uri, hash, type } = entry;
-    if (type !== undefined && (flags & (DIRTY_OBJECT | DIRTY_ORPHAN)) !== 0) {
+    if (type !== undefined && (flags & (DIRTY_OBJECT | DIRTY_RECENT | DIRTY_ORPHAN)) !== 0) {
       if (entry.exists) {
         const record = this.recordOf(entry);
-        if ((flags & DIRTY_OBJECT) !== 0) this.objects[type].set(uri, hash, record);
-        if (type === 'service' || type === 'container') this.setOrphan('app', entry, record, entry.appParent);
-        if (type === 'node' || type === 'container') this.setOrphan('infra', entry, record, entry.infraParent);
+        if ((flags & (DIRTY_OBJECT | DIRTY_RECENT)) !== 0) {
+          if ((flags & DIRTY_RECENT) !== 0) entry.publishedRecent = freezeRecentEvents(entry, this.config.recentEventsPerObject, type, uri);
+          this.objects[type].set(uri, hash, { object: record, recent: entry.publishedRecent });
+        }
+        if (type === 'service' || type === 'container') this.publishOrphan('app', entry, record, entry.appParent);
+        if (type === 'node' || type === 'container') this.publishOrphan('infra', entry, record, entry.infraParent);
       } else if ((flags & DIRTY_OBJECT) !== 0) {
+        entry.publishedRecent = null;
         this.objects[type].delete(uri, hash);
-        for (const tree of TREES) this.orphanIndex[tree].delete(uri, hash);
+        if (entry.appOrphan) this.orphanIndex.app.delete(uri, hash);
+        if (entry.infraOrphan) this.orphanIndex.infra.delete(uri, hash);
+        entry.appOrphan = false;
+        entry.infraOrphan = false;
       }
-    }
-    if ((flags & DIRTY_RECENT) !== 0) {
-      const ring = entry.recent;
-      if (entry.exists && ring !== null && ring.length > 0) this.recentIndex.set(uri, hash, newestFirst(ring, entry.recentNext));
-      else this.recentIndex.delete(uri, hash);
     }
     if ((flags & DIRTY_CHILDREN) !== 0) {
       if (entry.children !== null && entry.children.size > 0) this.childrenIndex.set(uri, hash, urisOf(entry.children, false));
@@ -546,13 +562,17 @@ class Store implements HierarchyStore {
       if (entry.actions !== null && entry.actions.size > 0) this.actionsIndex.set(uri, hash, urisOf(entry.actions, true));
       else this.actionsIndex.delete(uri, hash);
     }
-    if (entry.isDead && this.entries.get(uri) === entry) this.entries.delete(uri);
+    if (entry.isDead && this.entries.get(uri, hash) === entry) this.entries.delete(uri, hash);
   }
 
-  private setOrphan(tree: HierarchyTree, entry: Entry, record: StoredObject, parent: Entry | null): void {
+  /** Puts the entry in, or takes it out of, the orphan index of `tree`; writes only on a change. */
+  private publishOrphan(tree: HierarchyTree, entry: Entry, record: StoredObject, parent: Entry | null): void {
     const orphan = parent === null || !parent.exists;
-    if (orphan) this.orphanIndex[tree].set(entry.uri, entry.hash, record);
-    else this.orphanIndex[tree].delete(entry.uri, entry.hash);
+    const was = tree === 'app' ? entry.appOrphan : entry.infraOrphan;
+    if (orphan) this.orphanIndex[tree].set(entry.uri, entry.hash, record); // no write if the record is the same
+    else if (was) this.orphanIndex[tree].delete(entry.uri, entry.hash);
+    if (tree === 'app') entry.appOrphan = orphan;
+    else entry.infraOrphan = orphan;
   }
 
   /** The current view of every index (views are new only for indexes written since the last call). */
@@ -561,7 +581,6 @@ class Store implements HierarchyStore {
       objects: byType((type) => this.objects[type].view()),
       children: this.childrenIndex.view(),
       actions: this.actionsIndex.view(),
-      recent: this.recentIndex.view(),
       orphans: { app: this.orphanIndex.app.view(), infra: this.orphanIndex.infra.view() },
       stateCounts: this.currentCounts(),
     };
@@ -587,36 +606,12 @@ class Store implements HierarchyStore {
 type SnapshotViews = Omit<SnapshotParts, 'version'>;
 type StateCounts = SnapshotParts['stateCounts'];
 
-
 /** Whether nothing changed between two collectViews() calls. */
 function sameViews(a: SnapshotViews, b: SnapshotViews): boolean {
-  if (a.children !== b.children || a.actions !== b.actions || a.recent !== b.recent) return false;
+  if (a.children !== b.children || a.actions !== b.actions) return false;
   if (a.orphans.app !== b.orphans.app || a.orphans.infra !== b.orphans.infra) return false;
   if (a.stateCounts !== b.stateCounts) return false;
   return OBJECT_TYPES.every((type) => a.objects[type] === b.objects[type]);
-}
-
-/**
- * Remembers at least the last `capacity` event uuids (at most twice as many) in two generations:
- * when the current one is full it becomes the previous one and the oldest is dropped whole.
- * Cheaper than evicting one uuid per event, which churns the hash table.
- */
-class DedupeWindow {
-  private current = new Set<string>();
-  private previous = new Set<string>();
-
-  constructor(private readonly capacity: number) {}
-
-  /** False when `uuid` is among the remembered ones. */
-  add(uuid: string): boolean {
-    if (this.current.has(uuid) || this.previous.has(uuid)) return false;
-    if (this.current.size >= this.capacity) {
-      this.previous = this.current;
-      this.current = new Set();
-    }
-    this.current.add(uuid);
-    return true;
-  }
 }
 
 function sameCounts(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
@@ -642,25 +637,14 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-/** The canonical (and, in V8, internalized) string of every state, for cheap compares. */
-const KNOWN_STATES: ReadonlyMap<string, string> = new Map(Object.values(STATES).flatMap((states) => states.map((state) => [state, state] as const)));
-
 /**
- * The event as kept in the recent ring: equal to the one applied, but built from strings the
- * store holds anyway, so that the decoder's copies of the URIs can be collected (20 events of
- * 100,000 objects is two million events).
+ * The state string from STATES when `state` is one of `type`'s (events normally carry those), so
+ * that the store keeps one copy and later compares are by pointer. A scan, not a Map lookup: a
+ * fresh string would have to be hashed for the Map, which costs more than ten short compares.
  */
-function recentEvent(entry: Entry, event: DockerCloudEvent, state: string, datetime: string): DockerCloudEvent {
-  const kept = {
-    type: entry.type as ObjectType,
-    action: event.action === 'create' ? 'create' : 'update',
-    parents: entry.parents,
-    resource_uri: entry.uri,
-    state: state as DockerCloudEvent['state'],
-    uuid: event.uuid,
-    datetime,
-  } as const;
-  return event.position === undefined ? kept : { ...kept, position: event.position };
+function canonicalState(type: ObjectType, state: string): string {
+  for (const known of STATES[type]) if (known === state) return known;
+  return state;
 }
 
 function urisOf(entries: ReadonlySet<Entry>, reversed: boolean): readonly string[] {
@@ -670,15 +654,6 @@ function urisOf(entries: ReadonlySet<Entry>, reversed: boolean): readonly string
     out[i] = entry.uri;
     i += reversed ? -1 : 1;
   }
-  return Object.freeze(out);
-}
-
-function newestFirst(ring: readonly DockerCloudEvent[], next: number): readonly DockerCloudEvent[] {
-  const n = ring.length;
-  const out = new Array<DockerCloudEvent>(n);
-  // While the ring is filling, `next` is its length, so the newest is at n - 1 either way.
-  const newest = (next - 1 + n) % n;
-  for (let i = 0; i < n; i++) out[i] = ring[(newest - i + n) % n] as DockerCloudEvent;
   return Object.freeze(out);
 }
 
