@@ -5,7 +5,9 @@ import { toEventsError } from '@events/core';
 import { type CliOptions, ExitCode, formatConnectionInfo, HELP_TEXT, parseCliOptions } from './cli-options.js';
 import { createEventsServer, type EventsServer } from './create-events-server.js';
 import { createLogger, type Logger } from './logger.js';
+import { createDockerSource } from './docker/docker-source.js';
 import { createSimulatedCloud } from './simulator/simulated-cloud.js';
+import type { CloudSource } from './source.js';
 import { createUserDirectory, generateDefaultUser, loadUsersFile, type UserConfig } from './user-directory.js';
 
 /** After a shutdown signal, the longest we wait for clients to be closed before exiting anyway. */
@@ -22,9 +24,6 @@ function version(): string {
 }
 
 async function run(options: CliOptions): Promise<number> {
-  if (options.source === 'docker') {
-    return fail('--source docker is not available yet: this version serves only the simulated cloud (--source simulate)');
-  }
   const logger = createLogger({ level: options.logLevel });
 
   // Signal handlers go in first: a SIGTERM that arrives while the server starts (or right after
@@ -84,12 +83,26 @@ async function start(options: CliOptions, logger: Logger): Promise<EventsServer 
     return fail(toEventsError(error).message);
   }
   const seed = options.seed ?? randomInt(1, 1_000_000_000);
-  const source = createSimulatedCloud({
-    seed,
-    rate: options.rate === 'max' ? Number.POSITIVE_INFINITY : options.rate,
-    namespaces: createUserDirectory(users).namespaces(),
-    ...(options.stacks !== undefined ? { stacks: options.stacks } : {}),
-  });
+  const directory = createUserDirectory(users);
+  let engine: string | undefined;
+  let source: CloudSource;
+  if (options.source === 'docker') {
+    // One engine is one account: its objects appear in the first user's own namespace.
+    const docker = createDockerSource({
+      namespace: directory.users[0]?.namespaces[0] as string,
+      ...(options.dockerHost !== undefined ? { dockerHost: options.dockerHost } : {}),
+      logger,
+    });
+    engine = docker.endpoint;
+    source = docker;
+  } else {
+    source = createSimulatedCloud({
+      seed,
+      rate: options.rate === 'max' ? Number.POSITIVE_INFINITY : options.rate,
+      namespaces: directory.namespaces(),
+      ...(options.stacks !== undefined ? { stacks: options.stacks } : {}),
+    });
+  }
   let server: EventsServer;
   try {
     server = await createEventsServer({
@@ -117,6 +130,7 @@ async function start(options: CliOptions, logger: Logger): Promise<EventsServer 
       source: options.source,
       seed,
       rate: options.rate,
+      ...(engine !== undefined ? { engine } : {}),
       users: generated
         ? { kind: 'generated', username: generated.username, apikey: generated.apikey }
         : { kind: 'file', file: options.usersFile as string, usernames: users.map((user) => user.username) },

@@ -26,6 +26,8 @@ export interface CliOptions {
   /** Stacks per namespace in the simulated cloud; undefined = the simulator's default. */
   readonly stacks: number | undefined;
   readonly source: SourceKind;
+  /** The engine for --source docker (unix://, tcp://, ssh://); undefined = DOCKER_HOST, then the local socket. */
+  readonly dockerHost: string | undefined;
   /** Events retained per namespace for resume; undefined = the bus default. */
   readonly retentionCount: number | undefined;
   /** How long events are retained for resume, in ms; undefined = the bus default. */
@@ -49,7 +51,7 @@ const SOURCES: readonly SourceKind[] = ['simulate', 'docker'];
 
 export const HELP_TEXT = `Usage: events-server [options]
 
-Serves the Docker Cloud event stream and REST API from a simulated cloud. Docker Cloud clients
+Serves the Docker Cloud event stream and REST API from a simulated cloud or a Docker Engine/Swarm. Docker Cloud clients
 connect unchanged with DOCKERCLOUD_REST_HOST / DOCKERCLOUD_STREAM_HOST pointed at it.
 
 Options:
@@ -60,7 +62,11 @@ Options:
   --seed N                Simulator seed, for a reproducible cloud (default: random, printed)
   --rate N|max            Simulated events per second, 0 = only operations (default ${DEFAULT_RATE}); max = flat out
   --stacks N              Stacks per namespace in the simulated cloud
-  --source simulate       Where events come from (default simulate; docker is not available yet)
+  --source simulate|docker
+                          Where events come from: the simulated cloud (default) or a Docker Engine/Swarm,
+                          whose objects all appear in the first user's namespace (docs/docker-mapping.md)
+  --docker-host ADDR      The engine for --source docker: unix:///path, tcp://host:2375 or ssh://...
+                          (default: DOCKER_HOST, then unix:///var/run/docker.sock)
   --retention-count N     Events kept per namespace for resuming clients
   --retention-age DUR     How long events are kept for resuming clients, e.g. 90s, 10m, 2h
   --log-level LEVEL       debug, info, warn, error or silent (default info); logs are JSON lines on stderr
@@ -80,6 +86,7 @@ const OPTIONS = {
   rate: { type: 'string' },
   stacks: { type: 'string' },
   source: { type: 'string' },
+  'docker-host': { type: 'string' },
   'retention-count': { type: 'string' },
   'retention-age': { type: 'string' },
   'log-level': { type: 'string' },
@@ -168,6 +175,12 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
     const retentionCount = text('retention-count');
     const rateText = text('rate');
     const sourceText = text('source');
+    const dockerHost = text('docker-host');
+    const source = sourceText === undefined ? 'simulate' : oneOf('source', sourceText, SOURCES);
+    if (dockerHost !== undefined && source !== 'docker') throw new UsageError('--docker-host goes with --source docker');
+    if (dockerHost !== undefined && !/^(unix|tcp|ssh|npipe):\/\/./.test(dockerHost)) {
+      throw new UsageError(`--docker-host must be unix:///path, tcp://host:port or ssh://user@host, got ${JSON.stringify(dockerHost)}`);
+    }
     const logLevel = text('log-level');
     return {
       kind: 'run',
@@ -178,7 +191,8 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
         seed: seed === undefined ? undefined : integer('seed', seed, 0, Number.MAX_SAFE_INTEGER),
         rate: rateText === undefined ? DEFAULT_RATE : rate(rateText),
         stacks: stacks === undefined ? undefined : integer('stacks', stacks, 0, MAX_STACKS),
-        source: sourceText === undefined ? 'simulate' : oneOf('source', sourceText, SOURCES),
+        source,
+        dockerHost,
         retentionCount: retentionCount === undefined ? undefined : integer('retention-count', retentionCount, 0, 10_000_000),
         retentionAgeMs,
         logLevel: logLevel === undefined ? 'info' : oneOf('log-level', logLevel, LOG_LEVELS),
@@ -243,6 +257,8 @@ export interface ConnectionInfo {
   readonly source: SourceKind;
   readonly seed: number | undefined;
   readonly rate: number | 'max';
+  /** For --source docker: the engine's address. */
+  readonly engine?: string;
   /** The generated user and its key (no --users), or the users file's user names. */
   readonly users: { readonly kind: 'generated'; readonly username: string; readonly apikey: string } | { readonly kind: 'file'; readonly file: string; readonly usernames: readonly string[] };
 }
@@ -265,7 +281,11 @@ export function formatConnectionInfo(info: ConnectionInfo): string {
   const host = connectHost(info.host);
   const http = `http://${host}:${info.port}/`;
   const ws = `ws://${host}:${info.port}/`;
-  const lines = [`events-server listening on ${http} (source: ${info.source}${info.seed === undefined ? '' : `, seed ${info.seed}`}, rate ${info.rate === 'max' ? 'max' : `${info.rate}/s`})`, ''];
+  const detail =
+    info.source === 'docker'
+      ? `engine ${info.engine ?? 'unknown'}`
+      : `${info.seed === undefined ? '' : `seed ${info.seed}, `}rate ${info.rate === 'max' ? 'max' : `${info.rate}/s`}`;
+  const lines = [`events-server listening on ${http} (source: ${info.source}, ${detail})`, ''];
   const users = info.users;
   if (users.kind === 'generated') {
     lines.push(`Username: ${users.username}`, `API key:  ${users.apikey}`, '');

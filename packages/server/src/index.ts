@@ -12,3 +12,4 @@ export * from './source.js';
 export * from './stream-endpoint.js';
 export * from './user-directory.js';
 export * from './simulator/simulated-cloud.js';
+export * from './docker/docker-source.js';

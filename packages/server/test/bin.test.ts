@@ -153,13 +153,11 @@ describe('events-server (bin)', () => {
     expect(result).toEqual({ code: 2, stdout: '', stderr: `${message}\nRun "events-server --help" for the options.\n` });
   });
 
-  it('--source docker is refused as not available yet (exit 1)', async () => {
-    const result = await runBin(['--source', 'docker']);
-    expect(result).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'events-server: --source docker is not available yet: this version serves only the simulated cloud (--source simulate)\n',
-    });
+  it('--source docker with an engine that cannot be reached: a clear message and exit 1', async () => {
+    const result = await runBin(['--source', 'docker', '--docker-host', 'unix:///nonexistent/docker.sock', '--port', '0']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^events-server: cannot start: cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker.sock/m);
   });
 
   describe('users files', () => {

@@ -23,6 +23,7 @@ describe('parseCliOptions', () => {
       rate: 2,
       stacks: undefined,
       source: 'simulate',
+      dockerHost: undefined,
       retentionCount: undefined,
       retentionAgeMs: undefined,
       logLevel: 'info',
@@ -43,12 +44,14 @@ describe('parseCliOptions', () => {
       rate: 0.5,
       stacks: 10,
       source: 'simulate',
+      dockerHost: undefined,
       retentionCount: 500,
       retentionAgeMs: 600_000,
       logLevel: 'debug',
     });
     expect(run(['--rate', 'max']).rate).toBe('max');
     expect(run(['--source', 'docker']).source).toBe('docker');
+    expect(run(['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:2375']).dockerHost).toBe('tcp://127.0.0.1:2375');
   });
 
   it('answers help and version before validating anything else', () => {
@@ -76,6 +79,8 @@ describe('parseCliOptions', () => {
     [['--rate', '1000001'], '--rate must be at most 100000 events per second (or "max"), got 1000001'],
     [['--stacks', '5000'], '--stacks must be from 0 to 1000, got 5000'],
     [['--source', 'kubernetes'], '--source must be one of simulate, docker, got "kubernetes"'],
+    [['--docker-host', 'unix:///x.sock'], '--docker-host goes with --source docker'],
+    [['--source', 'docker', '--docker-host', '/var/run/docker.sock'], '--docker-host must be unix:///path, tcp://host:port or ssh://user@host, got "/var/run/docker.sock"'],
     [['--retention-count', '1e3'], '--retention-count must be a whole number from 0 to 10000000, got "1e3"'],
     [['--retention-age', '10'], '--retention-age must be a duration such as 90s, 10m or 2h, got "10"'],
     [['--retention-age', 'ten minutes'], '--retention-age must be a duration such as 90s, 10m or 2h, got "ten minutes"'],

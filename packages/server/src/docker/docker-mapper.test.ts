@@ -1,0 +1,533 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DockerCloudEvent, type ObjectType, parseEvent, typeOfUri, uuidOfUri } from '@events/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { OperationRequest } from '../source.js';
+import { DockerMapper } from './docker-mapper.js';
+import {
+  type EngineContainer,
+  type EngineContainerStatus,
+  type EngineInfo,
+  type EngineService,
+  type EngineSnapshot,
+  parseEngineInfo,
+  parseEngineNode,
+  placementOf,
+} from './docker-model.js';
+
+const FIXTURES = join(import.meta.dirname, '../../test/docker/fixtures');
+const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);
+
+function createMapper(options: { settleTimeoutMs?: number } = {}) {
+  const clock = { now: T0 };
+  let n = 0;
+  const mapper = new DockerMapper({
+    namespace: 'acme',
+    now: () => clock.now,
+    randomUuid: () => `00000000-0000-4000-8000-${String(n++).padStart(12, '0')}`,
+    ...options,
+  });
+  return { mapper, clock };
+}
+
+// ---- a recorded session of a real engine (test/docker/record-engine-events.ts) ---------------------
+
+interface Recorded {
+  readonly lines: string[];
+  readonly inspects: Record<string, { kind: 'service' | 'node'; id: string; json: unknown }[]>;
+  readonly initial: { info: unknown; nodes: unknown[] };
+}
+
+function loadFixture(): Recorded {
+  return {
+    lines: readFileSync(join(FIXTURES, 'engine-events.ndjson'), 'utf8').trim().split('\n'),
+    inspects: JSON.parse(readFileSync(join(FIXTURES, 'engine-inspects.json'), 'utf8')),
+    initial: JSON.parse(readFileSync(join(FIXTURES, 'engine-initial.json'), 'utf8')),
+  };
+}
+
+function initialSnapshot(recorded: Recorded): EngineSnapshot {
+  return {
+    info: parseEngineInfo(recorded.initial.info),
+    nodes: recorded.initial.nodes.flatMap((json) => parseEngineNode(json) ?? []),
+    services: [],
+    containers: [],
+  };
+}
+
+/** Replays the session as the source would: each line, then the inspects it asked for. */
+function replay() {
+  const recorded = loadFixture();
+  const { mapper, clock } = createMapper();
+  const events: DockerCloudEvent[] = [...mapper.applySnapshot(initialSnapshot(recorded)).events];
+  recorded.lines.forEach((line, i) => {
+    clock.now += 250;
+    const output = mapper.applyEvent(JSON.parse(line));
+    events.push(...output.events);
+    for (const effect of output.effects) {
+      if (effect.kind === 'resync') throw new Error(`unexpected resync: ${effect.reason}`);
+      const answer = recorded.inspects[i]?.find((r) => r.id === effect.id)?.json ?? undefined;
+      const applied = effect.kind === 'inspect-service' ? mapper.applyServiceInspect(effect.id, answer) : mapper.applyNodeInspect(effect.id, answer);
+      events.push(...applied.events);
+    }
+  });
+  return { mapper, events, recorded };
+}
+
+/** Replays with a name lookup that works for deleted objects too. */
+function replayNamed() {
+  const recorded = loadFixture();
+  const { mapper, clock } = createMapper();
+  const events: (DockerCloudEvent & { name: string })[] = [];
+  const names = new Map<string, string>();
+  const take = (batch: DockerCloudEvent[]) => {
+    for (const event of batch) {
+      const object = mapper.get(event.type, uuidOfUri(event.resource_uri)) as { name?: string; external_fqdn?: string } | undefined;
+      const name = object?.name ?? object?.external_fqdn;
+      if (name) names.set(event.resource_uri, name);
+      events.push({ ...event, name: names.get(event.resource_uri) ?? '?' });
+    }
+  };
+  take(mapper.applySnapshot(initialSnapshot(recorded)).events);
+  recorded.lines.forEach((line, i) => {
+    clock.now += 250;
+    const output = mapper.applyEvent(JSON.parse(line));
+    take(output.events);
+    for (const effect of output.effects) {
+      if (effect.kind === 'resync') throw new Error(`unexpected resync: ${effect.reason}`);
+      const answer = recorded.inspects[i]?.find((r) => r.id === effect.id)?.json ?? undefined;
+      take(effect.kind === 'inspect-service' ? mapper.applyServiceInspect(effect.id, answer).events : mapper.applyNodeInspect(effect.id, answer).events);
+    }
+  });
+  return { mapper, events, recorded };
+}
+
+/** Array.prototype.findLastIndex is ES2023; the lib here is ES2022. */
+function lastIndexOf<T>(items: readonly T[], predicate: (item: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i] as T)) return i;
+  return -1;
+}
+
+const lifeOf = (events: readonly (DockerCloudEvent & { name: string })[], type: ObjectType, name: string) =>
+  events.filter((e) => e.type === type && e.name === name).map((e) => (e.action === 'update' ? e.state : `${e.action} ${e.state}`));
+
+describe('DockerMapper on a recorded engine session', () => {
+  it('emits only valid events, and names only parents that exist', () => {
+    const { events } = replay();
+    const live = new Set<string>();
+    for (const event of events) {
+      expect(parseEvent(JSON.parse(JSON.stringify(event))).ok).toBe(true);
+      for (const parent of event.parents) expect(live.has(parent), `${event.type} ${event.action} names a parent unknown then`).toBe(true);
+      if (event.action === 'create') {
+        expect(live.has(event.resource_uri)).toBe(false);
+        live.add(event.resource_uri);
+      } else {
+        expect(live.has(event.resource_uri), `${event.action} of an object never created`).toBe(true);
+        if (event.action === 'delete') live.delete(event.resource_uri);
+      }
+    }
+    expect(new Set(events.map((e) => e.uuid)).size).toBe(events.length);
+  });
+
+  it('follows a plain container through create, stop, start, restart, kill and rm', () => {
+    const { events } = replayNamed();
+    expect(lifeOf(events, 'container', 'plain-1')).toEqual([
+      'create Starting', 'Running',
+      'Stopping', 'Stopped', 'Running', // docker stop, docker start
+      'Stopping', 'Stopped', 'Running', // docker restart
+      'Stopping', 'Stopped', // docker kill
+      'Terminated', 'delete Terminated', // docker rm
+    ]);
+    // A container outside any service: parents node and node cluster only.
+    const create = events.find((e) => e.name === 'plain-1' && e.action === 'create');
+    expect(create?.parents.map((p) => typeOfUri(p))).toEqual(['node', 'nodecluster']);
+  });
+
+  it('turns Compose labels into a stack and services', () => {
+    const { events } = replayNamed();
+    expect(lifeOf(events, 'stack', 'blog')).toEqual([
+      'create Starting', 'Running', // blog-web-1 created, started
+      'Partly running', 'Running', // blog-web-2
+      'Partly running', 'Running', // blog-db-1 (service db Starting, then Running)
+      'Partly running', 'Running', // blog-web-2 stopped, then removed
+      'Partly running', 'Stopped', // docker rm -f of the rest: web dies, then db
+      'Terminated', 'delete Terminated',
+    ]);
+    expect(lifeOf(events, 'service', 'web')).toEqual(['create Starting', 'Running', 'Partly running', 'Running', 'Partly running', 'Running', 'Stopped', 'Terminated', 'delete Terminated']);
+    const create = events.find((e) => e.name === 'blog-db-1' && e.action === 'create');
+    expect(create?.parents.map((p) => typeOfUri(p))).toEqual(['service', 'stack', 'node', 'nodecluster']);
+  });
+
+  it('brackets a swarm service scale and a forced update with Scaling and Redeploying', () => {
+    const { events } = replayNamed();
+    expect(lifeOf(events, 'service', 'solo')).toEqual([
+      'create Starting', 'Running',
+      'Scaling', 'Running', // scale to 3
+      'Scaling', 'Running', // scale to 1: Running once the two extra containers died
+      'Redeploying', 'Running', // service update --force
+      'Terminating', 'Terminated', 'delete Terminated', // service rm: gone once its containers are
+    ]);
+  });
+
+  it('follows a stack deploy, a killed task replaced by swarm, and stack rm', () => {
+    const { events } = replayNamed();
+    expect(lifeOf(events, 'stack', 'shop')).toEqual(['create Starting', 'Partly running', 'Running', 'Partly running', 'Running', 'Terminating', 'Terminated', 'delete Terminated']);
+    expect(lifeOf(events, 'service', 'shop_worker')).toEqual(['create Starting', 'Running', 'Not running', 'Running', 'Terminating', 'Terminated', 'delete Terminated']);
+    // The stack goes last, after every container and service of it.
+    const stackDelete = events.findIndex((e) => e.type === 'stack' && e.name === 'shop' && e.action === 'delete');
+    const lastChild = lastIndexOf(events, (e) => e.parents.some((p) => p.includes('/stack/')) && e.name.startsWith('shop'));
+    expect(stackDelete).toBeGreaterThan(lastChild);
+  });
+
+  it('ends with only the node cluster and its node, and a re-list of that engine changes nothing', () => {
+    const { mapper, recorded } = replay();
+    expect((['stack', 'service', 'container'] as const).map((t) => mapper.list(t).length)).toEqual([0, 0, 0]);
+    expect(mapper.list('nodecluster').map((c) => [c.name, c.state, c.current_num_nodes])).toEqual([['default', 'Deployed', 1]]);
+    const lastNode = Object.values(recorded.inspects).flat().filter((r) => r.kind === 'node').at(-1)?.json;
+    const output = mapper.applySnapshot({ ...initialSnapshot(recorded), nodes: [parseEngineNode(lastNode) ?? []].flat() });
+    expect(output.events).toEqual([]);
+  });
+});
+
+// ---- re-listing: exactly the differences ----------------------------------------------------------
+
+const INFO: EngineInfo = { engineId: 'ENG1', name: 'host1', version: '20.10.24', cpus: 2, memoryBytes: 4 * 1024 ** 3, swarm: null, systemTimeNano: null };
+const SWARM_INFO: EngineInfo = { ...INFO, swarm: { nodeId: 'node1', clusterId: 'cl1', clusterName: 'default', manager: true } };
+
+function container(id: string, status: EngineContainerStatus, labels: Record<string, string> = {}, extra: Partial<EngineContainer> = {}): EngineContainer {
+  return {
+    id,
+    name: id,
+    image: 'busybox:local',
+    status,
+    stopping: false,
+    exitCode: status === 'exited' ? 137 : null,
+    startedAt: T0 - 60_000,
+    finishedAt: status === 'exited' ? T0 - 30_000 : null,
+    placement: placementOf(labels),
+    ...extra,
+  };
+}
+
+function swarmService(id: string, replicas: number, stack: string | null = null): EngineService {
+  return { id, name: stack ? `${stack}_${id}` : id, image: 'busybox:local', stack, mode: 'replicated', replicas, createdAt: T0 - 120_000 };
+}
+
+const task = (service: EngineService) => ({
+  'com.docker.swarm.service.id': service.id,
+  'com.docker.swarm.service.name': service.name,
+  'com.docker.swarm.node.id': 'node1',
+  ...(service.stack ? { 'com.docker.stack.namespace': service.stack } : {}),
+});
+
+const NODE1 = { id: 'node1', hostname: 'host1', state: 'ready', engineVersion: '20.10.24', cpus: 2, memoryBytes: 4 * 1024 ** 3, updatedAt: T0 - 600_000 };
+
+/** Random engines that share ids, so two of them overlap the way an engine before and after an outage does. */
+const engineArb: fc.Arbitrary<EngineSnapshot> = fc
+  .record({
+    swarm: fc.boolean(),
+    services: fc.uniqueArray(fc.record({ id: fc.constantFrom('sa', 'sb', 'sc'), replicas: fc.integer({ min: 0, max: 3 }), stack: fc.constantFrom(null, 'shop', 'blog') }), { selector: (s) => s.id, maxLength: 3 }),
+    containers: fc.uniqueArray(
+      fc.record({
+        id: fc.constantFrom('c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
+        status: fc.constantFrom<EngineContainerStatus>('created', 'running', 'exited', 'paused', 'dead'),
+        kind: fc.constantFrom('plain', 'compose', 'task-a', 'task-b', 'task-gone'),
+        composeService: fc.constantFrom('web', 'db'),
+        // Times apart by far more than the 2 s a re-list forgives.
+        started: fc.integer({ min: 0, max: 5 }),
+      }),
+      { selector: (c) => c.id, maxLength: 6 },
+    ),
+  })
+  .map(({ swarm, services, containers }) => {
+    const engineServices = swarm ? services.map((s) => swarmService(s.id, s.replicas, s.stack)) : [];
+    return {
+      info: swarm ? SWARM_INFO : INFO,
+      nodes: swarm ? [NODE1] : null,
+      services: swarm ? engineServices : null,
+      containers: containers.map((c) => {
+        const service = c.kind === 'task-a' ? engineServices[0] : c.kind === 'task-b' ? engineServices[1] : undefined;
+        const labels: Record<string, string> =
+          c.kind === 'compose'
+            ? { 'com.docker.compose.project': 'blog', 'com.docker.compose.service': c.composeService }
+            : service
+              ? task(service)
+              : c.kind === 'task-gone' && swarm
+                ? task(swarmService('gone', 1, 'shop'))
+                : {};
+        return container(c.id, c.status, labels, { startedAt: T0 - c.started * 10_000 });
+      }),
+    } satisfies EngineSnapshot;
+  });
+
+/** What a stream client holds after these events: state by resource URI. */
+function clientView(events: readonly DockerCloudEvent[], start: Map<string, string> = new Map()): Map<string, string> {
+  const view = new Map(start);
+  for (const event of events) {
+    if (event.action === 'delete') view.delete(event.resource_uri);
+    else view.set(event.resource_uri, event.state);
+  }
+  return view;
+}
+
+function restView(mapper: DockerMapper): Map<string, string> {
+  const view = new Map<string, string>();
+  for (const type of ['nodecluster', 'node', 'stack', 'service', 'container'] as const) for (const o of mapper.list(type)) view.set(o.resource_uri, o.state);
+  return view;
+}
+
+function restObjects(mapper: DockerMapper) {
+  return (['nodecluster', 'node', 'stack', 'service', 'container'] as const).map((type) => [...mapper.list(type)].sort((a, b) => a.uuid.localeCompare(b.uuid)));
+}
+
+describe('DockerMapper re-list after an interruption', () => {
+  it('emits exactly what a client needs to go from the old engine to the new one', () => {
+    fc.assert(
+      fc.property(engineArb, engineArb, (before, after) => {
+        const { mapper } = createMapper();
+        const first = mapper.applySnapshot(before).events;
+        const second = mapper.applySnapshot(after).events;
+        const fresh = createMapper().mapper;
+        fresh.applySnapshot(after);
+        // The client's view after both batches is the fresh engine's, state for state...
+        expect(clientView(second, clientView(first))).toEqual(restView(fresh));
+        // ...and the REST view of the mapper that lived through the change equals a fresh one's.
+        expect(restObjects(mapper)).toEqual(restObjects(fresh));
+        // Nothing is said twice: no update without a change of state, parents or name.
+        const again = mapper.applySnapshot(after).events;
+        expect(again).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('shows a service removed while its containers linger as Terminating, on a re-list too', () => {
+    const { mapper } = createMapper();
+    const gone = swarmService('gone', 1, 'shop');
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [], containers: [container('c1', 'running', task(gone))] });
+    expect(mapper.list('service').map((s) => [s.name, s.state, s.target_num_containers])).toEqual([['shop_gone', 'Terminating', 0]]);
+    expect(mapper.list('stack').map((s) => [s.name, s.state])).toEqual([['shop', 'Terminating']]);
+  });
+
+  it('marks the engine node Unreachable while the engine is lost, and Deployed again after a re-list', () => {
+    const { mapper } = createMapper();
+    const snapshot: EngineSnapshot = { info: INFO, nodes: null, services: null, containers: [container('c1', 'running')] };
+    mapper.applySnapshot(snapshot);
+    const lost = mapper.engineLost().events;
+    expect(lost.map((e) => [e.type, e.state])).toEqual([
+      ['node', 'Unreachable'],
+      ['nodecluster', 'Partly deployed'],
+    ]);
+    expect(mapper.engineLost().events).toEqual([]);
+    const back = mapper.applySnapshot(snapshot).events;
+    expect(back.map((e) => [e.type, e.state])).toEqual([
+      ['node', 'Deployed'],
+      ['nodecluster', 'Deployed'],
+    ]);
+  });
+});
+
+// ---- operations -------------------------------------------------------------------------------------------
+
+const request = (type: ObjectType, uuid: string, operation: OperationRequest['operation'], extra: Partial<OperationRequest> = {}): OperationRequest => ({
+  namespace: 'acme',
+  type,
+  uuid,
+  operation,
+  user: 'alice',
+  method: 'POST',
+  path: `/api/app/v1/acme/${type}/${uuid}/${operation}/`,
+  ...extra,
+});
+
+const engineEvent = (type: string, action: string, id: string, attributes: Record<string, string>, timeMs = T0) => ({
+  Type: type,
+  Action: action,
+  Actor: { ID: id, Attributes: attributes },
+  scope: 'local',
+  time: Math.floor(timeMs / 1000),
+  timeNano: timeMs * 1e6,
+});
+
+const states = (events: readonly DockerCloudEvent[]) => events.map((e) => `${e.type} ${e.action === 'update' ? '' : `${e.action} `}${e.state}`);
+
+describe('DockerMapper operations', () => {
+  function withContainer(status: EngineContainerStatus = 'running') {
+    const setup = createMapper({ settleTimeoutMs: 30_000 });
+    setup.mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', status, {}, { name: 'web-1' })] });
+    const uuid = setup.mapper.list('container')[0]?.uuid as string;
+    return { ...setup, uuid };
+  }
+
+  it('stops a container: action In progress, Stopping, Stopped, then Success (engine answer first)', () => {
+    const { mapper, uuid } = withContainer();
+    const plan = mapper.beginOperation(request('container', uuid, 'stop'));
+    expect(plan.result.ok && plan.result.action.state).toBe('In progress');
+    expect(plan.jobs).toEqual([{ kind: 'container-stop', id: 'c1' }]);
+    expect(states(plan.events)).toEqual(['action create Pending', 'action In progress', 'container Stopping']);
+    const action = plan.events[0] as DockerCloudEvent;
+    expect(action.resource_uri).toMatch(/^\/api\/audit\/v1\/action\/[0-9a-f-]+\/$/);
+    expect(action.parents[0]).toBe(mapper.get('container', uuid)?.resource_uri);
+    expect(states(mapper.applyEvent(engineEvent('container', 'kill', 'c1', { name: 'web-1', signal: '15' })).events)).toEqual([]);
+    expect(states(mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []).events)).toEqual([]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'web-1', exitCode: '137' })).events)).toEqual(['container Stopped', 'action Success']);
+    const done = mapper.get('action', (plan.result.ok && plan.result.action.uuid) as string);
+    expect([done?.state, done?.action, done?.user, done?.end_date !== null]).toEqual(['Success', 'Container Stop', 'alice', true]);
+  });
+
+  it('waits for the engine answer when the engine events come first', () => {
+    const { mapper, uuid } = withContainer('exited');
+    const plan = mapper.beginOperation(request('container', uuid, 'start'));
+    expect(states(plan.events)).toEqual(['action create Pending', 'action In progress', 'container Starting']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c1', { name: 'web-1' })).events)).toEqual(['container Running']);
+    expect(states(mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []).events)).toEqual(['action Success']);
+  });
+
+  it('fails the action and drops the transitional state when the engine refuses', () => {
+    const { mapper, uuid } = withContainer();
+    const plan = mapper.beginOperation(request('container', uuid, 'stop'));
+    const output = mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, ['stop container c1: boom']);
+    expect(states(output.events)).toEqual(['container Running', 'action Failed']);
+  });
+
+  it('restarts a container: Stopping until it went down, Starting until it runs again', () => {
+    const { mapper, uuid, clock } = withContainer();
+    const plan = mapper.beginOperation(request('container', uuid, 'redeploy'));
+    expect(states(plan.events).at(-1)).toBe('container Stopping');
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { exitCode: '137' })).events)).toEqual(['container Starting']);
+    clock.now += 1000;
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c1', {}, clock.now)).events)).toEqual(['container Running']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'restart', 'c1', {}, clock.now)).events)).toEqual([]);
+    expect(states(mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []).events)).toEqual(['action Success']);
+  });
+
+  it('terminates a container: Terminating, then Terminated, delete and Success once it is gone', () => {
+    const { mapper, uuid } = withContainer();
+    const plan = mapper.beginOperation(request('container', uuid, 'terminate', { method: 'DELETE' }));
+    expect(states(plan.events).at(-1)).toBe('container Terminating');
+    mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []);
+    mapper.applyEvent(engineEvent('container', 'die', 'c1', { exitCode: '137' }));
+    const gone = mapper.applyEvent(engineEvent('container', 'destroy', 'c1', {}));
+    expect(states(gone.events)).toEqual(['container Terminated', 'container delete Terminated', 'action Success']);
+    expect(mapper.list('container')).toEqual([]);
+    expect(mapper.get('action', (plan.result.ok && plan.result.action.uuid) as string)?.state).toBe('Success');
+  });
+
+  it('scales a swarm service: Scaling with the new target until the containers run', () => {
+    const { mapper } = createMapper();
+    const s = swarmService('sa', 1, 'shop');
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [s], containers: [container('c1', 'running', task(s))] });
+    const service = mapper.list('service')[0];
+    const plan = mapper.beginOperation(request('service', service?.uuid as string, 'scale', { targetNumContainers: 2 }));
+    expect(plan.jobs).toEqual([{ kind: 'service-scale', id: 'sa', replicas: 2 }]);
+    expect(states(plan.events)).toEqual(['action create Pending', 'action In progress', 'service Scaling']);
+    expect(mapper.list('service')[0]?.target_num_containers).toBe(2);
+    mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []);
+    expect(states(mapper.applyEvent(engineEvent('service', 'update', 'sa', { name: s.name, 'replicas.new': '2', 'replicas.old': '1' })).events)).toEqual([]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'create', 'c2', { name: 'c2', ...task(s) })).events)).toEqual(['container create Starting']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c2', { name: 'c2', ...task(s) })).events)).toEqual(['container Running', 'service Running', 'action Success']);
+  });
+
+  it('redeploys a swarm service until every old container is replaced', () => {
+    const { mapper } = createMapper();
+    const s = swarmService('sa', 1);
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [s], containers: [container('c1', 'running', task(s))] });
+    const plan = mapper.beginOperation(request('service', mapper.list('service')[0]?.uuid as string, 'redeploy'));
+    expect(states(plan.events).at(-1)).toBe('service Redeploying');
+    mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []);
+    mapper.applyEvent(engineEvent('container', 'create', 'c2', { name: 'c2', ...task(s) }));
+    mapper.applyEvent(engineEvent('container', 'die', 'c1', { exitCode: '137' }));
+    expect(mapper.list('service')[0]?.state).toBe('Redeploying');
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c2', { name: 'c2', ...task(s) })).events)).toEqual(['container Running', 'service Running', 'action Success']);
+  });
+
+  it('falls back to the resting state when the engine does not converge before the deadline', () => {
+    const { mapper, clock } = createMapper({ settleTimeoutMs: 5_000 });
+    const s = swarmService('sa', 1);
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [s], containers: [container('c1', 'running', task(s))] });
+    const plan = mapper.beginOperation(request('service', mapper.list('service')[0]?.uuid as string, 'scale', { targetNumContainers: 3 }));
+    mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []);
+    expect(mapper.nextDeadline()).toBe(T0 + 5_000);
+    clock.now += 4_999;
+    expect(mapper.tick().events).toEqual([]);
+    clock.now += 1;
+    // The engine never reported the new replicas (only one runs): the target falls back to what it says.
+    expect(states(mapper.tick().events)).toEqual(['service Running', 'action Success']);
+    expect(mapper.nextDeadline()).toBeUndefined();
+  });
+
+  it('terminates a stack of swarm services: each service removed, the stack gone with its last container', () => {
+    const { mapper } = createMapper();
+    const web = swarmService('sa', 1, 'shop');
+    const worker = swarmService('sb', 1, 'shop');
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [web, worker], containers: [container('c1', 'running', task(web)), container('c2', 'running', task(worker))] });
+    const stack = mapper.list('stack')[0];
+    const plan = mapper.beginOperation(request('stack', stack?.uuid as string, 'terminate', { method: 'DELETE' }));
+    expect(plan.jobs).toEqual([
+      { kind: 'service-remove', id: 'sa' },
+      { kind: 'service-remove', id: 'sb' },
+    ]);
+    expect(states(plan.events)).toEqual(['action create Pending', 'action In progress', 'service Terminating', 'service Terminating', 'stack Terminating']);
+    mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []);
+    mapper.applyEvent(engineEvent('service', 'remove', 'sa', { name: 'shop_sa' }));
+    mapper.applyEvent(engineEvent('service', 'remove', 'sb', { name: 'shop_sb' }));
+    expect(states(mapper.applyEvent(engineEvent('container', 'destroy', 'c1', {})).events)).toEqual(['container Terminated', 'container delete Terminated', 'service Terminated', 'service delete Terminated']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'destroy', 'c2', {})).events)).toEqual([
+      'container Terminated', 'container delete Terminated', 'service Terminated', 'service delete Terminated', 'stack Terminated', 'stack delete Terminated', 'action Success',
+    ]);
+  });
+
+  it('answers 404, 405, 409 and 400 as the REST API expects', () => {
+    const { mapper, uuid } = withContainer();
+    const status = (r: OperationRequest) => {
+      const { result } = mapper.beginOperation(r);
+      return result.ok ? 202 : result.status;
+    };
+    expect(status(request('container', 'nope', 'stop'))).toBe(404);
+    expect(status(request('container', uuid, 'stop', { namespace: 'other' }))).toBe(404);
+    expect(status(request('node', uuid, 'stop'))).toBe(405);
+    expect(status(request('container', uuid, 'scale', { targetNumContainers: 2 }))).toBe(405);
+    mapper.beginOperation(request('container', uuid, 'terminate'));
+    expect(status(request('container', uuid, 'stop'))).toBe(409);
+
+    const swarm = createMapper().mapper;
+    const s = swarmService('sa', 1);
+    swarm.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [s, { ...s, id: 'sg', name: 'global', mode: 'global', replicas: null }], containers: [] });
+    const [replicated, global] = ['sa', 'global'].map((name) => swarm.list('service').find((x) => x.name === name)?.uuid as string);
+    const swarmStatus = (r: OperationRequest) => {
+      const { result } = swarm.beginOperation(r);
+      return result.ok ? 202 : result.status;
+    };
+    expect(swarmStatus(request('service', replicated as string, 'stop'))).toBe(405);
+    expect(swarmStatus(request('service', global as string, 'scale', { targetNumContainers: 2 }))).toBe(405);
+    expect(swarmStatus(request('service', replicated as string, 'scale', { targetNumContainers: -1 }))).toBe(400);
+    expect(swarmStatus(request('service', replicated as string, 'scale', { targetNumContainers: 0 }))).toBe(202);
+  });
+
+  it('keeps a service counting a container that dies while Terminating', () => {
+    const { mapper } = createMapper();
+    const labels = { 'com.docker.compose.project': 'blog', 'com.docker.compose.service': 'web' };
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', labels), container('c2', 'running', labels)] });
+    const uuid = mapper.list('container').find((c) => c.name === 'c1')?.uuid as string;
+    mapper.beginOperation(request('container', uuid, 'terminate', { method: 'DELETE' }));
+    // The container stays Terminating (its overlay) while its engine status changes under it.
+    const output = mapper.applyEvent(engineEvent('container', 'die', 'c1', { ...labels, exitCode: '137' }));
+    expect(states(output.events)).toEqual(['service Partly running', 'stack Partly running']);
+    expect(mapper.list('service')[0]?.running_num_containers).toBe(1);
+    expect(mapper.list('container').find((c) => c.name === 'c1')?.state).toBe('Terminating');
+  });
+
+  it('runs Compose service operations on its containers', () => {
+    const { mapper } = createMapper();
+    const labels = (service: string) => ({ 'com.docker.compose.project': 'blog', 'com.docker.compose.service': service });
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', labels('web')), container('c2', 'exited', labels('web'))] });
+    const web = mapper.list('service')[0];
+    expect([web?.name, web?.state, web?.target_num_containers]).toEqual(['web', 'Partly running', 2]);
+    const plan = mapper.beginOperation(request('service', web?.uuid as string, 'start'));
+    expect(plan.jobs).toEqual([{ kind: 'container-start', id: 'c2' }]);
+    expect(states(plan.events)).toEqual(['action create Pending', 'action In progress', 'container Starting', 'service Starting', 'stack Starting']);
+    mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []);
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c2', labels('web'))).events)).toEqual(['container Running', 'service Running', 'stack Running', 'action Success']);
+  });
+});
