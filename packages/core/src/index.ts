@@ -10,3 +10,8 @@ export * from './endpoint.js';
 export * from './hierarchy-store.js';
 export * from './reconnect-machine.js';
 export * from './live-tree-types.js';
+export * from './stream-port.js';
+export * from './event-queue.js';
+export * from './uuid-window.js';
+export * from './stream-client.js';
+export * from './live-tree.js';

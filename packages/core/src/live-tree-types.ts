@@ -37,7 +37,10 @@ export interface LiveTreeSnapshot {
 export interface LiveTree {
   subscribe(listener: () => void): () => void;
   getSnapshot(): LiveTreeSnapshot;
-  /** Every event applied to the tree, in order (for an events pane, a recorder, a log). */
+  /**
+   * Every event the stream delivers, in order, once each (for an events pane, a recorder, a
+   * log), including events a REST listing already reflected and the store therefore skips.
+   */
   onEvent(listener: (event: DockerCloudEvent) => void): () => void;
   /** Runs an operation over REST; resolves with the action's URI from X-DockerCloud-Action-URI. */
   operate(resourceUri: string, operation: ObjectOperation, params?: { readonly targetNumContainers?: number }): Promise<{ readonly actionUri: string | null }>;

@@ -1,1 +1,154 @@
-export {};
+import { performance } from 'node:perf_hooks';
+import {
+  configFromEnv,
+  createLiveTree as createCoreLiveTree,
+  createStreamClient,
+  type EventStream,
+  type LiveTreeHandle,
+  type LiveTreeOptions,
+  parseRetryAfter,
+  type StreamClientOptions,
+  type StreamPort,
+  withEnvDefaults,
+} from '@events/core';
+import { type RawData, WebSocket } from 'ws';
+
+// The Node transport: fills core's StreamPort with `ws`, Node timers and fetch. Every decision
+// (URL, auth, frames, reconnect, resume, resync, dedupe, the store) is core's; this file only
+// wires sockets and timers to it.
+
+export { EventsError, toEventsError } from '@events/core';
+export type {
+  AbortSignalLike,
+  ConnectedInfo,
+  ConnectionSummary,
+  Credentials,
+  DockerCloudEvent,
+  EventFilter,
+  EventStream,
+  EventsErrorCode,
+  FilterSpec,
+  HierarchySnapshot,
+  LastClose,
+  LiveTree,
+  LiveTreeHandle,
+  LiveTreeSnapshot,
+  ObjectOperation,
+  ReconnectPolicy,
+  ResyncReport,
+  ResyncRequest,
+  StoredObject,
+  StreamPosition,
+  StreamSnapshot,
+} from '@events/core';
+
+/** The environment Docker Cloud programs read (DOCKERCLOUD_*); process.env unless given. */
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** createEventStream's options: core's, each optional where the DOCKERCLOUD_* environment can supply it. */
+export type NodeEventStreamOptions = Partial<StreamClientOptions> & { readonly env?: Env };
+
+/** createLiveTree's options, defaulted from the environment as createEventStream's are. */
+export type NodeLiveTreeOptions = Partial<LiveTreeOptions> & { readonly env?: Env };
+
+/**
+ * A live event stream over `ws`. Hosts, namespace and credentials default from DOCKERCLOUD_*.
+ *
+ * @example
+ * const stream = createEventStream({ filter: { type: 'service' } });
+ * for await (const event of stream) console.log(event.action, event.state, event.resource_uri);
+ */
+export function createEventStream(options: NodeEventStreamOptions = {}): EventStream {
+  return createStreamClient(resolveOptions(options), createNodePort());
+}
+
+/**
+ * A live copy of the account (REST lists + the stream) over `ws` and fetch.
+ *
+ * @example
+ * const tree = createLiveTree();
+ * tree.subscribe(() => console.log(tree.getSnapshot().tree.countsByType()));
+ */
+export function createLiveTree(options: NodeLiveTreeOptions = {}): LiveTreeHandle {
+  return createCoreLiveTree(resolveOptions(options), createNodePort());
+}
+
+function resolveOptions<T extends Partial<StreamClientOptions> & { readonly restHost?: string; readonly env?: Env }>(options: T) {
+  const { env = process.env, ...rest } = options;
+  const config = configFromEnv(env);
+  // A broken environment matters only when it has to supply something.
+  const needsEnv = rest.streamHost === undefined || (rest.credentials === undefined && rest.authorization === undefined);
+  if (!config.ok && needsEnv) throw config.error;
+  return withEnvDefaults(rest, config.ok ? config.value : undefined);
+}
+
+/**
+ * The StreamPort on Node: `ws` sockets (Authorization header, pings, the HTTP status of a refused
+ * upgrade), Node timers, performance.now, Math.random and fetch. Exported for custom clients.
+ */
+export function createNodePort(): StreamPort {
+  return {
+    canSetHeaders: true,
+    openSocket(request, handlers) {
+      const ws = new WebSocket(request.url, [...request.protocols], { headers: { ...request.headers }, perMessageDeflate: false });
+      let pinger: NodeJS.Timeout | undefined;
+      const stopPinging = () => clearInterval(pinger);
+      ws.on('open', () => {
+        if (request.pingIntervalMs !== null) {
+          pinger = setInterval(() => ws.ping(), request.pingIntervalMs);
+          pinger.unref(); // the socket keeps the process alive, not its pings
+        }
+        handlers.onOpen(ws.protocol === '' ? null : ws.protocol);
+      });
+      ws.on('message', (data: RawData, isBinary: boolean) => {
+        if (!isBinary) handlers.onMessage(data.toString());
+      });
+      ws.on('upgrade', (response) => {
+        // ws aborts a handshake whose answer ignores the subprotocols we offered (a plain Docker
+        // Cloud server does); core decides what to do about it. The error and close that follow
+        // come from a socket core has already given up.
+        if (request.protocols.length > 0 && response.headers['sec-websocket-protocol'] === undefined) handlers.onSubprotocolRefused();
+      });
+      ws.on('pong', () => handlers.onPong());
+      ws.on('ping', () => handlers.onPong());
+      ws.on('unexpected-response', (_request, response) => {
+        const retryAfter = response.headers['retry-after'];
+        handlers.onHandshakeFailed(response.statusCode ?? 0, retryAfter === undefined ? undefined : parseRetryAfter(retryAfter, Date.now()));
+        response.resume();
+        ws.terminate(); // with this listener ws leaves the refused request to us
+      });
+      ws.on('error', (error) => handlers.onError(error.message));
+      ws.on('close', (code, reason) => {
+        stopPinging();
+        handlers.onClose(code, reason.toString());
+      });
+      return {
+        close(code, reason) {
+          stopPinging();
+          ws.close(code, reason);
+        },
+        terminate() {
+          stopPinging();
+          ws.terminate();
+        },
+      };
+    },
+    setTimer: (callback, delayMs) => setTimeout(callback, Math.max(0, delayMs)),
+    clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+    now: () => performance.now(),
+    wallClock: () => Date.now(),
+    random: () => Math.random(),
+    async request(request) {
+      const response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body !== undefined && { body: request.body }),
+      });
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
+      return { status: response.status, headers, body: await response.text() };
+    },
+  };
+}

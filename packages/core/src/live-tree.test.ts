@@ -1,0 +1,341 @@
+import { describe, expect, it } from 'vitest';
+import type { DockerCloudEvent } from './event-schema.js';
+import type { EventsError } from './events-error.js';
+import { RESUME_SUBPROTOCOL } from './extended-protocol.js';
+import { createLiveTree, type LiveTreeOptions } from './live-tree.js';
+import type { ObjectType } from './object-types.js';
+import { createFakeStreamPort, type FakeHttpCall, type FakeStreamPort } from './testing/index.js';
+
+const EPOCH = 'ep1';
+const NS = 'acme';
+const BASIC = 'Basic YWxpY2U6YWxpY2Uta2V5LTEyMw==';
+const uri = (type: ObjectType, id: string) =>
+  type === 'action' ? `/api/audit/v1/action/${id}/` : `/api/${type === 'node' || type === 'nodecluster' ? 'infra' : 'app'}/v1/${NS}/${type}/${id}/`;
+
+const STACK = uri('stack', 'st1');
+const SERVICE = uri('service', 'sv1');
+const CONTAINER = (n: number) => uri('container', `c${n}`);
+
+/** A small account as the REST lists give it. */
+function world(containers: Record<string, string> = { c1: 'Running', c2: 'Running' }) {
+  return {
+    nodecluster: [],
+    node: [],
+    stack: [{ uuid: 'st1', resource_uri: STACK, state: 'Running', name: 'web', services: [SERVICE] }],
+    service: [{ uuid: 'sv1', resource_uri: SERVICE, state: 'Running', name: 'app', stack: STACK, target_num_containers: 2 }],
+    container: Object.entries(containers).map(([id, state]) => ({ uuid: id, resource_uri: uri('container', id), state, name: id, service: SERVICE })),
+    action: [],
+  } as Record<ObjectType, unknown[]>;
+}
+
+let n = 0;
+function containerEvent(c: number, state: string, seq: number | null, action: 'update' | 'create' | 'delete' = 'update'): DockerCloudEvent {
+  n++;
+  return {
+    type: 'container',
+    action,
+    parents: [SERVICE, STACK],
+    resource_uri: CONTAINER(c),
+    state: state as DockerCloudEvent['state'],
+    uuid: `ev${n}`,
+    datetime: '2026-11-27T09:01:33Z',
+    ...(seq !== null && { position: { epoch: EPOCH, seq } }),
+  };
+}
+
+function setup(options: Partial<LiveTreeOptions> = {}, port: FakeStreamPort = createFakeStreamPort()) {
+  const errors: EventsError[] = [];
+  const tree = createLiveTree(
+    {
+      streamHost: 'ws://h:1/',
+      restHost: 'http://h:1/',
+      namespace: NS,
+      credentials: { username: 'alice', apikey: 'alice-key-123' },
+      onError: (e) => errors.push(e),
+      ...options,
+    },
+    port,
+  );
+  let publishes = 0;
+  tree.subscribe(() => publishes++);
+  return { port, tree, errors, publishes: () => publishes };
+}
+
+/** Answers every pending list call from `lists`, with the position header when given. */
+function answerLists(port: FakeStreamPort, lists: Record<ObjectType, unknown[]>, seq: number | null): void {
+  for (const call of port.pending()) {
+    const type = typeOfListCall(call);
+    call.respond({
+      status: 200,
+      body: { meta: { limit: 1000, offset: 0, total_count: lists[type].length, next: null, previous: null }, objects: lists[type] },
+      headers: seq === null ? {} : { 'X-Events-Position': `${EPOCH}:${seq}` },
+    });
+  }
+}
+
+function typeOfListCall(call: FakeHttpCall): ObjectType {
+  const match = /\/(stack|service|container|nodecluster|node|action)\/(\?|$)/.exec(call.request.url);
+  if (match === null) throw new Error(`not a list call: ${call.request.url}`);
+  return match[1] as ObjectType;
+}
+
+const ticks = async (n = 10) => {
+  for (let i = 0; i < n; i++) await Promise.resolve();
+};
+const stateOf = (tree: ReturnType<typeof setup>['tree'], u: string) => tree.getSnapshot().tree.get(u)?.state;
+
+describe('seeding', () => {
+  it('lists the six types once the stream says where it starts, with the Authorization header', async () => {
+    const { port, tree } = setup();
+    expect(port.calls).toHaveLength(0); // not before the hello: its position bounds the lists
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    expect(port.calls.map((c) => c.request.url).sort()).toEqual(
+      [
+        'http://h:1/api/app/v1/acme/container/?limit=1000',
+        'http://h:1/api/app/v1/acme/service/?limit=1000',
+        'http://h:1/api/app/v1/acme/stack/?limit=1000',
+        'http://h:1/api/audit/v1/acme/action/?limit=1000',
+        'http://h:1/api/infra/v1/acme/node/?limit=1000',
+        'http://h:1/api/infra/v1/acme/nodecluster/?limit=1000',
+      ].sort(),
+    );
+    for (const call of port.calls) expect(call.request).toMatchObject({ method: 'GET', headers: { Authorization: BASIC } });
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing' });
+    answerLists(port, world(), 10);
+    await ticks();
+    expect(tree.getSnapshot()).toMatchObject({ sync: { status: 'live' }, lastResync: null });
+    expect(tree.getSnapshot().tree.size).toBe(4);
+    expect(tree.getSnapshot().tree.children(SERVICE).map((c) => c.uuid)).toEqual(['c1', 'c2']);
+  });
+
+  it('buffers events while listing and skips those each list already reflects (X-Events-Position)', async () => {
+    const { port, tree } = setup();
+    const delivered: string[] = [];
+    tree.onEvent((e) => delivered.push(e.uuid));
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    // Events 11 and 12 happened before the lists were read (the lists show their result), 13 after.
+    const reflected = [containerEvent(1, 'Stopping', 11), containerEvent(1, 'Stopped', 12)];
+    const after = containerEvent(2, 'Stopped', 13);
+    for (const e of [...reflected, after]) port.last().send(e);
+    expect(tree.getSnapshot().tree.size).toBe(0);
+    // c1 is Stopped in the list; were event 11 re-applied it would go back to Stopping.
+    answerLists(port, world({ c1: 'Stopped', c2: 'Running' }), 12);
+    await ticks();
+    expect(stateOf(tree, CONTAINER(1))).toBe('Stopped');
+    expect(stateOf(tree, CONTAINER(2))).toBe('Stopped');
+    // Listeners (line mode, the events pane) still see every event the stream delivered, in order;
+    // only the store skipped the two its lists already reflected.
+    expect(delivered).toEqual([...reflected, after].map((e) => e.uuid));
+    expect(tree.getSnapshot().eventsApplied).toBe(1);
+  });
+
+  it("lists the followed namespace's actions, falling back to Docker Cloud's un-namespaced list on 404", async () => {
+    const { port, tree } = setup({ filter: { type: 'action' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    expect(port.calls.map((c) => c.request.url)).toEqual(['http://h:1/api/audit/v1/acme/action/?limit=1000']);
+    port.calls[0]?.respond({ status: 404, body: { detail: 'Not found.' } });
+    await ticks();
+    expect(port.calls[1]?.request.url).toBe('http://h:1/api/audit/v1/action/?limit=1000');
+    answerLists(port, { ...world(), action: [] }, 1);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+  });
+
+  it('follows `next` pages under the host prefix, and keeps the oldest page position', async () => {
+    const port = createFakeStreamPort();
+    const { tree } = setup({ restHost: 'http://h:1/prefix/', filter: { type: 'container' } }, port);
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    expect(port.calls.map((c) => c.request.url)).toEqual(['http://h:1/prefix/api/app/v1/acme/container/?limit=1000']);
+    const objects = world({ c1: 'Running', c2: 'Running', c3: 'Running' }).container;
+    const page = (offset: number, next: string | null, seq: number) => ({
+      status: 200,
+      body: { meta: { limit: 2, offset, total_count: 3, next, previous: null }, objects: objects.slice(offset, offset + 2) },
+      headers: { 'X-Events-Position': `${EPOCH}:${seq}` },
+    });
+    port.calls[0]?.respond(page(0, '/api/app/v1/acme/container/?limit=2&offset=2', 5));
+    port.last().send(containerEvent(1, 'Stopped', 6)); // after page 1, before page 2: must not be skipped
+    await ticks();
+    expect(port.calls[1]?.request.url).toBe('http://h:1/prefix/api/app/v1/acme/container/?limit=2&offset=2');
+    port.calls[1]?.respond(page(2, null, 9));
+    await ticks();
+    expect(tree.getSnapshot().tree.ofType('container')).toHaveLength(3);
+    expect(stateOf(tree, CONTAINER(1))).toBe('Stopped');
+  });
+
+  it('puts the credentials in the query where the runtime cannot set headers', async () => {
+    const port = createFakeStreamPort({ canSetHeaders: false });
+    setup({ filter: { type: 'stack' } }, port);
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    expect(port.calls[0]?.request.url).toBe(`http://h:1/api/app/v1/acme/stack/?limit=1000&auth=${BASIC.replace(' ', '+').replace(/=/g, '%3D')}`);
+    expect(port.calls[0]?.request.headers).toEqual({ Accept: 'application/json' });
+  });
+
+  it('retries a failed listing with backoff on the port timers, reporting the error', async () => {
+    const { port, tree, errors } = setup({ filter: { type: 'stack' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    port.calls[0]?.respond({ status: 503, body: { detail: 'The simulator source is unavailable.' } });
+    await ticks();
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['throttled', 'GET stack list: HTTP 503: The simulator source is unavailable.']]);
+    expect(port.calls).toHaveLength(1);
+    port.clock.advance(10_000);
+    expect(port.calls).toHaveLength(2);
+    answerLists(port, world(), 1);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+  });
+});
+
+describe('publishing', () => {
+  it('publishes the store at most every 100 ms, not per event', async () => {
+    const { port, tree, publishes } = setup();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    answerLists(port, world(), 0);
+    await ticks();
+    const before = publishes();
+    const version = tree.getSnapshot().tree.version;
+    for (let i = 1; i <= 50; i++) port.last().send(containerEvent(1, i % 2 === 0 ? 'Running' : 'Stopped', i));
+    expect(publishes()).toBe(before);
+    expect(tree.getSnapshot().tree.version).toBe(version);
+    port.clock.advance(100);
+    expect(publishes()).toBe(before + 1);
+    expect(tree.getSnapshot()).toMatchObject({ eventsApplied: 50 });
+    expect(stateOf(tree, CONTAINER(1))).toBe('Running');
+    // A snapshot is the same object until something changes (useSyncExternalStore relies on it).
+    expect(tree.getSnapshot()).toBe(tree.getSnapshot());
+  });
+
+  it('prunes terminated objects after their retention', async () => {
+    const { port, tree } = setup({ store: { terminatedRetentionMs: 1_000 }, pruneIntervalMs: 500 });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    answerLists(port, world(), 0);
+    await ticks();
+    port.last().send(containerEvent(1, 'Terminated', 1));
+    port.clock.advance(100);
+    expect(stateOf(tree, CONTAINER(1))).toBe('Terminated');
+    port.clock.advance(1_500);
+    expect(tree.getSnapshot().tree.has(CONTAINER(1))).toBe(false);
+  });
+});
+
+describe('resync', () => {
+  it('re-lists when the position is gone, reports what changed while away, then completes the resync', async () => {
+    const { port, tree } = setup();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    answerLists(port, world(), 0);
+    await ticks();
+    port.last().close(1006);
+    expect(tree.getSnapshot().sync).toMatchObject({ status: 'stale' });
+    port.clock.runNext();
+    expect(port.last().request.url).toContain('resume=ep1%3A0');
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'gone', position: { epoch: EPOCH, seq: 500 }, heartbeatMs: 15_000 });
+    expect(tree.getSnapshot()).toMatchObject({ sync: { status: 'listing' }, connection: { resyncPending: true, outcome: null } });
+    port.last().send(containerEvent(3, 'Running', 501, 'create'));
+    // Meanwhile c1 stopped, c2 went away, c3 was created.
+    answerLists(port, world({ c1: 'Stopped', c3: 'Starting' }), 500);
+    await ticks();
+    const snapshot = tree.getSnapshot();
+    expect(snapshot.lastResync).toMatchObject({ created: 1, updated: 1, deleted: 1 });
+    expect(snapshot.lastResync?.diff.deleted.map((o) => o.uuid)).toEqual(['c2']);
+    expect(stateOf(tree, CONTAINER(3))).toBe('Running'); // the buffered event after the lists' position
+    expect(snapshot.connection).toMatchObject({ outcome: 'resynced', resyncPending: false });
+    expect(snapshot.sync).toEqual({ status: 'live' });
+  });
+
+  it('re-lists on every reconnect to a plain server, and applies everything buffered', async () => {
+    const { port, tree } = setup({ extended: false });
+    port.last().open(null);
+    expect(port.calls).toHaveLength(6);
+    port.last().send(containerEvent(2, 'Stopped', null));
+    answerLists(port, world(), null);
+    await ticks();
+    expect(stateOf(tree, CONTAINER(2))).toBe('Stopped');
+    expect(tree.getSnapshot().lastResync).toBeNull();
+    port.last().close(1001);
+    port.clock.runNext();
+    port.last().open(null);
+    expect(port.calls).toHaveLength(12);
+    answerLists(port, world({ c1: 'Running' }), null);
+    await ticks();
+    expect(tree.getSnapshot().lastResync).toMatchObject({ created: 0, deleted: 1 });
+    expect(tree.getSnapshot().connection.outcome).toBe('fresh');
+  });
+
+  it('starts a newer listing over with an empty buffer, ignoring the older answers', async () => {
+    const { port, tree } = setup({ filter: { type: 'container' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    const stale = port.calls[0] as FakeHttpCall;
+    port.last().send(containerEvent(1, 'Starting', 1)); // older than what the next lists show
+    port.last().close(1006);
+    port.clock.runNext();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'gone', position: { epoch: 'ep2', seq: 3 }, heartbeatMs: 15_000 });
+    stale.respond({ status: 200, body: { meta: { limit: 1000, offset: 0, total_count: 0, next: null, previous: null }, objects: [] } });
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing' });
+    answerLists(port, world({ c1: 'Stopped' }), null);
+    await ticks();
+    expect(stateOf(tree, CONTAINER(1))).toBe('Stopped');
+  });
+});
+
+describe('operations', () => {
+  it('scales with a POST and a JSON body, terminates with DELETE, and returns the action URI', async () => {
+    const port = createFakeStreamPort({
+      http: (request) => ({ status: 202, body: {}, headers: { 'X-DockerCloud-Action-URI': `/api/audit/v1/action/${request.method}/` } }),
+    });
+    const { tree } = setup({}, port);
+    await expect(tree.operate(SERVICE, 'scale', { targetNumContainers: 3 })).resolves.toEqual({ actionUri: '/api/audit/v1/action/POST/' });
+    await expect(tree.operate(CONTAINER(1), 'terminate')).resolves.toEqual({ actionUri: '/api/audit/v1/action/DELETE/' });
+    await tree.operate(SERVICE, 'redeploy');
+    expect(port.calls.map((c) => [c.request.method, c.request.url, c.request.body])).toEqual([
+      ['POST', 'http://h:1/api/app/v1/acme/service/sv1/scale/', '{"target_num_containers":3}'],
+      ['DELETE', 'http://h:1/api/app/v1/acme/container/c1/', undefined],
+      ['POST', 'http://h:1/api/app/v1/acme/service/sv1/redeploy/', undefined],
+    ]);
+    expect(port.calls[0]?.request.headers).toMatchObject({ Authorization: BASIC, 'Content-Type': 'application/json' });
+  });
+
+  it('turns refusals into EventsErrors with the server detail', async () => {
+    const port = createFakeStreamPort({ http: () => ({ status: 409, body: { detail: 'The service is terminated.' } }) });
+    const { tree } = setup({}, port);
+    await expect(tree.operate(SERVICE, 'start')).rejects.toMatchObject({ code: 'http', message: `start ${SERVICE}: HTTP 409: The service is terminated.` });
+    await expect(tree.fetchObject(SERVICE)).rejects.toMatchObject({ code: 'http' });
+    const denied = setup({}, createFakeStreamPort({ http: () => ({ status: 401, body: { detail: 'Invalid username/API key.' } }) }));
+    await expect(denied.tree.operate(SERVICE, 'stop')).rejects.toMatchObject({ code: 'auth' });
+  });
+
+  it('fetches an object', async () => {
+    const port = createFakeStreamPort({ http: () => ({ status: 200, body: { uuid: 'sv1', name: 'app' } }) });
+    const { tree } = setup({}, port);
+    await expect(tree.fetchObject(SERVICE)).resolves.toEqual({ uuid: 'sv1', name: 'app' });
+    expect(port.calls[0]?.request).toMatchObject({ method: 'GET', url: 'http://h:1/api/app/v1/acme/service/sv1/' });
+  });
+});
+
+describe('closing', () => {
+  it('leaves no timers behind and ignores answers that arrive later', async () => {
+    const { port, tree } = setup();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    port.last().send(containerEvent(1, 'Stopped', 1));
+    const closing = tree.close();
+    port.clock.runAll();
+    await closing;
+    expect(port.clock.pending()).toEqual([]);
+    answerLists(port, world(), 0);
+    await ticks();
+    expect(port.clock.pending()).toEqual([]);
+    expect(tree.getSnapshot().tree.size).toBe(0);
+  });
+});

@@ -1,0 +1,441 @@
+import { computeBackoffDelay, DEFAULT_BACKOFF_POLICY } from './backoff.js';
+import { restListUrl, restObjectUrl, restOperationUrl } from './endpoint.js';
+import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
+import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
+import { parsePosition, POSITION_HEADER } from './extended-protocol.js';
+import { encodeQueryComponent } from './filter.js';
+import { createHierarchyStore, type HierarchyStoreOptions, type SeedLists } from './hierarchy-store.js';
+import type { LiveTree, LiveTreeSnapshot, LiveTreeSync, ObjectOperation, ResyncReport } from './live-tree-types.js';
+import { OBJECT_TYPES, type ObjectType } from './object-types.js';
+import type { ConnectionSummary } from './reconnect-machine.js';
+import { parseRestList, type RestObject } from './rest-schema.js';
+import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, toFilter } from './stream-client.js';
+import type { HttpResponse, StreamPort } from './stream-port.js';
+
+// The live tree: REST lists seed the hierarchy store, the stream keeps it current.
+//
+// When it (re-)lists, and why:
+// - on an extended connection, at the first hello that says `fresh` (the store has nothing, or
+//   the stream starts over at the head and what happened since our last event is unknown);
+// - on the machine's resync effect (hello `gone`, or a 4410): the events in between are lost;
+// - on every plain connection: Docker Cloud's stream has no positions, so only a re-list tells
+//   what happened while the socket was down.
+// While a listing runs, stream events are buffered. Each list carries X-Events-Position, the
+// stream position it already reflects; buffered events of that type at or before it are skipped
+// and the rest are applied in order. A list read over several pages takes its first page's
+// position (the oldest), so no event it may lack is skipped; re-applying an event a later page
+// already reflects is harmless for a state store. A newer listing supersedes an older one, and
+// its buffer starts empty: events older than a list must never be applied on top of it.
+//
+// The store is published through port timers, at most every publishIntervalMs (100 ms: ≤ 10 Hz),
+// never per event.
+
+export interface LiveTreeOptions extends Omit<StreamClientOptions, 'onEvent' | 'onState' | 'highWaterMark'> {
+  /** `http://` or `https://`, as DOCKERCLOUD_REST_HOST. */
+  readonly restHost: string;
+  /** Store options; dedupeWindow defaults to 0 here, as the stream already drops repeats. */
+  readonly store?: HierarchyStoreOptions;
+  /** Least time between two publishes of the store (100 ms). */
+  readonly publishIntervalMs?: number;
+  /** How often terminated objects past their retention are dropped (5 s). */
+  readonly pruneIntervalMs?: number;
+  /** Objects per REST page asked for (1,000; the server may serve fewer, and `next` is followed). */
+  readonly pageSize?: number;
+  /** Events buffered during a listing before it starts over with a fresh buffer (100,000). */
+  readonly maxBufferedEvents?: number;
+}
+
+/** A LiveTree plus the stream under it (for its position, filters and errors). */
+export interface LiveTreeHandle extends LiveTree {
+  readonly stream: EventStream;
+}
+
+const DEFAULT_PUBLISH_INTERVAL_MS = 100;
+const DEFAULT_PRUNE_INTERVAL_MS = 5_000;
+const DEFAULT_PAGE_SIZE = 1_000;
+const DEFAULT_MAX_BUFFERED = 100_000;
+/** A paging loop that never ends (a server whose `next` goes in circles) stops here. */
+const MAX_PAGES = 10_000;
+const ACTION_URI_HEADER = 'x-dockercloud-action-uri';
+
+interface Listing {
+  readonly id: number;
+  /** The connection whose hello or open started it. */
+  readonly generation: number;
+  buffer: DockerCloudEvent[];
+  attempt: number;
+  retryTimer: unknown;
+  readonly waiters: (() => void)[];
+}
+
+interface ListResult {
+  readonly objects: readonly RestObject[];
+  /** The oldest position among its pages; null when the server sent none (a plain Docker Cloud). */
+  readonly position: StreamPosition | null;
+}
+
+/**
+ * Creates a live copy of an account and starts it: the stream connects at once, the lists are
+ * read as soon as the stream says where it starts.
+ *
+ * @example
+ * const tree = createLiveTree({ streamHost: 'ws://127.0.0.1:8080/', restHost: 'http://127.0.0.1:8080/', credentials }, port);
+ * tree.subscribe(() => render(tree.getSnapshot()));
+ * await tree.operate(service.resource_uri, 'scale', { targetNumContainers: 3 });
+ */
+export function createLiveTree(options: LiveTreeOptions, port: StreamPort): LiveTreeHandle {
+  const publishIntervalMs = positive('publishIntervalMs', options.publishIntervalMs ?? DEFAULT_PUBLISH_INTERVAL_MS);
+  const pruneIntervalMs = positive('pruneIntervalMs', options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS);
+  const pageSize = positive('pageSize', options.pageSize ?? DEFAULT_PAGE_SIZE);
+  const maxBuffered = positive('maxBufferedEvents', options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED);
+  const filter = toFilter(options.filter);
+  const types: readonly ObjectType[] = filter.types === null ? OBJECT_TYPES : OBJECT_TYPES.filter((type) => filter.types?.has(type));
+  const auth = resolveAuth(options, port.canSetHeaders);
+  const restRoot = restRootOf(options.restHost); // validates the host now
+  // The stream already delivers each event once (exactly, by position, on extended servers): the
+  // store's own uuid window would only repeat that work on every event.
+  const store = createHierarchyStore({ dedupeWindow: 0, ...options.store });
+  const stream = createStreamClient(options, port);
+
+  let closed = false;
+  let seeded = false;
+  let listing: Listing | null = null;
+  let listingIds = 0;
+  let eventsApplied = 0;
+  let lastResync: ResyncReport | null = null;
+  let connection: ConnectionSummary = stream.getSnapshot();
+  let staleSince: number | null = null;
+  let publishTimer: unknown = null;
+  /** Events or prunes since the last publish. */
+  let dirty = false;
+  const treeListeners = new Set<() => void>();
+  const eventListeners = new Set<(event: DockerCloudEvent) => void>();
+  let snapshot = makeSnapshot();
+
+  function makeSnapshot(): LiveTreeSnapshot {
+    return Object.freeze({ tree: store.getSnapshot(), connection, sync: syncOf(), lastResync, eventsApplied });
+  }
+
+  function syncOf(): LiveTreeSync {
+    if (!seeded || listing !== null) return { status: 'listing' };
+    if (connection.phase !== 'live') return { status: 'stale', since: staleSince ?? port.wallClock() };
+    return { status: 'live' };
+  }
+
+  /** Rebuilds the snapshot now and tells the subscribers. */
+  function publishNow(): void {
+    if (publishTimer !== null) {
+      port.clearTimer(publishTimer);
+      publishTimer = null;
+    }
+    dirty = false;
+    store.publish();
+    snapshot = makeSnapshot();
+    for (const listener of [...treeListeners]) {
+      try {
+        listener();
+      } catch (error) {
+        void Promise.reject(error);
+      }
+    }
+  }
+
+  function schedulePublish(): void {
+    dirty = true;
+    if (publishTimer !== null || closed) return;
+    publishTimer = port.setTimer(() => {
+      publishTimer = null;
+      if (dirty && !closed) publishNow();
+    }, publishIntervalMs);
+  }
+
+  let pruneTimer: unknown = null;
+  function schedulePrune(): void {
+    pruneTimer = port.setTimer(() => {
+      pruneTimer = null;
+      if (closed) return;
+      if (store.prune(port.wallClock()).length > 0) schedulePublish();
+      schedulePrune();
+    }, pruneIntervalMs);
+  }
+
+  // --- the stream ---------------------------------------------------------------------------------
+
+  stream.onEvent((event) => {
+    if (closed) return;
+    // Listeners see every event the stream delivers, in order, even one a REST listing makes
+    // redundant for the store: a line-mode client must print what `docker-cloud event` printed.
+    for (const listener of eventListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        void Promise.reject(error); // a broken listener must not stop the tree; let it surface
+      }
+    }
+    if (listing === null) {
+      apply(event);
+      schedulePublish();
+      return;
+    }
+    listing.buffer.push(event);
+    // A listing that cannot keep up must not hold unbounded memory: start it over, which is
+    // correct because the new lists will reflect every event received so far.
+    if (listing.buffer.length > maxBuffered) startListing(listing.generation);
+  });
+
+  stream.onConnected((info: ConnectedInfo) => {
+    if (closed) return;
+    // A resync effect of the same connection may have started one already (it runs first).
+    if (listing?.generation === info.generation) return;
+    if (!info.extended || info.resume === 'fresh') startListing(info.generation);
+  });
+
+  stream.onResync(({ generation }) => {
+    if (closed) return;
+    if (listing?.generation !== generation) startListing(generation);
+    const current = listing as Listing | null;
+    return current === null ? undefined : new Promise<void>((resolve) => current.waiters.push(resolve));
+  });
+
+  stream.subscribe(() => {
+    const next = stream.getSnapshot();
+    if (next.phase !== 'live' && connection.phase === 'live') staleSince = port.wallClock();
+    connection = next;
+    if (!closed) publishNow();
+  });
+
+  function apply(event: DockerCloudEvent): void {
+    store.apply(event, port.wallClock());
+    eventsApplied++;
+  }
+
+  // --- listing ------------------------------------------------------------------------------------
+
+  function startListing(generation: number): void {
+    const previous = listing;
+    if (previous !== null && previous.retryTimer !== null) port.clearTimer(previous.retryTimer);
+    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, retryTimer: null, waiters: previous?.waiters ?? [] };
+    listing = next;
+    if (previous === null) publishNow(); // sync: listing
+    void runListing(next);
+  }
+
+  async function runListing(current: Listing): Promise<void> {
+    let lists: Map<ObjectType, ListResult>;
+    try {
+      const results = await Promise.all(types.map(async (type) => [type, await listType(type, current)] as const));
+      lists = new Map(results);
+    } catch (error) {
+      if (closed || listing !== current) return;
+      const failure = toEventsError(error, 'http');
+      report(failure);
+      if (failure.code === 'auth' || failure.code === 'forbidden') return; // the stream stops too; reconnect() starts over
+      current.attempt++;
+      const delay = computeBackoffDelay({ failures: current.attempt, kind: failure.code === 'throttled' ? 'throttled' : 'transient' }, DEFAULT_BACKOFF_POLICY, port.random());
+      current.retryTimer = port.setTimer(() => {
+        current.retryTimer = null;
+        if (!closed && listing === current) void runListing(current);
+      }, delay);
+      return;
+    }
+    if (closed || listing !== current) return;
+    const seed: Record<string, readonly RestObject[]> = {};
+    for (const [type, list] of lists) seed[type] = list.objects;
+    const now = port.wallClock();
+    const diff = store.seed(seed as SeedLists, now);
+    for (const event of current.buffer) {
+      const reflected = lists.get(event.type)?.position ?? null;
+      const position = event.position;
+      if (reflected !== null && position !== undefined && position.epoch === reflected.epoch && position.seq <= reflected.seq) continue;
+      apply(event);
+    }
+    if (seeded) {
+      lastResync = Object.freeze({ at: now, created: diff.created.length, updated: diff.updated.length, deleted: diff.deleted.length, diff });
+    }
+    seeded = true;
+    listing = null;
+    publishNow();
+    for (const resolve of current.waiters.splice(0)) resolve();
+  }
+
+  async function listType(type: ObjectType, current: Listing): Promise<ListResult> {
+    const objects: RestObject[] = [];
+    let position: StreamPosition | null | undefined;
+    const namespace = options.namespace;
+    // Docker Cloud never namespaced actions: its un-namespaced list is the user's own namespace.
+    // Our server also serves /api/audit/v1/{ns}/action/, the only way to list the actions of the
+    // namespace the stream follows; a server that does not know that path answers 404.
+    const namespacedActions = type === 'action' && namespace !== undefined && namespace !== '';
+    const first = (namespaced: boolean) =>
+      withQueryAuth(
+        namespaced
+          ? `${restRoot}/api/audit/v1/${encodeQueryComponent(namespace as string)}/action/?limit=${pageSize}`
+          : restListUrl(options.restHost, type, { ...(namespace !== undefined && { namespace }), limit: pageSize }),
+      );
+    let url = first(namespacedActions);
+    for (let page = 0; ; page++) {
+      if (page >= MAX_PAGES) throw new EventsError('protocol', `${type} list: more than ${MAX_PAGES} pages; the server's "next" links go in circles`);
+      let response = await request('GET', url);
+      if (page === 0 && namespacedActions && response.status === 404) {
+        url = first(false);
+        response = await request('GET', url);
+      }
+      if (closed || listing !== current) throw new EventsError('aborted', 'listing superseded');
+      if (response.status !== 200) throw httpError(response, `GET ${type} list`);
+      const parsed = parseRestList(type, parseJson(response.body, `${type} list`));
+      if (!parsed.ok) throw parsed.error;
+      objects.push(...(parsed.value.objects as readonly RestObject[]));
+      // The first page's position: the oldest this list may be. No header (Docker Cloud): null.
+      if (position === undefined) position = positionOf(response);
+      const next = parsed.value.meta.next;
+      if (next === null) break;
+      if (!next.startsWith('/api/')) throw new EventsError('protocol', `${type} list: "next" ${JSON.stringify(next.slice(0, 80))} is not a path starting with /api/`);
+      url = withQueryAuth(`${restRoot}${next}`);
+    }
+    return { objects, position: position ?? null };
+  }
+
+  // --- REST ---------------------------------------------------------------------------------------
+
+  function withQueryAuth(url: string): string {
+    const query = auth.query;
+    if (query === undefined || /[?&](auth|user)=/.test(url)) return url;
+    const param =
+      query.mode === 'query-token'
+        ? `user=${encodeQueryComponent(query.credentials.username)}&token=${encodeQueryComponent(query.credentials.apikey)}`
+        : `auth=${encodeQueryComponent('authorization' in query ? query.authorization : '')}`;
+    return `${url}${url.includes('?') ? '&' : '?'}${param}`;
+  }
+
+  function request(method: 'GET' | 'POST' | 'DELETE', url: string, body?: string): Promise<HttpResponse> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (auth.header !== undefined) headers.Authorization = auth.header;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return port.request({ method, url, headers, ...(body !== undefined && { body }) }).catch((error: unknown) => {
+      throw new EventsError('connection', `${method} ${stripQuery(url)} failed: ${toEventsError(error).message}`, { cause: error });
+    });
+  }
+
+  function report(error: EventsError): void {
+    options.onError?.(error);
+  }
+
+  // --- the LiveTree -------------------------------------------------------------------------------
+
+  const tree: LiveTreeHandle = {
+    stream,
+    subscribe(listener) {
+      treeListeners.add(listener);
+      return () => {
+        treeListeners.delete(listener);
+      };
+    },
+    getSnapshot: () => snapshot,
+    onEvent(listener) {
+      eventListeners.add(listener);
+      return () => {
+        eventListeners.delete(listener);
+      };
+    },
+    async operate(resourceUri, operation, params) {
+      const response = await runOperation(resourceUri, operation, params?.targetNumContainers);
+      return { actionUri: response.headers[ACTION_URI_HEADER] ?? null };
+    },
+    async fetchObject(resourceUri) {
+      const response = await request('GET', withQueryAuth(restObjectUrl(options.restHost, resourceUri)));
+      if (response.status !== 200) throw httpError(response, `GET ${resourceUri}`);
+      const value = parseJson(response.body, resourceUri);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EventsError('protocol', `GET ${resourceUri}: the answer is not a JSON object`);
+      return value as Readonly<Record<string, unknown>>;
+    },
+    reconnect() {
+      if (!closed) stream.reconnect();
+    },
+    async close() {
+      if (closed) return stream.close();
+      closed = true;
+      for (const timer of [publishTimer, pruneTimer, listing?.retryTimer ?? null]) if (timer !== null) port.clearTimer(timer);
+      publishTimer = null;
+      pruneTimer = null;
+      listing = null;
+      await stream.close();
+    },
+  };
+
+  async function runOperation(resourceUri: string, operation: ObjectOperation, target: number | undefined): Promise<HttpResponse> {
+    let response: HttpResponse;
+    switch (operation) {
+      case 'terminate':
+        response = await request('DELETE', withQueryAuth(restObjectUrl(options.restHost, resourceUri)));
+        break;
+      case 'scale':
+        if (target !== undefined && !(Number.isSafeInteger(target) && target >= 0)) {
+          throw new EventsError('invalid-config', `targetNumContainers must be a non-negative integer, got ${String(target)}`);
+        }
+        // Without a target, Docker Cloud's scale/ scales to the service's current target.
+        response = await request(
+          'POST',
+          withQueryAuth(restOperationUrl(options.restHost, resourceUri, 'scale')),
+          target === undefined ? undefined : JSON.stringify({ target_num_containers: target }),
+        );
+        break;
+      case 'start':
+      case 'stop':
+      case 'redeploy':
+        response = await request('POST', withQueryAuth(restOperationUrl(options.restHost, resourceUri, operation)));
+        break;
+      default:
+        throw new EventsError('invalid-config', `unknown operation ${JSON.stringify(operation)}`);
+    }
+    if (response.status < 200 || response.status >= 300) throw httpError(response, `${operation} ${resourceUri}`);
+    return response;
+  }
+
+  schedulePrune();
+  return tree;
+}
+
+/** `scheme://host[:port][/prefix]`: what a `next` path (starting with /api/) is appended to. */
+function restRootOf(restHost: string): string {
+  const url = restListUrl(restHost, 'action');
+  return url.slice(0, url.length - '/api/audit/v1/action/'.length);
+}
+
+function positionOf(response: HttpResponse): StreamPosition | null {
+  const header = response.headers[POSITION_HEADER.toLowerCase()];
+  if (header === undefined) return null;
+  const parsed = parsePosition(header);
+  return parsed.ok ? parsed.value : null;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new EventsError('protocol', `${what}: the answer is not JSON`, { cause });
+  }
+}
+
+/** A REST answer with an unexpected status, as an EventsError carrying the server's `detail`. */
+export function httpError(response: HttpResponse, what: string): EventsError {
+  let detail = '';
+  try {
+    const body = JSON.parse(response.body) as { detail?: unknown };
+    if (typeof body.detail === 'string') detail = `: ${body.detail}`;
+  } catch {
+    // not JSON: the status says it all
+  }
+  const code: EventsErrorCode =
+    response.status === 401 ? 'auth' : response.status === 403 ? 'forbidden' : response.status === 429 || response.status === 503 ? 'throttled' : 'http';
+  return new EventsError(code, `${what}: HTTP ${response.status}${detail}`);
+}
+
+function stripQuery(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? url : url.slice(0, at);
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new EventsError('invalid-config', `${name} must be a positive number, got ${String(value)}`);
+  return value;
+}

@@ -1,0 +1,570 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
+import { EventsError } from './events-error.js';
+import { RESUME_SUBPROTOCOL } from './extended-protocol.js';
+import { createStreamClient, type EventStream, errorOfClose, type StreamClientOptions, withEnvDefaults } from './stream-client.js';
+import type { StreamPort } from './stream-port.js';
+import { createFakeStreamPort, createSeededRandom, type FakeSocket, type FakeStreamPort } from './testing/index.js';
+
+const HOST = 'ws://127.0.0.1:8080/';
+const CREDENTIALS = { username: 'alice', apikey: 'alice-key-123' };
+const BASIC = 'Basic YWxpY2U6YWxpY2Uta2V5LTEyMw==';
+const EPOCH = 'Xk3p9Q2a';
+
+let counter = 0;
+function event(seq: number | null, overrides: Partial<DockerCloudEvent> = {}): DockerCloudEvent {
+  counter++;
+  const id = counter.toString(16).padStart(8, '0');
+  return {
+    type: 'container',
+    action: 'update',
+    parents: [],
+    resource_uri: `/api/app/v1/acme/container/${id}-0000-4000-8000-000000000000/`,
+    state: 'Running',
+    uuid: `${id}-1111-4222-8333-444455556666`,
+    datetime: '2026-11-27T09:01:33Z',
+    ...(seq !== null && { position: { epoch: EPOCH, seq } }),
+    ...overrides,
+  };
+}
+const hello = (resume: 'fresh' | 'resumed' | 'gone', seq: number, heartbeatMs = 15_000, epoch = EPOCH) => ({
+  type: 'hello',
+  resume,
+  position: { epoch, seq },
+  heartbeatMs,
+});
+
+function setup(options: Partial<StreamClientOptions> = {}, port: FakeStreamPort = createFakeStreamPort()) {
+  const stream = createStreamClient({ streamHost: HOST, namespace: 'acme', credentials: CREDENTIALS, ...options }, port);
+  const events: DockerCloudEvent[] = [];
+  const errors: EventsError[] = [];
+  stream.onEvent((e) => events.push(e));
+  stream.onError((e) => errors.push(e));
+  return { port, stream, events, errors };
+}
+
+/** Opens the latest socket as an extended connection that says hello. */
+function openExtended(port: FakeStreamPort, resume: 'fresh' | 'resumed' | 'gone' = 'fresh', seq = 0): FakeSocket {
+  const socket = port.last();
+  socket.open(RESUME_SUBPROTOCOL);
+  socket.send(hello(resume, seq));
+  return socket;
+}
+
+/** Lets the microtasks of resolved promises run (resync handlers, iterator results). */
+const ticks = async (n = 5) => {
+  for (let i = 0; i < n; i++) await Promise.resolve();
+};
+
+describe('connecting', () => {
+  it('executes open-socket with core-built URL, subprotocol offer, Authorization header and ping interval', () => {
+    const { port } = setup({ filter: { type: ['container', 'service'] } });
+    expect(port.sockets).toHaveLength(1);
+    expect(port.last().request).toEqual({
+      url: 'ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=container%2Cservice',
+      protocols: [RESUME_SUBPROTOCOL],
+      headers: { Authorization: BASIC },
+      pingIntervalMs: 10_000,
+    });
+    // The connect timeout is armed on the port's timers.
+    expect(port.clock.pending().map((t) => t.at)).toEqual([10_000]);
+  });
+
+  it('puts the credentials in the query where the runtime cannot set headers', () => {
+    const { port } = setup({}, createFakeStreamPort({ canSetHeaders: false }));
+    expect(port.last().request.headers).toEqual({});
+    expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?auth=${encodeURIComponent(BASIC).replace(/%20/g, '+')}`);
+    const token = setup({ queryAuth: 'token' }, createFakeStreamPort({ canSetHeaders: false }));
+    expect(token.port.last().request.url).toBe('ws://127.0.0.1:8080/api/audit/v1/acme/events/?user=alice&token=alice-key-123');
+  });
+
+  it('offers no subprotocol when extended is false, and works as a plain client', () => {
+    const { port, stream, events } = setup({ extended: false });
+    expect(port.last().request.protocols).toEqual([]);
+    port.last().open(null);
+    const e = event(null);
+    port.last().send(e);
+    expect(events).toEqual([e]);
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'live', extended: false, outcome: 'fresh' });
+  });
+
+  it('falls back to the plain protocol at once when the runtime refuses a server that ignores the offer', () => {
+    const { port, stream } = setup();
+    port.last().refuseSubprotocol();
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.protocols).toEqual([]);
+    expect(stream.getSnapshot().attempt).toBe(0); // not a failure: no backoff
+    port.last().open(null);
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'live', extended: false });
+    port.last().close(1006);
+    port.clock.runNext();
+    expect(port.last().request.protocols).toEqual([]); // remembered across reconnects
+    stream.reconnect();
+    expect(port.last().request.protocols).toEqual([RESUME_SUBPROTOCOL]); // an explicit reconnect asks again
+  });
+
+  it('throws at once on options no connection can be built from', () => {
+    const port = createFakeStreamPort();
+    expect(() => createStreamClient({ streamHost: 'ftp://x/' }, port)).toThrow(EventsError);
+    expect(() => createStreamClient({ streamHost: HOST, filter: { type: 'volume' } }, port)).toThrow(/unknown event type/);
+    expect(() => createStreamClient({ streamHost: HOST, policy: { capMS: 1 } as never }, port)).toThrow(/unknown option capMS/);
+    expect(port.sockets).toHaveLength(0);
+  });
+});
+
+describe('frames', () => {
+  it('parses frames, delivers events in order with their position, and tracks the position', () => {
+    const { port, stream, events } = setup();
+    openExtended(port, 'fresh', 10);
+    expect(stream.getPosition()).toEqual({ epoch: EPOCH, seq: 10 });
+    const sent = [event(11), event(12)];
+    for (const e of sent) port.last().send(e);
+    port.last().send({ type: 'position', position: { epoch: EPOCH, seq: 20 } });
+    expect(events).toEqual(sent);
+    expect(stream.getPosition()).toEqual({ epoch: EPOCH, seq: 20 });
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'live', extended: true, outcome: 'fresh', paused: false, closed: false, error: null });
+    // Events change nothing a UI shows: the snapshot is the same object (useSyncExternalStore).
+    const before = stream.getSnapshot();
+    let notified = 0;
+    stream.subscribe(() => notified++);
+    port.last().send(event(21));
+    expect(stream.getSnapshot()).toBe(before);
+    expect(notified).toBe(0);
+  });
+
+  it('reports an invalid frame and keeps the connection', () => {
+    const { port, events, errors } = setup();
+    openExtended(port);
+    port.last().send('{"type":"container","action":"explode"}');
+    port.last().send('not json');
+    const e = event(1);
+    port.last().send(e);
+    expect(errors.map((x) => x.code)).toEqual(['invalid-frame', 'invalid-frame']);
+    expect(events).toEqual([e]);
+    expect(port.live()).toHaveLength(1);
+  });
+
+  it('never delivers a frame from a socket it gave up on', () => {
+    const { port, stream, events } = setup();
+    const first = openExtended(port);
+    stream.reconnect();
+    expect(first.closedBy).toEqual({ code: 1000, reason: 'reconnect' });
+    first.send(event(1)); // in flight when we closed it
+    expect(events).toEqual([]);
+    const second = port.last();
+    expect(second).not.toBe(first);
+    second.open(RESUME_SUBPROTOCOL);
+    second.send(hello('resumed', 0));
+    const e = event(1);
+    second.send(e);
+    expect(events).toEqual([e]);
+  });
+});
+
+describe('reconnecting', () => {
+  it('backs off after a drop, resumes from the last position, and drops repeated events', () => {
+    const { port, stream, events } = setup();
+    openExtended(port, 'fresh', 0);
+    const first = [event(1), event(2)];
+    for (const e of first) port.last().send(e);
+    port.last().close(1006);
+    const snapshot = stream.getSnapshot();
+    expect(snapshot).toMatchObject({ phase: 'reconnecting', status: 'backoff', attempt: 1, lastClose: { code: 1006, class: 'transient' } });
+    expect(snapshot.retryAt).toBeGreaterThanOrEqual(250);
+    port.clock.advanceTo(snapshot.retryAt as number);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toContain(`resume=${EPOCH}%3A2`);
+    openExtended(port, 'resumed', 2);
+    // A server that repeats itself: dropped by position.
+    port.last().send(first[1]);
+    port.last().send(first[0]);
+    const next = event(3);
+    port.last().send(next);
+    expect(events).toEqual([...first, next]);
+    expect(stream.getSnapshot().outcome).toBe('resumed');
+  });
+
+  it('drops repeats by uuid on a plain server too', () => {
+    const { port, events } = setup({ extended: false });
+    port.last().open(null);
+    const e = event(null);
+    port.last().send(e);
+    port.last().close(1001);
+    port.clock.runNext();
+    port.last().open(null);
+    port.last().send(e);
+    expect(events).toEqual([e]);
+  });
+
+  it('detects a silent extended connection after heartbeatFactor × heartbeatMs and replaces it', () => {
+    const { port, stream } = setup();
+    const socket = port.last();
+    socket.open(RESUME_SUBPROTOCOL);
+    socket.send(hello('fresh', 0, 1_000));
+    port.clock.advance(2_499);
+    expect(socket.closedBy).toBeNull();
+    port.clock.advance(1);
+    expect(socket.closedBy).toBe('terminate');
+    expect(stream.getSnapshot().lastClose).toMatchObject({ kind: 'idle-timeout' });
+    port.clock.advanceTo(stream.getSnapshot().retryAt as number);
+    expect(port.sockets).toHaveLength(2);
+  });
+
+  it('steps event frames lazily, with their own arrival time: the idle deadline is the last frame + idle', () => {
+    const { port } = setup();
+    const socket = port.last();
+    socket.open(RESUME_SUBPROTOCOL);
+    socket.send(hello('fresh', 0, 1_000)); // idle after 2,500 ms of silence
+    port.clock.advance(2_000);
+    socket.send(event(1)); // at 2,000: not stepped yet
+    port.clock.advance(500); // the idle timer fires at 2,500 and finds the frame of 2,000
+    expect(socket.closedBy).toBeNull();
+    port.clock.advance(1_999);
+    expect(socket.closedBy).toBeNull();
+    port.clock.advance(1); // 4,500 = 2,000 + 2,500, not 2,500 + 2,500
+    expect(socket.closedBy).toBe('terminate');
+  });
+
+  it('counts pongs as life on a plain connection', () => {
+    const { port } = setup({ extended: false, policy: { idleTimeoutMs: 1_000 } });
+    const socket = port.last();
+    socket.open(null);
+    for (let i = 0; i < 5; i++) {
+      port.clock.advance(900);
+      socket.pong();
+    }
+    expect(socket.closedBy).toBeNull();
+    port.clock.advance(1_000);
+    expect(socket.closedBy).toBe('terminate');
+  });
+
+  it('reconnects with the new filter from the current position on setFilter', () => {
+    const { port, stream } = setup();
+    openExtended(port, 'fresh', 7);
+    stream.setFilter({ type: 'service' });
+    expect(port.sockets[0]?.closedBy).toEqual({ code: 1000, reason: 'reconnect' });
+    expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service&resume=${EPOCH}%3A7`);
+    expect(() => stream.setFilter({ type: [] })).toThrow(/empty list/);
+    expect(port.sockets).toHaveLength(2);
+  });
+});
+
+describe('stopping on failures', () => {
+  it('stops on 401 without retrying, and says so through runForever, onError, the iterator and the snapshot', async () => {
+    const { port, stream, errors } = setup();
+    const forever = stream.runForever();
+    const iterator = stream[Symbol.asyncIterator]();
+    const next = iterator.next();
+    port.last().refuse(401);
+    await expect(forever).rejects.toMatchObject({ name: 'EventsError', code: 'auth' });
+    await expect(next).rejects.toMatchObject({ code: 'auth' });
+    expect(errors.map((e) => e.code)).toEqual(['auth']);
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'stopped', stopReason: 'auth', error: { code: 'auth' } });
+    port.clock.advance(3_600_000);
+    expect(port.sockets).toHaveLength(1); // no retry storm
+    expect(port.clock.pending()).toEqual([]);
+    // An explicit reconnect starts over.
+    stream.reconnect();
+    expect(port.sockets).toHaveLength(2);
+    expect(stream.getSnapshot().error).toBeNull();
+  });
+
+  it('maps the extended refusal codes to error codes', () => {
+    const cases: [number, string][] = [
+      [4001, 'auth'],
+      [4003, 'forbidden'],
+      [4000, 'invalid-filter'],
+    ];
+    for (const [code, expected] of cases) {
+      const { port, stream } = setup();
+      port.last().open(RESUME_SUBPROTOCOL);
+      port.last().send({ type: 'error', data: { errorMessage: 'No.', code } });
+      port.last().close(code, 'No.');
+      expect(stream.getSnapshot().error?.code).toBe(expected);
+      expect(stream.getSnapshot().error?.message).toContain('No.');
+    }
+    expect(errorOfClose({ kind: 'idle-timeout', code: 1006, reason: 'idle timeout', class: 'transient', at: 0 }).code).toBe('timeout');
+    expect(errorOfClose({ kind: 'close', code: 1009, reason: '', class: 'fatal', at: 0 }).code).toBe('protocol');
+  });
+
+  it('honours the retry hint of a throttled close', () => {
+    const { port, stream } = setup();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'error', data: { errorMessage: 'Slow consumer', code: 4008, retryAfterMs: 60_000 } });
+    port.last().close(1006);
+    const snapshot = stream.getSnapshot();
+    expect(snapshot.lastClose).toMatchObject({ code: 4008, class: 'throttled', retryAfterMs: 60_000, reason: 'Slow consumer' });
+    expect((snapshot.retryAt as number) - port.clock.now()).toBeGreaterThanOrEqual(60_000);
+  });
+});
+
+describe('resync', () => {
+  it('without handlers, completes at once and reports resynced', () => {
+    const { port, stream } = setup();
+    openExtended(port, 'fresh', 5);
+    port.last().close(1001);
+    port.clock.runNext();
+    openExtended(port, 'gone', 900);
+    expect(stream.getSnapshot()).toMatchObject({ outcome: 'resynced', resyncPending: false });
+  });
+
+  it('waits for the handlers, then reports resync-complete for that position', async () => {
+    const { port, stream } = setup();
+    const requests: { position: StreamPosition | null; generation: number }[] = [];
+    let finish!: () => void;
+    stream.onResync((request) => {
+      requests.push(request);
+      return new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    });
+    openExtended(port, 'fresh', 5);
+    port.last().close(1001);
+    port.clock.runNext();
+    openExtended(port, 'gone', 900);
+    expect(requests).toEqual([{ position: { epoch: EPOCH, seq: 900 }, generation: 2 }]);
+    expect(stream.getSnapshot()).toMatchObject({ outcome: null, resyncPending: true });
+    finish();
+    await ticks();
+    expect(stream.getSnapshot()).toMatchObject({ outcome: 'resynced', resyncPending: false });
+  });
+
+  it('tells connection listeners how each connection met the stream', () => {
+    const { port, stream } = setup();
+    const seen: unknown[] = [];
+    stream.onConnected((info) => seen.push(info));
+    openExtended(port, 'fresh', 3);
+    port.last().close(1006);
+    port.clock.runNext();
+    port.last().open(null); // the server no longer speaks the extension
+    expect(seen).toEqual([
+      { generation: 1, extended: true, resume: 'fresh', position: { epoch: EPOCH, seq: 3 } },
+      { generation: 2, extended: false, resume: null, position: null },
+    ]);
+  });
+});
+
+describe('the async iterator', () => {
+  it('yields events in order and ends after close()', async () => {
+    const { port, stream } = setup();
+    openExtended(port);
+    const sent = [event(1), event(2), event(3)];
+    const received: DockerCloudEvent[] = [];
+    const loop = (async () => {
+      for await (const e of stream) received.push(e);
+    })();
+    await ticks();
+    for (const e of sent) port.last().send(e);
+    await ticks();
+    await Promise.all([stream.close(), port.clock.runAll(), loop]);
+    expect(received).toEqual(sent);
+  });
+
+  it('pauses reading at the high-water mark and resumes from the last queued position once drained', async () => {
+    const { port, stream } = setup({ highWaterMark: 4 });
+    openExtended(port, 'fresh', 0);
+    const iterator = stream[Symbol.asyncIterator]();
+    const sent = Array.from({ length: 10 }, (_, i) => event(i + 1));
+    for (const e of sent.slice(0, 4)) port.last().send(e);
+    // Full: the socket is closed and nothing more is read.
+    expect(port.sockets[0]?.closedBy).toEqual({ code: 1000, reason: 'stopped' });
+    expect(stream.getSnapshot()).toMatchObject({ paused: true });
+    port.sockets[0]?.send(sent[4]); // in flight: dropped, and asked for again on resume
+    port.clock.runAll();
+    expect(port.sockets).toHaveLength(1);
+    const received: DockerCloudEvent[] = [];
+    for (let i = 0; i < 2; i++) received.push((await iterator.next()).value as DockerCloudEvent);
+    // Drained to half: connect again, resuming after the 4th event.
+    expect(stream.getSnapshot().paused).toBe(false);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toContain(`resume=${EPOCH}%3A4`);
+    // Serve each new connection from its resume position; the consumer keeps taking.
+    let served = 1;
+    while (received.length < 10) {
+      if (port.sockets.length > served) {
+        served = port.sockets.length;
+        const from = Number(/%3A(\d+)/.exec(port.last().request.url)?.[1]);
+        openExtended(port, 'resumed', from);
+        for (const e of sent.slice(from)) port.last().send(e); // past the mark they fall on a closed socket
+      }
+      received.push((await iterator.next()).value as DockerCloudEvent);
+    }
+    expect(received.map((e) => e.uuid)).toEqual(sent.map((e) => e.uuid));
+    // Each connection refills the queue to the mark (4, then 2 more each time) and pauses again.
+    expect(served).toBe(5);
+  });
+
+  it('closes the stream when the consumer breaks out of the loop', async () => {
+    const { port, stream } = setup();
+    openExtended(port);
+    port.last().send(event(1));
+    const loop = (async () => {
+      for await (const _ of stream) break;
+    })();
+    port.last().send(event(2));
+    await loop;
+    expect(stream.getSnapshot().closed).toBe(true);
+    expect(port.sockets[0]?.closedBy).toEqual({ code: 1000, reason: 'stopped' });
+  });
+});
+
+describe('closing', () => {
+  it('leaves no timers and no sockets, and resolves runForever', async () => {
+    const { port, stream } = setup();
+    openExtended(port);
+    const forever = stream.runForever();
+    const closed = stream.close();
+    expect(port.sockets[0]?.closedBy).toEqual({ code: 1000, reason: 'stopped' });
+    port.clock.runAll(); // the fake socket reports its close
+    await closed;
+    await forever;
+    expect(port.clock.pending()).toEqual([]);
+    expect(port.live()).toEqual([]);
+    expect(stream.getSnapshot()).toMatchObject({ closed: true, phase: 'stopped' });
+    stream.reconnect();
+    expect(port.sockets).toHaveLength(1);
+  });
+
+  it('terminates a socket that does not finish its closing handshake', async () => {
+    const port = createFakeStreamPort();
+    const handles: string[] = [];
+    const silent: StreamPort = {
+      ...port,
+      openSocket: (request, handlers) => {
+        port.openSocket(request, handlers);
+        return { close: () => handles.push('close'), terminate: () => handles.push('terminate') };
+      },
+    };
+    const stream = createStreamClient({ streamHost: HOST }, silent);
+    port.last().open(RESUME_SUBPROTOCOL);
+    const closed = stream.close();
+    port.clock.advance(1_999);
+    expect(handles).toEqual(['close']);
+    port.clock.advance(1);
+    await closed;
+    expect(handles).toEqual(['close', 'terminate']);
+    expect(port.clock.pending()).toEqual([]);
+  });
+
+  it('closes on abort, also during backoff, and never starts with an aborted signal', async () => {
+    const listeners: (() => void)[] = [];
+    const signal = { aborted: false, addEventListener: (_: 'abort', fn: () => void) => listeners.push(fn) };
+    const { port, stream } = setup({ signal });
+    port.last().refuse(503);
+    expect(stream.getSnapshot().status).toBe('backoff');
+    signal.aborted = true;
+    for (const fn of listeners) fn();
+    await stream.close();
+    expect(port.clock.pending()).toEqual([]);
+    expect(stream.getSnapshot().closed).toBe(true);
+
+    const never = setup({ signal: { aborted: true, addEventListener: () => {} } });
+    expect(never.port.sockets).toEqual([]);
+    await never.stream.runForever();
+  });
+
+  it('copes with a transport that reports synchronously from inside openSocket', () => {
+    const port = createFakeStreamPort();
+    const eager: StreamPort = {
+      ...port,
+      openSocket: (request, handlers) => {
+        const handle = port.openSocket(request, handlers);
+        port.last().refuse(503, 1_000); // before openSocket even returned
+        return handle;
+      },
+    };
+    const stream: EventStream = createStreamClient({ streamHost: HOST }, eager);
+    // Exactly one timer: the retry. The connect timer of the failed socket was never left behind.
+    expect(stream.getSnapshot().status).toBe('backoff');
+    expect(port.clock.pending()).toHaveLength(1);
+    void stream.close();
+    expect(port.clock.pending()).toEqual([]);
+  });
+});
+
+describe('options from the environment', () => {
+  it('fills hosts, namespace and credentials; options win', () => {
+    const env = { restHost: 'http://e/', streamHost: 'ws://e/', namespace: 'envns', credentials: CREDENTIALS, authorization: BASIC };
+    expect(withEnvDefaults({}, env)).toEqual({ restHost: 'http://e/', streamHost: 'ws://e/', namespace: 'envns', credentials: CREDENTIALS, authorization: BASIC });
+    expect(withEnvDefaults({ streamHost: 'ws://o/', namespace: 'o', authorization: 'Basic x' }, env)).toEqual({
+      restHost: 'http://e/',
+      streamHost: 'ws://o/',
+      namespace: 'o',
+      authorization: 'Basic x',
+    });
+    expect(() => withEnvDefaults({}, undefined)).toThrow(/no stream host/);
+    expect(withEnvDefaults({ streamHost: 'ws://o/' }, undefined).restHost).toBe('https://cloud.docker.com/');
+  });
+});
+
+describe('exactly once, in order (property)', () => {
+  // A model server: one log; a connection resumed from a retained position replays exactly what
+  // follows it; drops, late frames and repeats happen at random points.
+  type Step = { kind: 'emit'; count: number } | { kind: 'drop' } | { kind: 'late' } | { kind: 'repeat' } | { kind: 'wait'; ms: number };
+  const stepArb: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant('emit' as const), count: fc.integer({ min: 1, max: 5 }) }),
+    fc.constant({ kind: 'drop' as const }),
+    fc.constant({ kind: 'late' as const }),
+    fc.constant({ kind: 'repeat' as const }),
+    fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 40_000 }) }),
+  );
+
+  it('delivers the server log exactly once whatever the drops', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 40 }), fc.integer(), (steps, seed) => {
+        const port = createFakeStreamPort({ random: createSeededRandom(seed) });
+        const { events } = setup({}, port);
+        const log: DockerCloudEvent[] = [];
+        let socket = null as FakeSocket | null; // assigned in serve(): keep TS from narrowing it to null
+        let sent = 0; // how far the current socket got in the log
+        const serve = () => {
+          // Accept any pending connection: hello, then the replay from its resume position.
+          const last = port.last();
+          if (last === socket || last.status !== 'connecting') return;
+          const resume = /resume=[^%]+%3A(\d+)/.exec(last.request.url);
+          socket = last;
+          socket.open(RESUME_SUBPROTOCOL);
+          const from = resume ? Number(resume[1]) : log.length;
+          socket.send(hello(resume ? 'resumed' : 'fresh', from));
+          sent = from;
+          for (; sent < log.length && socket.status === 'open'; sent++) socket.send(log[sent]);
+        };
+        serve();
+        for (const s of steps) {
+          switch (s.kind) {
+            case 'emit':
+              for (let i = 0; i < s.count; i++) {
+                log.push(event(log.length + 1));
+                if (socket?.status === 'open') socket.send(log[sent++]);
+              }
+              break;
+            case 'drop':
+              if (socket?.status === 'open') socket.close(1006);
+              break;
+            case 'late':
+              // A frame from a socket the client already gave up on.
+              if (socket !== null && socket.status === 'closed' && socket.closedBy !== null && log.length > 0) socket.send(log[log.length - 1]);
+              break;
+            case 'repeat':
+              if (socket?.status === 'open' && sent > 0) socket.send(log[sent - 1]);
+              break;
+            case 'wait':
+              port.clock.advance(s.ms);
+              if (socket?.status === 'open') socket.send({ type: 'position', position: { epoch: EPOCH, seq: sent } });
+              break;
+          }
+          serve();
+        }
+        // Let it reconnect until it has everything.
+        for (let i = 0; i < 20 && events.length < log.length; i++) {
+          port.clock.runNext();
+          serve();
+        }
+        expect(events.map((e) => e.uuid)).toEqual(log.map((e) => e.uuid));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+

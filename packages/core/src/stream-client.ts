@@ -1,0 +1,815 @@
+import { authorizationHeader, type Credentials, DEFAULT_REST_HOST, type EnvConfig, type QueryAuth, streamUrl } from './endpoint.js';
+import { type DockerCloudEvent, type StreamPosition, tryFastParseEvent } from './event-schema.js';
+import { createEventQueue, type EventQueue } from './event-queue.js';
+import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
+import { type Frame, parseFrame, parseFrameValue, RESUME_SUBPROTOCOL, type ResumeOutcome } from './extended-protocol.js';
+import { createFilter, type EventFilter, type FilterSpec, MATCH_ALL } from './filter.js';
+import {
+  type ConnectionSummary,
+  createReconnectPolicy,
+  createReconnectState,
+  describeConnection,
+  hasSocket,
+  type LastClose,
+  type ReconnectEffect,
+  type ReconnectInput,
+  type ReconnectPolicy,
+  type ReconnectState,
+  step,
+  type TimerName,
+} from './reconnect-machine.js';
+import type { SocketHandle, SocketHandlers, StreamPort } from './stream-port.js';
+import { createUuidWindow } from './uuid-window.js';
+
+// The stream client: runs the reconnect machine (reconnect-machine.ts) against a StreamPort,
+// executing its effects, parsing frames, delivering each event once, in order.
+//
+// Decisions:
+// - Everything that happens (socket callbacks, timers, API calls) runs as a task on one queue,
+//   to completion, in order: a transport that reports synchronously from inside openSocket or
+//   close() cannot interleave with the effects of the step that caused it.
+// - Socket inputs are tagged with the generation of their open-socket effect; a frame from any
+//   socket but the current open one is dropped before it is parsed, so a late event from an old
+//   socket is never delivered.
+// - Each event is delivered at most once: on extended connections, by position (an event at or
+//   before the last delivered position of the same epoch is a repeat); events without a position
+//   (plain servers), by uuid over a bounded window. The position baseline is reset by every hello,
+//   whose position is where the following events start.
+// - The machine sees every frame, but a run of event frames is stepped lazily: only the latest
+//   is kept, and stepped with its own arrival time right before the next input of any kind (see
+//   flushFrame). Stepping each costs more than parsing it, and the states in between are never
+//   observed: an event frame changes only lastActivityAt, framesReceived and the position.
+// - Consumers of the async iterator get a bounded queue (highWaterMark). When it fills, the
+//   client closes its socket ("paused") and, once the consumer has drained it to half, connects
+//   again resuming from the position of the last event it queued: nothing is lost on an extended
+//   server. On a plain server a pause is a disconnect, and its events are lost, as every
+//   Docker Cloud disconnect lost them. Callback consumers (onEvent) are never paused.
+// - A close-socket effect without `terminate` starts the closing handshake; a socket that has
+//   not reported its close after closeTimeoutMs is terminated, so close() always ends.
+// - A runtime that refuses a server ignoring our subprotocol offer (Node's ws; a real Docker
+//   Cloud server ignores it) reports onSubprotocolRefused: the client stops offering and connects
+//   again at once, as a plain client. reconnect() offers again (the server may have changed).
+
+/** The part of AbortSignal the client uses (core has no DOM types). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { readonly once?: boolean }): void;
+  removeEventListener?(type: 'abort', listener: () => void): void;
+}
+
+/** A filter as parseFilter/createFilter build it, or the spec createFilter takes. */
+export type StreamFilterInput = EventFilter | FilterSpec;
+
+export interface StreamClientOptions {
+  /** `ws://`, `wss://`, `http://` or `https://`, as DOCKERCLOUD_STREAM_HOST. */
+  readonly streamHost: string;
+  /** Omit for the authenticated user's own namespace. */
+  readonly namespace?: string;
+  readonly filter?: StreamFilterInput;
+  readonly credentials?: Credentials;
+  /** A whole Authorization header value (as DOCKERCLOUD_AUTH); wins over `credentials`. */
+  readonly authorization?: string;
+  /**
+   * Ask for the resumable extended protocol (events.resume.v1). Default true; a plain Docker
+   * Cloud server ignores the offer and the client speaks the plain protocol with it.
+   */
+  readonly extended?: boolean;
+  /** Reconnect policy overrides (backoff, timeouts), validated by createReconnectPolicy. */
+  readonly policy?: Partial<ReconnectPolicy>;
+  /** WebSocket pings, where the runtime can send them (10 s, as python-dockercloud); null: none. */
+  readonly pingIntervalMs?: number | null;
+  /** Events an async-iterator consumer may have waiting before the client pauses reading (10,000). */
+  readonly highWaterMark?: number;
+  /** Uuids of events without a position (plain servers) remembered to drop repeats (10,000). */
+  readonly dedupeWindow?: number;
+  /** How long a closing socket may take to report its close before it is terminated (2 s). */
+  readonly closeTimeoutMs?: number;
+  /** Where the runtime cannot set headers: `?auth=<header>` (default) or `?user=&token=`. */
+  readonly queryAuth?: 'auth' | 'token';
+  /** `/events/` (default, as the docs) or `/events` (as python-dockercloud). */
+  readonly trailingSlash?: boolean;
+  /** Aborting it is close(). */
+  readonly signal?: AbortSignalLike;
+  readonly onEvent?: (event: DockerCloudEvent) => void;
+  readonly onError?: (error: EventsError) => void;
+  readonly onState?: (snapshot: StreamSnapshot) => void;
+}
+
+/** The connection as a UI shows it: describeConnection's summary plus the client's own flags. */
+export interface StreamSnapshot extends ConnectionSummary {
+  /** Whether the latest open connection speaks the extended protocol; null before the first. */
+  readonly extended: boolean | null;
+  /** Reading is paused because an async-iterator consumer fell behind (see highWaterMark). */
+  readonly paused: boolean;
+  readonly closed: boolean;
+  /** Why the client stopped on its own (auth, fatal), else null. */
+  readonly error: EventsError | null;
+}
+
+/** A connection met the stream: plain ones when they open, extended ones at their hello. */
+export interface ConnectedInfo {
+  readonly generation: number;
+  readonly extended: boolean;
+  /** The hello's answer to our resume request; null on a plain connection. */
+  readonly resume: ResumeOutcome | null;
+  /** Where the events that follow start; null on a plain connection. */
+  readonly position: StreamPosition | null;
+}
+
+/** The stream could not be resumed: events were missed between the last delivered one and `position`. */
+export interface ResyncRequest {
+  /** Where live events continue (null on a plain server). */
+  readonly position: StreamPosition | null;
+  /** The connection that asked. */
+  readonly generation: number;
+}
+
+/**
+ * A live Docker Cloud event stream that reconnects, resumes and resyncs on its own. Read it with
+ * `for await`, or with callbacks; close() ends both.
+ *
+ * @example
+ * const stream = createEventStream({ filter: { type: 'service' } });
+ * stream.subscribe(() => console.log(stream.getSnapshot().phase));
+ * for await (const event of stream) console.log(event.type, event.action, event.state, event.resource_uri);
+ */
+export interface EventStream extends AsyncIterable<DockerCloudEvent> {
+  /**
+   * A bounded iterator of the events from now on. Breaking out of the loop (return()) closes the
+   * stream, as with Node readable streams. Ends after close(); throws the EventsError when the
+   * client stops on an auth or fatal failure.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<DockerCloudEvent>;
+  /** Calls `listener` after each change of the snapshot; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /** The current snapshot: the same object until something changes. */
+  getSnapshot(): StreamSnapshot;
+  /** Every event, in order, each once, synchronously as it arrives. */
+  onEvent(listener: (event: DockerCloudEvent) => void): () => void;
+  /** Failures: the stop on auth/fatal closes, invalid frames, a failed resync handler. */
+  onError(listener: (error: EventsError) => void): () => void;
+  onState(listener: (snapshot: StreamSnapshot) => void): () => void;
+  /** Each connection as it meets the stream (see ConnectedInfo). */
+  onConnected(listener: (info: ConnectedInfo) => void): () => void;
+  /**
+   * Registers a re-reader of the full state for when the stream cannot be resumed. The client
+   * reports the resync complete once every handler's promise resolved. Without handlers it is
+   * complete at once: the events in between are simply missed.
+   */
+  onResync(handler: (request: ResyncRequest) => void | Promise<void>): () => void;
+  /** The position of the last event or marker received on an extended connection. */
+  getPosition(): StreamPosition | null;
+  /** Resolves after close() (or an abort); rejects with the EventsError that stopped the client. */
+  runForever(): Promise<void>;
+  /** Drops the connection and connects now (also after a stop on auth or fatal). */
+  reconnect(): void;
+  /**
+   * What the platform says about the network (a browser's online/offline events). Offline: the
+   * socket is closed and nothing is retried (phase `offline`); back online: it connects at once.
+   */
+  setOnline(online: boolean): void;
+  /** Reconnects with the new filter, resuming from the current position. */
+  setFilter(filter: StreamFilterInput): void;
+  /** Stops for good; resolves once the socket is gone. No timers remain. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PING_INTERVAL_MS = 10_000;
+export const DEFAULT_HIGH_WATER_MARK = 10_000;
+const DEFAULT_DEDUPE_WINDOW = 10_000;
+const DEFAULT_CLOSE_TIMEOUT_MS = 2_000;
+
+/**
+ * Creates the stream and starts connecting at once (unless `signal` is already aborted). Throws
+ * EventsError `invalid-config` / `invalid-filter` for options no connection could be built from.
+ *
+ * @example
+ * const stream = createStreamClient({ streamHost: 'ws://127.0.0.1:8080/', credentials }, port);
+ * stream.onEvent((event) => store.apply(event, Date.now()));
+ */
+export function createStreamClient(options: StreamClientOptions, port: StreamPort): EventStream {
+  const policy = createReconnectPolicy(options.policy ?? {});
+  const pingIntervalMs = options.pingIntervalMs === undefined ? DEFAULT_PING_INTERVAL_MS : options.pingIntervalMs;
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+  const uuids = createUuidWindow(options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW);
+  const auth = resolveAuth(options, port.canSetHeaders);
+  let filter = toFilter(options.filter);
+  const buildUrl = (resume: StreamPosition | null) =>
+    streamUrl({
+      streamHost: options.streamHost,
+      ...(options.namespace !== undefined && { namespace: options.namespace }),
+      filter,
+      ...(options.trailingSlash !== undefined && { trailingSlash: options.trailingSlash }),
+      ...(auth.query !== undefined && { auth: auth.query }),
+      ...(resume !== null && { resume }),
+    });
+  buildUrl(null); // fail now, in the caller's stack, on a bad host, namespace or filter
+  checkHighWaterMark(highWaterMark);
+
+  let state: ReconnectState = createReconnectState();
+  /** Whether sockets offer RESUME_SUBPROTOCOL: the option, until a runtime refuses a server that ignores it. */
+  let offerExtended = options.extended ?? true;
+  let closed = false;
+  let paused = false;
+  let stopError: EventsError | null = null;
+  let lastExtended: boolean | null = null;
+  let deliveredPosition: StreamPosition | null = null;
+  let snapshot: StreamSnapshot = makeSnapshot();
+
+  const tasks: (() => void)[] = [];
+  let running = false;
+  const timers = new Map<TimerName, unknown>();
+  /** Sockets not yet known to have ended, by generation. */
+  const sockets = new Map<number, SocketHandle>();
+  /** Terminate timers of sockets asked to close. */
+  const closeTimers = new Map<number, unknown>();
+  const queues = new Set<EventQueue<DockerCloudEvent>>();
+  const listeners = new Set<() => void>();
+  const eventListeners = new Set<(event: DockerCloudEvent) => void>();
+  const errorListeners = new Set<(error: EventsError) => void>();
+  const stateListeners = new Set<(snapshot: StreamSnapshot) => void>();
+  const connectedListeners = new Set<(info: ConnectedInfo) => void>();
+  const resyncHandlers = new Set<(request: ResyncRequest) => void | Promise<void>>();
+  let forever: { promise: Promise<void>; resolve: () => void; reject: (error: EventsError) => void } | null = null;
+  const socketsGone: (() => void)[] = [];
+  let closing: Promise<void> | null = null;
+
+  if (options.onEvent) eventListeners.add(options.onEvent);
+  if (options.onError) errorListeners.add(options.onError);
+  if (options.onState) stateListeners.add(options.onState);
+
+  function makeSnapshot(): StreamSnapshot {
+    return Object.freeze({
+      ...describeConnection(state),
+      extended: lastExtended,
+      paused,
+      closed,
+      error: state.status === 'stopped' && state.reason !== 'stop' ? stopError : null,
+    });
+  }
+
+  /** Runs `task` now, or after the task in progress: one at a time, in order. */
+  function run(task: () => void): void {
+    if (running) {
+      tasks.push(task);
+      return;
+    }
+    running = true;
+    try {
+      task();
+    } catch (error) {
+      rethrowLater(error);
+    }
+    drain();
+  }
+
+  /** run(() => received(generation, text)) without a closure per frame: the hot path. */
+  function runMessage(generation: number, text: string): void {
+    if (running) {
+      tasks.push(() => received(generation, text));
+      return;
+    }
+    running = true;
+    try {
+      received(generation, text);
+    } catch (error) {
+      rethrowLater(error);
+    }
+    drain();
+  }
+
+  function drain(): void {
+    try {
+      for (let next = tasks.shift(); next !== undefined; next = tasks.shift()) {
+        try {
+          next();
+        } catch (error) {
+          rethrowLater(error);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  /**
+   * The latest event frame not yet stepped (see received). Stepping each event frame costs more
+   * than parsing it; a run of them only moves lastActivityAt and the position, so the machine gets
+   * the last one, stamped with its own arrival time, just before its next input.
+   */
+  let pendingEvent: DockerCloudEvent | null = null;
+  let pendingGeneration = 0;
+  let pendingAt = 0;
+
+  function flushFrame(): void {
+    const event = pendingEvent;
+    if (event === null) return;
+    pendingEvent = null;
+    const frame: Frame = { kind: 'event', event };
+    const [next, effects] = step(state, { type: 'frame-received', generation: pendingGeneration, frame }, { now: pendingAt, random: () => port.random(), policy });
+    state = next;
+    for (const effect of effects) execute(effect);
+  }
+
+  function input(event: ReconnectInput): void {
+    flushFrame();
+    const before = state;
+    const [next, effects] = step(state, event, { now: port.now(), random: () => port.random(), policy });
+    state = next;
+    for (const effect of effects) execute(effect);
+    if (next.status === 'stopped' && next.reason !== 'stop' && next !== before && before.status !== 'stopped') {
+      stopped(errorOfClose(next.lastClose));
+    }
+  }
+
+  function execute(effect: ReconnectEffect): void {
+    switch (effect.type) {
+      case 'open-socket':
+        openSocket(effect.generation, effect.resume);
+        break;
+      case 'close-socket':
+        closeSocket(effect.generation, effect.code, effect.reason, effect.terminate);
+        break;
+      case 'set-timer': {
+        clearTimer(effect.timer);
+        const { timer, generation } = effect;
+        const handle = port.setTimer(
+          () =>
+            run(() => {
+              if (timers.get(timer) !== handle) return;
+              timers.delete(timer);
+              input({ type: 'timer-fired', timer, generation });
+            }),
+          Math.max(0, effect.at - port.now()),
+        );
+        timers.set(timer, handle);
+        break;
+      }
+      case 'clear-timer':
+        clearTimer(effect.timer);
+        break;
+      case 'resync':
+        resync(effect.position);
+        break;
+      case 'notify':
+        publish();
+        break;
+      default:
+        assertNever(effect);
+    }
+  }
+
+  function clearTimer(name: TimerName): void {
+    const handle = timers.get(name);
+    if (handle === undefined) return;
+    timers.delete(name);
+    port.clearTimer(handle);
+  }
+
+  function openSocket(generation: number, resume: StreamPosition | null): void {
+    const handlers: SocketHandlers = {
+      onOpen: (protocol) => run(() => opened(generation, protocol === '' ? null : protocol)),
+      onMessage: (text) => runMessage(generation, text),
+      onClose: (code, reason) =>
+        run(() => {
+          socketEnded(generation);
+          input({ type: 'socket-close', generation, code, reason });
+        }),
+      onHandshakeFailed: (status, retryAfterMs) =>
+        run(() => input({ type: 'handshake-failed', generation, status, ...(retryAfterMs !== undefined && { retryAfterMs }) })),
+      onError: (message) => run(() => input({ type: 'socket-error', generation, message })),
+      onPong: () => run(() => input({ type: 'pong', generation })),
+      onSubprotocolRefused: () =>
+        run(() => {
+          if (!hasSocket(state) || state.generation !== generation || !offerExtended) return;
+          // A plain Docker Cloud server: stop offering (until reconnect()) and connect again now.
+          offerExtended = false;
+          input({ type: 'reconnect' });
+        }),
+    };
+    try {
+      const handle = port.openSocket(
+        {
+          url: buildUrl(resume),
+          protocols: offerExtended ? [RESUME_SUBPROTOCOL] : [],
+          headers: auth.header !== undefined ? { Authorization: auth.header } : {},
+          pingIntervalMs,
+        },
+        handlers,
+      );
+      sockets.set(generation, handle);
+    } catch (error) {
+      // A runtime that refuses the URL synchronously (a browser's SyntaxError): a failed attempt.
+      run(() => input({ type: 'socket-error', generation, message: toEventsError(error).message }));
+    }
+  }
+
+  function closeSocket(generation: number, code: number, reason: string, terminate: boolean): void {
+    const handle = sockets.get(generation);
+    if (handle === undefined) return;
+    if (terminate) {
+      socketEnded(generation);
+      handle.terminate();
+      return;
+    }
+    if (closeTimers.has(generation)) return;
+    handle.close(code, reason);
+    closeTimers.set(
+      generation,
+      port.setTimer(
+        () =>
+          run(() => {
+            closeTimers.delete(generation);
+            if (!sockets.has(generation)) return;
+            socketEnded(generation);
+            handle.terminate();
+          }),
+        closeTimeoutMs,
+      ),
+    );
+  }
+
+  function socketEnded(generation: number): void {
+    sockets.delete(generation);
+    const timer = closeTimers.get(generation);
+    if (timer !== undefined) {
+      closeTimers.delete(generation);
+      port.clearTimer(timer);
+    }
+    if (sockets.size === 0) for (const resolve of socketsGone.splice(0)) resolve();
+  }
+
+  function opened(generation: number, protocol: string | null): void {
+    input({ type: 'socket-open', generation, protocol });
+    if (state.status !== 'open' || state.generation !== generation) return;
+    if (lastExtended !== state.extended) {
+      lastExtended = state.extended;
+      publish();
+    }
+    if (!state.extended) connected({ generation, extended: false, resume: null, position: null });
+  }
+
+  function received(generation: number, text: string): void {
+    // Before parsing: a frame from a socket we gave up on must never be delivered.
+    if (state.status !== 'open' || state.generation !== generation) return;
+    // parseFrame, inlined for events (nearly every frame): no Result or Frame wrapper per event.
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      const failed = parseFrame(text);
+      if (!failed.ok) report(failed.error);
+      return;
+    }
+    const event = tryFastParseEvent(value);
+    if (event !== undefined && state.stable !== 'elapsed') {
+      // Only lastActivityAt, framesReceived and the position change: step it lazily (flushFrame).
+      pendingEvent = event;
+      pendingGeneration = generation;
+      pendingAt = port.now();
+      deliver(event);
+      return;
+    }
+    const parsed = event !== undefined ? ({ ok: true, value: { kind: 'event', event } } as const) : parseFrameValue(value);
+    if (!parsed.ok) {
+      report(parsed.error);
+      return;
+    }
+    const frame = parsed.value;
+    const helloBefore = state.helloReceived;
+    input({ type: 'frame-received', generation, frame });
+    if (state.status !== 'open' || state.generation !== generation) return;
+    switch (frame.kind) {
+      case 'event':
+        deliver(frame.event);
+        break;
+      case 'hello':
+        if (state.extended && !helloBefore) {
+          deliveredPosition = frame.frame.position;
+          connected({ generation, extended: true, resume: frame.frame.resume, position: frame.frame.position });
+        }
+        break;
+      case 'position':
+      case 'error':
+        break; // the machine keeps the position and the error's message and hint
+      default:
+        assertNever(frame);
+    }
+  }
+
+  function deliver(event: DockerCloudEvent): void {
+    const position = event.position;
+    if (position !== undefined) {
+      // Positions order events exactly: a repeat is at or before the last one delivered.
+      if (deliveredPosition !== null && position.epoch === deliveredPosition.epoch && position.seq <= deliveredPosition.seq) return;
+      deliveredPosition = position;
+    } else if (!uuids.add(event.uuid)) {
+      return;
+    }
+    for (const listener of eventListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
+    if (queues.size > 0) for (const queue of queues) queue.push(event);
+  }
+
+  function connected(info: ConnectedInfo): void {
+    for (const listener of connectedListeners) call(listener, info);
+  }
+
+  function resync(position: StreamPosition | null): void {
+    const request: ResyncRequest = { position, generation: state.generation };
+    const complete = () => run(() => input({ type: 'resync-complete', position }));
+    if (resyncHandlers.size === 0) {
+      complete();
+      return;
+    }
+    const results: (void | Promise<void>)[] = [];
+    for (const handler of resyncHandlers) {
+      try {
+        results.push(handler(request));
+      } catch (error) {
+        results.push(Promise.reject(error));
+      }
+    }
+    Promise.all(results).then(
+      () => {
+        if (!closed) complete();
+      },
+      (error: unknown) => {
+        if (!closed) report(toEventsError(error));
+      },
+    );
+  }
+
+  function stopped(error: EventsError): void {
+    stopError = error;
+    report(error);
+    for (const queue of queues) queue.fail(error);
+    queues.clear();
+    if (forever !== null) {
+      forever.reject(error);
+      forever = null;
+    }
+    publish();
+  }
+
+  function publish(): void {
+    if (state.status === 'open') lastExtended = state.extended;
+    const next = makeSnapshot();
+    if (sameFields(next, snapshot)) return; // the same snapshot object until something changes
+    snapshot = next;
+    for (const listener of [...listeners]) call(listener);
+    for (const listener of [...stateListeners]) call(listener, snapshot);
+  }
+
+  function report(error: EventsError): void {
+    for (const listener of [...errorListeners]) call(listener, error);
+  }
+
+  function pause(): void {
+    if (paused || closed) return;
+    paused = true;
+    run(() => {
+      input({ type: 'stop' });
+      publish();
+    });
+  }
+
+  function resumeIfDrained(): void {
+    if (!paused || closed) return;
+    for (const queue of queues) if (queue.full) return;
+    paused = false;
+    run(() => {
+      input({ type: 'start' });
+      publish();
+    });
+  }
+
+  function close(): Promise<void> {
+    if (closing !== null) return closing;
+    closed = true;
+    paused = false;
+    options.signal?.removeEventListener?.('abort', onAbort);
+    closing = new Promise<void>((resolve) =>
+      run(() => {
+        input({ type: 'stop' });
+        for (const handle of timers.values()) port.clearTimer(handle);
+        timers.clear();
+        for (const queue of queues) queue.end();
+        queues.clear();
+        if (forever !== null) {
+          forever.resolve();
+          forever = null;
+        }
+        publish();
+        if (sockets.size === 0) resolve();
+        else socketsGone.push(resolve);
+      }),
+    );
+    return closing;
+  }
+
+  const onAbort = () => {
+    void close();
+  };
+
+  const stream: EventStream = {
+    [Symbol.asyncIterator]() {
+      const queue = createEventQueue<DockerCloudEvent>({
+        highWaterMark,
+        onFull: pause,
+        onDrained: resumeIfDrained,
+        onReturn: () => {
+          queues.delete(queue);
+          void close();
+        },
+      });
+      if (closed) queue.end();
+      else if (snapshot.error !== null) queue.fail(snapshot.error);
+      else queues.add(queue);
+      return queue;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    getSnapshot: () => snapshot,
+    onEvent: (listener) => addTo(eventListeners, listener),
+    onError: (listener) => addTo(errorListeners, listener),
+    onState: (listener) => addTo(stateListeners, listener),
+    onConnected: (listener) => addTo(connectedListeners, listener),
+    onResync: (handler) => addTo(resyncHandlers, handler),
+    getPosition() {
+      // The machine has not seen the pending frame yet; it will take the same position from it.
+      const pending = pendingEvent;
+      if (pending === null || pendingGeneration !== state.generation || state.status !== 'open' || !state.extended) return state.position;
+      return pending.position ?? state.position;
+    },
+    runForever() {
+      if (closed) return Promise.resolve();
+      if (snapshot.error !== null) return Promise.reject(snapshot.error);
+      if (forever === null) {
+        let resolve!: () => void;
+        let reject!: (error: EventsError) => void;
+        const promise = new Promise<void>((res, rej) => {
+          resolve = res;
+          reject = rej;
+        });
+        forever = { promise, resolve, reject };
+      }
+      return forever.promise;
+    },
+    reconnect() {
+      if (closed) return;
+      paused = false;
+      offerExtended = options.extended ?? true;
+      run(() => {
+        input({ type: 'reconnect' });
+        publish();
+      });
+    },
+    setOnline(online) {
+      if (closed) return;
+      run(() => input({ type: online ? 'online' : 'offline' }));
+    },
+    setFilter(next) {
+      const previous = filter;
+      filter = toFilter(next);
+      try {
+        buildUrl(null);
+      } catch (error) {
+        filter = previous;
+        throw error;
+      }
+      if (closed || paused || state.status === 'idle' || (state.status === 'stopped' && state.reason !== 'stop')) return;
+      run(() => input({ type: 'reconnect' }));
+    },
+    close,
+  };
+  if (options.signal?.aborted) {
+    void close();
+  } else {
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    run(() => input({ type: 'start' }));
+  }
+  return stream;
+}
+
+/**
+ * The EventsError for a close that stopped the client: what a script reports and exits on.
+ *
+ * @example
+ * errorOfClose({ kind: 'http', code: 401, reason: 'HTTP 401', class: 'auth', at: 0 }).code // 'auth'
+ */
+export function errorOfClose(close: LastClose | null): EventsError {
+  if (close === null) return new EventsError('internal', 'the stream stopped without a close');
+  const code = errorCodeOfClose(close);
+  const what = close.kind === 'http' ? `the server refused the connection with HTTP ${close.code}` : `the connection closed with code ${close.code}`;
+  const reason = close.reason !== '' && close.reason !== `HTTP ${close.code}` ? `: ${close.reason}` : '';
+  return new EventsError(code, `${what}${reason}`);
+}
+
+function errorCodeOfClose(close: LastClose): EventsErrorCode {
+  switch (close.class) {
+    case 'auth':
+      return 'auth';
+    case 'throttled':
+      return 'throttled';
+    case 'fatal':
+      if (close.code === 403 || close.code === 4003) return 'forbidden';
+      if (close.code === 400 || close.code === 4000) return 'invalid-filter';
+      if (close.code >= 1000 && close.code < 1016) return 'protocol';
+      return close.kind === 'http' ? 'http' : 'connection';
+    case 'transient':
+    case 'resync':
+      return close.kind === 'connect-timeout' || close.kind === 'idle-timeout' ? 'timeout' : 'connection';
+    default:
+      return assertNever(close.class);
+  }
+}
+
+/**
+ * Fills what `options` leave out from the Docker Cloud environment (configFromEnv's result):
+ * hosts, namespace and credentials. Credentials given in `options` (either form) win whole.
+ *
+ * @example
+ * const env = configFromEnv(process.env);
+ * const options = withEnvDefaults({ filter: { type: 'service' } }, env.ok ? env.value : undefined);
+ */
+export function withEnvDefaults<T extends Partial<StreamClientOptions> & { readonly restHost?: string }>(
+  options: T,
+  env: EnvConfig | undefined,
+): T & { readonly streamHost: string; readonly restHost: string } {
+  const streamHost = options.streamHost ?? env?.streamHost;
+  // The REST host has a default even without an environment, as in both SDKs.
+  const restHost = options.restHost ?? env?.restHost ?? DEFAULT_REST_HOST;
+  if (streamHost === undefined) throw new EventsError('invalid-config', 'no stream host: pass streamHost or set DOCKERCLOUD_STREAM_HOST');
+  const hasAuth = options.credentials !== undefined || options.authorization !== undefined;
+  return {
+    ...options,
+    streamHost,
+    restHost,
+    ...(options.namespace === undefined && env?.namespace !== undefined && { namespace: env.namespace }),
+    ...(!hasAuth && env?.credentials !== undefined && { credentials: env.credentials }),
+    ...(!hasAuth && env?.authorization !== undefined && { authorization: env.authorization }),
+  };
+}
+
+/** The Authorization header to send, and the query form for runtimes that cannot send it. */
+export function resolveAuth(
+  options: Pick<StreamClientOptions, 'credentials' | 'authorization' | 'queryAuth'>,
+  canSetHeaders: boolean,
+): { readonly header?: string; readonly query?: QueryAuth } {
+  const header = options.authorization ?? (options.credentials !== undefined ? authorizationHeader(options.credentials) : undefined);
+  if (header === undefined) return {};
+  if (canSetHeaders) return { header };
+  if (options.queryAuth === 'token' && options.credentials !== undefined) return { query: { mode: 'query-token', credentials: options.credentials } };
+  return { query: { mode: 'query-auth', authorization: header } };
+}
+
+/** A filter from either input form; undefined matches everything. */
+export function toFilter(input: StreamFilterInput | undefined): EventFilter {
+  if (input === undefined) return MATCH_ALL;
+  if ('types' in input || 'objects' in input || 'parents' in input) return input as EventFilter;
+  return createFilter(input as FilterSpec);
+}
+
+function checkHighWaterMark(value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new EventsError('invalid-config', `highWaterMark must be a positive integer, got ${String(value)}`);
+}
+
+function sameFields<T extends object>(a: T, b: T): boolean {
+  for (const key of Object.keys(a) as (keyof T)[]) if (a[key] !== b[key]) return false;
+  return true;
+}
+
+function addTo<T>(set: Set<T>, item: T): () => void {
+  set.add(item);
+  return () => {
+    set.delete(item);
+  };
+}
+
+function call<A extends unknown[]>(listener: (...args: A) => void, ...args: A): void {
+  try {
+    listener(...args);
+  } catch (error) {
+    rethrowLater(error);
+  }
+}
+
+/** A listener's exception must not break the client's loop, nor vanish: rethrow it outside. */
+function rethrowLater(error: unknown): void {
+  void Promise.reject(error);
+}
+
+function assertNever(value: never): never {
+  throw new EventsError('internal', `stream client: unexpected ${JSON.stringify(value)}`);
+}

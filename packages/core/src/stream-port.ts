@@ -1,0 +1,87 @@
+/**
+ * The port a transport fills so core's stream client can run on any runtime: a WebSocket
+ * factory, timers and a clock. Core decides everything (URL, auth, frames, reconnect, resume,
+ * store); the transport only wires a concrete socket and timers to this interface.
+ */
+
+/**
+ * What core tells the socket it opened. Call them as the socket reports; calling any of them
+ * after the socket ended, twice, or from inside openSocket is harmless: core tags each socket with
+ * a generation, ignores inputs from sockets it has given up, and queues re-entrant calls.
+ */
+export interface SocketHandlers {
+  onOpen(protocol: string | null): void;
+  onMessage(text: string): void;
+  onClose(code: number, reason: string): void;
+  /** The server refused the upgrade with an HTTP status (only runtimes that can see it). */
+  onHandshakeFailed(status: number, retryAfterMs: number | undefined): void;
+  onError(message: string): void;
+  /**
+   * Proof of life below the message level (only runtimes that see control frames): a pong that
+   * answered our ping, or a ping from the server. Resets the idle timeout, nothing else.
+   */
+  onPong(): void;
+  /**
+   * The server accepted the upgrade without any of the offered subprotocols, and this runtime
+   * refuses such a connection (Node's ws does; browsers accept it and call onOpen(null)). Core
+   * then connects again without the offer: the server speaks the plain protocol.
+   */
+  onSubprotocolRefused(): void;
+}
+
+export interface SocketRequest {
+  readonly url: string;
+  readonly protocols: readonly string[];
+  /**
+   * Headers for the upgrade. Empty when the port says it cannot set headers: core has put the
+   * credentials in the query (`?auth=`) instead.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Send a WebSocket ping this often while open (runtimes that can; others ignore it), and report
+   * the pongs through onPong. null: do not ping. The python-dockercloud SDK pinged every 10 s.
+   */
+  readonly pingIntervalMs: number | null;
+}
+
+export interface SocketHandle {
+  /** Start the closing handshake (or abort the upgrade if still connecting); then report onClose. */
+  close(code: number, reason: string): void;
+  /** Drop the connection without a closing handshake (the peer is presumed dead). */
+  terminate(): void;
+}
+
+export interface TimerPort {
+  /** Run `callback` once after `delayMs` (≥ 0), never synchronously. Returns a handle for clearTimer. */
+  setTimer(callback: () => void, delayMs: number): unknown;
+  /** Cancel a pending timer; a spent or unknown handle is ignored. */
+  clearTimer(handle: unknown): void;
+}
+
+/** A JSON HTTP GET/POST for the REST lists and operations of the live tree. */
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface StreamPort extends TimerPort {
+  /** Whether the runtime can send Authorization headers on the upgrade (Node: yes; browsers: no). */
+  readonly canSetHeaders: boolean;
+  openSocket(request: SocketRequest, handlers: SocketHandlers): SocketHandle;
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Wall-clock milliseconds (for "as of" labels and event datetimes). */
+  wallClock(): number;
+  random(): number;
+  /** HTTP for REST (fetch in Node 18+ and browsers). */
+  request(request: HttpRequest): Promise<HttpResponse>;
+}

@@ -1,0 +1,278 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SocketHandlers, SocketRequest } from '@events/core';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createBrowserPort, createEventStream, createLiveTree, type StandardWebSocket } from './index.js';
+
+/** A stand-in for the standard WebSocket that records what the port does with it. */
+class FakeSocket implements StandardWebSocket {
+  static created: FakeSocket[] = [];
+  protocol = '';
+  onopen: ((event: never) => void) | null = null;
+  onmessage: ((event: never) => void) | null = null;
+  onclose: ((event: never) => void) | null = null;
+  onerror: ((event: never) => void) | null = null;
+  readonly closes: [number | undefined, string | undefined][] = [];
+  constructor(
+    readonly url: string,
+    readonly protocols?: string | string[],
+  ) {
+    FakeSocket.created.push(this);
+  }
+  close(code?: number, reason?: string): void {
+    this.closes.push([code, reason]);
+  }
+  fire(name: 'onopen' | 'onmessage' | 'onclose' | 'onerror', event: object): void {
+    (this[name] as ((event: object) => void) | null)?.(event);
+  }
+}
+
+function recorder(): SocketHandlers & { calls: unknown[][] } {
+  const calls: unknown[][] = [];
+  const record =
+    (name: string) =>
+    (...args: unknown[]) => {
+      calls.push([name, ...args]);
+    };
+  return {
+    calls,
+    onOpen: record('open'),
+    onMessage: record('message'),
+    onClose: record('close'),
+    onHandshakeFailed: record('handshake-failed'),
+    onError: record('error'),
+    onPong: record('pong'),
+    onSubprotocolRefused: record('subprotocol-refused'),
+  };
+}
+
+const REQUEST: SocketRequest = { url: 'ws://127.0.0.1:1/api/audit/v1/events/?auth=x', protocols: ['events.resume.v1'], headers: {}, pingIntervalMs: null };
+
+afterEach(() => {
+  FakeSocket.created = [];
+  vi.unstubAllGlobals();
+});
+
+describe('createBrowserPort', () => {
+  it('refuses to start without a WebSocket, naming the fix', () => {
+    vi.stubGlobal('WebSocket', undefined);
+    expect(() => createBrowserPort()).toThrow(expect.objectContaining({ code: 'invalid-config', message: expect.stringContaining('"ws"') }));
+  });
+
+  it('uses the global WebSocket, looked up when called, and says it cannot set headers', () => {
+    vi.stubGlobal('WebSocket', FakeSocket);
+    const port = createBrowserPort();
+    expect(port.canSetHeaders).toBe(false);
+    port.openSocket(REQUEST, recorder());
+    expect(FakeSocket.created.map((s) => [s.url, s.protocols])).toEqual([[REQUEST.url, ['events.resume.v1']]]);
+  });
+
+  it('forwards open (protocol or null), text frames, errors and closes; drops binary frames', () => {
+    const port = createBrowserPort({ WebSocket: FakeSocket });
+    const handlers = recorder();
+    port.openSocket(REQUEST, handlers);
+    const socket = FakeSocket.created[0]!;
+    socket.fire('onopen', {});
+    socket.protocol = 'events.resume.v1';
+    socket.fire('onopen', {});
+    socket.fire('onmessage', { data: '{"type":"position"}' });
+    socket.fire('onmessage', { data: new ArrayBuffer(4) });
+    socket.fire('onerror', {});
+    socket.fire('onclose', { code: 1006, reason: '' });
+    expect(handlers.calls).toEqual([
+      ['open', null],
+      ['open', 'events.resume.v1'],
+      ['message', '{"type":"position"}'],
+      ['error', 'WebSocket error'],
+      ['close', 1006, ''],
+    ]);
+  });
+
+  it("undoes ws's deviations: the status of a refused upgrade, and a server that ignores the subprotocol offer", () => {
+    const port = createBrowserPort({ WebSocket: FakeSocket });
+    const offered = recorder();
+    port.openSocket(REQUEST, offered);
+    FakeSocket.created[0]!.fire('onerror', { message: 'Unexpected server response: 401' });
+    port.openSocket(REQUEST, offered);
+    FakeSocket.created[1]!.fire('onerror', { message: 'Server sent no subprotocol' });
+    const plain = recorder();
+    port.openSocket({ ...REQUEST, protocols: [] }, plain);
+    FakeSocket.created[2]!.fire('onerror', { message: 'Server sent no subprotocol' });
+    expect(offered.calls).toEqual([
+      ['handshake-failed', 401, undefined],
+      ['error', 'Unexpected server response: 401'],
+      ['subprotocol-refused'],
+      ['error', 'Server sent no subprotocol'],
+    ]);
+    expect(plain.calls).toEqual([['error', 'Server sent no subprotocol']]);
+  });
+
+  it('closes only with codes a browser accepts and reasons of at most 123 UTF-8 bytes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6000 }), fc.string({ unit: 'grapheme', maxLength: 200 }), (code, reason) => {
+        const port = createBrowserPort({ WebSocket: FakeSocket });
+        port.openSocket(REQUEST, recorder()).close(code, reason);
+        const [sentCode, sentReason] = FakeSocket.created.at(-1)!.closes[0]!;
+        expect(sentCode === 1000 || (sentCode! >= 3000 && sentCode! <= 4999)).toBe(true);
+        if (code === 1000 || (code >= 3000 && code <= 4999)) expect(sentCode).toBe(code);
+        expect(new TextEncoder().encode(sentReason).length).toBeLessThanOrEqual(123);
+        expect(reason.startsWith(sentReason!)).toBe(true);
+        if (new TextEncoder().encode(reason).length <= 123) expect(sentReason).toBe(reason);
+      }),
+    );
+  });
+
+  it('terminates with terminate() when the socket has one (ws), else with a close', () => {
+    class Terminable extends FakeSocket {
+      terminated = 0;
+      terminate() {
+        this.terminated++;
+      }
+    }
+    createBrowserPort({ WebSocket: Terminable }).openSocket(REQUEST, recorder()).terminate();
+    createBrowserPort({ WebSocket: FakeSocket }).openSocket(REQUEST, recorder()).terminate();
+    const [ws, standard] = FakeSocket.created as [Terminable, FakeSocket];
+    expect([ws.terminated, ws.closes.length]).toEqual([1, 0]);
+    expect(standard.closes).toEqual([[1000, 'connection presumed dead']]);
+  });
+
+  it('runs timers, including past-due ones, and cancels them', async () => {
+    const port = createBrowserPort({ WebSocket: FakeSocket });
+    const fired: string[] = [];
+    port.setTimer(() => fired.push('late'), -50);
+    const cancelled = port.setTimer(() => fired.push('cancelled'), 1);
+    port.clearTimer(cancelled);
+    port.setTimer(() => fired.push('soon'), 5);
+    expect(fired).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(fired).toEqual(['late', 'soon']);
+  });
+
+  it('has a monotonic clock, a wall clock and a random source in [0, 1)', () => {
+    const port = createBrowserPort({ WebSocket: FakeSocket });
+    const a = port.now();
+    expect(port.now()).toBeGreaterThanOrEqual(a);
+    expect(Math.abs(port.wallClock() - Date.now())).toBeLessThan(1_000);
+    const draws = Array.from({ length: 100 }, () => port.random());
+    expect(draws.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(new Set(draws).size).toBeGreaterThan(90);
+  });
+
+  it('does REST with fetch: method, headers and body out; status, lower-case headers and body back', async () => {
+    const seen: { method?: string; auth?: string; body: string } = { body: '' };
+    const server = createServer((req, res) => {
+      seen.method = req.method;
+      seen.auth = req.headers.authorization;
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        seen.body += chunk;
+      });
+      req.on('end', () => {
+        res.writeHead(202, { 'X-Events-Position': 'E1:7', 'Content-Type': 'application/json' });
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = createBrowserPort({ WebSocket: FakeSocket });
+      const { port: tcp } = server.address() as AddressInfo;
+      const response = await port.request({ method: 'POST', url: `http://127.0.0.1:${tcp}/x/`, headers: { Authorization: 'Basic eA==' }, body: '{"a":1}' });
+      expect(seen).toEqual({ method: 'POST', auth: 'Basic eA==', body: '{"a":1}' });
+      expect(response.status).toBe(202);
+      expect(response.headers['x-events-position']).toBe('E1:7');
+      expect(response.body).toBe('{"ok":true}');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('createEventStream', () => {
+  const options = { streamHost: 'ws://127.0.0.1:1/', credentials: { username: 'alice', apikey: 'k1' }, WebSocket: FakeSocket, closeTimeoutMs: 10 };
+
+  /** A window-like global: the events a browser fires, and what was removed. */
+  function stubWindow(onLine: boolean) {
+    const target = new EventTarget();
+    const removed: string[] = [];
+    vi.stubGlobal('navigator', { onLine });
+    vi.stubGlobal('addEventListener', (type: string, listener: () => void) => target.addEventListener(type, listener));
+    vi.stubGlobal('removeEventListener', (type: string, listener: () => void) => {
+      removed.push(type);
+      target.removeEventListener(type, listener);
+    });
+    return { fire: (type: 'online' | 'offline') => target.dispatchEvent(new Event(type)), removed };
+  }
+
+  it('authenticates in the query, since it cannot set headers', async () => {
+    const stream = createEventStream(options);
+    expect(FakeSocket.created[0]?.url).toBe('ws://127.0.0.1:1/api/audit/v1/events/?auth=Basic+YWxpY2U6azE%3D');
+    expect(FakeSocket.created[0]?.protocols).toEqual(['events.resume.v1']);
+    await stream.close();
+  });
+
+  it("follows the browser's offline and online events, and stops listening once closed", async () => {
+    const window = stubWindow(true);
+    const stream = createEventStream(options);
+    expect(stream.getSnapshot().phase).toBe('connecting');
+    window.fire('offline');
+    expect(stream.getSnapshot().phase).toBe('offline');
+    expect(FakeSocket.created[0]?.closes).toHaveLength(1); // no socket, no retry timer while offline
+    window.fire('online');
+    expect(FakeSocket.created).toHaveLength(2); // at once, not after a backoff
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'reconnecting', status: 'connecting', generation: 2 });
+    await stream.close();
+    expect(window.removed.sort()).toEqual(['offline', 'online']);
+    window.fire('online');
+    expect(FakeSocket.created).toHaveLength(2);
+  });
+
+  it('never drops a quiet plain connection (it cannot see the pings that keep it alive), unless asked to', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'Date'] });
+    try {
+      const quiet = createEventStream(options);
+      const watched = createEventStream({ ...options, policy: { idleTimeoutMs: 45_000 } });
+      for (const socket of FakeSocket.created) socket.fire('onopen', {}); // protocol '': a plain server
+      vi.advanceTimersByTime(50_000);
+      expect(watched.getSnapshot().lastClose).toMatchObject({ kind: 'idle-timeout' });
+      vi.advanceTimersByTime(10 * 60_000);
+      expect(quiet.getSnapshot()).toMatchObject({ phase: 'live', generation: 1, lastClose: null });
+      const closing = [quiet.close(), watched.close()];
+      vi.advanceTimersByTime(100);
+      await Promise.all(closing);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('counts a socket the runtime refuses to construct (blocked URL) as a failed attempt', async () => {
+    class Blocked extends FakeSocket {
+      constructor(url: string) {
+        super(url);
+        throw new Error('mixed content');
+      }
+    }
+    const stream = createEventStream({ ...options, WebSocket: Blocked });
+    expect(stream.getSnapshot()).toMatchObject({ status: 'backoff', attempt: 1, lastClose: { kind: 'error', code: 1006, reason: 'mixed content' } });
+    await stream.close();
+  });
+
+  it('starts offline when navigator.onLine says so, and connects when the network is back', async () => {
+    const window = stubWindow(false);
+    const stream = createEventStream(options);
+    expect(stream.getSnapshot().phase).toBe('offline');
+    window.fire('online');
+    expect(stream.getSnapshot().status).toBe('connecting');
+    await stream.close();
+  });
+
+  it('the live tree follows them too', async () => {
+    const window = stubWindow(true);
+    const tree = createLiveTree({ ...options, restHost: 'http://127.0.0.1:1/', fetch: () => new Promise(() => {}) });
+    window.fire('offline');
+    expect(tree.getSnapshot().connection.phase).toBe('offline');
+    await tree.close();
+    expect(window.removed.sort()).toEqual(['offline', 'online']);
+  });
+});
