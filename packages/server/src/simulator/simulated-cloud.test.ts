@@ -813,7 +813,8 @@ describe('the real-time driver', () => {
     const seconds = (performance.now() - started) / 1000;
     await cloud.stop();
     const perSecond = count / seconds;
-    expect(perSecond).toBeGreaterThan(20_000);
+    // A functional floor, not a benchmark (that is `npm run bench`): flat out is far above any paced rate.
+    expect(perSecond).toBeGreaterThan(5_000);
     // Chunks last 5 ms, so a timer waits about that long; margins for a busy 2-core machine.
     expect(busy.median).toBeLessThan(idle.median + 20);
     expect(busy.max).toBeLessThan(idle.max + 250);
