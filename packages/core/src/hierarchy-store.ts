@@ -198,6 +198,8 @@ class Store implements HierarchyStore {
   private readonly dedupe: DedupeWindow | null;
   /** The current event's uuid, packed (see hierarchy-uuid.ts). */
   private readonly uuidScratch = new Int32Array(PACKED_UUID_WORDS);
+  /** Whether anything keeps packed uuids (the dedupe window or the recent events). */
+  private readonly packs: boolean;
   // Events of one burst share their second and the stream's epoch: one copy of each string.
   private lastDatetime = '';
   private lastEpoch = '';
@@ -221,6 +223,7 @@ class Store implements HierarchyStore {
   constructor(config: StoreConfig) {
     this.config = config;
     this.dedupe = config.dedupeWindow > 0 ? new DedupeWindow(config.dedupeWindow) : null;
+    this.packs = this.dedupe !== null || config.recentEventsPerObject > 0;
     this.held = byType(() => new Set<Entry>());
     this.stateCounts = byType(() => new Map<string, number>());
     this.objects = byType(() => new ChunkedMap<PublishedObject>());
@@ -238,7 +241,8 @@ class Store implements HierarchyStore {
   readonly getSnapshot = (): HierarchySnapshot => this.snapshot;
 
   apply(event: DockerCloudEvent, nowMs: number): boolean {
-    const packedUuid = packUuid(event.uuid, this.uuidScratch, 0) ? this.uuidScratch : null;
+    // Packed once for both users; neither of them: not at all (it costs a pass over the uuid).
+    const packedUuid = this.packs && packUuid(event.uuid, this.uuidScratch, 0) ? this.uuidScratch : null;
     if (this.dedupe !== null && !this.dedupe.add(event.uuid, packedUuid)) return false;
     const uri = event.resource_uri;
     const hash = hashKey(uri);
