@@ -3,7 +3,6 @@ import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { toEventsError } from '@events/core';
 import { ExitCode, HELP_TEXT, parseCliOptions, type RunOptions } from './cli-options.js';
 import { type OpenedSource, openSource } from './open-source.js';
-import { createRecorder, type Recorder } from './recording.js';
 import { runTail } from './run-tail.js';
 import { colorFromEnv } from './terminal-session.js';
 
@@ -20,13 +19,13 @@ const fail = (message: string, code: number = ExitCode.failure): number => {
   return code;
 };
 
-async function startRecording(opened: OpenedSource, file: string): Promise<{ recorder: Recorder; stream: WriteStream }> {
+async function openRecordingFile(file: string): Promise<WriteStream> {
   const stream = createWriteStream(file, { flags: 'w' });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', reject);
   });
-  return { recorder: createRecorder(opened.tree, (line) => stream.write(`${line}\n`)), stream };
+  return stream;
 }
 
 async function run(options: RunOptions): Promise<number> {
@@ -41,24 +40,28 @@ async function run(options: RunOptions): Promise<number> {
     // build when first loaded, and a development `react` with a production reconciler hangs.
     process.env.NODE_ENV ??= 'production';
   }
+  // The recording wraps the network port the tree is built over, so the file is open first.
+  let recording: WriteStream | undefined;
+  if (options.record !== undefined) {
+    try {
+      recording = await openRecordingFile(options.record);
+    } catch (error) {
+      return fail(`cannot record to ${options.record}: ${(error as Error).message}`);
+    }
+  }
+  const stopRecording = () => new Promise<void>((resolve) => (recording === undefined ? resolve() : recording.end(() => resolve())));
   let opened: OpenedSource;
   try {
-    opened = await openSource(options);
+    const stream = recording;
+    opened = await openSource(options, stream === undefined ? {} : { record: (line) => stream.writable && stream.write(`${line}\n`) });
   } catch (error) {
+    await stopRecording();
     const events = toEventsError(error);
     return fail(events.message, events.code === 'auth' ? ExitCode.auth : ExitCode.failure);
   }
 
-  let recording: { recorder: Recorder; stream: WriteStream } | undefined;
   let code: number = ExitCode.failure;
   try {
-    if (options.record !== undefined) {
-      try {
-        recording = await startRecording(opened, options.record);
-      } catch (error) {
-        return fail(`cannot record to ${options.record}: ${(error as Error).message}`);
-      }
-    }
     if (interactive) {
       const { runWatch } = await import('./run-watch.js');
       code = await runWatch(opened, { filter: options.filter, stdout: process.stdout, stdin: process.stdin, stderr: process.stderr, color: colorFromEnv(process.env) });
@@ -80,11 +83,8 @@ async function run(options: RunOptions): Promise<number> {
       });
     }
   } finally {
-    recording?.recorder.stop();
-    const closing = Promise.allSettled([
-      opened.close(),
-      recording === undefined ? Promise.resolve() : new Promise<void>((resolve) => recording?.stream.end(() => resolve())),
-    ]);
+    // The tree closes first, so the recording ends with what the network said until then.
+    const closing = Promise.allSettled([opened.close()]).then(stopRecording);
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
   }
   return code;

@@ -1,5 +1,5 @@
-import type { Credentials, EventFilter, LiveTree } from '@events/core';
-import { createLiveTree } from '@events/transport-node';
+import { type Credentials, createLiveTree, type EventFilter, type LiveTreeHandle, type StreamPort } from '@events/core';
+import { createNodePort } from '@events/transport-node';
 
 /** What a network LiveTree needs: the hosts, the namespace, the credentials, the filter. */
 export interface ConnectOptions {
@@ -13,22 +13,25 @@ export interface ConnectOptions {
 }
 
 /**
- * THE SEAM to the network transport: a LiveTree over a real events server (REST lists seed it,
- * the stream keeps it current, reconnects resume or re-list). Everything else in the TUI is
- * written against the LiveTree interface only. The options are already resolved from flags and
- * DOCKERCLOUD_* (cli-options.ts), so the transport is given an empty environment.
+ * THE SEAM to the network transport: core's LiveTree (REST lists seed it, the stream keeps it
+ * current, reconnects resume or re-list) over a StreamPort, by default the Node one. A recording
+ * wraps that port, a replay replaces it: the same client and tree run in all three cases.
+ * Everything else in the TUI is written against the LiveTree interface only. The options are
+ * already resolved from flags and DOCKERCLOUD_* (cli-options.ts).
  *
  * @example
  * const tree = connectLiveTree({ streamHost: 'ws://127.0.0.1:8080/', restHost: 'http://127.0.0.1:8080/', authorization: 'Basic ...' });
  */
-export function connectLiveTree(options: ConnectOptions): LiveTree {
-  return createLiveTree({
-    env: {},
-    streamHost: options.streamHost,
-    restHost: options.restHost,
-    authorization: options.authorization,
-    ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
-    ...(options.filter !== undefined ? { filter: options.filter } : {}),
-  });
+export function connectLiveTree(options: ConnectOptions, port: StreamPort = createNodePort()): LiveTreeHandle {
+  return createLiveTree(
+    {
+      streamHost: options.streamHost,
+      restHost: options.restHost,
+      authorization: options.authorization,
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+      ...(options.filter !== undefined ? { filter: options.filter } : {}),
+    },
+    port,
+  );
 }

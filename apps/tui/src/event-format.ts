@@ -1,4 +1,4 @@
-import { type DockerCloudEvent, type HierarchySnapshot, typeOfUri, uuidOfUri } from '@events/core';
+import { type DockerCloudEvent, formatEvent, type HierarchySnapshot, typeOfUri, uuidOfUri } from '@events/core';
 import { displayName, type FieldsLookup, shortId, TYPE_LABEL } from './state/format.js';
 
 /**
@@ -10,15 +10,7 @@ import { displayName, type FieldsLookup, shortId, TYPE_LABEL } from './state/for
  * formatEventJson(event) // '{"type":"container","action":"update","parents":[...],"resource_uri":"...","state":"Running","uuid":"...","datetime":"2026-11-27T09:01:33Z"}'
  */
 export function formatEventJson(event: DockerCloudEvent): string {
-  return JSON.stringify({
-    type: event.type,
-    action: event.action,
-    parents: event.parents,
-    resource_uri: event.resource_uri,
-    state: event.state,
-    uuid: event.uuid,
-    datetime: event.datetime,
-  });
+  return formatEvent({ ...event, position: undefined });
 }
 
 /**

@@ -32,7 +32,21 @@ export {
 } from './keymap.js';
 export { createLocalLiveTree, LIVE_CONNECTION, type LocalLiveTree, type LocalLiveTreeOptions } from './local-live-tree.js';
 export { type OpenedSource, openSource } from './open-source.js';
-export { createRecorder, createReplayLiveTree, parseRecording, type RecordedObject, type Recorder, type Recording, type RecordingLine, type ReplayOptions } from './recording.js';
+export {
+  parseRecording,
+  RECORDING_VERSION,
+  type RecordedFilter,
+  type RecordedHttp,
+  type RecordedStep,
+  type Recording,
+  type RecordingHeader,
+  type RecordingLine,
+  recordFilter,
+  replayFilter,
+  withoutCredentials,
+} from './recording.js';
+export { createRecordingPort, type RecordingTarget } from './recording-port.js';
+export { createReplayPort, END_OF_RECORDING, type ReplayPort, type ReplayPortOptions } from './replay-port.js';
 export { runTail, type TailOptions } from './run-tail.js';
 export { runWatch, type WatchOptions } from './run-watch.js';
 export { displayName, fit, fitRight, formatAge, formatClock, shortId, stateSince, TYPE_LABEL } from './state/format.js';

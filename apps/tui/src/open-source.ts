@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { authorizationHeader, EventsError, type LiveTree } from '@events/core';
+import { authorizationHeader, EventsError, type EventFilter, type LiveTree, type StreamPort } from '@events/core';
+import { createNodePort } from '@events/transport-node';
 import type { RunOptions } from './cli-options.js';
-import { connectLiveTree } from './connect-live-tree.js';
-import { createReplayLiveTree, parseRecording } from './recording.js';
+import { type ConnectOptions, connectLiveTree } from './connect-live-tree.js';
+import { parseRecording, recordFilter, replayFilter } from './recording.js';
+import { createRecordingPort } from './recording-port.js';
+import { createReplayPort } from './replay-port.js';
 
 /** A LiveTree ready to watch, with what the header calls it and how to let it go. */
 export interface OpenedSource {
@@ -23,13 +26,35 @@ function hostOf(url: string): string {
   return url.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
 }
 
+export interface OpenSourceOptions {
+  /** --record: every line of the recording (without the newline), from the header on. */
+  readonly record?: (line: string) => void;
+}
+
+/** The Node port, wrapped by a recorder when the session is recorded. */
+function networkPort(connect: ConnectOptions, record: ((line: string) => void) | undefined): StreamPort {
+  const port = createNodePort();
+  if (record === undefined) return port;
+  return createRecordingPort(port, record, Date.now, {
+    streamHost: connect.streamHost,
+    restHost: connect.restHost,
+    ...(connect.namespace !== undefined ? { namespace: connect.namespace } : {}),
+    ...(connect.filter !== undefined ? { filter: recordFilter(connect.filter) } : {}),
+  });
+}
+
+function connect(options: ConnectOptions, record: ((line: string) => void) | undefined): LiveTree {
+  return connectLiveTree(options, networkPort(options, record));
+}
+
 /**
  * Opens the source the options name: the embedded demo server or a real server through the
- * network transport (connectLiveTree), or a recording.
+ * network transport (connectLiveTree), or a recording played back through the same client over
+ * a replay port.
  *
  * @throws EventsError `invalid-config` for an unreadable recording or a missing transport
  */
-export async function openSource(options: RunOptions): Promise<OpenedSource> {
+export async function openSource(options: RunOptions, extra: OpenSourceOptions = {}): Promise<OpenedSource> {
   const source = options.source;
   switch (source.kind) {
     case 'demo': {
@@ -41,13 +66,16 @@ export async function openSource(options: RunOptions): Promise<OpenedSource> {
       const credentials = { username: demo.username, apikey: demo.apikey };
       let tree: LiveTree;
       try {
-        tree = connectLiveTree({
-          streamHost: `${demo.url.replace(/^http/, 'ws')}/`,
-          restHost: `${demo.url}/`,
-          credentials,
-          authorization: authorizationHeader(credentials),
-          ...(options.filter !== null ? { filter: options.filter } : {}),
-        });
+        tree = connect(
+          {
+            streamHost: `${demo.url.replace(/^http/, 'ws')}/`,
+            restHost: `${demo.url}/`,
+            credentials,
+            authorization: authorizationHeader(credentials),
+            ...(options.filter !== null ? { filter: options.filter } : {}),
+          },
+          extra.record,
+        );
       } catch (error) {
         await demo.close();
         throw error;
@@ -71,27 +99,39 @@ export async function openSource(options: RunOptions): Promise<OpenedSource> {
         throw new EventsError('invalid-config', `cannot read ${source.file}: ${(error as Error).message}`, { cause: error });
       }
       const recording = parseRecording(text, source.file);
-      let end: () => void = () => {};
-      const ended = new Promise<void>((resolve) => {
-        end = resolve;
-      });
-      const tree = createReplayLiveTree(recording, { speed: source.speed, onEnd: () => end() });
+      const { header } = recording;
+      const port = createReplayPort(recording, { speed: source.speed });
+      // The recorded client's options; the credentials were never recorded, nor are they needed.
+      const filter: EventFilter | undefined = header.filter !== undefined ? replayFilter(header.filter) : undefined;
+      const tree = connectLiveTree(
+        {
+          streamHost: header.streamHost,
+          restHost: header.restHost,
+          authorization: 'Replay',
+          ...(header.namespace !== undefined ? { namespace: header.namespace } : {}),
+          ...(filter !== undefined ? { filter } : {}),
+        },
+        port,
+      );
       return {
         tree,
-        title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${recording.startedAt.slice(0, 19).replace('T', ' ')})`,
-        ended,
+        title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${header.startedAt.slice(0, 19).replace('T', ' ')})`,
+        ended: port.ended,
         close: () => tree.close(),
       };
     }
     case 'remote': {
-      const tree = connectLiveTree({
-        streamHost: source.streamHost,
-        restHost: source.restHost,
-        authorization: source.authorization,
-        ...(source.namespace !== undefined ? { namespace: source.namespace } : {}),
-        ...(source.credentials !== undefined ? { credentials: source.credentials } : {}),
-        ...(options.filter !== null ? { filter: options.filter } : {}),
-      });
+      const tree = connect(
+        {
+          streamHost: source.streamHost,
+          restHost: source.restHost,
+          authorization: source.authorization,
+          ...(source.namespace !== undefined ? { namespace: source.namespace } : {}),
+          ...(source.credentials !== undefined ? { credentials: source.credentials } : {}),
+          ...(options.filter !== null ? { filter: options.filter } : {}),
+        },
+        extra.record,
+      );
       const who = source.namespace ?? source.credentials?.username ?? 'events';
       return { tree, title: `${who}@${hostOf(source.streamHost)}`, ended: never, close: () => tree.close() };
     }

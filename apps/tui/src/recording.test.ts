@@ -1,46 +1,45 @@
-import { OBJECT_TYPES } from '@events/core';
+import { createFilter } from '@events/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createFakeLiveTree } from '../test/fake-live-tree.js';
-import { createRecorder, createReplayLiveTree, parseRecording } from './recording.js';
+import { parseRecording, recordFilter, replayFilter, withoutCredentials } from './recording.js';
 
-describe('recording and replay', () => {
-  it('plays a session back to the same tree', async () => {
-    const fake = await createFakeLiveTree(11);
-    const lines: string[] = [];
-    let clock = 1_000;
-    const recorder = createRecorder(fake.tree, (line) => lines.push(line), () => clock);
-    for (let i = 0; i < 30; i++) {
-      clock += 50;
-      fake.step(1);
-    }
-    recorder.stop();
-    const original = fake.tree.getSnapshot().tree;
-    await fake.close();
+const HEADER = '{"recording":"events","version":2,"startedAt":"2026-11-27T09:00:00.000Z","streamHost":"ws://h/","restHost":"http://h/"}';
 
-    const recording = parseRecording(lines.join('\n'));
-    expect(recording.lines[0]?.kind).toBe('snapshot');
-    expect(recording.lines.filter((l) => l.kind === 'event').length).toBe(fake.tree.getSnapshot().eventsApplied);
-    const replayed = await new Promise<ReturnType<typeof createReplayLiveTree>>((resolve) => {
-      const tree = createReplayLiveTree(recording, { speed: 0, publishIntervalMs: 0, onEnd: () => resolve(tree) });
-    });
-    const copy = replayed.getSnapshot().tree;
-    for (const type of OBJECT_TYPES) {
-      const want = new Map(original.ofType(type).map((o) => [o.resource_uri, o.state]));
-      const got = new Map(copy.ofType(type).map((o) => [o.resource_uri, o.state]));
-      expect(got).toEqual(want);
-    }
-    expect(replayed.getSnapshot().connection.phase).toBe('stopped');
-    await expect(replayed.operate('/api/app/v1/demo/stack/x/', 'start')).rejects.toThrow(/read-only/);
-    await replayed.close();
-  });
-
+describe('recording format', () => {
   it('names the line of a broken recording', () => {
     expect(() => parseRecording('')).toThrow(/empty, not a recording/);
     expect(() => parseRecording('{"hello":1}\n', 'f.ndjson')).toThrow(/^f\.ndjson:1: not an events recording/);
-    const header = '{"recording":"events","version":1,"startedAt":"2026-11-27T09:00:00.000Z"}';
-    expect(() => parseRecording(`${header}\n{"t":1,"event":{"type":"volume"}}\n{"t":2}\n`, 'f')).toThrow(/^f:2: invalid event/);
-    expect(() => parseRecording(`${header}\n{"t":-1,"snapshot":[]}\n`, 'f')).toThrow(/^f:2: "t"/);
+    // The snapshot format of version 1 is not read.
+    expect(() => parseRecording('{"recording":"events","version":1,"startedAt":"x"}\n', 'f')).toThrow(/^f:1: not an events recording/);
+    expect(() => parseRecording('{"recording":"events","version":2,"startedAt":"x"}\n', 'f')).toThrow(/^f:1: the header has no "streamHost"/);
+    expect(() => parseRecording(`${HEADER}\n{"t":1,"kind":"frame","socket":1,"text":"{}"}\n{"t":2}\n`, 'f')).toThrow(/^f:3: unknown "kind"/);
+    expect(() => parseRecording(`${HEADER}\n{"t":-1,"kind":"open","socket":1}\n`, 'f')).toThrow(/^f:2: "t"/);
+    expect(() => parseRecording(`${HEADER}\n{"t":1,"kind":"frame","socket":1}\n`, 'f')).toThrow(/^f:2: a "frame" line needs "text"/);
+    expect(() => parseRecording(`${HEADER}\n{"t":1,"kind":"http","method":"GET","url":"http://h/"}\n`, 'f')).toThrow(/^f:2: an "http" line needs "status"/);
     // A last line cut short by a killed recorder is ignored.
-    expect(parseRecording(`${header}\n{"t":1,"snapshot":[]}\n{"t":2,"ev`).lines).toHaveLength(1);
+    expect(parseRecording(`${HEADER}\n{"t":1,"kind":"open","socket":1,"protocol":null}\n{"t":2,"kind":"fr`).steps).toHaveLength(1);
+  });
+
+  it('strips credentials from URLs and keeps the rest', () => {
+    expect(withoutCredentials('ws://h:1/api/audit/v1/events/?auth=Basic%20eDp5&type=service')).toBe('ws://h:1/api/audit/v1/events/?type=service');
+    expect(withoutCredentials('http://ann:key@h/api/app/v1/stack/?limit=5&user=ann&token=s3cret')).toBe('http://h/api/app/v1/stack/?limit=5&user=ann');
+    expect(withoutCredentials('http://h/x/?ApiKey=s3cret')).toBe('http://h/x/');
+    expect(withoutCredentials('not a url?auth=s3cret')).toBe('not a url');
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9]{8,20}$/), fc.constantFrom('auth', 'token', 'apikey'), (secret, name) => {
+        const url = `wss://host.example/api/audit/v1/events/?${name}=${encodeURIComponent(`Basic ${secret}`)}&type=node`;
+        expect(withoutCredentials(url)).not.toContain(secret);
+        // Idempotent: the replay keys requests by the same function.
+        expect(withoutCredentials(withoutCredentials(url))).toBe(withoutCredentials(url));
+      }),
+    );
+  });
+
+  it('keeps a filter in the header and gives it back', () => {
+    const filter = createFilter({ type: ['service', 'container'], parent: '/api/app/v1/ann/stack/5e1b/' });
+    const back = replayFilter(JSON.parse(JSON.stringify(recordFilter(filter))));
+    expect(back.types).toEqual(filter.types);
+    expect(back.objects).toEqual(filter.objects);
+    expect(back.parents).toEqual(filter.parents);
   });
 });

@@ -1,106 +1,116 @@
-import {
-  type DockerCloudEvent,
-  EventsError,
-  formatEventDatetime,
-  type LiveTree,
-  OBJECT_TYPES,
-  type ObjectType,
-  parseEvent,
-  type SeedLists,
-  type StoredObject,
-  typeOfUri,
-} from '@events/core';
-import { createLocalLiveTree, LIVE_CONNECTION, type LocalLiveTree } from './local-live-tree.js';
+import { EventsError, type EventFilter, OBJECT_TYPES, type ObjectType } from '@events/core';
 
 /**
- * A recording is NDJSON: a header line, then `snapshot` lines (the whole tree, written when the
- * view first goes live and after every resync) and `event` lines, each with `t`, the
- * milliseconds since the recording started.
+ * A recording is NDJSON at the level of core's StreamPort: a header line (what the client was
+ * pointed at), then what the network said, each line with `t`, the milliseconds since the
+ * recording started. Credentials are never written: URLs lose their `auth`/`token`/`apikey`
+ * query values and user info, and request headers are not kept at all.
  *
  * ```
- * {"recording":"events","version":1,"startedAt":"2026-11-27T09:01:33.000Z"}
- * {"t":12,"snapshot":[{"type":"stack","resource_uri":"...","state":"Running","parents":[],"fields":{...}}, ...]}
- * {"t":530,"event":{"type":"container","action":"update",...}}
+ * {"recording":"events","version":2,"startedAt":"2026-11-27T09:01:33.000Z","streamHost":"ws://127.0.0.1:8080/","restHost":"http://127.0.0.1:8080/"}
+ * {"t":0,"kind":"connect","socket":1,"url":"ws://127.0.0.1:8080/api/audit/v1/events/","protocols":["events.v1"]}
+ * {"t":9,"kind":"open","socket":1,"protocol":"events.v1"}
+ * {"t":10,"kind":"frame","socket":1,"text":"{\"type\":\"hello\",...}"}
+ * {"t":15,"kind":"http","method":"GET","url":"http://127.0.0.1:8080/api/app/v1/stack/?limit=1000","status":200,"headers":{...},"body":"..."}
+ * {"t":530,"kind":"close","socket":1,"code":1000,"reason":""}
  * ```
  */
-export type RecordingLine =
-  | { readonly recording: 'events'; readonly version: 1; readonly startedAt: string }
-  | { readonly t: number; readonly snapshot: readonly RecordedObject[] }
-  | { readonly t: number; readonly event: DockerCloudEvent };
+export type RecordingLine = RecordingHeader | RecordedStep;
 
-/** An object as a snapshot line keeps it. */
-export interface RecordedObject {
-  readonly type: ObjectType;
-  readonly resource_uri: string;
-  readonly state: string;
-  readonly parents: readonly string[];
-  readonly fields: Readonly<Record<string, unknown>> | null;
-  readonly lastEventDatetime?: string | null;
+export const RECORDING_VERSION = 2;
+
+/** The first line: where the recorded client connected, so that a replay builds the same one. */
+export interface RecordingHeader {
+  readonly recording: 'events';
+  readonly version: typeof RECORDING_VERSION;
+  readonly startedAt: string;
+  readonly streamHost: string;
+  readonly restHost: string;
+  readonly namespace?: string;
+  readonly filter?: RecordedFilter;
 }
 
-export interface Recorder {
-  /** Stops recording (the writer is not closed: it belongs to the caller). */
-  stop(): void;
+/** An EventFilter as JSON (its sets as arrays). */
+export interface RecordedFilter {
+  readonly types: readonly ObjectType[] | null;
+  readonly objects: readonly string[] | null;
+  readonly parents: readonly string[] | null;
 }
 
-function recordedObject(object: StoredObject): RecordedObject {
-  return {
-    type: object.type,
-    resource_uri: object.resource_uri,
-    state: object.state,
-    parents: object.parents,
-    fields: object.fields as Readonly<Record<string, unknown>> | null,
-    lastEventDatetime: object.lastEventDatetime,
-  };
+/** What the port saw, in order. `socket` numbers the sockets opened, from 1. */
+export type RecordedStep =
+  | { readonly t: number; readonly kind: 'connect'; readonly socket: number; readonly url: string; readonly protocols: readonly string[] }
+  | { readonly t: number; readonly kind: 'open'; readonly socket: number; readonly protocol: string | null }
+  | { readonly t: number; readonly kind: 'frame'; readonly socket: number; readonly text: string }
+  | { readonly t: number; readonly kind: 'pong'; readonly socket: number }
+  | { readonly t: number; readonly kind: 'close'; readonly socket: number; readonly code: number; readonly reason: string }
+  | { readonly t: number; readonly kind: 'handshake-failed'; readonly socket: number; readonly status: number; readonly retryAfterMs: number | null }
+  | { readonly t: number; readonly kind: 'error'; readonly socket: number; readonly message: string }
+  | { readonly t: number; readonly kind: 'subprotocol-refused'; readonly socket: number }
+  | RecordedHttp;
+
+/** A REST request and its answer (status, lower-case headers, body), or the failure of the request. */
+export type RecordedHttp =
+  | {
+      readonly t: number;
+      readonly kind: 'http';
+      readonly method: string;
+      readonly url: string;
+      readonly status: number;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly body: string;
+    }
+  | { readonly t: number; readonly kind: 'http'; readonly method: string; readonly url: string; readonly failure: string };
+
+/** A recording read back. */
+export interface Recording {
+  readonly header: RecordingHeader;
+  readonly steps: readonly RecordedStep[];
 }
+
+const SECRET_PARAMS = new Set(['auth', 'token', 'apikey', 'api_key']);
 
 /**
- * Records a LiveTree's session through `write` (one line per call, without the newline).
+ * The URL without credentials: no user info, no `auth`/`token`/`apikey` query parameters. The
+ * same function keys the replay's REST answers, so the recorded and the replayed URL match.
  *
  * @example
- * const out = fs.createWriteStream('session.ndjson');
- * const recorder = createRecorder(tree, (line) => out.write(`${line}\n`));
+ * withoutCredentials('ws://h/api/audit/v1/events/?auth=Basic%20eA%3D%3D&type=service') // 'ws://h/api/audit/v1/events/?type=service'
  */
-export function createRecorder(tree: LiveTree, write: (line: string) => void, now: () => number = Date.now): Recorder {
-  const start = now();
-  write(JSON.stringify({ recording: 'events', version: 1, startedAt: new Date(start).toISOString() }));
-  let lastSnapshotOf: unknown = null;
-  const snapshot = () => {
-    const live = tree.getSnapshot();
-    if (live.sync.status !== 'live') return;
-    // Once when the view first goes live, then once per resync.
-    const marker = live.lastResync ?? 'first';
-    if (marker === lastSnapshotOf) return;
-    lastSnapshotOf = marker;
-    const objects: RecordedObject[] = [];
-    for (const type of OBJECT_TYPES) for (const object of live.tree.ofType(type)) objects.push(recordedObject(object));
-    write(JSON.stringify({ t: now() - start, snapshot: objects }));
-  };
-  snapshot();
-  const unsubscribe = tree.subscribe(snapshot);
-  const off = tree.onEvent((event) => {
-    write(JSON.stringify({ t: now() - start, event }));
-  });
-  return {
-    stop() {
-      unsubscribe();
-      off();
-    },
-  };
+export function withoutCredentials(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not a URL we can take apart: drop the whole query rather than risk a secret in it.
+    return url.replace(/\?.*$/s, '');
+  }
+  parsed.username = '';
+  parsed.password = '';
+  for (const name of [...parsed.searchParams.keys()]) if (SECRET_PARAMS.has(name.toLowerCase())) parsed.searchParams.delete(name);
+  return parsed.toString();
 }
 
-/** A recording read back: its start and its timeline. */
-export interface Recording {
-  readonly startedAt: string;
-  readonly lines: readonly (
-    | { readonly t: number; readonly kind: 'snapshot'; readonly objects: readonly RecordedObject[] }
-    | { readonly t: number; readonly kind: 'event'; readonly event: DockerCloudEvent }
-  )[];
+/** The filter as the header keeps it. */
+export function recordFilter(filter: EventFilter): RecordedFilter {
+  const list = <T>(set: ReadonlySet<T> | null) => (set === null ? null : [...set]);
+  return { types: list(filter.types), objects: list(filter.objects), parents: list(filter.parents) };
 }
+
+/** The header's filter as core takes it. */
+export function replayFilter(filter: RecordedFilter): EventFilter {
+  const set = <T>(list: readonly T[] | null) => (list === null ? null : new Set(list));
+  return { types: set(filter.types), objects: set(filter.objects), parents: set(filter.parents) };
+}
+
+const STEP_KINDS = new Set<RecordedStep['kind']>(['connect', 'open', 'frame', 'pong', 'close', 'handshake-failed', 'error', 'subprotocol-refused', 'http']);
 
 /**
- * Parses a recording, validating every event; errors name the line. A last line cut short (the
- * recorder was killed mid-write) is ignored.
+ * Parses a recording; errors name the line. A last line cut short (the recorder was killed
+ * mid-write) is ignored.
+ *
+ * @example
+ * const recording = parseRecording(readFileSync('s.ndjson', 'utf8'), 's.ndjson');
  *
  * @throws EventsError `invalid-config` for a file that is not a recording
  */
@@ -109,8 +119,8 @@ export function parseRecording(text: string, name = 'recording'): Recording {
   const fail = (line: number, why: string): never => {
     throw new EventsError('invalid-config', `${name}:${line}: ${why}`);
   };
-  let header: { startedAt: string } | null = null;
-  const lines: Recording['lines'][number][] = [];
+  let header: RecordingHeader | null = null;
+  const steps: RecordedStep[] = [];
   for (let i = 0; i < raw.length; i++) {
     const text = (raw[i] as string).trim();
     if (text === '') continue;
@@ -122,110 +132,28 @@ export function parseRecording(text: string, name = 'recording'): Recording {
       return fail(i + 1, 'not JSON');
     }
     if (header === null) {
-      if (value.recording !== 'events' || value.version !== 1) return fail(i + 1, 'not an events recording (expected a {"recording":"events","version":1} header)');
-      header = { startedAt: String(value.startedAt) };
+      if (value.recording !== 'events' || value.version !== RECORDING_VERSION) {
+        return fail(i + 1, `not an events recording (expected a {"recording":"events","version":${RECORDING_VERSION}} header)`);
+      }
+      if (typeof value.streamHost !== 'string' || typeof value.restHost !== 'string') return fail(i + 1, 'the header has no "streamHost" and "restHost"');
+      const types = (value.filter as RecordedFilter | undefined)?.types;
+      if (types != null && !types.every((type) => (OBJECT_TYPES as readonly string[]).includes(type))) return fail(i + 1, 'the header\'s filter names an unknown type');
+      header = value as unknown as RecordingHeader;
       continue;
     }
     const t = value.t;
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) return fail(i + 1, '"t" must be a number of milliseconds');
-    if (Array.isArray(value.snapshot)) {
-      const objects = value.snapshot as RecordedObject[];
-      for (const object of objects) {
-        if (typeof object?.resource_uri !== 'string' || typeOfUri(object.resource_uri) !== object.type || typeof object.state !== 'string') {
-          return fail(i + 1, `bad object in snapshot: ${JSON.stringify(object).slice(0, 120)}`);
-        }
-      }
-      lines.push({ t, kind: 'snapshot', objects });
-    } else if (value.event !== undefined) {
-      const event = parseEvent(value.event);
-      if (!event.ok) return fail(i + 1, event.error.message);
-      lines.push({ t, kind: 'event', event: event.value });
+    if (!STEP_KINDS.has(value.kind as RecordedStep['kind'])) return fail(i + 1, `unknown "kind" ${JSON.stringify(value.kind)}`);
+    if (value.kind === 'http') {
+      if (typeof value.method !== 'string' || typeof value.url !== 'string') return fail(i + 1, 'an "http" line needs "method" and "url"');
+      if (typeof value.failure !== 'string' && (typeof value.status !== 'number' || typeof value.body !== 'string')) return fail(i + 1, 'an "http" line needs "status" and "body" (or "failure")');
     } else {
-      return fail(i + 1, 'expected a "snapshot" or an "event"');
+      if (typeof value.socket !== 'number') return fail(i + 1, 'a socket line needs "socket"');
+      if (value.kind === 'frame' && typeof value.text !== 'string') return fail(i + 1, 'a "frame" line needs "text"');
+      if (value.kind === 'close' && typeof value.code !== 'number') return fail(i + 1, 'a "close" line needs "code"');
     }
+    steps.push(value as unknown as RecordedStep);
   }
   if (header === null) throw new EventsError('invalid-config', `${name}: empty, not a recording`);
-  return { startedAt: header.startedAt, lines };
-}
-
-/**
- * Seeds a store from a snapshot line: objects with REST fields through seed() (with the state
- * they had, which may be newer than their fields), the others as events.
- */
-function applySnapshot(tree: LocalLiveTree, objects: readonly RecordedObject[], datetime: string): void {
-  const lists = new Map<ObjectType, Record<string, unknown>[]>(OBJECT_TYPES.map((type) => [type, []]));
-  const bare: RecordedObject[] = [];
-  for (const object of objects) {
-    if (object.fields === null) bare.push(object);
-    else lists.get(object.type)?.push({ ...object.fields, state: object.state });
-  }
-  tree.seed(Object.fromEntries(lists) as SeedLists);
-  let n = 0;
-  for (const object of bare) {
-    tree.push({
-      type: object.type,
-      action: 'update',
-      parents: object.parents,
-      resource_uri: object.resource_uri,
-      state: object.state as DockerCloudEvent['state'],
-      uuid: `replay-seed-${++n}-${datetime}`,
-      datetime: object.lastEventDatetime ?? datetime,
-    });
-  }
-}
-
-export interface ReplayOptions {
-  /** 1 = as recorded, 2 = twice as fast, 0 = as fast as possible. */
-  readonly speed: number;
-  /** Called once the last line has played. */
-  readonly onEnd?: () => void;
-  readonly publishIntervalMs?: number;
-}
-
-/**
- * A LiveTree that plays a recording back: it never connects anywhere and refuses operations.
- *
- * @example
- * const tree = createReplayLiveTree(parseRecording(readFileSync(file, 'utf8')), { speed: 2 });
- */
-export function createReplayLiveTree(recording: Recording, options: ReplayOptions): LocalLiveTree {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let closed = false;
-  const tree = createLocalLiveTree({
-    publishIntervalMs: options.publishIntervalMs ?? 100,
-    operate: async () => Promise.reject(new EventsError('invalid-config', 'a replay is read-only')),
-    fetchObject: async () => Promise.reject(new EventsError('invalid-config', 'a replay has no REST API: fields are as recorded')),
-    onClose() {
-      closed = true;
-      if (timer !== undefined) clearTimeout(timer);
-    },
-  });
-  tree.setConnection(LIVE_CONNECTION);
-  const started = Date.now();
-  const base = Date.parse(recording.startedAt);
-  let at = 0;
-  const play = () => {
-    timer = undefined;
-    const elapsed = options.speed === 0 ? Number.POSITIVE_INFINITY : (Date.now() - started) * options.speed;
-    let budget = 2_000; // lines per turn of the event loop, so that keys and frames get their turn
-    while (!closed && at < recording.lines.length && budget-- > 0) {
-      const line = recording.lines[at] as Recording['lines'][number];
-      if (line.t > elapsed) break;
-      at++;
-      if (line.kind === 'snapshot') applySnapshot(tree, line.objects, formatEventDatetime((Number.isNaN(base) ? started : base) + line.t));
-      else tree.push(line.event);
-    }
-    if (closed) return;
-    if (at >= recording.lines.length) {
-      tree.flush();
-      tree.setConnection({ ...LIVE_CONNECTION, phase: 'stopped', status: 'stopped', stopReason: 'stop' });
-      options.onEnd?.();
-      return;
-    }
-    const next = recording.lines[at] as Recording['lines'][number];
-    const wait = options.speed === 0 ? 0 : Math.max(0, (next.t - elapsed) / options.speed);
-    timer = setTimeout(play, Math.min(wait, 1_000));
-  };
-  timer = setTimeout(play, 0);
-  return tree;
+  return { header, steps };
 }

@@ -31,6 +31,8 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
   return new Promise<number>((resolve) => {
     let written = 0;
     let done = false;
+    /** A replay played to its end: its final close (a fatal one, so that the client stops) is no failure. */
+    let sourceEnded = false;
     const tracker = createStateTracker((uri) => tree.getSnapshot().tree.get(uri)?.state);
     const finish = (code: number) => {
       if (done) return;
@@ -57,6 +59,7 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       lastPhase = connection.phase;
       const link = describeLink(snapshot, { wall: Date.now(), monotonic: performance.now() });
       if (connection.phase === 'stopped') {
+        if (sourceEnded) return;
         if (connection.stopReason === 'auth') {
           options.warn(`events: ${link.text}\n`);
           finish(ExitCode.auth);
@@ -79,6 +82,9 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort);
     // A replay's end: let the last lines out first.
-    opened.ended.then(() => setImmediate(() => finish(ExitCode.ok)));
+    opened.ended.then(() => {
+      sourceEnded = true;
+      setImmediate(() => finish(ExitCode.ok));
+    });
   });
 }

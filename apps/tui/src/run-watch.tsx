@@ -17,10 +17,10 @@ export interface WatchOptions {
   readonly color: boolean;
 }
 
-/** The exit code a view ends with: what the connection says when the user leaves. */
-function exitCodeOf(tree: LiveTree): number {
+/** The exit code a view ends with: what the connection says when the user leaves (a replay played to its end is no failure). */
+function exitCodeOf(tree: LiveTree, sourceEnded: boolean): number {
   const { connection } = tree.getSnapshot();
-  if (connection.phase !== 'stopped') return ExitCode.ok;
+  if (connection.phase !== 'stopped' || sourceEnded) return ExitCode.ok;
   if (connection.stopReason === 'auth') return ExitCode.auth;
   return connection.stopReason === 'fatal' ? ExitCode.failure : ExitCode.ok;
 }
@@ -33,6 +33,10 @@ function exitCodeOf(tree: LiveTree): number {
 export async function runWatch(opened: OpenedSource, options: WatchOptions): Promise<number> {
   const { tree } = opened;
   const { stdout } = options;
+  let sourceEnded = false;
+  void opened.ended.then(() => {
+    sourceEnded = true;
+  });
   const log = createEventLog();
   // The tree holds every object; the filter narrows the events pane (a remote tree is filtered at the server anyway).
   const filter = options.filter;
@@ -73,7 +77,7 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
         fields={fields}
         title={opened.title}
         initialState={opened.notice !== undefined ? { status: { text: opened.notice, tone: 'info' } } : {}}
-        onQuit={() => settle(exitCodeOf(tree))}
+        onQuit={() => settle(exitCodeOf(tree, sourceEnded))}
         onYank={(uri) => stdout.write(osc52(uri))}
       />
     </ThemeContext.Provider>,
@@ -89,7 +93,7 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
     },
   );
   instance.waitUntilExit().then(
-    () => settle(exitCodeOf(tree)),
+    () => settle(exitCodeOf(tree, sourceEnded)),
     (error: unknown) => onCrash(error),
   );
 

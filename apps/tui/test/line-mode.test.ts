@@ -90,7 +90,7 @@ describe('events tail (line mode)', () => {
     const recorded = jsonLines(live.stdout);
     expect(recorded).toHaveLength(30);
     for (const line of recorded) expect(Object.keys(line)).toEqual(SEVEN);
-    expect(readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^\{"recording":"events","version":1,/);
+    expect(readFileSync(file, 'utf8').split('\n')[0]).toMatch(/^\{"recording":"events","version":2,/);
 
     const replay = await events(['tail', '--replay', file, '--speed', '0']);
     expect(replay.code).toBe(0);

@@ -1,0 +1,184 @@
+import { performance } from 'node:perf_hooks';
+import { CloseCode, EventsError, type HttpResponse, type SocketHandlers, type StreamPort } from '@events/core';
+import { type RecordedHttp, type RecordedStep, type Recording, withoutCredentials } from './recording.js';
+
+export interface ReplayPortOptions {
+  /** 1 = as recorded, 2 = twice as fast, 0 = as fast as possible. */
+  readonly speed: number;
+}
+
+/** A StreamPort that plays a recording, and tells when it has played all of it. */
+export interface ReplayPort extends StreamPort {
+  /** Resolves just before the final close ("end of recording") reaches the client. */
+  readonly ended: Promise<void>;
+}
+
+/** The close that stops the client when the recording runs out: a code it classifies as fatal. */
+export const END_OF_RECORDING = { code: CloseCode.badRequest, reason: 'end of recording' } as const;
+
+type SocketStep = Exclude<RecordedStep, RecordedHttp | { readonly kind: 'connect' }>;
+
+interface Session {
+  readonly connectedAt: number;
+  readonly steps: SocketStep[];
+}
+
+/** Lines per turn of the event loop at full speed, so that keys and frames get their turn. */
+const BUDGET = 2_000;
+
+function sessionsOf(recording: Recording): Session[] {
+  const sessions = new Map<number, Session>();
+  for (const step of recording.steps) {
+    if (step.kind === 'http') continue;
+    if (step.kind === 'connect') sessions.set(step.socket, { connectedAt: step.t, steps: [] });
+    else sessions.get(step.socket)?.steps.push(step);
+  }
+  const list = [...sessions.values()];
+  // The last socket was still open when the recording stopped; its own close (ours, at exit)
+  // gives way to END_OF_RECORDING.
+  const last = list.at(-1);
+  if (last !== undefined && last.steps.at(-1)?.kind === 'close') last.steps.pop();
+  return list;
+}
+
+function requestKey(method: string, url: string): string {
+  return `${method} ${withoutCredentials(url)}`;
+}
+
+/**
+ * The network as recorded, for core's stream client and live tree: the n-th socket opened plays
+ * the n-th recorded socket (open, frames at their recorded offsets divided by `speed`, close),
+ * REST requests are answered with the recorded responses (by method and URL, in order; anything
+ * else gets a 503 "not in the recording"), timers and clocks are real. After the last recorded
+ * socket, the client is closed with END_OF_RECORDING, which stops it without a retry.
+ *
+ * @example
+ * const port = createReplayPort(parseRecording(text), { speed: 0 });
+ * const tree = createLiveTree({ streamHost: recording.header.streamHost, restHost: recording.header.restHost, authorization: 'replay' }, port);
+ * await port.ended;
+ */
+export function createReplayPort(recording: Recording, options: ReplayPortOptions): ReplayPort {
+  const { speed } = options;
+  const sessions = sessionsOf(recording);
+  const answers = new Map<string, RecordedHttp[]>();
+  for (const step of recording.steps) {
+    if (step.kind !== 'http') continue;
+    const key = requestKey(step.method, step.url);
+    const list = answers.get(key);
+    if (list === undefined) answers.set(key, [step]);
+    else list.push(step);
+  }
+  let opened = 0;
+  let endReported = false;
+  let reportEnd: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    reportEnd = resolve;
+  });
+
+  /** Resolves `ended`, then closes the socket on a later turn, once `ended`'s callbacks ran. */
+  function endOfRecording(handlers: SocketHandlers): ReturnType<typeof setTimeout> {
+    if (!endReported) {
+      endReported = true;
+      reportEnd();
+    }
+    return setTimeout(() => handlers.onClose(END_OF_RECORDING.code, END_OF_RECORDING.reason), 0);
+  }
+
+  function deliver(step: SocketStep, handlers: SocketHandlers): void {
+    switch (step.kind) {
+      case 'open':
+        handlers.onOpen(step.protocol);
+        break;
+      case 'frame':
+        handlers.onMessage(step.text);
+        break;
+      case 'pong':
+        handlers.onPong();
+        break;
+      case 'close':
+        handlers.onClose(step.code, step.reason);
+        break;
+      case 'handshake-failed':
+        handlers.onHandshakeFailed(step.status, step.retryAfterMs ?? undefined);
+        break;
+      case 'error':
+        handlers.onError(step.message);
+        break;
+      case 'subprotocol-refused':
+        handlers.onSubprotocolRefused();
+        break;
+      default: {
+        const unknown: never = step;
+        throw new EventsError('internal', `unknown recorded step ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  return {
+    canSetHeaders: true,
+    openSocket(_request, handlers) {
+      const session = sessions[opened++];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let done = false;
+      const handle = {
+        close(code: number, reason: string) {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          timer = setTimeout(() => handlers.onClose(code, reason), 0);
+        },
+        terminate() {
+          handle.close(1006, '');
+        },
+      };
+      if (session === undefined) {
+        done = true;
+        timer = endOfRecording(handlers);
+        return handle;
+      }
+      const isLast = opened === sessions.length;
+      const started = performance.now();
+      let at = 0;
+      const play = () => {
+        timer = undefined;
+        const elapsed = speed === 0 ? Number.POSITIVE_INFINITY : (performance.now() - started) * speed;
+        let budget = BUDGET;
+        while (!done && at < session.steps.length && budget-- > 0) {
+          const step = session.steps[at] as SocketStep;
+          if (step.t - session.connectedAt > elapsed) break;
+          at++;
+          if (step.kind === 'close') done = true;
+          deliver(step, handlers);
+        }
+        if (done) return;
+        if (at >= session.steps.length) {
+          // A socket the recording saw no end of: the recording ends here if it was the last.
+          if (isLast) {
+            done = true;
+            timer = endOfRecording(handlers);
+          }
+          return;
+        }
+        const next = session.steps[at] as SocketStep;
+        const wait = speed === 0 ? 0 : Math.max(0, (next.t - session.connectedAt - elapsed) / speed);
+        timer = setTimeout(play, Math.min(wait, 1_000));
+      };
+      timer = setTimeout(play, 0);
+      return handle;
+    },
+    setTimer: (callback, delayMs) => setTimeout(callback, Math.max(0, delayMs)),
+    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
+    now: () => performance.now(),
+    wallClock: () => Date.now(),
+    random: () => Math.random(),
+    async request(request): Promise<HttpResponse> {
+      const answer = answers.get(requestKey(request.method, request.url))?.shift();
+      if (answer === undefined) {
+        return { status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ detail: `${request.method} ${withoutCredentials(request.url)}: not in the recording (a replay is read-only)` }) };
+      }
+      if ('failure' in answer) throw new Error(answer.failure);
+      return { status: answer.status, headers: answer.headers, body: answer.body };
+    },
+    ended,
+  };
+}
