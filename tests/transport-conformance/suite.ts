@@ -22,7 +22,9 @@ import {
 import { createEventsServer, createSimulatedCloud, type EventsServer, type EventsServerOptions, type SimulatedCloud, silentLogger } from '@events/server';
 import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { activeTimers, createControlledProxy, createPlainRelay, createScriptedSource, type ScriptedSource, sleep, until } from './fixtures.js';
+import { createScriptedSource, type ScriptedSource } from '../support/scripted-source.js';
+import { createTcpProxy } from '../support/tcp-proxy.js';
+import { activeTimers, createPlainRelay, sleep, until } from './fixtures.js';
 
 /** What a transport package exports, as the suite uses it. */
 export interface TransportUnderTest {
@@ -198,7 +200,7 @@ export function runTransportConformance(name: string, factory: () => TransportUn
 
       it('delivers every event exactly once and in order while the network drops connections mid-stream', async () => {
         const { server, source } = await startServer({ retention: { count: 10_000 } });
-        const proxy = await createControlledProxy(server.port);
+        const proxy = await createTcpProxy(server.port);
         cleanups.push(() => proxy.close());
         const { stream, events } = openStream(proxy.url);
         await waitLive(stream);
@@ -224,7 +226,7 @@ export function runTransportConformance(name: string, factory: () => TransportUn
 
       it('detects a silent server and replaces the connection (extended heartbeats)', async () => {
         const { server, source } = await startServer();
-        const proxy = await createControlledProxy(server.port);
+        const proxy = await createTcpProxy(server.port);
         cleanups.push(() => proxy.close());
         const { stream, events } = openStream(proxy.url);
         await waitLive(stream);
@@ -241,7 +243,7 @@ export function runTransportConformance(name: string, factory: () => TransportUn
       it('detects a silent plain connection through pings, where the transport can ping', async (context) => {
         context.skip(!transport.canPing, 'the transport cannot see WebSocket pings and pongs');
         const { server } = await startServer();
-        const proxy = await createControlledProxy(server.port);
+        const proxy = await createTcpProxy(server.port);
         cleanups.push(() => proxy.close());
         const { stream } = openStream(proxy.url, { extended: false, pingIntervalMs: 100, policy: { ...POLICY, idleTimeoutMs: 500 } });
         await waitLive(stream);
@@ -256,7 +258,7 @@ export function runTransportConformance(name: string, factory: () => TransportUn
     describe('resync and the live tree', () => {
       it('resyncs when an outage outlasts the retention, to a store equal to the server REST state', async () => {
         const { server, cloud } = await startSimulatedServer({ retention: { count: 5 } });
-        const proxy = await createControlledProxy(server.port);
+        const proxy = await createTcpProxy(server.port);
         cleanups.push(() => proxy.close());
         const tree = openTree(proxy.url, server.url);
         await until(() => tree.getSnapshot().sync.status === 'live', 'seeded');
@@ -327,7 +329,7 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         await until(() => activeTimers() <= baseline, 'timers back to baseline', 3_000, () => [activeTimers(), baseline]);
         expect(stream.getSnapshot()).toMatchObject({ closed: true, phase: 'stopped' });
 
-        const proxy = await createControlledProxy(server.port);
+        const proxy = await createTcpProxy(server.port);
         cleanups.push(() => proxy.close());
         proxy.block(true);
         const refused = openStream(proxy.url);
@@ -367,7 +369,7 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         await fc.assert(
           fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 12 }), async (actions) => {
             const { server, source } = await startServer({ retention: { count: 1_000 } });
-            const proxy = await createControlledProxy(server.port);
+            const proxy = await createTcpProxy(server.port);
             const { stream, events } = openStream(proxy.url);
             try {
               await waitLive(stream);

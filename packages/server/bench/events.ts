@@ -10,6 +10,7 @@ import {
   resourceUriFor,
   STATES,
 } from '@events/core';
+import { createSeededRandom } from '@events/core/testing';
 
 export const NAMESPACE = 'bench';
 export const USER = { username: 'bench', apikey: 'bench-api-key' } as const;
@@ -32,18 +33,6 @@ export interface Workload {
   readonly subscribers: readonly SubscriberSpec[];
   /** A one-line description of the filter mix, for the report. */
   readonly mix: string;
-}
-
-/** mulberry32: small, seedable, good enough to spread events over objects. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const hex = (rand: () => number, digits: number) => {
@@ -148,7 +137,7 @@ function subscriberSpecs(rand: () => number, t: Topology, count: number): Subscr
  * w.deliveriesPerTemplate[0]; // subscribers the first template reaches
  */
 export function createWorkload(subscriberCount = 1_000): Workload {
-  const rand = random(SEED);
+  const rand = createSeededRandom(SEED);
   const t = topology(rand);
   const templates = Array.from({ length: TEMPLATE_COUNT }, () => template(rand, t));
   const subscribers = subscriberSpecs(rand, t, subscriberCount);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createScriptedSource } from '../test/helpers/scripted-source.js';
+import { createScriptedSource } from '../../../tests/support/scripted-source.js';
 import { createEventsServer, requestUrl } from './create-events-server.js';
 import { silentLogger } from './logger.js';
 

@@ -1,7 +1,7 @@
 import { createFilter, type DockerCloudEvent, MATCH_ALL, type StreamPosition } from '@events/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeEvent } from '../test/helpers/scripted-source.js';
+import { makeEvent } from '../../../tests/support/scripted-source.js';
 import type { EventBus, ReplayResult } from './event-bus.js';
 import { createFanOut, encodeEvent, type FrameVariant, type SubscriberSink } from './fan-out.js';
 import { createMemoryEventBus } from './memory-event-bus.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeEvent } from '../test/helpers/scripted-source.js';
+import { makeEvent } from '../../../tests/support/scripted-source.js';
 import type { PositionedEvent } from './event-bus.js';
 import { createMemoryEventBus } from './memory-event-bus.js';
 

@@ -4,7 +4,7 @@ import { createFilter, type DockerCloudEvent, resourceUriFor, streamUrl } from '
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsServer, type EventsServer } from '../src/create-events-server.js';
 import { silentLogger } from '../src/logger.js';
-import { createScriptedSource, type ScriptedSource } from './helpers/scripted-source.js';
+import { createScriptedSource, type ScriptedSource } from '../../../tests/support/scripted-source.js';
 import { basic, openStream, refusedUpgrade, type StreamClient } from './helpers/stream-client.js';
 import { settle, until } from './helpers/wait.js';
 

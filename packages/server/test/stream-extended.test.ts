@@ -2,9 +2,9 @@ import { type HelloFrame, RESUME_SUBPROTOCOL, type StreamPosition } from '@event
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsServer, type EventsServer } from '../src/create-events-server.js';
 import { silentLogger } from '../src/logger.js';
-import { createScriptedSource, type ScriptedSource } from './helpers/scripted-source.js';
+import { createScriptedSource, type ScriptedSource } from '../../../tests/support/scripted-source.js';
 import { basic, type OpenOptions, openStream, type StreamClient } from './helpers/stream-client.js';
-import { createTcpProxy } from './helpers/tcp-proxy.js';
+import { createTcpProxy } from '../../../tests/support/tcp-proxy.js';
 import { settle, until } from './helpers/wait.js';
 
 const USERS = [

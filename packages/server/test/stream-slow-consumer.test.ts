@@ -3,7 +3,7 @@ import { RESUME_SUBPROTOCOL } from '@events/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsServer, type EventsServer } from '../src/create-events-server.js';
 import { silentLogger } from '../src/logger.js';
-import { createScriptedSource, type ScriptedSource } from './helpers/scripted-source.js';
+import { createScriptedSource, type ScriptedSource } from '../../../tests/support/scripted-source.js';
 import { basic, openStream, type StreamClient } from './helpers/stream-client.js';
 import { settle, until } from './helpers/wait.js';
 

@@ -7,7 +7,7 @@ import type { PageRecord } from './browser/page.js';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from './helpers/chromium.js';
 import { startEventsServer, type TestEventsServer, USER } from './helpers/events-server.js';
 import { type PageServer, servePage } from './helpers/page-server.js';
-import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+import { createTcpProxy, type TcpProxy } from '../../../tests/support/tcp-proxy.js';
 
 // The transport in a real headless Chromium against the real server, through a TCP proxy that
 // can cut or black-hole connections. Each step emits events on the server and checks the page

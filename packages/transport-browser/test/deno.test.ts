@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { startEventsServer, type TestEventsServer, USER } from './helpers/events-server.js';
-import { createTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+import { createTcpProxy, type TcpProxy } from '../../../tests/support/tcp-proxy.js';
 
 // The browser transport under Deno, on Deno's own WebSocket, against the real server through a
 // proxy that cuts the connection halfway: Deno's socket must report the loss, and the stream resume.

@@ -4,6 +4,7 @@ import {
   formatEventDatetime,
   formatRestDate,
   type ObjectType,
+  parentsOfRestObject,
   type RestAction,
   type RestContainer,
   type RestNode,
@@ -16,6 +17,7 @@ import {
   type State,
   type StateOf,
 } from '@events/core';
+import { actionNameOf } from '../action-name-of.js';
 import type { OperationName, OperationRequest, OperationResult } from '../source.js';
 import { ChangeLog, DirtyQueue } from './change-log.js';
 import {
@@ -158,14 +160,6 @@ interface ActionRecord {
 type Store = { [T in ObjectType]: Map<string, RestObjectByType[T]> };
 
 const TERMINAL_STATES = new Set<string>(['Terminating', 'Terminated']);
-const TYPE_TITLES = { stack: 'Stack', service: 'Service', container: 'Container' } as const;
-const OPERATION_TITLES: Readonly<Record<OperationName, string>> = {
-  start: 'Start',
-  stop: 'Stop',
-  redeploy: 'Redeploy',
-  terminate: 'Terminate',
-  scale: 'Scale',
-};
 /** Signals whose `kill` event means the container is on its way down (docker stop, docker kill, Ctrl-C). */
 const STOP_SIGNALS = new Set(['15', '9', '2', '3', 'SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'TERM', 'KILL', 'INT', 'QUIT']);
 const MIB = 1024 * 1024;
@@ -447,7 +441,7 @@ export class DockerMapper {
       resource_uri: resourceUriFor('action', actionUuid, null),
       state: 'Pending',
       object: object.resource_uri,
-      action: `${TYPE_TITLES[type]} ${OPERATION_TITLES[operation]}`,
+      action: actionNameOf(type, operation),
       method: request.method,
       path: request.path,
       start_date: null,
@@ -1203,21 +1197,11 @@ export class DockerMapper {
   }
 
   private parentsFor(type: Kind, key: string, object: RestObject): readonly string[] {
-    switch (type) {
-      case 'stack':
-      case 'nodecluster':
-        return [];
-      case 'service': {
-        const stack = (object as RestService).stack;
-        return stack ? [stack] : [];
-      }
-      case 'node': {
-        const cluster = (object as RestNode).node_cluster;
-        return cluster ? [cluster] : [];
-      }
-      case 'container':
-        return this.containers.get(key)?.parents ?? [];
-    }
+    // A container's parents are not core's (which takes the stack from the service): the stack
+    // comes from the container's own label, so it holds while the service is unknown.
+    if (type === 'container') return this.containers.get(key)?.parents ?? [];
+    // The other kinds' parents are their own link fields: nothing to look up.
+    return parentsOfRestObject(object, type, () => undefined);
   }
 
   /** Service, stack (from the container's own label: it holds while the service is unknown), node, node cluster. */

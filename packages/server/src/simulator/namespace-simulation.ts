@@ -1,8 +1,8 @@
 import { EventsError, type ObjectType, type RestAction, uuidOfUri } from '@events/core';
+import { actionNameOf } from '../action-name-of.js';
 import type { OperationRequest, OperationResult } from '../source.js';
 import { type CloudModel, createCloudModel } from './cloud-model.js';
 import {
-  actionNameOf,
   BACKGROUND_KINDS,
   backgroundWeights,
   MAX_CONTAINERS_PER_SERVICE,

@@ -1,4 +1,5 @@
 import { type ObjectType, type RestContainer, type RestService, type RestStack, uuidOfUri } from '@events/core';
+import { actionNameOf } from '../action-name-of.js';
 import type { OperationName } from '../source.js';
 import { CATALOG } from './catalog.js';
 import { type CloudModel, pickTemplates } from './cloud-model.js';
@@ -51,20 +52,6 @@ export const OPERATIONS_BY_TYPE: Readonly<Record<ObjectType, readonly OperationN
   node: [],
   action: [],
 };
-
-const TYPE_TITLES = { stack: 'Stack', service: 'Service', container: 'Container' } as const;
-const OPERATION_TITLES: Readonly<Record<OperationName, string>> = {
-  start: 'Start',
-  stop: 'Stop',
-  redeploy: 'Redeploy',
-  terminate: 'Terminate',
-  scale: 'Scale',
-};
-
-/** Docker Cloud's name for an action, e.g. "Service Scale". */
-export function actionNameOf(type: 'stack' | 'service' | 'container', operation: OperationName): string {
-  return `${TYPE_TITLES[type]} ${OPERATION_TITLES[operation]}`;
-}
 
 /** The method and path Docker Cloud's API took for an operation, recorded on background actions. */
 export function requestOf(

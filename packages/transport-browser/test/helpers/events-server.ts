@@ -1,5 +1,5 @@
 import { createEventsServer, type EventsServer, silentLogger } from '@events/server';
-import { createScriptedSource, type ScriptedSource } from '../../../server/test/helpers/scripted-source.js';
+import { createScriptedSource, type ScriptedSource } from '../../../../tests/support/scripted-source.js';
 
 export const USER = { username: 'alice', apikey: 'alice-key-123', namespaces: ['acme'] } as const;
 

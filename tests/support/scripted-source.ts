@@ -1,8 +1,18 @@
+// A hand-driven event source for tests, shared by the server tests and the transport conformance
+// suite. Node only.
 import { randomUUID } from 'node:crypto';
 import { type DockerCloudEvent, formatEventDatetime, type ObjectType, resourceUriFor, type State } from '@events/core';
-import type { CloudSource, SourceEvent } from '../../src/source.js';
+import type { CloudSource, SourceEvent } from '@events/server';
 
-/** A hand-driven CloudSource for tests: nothing happens until the test calls `emit`. */
+/**
+ * A hand-driven CloudSource for tests: nothing happens until the test calls `emit`.
+ *
+ * @example
+ * const source = createScriptedSource();
+ * const server = await createEventsServer({ source, ... });
+ * const event = source.emit('acme'); // a container update in namespace acme
+ * expect(received).toEqual(source.emitted.map((e) => e.event));
+ */
 export interface ScriptedSource extends CloudSource {
   /** Emits one event (a valid container update by default) and returns it. */
   emit(namespace: string, overrides?: Partial<DockerCloudEvent>): DockerCloudEvent;
@@ -21,7 +31,12 @@ const STATE_OF: Readonly<Record<ObjectType, State>> = {
   action: 'Success',
 };
 
-/** A valid event of `type` in `namespace`: all seven fields, a fresh uuid. */
+/**
+ * A valid event of `type` in `namespace`: all seven fields, a fresh uuid.
+ *
+ * @example
+ * makeEvent('acme', { type: 'service', action: 'create' });
+ */
 export function makeEvent(namespace: string, overrides: Partial<DockerCloudEvent> = {}): DockerCloudEvent {
   const type = overrides.type ?? 'container';
   return {
@@ -36,6 +51,7 @@ export function makeEvent(namespace: string, overrides: Partial<DockerCloudEvent
   };
 }
 
+/** A new ScriptedSource; `emit` throws until the server has started it. */
 export function createScriptedSource(): ScriptedSource {
   let emit: ((event: SourceEvent) => void) | undefined;
   let started = false;
