@@ -1,4 +1,4 @@
-import type { DockerCloudEvent, ObjectType, RestAction, RestObjectByType } from '@events/core';
+import type { DockerCloudEvent, ObjectOperation, ObjectType, RestAction, RestObjectByType } from '@events/core';
 
 /** An event as a source emits it; the server's bus adds the stream position. */
 export interface SourceEvent {
@@ -6,7 +6,8 @@ export interface SourceEvent {
   readonly event: DockerCloudEvent;
 }
 
-export type OperationName = 'start' | 'stop' | 'redeploy' | 'terminate' | 'scale';
+/** The operations of the REST API; core names them for every client. */
+export type OperationName = ObjectOperation;
 
 export interface OperationRequest {
   readonly namespace: string;
