@@ -3,7 +3,7 @@ import type { LiveTree, LiveTreeSnapshot } from '@events/core';
 import { Box, type Key, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { EventLog, EventLogSnapshot } from '../event-log.js';
-import type { FieldsCache } from '../fields-cache.js';
+import type { FieldsCache, FieldsView } from '../fields-cache.js';
 import { keyPresses, resolveKey } from '../keymap.js';
 import { describeLink } from '../state/link-status.js';
 import { buildRows, createRowCache, isExpandedByDefault, type RowCache, type RowList, VIEW_TITLES, type ViewMode } from '../state/rows.js';
@@ -73,6 +73,62 @@ function useClock(now: () => number, tickMs: number): number {
   return time;
 }
 
+interface StoreSnapshots {
+  readonly tree: LiveTreeSnapshot;
+  readonly log: EventLogSnapshot;
+  readonly fields: FieldsView;
+}
+
+/**
+ * How long a publication of the event log alone waits for the tree's. The log is fed by the
+ * tree's events, and both publish on timers due together; the log's timer is armed first, and
+ * Node runs microtasks between timers, so without the wait every batch of events would be two
+ * commits and two frames: the events pane, then the tree a moment later.
+ */
+const LOG_WAITS_FOR_TREE_MS = 20;
+
+/**
+ * The tree, the event log and the fields cache as one external store. Ink renders on a legacy
+ * React root, where every store notification outside an event handler is a render, a commit
+ * and a frame of its own. Here the stores that publish in one turn make one commit (the
+ * listener runs in a microtask), and a log that publishes just before the tree is drawn with it.
+ */
+function combineStores(tree: LiveTree, log: EventLog, fields: FieldsCache): { subscribe(listener: () => void): () => void; getSnapshot(): StoreSnapshots } {
+  let last: StoreSnapshots | null = null;
+  return {
+    getSnapshot() {
+      const snapshots = { tree: tree.getSnapshot(), log: log.getSnapshot(), fields: fields.getSnapshot() };
+      if (last === null || last.tree !== snapshots.tree || last.log !== snapshots.log || last.fields !== snapshots.fields) last = snapshots;
+      return last;
+    },
+    subscribe(listener) {
+      let queued = false;
+      let active = true;
+      let waiting: ReturnType<typeof setTimeout> | undefined;
+      const flush = () => {
+        queued = false;
+        if (waiting !== undefined) clearTimeout(waiting);
+        waiting = undefined;
+        if (active) listener();
+      };
+      const notify = () => {
+        if (queued) return;
+        queued = true;
+        queueMicrotask(flush);
+      };
+      const notifyLog = () => {
+        if (!queued) waiting ??= setTimeout(flush, LOG_WAITS_FOR_TREE_MS);
+      };
+      const unsubscribes = [tree.subscribe(notify), log.subscribe(notifyLog), fields.subscribe(notify)];
+      return () => {
+        active = false;
+        if (waiting !== undefined) clearTimeout(waiting);
+        for (const unsubscribe of unsubscribes) unsubscribe();
+      };
+    },
+  };
+}
+
 /**
  * The live view. Data comes from the LiveTree and the event log through useSyncExternalStore
  * (both publish at most ~10 times a second); every key goes through the keymap to a command,
@@ -87,16 +143,9 @@ export function App(props: AppProps) {
   const size = props.size ?? terminal;
   const layout = layoutOf(size);
 
-  const subscribeTree = useCallback((listener: () => void) => tree.subscribe(listener), [tree]);
-  const getTree = useCallback(() => tree.getSnapshot(), [tree]);
-  const live = useSyncExternalStore(subscribeTree, getTree);
-  const subscribeLog = useCallback((listener: () => void) => eventLog.subscribe(listener), [eventLog]);
-  const getLog = useCallback(() => eventLog.getSnapshot(), [eventLog]);
-  const liveLog = useSyncExternalStore(subscribeLog, getLog);
-  const subscribeFields = useCallback((listener: () => void) => fields.subscribe(listener), [fields]);
-  const getFields = useCallback(() => fields.getSnapshot(), [fields]);
-  // Changes identity whenever fetched fields arrive: names in rows and events depend on it.
-  const fieldsView = useSyncExternalStore(subscribeFields, getFields);
+  const stores = useMemo(() => combineStores(tree, eventLog, fields), [tree, eventLog, fields]);
+  // fieldsView changes identity whenever fetched fields arrive: names in rows and events depend on it.
+  const { tree: live, log: liveLog, fields: fieldsView } = useSyncExternalStore(stores.subscribe, stores.getSnapshot);
   const lookupFields = useCallback((uri: string) => fieldsView.fields(uri), [fieldsView]);
   const now = useClock(nowFn, props.tickMs ?? 1000);
 

@@ -1,5 +1,5 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
 import { memo, useContext } from 'react';
 import { ThemeContext } from './theme.js';
 
@@ -63,34 +63,78 @@ export interface LineProps {
   readonly bold?: boolean;
 }
 
+/** Runs of printable ASCII, and runs of anything else (glyphs, rules, arrows, `…`). */
+const RUN = /[\u0020-\u007e]+|[^\u0020-\u007e]+/g;
+
+/**
+ * Cuts fitted segments where printable ASCII meets other characters. Ink measures every text
+ * node on every frame with string-width, whose fast path takes printable ASCII only: one glyph
+ * sends a whole 120-column line through the grapheme segmenter. Split, only the glyphs do.
+ *
+ * @example
+ * splitRuns([{ text: ' ● web', color: 'green' }]) // [[{ text: ' ', color: 'green' }], [{ text: '●', color: 'green' }], [{ text: ' web', color: 'green' }]]
+ */
+export function splitRuns(segments: readonly Segment[]): Segment[][] {
+  const runs: Segment[][] = [];
+  let ascii: boolean | null = null;
+  for (const segment of segments) {
+    for (const [piece] of segment.text.matchAll(RUN)) {
+      const isAscii = piece.charCodeAt(0) >= 0x20 && piece.charCodeAt(0) <= 0x7e;
+      const part = piece === segment.text ? segment : { ...segment, text: piece };
+      if (isAscii === ascii) (runs[runs.length - 1] as Segment[]).push(part);
+      else runs.push([part]);
+      ascii = isAscii;
+    }
+  }
+  return runs;
+}
+
+function styled(segments: readonly Segment[], color: boolean) {
+  return segments.map((segment, i) => {
+    const plain = segment.color === undefined && !segment.bold && !segment.dim && !segment.inverse && !segment.underline;
+    if (plain) return segment.text;
+    return (
+      <Text
+        // biome-ignore lint/suspicious/noArrayIndexKey: segments have no identity beyond their place
+        key={i}
+        color={color ? segment.color : undefined}
+        bold={segment.bold}
+        dimColor={segment.dim}
+        inverse={segment.inverse}
+        underline={segment.underline}
+      >
+        {segment.text}
+      </Text>
+    );
+  });
+}
+
 /**
  * One terminal line, fitted to its width before Ink sees it: Ink then never wraps or truncates
  * (its truncation is slow and caches every string it ever cut, which grows without end on a
- * live view), and the frame keeps its exact shape.
+ * live view), and the frame keeps its exact shape. A line that mixes ASCII and glyphs is a row
+ * of one text node per run (see splitRuns); each run carries the line's own style, so every
+ * cell is drawn as before.
  */
 export const Line = memo(function Line(props: LineProps) {
   const { color } = useContext(ThemeContext);
-  const segments = fitSegments(props.segments, props.width, props.pad ?? false);
+  const runs = splitRuns(fitSegments(props.segments, props.width, props.pad ?? false));
+  if (runs.length <= 1) {
+    return (
+      <Text wrap="truncate" inverse={props.inverse} dimColor={props.dim} bold={props.bold}>
+        {styled(runs[0] ?? [], color)}
+      </Text>
+    );
+  }
   return (
-    <Text wrap="truncate" inverse={props.inverse} dimColor={props.dim} bold={props.bold}>
-      {segments.map((segment, i) => {
-        const plain = segment.color === undefined && !segment.bold && !segment.dim && !segment.inverse && !segment.underline;
-        if (plain) return segment.text;
-        return (
-          <Text
-            // biome-ignore lint/suspicious/noArrayIndexKey: segments have no identity beyond their place
-            key={i}
-            color={color ? segment.color : undefined}
-            bold={segment.bold}
-            dimColor={segment.dim}
-            inverse={segment.inverse}
-            underline={segment.underline}
-          >
-            {segment.text}
-          </Text>
-        );
-      })}
-    </Text>
+    <Box flexDirection="row">
+      {runs.map((run, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: runs have no identity beyond their place
+        <Text key={i} wrap="truncate" inverse={props.inverse} dimColor={props.dim} bold={props.bold}>
+          {styled(run, color)}
+        </Text>
+      ))}
+    </Box>
   );
 }, sameLine);
 
