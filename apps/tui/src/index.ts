@@ -76,7 +76,6 @@ export {
   type Effect,
   type InputMode,
   isExpanded,
-  OPERATIONS_OF_TYPE,
   type OperationRequest,
   pinSelection,
   type Selection,

@@ -1,9 +1,23 @@
 import type { DockerCloudEvent } from './event-schema.js';
+import type { ObjectType } from './object-types.js';
 import type { HierarchySnapshot, ReseedDiff } from './hierarchy-store.js';
 import type { ConnectionSummary } from './reconnect-machine.js';
 
 /** The operations the REST API runs on an object (protocol.md §7, issue "server"). */
 export type ObjectOperation = 'start' | 'stop' | 'redeploy' | 'terminate' | 'scale';
+
+/**
+ * The operations Docker Cloud's REST API had for each type; node clusters, nodes and actions have
+ * none (the server answers 405). Servers and UIs read this one table.
+ */
+export const OPERATIONS_OF_TYPE: Readonly<Record<ObjectType, readonly ObjectOperation[]>> = {
+  stack: ['start', 'stop', 'redeploy', 'terminate'],
+  service: ['start', 'stop', 'redeploy', 'terminate', 'scale'],
+  container: ['start', 'stop', 'redeploy', 'terminate'],
+  nodecluster: [],
+  node: [],
+  action: [],
+};
 
 /** How far the local copy is from the server's state. */
 export type LiveTreeSync =

@@ -1,5 +1,5 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
-import type { HierarchySnapshot, ObjectOperation } from '@events/core';
+import { type HierarchySnapshot, type ObjectOperation, OPERATIONS_OF_TYPE } from '@events/core';
 import { Box } from 'ink';
 import { memo } from 'react';
 import { describeUri } from '../event-format.js';
@@ -7,7 +7,6 @@ import type { FetchedFields } from '../fields-cache.js';
 import { type FieldsLookup, formatAge, formatClock, parseDate, stateSince, TYPE_LABEL } from '../state/format.js';
 import { countsOf, formatCounts, type Row, type ViewMode } from '../state/rows.js';
 import { styleOfState } from '../state/state-style.js';
-import { OPERATIONS_OF_TYPE } from '../state/view-state.js';
 import { Line, type Segment } from './line.js';
 
 /** One line of the detail pane: text, and how to draw it. */

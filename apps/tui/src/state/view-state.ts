@@ -1,4 +1,4 @@
-import { EventsError, type ObjectOperation, type ObjectType } from '@events/core';
+import { EventsError, type ObjectOperation, type ObjectType, OPERATIONS_OF_TYPE } from '@events/core';
 import { TYPE_LABEL } from './format.js';
 import { isExpandedByDefault, type Row, type RowList, SORT_KEYS, type SortKey, VIEW_MODES, type ViewMode } from './rows.js';
 
@@ -98,15 +98,6 @@ export interface UpdateContext {
   readonly targetOf: (uri: string) => number | null;
 }
 
-/** The operations the REST API has for each type (the server answers 405 for the others). */
-export const OPERATIONS_OF_TYPE: Readonly<Record<ObjectType, readonly ObjectOperation[]>> = {
-  stack: ['start', 'stop', 'redeploy', 'terminate'],
-  service: ['start', 'stop', 'redeploy', 'terminate', 'scale'],
-  container: ['start', 'stop', 'redeploy', 'terminate'],
-  nodecluster: [],
-  node: [],
-  action: [],
-};
 
 /** Operations that interrupt running work: they ask before they run. */
 export const DESTRUCTIVE: ReadonlySet<ObjectOperation> = new Set(['stop', 'redeploy', 'terminate']);

@@ -1,4 +1,4 @@
-import { EventsError, type ObjectType, type RestAction, uuidOfUri } from '@events/core';
+import { EventsError, type ObjectType, OPERATIONS_OF_TYPE, type RestAction, uuidOfUri } from '@events/core';
 import { actionNameOf } from '../action-name-of.js';
 import type { OperationRequest, OperationResult } from '../source.js';
 import { type CloudModel, createCloudModel } from './cloud-model.js';
@@ -6,7 +6,6 @@ import {
   BACKGROUND_KINDS,
   backgroundWeights,
   MAX_CONTAINERS_PER_SERVICE,
-  OPERATIONS_BY_TYPE,
   operationBody,
   planBackground,
   type Scenario,
@@ -124,7 +123,7 @@ export class NamespaceSimulation {
   private operateNow(request: OperationRequest): OperateOutcome {
     const { type, uuid, operation } = request;
     const fail = (status: 400 | 404 | 405 | 409, detail: string): OperateOutcome => ({ result: { ok: false, status, detail } });
-    if (!OPERATIONS_BY_TYPE[type].includes(operation)) {
+    if (!OPERATIONS_OF_TYPE[type].includes(operation)) {
       return fail(405, `Method not allowed: a ${type} has no ${operation} operation.`);
     }
     const kind = type as 'stack' | 'service' | 'container';

@@ -1,4 +1,4 @@
-import { type ObjectType, type RestContainer, type RestService, type RestStack, uuidOfUri } from '@events/core';
+import { type RestContainer, type RestService, type RestStack, uuidOfUri } from '@events/core';
 import { actionNameOf } from '../action-name-of.js';
 import type { OperationName } from '../source.js';
 import { CATALOG } from './catalog.js';
@@ -43,15 +43,6 @@ export interface ScenarioContext {
 /** The largest `target_num_containers` a scale accepts. */
 export const MAX_CONTAINERS_PER_SERVICE = 50;
 
-/** Types that have user operations, and which. Node, node cluster and action have none (405). */
-export const OPERATIONS_BY_TYPE: Readonly<Record<ObjectType, readonly OperationName[]>> = {
-  stack: ['start', 'stop', 'redeploy', 'terminate'],
-  service: ['start', 'stop', 'redeploy', 'terminate', 'scale'],
-  container: ['start', 'stop', 'redeploy', 'terminate'],
-  nodecluster: [],
-  node: [],
-  action: [],
-};
 
 /** The method and path Docker Cloud's API took for an operation, recorded on background actions. */
 export function requestOf(
