@@ -73,6 +73,26 @@ describe('createFilterIndex', () => {
     expect(visited(index, containerEvent)).toEqual([]);
   });
 
+  it('does not visit a key twice when visit removes it and adds it back under another bucket', () => {
+    // The shrunk counterexample of the property below (seed -783760257).
+    const index = createFilterIndex<string>();
+    const event: FilterableEvent = { type: 'nodecluster', resource_uri: '/api/app/v1/acme/stack/9a2e/', parents: ['/api/audit/v1/action/a1/'] };
+    index.add('typed', createFilter({ type: 'nodecluster' }));
+    index.add('parent', createFilter({ parent: '/api/audit/v1/action/a1/' }));
+    const seen: string[] = [];
+    index.match(event, (key) => {
+      seen.push(key);
+      if (key === 'parent') {
+        index.remove('typed');
+        index.add('typed', createFilter({ object: event.resource_uri }));
+      }
+    });
+    expect(seen.sort()).toEqual(['parent', 'typed']);
+    const after: string[] = [];
+    index.match(event, (key) => after.push(key));
+    expect(after.sort()).toEqual(['parent', 'typed']);
+  });
+
   it('refuses a nested match() and keeps working afterwards', () => {
     const index = createFilterIndex<number>();
     index.add(1, MATCH_ALL);

@@ -60,6 +60,9 @@ export function createFilterIndex<K>(): FilterIndex<K> {
   const everything: Bucket<K> = { items: [], home: null, name: '' };
   let epoch = 0;
   let matching = false;
+  // Stamps of keys removed inside visit(): a key removed and then re-added during the same
+  // match() keeps its stamp, so it is not visited a second time.
+  const removedWhileMatching = new Map<K, number>();
 
   const file = (entry: Entry<K>, home: Map<string, Bucket<K>>, name: string) => {
     let bucket = home.get(name);
@@ -97,7 +100,8 @@ export function createFilterIndex<K>(): FilterIndex<K> {
       const previous = entries.get(key);
       if (previous !== undefined) unfile(previous);
       // Inheriting the stamp keeps a key re-added from inside visit() from being visited twice.
-      const entry: Entry<K> = { key, filter, stamp: previous === undefined ? 0 : previous.stamp, slots: [] };
+      const stamp = previous?.stamp ?? (matching ? (removedWhileMatching.get(key) ?? 0) : 0);
+      const entry: Entry<K> = { key, filter, stamp, slots: [] };
       entries.set(key, entry);
       // An empty set matches nothing, so such an entry is filed nowhere.
       if (filter.objects !== null) for (const uri of filter.objects) file(entry, byObject, uri);
@@ -114,6 +118,7 @@ export function createFilterIndex<K>(): FilterIndex<K> {
       if (entry === undefined) return;
       entries.delete(key);
       unfile(entry);
+      if (matching) removedWhileMatching.set(key, entry.stamp);
     },
 
     has(key) {
@@ -171,6 +176,7 @@ export function createFilterIndex<K>(): FilterIndex<K> {
         }
       } finally {
         matching = false;
+        removedWhileMatching.clear();
       }
     },
 
