@@ -1,9 +1,11 @@
 import type { DockerCloudEvent } from './event-schema.js';
 import { type ChunkedMapView, hashKey } from './hierarchy-chunked-map.js';
-import type { FrozenRecentEvents } from './hierarchy-recent-events.js';
+import { type EventLog, NO_RECORD } from './hierarchy-event-log.js';
 import { OBJECT_TYPES, type ObjectType, type StateOf } from './object-types.js';
 import { typeOfUri } from './resource-uri.js';
-import type { RestObjectByType } from './rest-schema.js';
+import type { RestObject, RestObjectByType } from './rest-schema.js';
+
+const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
  * The two trees of an account: `app` is stack → service → container, `infra` is node cluster →
@@ -86,23 +88,85 @@ export interface HierarchySnapshot {
   orphans(tree?: HierarchyTree): readonly StoredObject[];
   /** The actions whose target (first parent) is `uri`, newest first (by when the store first saw them). */
   actionsOf(uri: string): readonly StoredObjectOf<'action'>[];
-  /** The last events applied to `uri`, newest first, at most `recentEventsPerObject`. */
+  /**
+   * The last events applied to `uri` up to this snapshot, newest first: at most
+   * `recentEventsPerObject`, and only those still among the last `eventHistory` events the store
+   * received (the list is fixed at its first request).
+   */
   recentEvents(uri: string): readonly DockerCloudEvent[];
   countsByType(): Readonly<Record<ObjectType, number>>;
   /** Every state of `type` (zero included), plus any non-standard state an event carried. */
   countsByState<T extends ObjectType>(type: T): Readonly<Record<StateOf<T>, number>>;
 }
 
-/** What the store publishes per object: one value, so a changed object costs one index write. */
-export interface PublishedObject {
-  readonly object: StoredObject;
-  readonly recent: FrozenRecentEvents | null;
+/** What a record is made of: the store's working copy of one object. */
+export interface RecordSource {
+  readonly type: ObjectType | undefined;
+  readonly uuid: string;
+  readonly uri: string;
+  readonly state: string;
+  readonly parents: readonly string[];
+  readonly fields: RestObject | null;
+  readonly createdAt: number | undefined;
+  readonly updatedAt: number;
+  readonly lastEventDatetime: string | null;
+  readonly terminatedAt: number | undefined;
+  /** Its newest record in the event log. */
+  readonly newestRecord: number;
+}
+
+/**
+ * The frozen record the store publishes for one object. It also knows where the object's recent
+ * events are in the store's event log, in private fields (not part of the record's data), so that
+ * a changed object costs one allocation per publish; the events are read on first request, then
+ * kept.
+ */
+export class ObjectRecord {
+  readonly type: ObjectType;
+  readonly uuid: string;
+  readonly resource_uri: string;
+  readonly state: string;
+  readonly parents: readonly string[];
+  readonly fields: RestObject | null;
+  readonly createdAt: number | undefined;
+  readonly updatedAt: number;
+  readonly lastEventDatetime: string | null;
+  readonly terminatedAt: number | undefined;
+  readonly #log: EventLog | null;
+  readonly #newest: number;
+  #recent: readonly DockerCloudEvent[] | null = null;
+
+  constructor(source: RecordSource, log: EventLog | null) {
+    this.type = source.type as ObjectType;
+    this.uuid = source.uuid;
+    this.resource_uri = source.uri;
+    this.state = source.state;
+    this.parents = source.parents;
+    this.fields = source.fields;
+    this.createdAt = source.createdAt;
+    this.updatedAt = source.updatedAt;
+    this.lastEventDatetime = source.lastEventDatetime;
+    this.terminatedAt = source.terminatedAt;
+    this.#log = log;
+    this.#newest = source.newestRecord;
+    Object.freeze(this);
+  }
+
+  /** The recent events of the record's object as of the record, newest first. */
+  static recentEvents(record: StoredObject): readonly DockerCloudEvent[] {
+    if (!(#recent in record)) return EMPTY; // not made by the store
+    if (record.#recent === null) {
+      const log = record.#log;
+      record.#recent = log === null || record.#newest === NO_RECORD ? EMPTY : log.read(record.#newest, record.type, record.resource_uri);
+    }
+    return record.#recent;
+  }
 }
 
 /** What a snapshot is built from: frozen views of the store's indexes. */
 export interface SnapshotParts {
   readonly version: number;
-  readonly objects: Readonly<Record<ObjectType, ChunkedMapView<PublishedObject>>>;
+  readonly objects: Readonly<Record<ObjectType, ChunkedMapView<StoredObject>>>;
   /** Parent URI → child URIs (direct children only). */
   readonly children: ChunkedMapView<readonly string[]>;
   /** Target URI → action URIs, newest first. */
@@ -119,7 +183,6 @@ const TREE_OF_PARENT: Readonly<Partial<Record<ObjectType, HierarchyTree>>> = {
   node: 'infra',
 };
 
-const EMPTY: readonly never[] = Object.freeze([]);
 
 /** Builds the snapshot for `parts`. Internal to the store; exported for it and its tests. */
 export function createSnapshot(parts: SnapshotParts): HierarchySnapshot {
@@ -149,7 +212,7 @@ class Snapshot implements HierarchySnapshot {
   }
 
   get(uri: string): StoredObject | undefined {
-    return this.published(uri)?.object;
+    return this.published(uri);
   }
 
   has(uri: string): boolean {
@@ -190,7 +253,7 @@ class Snapshot implements HierarchySnapshot {
   ofType<T extends ObjectType>(type: T): readonly StoredObjectByType[T][] {
     let list = this.ofTypeCache.get(type);
     if (list === undefined) {
-      list = Object.freeze(this.parts.objects[type].values().map((published) => published.object));
+      list = Object.freeze(this.parts.objects[type].values());
       this.ofTypeCache.set(type, list);
     }
     return list as readonly StoredObjectByType[T][];
@@ -210,7 +273,8 @@ class Snapshot implements HierarchySnapshot {
   }
 
   recentEvents(uri: string): readonly DockerCloudEvent[] {
-    return this.published(uri)?.recent?.list() ?? EMPTY;
+    const record = this.published(uri);
+    return record === undefined ? EMPTY : ObjectRecord.recentEvents(record);
   }
 
   countsByType(): Readonly<Record<ObjectType, number>> {
@@ -221,7 +285,7 @@ class Snapshot implements HierarchySnapshot {
     return this.parts.stateCounts[type] as Readonly<Record<StateOf<T>, number>>;
   }
 
-  private published(uri: string): PublishedObject | undefined {
+  private published(uri: string): StoredObject | undefined {
     const type = typeOfUri(uri);
     return type === undefined ? undefined : this.parts.objects[type].get(uri, hashKey(uri));
   }
@@ -231,8 +295,8 @@ class Snapshot implements HierarchySnapshot {
     const out: StoredObject[] = [];
     for (const uri of uris) {
       // The store indexes only objects it holds, so this is always found; the guard is for types.
-      const published = this.published(uri);
-      if (published !== undefined) out.push(published.object);
+      const record = this.published(uri);
+      if (record !== undefined) out.push(record);
     }
     return Object.freeze(out);
   }

@@ -359,8 +359,26 @@ describe('createHierarchyStore', () => {
     expect(none.getSnapshot().recentEvents(K)).toEqual([]);
   });
 
+  it('forgets the events that fell out of the event history, and only those', () => {
+    expect(() => createHierarchyStore({ eventHistory: -1 })).toThrow(/eventHistory must be a non-negative integer/);
+    const store = createHierarchyStore({ recentEventsPerObject: 3, eventHistory: 4096 });
+    const mine = ['Starting', 'Running'].map((state) => event('container', 'update', K, state, [SV, S, N, C]));
+    for (const e of mine) store.apply(e, 1);
+    store.publish();
+    const before = store.getSnapshot();
+    // 4,095 events of another object: the oldest of K's two is now out of the 4,096 kept.
+    for (let i = 0; i < 4095; i++) store.apply(event('container', 'update', K2, i % 2 ? 'Running' : 'Stopped', [SV, S, N, C]), 2);
+    store.publish();
+    expect(store.getSnapshot().recentEvents(K)).toEqual([mine[1]]);
+    expect(store.getSnapshot().get(K)?.state).toBe('Running'); // the object itself stays
+    expect(store.getSnapshot().recentEvents(K2)).toHaveLength(3);
+    expect(before.recentEvents(K)).toEqual([mine[1]]); // older snapshots read the same history
+    store.apply(event('container', 'update', K2, 'Stopped', [SV, S, N, C]), 3);
+    expect(store.getSnapshot().recentEvents(K)).toEqual([mine[1]]); // fixed at its first request
+  });
+
   it('keeps the recent events of every published snapshot, however events and publishes interleave', () => {
-    // Snapshots share the event rings with the store (see hierarchy-recent-events.ts): this is
+    // Snapshots share the event log with the store (see hierarchy-event-log.ts): this is
     // the property that sharing must not break.
     const step = fc.oneof(
       { weight: 3, arbitrary: fc.record({ kind: fc.constant('event' as const), object: fc.nat(1), canonical: fc.boolean(), position: fc.boolean() }) },

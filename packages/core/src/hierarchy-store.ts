@@ -2,20 +2,15 @@ import type { DockerCloudEvent } from './event-schema.js';
 import { EventsError } from './events-error.js';
 import { ChunkedMap, hashKey } from './hierarchy-chunked-map.js';
 import { DedupeWindow } from './hierarchy-dedupe-window.js';
-import {
-  clearRecentEvents,
-  type FrozenRecentEvents,
-  freezeRecentEvents,
-  type RecentEventsBuffer,
-  recordRecentEvent,
-} from './hierarchy-recent-events.js';
+import { EventLog, NO_RECORD } from './hierarchy-event-log.js';
 import { StringTable } from './hierarchy-string-table.js';
 import { PACKED_UUID_WORDS, packUuid } from './hierarchy-uuid.js';
 import {
   createSnapshot,
   type HierarchySnapshot,
   type HierarchyTree,
-  type PublishedObject,
+  ObjectRecord,
+  type RecordSource,
   type SnapshotParts,
   type StoredObject,
 } from './hierarchy-snapshot.js';
@@ -35,8 +30,14 @@ export type {
 export interface HierarchyStoreOptions {
   /** How long a `Terminated` object stays before prune() drops it. Default 60,000 ms. */
   readonly terminatedRetentionMs?: number;
-  /** How many events recentEvents() keeps per object. Default 20. */
+  /** How many events recentEvents() lists per object at most. Default 20; 0 keeps none. */
   readonly recentEventsPerObject?: number;
+  /**
+   * How many of the latest events, of all objects, the store keeps for recentEvents(): at least
+   * this many (rounded up to a power of two, about 64 bytes each). An object whose last events
+   * are older than that lists fewer of them. Default 262,144 (16 MiB when full).
+   */
+  readonly eventHistory?: number;
   /**
    * How many recent event uuids are remembered to drop duplicates: at least this many (up to
    * twice as many). Default 10,000; 0 disables duplicate detection.
@@ -102,6 +103,7 @@ export function createHierarchyStore(options: HierarchyStoreOptions = {}): Hiera
   return new Store({
     terminatedRetentionMs: checkOption('terminatedRetentionMs', options.terminatedRetentionMs, 60_000, false),
     recentEventsPerObject: checkOption('recentEventsPerObject', options.recentEventsPerObject, 20, true),
+    eventHistory: checkOption('eventHistory', options.eventHistory, 262_144, true),
     dedupeWindow: checkOption('dedupeWindow', options.dedupeWindow, 10_000, true),
   });
 }
@@ -121,6 +123,8 @@ const DIRTY_CHILDREN = 4;
 const DIRTY_ACTIONS = 8;
 /** A parent of it appeared or went away, so whether it is an orphan may have changed. */
 const DIRTY_ORPHAN = 16;
+/** Its parents changed, so whether it is an orphan may have changed. */
+const DIRTY_PARENTS = 32;
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -130,18 +134,23 @@ const EMPTY: readonly never[] = Object.freeze([]);
  * URI work before the parent arrives). Never handed out; publish() copies what changed into
  * frozen records.
  */
-class Entry implements RecentEventsBuffer {
+class Entry implements RecordSource {
+  // Fields in the order apply() reads them: V8 lays them out in declaration order, and an
+  // update touching the first two cache lines of the entry rather than four is measurable.
   readonly uri: string;
   readonly hash: number;
   readonly type: ObjectType | undefined;
-  readonly uuid: string;
   exists = false;
   state = '';
   parents: readonly string[] = EMPTY;
-  fields: RestObject | null = null;
-  createdAt: number | undefined = undefined;
+  /** Its newest record in the event log (see hierarchy-event-log.ts). */
+  newestRecord = NO_RECORD;
+  dirty = 0;
+  /** The frozen record of the current content; null after a change until someone asks for it. */
+  record: StoredObject | null = null;
   updatedAt = 0;
   lastEventDatetime: string | null = null;
+  createdAt: number | undefined = undefined;
   terminatedAt: number | undefined = undefined;
   /**
    * The direct parents the children indexes are keyed by (derived from `parents`). A linked
@@ -149,21 +158,14 @@ class Entry implements RecentEventsBuffer {
    */
   appParent: Entry | null = null;
   infraParent: Entry | null = null;
+  readonly uuid: string;
+  fields: RestObject | null = null;
   /** For actions: the object the action applies to (`parents[0]`). */
   target: Entry | null = null;
   /** Held objects whose appParent or infraParent is this entry. */
   children: Set<Entry> | null = null;
   /** Held actions whose target is this entry, in the order the store first saw them. */
   actions: Set<Entry> | null = null;
-  // The last events (see hierarchy-recent-events.ts).
-  recentRing: unknown[] | null = null;
-  recentPos = 0;
-  recentProtectedFrom = Number.POSITIVE_INFINITY;
-  dirty = 0;
-  /** The frozen record of the current content; null after a change until someone asks for it. */
-  record: StoredObject | null = null;
-  /** The recent events as last published. */
-  publishedRecent: FrozenRecentEvents | null = null;
   // Whether the published orphan index of each tree holds it.
   appOrphan = false;
   infraOrphan = false;
@@ -183,6 +185,7 @@ class Entry implements RecentEventsBuffer {
 interface StoreConfig {
   readonly terminatedRetentionMs: number;
   readonly recentEventsPerObject: number;
+  readonly eventHistory: number;
   readonly dedupeWindow: number;
 }
 
@@ -196,6 +199,7 @@ class Store implements HierarchyStore {
   private countsChanged = true;
   private frozenCounts: StateCounts | null = null;
   private readonly dedupe: DedupeWindow | null;
+  private readonly log: EventLog | null;
   /** The current event's uuid, packed (see hierarchy-uuid.ts). */
   private readonly uuidScratch = new Int32Array(PACKED_UUID_WORDS);
   /** Whether anything keeps packed uuids (the dedupe window or the recent events). */
@@ -203,11 +207,13 @@ class Store implements HierarchyStore {
   // Events of one burst share their second and the stream's epoch: one copy of each string.
   private lastDatetime = '';
   private lastEpoch = '';
+  /** The distinct parents lists in use, by a hash of their URIs (see setParents). */
+  private readonly parentLists = new Map<number, (readonly string[])[]>();
   /** Entries with a non-zero `dirty`, each once. */
   private dirty: Entry[] = [];
 
   // The published indexes (see ChunkedMap: a view per publish, copies only of chunks written since).
-  private readonly objects: Record<ObjectType, ChunkedMap<PublishedObject>>;
+  private readonly objects: Record<ObjectType, ChunkedMap<StoredObject>>;
   private readonly childrenIndex = new ChunkedMap<readonly string[]>();
   private readonly actionsIndex = new ChunkedMap<readonly string[]>();
   private readonly orphanIndex: Record<HierarchyTree, ChunkedMap<StoredObject>> = {
@@ -223,10 +229,11 @@ class Store implements HierarchyStore {
   constructor(config: StoreConfig) {
     this.config = config;
     this.dedupe = config.dedupeWindow > 0 ? new DedupeWindow(config.dedupeWindow) : null;
-    this.packs = this.dedupe !== null || config.recentEventsPerObject > 0;
+    this.log = config.recentEventsPerObject > 0 && config.eventHistory > 0 ? new EventLog(config.eventHistory, config.recentEventsPerObject) : null;
+    this.packs = this.dedupe !== null || this.log !== null;
     this.held = byType(() => new Set<Entry>());
     this.stateCounts = byType(() => new Map<string, number>());
-    this.objects = byType(() => new ChunkedMap<PublishedObject>());
+    this.objects = byType(() => new ChunkedMap<StoredObject>());
     this.lastViews = this.collectViews();
     this.snapshot = createSnapshot({ version: 0, ...this.lastViews });
   }
@@ -273,11 +280,10 @@ class Store implements HierarchyStore {
     const datetime = this.lastDatetime;
     entry.updatedAt = nowMs;
     entry.lastEventDatetime = datetime;
-    const capacity = this.config.recentEventsPerObject;
-    if (capacity > 0) {
+    if (this.log !== null) {
       const epoch = event.position?.epoch;
       if (epoch !== undefined && epoch !== this.lastEpoch) this.lastEpoch = epoch;
-      recordRecentEvent(entry, capacity, event, packedUuid, state, datetime, entry.parents, epoch === undefined ? undefined : this.lastEpoch);
+      entry.newestRecord = this.log.append(entry.newestRecord, event, packedUuid, state, datetime, entry.parents, epoch === undefined ? undefined : this.lastEpoch);
     }
     this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
     return true;
@@ -414,7 +420,7 @@ class Store implements HierarchyStore {
     this.held[type].delete(entry);
     this.terminated.delete(entry);
     this.count(type, entry.state, -1);
-    clearRecentEvents(entry);
+    entry.newestRecord = NO_RECORD;
     this.markChildrenOrphanDirty(entry);
     this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
     return before;
@@ -470,18 +476,38 @@ class Store implements HierarchyStore {
     entry.appParent = this.relink(entry, entry.appParent, app, DIRTY_CHILDREN);
     entry.infraParent = this.relink(entry, entry.infraParent, infra, DIRTY_CHILDREN);
     entry.target = this.relink(entry, entry.target, target, DIRTY_ACTIONS);
+    this.markDirty(entry, DIRTY_PARENTS);
     if (parents.length === 0) {
       entry.parents = EMPTY;
       return;
     }
-    // Keep the URI strings the store already holds rather than the event's fresh copies: fewer
-    // strings retained, and the next event's parents compare against strings that stay in cache.
+    // Keep the URI strings the store already holds rather than the event's fresh copies, and one
+    // array per distinct list (the containers of a service on one node share theirs): fewer
+    // objects retained, and the next event's parents compare against memory that stays in cache.
     const shared = new Array<string>(parents.length);
+    let listHash = parents.length;
     for (let i = 0; i < parents.length; i++) {
       const uri = parents[i] as string;
-      shared[i] = this.entries.get(uri, hashKey(uri))?.uri ?? uri;
+      const hash = hashKey(uri);
+      shared[i] = this.entries.get(uri, hash)?.uri ?? uri;
+      listHash = Math.imul(listHash ^ hash, 0x01000193);
     }
-    entry.parents = Object.freeze(shared);
+    entry.parents = this.sharedParentList(shared, listHash);
+  }
+
+  /** The frozen list equal to `list` that other entries already use, or `list`, frozen, from now on. */
+  private sharedParentList(list: string[], hash: number): readonly string[] {
+    let bucket = this.parentLists.get(hash);
+    if (bucket === undefined) {
+      // Lists of objects long gone stay until the table is cleared: when it outgrows the store.
+      if (this.parentLists.size > 1024 + 2 * this.entries.size) this.parentLists.clear();
+      bucket = [];
+      this.parentLists.set(hash, bucket);
+    }
+    for (const known of bucket) if (sameList(known, list)) return known;
+    const frozen = Object.freeze(list);
+    bucket.push(frozen);
+    return frozen;
   }
 
   /** Moves `entry` from the index of `from` to that of the entry for `to`; returns the latter. */
@@ -521,18 +547,7 @@ class Store implements HierarchyStore {
   // --- publishing ------------------------------------------------------------------------------
 
   private recordOf(entry: Entry): StoredObject {
-    entry.record ??= Object.freeze({
-      type: entry.type,
-      uuid: entry.uuid,
-      resource_uri: entry.uri,
-      state: entry.state,
-      parents: entry.parents,
-      fields: entry.fields,
-      createdAt: entry.createdAt,
-      updatedAt: entry.updatedAt,
-      lastEventDatetime: entry.lastEventDatetime,
-      terminatedAt: entry.terminatedAt,
-    }) as StoredObject;
+    entry.record ??= new ObjectRecord(entry, this.log) as unknown as StoredObject;
     return entry.record;
   }
 
@@ -540,17 +555,17 @@ class Store implements HierarchyStore {
     const flags = entry.dirty;
     entry.dirty = 0;
     const { uri, hash, type } = entry;
-    if (type !== undefined && (flags & (DIRTY_OBJECT | DIRTY_RECENT | DIRTY_ORPHAN)) !== 0) {
+    if (type !== undefined && (flags & (DIRTY_OBJECT | DIRTY_RECENT | DIRTY_ORPHAN | DIRTY_PARENTS)) !== 0) {
       if (entry.exists) {
         const record = this.recordOf(entry);
         if ((flags & (DIRTY_OBJECT | DIRTY_RECENT)) !== 0) {
-          if ((flags & DIRTY_RECENT) !== 0) entry.publishedRecent = freezeRecentEvents(entry, this.config.recentEventsPerObject, type, uri);
-          this.objects[type].set(uri, hash, { object: record, recent: entry.publishedRecent });
+          this.objects[type].set(uri, hash, record);
         }
-        if (type === 'service' || type === 'container') this.publishOrphan('app', entry, record, entry.appParent);
-        if (type === 'node' || type === 'container') this.publishOrphan('infra', entry, record, entry.infraParent);
+        // Whether it is an orphan changes only with its parents; an orphan's new record replaces its old one.
+        const relinked = (flags & (DIRTY_PARENTS | DIRTY_ORPHAN)) !== 0;
+        if ((type === 'service' || type === 'container') && (relinked || entry.appOrphan)) this.publishOrphan('app', entry, record, entry.appParent);
+        if ((type === 'node' || type === 'container') && (relinked || entry.infraOrphan)) this.publishOrphan('infra', entry, record, entry.infraParent);
       } else if ((flags & DIRTY_OBJECT) !== 0) {
-        entry.publishedRecent = null;
         this.objects[type].delete(uri, hash);
         if (entry.appOrphan) this.orphanIndex.app.delete(uri, hash);
         if (entry.infraOrphan) this.orphanIndex.infra.delete(uri, hash);

@@ -24,6 +24,27 @@ describe('packUuid / formatUuid', () => {
     }
   });
 
+  it('accepts exactly the canonical lowercase form, whatever the characters around it', () => {
+    // Mostly valid digits, with now and then a character that is not one: an uppercase digit, a
+    // dash, code units whose low byte is a digit or a dash (U+0130, U+012D), a non-BMP half.
+    const char = fc.oneof(
+      { weight: 30, arbitrary: fc.constantFrom(...'0123456789abcdef') },
+      { weight: 1, arbitrary: fc.constantFrom('A', 'F', 'g', '-', '\u0130', '\u0161', '\u012d', '\ud83d', ' ') },
+    );
+    const canonical = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    fc.assert(
+      fc.property(fc.array(char, { minLength: 32, maxLength: 32 }), fc.array(fc.oneof(fc.constant('-'), char), { minLength: 4, maxLength: 4 }), (digits, dashes) => {
+        const text = [digits.slice(0, 8), dashes[0], digits.slice(8, 12), dashes[1], digits.slice(12, 16), dashes[2], digits.slice(16, 20), dashes[3], digits.slice(20)]
+          .flat()
+          .join('');
+        const packed = new Int32Array(PACKED_UUID_WORDS);
+        expect(packUuid(text, packed, 0)).toBe(canonical.test(text));
+        if (canonical.test(text)) expect(formatUuid(packed, 0)).toBe(text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('spreads sequential uuids over the hash range', () => {
     const packed = new Int32Array(PACKED_UUID_WORDS);
     const buckets = new Set<number>();

@@ -1,11 +1,10 @@
-import { authorizationHeader, type Credentials, DEFAULT_REST_HOST, type EnvConfig, type QueryAuth, streamUrl } from './endpoint.js';
+import { authorizationHeader, DEFAULT_REST_HOST, type EnvConfig, type QueryAuth, streamUrl } from './endpoint.js';
 import { type DockerCloudEvent, type StreamPosition, tryFastParseEvent } from './event-schema.js';
 import { createEventQueue, type EventQueue } from './event-queue.js';
 import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
-import { type Frame, parseFrame, parseFrameValue, RESUME_SUBPROTOCOL, type ResumeOutcome } from './extended-protocol.js';
+import { type Frame, parseFrame, parseFrameValue, RESUME_SUBPROTOCOL, } from './extended-protocol.js';
 import { createFilter, type EventFilter, type FilterSpec, MATCH_ALL } from './filter.js';
 import {
-  type ConnectionSummary,
   createReconnectPolicy,
   createReconnectState,
   describeConnection,
@@ -13,11 +12,18 @@ import {
   type LastClose,
   type ReconnectEffect,
   type ReconnectInput,
-  type ReconnectPolicy,
   type ReconnectState,
   step,
   type TimerName,
 } from './reconnect-machine.js';
+import type {
+  StreamFilterInput,
+  StreamClientOptions,
+  StreamSnapshot,
+  ConnectedInfo,
+  ResyncRequest,
+  EventStream,
+} from './stream-client-types.js';
 import type { SocketHandle, SocketHandlers, StreamPort } from './stream-port.js';
 import { createUuidWindow } from './uuid-window.js';
 
@@ -50,129 +56,7 @@ import { createUuidWindow } from './uuid-window.js';
 //   Cloud server ignores it) reports onSubprotocolRefused: the client stops offering and connects
 //   again at once, as a plain client. reconnect() offers again (the server may have changed).
 
-/** The part of AbortSignal the client uses (core has no DOM types). */
-export interface AbortSignalLike {
-  readonly aborted: boolean;
-  addEventListener(type: 'abort', listener: () => void, options?: { readonly once?: boolean }): void;
-  removeEventListener?(type: 'abort', listener: () => void): void;
-}
-
-/** A filter as parseFilter/createFilter build it, or the spec createFilter takes. */
-export type StreamFilterInput = EventFilter | FilterSpec;
-
-export interface StreamClientOptions {
-  /** `ws://`, `wss://`, `http://` or `https://`, as DOCKERCLOUD_STREAM_HOST. */
-  readonly streamHost: string;
-  /** Omit for the authenticated user's own namespace. */
-  readonly namespace?: string;
-  readonly filter?: StreamFilterInput;
-  readonly credentials?: Credentials;
-  /** A whole Authorization header value (as DOCKERCLOUD_AUTH); wins over `credentials`. */
-  readonly authorization?: string;
-  /**
-   * Ask for the resumable extended protocol (events.resume.v1). Default true; a plain Docker
-   * Cloud server ignores the offer and the client speaks the plain protocol with it.
-   */
-  readonly extended?: boolean;
-  /** Reconnect policy overrides (backoff, timeouts), validated by createReconnectPolicy. */
-  readonly policy?: Partial<ReconnectPolicy>;
-  /** WebSocket pings, where the runtime can send them (10 s, as python-dockercloud); null: none. */
-  readonly pingIntervalMs?: number | null;
-  /** Events an async-iterator consumer may have waiting before the client pauses reading (10,000). */
-  readonly highWaterMark?: number;
-  /** Uuids of events without a position (plain servers) remembered to drop repeats (10,000). */
-  readonly dedupeWindow?: number;
-  /** How long a closing socket may take to report its close before it is terminated (2 s). */
-  readonly closeTimeoutMs?: number;
-  /** Where the runtime cannot set headers: `?auth=<header>` (default) or `?user=&token=`. */
-  readonly queryAuth?: 'auth' | 'token';
-  /** `/events/` (default, as the docs) or `/events` (as python-dockercloud). */
-  readonly trailingSlash?: boolean;
-  /** Aborting it is close(). */
-  readonly signal?: AbortSignalLike;
-  readonly onEvent?: (event: DockerCloudEvent) => void;
-  readonly onError?: (error: EventsError) => void;
-  readonly onState?: (snapshot: StreamSnapshot) => void;
-}
-
-/** The connection as a UI shows it: describeConnection's summary plus the client's own flags. */
-export interface StreamSnapshot extends ConnectionSummary {
-  /** Whether the latest open connection speaks the extended protocol; null before the first. */
-  readonly extended: boolean | null;
-  /** Reading is paused because an async-iterator consumer fell behind (see highWaterMark). */
-  readonly paused: boolean;
-  readonly closed: boolean;
-  /** Why the client stopped on its own (auth, fatal), else null. */
-  readonly error: EventsError | null;
-}
-
-/** A connection met the stream: plain ones when they open, extended ones at their hello. */
-export interface ConnectedInfo {
-  readonly generation: number;
-  readonly extended: boolean;
-  /** The hello's answer to our resume request; null on a plain connection. */
-  readonly resume: ResumeOutcome | null;
-  /** Where the events that follow start; null on a plain connection. */
-  readonly position: StreamPosition | null;
-}
-
-/** The stream could not be resumed: events were missed between the last delivered one and `position`. */
-export interface ResyncRequest {
-  /** Where live events continue (null on a plain server). */
-  readonly position: StreamPosition | null;
-  /** The connection that asked. */
-  readonly generation: number;
-}
-
-/**
- * A live Docker Cloud event stream that reconnects, resumes and resyncs on its own. Read it with
- * `for await`, or with callbacks; close() ends both.
- *
- * @example
- * const stream = createEventStream({ filter: { type: 'service' } });
- * stream.subscribe(() => console.log(stream.getSnapshot().phase));
- * for await (const event of stream) console.log(event.type, event.action, event.state, event.resource_uri);
- */
-export interface EventStream extends AsyncIterable<DockerCloudEvent> {
-  /**
-   * A bounded iterator of the events from now on. Breaking out of the loop (return()) closes the
-   * stream, as with Node readable streams. Ends after close(); throws the EventsError when the
-   * client stops on an auth or fatal failure.
-   */
-  [Symbol.asyncIterator](): AsyncIterableIterator<DockerCloudEvent>;
-  /** Calls `listener` after each change of the snapshot; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void;
-  /** The current snapshot: the same object until something changes. */
-  getSnapshot(): StreamSnapshot;
-  /** Every event, in order, each once, synchronously as it arrives. */
-  onEvent(listener: (event: DockerCloudEvent) => void): () => void;
-  /** Failures: the stop on auth/fatal closes, invalid frames, a failed resync handler. */
-  onError(listener: (error: EventsError) => void): () => void;
-  onState(listener: (snapshot: StreamSnapshot) => void): () => void;
-  /** Each connection as it meets the stream (see ConnectedInfo). */
-  onConnected(listener: (info: ConnectedInfo) => void): () => void;
-  /**
-   * Registers a re-reader of the full state for when the stream cannot be resumed. The client
-   * reports the resync complete once every handler's promise resolved. Without handlers it is
-   * complete at once: the events in between are simply missed.
-   */
-  onResync(handler: (request: ResyncRequest) => void | Promise<void>): () => void;
-  /** The position of the last event or marker received on an extended connection. */
-  getPosition(): StreamPosition | null;
-  /** Resolves after close() (or an abort); rejects with the EventsError that stopped the client. */
-  runForever(): Promise<void>;
-  /** Drops the connection and connects now (also after a stop on auth or fatal). */
-  reconnect(): void;
-  /**
-   * What the platform says about the network (a browser's online/offline events). Offline: the
-   * socket is closed and nothing is retried (phase `offline`); back online: it connects at once.
-   */
-  setOnline(online: boolean): void;
-  /** Reconnects with the new filter, resuming from the current position. */
-  setFilter(filter: StreamFilterInput): void;
-  /** Stops for good; resolves once the socket is gone. No timers remain. */
-  close(): Promise<void>;
-}
+export type { AbortSignalLike, StreamFilterInput, StreamClientOptions, StreamSnapshot, ConnectedInfo, ResyncRequest, EventStream } from './stream-client-types.js';
 
 export const DEFAULT_PING_INTERVAL_MS = 10_000;
 export const DEFAULT_HIGH_WATER_MARK = 10_000;

@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DockerCloudEvent } from './event-schema.js';
+import { EventLog, NO_RECORD } from './hierarchy-event-log.js';
+import { PACKED_UUID_WORDS, packUuid } from './hierarchy-uuid.js';
+
+const OBJECTS = ['a', 'b', 'c', 'd', 'e'].map((id) => `/api/app/v1/acme/container/${id}/`);
+
+function eventFor(uri: string, n: number, options: { canonical: boolean; position: boolean; create: boolean }): DockerCloudEvent {
+  const hex = n.toString(16).padStart(12, '0');
+  return {
+    type: 'container',
+    action: options.create ? 'create' : 'update',
+    parents: [`/api/app/v1/acme/service/s${n % 3}/`],
+    resource_uri: uri,
+    state: n % 2 === 0 ? 'Running' : 'Stopped',
+    uuid: options.canonical ? `${hex.slice(-8)}-4bbb-4ccc-8ddd-${hex}` : `Event-${n}`,
+    datetime: `2026-11-27T09:00:${String(n % 60).padStart(2, '0')}Z`,
+    // Seqs beyond 2^26 and 2^32 exercise the split into two small integers.
+    ...(options.position ? { position: { epoch: `e${n % 2}`, seq: n * 70_001 + 2 ** 33 } } : {}),
+  };
+}
+
+describe('EventLog', () => {
+  it('reads back, per object, the last `keep` events among the last `capacity` appended, newest first', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ object: fc.integer({ min: 0, max: OBJECTS.length - 1 }), canonical: fc.boolean(), position: fc.boolean(), create: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 9_000 }),
+        (script, keep, filler) => {
+          const log = new EventLog(4096, keep);
+          const packed = new Int32Array(PACKED_UUID_WORDS);
+          const heads = new Map<string, number>();
+          const appended: DockerCloudEvent[] = [];
+          const append = (event: DockerCloudEvent) => {
+            const canonical = packUuid(event.uuid, packed, 0);
+            const head = log.append(heads.get(event.resource_uri) ?? NO_RECORD, event, canonical ? packed : null, event.state, event.datetime, event.parents, event.position?.epoch);
+            heads.set(event.resource_uri, head);
+            appended.push(event);
+          };
+          // A run of another object's events pushes the script's first events out of the ring
+          // when it is longer than the capacity.
+          const half = script.length >> 1;
+          for (const [n, step] of script.slice(0, half).entries()) append(eventFor(OBJECTS[step.object] as string, n, step));
+          for (let n = 0; n < filler; n++) append(eventFor('/api/app/v1/acme/container/filler/', n, { canonical: true, position: false, create: false }));
+          for (const [n, step] of script.slice(half).entries()) append(eventFor(OBJECTS[step.object] as string, 1000 + n, step));
+
+          const kept = appended.slice(-log.capacity);
+          for (const uri of OBJECTS) {
+            const head = heads.get(uri);
+            const expected = kept
+              .filter((event) => event.resource_uri === uri)
+              .slice(-keep)
+              .reverse();
+            const actual = head === undefined ? [] : log.read(head, 'container', uri);
+            expect(actual).toEqual(expected);
+            if (head !== undefined) expect(Object.isFrozen(actual)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps at least the history asked for, and says how much it keeps', () => {
+    expect(new EventLog(1, 1).capacity).toBe(4096);
+    expect(new EventLog(4097, 1).capacity).toBe(8192);
+    expect(new EventLog(262_144, 20).capacity).toBe(262_144);
+  });
+
+  it('starts a new chain at NO_RECORD and reads nothing for it', () => {
+    const log = new EventLog(4096, 5);
+    const event = eventFor(OBJECTS[0] as string, 1, { canonical: true, position: false, create: true });
+    const first = log.append(NO_RECORD, event, null, event.state, event.datetime, event.parents, undefined);
+    const second = log.append(NO_RECORD, event, null, event.state, event.datetime, event.parents, undefined);
+    expect(log.read(second, 'container', event.resource_uri)).toEqual([event]); // not linked to `first`
+    expect(log.read(first, 'container', event.resource_uri)).toEqual([event]);
+  });
+});

@@ -1,0 +1,184 @@
+import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
+import { formatUuid, PACKED_UUID_WORDS } from './hierarchy-uuid.js';
+import type { ObjectType } from './object-types.js';
+
+/**
+ * The latest events the store received, of all objects, in one ring written in order; each
+ * record points back at the previous record of the same object, so an object's recent events
+ * are a short walk from its newest record. Writing is sequential (the record goes where the last
+ * one went, in cache), where a ring per object cost a cache miss and, every few events, a new
+ * ring per object; at 100,000 objects that was half of apply(). Memory is bounded by the
+ * history length whatever the number of objects.
+ *
+ * No heap object per event: a record is small integers in an Int32Array (the uuid packed, see
+ * hierarchy-uuid.ts; the stream position; flags; the distance back to the object's previous
+ * record) and references to strings and arrays the store holds anyway (canonical state, the
+ * shared datetime, the object's parents). Events are rebuilt only when someone asks for them.
+ *
+ * Records are never changed once written, only overwritten when the ring comes round: a reader
+ * holding a record's sequence number reads the same event for as long as the record is among
+ * the last `capacity`, and nothing after that.
+ */
+
+// A record's integers: distance back to the object's previous record (0: none); the packed uuid;
+// the position's seq split in two small integers, the high part carrying the flags.
+const PREVIOUS = 0;
+const UUID = 1;
+const SEQ_LOW = UUID + PACKED_UUID_WORDS;
+const SEQ_HIGH_FLAGS = SEQ_LOW + 1;
+const INTS = SEQ_HIGH_FLAGS + 1;
+// Its references: canonical state, datetime, parents; extra (the position's epoch, or the whole
+// event when its uuid is not canonical and could not be packed).
+const STATE = 0;
+const DATETIME = 1;
+const PARENTS = 2;
+const EXTRA = 3;
+const REFS = 4;
+
+const SEQ_SPLIT = 2 ** 26;
+const FLAG_CREATE = 1;
+const FLAG_POSITION = 2;
+const FLAG_RAW = 4;
+const FLAG_BITS = 8;
+/** Records per segment: the ring is allocated a segment at a time, so it grows without copying. */
+const SEGMENT_BITS = 12;
+const SEGMENT_RECORDS = 1 << SEGMENT_BITS;
+const SEGMENT_MASK = SEGMENT_RECORDS - 1;
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** What "no record" is, for an object's newest record. */
+export const NO_RECORD = -1;
+
+/**
+ * @example
+ * const log = new EventLog(262_144, 20);
+ * let head = NO_RECORD;
+ * head = log.append(head, event, packed, 'Running', event.datetime, event.parents, undefined);
+ * log.read(head, 'container', event.resource_uri); // [event]
+ */
+export class EventLog {
+  /** Records kept: a power of two. */
+  readonly capacity: number;
+  /** Record seq lives in segment (seq >>> SEGMENT_BITS) & segmentMask, at seq & SEGMENT_MASK. */
+  private readonly intSegments: Int32Array[] = [];
+  private readonly refSegments: unknown[][] = [];
+  private readonly segmentMask: number;
+  /** The sequence number the next record gets; records max(0, next - capacity) .. next - 1 are readable. */
+  private next = 0;
+
+  /**
+   * @param history how many of the latest records to keep at least (rounded up to a power of two).
+   * @param keep how many records read() lists at most.
+   */
+  constructor(
+    history: number,
+    private readonly keep: number,
+  ) {
+    let capacity = SEGMENT_RECORDS;
+    while (capacity < history) capacity *= 2;
+    this.capacity = capacity;
+    this.segmentMask = capacity / SEGMENT_RECORDS - 1;
+  }
+
+  /**
+   * Appends one event of an object whose newest record is `previous` (NO_RECORD for none) and
+   * returns the new record's sequence number, the object's new newest record. `packedUuid` is
+   * the event's uuid from packUuid(), or null when it is not canonical; `state`, `datetime`,
+   * `parents` and `epoch` are the store's shared copies of the event's values.
+   */
+  append(
+    previous: number,
+    event: DockerCloudEvent,
+    packedUuid: Int32Array | null,
+    state: string,
+    datetime: string,
+    parents: readonly string[],
+    epoch: string | undefined,
+  ): number {
+    const seq = this.next;
+    // `>>>` and `&` work on seq modulo 2^32, which the segment count divides: the same mapping.
+    const segment = (seq >>> SEGMENT_BITS) & this.segmentMask;
+    if (seq < this.capacity && (seq & SEGMENT_MASK) === 0) this.allocate(segment);
+    const ints = this.intSegments[segment] as Int32Array;
+    const refs = this.refSegments[segment] as unknown[];
+    const slot = seq & SEGMENT_MASK;
+    const i = slot * INTS;
+    const distance = seq - previous;
+    ints[i + PREVIOUS] = previous === NO_RECORD || distance > this.capacity ? 0 : distance;
+    let flags = event.action === 'create' ? FLAG_CREATE : 0;
+    if (packedUuid !== null) {
+      ints[i + UUID] = packedUuid[0] as number;
+      ints[i + UUID + 1] = packedUuid[1] as number;
+      ints[i + UUID + 2] = packedUuid[2] as number;
+      ints[i + UUID + 3] = packedUuid[3] as number;
+      ints[i + UUID + 4] = packedUuid[4] as number;
+    } else {
+      flags |= FLAG_RAW;
+    }
+    const position = event.position;
+    let seqHigh = 0;
+    if (position !== undefined && packedUuid !== null) {
+      flags |= FLAG_POSITION;
+      seqHigh = Math.floor(position.seq / SEQ_SPLIT);
+      ints[i + SEQ_LOW] = position.seq % SEQ_SPLIT;
+    }
+    ints[i + SEQ_HIGH_FLAGS] = seqHigh * FLAG_BITS + flags;
+    const r = slot * REFS;
+    refs[r + STATE] = state;
+    refs[r + DATETIME] = datetime;
+    refs[r + PARENTS] = parents;
+    refs[r + EXTRA] = packedUuid === null ? event : epoch;
+    this.next = seq + 1;
+    return seq;
+  }
+
+  /**
+   * The events of the chain ending at `head`, newest first, at most `keep`, as long as their
+   * records are still kept. Frozen events; `type` and `uri` are the object's.
+   */
+  read(head: number, type: ObjectType, uri: string): readonly DockerCloudEvent[] {
+    const out: DockerCloudEvent[] = [];
+    const oldest = Math.max(0, this.next - this.capacity);
+    let seq = head;
+    while (seq >= oldest && seq !== NO_RECORD && out.length < this.keep) {
+      const segment = (seq >>> SEGMENT_BITS) & this.segmentMask;
+      const ints = this.intSegments[segment] as Int32Array;
+      const slot = seq & SEGMENT_MASK;
+      out.push(eventAt(ints, this.refSegments[segment] as unknown[], slot, type, uri));
+      const distance = ints[slot * INTS + PREVIOUS] as number;
+      seq = distance === 0 ? NO_RECORD : seq - distance;
+    }
+    return out.length === 0 ? EMPTY : Object.freeze(out);
+  }
+
+  private allocate(segment: number): void {
+    this.intSegments[segment] = new Int32Array(SEGMENT_RECORDS * INTS);
+    this.refSegments[segment] = new Array<unknown>(SEGMENT_RECORDS * REFS).fill(null);
+  }
+}
+
+function eventAt(ints: Int32Array, refs: readonly unknown[], slot: number, type: ObjectType, uri: string): DockerCloudEvent {
+  const i = slot * INTS;
+  const r = slot * REFS;
+  const seqHighFlags = ints[i + SEQ_HIGH_FLAGS] as number;
+  const flags = seqHighFlags % FLAG_BITS;
+  const raw = (flags & FLAG_RAW) !== 0 ? (refs[r + EXTRA] as DockerCloudEvent) : null;
+  let position: StreamPosition | undefined;
+  if (raw !== null) position = raw.position;
+  else if ((flags & FLAG_POSITION) !== 0) {
+    const seqHigh = Math.floor(seqHighFlags / FLAG_BITS);
+    position = Object.freeze({ epoch: refs[r + EXTRA] as string, seq: seqHigh * SEQ_SPLIT + (ints[i + SEQ_LOW] as number) });
+  }
+  const event: DockerCloudEvent = {
+    type,
+    action: (flags & FLAG_CREATE) !== 0 ? 'create' : 'update',
+    parents: refs[r + PARENTS] as readonly string[],
+    resource_uri: uri,
+    state: refs[r + STATE] as DockerCloudEvent['state'],
+    uuid: raw !== null ? raw.uuid : formatUuid(ints, i + UUID),
+    datetime: refs[r + DATETIME] as string,
+    ...(position === undefined ? {} : { position }),
+  };
+  return Object.freeze(event);
+}
