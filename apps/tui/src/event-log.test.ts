@@ -1,4 +1,4 @@
-import type { DockerCloudEvent } from '@events/core';
+import type { DockerCloudEvent, LiveTree } from '@events/core';
 import { describe, expect, it, vi } from 'vitest';
 import { createEventLog } from './event-log.js';
 
@@ -40,5 +40,52 @@ describe('createEventLog', () => {
     });
     for (let i = 0; i < 4; i++) for (const l of listeners) l(event(i));
     expect(log.getSnapshot().events.map((e) => e.previous)).toEqual(['Stopped', 'Running', null, null]);
+  });
+
+  it('publishes with a tree that tells its listeners before it arms its publish timer, and on its own only for what the tree does not publish', async () => {
+    vi.useFakeTimers();
+    // As core's live tree: listeners hear of an event, then the publish timer is armed.
+    const eventListeners = new Set<(e: DockerCloudEvent) => void>();
+    const treeListeners = new Set<() => void>();
+    let treePublishes = 0;
+    let armed = false;
+    const tree: Pick<LiveTree, 'onEvent' | 'getSnapshot' | 'subscribe'> = {
+      onEvent: (listener) => {
+        eventListeners.add(listener);
+        return () => eventListeners.delete(listener);
+      },
+      subscribe: (listener) => {
+        treeListeners.add(listener);
+        return () => treeListeners.delete(listener);
+      },
+      getSnapshot: () => ({ tree: { get: () => undefined } }) as never,
+    };
+    const deliver = (e: DockerCloudEvent, publishes: boolean) => {
+      for (const listener of eventListeners) listener(e);
+      if (!publishes) return;
+      if (armed) return;
+      armed = true;
+      setTimeout(() => {
+        armed = false;
+        treePublishes++;
+        for (const listener of treeListeners) listener();
+      }, 100);
+    };
+    const log = createEventLog({ publishIntervalMs: 100 });
+    log.attach(tree);
+    const seen: { at: number; logged: number; treePublishes: number }[] = [];
+    log.subscribe(() => seen.push({ at: Date.now(), logged: log.getSnapshot().total, treePublishes }));
+    const start = Date.now();
+    for (let i = 0; i < 10; i++) deliver(event(i), true);
+    await vi.advanceTimersByTimeAsync(100);
+    // Published by the tree's timer, in its turn: the events the tree published are all there.
+    expect(seen).toEqual([{ at: start + 100, logged: 10, treePublishes: 1 }]);
+    deliver(event(10), false); // a duplicate: the tree does not publish
+    await vi.advanceTimersByTimeAsync(150);
+    expect(seen).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(seen.at(-1)).toMatchObject({ logged: 11, treePublishes: 1 });
+    log.close();
+    vi.useRealTimers();
   });
 });

@@ -32,7 +32,8 @@ export interface EventLogOptions {
   readonly capacity?: number;
   /**
    * Longest an event waits to be published (default 100 ms; 0: at once, for tests). Attached
-   * to a tree, the log also publishes whenever the tree does, in the same turn.
+   * to a tree that publishes (has `subscribe`), the log publishes whenever the tree does, in the
+   * same turn, and waits twice as long on its own: only for events the tree does not publish.
    */
   readonly publishIntervalMs?: number;
 }
@@ -69,20 +70,25 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
     for (const listener of [...listeners]) listener();
   }
 
+  /** Adds an event; it is published within `wait` ms at the latest. */
+  function add(event: DockerCloudEvent, previous: string | null, wait: number): void {
+    total++;
+    const entry: LoggedEvent = { event, previous };
+    if (ring.length < capacity) {
+      ring.push(entry);
+      next = ring.length % capacity;
+    } else {
+      ring[next] = entry;
+      next = (next + 1) % capacity;
+    }
+    dirty = true;
+    if (interval <= 0) publish();
+    else timer ??= setTimeout(publish, wait);
+  }
+
   const log: EventLog = {
     push(event, previous = null) {
-      total++;
-      const entry: LoggedEvent = { event, previous };
-      if (ring.length < capacity) {
-        ring.push(entry);
-        next = ring.length % capacity;
-      } else {
-        ring[next] = entry;
-        next = (next + 1) % capacity;
-      }
-      dirty = true;
-      if (interval <= 0) publish();
-      else timer ??= setTimeout(publish, interval);
+      add(event, previous, interval);
     },
     subscribe(listener) {
       listeners.add(listener);
@@ -94,8 +100,12 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
     attach(tree) {
       // The published snapshot still holds the state from before this batch of events.
       const tracker = createStateTracker((uri) => tree.getSnapshot().tree.get(uri)?.state);
-      const offEvent = tree.onEvent((event) => log.push(event, tracker.advance(event)));
-      // Publish together with the tree when it has a subscribe: one render for both, not two.
+      // Publish together with the tree when it has a subscribe: one render for both, not two. A
+      // tree may tell its listeners of an event before it arms its own publish timer (core's
+      // live tree does), so a timer of ours armed with the same delay would fire first and make
+      // a frame of its own: ours waits twice as long, for events the tree never publishes.
+      const wait = tree.subscribe === undefined ? interval : interval * 2;
+      const offEvent = tree.onEvent((event) => add(event, tracker.advance(event), wait));
       const offTree =
         tree.subscribe?.(() => {
           if (dirty) publish();

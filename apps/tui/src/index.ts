@@ -1,6 +1,7 @@
 // @events/tui as a library: the live view's parts, for embedding it or building another UI on
 // the same pure state. The `events` command is src/cli.ts.
 export { type AppProps, App } from './components/app.js';
+export { installInkOutputCache } from './components/install-ink-output-cache.js';
 export { type Layout, layoutOf, MIN_SIZE } from './components/layout.js';
 export { fitSegments, Line, type LineProps, type Segment } from './components/line.js';
 export { type Theme, ThemeContext } from './components/theme.js';
@@ -33,6 +34,7 @@ export {
 export { createLocalLiveTree, LIVE_CONNECTION, type LocalLiveTree, type LocalLiveTreeOptions } from './local-live-tree.js';
 export { type OpenedSource, openSource } from './open-source.js';
 export {
+  isEndOfRecording,
   parseRecording,
   RECORDING_VERSION,
   type RecordedFilter,

@@ -1,5 +1,6 @@
 import type { DockerCloudEvent } from '@events/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createEventLog } from './event-log.js';
 import { createLocalLiveTree } from './local-live-tree.js';
 
 const event = (n: number, state = 'Running'): DockerCloudEvent => ({
@@ -32,6 +33,51 @@ describe('createLocalLiveTree', () => {
     expect(notified).toHaveBeenCalledTimes(1);
     expect(tree.getSnapshot().eventsApplied).toBe(50);
     expect(tree.getSnapshot().tree.size).toBe(3);
+    await tree.close();
+  });
+
+  it('publishes in the same turn as an event log fed by it: one batch of notifications, not two', async () => {
+    vi.useFakeTimers();
+    const tree = createLocalLiveTree({ publishIntervalMs: 100 });
+    tree.seed({ stack: [] });
+    const log = createEventLog({ publishIntervalMs: 100 });
+    log.attach(tree);
+    // As the app's combined store: notifications in one turn are one batch (one React commit).
+    const batches: { events: number; logged: number }[] = [];
+    let queued = false;
+    const notify = () => {
+      if (queued) return;
+      queued = true;
+      queueMicrotask(() => {
+        queued = false;
+        batches.push({ events: tree.getSnapshot().eventsApplied, logged: log.getSnapshot().total });
+      });
+    };
+    tree.subscribe(notify);
+    log.subscribe(notify);
+    for (let i = 0; i < 20; i++) tree.push(event(i));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(batches).toEqual([{ events: 20, logged: 20 }]);
+    log.close();
+    await tree.close();
+  });
+
+  it('arms its publish timer before it tells listeners of an event', async () => {
+    vi.useFakeTimers();
+    const tree = createLocalLiveTree({ publishIntervalMs: 100 });
+    tree.seed({ stack: [] });
+    const order: string[] = [];
+    tree.subscribe(() => order.push('tree'));
+    // A listener that batches on a timer of the same length: it must come second.
+    let armed = false;
+    tree.onEvent(() => {
+      if (armed) return;
+      armed = true;
+      setTimeout(() => order.push('listener'), 100);
+    });
+    tree.push(event(0));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual(['tree', 'listener']);
     await tree.close();
   });
 

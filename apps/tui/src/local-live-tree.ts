@@ -149,8 +149,11 @@ export function createLocalLiveTree(options: LocalLiveTreeOptions = {}): LocalLi
       const changed = store.apply(event, now());
       if (!changed) return false;
       eventsApplied++;
-      for (const listener of [...eventListeners]) listener(event);
+      // The publish is scheduled before the listeners hear of the event: an event log fed by them
+      // arms its own timer after this one, so the tree publishes first and the log, which
+      // publishes with the tree (EventLog.attach), goes out in the same turn: one frame, not two.
       schedule();
+      for (const listener of [...eventListeners]) listener(event);
       return true;
     },
     setConnection(next) {

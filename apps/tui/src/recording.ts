@@ -1,4 +1,4 @@
-import { EventsError, type EventFilter, OBJECT_TYPES, type ObjectType } from '@events/core';
+import { CloseCode, EventsError, type EventFilter, OBJECT_TYPES, type ObjectType } from '@events/core';
 
 /**
  * A recording is NDJSON at the level of core's StreamPort: a header line (what the client was
@@ -18,6 +18,22 @@ import { EventsError, type EventFilter, OBJECT_TYPES, type ObjectType } from '@e
 export type RecordingLine = RecordingHeader | RecordedStep;
 
 export const RECORDING_VERSION = 2;
+
+/**
+ * The close a replay ends with when the recording runs out: a code the stream client classifies
+ * as fatal, so it stops without a retry (and the header says "replay finished").
+ */
+export const END_OF_RECORDING = { code: CloseCode.badRequest, reason: 'end of recording' } as const;
+
+/**
+ * Whether a close is the end of a replayed recording.
+ *
+ * @example
+ * isEndOfRecording(tree.getSnapshot().connection.lastClose) // true once a replay has played to its end
+ */
+export function isEndOfRecording(close: { readonly code: number; readonly reason: string } | null): boolean {
+  return close !== null && close.code === END_OF_RECORDING.code && close.reason === END_OF_RECORDING.reason;
+}
 
 /** The first line: where the recorded client connected, so that a replay builds the same one. */
 export interface RecordingHeader {

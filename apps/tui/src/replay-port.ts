@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { CloseCode, EventsError, type HttpResponse, type SocketHandlers, type StreamPort } from '@events/core';
-import { type RecordedHttp, type RecordedStep, type Recording, withoutCredentials } from './recording.js';
+import { EventsError, type HttpResponse, type SocketHandlers, type StreamPort } from '@events/core';
+import { END_OF_RECORDING, type RecordedHttp, type RecordedStep, type Recording, withoutCredentials } from './recording.js';
 
 export interface ReplayPortOptions {
   /** 1 = as recorded, 2 = twice as fast, 0 = as fast as possible. */
@@ -13,8 +13,7 @@ export interface ReplayPort extends StreamPort {
   readonly ended: Promise<void>;
 }
 
-/** The close that stops the client when the recording runs out: a code it classifies as fatal. */
-export const END_OF_RECORDING = { code: CloseCode.badRequest, reason: 'end of recording' } as const;
+export { END_OF_RECORDING } from './recording.js';
 
 type SocketStep = Exclude<RecordedStep, RecordedHttp | { readonly kind: 'connect' }>;
 

@@ -3,6 +3,7 @@ import { type EventFilter, type LiveTree, matchesFilter } from '@events/core';
 import { render } from 'ink';
 import { ExitCode } from './cli-options.js';
 import { App } from './components/app.js';
+import { installInkOutputCache } from './components/install-ink-output-cache.js';
 import { ThemeContext } from './components/theme.js';
 import { createEventLog } from './event-log.js';
 import { createFieldsCache } from './fields-cache.js';
@@ -69,6 +70,8 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
 
+  // Ink redoes the text of every row on every frame; this keeps the rows that did not change.
+  await installInkOutputCache();
   const instance = render(
     <ThemeContext.Provider value={{ color: options.color }}>
       <App

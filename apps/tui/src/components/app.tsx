@@ -80,18 +80,10 @@ interface StoreSnapshots {
 }
 
 /**
- * How long a publication of the event log alone waits for the tree's. The log is fed by the
- * tree's events, and both publish on timers due together; the log's timer is armed first, and
- * Node runs microtasks between timers, so without the wait every batch of events would be two
- * commits and two frames: the events pane, then the tree a moment later.
- */
-const LOG_WAITS_FOR_TREE_MS = 20;
-
-/**
  * The tree, the event log and the fields cache as one external store. Ink renders on a legacy
  * React root, where every store notification outside an event handler is a render, a commit
  * and a frame of its own. Here the stores that publish in one turn make one commit (the
- * listener runs in a microtask), and a log that publishes just before the tree is drawn with it.
+ * listener runs in a microtask); the event log publishes in the tree's turn (EventLog.attach).
  */
 function combineStores(tree: LiveTree, log: EventLog, fields: FieldsCache): { subscribe(listener: () => void): () => void; getSnapshot(): StoreSnapshots } {
   let last: StoreSnapshots | null = null;
@@ -104,11 +96,8 @@ function combineStores(tree: LiveTree, log: EventLog, fields: FieldsCache): { su
     subscribe(listener) {
       let queued = false;
       let active = true;
-      let waiting: ReturnType<typeof setTimeout> | undefined;
       const flush = () => {
         queued = false;
-        if (waiting !== undefined) clearTimeout(waiting);
-        waiting = undefined;
         if (active) listener();
       };
       const notify = () => {
@@ -116,13 +105,9 @@ function combineStores(tree: LiveTree, log: EventLog, fields: FieldsCache): { su
         queued = true;
         queueMicrotask(flush);
       };
-      const notifyLog = () => {
-        if (!queued) waiting ??= setTimeout(flush, LOG_WAITS_FOR_TREE_MS);
-      };
-      const unsubscribes = [tree.subscribe(notify), log.subscribe(notifyLog), fields.subscribe(notify)];
+      const unsubscribes = [tree.subscribe(notify), log.subscribe(notify), fields.subscribe(notify)];
       return () => {
         active = false;
-        if (waiting !== undefined) clearTimeout(waiting);
         for (const unsubscribe of unsubscribes) unsubscribe();
       };
     },
@@ -181,12 +166,12 @@ export function App(props: AppProps) {
   }, [snapshot, view, sort, filter, toggled, lookupFields]);
 
   const index = selectedIndex(state, rows);
-  const selected = index === -1 ? undefined : rows.rows[index];
+  const selected = index === -1 ? undefined : rows.at(index);
   const treeRows = layout.kind === 'too-small' ? 1 : layout.treeRows;
   const topRef = useRef(0);
-  const top = windowStart(topRef.current, Math.max(0, index), treeRows, rows.rows.length);
+  const top = windowStart(topRef.current, Math.max(0, index), treeRows, rows.length);
   topRef.current = top;
-  const windowRows = useMemo(() => rows.rows.slice(top, top + treeRows), [rows, top, treeRows]);
+  const windowRows = useMemo(() => rows.slice(top, top + treeRows), [rows, top, treeRows]);
 
   const targetOf = useCallback(
     (uri: string): number | undefined => {
@@ -397,7 +382,7 @@ export function App(props: AppProps) {
         paused={state.paused}
         held={held}
         utc={utc}
-        position={rows.rows.length === 0 ? '' : `rows ${top + 1}-${top + windowRows.length} of ${rows.rows.length}`}
+        position={rows.length === 0 ? '' : `rows ${top + 1}-${top + windowRows.length} of ${rows.length}`}
       />
       {state.mode.kind === 'help' ? (
         <HelpOverlay width={size.columns} height={bodyRows} />

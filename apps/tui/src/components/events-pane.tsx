@@ -52,11 +52,15 @@ export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
   const title = `─ Events${scope === '' ? '' : ` (${scope})`} · ${props.total} seen · f ${props.faultsOnly ? 'all' : 'faults'} `;
   return (
     <Box flexDirection="column" width={props.width} height={props.height}>
-      <Line segments={[{ text: title.padEnd(props.width, '─') }]} width={props.width} dim />
+      <Box flexDirection="row" width={props.width} height={1}>
+        <Line segments={[{ text: title }]} width={Math.min(title.length, props.width)} dim />
+        {/* The rest of the rule is a border: Ink measures every text on every frame, and a long run of `─` is a slow one to measure. */}
+        <Box flexGrow={1} height={1} borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} borderDimColor />
+      </Box>
       {props.events.length === 0 ? (
         <Line segments={[{ text: props.total === 0 ? '  waiting for events…' : '  none match' }]} width={props.width} dim />
       ) : (
-        props.events.map(({ event, previous }) => {
+        props.events.map(({ event, previous }, slot) => {
           const style = styleOfState(event.state);
           const ms = parseDate(event.datetime);
           const time = Number.isNaN(ms) ? event.datetime : formatClock(ms, props.utc);
@@ -65,7 +69,8 @@ export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
           const parent = event.parents[0] === undefined ? '' : `  ${describeUri(event.parents[0], props.snapshot, props.fields)}`;
           return (
             <Line
-              key={event.uuid}
+              // biome-ignore lint/suspicious/noArrayIndexKey: a line is a slot of the pane; at 1,000 events/s every slot gets a new event each frame, and updating a slot is cheaper for Ink than a new line
+              key={slot}
               width={props.width}
               dim={props.stale}
               segments={[

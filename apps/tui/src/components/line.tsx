@@ -63,8 +63,7 @@ export interface LineProps {
   readonly bold?: boolean;
 }
 
-/** Runs of printable ASCII, and runs of anything else (glyphs, rules, arrows, `…`). */
-const RUN = /[\u0020-\u007e]+|[^\u0020-\u007e]+/g;
+const isPrintableAscii = (code: number) => code >= 0x20 && code <= 0x7e;
 
 /**
  * Cuts fitted segments where printable ASCII meets other characters. Ink measures every text
@@ -78,12 +77,17 @@ export function splitRuns(segments: readonly Segment[]): Segment[][] {
   const runs: Segment[][] = [];
   let ascii: boolean | null = null;
   for (const segment of segments) {
-    for (const [piece] of segment.text.matchAll(RUN)) {
-      const isAscii = piece.charCodeAt(0) >= 0x20 && piece.charCodeAt(0) <= 0x7e;
-      const part = piece === segment.text ? segment : { ...segment, text: piece };
+    const { text } = segment;
+    // A scan by character codes: this runs for every changed line of every frame.
+    for (let start = 0; start < text.length; ) {
+      const isAscii = isPrintableAscii(text.charCodeAt(start));
+      let end = start + 1;
+      while (end < text.length && isPrintableAscii(text.charCodeAt(end)) === isAscii) end++;
+      const part = start === 0 && end === text.length ? segment : { ...segment, text: text.slice(start, end) };
       if (isAscii === ascii) (runs[runs.length - 1] as Segment[]).push(part);
       else runs.push([part]);
       ascii = isAscii;
+      start = end;
     }
   }
   return runs;

@@ -1,6 +1,7 @@
 import { type ConnectionSummary, createHierarchyStore, type LiveTreeSnapshot } from '@events/core';
 import { describe, expect, it } from 'vitest';
 import { LIVE_CONNECTION } from '../local-live-tree.js';
+import { END_OF_RECORDING } from '../recording.js';
 import { describeLink } from './link-status.js';
 
 const tree = createHierarchyStore().getSnapshot();
@@ -40,5 +41,14 @@ describe('describeLink', () => {
       text: 'stopped: authentication failed · Incorrect authentication credentials.',
     });
     expect(describeLink(snap({ phase: 'stopped', status: 'stopped', stopReason: 'stop' }), at(0)).text).toBe('closed');
+  });
+
+  it('says a replay that played to its end is finished, not stopped by the server', () => {
+    const end = { ...close, code: END_OF_RECORDING.code, reason: END_OF_RECORDING.reason };
+    const link = describeLink(snap({ phase: 'stopped', status: 'stopped', stopReason: 'fatal', lastClose: end }, { sync: { status: 'stale', since: 5_000 } }), at(9_000));
+    expect(link).toEqual({ glyph: '○', text: 'replay finished', tone: 'idle', stale: true, asOf: 5_000 });
+    // The same code for another reason is a refusal, and says so.
+    const refused = describeLink(snap({ phase: 'stopped', status: 'stopped', stopReason: 'fatal', lastClose: { ...end, reason: 'bad filter' } }), at(0));
+    expect(refused).toMatchObject({ tone: 'error', text: 'stopped · bad filter' });
   });
 });

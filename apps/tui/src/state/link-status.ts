@@ -1,4 +1,5 @@
 import type { LiveTreeSnapshot } from '@events/core';
+import { isEndOfRecording } from '../recording.js';
 import { formatClock, secondsUntil } from './format.js';
 
 /** The connection as the header shows it. */
@@ -26,7 +27,7 @@ export interface LinkClock {
 
 /**
  * The header's connection text for a LiveTree snapshot: `● live`, `◌ reconnecting in 3 s
- * (attempt 2)`, `● live · resynced 09:01:33 (+3 ~1 -2)`, `○ offline`, `✖ stopped: ...`.
+ * (attempt 2)`, `● live · resynced 09:01:33 (+3 ~1 -2)`, `○ offline`, `✖ stopped: ...`, `○ replay finished`.
  *
  * @example
  * describeLink(snapshot, { wall: Date.now(), monotonic: performance.now() }).text // 'reconnecting in 3 s (attempt 2) · closed (1006)'
@@ -57,6 +58,8 @@ export function describeLink(snapshot: LiveTreeSnapshot, clock: LinkClock, utc =
     case 'offline':
       return { glyph: '○', text: 'offline: waiting for the network', tone: 'warn', stale, asOf };
     case 'stopped':
+      // A replay that played to its end stops the client the way a refused connection would.
+      if (isEndOfRecording(connection.lastClose)) return { glyph: '○', text: 'replay finished', tone: 'idle', stale, asOf };
       switch (connection.stopReason) {
         case 'auth':
           return { glyph: '✖', text: `stopped: authentication failed${why}`, tone: 'error', stale, asOf };

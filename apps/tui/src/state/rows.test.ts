@@ -1,10 +1,21 @@
-import { createHierarchyStore, type DockerCloudEvent, type HierarchySnapshot, type ObjectType, type State, type StoredObject, typeOfUri } from '@events/core';
+import {
+  createHierarchyStore,
+  type DockerCloudEvent,
+  formatEventDatetime,
+  type HierarchySnapshot,
+  type ObjectType,
+  resourceUriFor,
+  type State,
+  type StoredObject,
+  typeOfUri,
+} from '@events/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeLiveTree, type FakeLiveTree } from '../../test/fake-live-tree.js';
 import { createSyntheticAccount } from '../../test/synthetic-account.js';
-import { displayName } from './format.js';
-import { buildRows, countsOf, formatCounts, isExpandedByDefault, type RowOptions, type ViewMode } from './rows.js';
+import { displayName, type FieldsLookup, stateSince, TYPE_LABEL } from './format.js';
+import { buildRows, countsOf, createRowCache, formatCounts, isExpandedByDefault, type Row, type RowCache, type RowOptions, type SortKey, type ViewMode } from './rows.js';
+import { type StateKind, styleOfState } from './state-style.js';
 
 const all = (): boolean => true;
 const byDefault = (_uri: string, type: ObjectType) => isExpandedByDefault(type);
@@ -156,6 +167,221 @@ describe('buildRows', () => {
     const elapsed = performance.now() - started;
     expect(list.rows).toHaveLength(9_500);
     expect(elapsed).toBeLessThan(250); // typically ~10 ms; generous for a loaded CI machine
+  });
+});
+
+/** What a row says, for comparing two builds. */
+interface RowShape {
+  readonly uri: string;
+  readonly name: string;
+  readonly depth: number;
+  readonly parentUri: string | null;
+  readonly expanded: boolean;
+  readonly expandable: boolean;
+  readonly context: boolean;
+}
+
+const shapeOf = (row: Row): RowShape => ({
+  uri: row.uri,
+  name: row.name,
+  depth: row.depth,
+  parentUri: row.parentUri,
+  expanded: row.expanded,
+  expandable: row.expandable,
+  context: row.context,
+});
+
+const VIEW_SHAPES: Readonly<Record<ViewMode, { tree: 'app' | 'infra' | null; types: readonly ObjectType[] }>> = {
+  stacks: { tree: 'app', types: ['stack', 'service', 'container'] },
+  nodes: { tree: 'infra', types: ['nodecluster', 'node', 'container'] },
+  containers: { tree: null, types: ['container'] },
+};
+const RANK: Readonly<Record<StateKind, number>> = { fault: 0, partial: 1, busy: 2, unknown: 3, idle: 4, ok: 5, gone: 6 };
+
+/**
+ * The rows of a view as the README describes them, built the plain way (every row made, every
+ * list sorted with a comparator): the oracle buildRows is checked against.
+ */
+function referenceRows(snapshot: HierarchySnapshot, options: RowOptions): { rows: RowShape[]; matches: number } {
+  const shape = VIEW_SHAPES[options.view];
+  const nameOf = (object: StoredObject) => displayName(object, object.fields === null ? options.fields?.(object.resource_uri) : undefined);
+  const filter = options.filter.trim().toLowerCase();
+  const all = shape.types.flatMap((type) => snapshot.ofType(type));
+  const matchesFilter = (object: StoredObject) =>
+    `${nameOf(object)}\n${object.state}\n${TYPE_LABEL[object.type]}\n${object.uuid}`.toLowerCase().includes(filter);
+  const matched = new Set(filter === '' ? [] : all.filter(matchesFilter).map((object) => object.resource_uri));
+  const visible = new Set(matched);
+  const parentIn = (object: StoredObject): string | null => {
+    const want = shape.types[shape.types.indexOf(object.type) - 1];
+    return want === undefined ? null : (object.parents.find((uri) => typeOfUri(uri) === want) ?? null);
+  };
+  if (shape.tree !== null) {
+    for (const uri of matched) {
+      let parent = parentIn(snapshot.get(uri) as StoredObject);
+      while (parent !== null && snapshot.has(parent)) {
+        visible.add(parent);
+        parent = parentIn(snapshot.get(parent) as StoredObject);
+      }
+    }
+  }
+  const compare = (a: StoredObject, b: StoredObject): number => {
+    const na = nameOf(a).toLowerCase();
+    const nb = nameOf(b).toLowerCase();
+    const byUri = a.resource_uri < b.resource_uri ? -1 : 1;
+    const byName = na < nb ? -1 : na > nb ? 1 : 0;
+    switch (options.sort) {
+      case 'name':
+        return byName || byUri;
+      case 'state':
+        return RANK[styleOfState(a.state).kind] - RANK[styleOfState(b.state).kind] || byName || byUri;
+      case 'age': {
+        const ta = stateSince(a) ?? Number.NEGATIVE_INFINITY;
+        const tb = stateSince(b) ?? Number.NEGATIVE_INFINITY;
+        return ta !== tb ? tb - ta : byName || byUri;
+      }
+    }
+  };
+  const rows: RowShape[] = [];
+  const walk = (list: readonly StoredObject[], depth: number, parentUri: string | null) => {
+    const shown = filter === '' ? [...list] : list.filter((object) => visible.has(object.resource_uri));
+    for (const object of shown.sort(compare)) {
+      const uri = object.resource_uri;
+      const children = shape.tree === null ? [] : snapshot.children(uri, shape.tree);
+      const expanded = filter === '' ? options.isExpanded(uri, object.type) && children.length > 0 : children.some((child) => visible.has(child.resource_uri));
+      rows.push({ uri, name: nameOf(object), depth, parentUri, expanded, expandable: children.length > 0, context: filter !== '' && !matched.has(uri) });
+      if (expanded) walk(children, depth + 1, uri);
+    }
+  };
+  walk(snapshot.ofType(shape.types[0] as ObjectType), 0, null);
+  if (shape.tree !== null) {
+    const orphans = snapshot.orphans(shape.tree);
+    walk(orphans.filter((object) => object.type === shape.types[1]), 0, null);
+    walk(orphans.filter((object) => object.type === shape.types[2]), 0, null);
+  }
+  return { rows, matches: filter === '' ? all.length : matched.size };
+}
+
+describe('buildRows, windowed', () => {
+  const NAMES = ['web', 'Web', 'api', 'db', 'x', 'ab', 'web-2'];
+  const STATES = ['Running', 'Stopped', 'Starting', 'Stopping', 'Partly running'] as const;
+  const change = fc.record({
+    kind: fc.constantFrom('state', 'state', 'state', 'create', 'delete', 'orphan'),
+    at: fc.nat(10_000),
+    state: fc.constantFrom(...STATES),
+  });
+  const step = fc.record({
+    view: fc.constantFrom<ViewMode>('stacks', 'nodes', 'containers'),
+    sort: fc.constantFrom<SortKey>('name', 'state', 'age'),
+    filter: fc.constantFrom('', '', 'w', 'web', 'run', 'stop', 'a', 'zz', ' B ', 'svc'),
+    toggles: fc.array(fc.nat(10_000), { maxLength: 6 }),
+    changes: fc.oneof(fc.constant([]), fc.array(change, { maxLength: 8 })),
+    /** Names for objects known only from events: none, or a lookup (a new function each time, as when fetched fields arrive, naming them anew). */
+    lookup: fc.option(fc.nat(6), { nil: undefined }),
+    window: fc.tuple(fc.nat(60), fc.nat(40)),
+  });
+
+  it('equals the rows built the plain way, window by window, build after build with one cache per view (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.array(fc.constantFrom(...NAMES), { minLength: 40, maxLength: 40 }), fc.array(step, { minLength: 1, maxLength: 6 }), (stacks, services, containers, names, steps) => {
+        const account = createSyntheticAccount(stacks, services, containers, 'p');
+        // Names that repeat (ties are broken by URI) and states that differ, so that every sort gives its own order.
+        const rename = <T extends { name?: string | null; state?: string }>(list: readonly T[] | undefined, offset: number): T[] =>
+          (list ?? []).map((item, i) => ({ ...item, name: names[(i + offset) % names.length], state: (i + offset) % 3 === 0 ? 'Stopped' : item.state }));
+        const store = createHierarchyStore({ dedupeWindow: 0 });
+        store.seed(
+          {
+            ...account.lists,
+            stack: rename(account.lists.stack, 0),
+            service: rename(account.lists.service, 7),
+            container: rename(account.lists.container, 13),
+            nodecluster: (account.lists.nodecluster ?? []).slice(0, 2),
+            node: (account.lists.node ?? []).filter((node) => [account.lists.nodecluster?.[0]?.resource_uri, account.lists.nodecluster?.[1]?.resource_uri].includes(node.node_cluster as string)).slice(0, 6),
+          },
+          0,
+        );
+        store.publish();
+        const caches = new Map<ViewMode, RowCache>();
+        const toggled = new Set<string>();
+        let n = 0;
+        for (const s of steps) {
+          for (const c of s.changes) {
+            const containersNow = store.getSnapshot().ofType('container');
+            const datetime = formatEventDatetime(Date.UTC(2026, 10, 27, 9, 0, 0) + c.at * 1000);
+            const target = containersNow[c.at % Math.max(1, containersNow.length)];
+            if ((c.kind === 'state' || c.kind === 'delete') && target !== undefined) {
+              store.apply({ type: 'container', action: c.kind === 'delete' ? 'delete' : 'update', parents: [...target.parents], resource_uri: target.resource_uri, state: c.kind === 'delete' ? 'Terminated' : c.state, uuid: `ev-${n++}`, datetime }, 1);
+            } else if (c.kind === 'create' || c.kind === 'orphan') {
+              // Known only from events: no fields, so its name is its short id or comes from the lookup.
+              const service = store.getSnapshot().ofType('service')[c.at % Math.max(1, store.getSnapshot().ofType('service').length)];
+              const parents = c.kind === 'orphan' || service === undefined ? [resourceUriFor('service', `gone-${c.at % 3}`, 'p')] : [service.resource_uri, ...service.parents];
+              const uuid = `${(c.at % 4096).toString(16).padStart(8, '0')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+              store.apply({ type: 'container', action: 'create', parents, resource_uri: resourceUriFor('container', uuid, 'p'), state: c.state, uuid: `ev-${n++}`, datetime }, 1);
+            }
+          }
+          store.publish();
+          const snapshot = store.getSnapshot();
+          const uris = VIEW_SHAPES[s.view].types.flatMap((type) => snapshot.ofType(type).map((object) => object.resource_uri));
+          for (const t of s.toggles) {
+            const uri = uris[t % Math.max(1, uris.length)];
+            if (uri === undefined) continue;
+            if (toggled.has(uri)) toggled.delete(uri);
+            else toggled.add(uri);
+          }
+          let cache = caches.get(s.view);
+          if (cache === undefined) {
+            cache = createRowCache();
+            caches.set(s.view, cache);
+          }
+          const seed = s.lookup;
+          const fields: FieldsLookup | undefined =
+            seed === undefined ? undefined : (uri) => (uri.charCodeAt(uri.length - 2) % 3 !== 0 ? { name: names[(uri.charCodeAt(uri.length - 3) + seed) % names.length] } : undefined);
+          const options: RowOptions = { view: s.view, sort: s.sort, filter: s.filter, isExpanded: (uri, type) => isExpandedByDefault(type) !== toggled.has(uri), fields, cache };
+          const list = buildRows(snapshot, options);
+          const expected = referenceRows(snapshot, options);
+          expect(list.length).toBe(expected.rows.length);
+          expect(list.matches).toBe(expected.matches);
+          const [start, size] = s.window;
+          expect(list.slice(start, start + size).map(shapeOf)).toEqual(expected.rows.slice(start, start + size));
+          expected.rows.forEach((row, i) => {
+            expect(shapeOf(list.at(i) as Row)).toEqual(row);
+            expect(list.indexOf(row.uri)).toBe(i);
+          });
+          expect(list.at(-1)).toBeUndefined();
+          expect(list.at(list.length)).toBeUndefined();
+          expect(list.indexOf(resourceUriFor('container', 'nope', 'p'))).toBe(-1);
+          expect(list.rows.map(shapeOf)).toEqual(expected.rows);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('sorts again when a kept record takes its name from a lookup that changed', () => {
+    // A flat list whose second member loses its fields between builds (same URI, same name),
+    // then the lookup names it anew: the kept order must not be reused.
+    const record = (id: string, fields: Record<string, unknown> | null) =>
+      ({ type: 'container', uuid: `${id}-0000-4000-8000-000000000000`, resource_uri: `/api/app/v1/p/container/${id}/`, state: 'Running', parents: [], fields, lastEventDatetime: null }) as unknown as StoredObject;
+    const snapshotOf = (objects: StoredObject[]) =>
+      ({ ofType: (type: ObjectType) => (type === 'container' ? objects : []), countsByType: () => ({ container: objects.length }) }) as unknown as HierarchySnapshot;
+    const cache = createRowCache();
+    const a = record('aaaa', { name: 'b-first' });
+    const unnamed = record('bbbb', null);
+    const build = (objects: StoredObject[], fields: FieldsLookup) => buildRows(snapshotOf(objects), options('containers', { cache, fields })).rows.map((row) => row.name);
+    expect(build([a, record('bbbb', { name: 'c-second' })], () => ({ name: 'c-second' }))).toEqual(['b-first', 'c-second']);
+    expect(build([a, unnamed], () => ({ name: 'c-second' }))).toEqual(['b-first', 'c-second']);
+    expect(build([a, unnamed], () => ({ name: 'a-now-first' }))).toEqual(['a-now-first', 'b-first']);
+  });
+
+  it('makes rows only for the window it is asked for', () => {
+    const account = createSyntheticAccount(20, 5, 19);
+    const store = createHierarchyStore();
+    store.seed(account.lists, 0);
+    store.publish();
+    const list = buildRows(store.getSnapshot(), options('containers', { cache: createRowCache() }));
+    expect(list.length).toBe(1_900);
+    const window = list.slice(100, 130);
+    expect(window).toHaveLength(30);
+    expect(list.at(100)).toBe(window[0]); // the same Row, not a second one
   });
 });
 

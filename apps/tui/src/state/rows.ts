@@ -32,13 +32,23 @@ export interface Row {
   readonly context: boolean;
 }
 
-/** The rows of a view, with a URI → index lookup for selection tracking. */
+/**
+ * The rows of a view. Rows are made when asked for: a frame asks for the window it draws (and
+ * the selected row), never for all of them.
+ */
 export interface RowList {
-  readonly rows: readonly Row[];
+  /** How many rows the view has. */
+  readonly length: number;
+  /** The row at `index`, or undefined outside `0 .. length - 1`. The same index gives the same Row. */
+  at(index: number): Row | undefined;
+  /** Rows `start` (inclusive) to `end` (exclusive), clamped to the list, as `Array#slice` with non-negative bounds. */
+  slice(start: number, end: number): Row[];
   /** The row index of `uri`, or -1. */
   indexOf(uri: string): number;
   /** How many objects of the view match the filter (every object when there is none). */
   readonly matches: number;
+  /** Every row, made on first use: for tests and small lists, not for a frame. */
+  readonly rows: readonly Row[];
 }
 
 export interface RowOptions {
@@ -80,11 +90,23 @@ export function isExpandedByDefault(type: ObjectType): boolean {
 
 // Per frozen record: its name and the lower-cased text the filter searches. Records are replaced,
 // never changed, so an entry is right for as long as the record lives (and goes with it).
-interface Derived {
-  readonly name: string;
+class Derived {
   /** The name lower-cased: the name sort's key. */
   readonly lower: string;
-  readonly haystack: string;
+  private text: string | null = null;
+
+  constructor(
+    private readonly object: StoredObject,
+    readonly name: string,
+  ) {
+    this.lower = name.toLowerCase();
+  }
+
+  /** What the filter searches, lower-cased; made when a filter first asks (a hundred records change between frames). */
+  get haystack(): string {
+    this.text ??= `${this.name}\n${this.object.state}\n${TYPE_LABEL[this.object.type]}\n${this.object.uuid}`.toLowerCase();
+    return this.text;
+  }
 }
 const derivedCache = new WeakMap<StoredObject, Derived>();
 
@@ -92,50 +114,55 @@ function derive(object: StoredObject, fields: FieldsLookup | undefined): Derived
   if (object.fields === null && fields !== undefined) {
     // Fetched names arrive later, so these are not cached against the record.
     const extra = fields(object.resource_uri);
-    if (extra) return makeDerived(object, displayName(object, extra));
+    if (extra) return new Derived(object, displayName(object, extra));
   }
   let derived = derivedCache.get(object);
   if (derived === undefined) {
-    derived = makeDerived(object, displayName(object));
+    derived = new Derived(object, displayName(object));
     derivedCache.set(object, derived);
   }
   return derived;
 }
 
-function makeDerived(object: StoredObject, name: string): Derived {
-  return { name, lower: name.toLowerCase(), haystack: `${name}\n${object.state}\n${TYPE_LABEL[object.type]}\n${object.uuid}`.toLowerCase() };
-}
-
-interface Item {
-  readonly object: StoredObject;
-  readonly name: string;
-}
-
 /** Problems first: the rows that need a look come to the top. */
 const KIND_RANK: Readonly<Record<StateKind, number>> = { fault: 0, partial: 1, busy: 2, unknown: 3, idle: 4, ok: 5, gone: 6 };
 
-function sortKey(object: StoredObject, name: string, sort: Exclude<SortKey, 'name'>): string {
+function keyOf(object: StoredObject, fields: FieldsLookup | undefined, sort: SortKey): string {
+  const lower = derive(object, fields).lower;
   switch (sort) {
+    case 'name':
+      return lower;
     case 'state':
-      return `${KIND_RANK[styleOfState(object.state).kind]}\u0000${name}`;
+      return `${KIND_RANK[styleOfState(object.state).kind]}\u0000${lower}`;
     case 'age':
-      return `${stateSince(object) ?? ''}\u0000${name}`;
+      return `${stateSince(object) ?? ''}\u0000${lower}`;
   }
 }
 
 interface SortMemo {
-  readonly uris: readonly string[];
-  readonly keys: readonly string[];
-  /** Input positions in sorted order. */
+  /** The list as given last time, and each member's sort key. */
+  objects: readonly StoredObject[];
+  keys: readonly string[];
+  /** Positions in `objects`, in sorted order. */
   readonly order: readonly number[];
+  readonly sort: SortKey;
+  /** The lookup the keys were made with (names of objects without fields come from it). */
+  fields: FieldsLookup | undefined;
+  /** How many of `objects` have no fields (and so may take their name from the lookup). */
+  nullFields: number;
   used: number;
+  /** URI → place in `order`, made once the memo has been searched before; right for as long as the memo is (same URIs in the same places). */
+  placeOf: Map<string, number> | null;
+  /** How often `order` was searched by scanning. */
+  scans: number;
 }
 
 /**
  * Sibling orders remembered between builds. A list whose members and sort keys are unchanged
- * (the usual case: events change states, not names) is put in order without sorting: at 1,000
- * events/s the 9,500 containers of the flat view are re-listed ten times a second, and their
- * order only changes when one comes or goes.
+ * (the usual case: events change states, not names) is put in order without sorting, and a
+ * member whose record is the very same as last time is not even looked at again: at 1,000
+ * events/s the 9,500 containers of the flat view are re-listed ten times a second, a hundred
+ * records change in between, and the order only changes when one comes or goes.
  */
 export interface RowCache {
   /** @internal */
@@ -149,42 +176,57 @@ export function createRowCache(): RowCache {
   return { memos: new Map(), build: 0 };
 }
 
-function items(objects: readonly StoredObject[], fields: FieldsLookup | undefined, sort: SortKey, cache: RowCache | undefined, slot: string): Item[] {
+/** `objects` in sibling order (by key, then URI), from the cache when still right. */
+function sortedOrder(objects: readonly StoredObject[], fields: FieldsLookup | undefined, sort: SortKey, cache: RowCache | undefined, slot: string): SortMemo {
   const n = objects.length;
-  const names = new Array<string>(n);
+  const build = cache?.build ?? 0;
+  const memo = cache?.memos.get(slot);
+  if (memo !== undefined && memo.sort === sort && memo.objects.length === n) {
+    // Records are replaced, never changed: the same record has the same key, unless its name
+    // comes from the lookup (it has no fields) and the lookup changed. When no member lacks
+    // fields, an unchanged record is not even looked at (9,500 of them, on every frame).
+    const lookupMatters = memo.fields !== fields && memo.nullFields > 0;
+    let nullFields = memo.nullFields;
+    let same = true;
+    const previous = memo.objects;
+    for (let i = 0; i < n; i++) {
+      const object = objects[i] as StoredObject;
+      const before = previous[i] as StoredObject;
+      if (object === before) {
+        if (!lookupMatters || object.fields !== null) continue;
+      } else {
+        nullFields += (object.fields === null ? 1 : 0) - (before.fields === null ? 1 : 0);
+      }
+      if (object.resource_uri !== before.resource_uri || keyOf(object, fields, sort) !== memo.keys[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      memo.objects = objects;
+      memo.fields = fields;
+      memo.nullFields = nullFields;
+      memo.used = build;
+      return memo;
+    }
+  }
   const keys = new Array<string>(n);
-  const uris = new Array<string>(n);
+  let nullFields = 0;
   for (let i = 0; i < n; i++) {
     const object = objects[i] as StoredObject;
-    const derived = derive(object, fields);
-    names[i] = derived.name;
-    uris[i] = object.resource_uri;
-    keys[i] = sort === 'name' ? derived.lower : sortKey(object, derived.lower, sort);
+    keys[i] = keyOf(object, fields, sort);
+    if (object.fields === null) nullFields++;
   }
-  const memo = cache?.memos.get(slot);
-  let order: readonly number[] | undefined;
-  if (memo !== undefined && memo.uris.length === n) {
-    let same = true;
-    for (let i = 0; i < n && same; i++) same = memo.uris[i] === uris[i] && memo.keys[i] === keys[i];
-    if (same) order = memo.order;
-  }
-  if (order === undefined) {
-    const positions = Array.from({ length: n }, (_, i) => i);
-    positions.sort((a, b) => {
-      const ka = keys[a] as string;
-      const kb = keys[b] as string;
-      if (ka !== kb) return sort === 'age' ? compareAge(ka, kb) : ka < kb ? -1 : 1;
-      return (uris[a] as string) < (uris[b] as string) ? -1 : 1;
-    });
-    order = positions;
-  }
-  if (cache !== undefined) cache.memos.set(slot, { uris, keys, order, used: cache.build });
-  const out = new Array<Item>(n);
-  for (let i = 0; i < n; i++) {
-    const at = order[i] as number;
-    out[i] = { object: objects[at] as StoredObject, name: names[at] as string };
-  }
-  return out;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => {
+    const ka = keys[a] as string;
+    const kb = keys[b] as string;
+    if (ka !== kb) return sort === 'age' ? compareAge(ka, kb) : ka < kb ? -1 : 1;
+    return (objects[a] as StoredObject).resource_uri < (objects[b] as StoredObject).resource_uri ? -1 : 1;
+  });
+  const made: SortMemo = { objects, keys, order, sort, fields, nullFields, used: build, placeOf: null, scans: 0 };
+  cache?.memos.set(slot, made);
+  return made;
 }
 
 /** Age keys are `time\0name`: most recent first, unknown times last, then by name. */
@@ -200,9 +242,105 @@ function compareAge(a: string, b: string): number {
   return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
-/** A row whose `expandable` is worked out when first asked (only drawn rows are asked). */
-class TreeRow implements Row {
+// Per row of a walked tree, in its flags: what the walk learnt about the row's children, and why it is listed.
+const CHILDREN_KNOWN = 1;
+const HAS_CHILDREN = 2;
+const EXPANDED = 4;
+const CONTEXT = 8;
+
+/** The rows of a build, without an object per row: what a Row is made from when asked for. */
+interface RowTable {
+  readonly length: number;
+  objectAt(index: number): StoredObject;
+  depthAt(index: number): number;
+  parentAt(index: number): string | null;
+  flagsAt(index: number): number;
+  indexOf(uri: string): number;
+}
+
+/**
+ * A flat list (the containers view): the sorted memo itself, nothing copied. Row `i` is
+ * `objects[order[i]]`. Where a URI is: a scan the first time an order is searched, then a map
+ * kept with the order (an order that lasts, as by name, is searched on every frame; one that
+ * changes on every frame, as by age under load, would pay for a map it uses once).
+ */
+class FlatTable implements RowTable {
+  readonly length: number;
+
+  constructor(private readonly memo: SortMemo) {
+    this.length = memo.order.length;
+  }
+
+  objectAt(index: number): StoredObject {
+    return this.memo.objects[this.memo.order[index] as number] as StoredObject;
+  }
+
+  depthAt(): number {
+    return 0;
+  }
+
+  parentAt(): null {
+    return null;
+  }
+
+  flagsAt(): number {
+    return 0; // with no tree there are no children, and every listed object matches the filter
+  }
+
+  indexOf(uri: string): number {
+    const { memo } = this;
+    const { objects, order } = memo;
+    if (memo.placeOf === null && memo.scans++ > 0) {
+      const placeOf = new Map<string, number>();
+      for (let k = 0; k < order.length; k++) placeOf.set((objects[order[k] as number] as StoredObject).resource_uri, k);
+      memo.placeOf = placeOf;
+    }
+    if (memo.placeOf !== null) return memo.placeOf.get(uri) ?? -1;
+    for (let k = 0; k < order.length; k++) if ((objects[order[k] as number] as StoredObject).resource_uri === uri) return k;
+    return -1;
+  }
+}
+
+/** A walked tree: one entry per row in parallel arrays. */
+class WalkTable implements RowTable {
+  readonly objects: StoredObject[] = [];
+  readonly depths: number[] = [];
+  readonly parents: (string | null)[] = [];
+  readonly flags: number[] = [];
+
+  get length(): number {
+    return this.objects.length;
+  }
+
+  objectAt(index: number): StoredObject {
+    return this.objects[index] as StoredObject;
+  }
+
+  depthAt(index: number): number {
+    return this.depths[index] as number;
+  }
+
+  parentAt(index: number): string | null {
+    return this.parents[index] as string | null;
+  }
+
+  flagsAt(index: number): number {
+    return this.flags[index] as number;
+  }
+
+  // Asked a few times per frame, mostly for the same URI (the list caches the answer): a scan,
+  // mostly pointer compares of shared URI strings, is cheaper than a Map of every row built on
+  // every publish.
+  indexOf(uri: string): number {
+    return this.objects.findIndex((object) => object.resource_uri === uri);
+  }
+}
+
+/** A row made from its entry in the table; `expandable` is worked out when first asked (only drawn rows are asked). */
+class ListedRow implements Row {
   readonly uri: string;
+  readonly expanded: boolean;
+  readonly context: boolean;
   private known: boolean | null;
 
   constructor(
@@ -212,12 +350,12 @@ class TreeRow implements Row {
     readonly name: string,
     readonly depth: number,
     readonly parentUri: string | null,
-    readonly expanded: boolean,
-    children: readonly StoredObject[] | null,
-    readonly context: boolean,
+    flags: number,
   ) {
     this.uri = object.resource_uri;
-    this.known = children === null ? null : children.length > 0;
+    this.known = (flags & CHILDREN_KNOWN) !== 0 ? (flags & HAS_CHILDREN) !== 0 : null;
+    this.expanded = (flags & EXPANDED) !== 0;
+    this.context = (flags & CONTEXT) !== 0;
   }
 
   get expandable(): boolean {
@@ -238,17 +376,21 @@ function treeParentOf(object: StoredObject, tree: HierarchyTree): string | null 
  * The rows of `view` for a snapshot: the tree walked from its roots (plus the objects whose
  * parent the store does not hold, at the top level), siblings sorted, closed rows' children
  * left out. With a filter, only the matching objects and their ancestors are listed, the
- * ancestors open and marked as context. Cost: linear in the rows listed (and, with a filter, in
- * the objects of the view), so a 10,000-object account rebuilds in a few milliseconds.
+ * ancestors open and marked as context.
+ *
+ * No object is made per row until a row is asked for (`at`, `slice`): a frame that draws 30 of
+ * 9,500 rows makes 30. A tree walk records each row's object, depth and parent in flat arrays;
+ * the flat containers view is its sorted order as is. With `options.cache`, sibling orders are
+ * kept between builds, so a 10,000-object account whose names did not change re-lists in well
+ * under a millisecond (plus, with a filter, a look at every object of the view).
  *
  * @example
  * const list = buildRows(snapshot, { view: 'stacks', sort: 'name', filter: '', isExpanded: (uri, type) => isExpandedByDefault(type) });
- * list.rows.map((row) => `${'  '.repeat(row.depth)}${row.name}`);
+ * list.slice(0, 30).map((row) => `${'  '.repeat(row.depth)}${row.name}`);
  */
 export function buildRows(snapshot: HierarchySnapshot, options: RowOptions): RowList {
   const shape = SHAPES[options.view];
   const { fields, sort } = options;
-  const rows: Row[] = [];
   const filter = options.filter.trim().toLowerCase();
 
   let visible: Set<string> | null = null;
@@ -275,59 +417,107 @@ export function buildRows(snapshot: HierarchySnapshot, options: RowOptions): Row
       }
     }
   } else {
-    for (const type of shape.types) matches += snapshot.ofType(type).length;
+    const counts = snapshot.countsByType();
+    for (const type of shape.types) matches += counts[type];
   }
 
   const cache = options.cache;
   if (cache !== undefined) cache.build++;
   const tree = shape.tree;
-  const push = (list: readonly StoredObject[], depth: number, parentUri: string | null, slot: string) => {
-    const shown = visible === null ? list : list.filter((object) => (visible as Set<string>).has(object.resource_uri));
-    for (const item of items(shown, fields, sort, cache, slot)) {
-      const object = item.object;
-      const uri = object.resource_uri;
-      let children: readonly StoredObject[] | null = null;
-      let expanded = false;
-      // Children are looked up only for rows that may show them; a closed row learns whether it
-      // has any when it is drawn (see TreeRow), so a closed service costs no child lookups.
-      if (tree !== null && (visible !== null || options.isExpanded(uri, object.type))) {
-        children = snapshot.children(uri, tree);
-        expanded = visible === null ? children.length > 0 : children.some((child) => (visible as Set<string>).has(child.resource_uri));
-      }
-      rows.push(new TreeRow(snapshot, tree, object, item.name, depth, parentUri, expanded, children, matched !== null && !matched.has(uri)));
-      if (expanded && children !== null) push(children, depth + 1, uri, uri);
-    }
-  };
+  const shownOf = (list: readonly StoredObject[]) => (visible === null ? list : list.filter((object) => (visible as Set<string>).has(object.resource_uri)));
+  // The store's own list when there is one root type (always, today): the sort cache can then tell an unchanged record by identity.
+  const roots = shape.rootTypes.length === 1 ? snapshot.ofType(shape.rootTypes[0] as ObjectType) : shape.rootTypes.flatMap((type) => snapshot.ofType(type));
 
-  const roots: StoredObject[] = [];
-  for (const type of shape.rootTypes) roots.push(...snapshot.ofType(type));
-  push(roots, 0, null, 'roots');
-  if (tree !== null) {
+  let table: RowTable;
+  if (tree === null) {
+    table = new FlatTable(sortedOrder(shownOf(roots), fields, sort, cache, 'roots'));
+  } else {
+    const walk = new WalkTable();
+    const add = (list: readonly StoredObject[], depth: number, parentUri: string | null, slot: string) => {
+      const { objects, order } = sortedOrder(shownOf(list), fields, sort, cache, slot);
+      for (let k = 0; k < order.length; k++) {
+        const object = objects[order[k] as number] as StoredObject;
+        const uri = object.resource_uri;
+        walk.objects.push(object);
+        walk.depths.push(depth);
+        walk.parents.push(parentUri);
+        let flags = matched !== null && !matched.has(uri) ? CONTEXT : 0;
+        let expanded = false;
+        let children: readonly StoredObject[] = [];
+        // Children are looked up only for rows that may show them; a closed row learns whether it
+        // has any when it is drawn (see ListedRow), so a closed service costs no child lookups.
+        if (visible !== null || options.isExpanded(uri, object.type)) {
+          children = snapshot.children(uri, tree);
+          expanded = visible === null ? children.length > 0 : children.some((child) => (visible as Set<string>).has(child.resource_uri));
+          flags |= CHILDREN_KNOWN | (children.length > 0 ? HAS_CHILDREN : 0) | (expanded ? EXPANDED : 0);
+        }
+        walk.flags.push(flags);
+        if (expanded) add(children, depth + 1, uri, uri);
+      }
+    };
+    add(roots, 0, null, 'roots');
     // Objects whose parent the store does not hold (yet): at the top level, after the real roots.
     const orphans = snapshot.orphans(tree).filter((object) => shape.types.includes(object.type));
-    push(orphans.filter((object) => object.type === shape.types[1]), 0, null, 'orphans:1');
-    push(orphans.filter((object) => object.type === shape.types[2]), 0, null, 'orphans:2');
+    add(orphans.filter((object) => object.type === shape.types[1]), 0, null, 'orphans:1');
+    add(orphans.filter((object) => object.type === shape.types[2]), 0, null, 'orphans:2');
+    table = walk;
   }
   if (cache !== undefined) {
     // Orders of lists not shown this time (a parent was closed) go: the cache stays as big as the view.
     for (const [slot, memo] of cache.memos) if (memo.used !== cache.build) cache.memos.delete(slot);
   }
+  return new TableRowList(snapshot, tree, fields, table, matches);
+}
 
-  // Asked a few times per frame, mostly for the same URI: a scan (URIs are shared strings, so
-  // mostly pointer compares) is cheaper than a Map of every row built on every publish.
-  let lastUri: string | null = null;
-  let lastIndex = -1;
-  return {
-    rows,
-    matches,
-    indexOf(uri: string): number {
-      if (uri !== lastUri) {
-        lastUri = uri;
-        lastIndex = rows.findIndex((row) => row.uri === uri);
-      }
-      return lastIndex;
-    },
-  };
+class TableRowList implements RowList {
+  readonly length: number;
+  /** Rows made so far: the same index gives the same Row. */
+  private readonly made = new Map<number, Row>();
+  private all: readonly Row[] | null = null;
+  private lastUri: string | null = null;
+  private lastIndex = -1;
+
+  constructor(
+    private readonly snapshot: HierarchySnapshot,
+    private readonly tree: HierarchyTree | null,
+    private readonly fields: FieldsLookup | undefined,
+    private readonly table: RowTable,
+    readonly matches: number,
+  ) {
+    this.length = table.length;
+  }
+
+  at(index: number): Row | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length) return undefined;
+    let row = this.made.get(index);
+    if (row === undefined) {
+      const { table } = this;
+      const object = table.objectAt(index);
+      row = new ListedRow(this.snapshot, this.tree, object, derive(object, this.fields).name, table.depthAt(index), table.parentAt(index), table.flagsAt(index));
+      this.made.set(index, row);
+    }
+    return row;
+  }
+
+  slice(start: number, end: number): Row[] {
+    const out: Row[] = [];
+    const to = Math.min(end, this.length);
+    for (let i = Math.max(0, start); i < to; i++) out.push(this.at(i) as Row);
+    return out;
+  }
+
+  indexOf(uri: string): number {
+    if (uri !== this.lastUri) {
+      this.lastUri = uri;
+      this.lastIndex = this.table.indexOf(uri);
+    }
+    return this.lastIndex;
+  }
+
+  get rows(): readonly Row[] {
+    this.all ??= this.slice(0, this.length);
+    return this.all;
+  }
 }
 
 /** What a count column says: `up` of `total` (running containers, deployed nodes, ...), heading for `target`. */

@@ -136,10 +136,10 @@ export function isExpanded(state: ViewState, uri: string, type: ObjectType): boo
  * went away or was never chosen) the row now at the remembered index, clamped. -1 when empty.
  *
  * @example
- * const i = selectedIndex(state, rows); // rows.rows[i] is what the cursor is on
+ * const i = selectedIndex(state, rows); // rows.at(i) is what the cursor is on
  */
 export function selectedIndex(state: ViewState, rows: RowList): number {
-  const count = rows.rows.length;
+  const count = rows.length;
   if (count === 0) return -1;
   const selection = state.selection[state.view];
   if (selection.uri !== null) {
@@ -152,14 +152,14 @@ export function selectedIndex(state: ViewState, rows: RowList): number {
 /** The selected row, if any. */
 export function selectedRow(state: ViewState, rows: RowList): Row | undefined {
   const index = selectedIndex(state, rows);
-  return index === -1 ? undefined : rows.rows[index];
+  return index === -1 ? undefined : rows.at(index);
 }
 
 function select(state: ViewState, rows: RowList, index: number): ViewState {
-  const count = rows.rows.length;
+  const count = rows.length;
   if (count === 0) return state;
   const clamped = Math.min(Math.max(index, 0), count - 1);
-  const row = rows.rows[clamped] as Row;
+  const row = rows.at(clamped) as Row;
   return { ...state, selection: { ...state.selection, [state.view]: { uri: row.uri, index: clamped } } };
 }
 
@@ -203,7 +203,7 @@ const NONE: readonly Effect[] = Object.freeze([]);
 export function update(state: ViewState, command: Command, context: UpdateContext): Update {
   const { rows } = context;
   const index = selectedIndex(state, rows);
-  const row = index === -1 ? undefined : rows.rows[index];
+  const row = index === -1 ? undefined : rows.at(index);
   const filtering = state.filter.trim() !== '';
   switch (command.type) {
     case 'move':
@@ -213,7 +213,7 @@ export function update(state: ViewState, command: Command, context: UpdateContex
     case 'top':
       return [select(state, rows, 0), NONE];
     case 'bottom':
-      return [select(state, rows, rows.rows.length - 1), NONE];
+      return [select(state, rows, rows.length - 1), NONE];
     case 'expand':
       if (row === undefined || !row.expandable) return [state, NONE];
       if (row.expanded) return [select(state, rows, index + 1), NONE]; // already open: step into it
@@ -338,7 +338,7 @@ export function update(state: ViewState, command: Command, context: UpdateContex
 export function pinSelection(state: ViewState, rows: RowList): ViewState {
   if (state.selection[state.view].uri !== null) return state;
   const index = selectedIndex(state, rows);
-  return index === -1 ? state : keepSelection(state, rows.rows[index], index);
+  return index === -1 ? state : keepSelection(state, rows.at(index), index);
 }
 
 /**
