@@ -99,8 +99,11 @@ async function main(): Promise<void> {
     import('../src/fields-cache.js'),
     import('../src/components/install-ink-output-cache.js'),
   ]);
+  const { boundInkTextCaches, findInkTextCaches } = await import('../src/components/bound-ink-text-caches.js');
   // As runWatch does before it renders.
   const outputCache = await installInkOutputCache();
+  const stopTrimming = await boundInkTextCaches();
+  const textCaches = await findInkTextCaches(); // to report how many texts Ink holds at the end
 
   const account = createSyntheticAccount(100, 5, 19);
   const tree = createLocalLiveTree({ publishIntervalMs: 100 });
@@ -227,6 +230,7 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpuBefore);
   const renders = inkRenders.length - rendersBefore;
   instance.unmount();
+  stopTrimming?.();
   detach();
   log.close();
   fields.close();
@@ -261,6 +265,8 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     /** Heap in use every 2 s (after a full GC when run with --expose-gc): flat means no leak. */
     heapMiB: heap.map((n) => Math.round(n)),
+    /** Texts in Ink's never-emptied measure and wrap caches (events watch trims them at 20,000). */
+    inkTextCacheSize: textCaches?.size ?? null,
   };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -278,6 +284,7 @@ async function main(): Promise<void> {
     `  key → frame     p50 ${ms(result.keyToFrameP50Ms)}  p95 ${ms(result.keyToFrameP95Ms)}  max ${ms(result.keyToFrameMaxMs)} (${result.keys} keys)   target ≤ 50 ms: ${verdict(result.keyToFrameP95Ms <= 50)}`,
     `  output          ${result.outputKiBPerSecond} KiB/s`,
     `  process CPU     ${result.cpuPercent}% of one core (events, store, React, Ink)`,
+    `  ink text caches ${result.inkTextCacheSize ?? 'not found'} texts held after the run (Ink 6.8 never empties them; trimmed at 20,000)`,
     `  heap in use     ${result.heapMiB.join(' → ')} MiB (every 2 s${typeof (globalThis as { gc?: unknown }).gc === 'function' ? ', after a full GC' : '; --expose-gc for exact numbers'})`,
     `  machine         load average ${result.loadAverage} on ${result.cpus} CPUs${result.loadAverage > result.cpus ? ' (busy: times above are inflated)' : ''}`,
   ];

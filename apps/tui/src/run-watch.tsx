@@ -3,6 +3,7 @@ import { type EventFilter, type LiveTree, matchesFilter } from '@events/core';
 import { render } from 'ink';
 import { ExitCode } from './cli-options.js';
 import { App } from './components/app.js';
+import { boundInkTextCaches } from './components/bound-ink-text-caches.js';
 import { installInkOutputCache } from './components/install-ink-output-cache.js';
 import { ThemeContext } from './components/theme.js';
 import { createEventLog } from './event-log.js';
@@ -72,6 +73,8 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
 
   // Ink redoes the text of every row on every frame; this keeps the rows that did not change.
   await installInkOutputCache();
+  // Ink 6.8 never forgets a text it laid out: a view that runs for days must trim that.
+  await boundInkTextCaches();
   const instance = render(
     <ThemeContext.Provider value={{ color: options.color }}>
       <App

@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
 import { EventsError } from '@events/core';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importInkInternal } from './import-ink-internal.js';
 
 /** What Ink's `Output` asks its caches (ink/build/output.js, Ink 6.8). */
 export interface InkOutputCaches {
@@ -193,9 +190,6 @@ export function createKeptGet(Output: InkOutputClass, get: InkOutput['get']): (t
   };
 }
 
-/** The Ink versions whose Output this module knows (see the property test against Ink's own get). */
-const TESTED_INK = /^6\.8\.\d+$/;
-
 const ORIGINAL_GET = Symbol.for('@events/tui: the get() of Ink Output before installInkOutputCache');
 
 /**
@@ -205,11 +199,8 @@ const ORIGINAL_GET = Symbol.for('@events/tui: the get() of Ink Output before ins
  */
 export async function loadInkOutputClass(): Promise<InkOutputClass | null> {
   try {
-    const entry = createRequire(import.meta.url).resolve('ink');
-    // Only the Ink minor this was written against and tested with: another may draw a write differently.
-    const { version } = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: unknown };
-    if (typeof version !== 'string' || !TESTED_INK.test(version)) return null;
-    const module = (await import(pathToFileURL(join(dirname(entry), 'output.js')).href)) as { default?: unknown };
+    const module = await importInkInternal<{ default?: unknown }>('output.js');
+    if (module === null) return null;
     const Output = module.default as InkOutputClass | undefined;
     if (typeof Output !== 'function' || typeof Output.prototype?.get !== 'function' || typeof Output.prototype.write !== 'function') return null;
     const probe = new Output({ width: 1, height: 1 });
