@@ -100,20 +100,12 @@ export interface HierarchySnapshot {
 }
 
 /** What a record is made of: the store's working copy of one object. */
-export interface RecordSource {
+export type RecordSource = Pick<ObjectRecord, 'uuid' | 'state' | 'parents' | 'fields' | 'createdAt' | 'updatedAt' | 'lastEventDatetime' | 'terminatedAt'> & {
   readonly type: ObjectType | undefined;
-  readonly uuid: string;
   readonly uri: string;
-  readonly state: string;
-  readonly parents: readonly string[];
-  readonly fields: RestObject | null;
-  readonly createdAt: number | undefined;
-  readonly updatedAt: number;
-  readonly lastEventDatetime: string | null;
-  readonly terminatedAt: number | undefined;
   /** Its newest record in the event log. */
   readonly newestRecord: number;
-}
+};
 
 /**
  * The frozen record the store publishes for one object. It also knows where the object's recent
