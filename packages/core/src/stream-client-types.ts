@@ -48,6 +48,11 @@ export interface StreamClientOptions {
   readonly trailingSlash?: boolean;
   /** Aborting it is close(). */
   readonly signal?: AbortSignalLike;
+  /**
+   * Whether the network is up when the stream is created (default true). False starts it
+   * suspended, opening no socket until setOnline(true): a browser tab created offline.
+   */
+  readonly online?: boolean;
   readonly onEvent?: (event: DockerCloudEvent) => void;
   readonly onError?: (error: EventsError) => void;
   readonly onState?: (snapshot: StreamSnapshot) => void;

@@ -57,6 +57,27 @@ const ticks = async (n = 5) => {
   for (let i = 0; i < n; i++) await Promise.resolve();
 };
 
+describe('created offline', () => {
+  it('opens no socket and arms no timer until the network is back, then connects at once', () => {
+    const { port, stream } = setup({ online: false });
+    expect(port.sockets).toHaveLength(0);
+    expect(stream.getSnapshot().phase).toBe('offline');
+    expect(port.clock.pending()).toEqual([]);
+    port.clock.advance(60_000);
+    expect(port.sockets).toHaveLength(0);
+    stream.setOnline(true);
+    expect(port.sockets).toHaveLength(1);
+    expect(stream.getSnapshot().phase).toBe('connecting');
+    openExtended(port);
+    expect(stream.getSnapshot().phase).toBe('live');
+  });
+
+  it('connects at once by default and with online: true', () => {
+    expect(setup().port.sockets).toHaveLength(1);
+    expect(setup({ online: true }).port.sockets).toHaveLength(1);
+  });
+});
+
 describe('connecting', () => {
   it('executes open-socket with core-built URL, subprotocol offer, Authorization header and ping interval', () => {
     const { port } = setup({ filter: { type: ['container', 'service'] } });

@@ -581,7 +581,10 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     void close();
   } else {
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    run(() => input({ type: 'start' }));
+    run(() => {
+      if (options.online === false) input({ type: 'offline' });
+      input({ type: 'start' });
+    });
   }
   return stream;
 }

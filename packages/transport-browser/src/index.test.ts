@@ -262,9 +262,15 @@ describe('createEventStream', () => {
     const window = stubWindow(false);
     const stream = createEventStream(options);
     expect(stream.getSnapshot().phase).toBe('offline');
+    expect(FakeSocket.created).toHaveLength(0); // not even one socket opened and closed at once
     window.fire('online');
     expect(stream.getSnapshot().status).toBe('connecting');
+    expect(FakeSocket.created).toHaveLength(1);
     await stream.close();
+    // An explicit online: true wins over navigator.onLine (it is only a hint).
+    const forced = createEventStream({ ...options, online: true });
+    expect(forced.getSnapshot().status).toBe('connecting');
+    await forced.close();
   });
 
   it('the live tree follows them too', async () => {

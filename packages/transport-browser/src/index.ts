@@ -130,7 +130,10 @@ function resolveOptions<T extends Partial<StreamClientOptions> & { readonly rest
   // A plain (Docker Cloud) server keeps connections alive with pings, which a browser never sees:
   // any silence timeout would drop a quiet stream, and lose its events, again and again. Extended
   // connections are still watched, through the server's position markers.
-  return { ...resolved, policy: { idleTimeoutMs: null, ...resolved.policy } };
+  // navigator.onLine is only trustworthy when false: true means "some network", not "the server".
+  // Created offline, the stream opens no socket until the browser says it is back.
+  const online = resolved.online ?? (globalThis as Globals).navigator?.onLine !== false;
+  return { ...resolved, online, policy: { idleTimeoutMs: null, ...resolved.policy } };
 }
 
 interface Globals {
@@ -163,8 +166,6 @@ function followNetwork(stream: EventStream): void {
     remove.call(globalThis, 'offline', offline);
     unsubscribe();
   });
-  // navigator.onLine is only trustworthy when false: true means "some network", not "the server".
-  if (globals.navigator?.onLine === false) stream.setOnline(false);
 }
 
 /**
