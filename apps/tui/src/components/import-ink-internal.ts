@@ -15,11 +15,39 @@ const TESTED_INK = /^6\.8\.\d+$/;
  * const output = await importInkInternal<{ default: unknown }>('output.js');
  */
 export async function importInkInternal<T>(file: string): Promise<T | null> {
+  const entry = await testedInkEntry();
+  if (entry === null) return null;
+  try {
+    return (await import(pathToFileURL(join(dirname(entry), file)).href)) as T;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A module of one of Ink's own dependencies, the copy Ink loads (found from Ink's directory), or
+ * null as importInkInternal.
+ *
+ * @example
+ * const tokenizer = await importInkDependency<Tokenizer>('@alcalzone/ansi-tokenize', 'build/index.js');
+ */
+export async function importInkDependency<T>(name: string, file: string): Promise<T | null> {
+  const entry = await testedInkEntry();
+  if (entry === null) return null;
+  try {
+    const manifest = createRequire(entry).resolve(`${name}/package.json`);
+    return (await import(pathToFileURL(join(dirname(manifest), file)).href)) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** The path of Ink's entry point when the installed Ink is a tested version. */
+async function testedInkEntry(): Promise<string | null> {
   try {
     const entry = createRequire(import.meta.url).resolve('ink');
     const { version } = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: unknown };
-    if (typeof version !== 'string' || !TESTED_INK.test(version)) return null;
-    return (await import(pathToFileURL(join(dirname(entry), file)).href)) as T;
+    return typeof version === 'string' && TESTED_INK.test(version) ? entry : null;
   } catch {
     return null;
   }

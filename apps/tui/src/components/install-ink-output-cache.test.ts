@@ -1,13 +1,20 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type AnsiTokenizer, createStyledChars } from './fast-styled-chars.js';
+import { importInkDependency } from './import-ink-internal.js';
 import { createFrameCaches, createKeptGet, type InkOutputCaches, type InkOutputClass, installInkOutputCache, loadInkOutputClass, originalGetOf } from './install-ink-output-cache.js';
 
 let Output: InkOutputClass;
+
+let styledChars: (line: string) => unknown;
 
 beforeAll(async () => {
   const loaded = await loadInkOutputClass();
   if (loaded === null) throw new Error('Ink has no Output class of the expected shape');
   Output = loaded;
+  const tokenizer = await importInkDependency<AnsiTokenizer>('@alcalzone/ansi-tokenize', 'build/index.js');
+  if (tokenizer === null) throw new Error("Ink's tokenizer was not found");
+  styledChars = createStyledChars(tokenizer);
 });
 
 const sgr = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
@@ -17,7 +24,8 @@ const STYLES = [sgr(32, 39), sgr(31, 39), sgr(1, 22), sgr(2, 22), sgr(7, 27), sg
 const piece = fc.oneof(
   fc.constantFrom('web', 'api-1', ' ', '   ', 'Running', 'Stopped', '09:01:33', '2/3', '-', '|'),
   fc.constantFrom('●', '◐', '○', '✖', '▾', '▸', '▌', '…', '→', '│', '─'),
-  fc.constantFrom('漢字', '👍', 'é'),
+  fc.constantFrom('漢字', '👍', 'é', 'e\u0301', '\u0301', '🇫🇷'),
+  fc.constantFrom('\u001b[m', '\u001b]8;;https://example.com\u0007', '\u001b]8;;\u0007'),
   fc.constant('\n'),
 );
 const styled = fc.tuple(fc.array(piece, { minLength: 1, maxLength: 6 }), fc.option(fc.constantFrom(...STYLES.keys()), { nil: undefined })).map(([pieces, style]) => {
@@ -61,9 +69,10 @@ describe('createKeptGet', () => {
           minLength: 1,
           maxLength: 6,
         }),
-        (width, height, pool, frames) => {
+        fc.boolean(),
+        (width, height, pool, frames, fast) => {
           const get = originalGetOf(Output);
-          const kept = createKeptGet(Output, get);
+          const kept = createKeptGet(Output, get, fast ? styledChars : undefined);
           for (const frame of frames) {
             const operations: Operation[] = frame.map((step) => (step.kind === 'pick' ? { kind: 'write', write: pool[step.i % pool.length] as Write } : step));
             expect(draw(kept, operations, width, height)).toEqual(draw(get, operations, width, height));

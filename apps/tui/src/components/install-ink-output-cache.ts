@@ -1,5 +1,6 @@
 import { EventsError } from '@events/core';
-import { importInkInternal } from './import-ink-internal.js';
+import { type AnsiTokenizer, createStyledChars } from './fast-styled-chars.js';
+import { importInkDependency, importInkInternal } from './import-ink-internal.js';
 
 /** What Ink's `Output` asks its caches (ink/build/output.js, Ink 6.8). */
 export interface InkOutputCaches {
@@ -57,7 +58,7 @@ export interface FrameCaches extends InkOutputCaches {
  * caches.nextFrame(output.caches); // at the start of every frame
  * output.caches = caches;
  */
-export function createFrameCaches(): FrameCaches {
+export function createFrameCaches(styledChars?: (line: string) => unknown): FrameCaches {
   let current = generation();
   let previous = generation();
   let fresh: InkOutputCaches | null = null;
@@ -83,7 +84,7 @@ export function createFrameCaches(): FrameCaches {
     get size() {
       return current.styled.size + previous.styled.size;
     },
-    getStyledChars: (line) => lookup(line, (g) => g.styled, (caches) => caches.getStyledChars(line)),
+    getStyledChars: (line) => lookup(line, (g) => g.styled, (caches) => (styledChars === undefined ? caches.getStyledChars(line) : styledChars(line))),
     getStringWidth: (text) => lookup(text, (g) => g.widths, (caches) => caches.getStringWidth(text)),
     getWidestLine: (text) => lookup(text, (g) => g.widest, (caches) => caches.getWidestLine(text)),
   };
@@ -162,8 +163,12 @@ const NO_TRANSFORMERS: readonly Transformer[] = [];
  * @example
  * Output.prototype.get = createKeptGet(Output, Output.prototype.get);
  */
-export function createKeptGet(Output: InkOutputClass, get: InkOutput['get']): (this: InkOutput) => { output: string; height: number } {
-  const caches = createFrameCaches();
+export function createKeptGet(
+  Output: InkOutputClass,
+  get: InkOutput['get'],
+  styledChars?: (line: string) => unknown,
+): (this: InkOutput) => { output: string; height: number } {
+  const caches = createFrameCaches(styledChars);
   let width = -1;
   let current = new Map<string, string>();
   let previous = new Map<string, string>();
@@ -243,6 +248,8 @@ export async function installInkOutputCache(): Promise<boolean> {
   if (prototype[ORIGINAL_GET] !== undefined) return true;
   const get = prototype.get;
   prototype[ORIGINAL_GET] = get;
-  prototype.get = createKeptGet(Output, get);
+  const tokenizer = await importInkDependency<AnsiTokenizer>('@alcalzone/ansi-tokenize', 'build/index.js');
+  const usable = typeof tokenizer?.tokenize === 'function' && typeof tokenizer.styledCharsFromTokens === 'function';
+  prototype.get = createKeptGet(Output, get, usable ? createStyledChars(tokenizer) : undefined);
   return true;
 }
