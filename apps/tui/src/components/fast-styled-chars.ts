@@ -76,15 +76,15 @@ export function createStyledChars(tokenizer: AnsiTokenizer): (line: string) => u
         exact = false;
         break;
       }
-      const escape = match[0];
-      let known = kept.get(escape);
+      const sequence = match[0];
+      let known = kept.get(sequence);
       if (known === undefined) {
-        known = tokenizer.tokenize(escape);
+        known = tokenizer.tokenize(sequence);
         if (kept.size >= PIECE_LIMIT) kept.clear();
-        kept.set(escape, known);
+        kept.set(sequence, known);
       }
       for (const token of known as readonly AnsiToken[]) tokens.push(token);
-      at = index + escape.length;
+      at = index + sequence.length;
     }
     if (exact && at < line.length && !piece(line.slice(at), tokens)) exact = false;
     return tokenizer.styledCharsFromTokens(exact ? tokens : tokenizer.tokenize(line));
