@@ -11,6 +11,8 @@ export interface AnsiTokenizer {
 const SGR = /\u001b\[[0-9;]*m/g;
 /** Pieces kept between lines; emptied when it passes this many (glyph runs and names recur). */
 const PIECE_LIMIT = 4096;
+/** The token of each printable ASCII character, made once: styledCharsFromTokens copies tokens, never changes them. */
+const ASCII_TOKENS: readonly AnsiToken[] = Array.from({ length: 0x7f }, (_, code) => ({ type: 'char', value: String.fromCharCode(code), fullWidth: false }) as const);
 
 /**
  * `styledCharsFromTokens(tokenize(line))`, the styled characters Ink's Output makes of each line,
@@ -42,7 +44,7 @@ export function createStyledChars(tokenizer: AnsiTokenizer): (line: string) => u
       }
     }
     if (ascii) {
-      for (let i = 0; i < text.length; i++) tokens.push({ type: 'char', value: text.charAt(i), fullWidth: false });
+      for (let i = 0; i < text.length; i++) tokens.push(ASCII_TOKENS[text.charCodeAt(i)] as AnsiToken);
       return true;
     }
     let known = kept.get(text);
