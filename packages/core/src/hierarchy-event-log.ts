@@ -8,7 +8,8 @@ import type { ObjectType } from './object-types.js';
  * are a short walk from its newest record. Writing is sequential (the record goes where the last
  * one went, in cache), where a ring per object cost a cache miss and, every few events, a new
  * ring per object; at 100,000 objects that was half of apply(). Memory is bounded by the
- * history length whatever the number of objects.
+ * history length whatever the number of objects, and taken a 4,096-record segment at a time, so
+ * a small store stays small and the ring grows without copying.
  *
  * No heap object per event: a record is small integers in an Int32Array (the uuid packed, see
  * hierarchy-uuid.ts; the stream position; flags; the distance back to the object's previous
