@@ -1,6 +1,8 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
-import { Box, Text } from 'ink';
+import chalk from 'chalk';
+import { Text, Transform, useIsScreenReaderEnabled } from 'ink';
 import { memo, useContext } from 'react';
+import stringWidth from 'string-width';
 import { ThemeContext } from './theme.js';
 
 /** A run of text in one style. */
@@ -14,34 +16,92 @@ export interface Segment {
   readonly underline?: boolean;
 }
 
-const sameStyle = (a: Segment, b: Segment) =>
+/** The style a segment, or a whole line, can carry. */
+type Style = Pick<Segment, 'color' | 'bold' | 'dim' | 'inverse' | 'underline'>;
+
+const sameStyle = (a: Style, b: Style) =>
   a.color === b.color && a.bold === b.bold && a.dim === b.dim && a.inverse === b.inverse && a.underline === b.underline;
 
+const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/;
+// C0 and C1 controls and DEL: data (names, states, messages) must never move the cursor, clear
+// the screen or start an escape sequence, and a newline would break the frame's shape.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** `text` with every control character shown as U+FFFD. */
+export function printable(text: string): string {
+  return PRINTABLE_ASCII.test(text) ? text : text.replace(CONTROL, '\uFFFD');
+}
+
+const codePointWidths = new Map<number, number>();
+
+/** Terminal columns of one code point (0 for combining marks, 2 for wide characters), cached. */
+function columnsOfCodePoint(codePoint: number): number {
+  if (codePoint >= 0x20 && codePoint <= 0x7e) return 1;
+  let width = codePointWidths.get(codePoint);
+  if (width === undefined) {
+    width = stringWidth(String.fromCodePoint(codePoint));
+    codePointWidths.set(codePoint, width);
+  }
+  return width;
+}
+
 /**
- * Cuts segments to `width` columns (the last visible character becomes `…` when text is lost),
- * pads with spaces to exactly `width` when `pad`, and merges neighbours of the same style.
- * Counts UTF-16 units: every glyph this UI prints is one column wide.
+ * The longest start of `text` that fits in `budget` columns: its length in UTF-16 units and its
+ * width. Code points are measured one by one, so a multi-code-point emoji counts as the sum of
+ * its parts: never less than the terminal shows, so a line may come out short, never too long.
+ */
+function takeColumns(text: string, budget: number): { readonly units: number; readonly columns: number } {
+  if (PRINTABLE_ASCII.test(text)) {
+    const units = Math.min(text.length, budget);
+    return { units, columns: units };
+  }
+  let units = 0;
+  let columns = 0;
+  while (units < text.length) {
+    const codePoint = text.codePointAt(units) as number;
+    const width = columnsOfCodePoint(codePoint);
+    if (columns + width > budget) break;
+    columns += width;
+    units += codePoint > 0xffff ? 2 : 1;
+  }
+  return { units, columns };
+}
+
+/** Terminal columns of `text` (see takeColumns). */
+export function columnsOf(text: string): number {
+  return takeColumns(text, Number.POSITIVE_INFINITY).columns;
+}
+
+/**
+ * Cuts segments to `width` terminal columns (the last visible column becomes `…` when text is
+ * lost), pads with spaces to exactly `width` when `pad`, merges neighbours of the same style and
+ * shows control characters as U+FFFD.
  *
  * @example
- * fitSegments([{ text: 'stack ' }, { text: 'web', bold: true }], 8) // [{ text: 'stack ' }, { text: 'we', bold: true }]
+ * fitSegments([{ text: 'stack ' }, { text: 'web', bold: true }], 8) // [{ text: 'stack ' }, { text: 'we…', bold: true }]
  */
 export function fitSegments(segments: readonly Segment[], width: number, pad = false): Segment[] {
   const out: Segment[] = [];
   if (width <= 0) return out;
+  const texts = segments.map((segment) => printable(segment.text));
   let total = 0;
-  for (const segment of segments) total += segment.text.length;
+  for (const text of texts) total += columnsOf(text);
   const cut = total > width;
   // When text is lost, the last column shows `…` in the style of the text it replaces.
   const budget = cut ? width - 1 : width;
   let used = 0;
-  for (const segment of segments) {
-    if (used >= budget) break;
-    if (segment.text === '') continue;
-    const text = segment.text.slice(0, budget - used);
-    used += text.length;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as Segment;
+    const full = texts[i] as string;
+    if (full === '') continue;
+    const taken = takeColumns(full, budget - used);
+    if (taken.units === 0) break;
+    const text = taken.units === full.length ? full : full.slice(0, taken.units);
+    used += taken.columns;
     const last = out[out.length - 1];
     if (last !== undefined && sameStyle(last, segment)) out[out.length - 1] = { ...last, text: last.text + text };
     else out.push({ ...segment, text });
+    if (taken.units < full.length) break;
   }
   if (cut) {
     const last = out[out.length - 1];
@@ -51,6 +111,48 @@ export function fitSegments(segments: readonly Segment[], width: number, pad = f
   }
   if (pad && used < width) out.push({ text: ' '.repeat(width - used) });
   return out;
+}
+
+/** `text` styled as Ink's `<Text>` styles it: the same chalk calls, in the same order. */
+function applyStyle(text: string, style: Style, color: boolean): string {
+  let out = text;
+  if (style.dim) out = chalk.dim(out);
+  if (color && style.color !== undefined && style.color in chalk) {
+    const paint = chalk[style.color as keyof typeof chalk];
+    if (typeof paint === 'function') out = (paint as (text: string) => string)(out);
+  }
+  if (style.bold) out = chalk.bold(out);
+  if (style.underline) out = chalk.underline(out);
+  if (style.inverse) out = chalk.inverse(out);
+  return out;
+}
+
+/**
+ * One fitted line as the terminal shows it: the styled text, its width in columns and its
+ * plain text (for screen readers).
+ */
+export function drawLine(
+  segments: readonly Segment[],
+  width: number,
+  line: Pick<LineProps, 'pad' | 'inverse' | 'dim' | 'bold'>,
+  colors: boolean,
+): { styled: string; columns: number; plain: string } {
+  let styled = '';
+  let plain = '';
+  let columns = 0;
+  for (const segment of fitSegments(segments, width, line.pad ?? false)) {
+    styled += applyStyle(segment.text, segment, colors);
+    plain += segment.text;
+    columns += columnsOf(segment.text);
+  }
+  return { styled: applyStyle(styled, line, colors), columns, plain };
+}
+
+const blanks: string[] = [];
+/** `n` spaces: one string per width, so Ink measures each width once, ever. */
+function blank(n: number): string {
+  blanks[n] ??= ' '.repeat(n);
+  return blanks[n] as string;
 }
 
 export interface LineProps {
@@ -63,83 +165,26 @@ export interface LineProps {
   readonly bold?: boolean;
 }
 
-const isPrintableAscii = (code: number) => code >= 0x20 && code <= 0x7e;
-
-/**
- * Cuts fitted segments where printable ASCII meets other characters. Ink measures every text
- * node on every frame with string-width, whose fast path takes printable ASCII only: one glyph
- * sends a whole 120-column line through the grapheme segmenter. Split, only the glyphs do.
- *
- * @example
- * splitRuns([{ text: ' ● web', color: 'green' }]) // [[{ text: ' ', color: 'green' }], [{ text: '●', color: 'green' }], [{ text: ' web', color: 'green' }]]
- */
-export function splitRuns(segments: readonly Segment[]): Segment[][] {
-  const runs: Segment[][] = [];
-  let ascii: boolean | null = null;
-  for (const segment of segments) {
-    const { text } = segment;
-    // A scan by character codes: this runs for every changed line of every frame.
-    for (let start = 0; start < text.length; ) {
-      const isAscii = isPrintableAscii(text.charCodeAt(start));
-      let end = start + 1;
-      while (end < text.length && isPrintableAscii(text.charCodeAt(end)) === isAscii) end++;
-      const part = start === 0 && end === text.length ? segment : { ...segment, text: text.slice(start, end) };
-      if (isAscii === ascii) (runs[runs.length - 1] as Segment[]).push(part);
-      else runs.push([part]);
-      ascii = isAscii;
-      start = end;
-    }
-  }
-  return runs;
-}
-
-function styled(segments: readonly Segment[], color: boolean) {
-  return segments.map((segment, i) => {
-    const plain = segment.color === undefined && !segment.bold && !segment.dim && !segment.inverse && !segment.underline;
-    if (plain) return segment.text;
-    return (
-      <Text
-        // biome-ignore lint/suspicious/noArrayIndexKey: segments have no identity beyond their place
-        key={i}
-        color={color ? segment.color : undefined}
-        bold={segment.bold}
-        dimColor={segment.dim}
-        inverse={segment.inverse}
-        underline={segment.underline}
-      >
-        {segment.text}
-      </Text>
-    );
-  });
-}
-
 /**
  * One terminal line, fitted to its width before Ink sees it: Ink then never wraps or truncates
- * (its truncation is slow and caches every string it ever cut, which grows without end on a
- * live view), and the frame keeps its exact shape. A line that mixes ASCII and glyphs is a row
- * of one text node per run (see splitRuns); each run carries the line's own style, so every
- * cell is drawn as before.
+ * (its truncation is slow and caches every string it ever cut), and the frame keeps its exact
+ * shape.
+ *
+ * Ink lays out a blank text of the line's width, and a `<Transform>` (Ink's own way to change
+ * what a text draws) puts the styled line in its place when the frame is drawn. Ink measures
+ * every text node with string-width on every frame, whose fast path takes printable ASCII only:
+ * one glyph (every row has a state glyph) sends a 120-column line through the grapheme
+ * segmenter, ~70 µs, twice a frame. A blank line is measured at once, is the same string frame
+ * after frame (Ink's never-emptied text caches see a few widths, not every line drawn), and is
+ * one node whatever its styles.
  */
 export const Line = memo(function Line(props: LineProps) {
   const { color } = useContext(ThemeContext);
-  const runs = splitRuns(fitSegments(props.segments, props.width, props.pad ?? false));
-  if (runs.length <= 1) {
-    return (
-      <Text wrap="truncate" inverse={props.inverse} dimColor={props.dim} bold={props.bold}>
-        {styled(runs[0] ?? [], color)}
-      </Text>
-    );
-  }
-  return (
-    <Box flexDirection="row">
-      {runs.map((run, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: runs have no identity beyond their place
-        <Text key={i} wrap="truncate" inverse={props.inverse} dimColor={props.dim} bold={props.bold}>
-          {styled(run, color)}
-        </Text>
-      ))}
-    </Box>
-  );
+  const screenReader = useIsScreenReaderEnabled();
+  const line = drawLine(props.segments, props.width, props, color);
+  // A screen reader reads what Ink lays out: the words, not a blank.
+  if (screenReader) return <Text>{line.plain}</Text>;
+  return <Transform transform={() => line.styled}>{blank(line.columns)}</Transform>;
 }, sameLine);
 
 function sameLine(a: LineProps, b: LineProps): boolean {
