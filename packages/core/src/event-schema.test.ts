@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { eventSchema, formatErrorFrame, formatEvent, formatEventDatetime, formatRestDate, parseEvent, tryFastParseEvent } from './event-schema.js';
 import { parseFrame } from './extended-protocol.js';
 import { OBJECT_TYPES, STATES } from './object-types.js';
@@ -42,6 +42,21 @@ describe('parseEvent', () => {
       expect(r.error.code).toBe('invalid-frame');
       expect(r.error.message).toContain(message);
     }
+  });
+
+  it('rejects an empty datetime in a fresh process, before any datetime passed', async () => {
+    vi.resetModules();
+    const fresh = await import('./event-schema.js');
+    expect(fresh.tryFastParseEvent({ ...sample, datetime: '' })).toBeUndefined();
+    expect(fresh.parseEvent({ ...sample, datetime: '' }).ok).toBe(false);
+  });
+
+  it('rejects an empty or malformed datetime after a valid one (the fast path remembers the last valid one)', () => {
+    expect(parseEvent(sample).ok).toBe(true);
+    for (const datetime of ['', '2026-11-27T09:01:33', `${sample.datetime} `, sample.datetime.slice(1)]) {
+      expect(parseEvent({ ...sample, datetime }).ok).toBe(false);
+    }
+    expect(parseEvent(sample).ok).toBe(true);
   });
 
   it('accepts every canonical state of every type', () => {
@@ -97,11 +112,12 @@ describe('tryFastParseEvent', () => {
     {
       type: fc.constantFrom('container', 'service', 'node', 'volume', 5, null),
       action: fc.constantFrom('create', 'update', 'delete', 'patch', undefined),
-      parents: fc.oneof(fc.array(fc.constantFrom('/api/app/v1/a/stack/1/', 'x', 3), { maxLength: 3 }), fc.constant('nope')),
-      resource_uri: fc.constantFrom('/api/app/v1/a/container/1/', 'api/x', 7),
-      state: fc.constantFrom('Running', 'Not Running', 'Not running', 'Deployed', 'Empty', 'running', 1),
+      parents: fc.oneof(fc.array(fc.constantFrom('/api/app/v1/a/stack/1/', '/api/', '/api', '/apix/', '/API/', 'x', 3), { maxLength: 3 }), fc.constant('nope')),
+      resource_uri: fc.constantFrom('/api/app/v1/a/container/1/', '/api/', '/ap/', '/apI/x', 'api/x', 7),
+      state: fc.constantFrom('Running', 'Not Running', 'Not running', 'Deployed', 'Empty', 'running', 'constructor', 'toString', '', 1),
       uuid: fc.constantFrom('u1', '', 9),
-      datetime: fc.constantFrom('2026-11-27T09:01:33Z', '2026-11-27T09:01:33.123+01:00', '2026-11-27', 'x'),
+      // Whatever came before: the fast path remembers the last datetime that passed.
+      datetime: fc.constantFrom('2026-11-27T09:01:33Z', '2026-11-27T09:01:33.123+01:00', '2026-11-27', 'x', '', '2026-11-27T09:01:33Z ', 5),
       position: fc.constantFrom(undefined, { epoch: 'e', seq: 1 }, { epoch: '', seq: 1 }, { epoch: 'e', seq: -1 }, { epoch: 'e', seq: 1.5 }, 'p'),
       extra: fc.constantFrom(undefined, 'ignored'),
     },

@@ -147,6 +147,19 @@ describe('createHierarchyStore', () => {
     expect(urisOf(snapshot.ofType('container'))).toEqual([K]);
   });
 
+  it('counts a state that is not one of its type as well, and forgets it when no object is in it', () => {
+    const store = storeWith(accountEvents());
+    store.apply(event('container', 'update', K, 'Exploded', [SV, S, N, C]), 2000);
+    store.apply(event('container', 'create', K2, 'Exploded', [SV, S, N, C]), 2000);
+    store.publish();
+    expect(store.getSnapshot().countsByState('container')).toEqual({ Starting: 0, Running: 0, Stopping: 0, Stopped: 0, Terminating: 0, Terminated: 0, Exploded: 2 });
+    store.apply(event('container', 'update', K, 'Stopped', [SV, S, N, C]), 3000);
+    store.apply(event('container', 'delete', K2, 'Exploded', [SV, S, N, C]), 3000);
+    store.publish();
+    expect(store.getSnapshot().countsByState('container')).toEqual({ Starting: 0, Running: 0, Stopping: 0, Stopped: 1, Terminating: 0, Terminated: 0 });
+    expect(store.getSnapshot().get(K)?.state).toBe('Stopped');
+  });
+
   it('links objects whose parents it has not seen yet, and finds them by the parent URI', () => {
     const store = createHierarchyStore();
     store.apply(event('container', 'create', K, 'Starting', [SV, S, N, C]), 1);

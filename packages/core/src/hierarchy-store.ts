@@ -140,8 +140,12 @@ class Entry implements RecordSource {
   readonly uri: string;
   readonly hash: number;
   readonly type: ObjectType | undefined;
+  /** The type's place in OBJECT_TYPES (-1 for an entry whose URI names no type). */
+  readonly typeIndex: number;
   exists = false;
   state = '';
+  /** The state's place in STATES[type], -1 for a state that is not one of them. */
+  stateIndex = -1;
   parents: readonly string[] = EMPTY;
   /** Its newest record in the event log (see hierarchy-event-log.ts). */
   newestRecord = NO_RECORD;
@@ -174,6 +178,7 @@ class Entry implements RecordSource {
     this.uri = uri;
     this.hash = hash;
     this.type = typeOfUri(uri);
+    this.typeIndex = this.type === undefined ? -1 : OBJECT_TYPES.indexOf(this.type);
     this.uuid = uuidOfUri(uri);
   }
 
@@ -195,7 +200,13 @@ class Store implements HierarchyStore {
   /** Held objects by type (for seeding and counting). */
   private readonly held: Record<ObjectType, Set<Entry>>;
   private readonly terminated = new Set<Entry>();
-  private readonly stateCounts: Record<ObjectType, Map<string, number>>;
+  /**
+   * Objects by type and state: [typeIndex * STATE_SLOTS + stateIndex] for the states of STATES,
+   * a Map per type for any other state an event carried. Two array writes per state change
+   * instead of four Map operations.
+   */
+  private readonly knownStateCounts = new Int32Array(OBJECT_TYPES.length * STATE_SLOTS);
+  private readonly otherStateCounts: Map<string, number>[] = OBJECT_TYPES.map(() => new Map<string, number>());
   private countsChanged = true;
   private frozenCounts: StateCounts | null = null;
   private readonly dedupe: DedupeWindow | null;
@@ -232,7 +243,6 @@ class Store implements HierarchyStore {
     this.log = config.recentEventsPerObject > 0 && config.eventHistory > 0 ? new EventLog(config.eventHistory, config.recentEventsPerObject) : null;
     this.packs = this.dedupe !== null || this.log !== null;
     this.held = byType(() => new Set<Entry>());
-    this.stateCounts = byType(() => new Map<string, number>());
     this.objects = byType(() => new ChunkedMap<StoredObject>());
     this.lastViews = this.collectViews();
     this.snapshot = createSnapshot({ version: 0, ...this.lastViews });
@@ -267,7 +277,7 @@ class Store implements HierarchyStore {
       return false;
     }
     // The canonical string (shared, compared by pointer later) rather than the decoder's copy.
-    const state = entry.exists && entry.state === event.state ? entry.state : canonicalState(entry.type as ObjectType, event.state);
+    const state = entry.exists && entry.state === event.state ? entry.state : canonicalState(entry.typeIndex, event.state);
     if (!entry.exists) {
       this.addObject(entry, state, event.parents, null, nowMs);
       if (event.action === 'create') entry.createdAt = nowMs;
@@ -325,7 +335,7 @@ class Store implements HierarchyStore {
         const hash = hashKey(object.resource_uri);
         const entry = this.entries.get(object.resource_uri, hash) ?? this.entryFor(object.resource_uri, hash);
         if (!entry.exists) {
-          this.addObject(entry, canonicalState(type, object.state), parents, object, nowMs);
+          this.addObject(entry, canonicalState(entry.typeIndex, object.state), parents, object, nowMs);
           created.push(this.recordOf(entry));
           continue;
         }
@@ -333,7 +343,7 @@ class Store implements HierarchyStore {
         if (entry.state === object.state && sameParents && jsonEqual(entry.fields, object)) continue;
         const before = this.recordOf(entry);
         if (!sameParents) this.setParents(entry, parents);
-        this.setState(entry, canonicalState(type, object.state), nowMs);
+        this.setState(entry, canonicalState(entry.typeIndex, object.state), nowMs);
         entry.fields = object;
         entry.updatedAt = nowMs;
         this.markDirty(entry, DIRTY_OBJECT);
@@ -396,13 +406,14 @@ class Store implements HierarchyStore {
     const type = entry.type as ObjectType;
     entry.exists = true;
     entry.state = state;
+    entry.stateIndex = stateIndexOf(entry.typeIndex, state);
     entry.fields = fields;
     entry.createdAt = undefined;
     entry.updatedAt = nowMs;
     entry.lastEventDatetime = null;
     entry.terminatedAt = undefined;
     this.held[type].add(entry);
-    this.count(type, state, 1);
+    this.count(entry, 1);
     this.setParents(entry, parents);
     this.trackTerminated(entry, nowMs);
     this.markChildrenOrphanDirty(entry);
@@ -419,7 +430,7 @@ class Store implements HierarchyStore {
     entry.terminatedAt = undefined;
     this.held[type].delete(entry);
     this.terminated.delete(entry);
-    this.count(type, entry.state, -1);
+    this.count(entry, -1);
     entry.newestRecord = NO_RECORD;
     this.markChildrenOrphanDirty(entry);
     this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
@@ -428,10 +439,10 @@ class Store implements HierarchyStore {
 
   private setState(entry: Entry, state: string, nowMs: number): void {
     if (entry.state === state) return;
-    const type = entry.type as ObjectType;
-    this.count(type, entry.state, -1);
-    this.count(type, state, 1);
+    this.count(entry, -1);
     entry.state = state;
+    entry.stateIndex = stateIndexOf(entry.typeIndex, state);
+    this.count(entry, 1);
     this.trackTerminated(entry, nowMs);
   }
 
@@ -536,12 +547,17 @@ class Store implements HierarchyStore {
     for (const child of entry.children) this.markDirty(child, DIRTY_ORPHAN);
   }
 
-  private count(type: ObjectType, state: string, delta: number): void {
-    const counts = this.stateCounts[type];
-    const next = (counts.get(state) ?? 0) + delta;
-    if (next === 0) counts.delete(state);
-    else counts.set(state, next);
+  /** Counts the held entry in (+1) or out (-1) of its type and current state. */
+  private count(entry: Entry, delta: number): void {
     this.countsChanged = true;
+    if (entry.stateIndex >= 0) {
+      (this.knownStateCounts[entry.typeIndex * STATE_SLOTS + entry.stateIndex] as number) += delta;
+      return;
+    }
+    const counts = this.otherStateCounts[entry.typeIndex] as Map<string, number>;
+    const next = (counts.get(entry.state) ?? 0) + delta;
+    if (next === 0) counts.delete(entry.state);
+    else counts.set(entry.state, next);
   }
 
   // --- publishing ------------------------------------------------------------------------------
@@ -611,8 +627,11 @@ class Store implements HierarchyStore {
     this.countsChanged = false;
     const counts = byType((type) => {
       const counts: Record<string, number> = {};
-      for (const state of STATES[type]) counts[state] = 0;
-      for (const [state, n] of this.stateCounts[type]) counts[state] = n;
+      const typeIndex = OBJECT_TYPES.indexOf(type);
+      STATES[type].forEach((state, i) => {
+        counts[state] = this.knownStateCounts[typeIndex * STATE_SLOTS + i] as number;
+      });
+      for (const [state, n] of this.otherStateCounts[typeIndex] as Map<string, number>) counts[state] = n;
       // Unchanged counts keep their identity, so that a batch that undid itself publishes nothing.
       return previous !== null && sameCounts(previous[type], counts) ? previous[type] : Object.freeze(counts);
     });
@@ -661,10 +680,20 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  * that the store keeps one copy and later compares are by pointer. A scan, not a Map lookup: a
  * fresh string would have to be hashed for the Map, which costs more than ten short compares.
  */
-function canonicalState(type: ObjectType, state: string): string {
-  for (const known of STATES[type]) if (known === state) return known;
+function canonicalState(typeIndex: number, state: string): string {
+  for (const known of STATES_BY_INDEX[typeIndex] as readonly string[]) if (known === state) return known;
   return state;
 }
+
+/** The place of `state` in its type's STATES, -1 when it is not one of them. */
+function stateIndexOf(typeIndex: number, state: string): number {
+  return (STATES_BY_INDEX[typeIndex] as readonly string[]).indexOf(state);
+}
+
+/** STATES by the type's place in OBJECT_TYPES: an array access where a keyed lookup by type name was. */
+const STATES_BY_INDEX: readonly (readonly string[])[] = OBJECT_TYPES.map((type) => STATES[type]);
+/** Room for the states of any one type in knownStateCounts. */
+const STATE_SLOTS = Math.max(...STATES_BY_INDEX.map((states) => states.length));
 
 function urisOf(entries: ReadonlySet<Entry>, reversed: boolean): readonly string[] {
   const out = new Array<string>(entries.size);

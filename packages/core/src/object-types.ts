@@ -35,10 +35,10 @@ export type State = StateOf<ObjectType>;
  * Variants seen in the Docker Cloud docs and some clients, accepted on input and emitted in the
  * canonical form (protocol.md §7).
  */
-const STATE_VARIANTS: Readonly<Record<string, string>> = {
-  'Not Running': 'Not running',
-  Empty: 'Empty cluster',
-};
+const STATE_VARIANTS: ReadonlyMap<string, string> = new Map([
+  ['Not Running', 'Not running'],
+  ['Empty', 'Empty cluster'],
+]);
 
 const stateSets = Object.fromEntries(
   Object.entries(STATES).map(([type, states]) => [type, new Set<string>(states)]),
@@ -46,8 +46,12 @@ const stateSets = Object.fromEntries(
 
 /** The canonical state string for `type`, or undefined when `state` is not one of its states. */
 export function normalizeState<T extends ObjectType>(type: T, state: string): StateOf<T> | undefined {
-  const canonical = STATE_VARIANTS[state] ?? state;
-  return stateSets[type].has(canonical) ? (canonical as StateOf<T>) : undefined;
+  // A scan of at most ten short strings, not a Set lookup: it returns the canonical string itself
+  // (the store then compares states by pointer), and a string fresh out of JSON.parse would have
+  // to be hashed for the Set.
+  for (const known of STATES[type]) if (known === state) return known as StateOf<T>;
+  const variant = STATE_VARIANTS.get(state);
+  return variant !== undefined && stateSets[type].has(variant) ? (variant as StateOf<T>) : undefined;
 }
 
 export function isObjectType(value: string): value is ObjectType {
