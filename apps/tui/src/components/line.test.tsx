@@ -1,7 +1,7 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
 import chalk from 'chalk';
 import fc from 'fast-check';
-import { Text } from 'ink';
+import { Box, Text } from 'ink';
 import { render } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,17 @@ describe('Line', () => {
     expect(b.columns).toBe(20);
     expect(a.plain).toBe(` ● web${' '.repeat(14)}`);
     expect(a.styled).toContain('\u001b[32m ● web\u001b[39m');
+  });
+
+  it('keeps to one row, cut with an ellipsis, when Ink gives it less room than its width (a shrinking terminal)', () => {
+    const view = render(
+      <Box flexDirection="column" width={10}>
+        <Line segments={[{ text: 'abcdefghijklmnop' }]} width={16} />
+        <Line segments={[{ text: '● x', color: 'green' }]} width={16} pad />
+      </Box>,
+    );
+    expect(view.lastFrame()).toBe(`abcdefghi…\n\u001b[32m● x\u001b[39m`);
+    view.unmount();
   });
 
   it('shows the words, not a blank, to a screen reader', () => {

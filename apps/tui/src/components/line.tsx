@@ -1,7 +1,7 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
 import chalk from 'chalk';
-import { Text, Transform, useIsScreenReaderEnabled } from 'ink';
-import { memo, useContext } from 'react';
+import { Text, useIsScreenReaderEnabled } from 'ink';
+import { createElement, memo, useContext } from 'react';
 import stringWidth from 'string-width';
 import { ThemeContext } from './theme.js';
 
@@ -166,17 +166,24 @@ export interface LineProps {
 }
 
 /**
+ * Ink's own text element, as `<Text wrap="truncate">` makes it: a blank wider than the room Ink
+ * gives it is cut to one line, never wrapped onto two. (That happens for one frame when the
+ * terminal shrinks: Ink redraws the old tree at the new width before the view hears of it.)
+ */
+const TEXT_STYLE = Object.freeze({ flexGrow: 0, flexShrink: 1, flexDirection: 'row', textWrap: 'truncate' });
+
+/**
  * One terminal line, fitted to its width before Ink sees it: Ink then never wraps or truncates
  * (its truncation is slow and caches every string it ever cut), and the frame keeps its exact
  * shape.
  *
- * Ink lays out a blank text of the line's width, and a `<Transform>` (Ink's own way to change
- * what a text draws) puts the styled line in its place when the frame is drawn. Ink measures
- * every text node with string-width on every frame, whose fast path takes printable ASCII only:
- * one glyph (every row has a state glyph) sends a 120-column line through the grapheme
- * segmenter, ~70 µs, twice a frame. A blank line is measured at once, is the same string frame
- * after frame (Ink's never-emptied text caches see a few widths, not every line drawn), and is
- * one node whatever its styles.
+ * Ink lays out a blank of the line's width, and a transform (what Ink's `<Transform>` does) puts
+ * the styled line in its place when the frame is drawn. Ink measures every text node with
+ * string-width on every frame, whose fast path takes printable ASCII only: one glyph (every row
+ * has a state glyph) sends a 120-column line through the grapheme segmenter, ~70 µs, twice a
+ * frame. A blank line is measured at once, is the same string frame after frame (Ink's
+ * never-emptied text caches see a few widths, not every line drawn), and is one node whatever
+ * its styles. When Ink had to cut the blank, the line is drawn again for the width left.
  */
 export const Line = memo(function Line(props: LineProps) {
   const { color } = useContext(ThemeContext);
@@ -184,7 +191,11 @@ export const Line = memo(function Line(props: LineProps) {
   const line = drawLine(props.segments, props.width, props, color);
   // A screen reader reads what Ink lays out: the words, not a blank.
   if (screenReader) return <Text>{line.plain}</Text>;
-  return <Transform transform={() => line.styled}>{blank(line.columns)}</Transform>;
+  const transform = (laidOut: string, index: number): string => {
+    if (index > 0) return '';
+    return laidOut.length >= line.columns ? line.styled : drawLine(props.segments, laidOut.length, props, color).styled;
+  };
+  return createElement('ink-text', { style: TEXT_STYLE, internal_transform: transform }, blank(line.columns));
 }, sameLine);
 
 function sameLine(a: LineProps, b: LineProps): boolean {
