@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { err, EventsError, ok, type Result } from './events-error.js';
+import { withMessages } from './schema-messages.js';
 import { EVENT_ACTIONS, normalizeState, OBJECT_TYPES, type EventAction, type ObjectType, type State } from './object-types.js';
 
 /** A position in the server's stream (extended protocol, protocol.md §8). */
@@ -28,36 +29,46 @@ export interface DockerCloudEvent {
   readonly position?: StreamPosition;
 }
 
-export const streamPositionSchema = z.object({
-  epoch: z.string().min(1),
-  seq: z.number().int().nonnegative(),
-});
+const text = () => z.string(withMessages);
+
+export const streamPositionSchema = z.object(
+  {
+    epoch: text().check(z.minLength(1)),
+    seq: z.number(withMessages).check(z.int(), z.nonnegative()),
+  },
+  withMessages,
+);
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
 
-export const eventSchema = z
-  .object({
-    type: z.enum(OBJECT_TYPES),
-    action: z.enum(EVENT_ACTIONS),
-    parents: z.array(z.string().startsWith('/api/', 'each parent must be a resource URI starting with /api/')),
-    resource_uri: z.string().startsWith('/api/', 'must be a resource URI starting with /api/'),
-    state: z.string(),
-    uuid: z.string().min(1),
-    datetime: z.string().regex(ISO_8601, 'must be an ISO 8601 date-time'),
-    position: streamPositionSchema.optional(),
-  })
-  .transform((event, ctx) => {
+export const eventSchema = z.pipe(
+  z.object(
+    {
+      type: z.enum(OBJECT_TYPES, withMessages),
+      action: z.enum(EVENT_ACTIONS, withMessages),
+      parents: z.array(text().check(z.startsWith('/api/', 'each parent must be a resource URI starting with /api/')), withMessages),
+      resource_uri: text().check(z.startsWith('/api/', 'must be a resource URI starting with /api/')),
+      state: text(),
+      uuid: text().check(z.minLength(1)),
+      datetime: text().check(z.regex(ISO_8601, 'must be an ISO 8601 date-time')),
+      position: z.optional(streamPositionSchema),
+    },
+    withMessages,
+  ),
+  z.transform((event, ctx) => {
     const state = normalizeState(event.type, event.state);
     if (state === undefined) {
-      ctx.addIssue({
+      ctx.issues.push({
         code: 'custom',
         path: ['state'],
+        input: event,
         message: `${JSON.stringify(event.state)} is not a ${event.type} state`,
       });
       return z.NEVER;
     }
     return { ...event, state } as DockerCloudEvent;
-  });
+  }),
+);
 
 /** `{"type":"error","data":{"errorMessage":"..."}}`, sent right before the server closes. */
 export interface ErrorFrame {
@@ -71,17 +82,23 @@ export interface ErrorFrame {
   };
 }
 
-export const errorFrameSchema = z.object({
-  type: z.literal('error'),
-  data: z.object({
-    errorMessage: z.string(),
-    code: z.number().int().optional(),
-    retryAfterMs: z.number().nonnegative().optional(),
-  }),
-});
+export const errorFrameSchema = z.object(
+  {
+    type: z.literal('error', withMessages),
+    data: z.object(
+      {
+        errorMessage: text(),
+        code: z.optional(z.number(withMessages).check(z.int())),
+        retryAfterMs: z.optional(z.number(withMessages).check(z.nonnegative())),
+      },
+      withMessages,
+    ),
+  },
+  withMessages,
+);
 
 /** Formats zod issues as `field: why; field: why`, naming the path of each. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(frame)'}: ${issue.message}`)
     .join('; ');

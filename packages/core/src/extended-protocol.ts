@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { describeIssues, errorFrameSchema, eventSchema, streamPositionSchema, tryFastParseEvent, type DockerCloudEvent, type ErrorFrame, type StreamPosition } from './event-schema.js';
 import { err, EventsError, ok, type Result } from './events-error.js';
+import { withMessages } from './schema-messages.js';
 
 /**
  * The WebSocket subprotocol a client asks for to opt into resumable streams (protocol.md §8).
@@ -42,14 +43,17 @@ export type Frame =
   | { readonly kind: 'hello'; readonly frame: HelloFrame }
   | { readonly kind: 'position'; readonly frame: PositionFrame };
 
-const helloFrameSchema = z.object({
-  type: z.literal('hello'),
-  resume: z.enum(['fresh', 'resumed', 'gone']),
-  position: streamPositionSchema,
-  heartbeatMs: z.number().int().positive(),
-});
+const helloFrameSchema = z.object(
+  {
+    type: z.literal('hello', withMessages),
+    resume: z.enum(['fresh', 'resumed', 'gone'], withMessages),
+    position: streamPositionSchema,
+    heartbeatMs: z.number(withMessages).check(z.int(), z.positive()),
+  },
+  withMessages,
+);
 
-const positionFrameSchema = z.object({ type: z.literal('position'), position: streamPositionSchema });
+const positionFrameSchema = z.object({ type: z.literal('position', withMessages), position: streamPositionSchema }, withMessages);
 
 /**
  * Parses one text frame from the server into a typed frame, or a precise error naming the field
@@ -76,7 +80,7 @@ export function parseFrameValue(value: unknown): Result<Frame> {
     return err(new EventsError('invalid-frame', 'frame must be a JSON object'));
   }
   const type = (value as { type?: unknown }).type;
-  const fail = (what: string, error: z.ZodError) =>
+  const fail = (what: string, error: z.core.$ZodError) =>
     err(new EventsError('invalid-frame', `invalid ${what} frame: ${describeIssues(error)}`, { cause: error }));
   switch (type) {
     case 'error': {

@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { describeIssues } from './event-schema.js';
 import { err, EventsError, ok, type Result } from './events-error.js';
 import { normalizeState, type ObjectType, type StateOf } from './object-types.js';
 import { typeOfUri } from './resource-uri.js';
+import { withMessages } from './schema-messages.js';
 
 /** `{"meta":{...},"objects":[...]}`: Docker Cloud's list envelope. */
 export interface RestListMeta {
@@ -97,66 +98,75 @@ export interface RestObjectByType {
 
 export type RestObject = RestObjectByType[ObjectType];
 
-const uri = z.string().startsWith('/api/');
-const nullableString = z.string().nullable().default(null);
+const text = () => z.string(withMessages);
+const uri = text().check(z.startsWith('/api/'));
+const int = () => z.number(withMessages).check(z.int());
+const nullableString = z._default(z.nullable(text()), null);
+const nullableUri = z._default(z.nullable(uri), null);
+const uris = z._default(z.array(uri, withMessages), []);
+const zero = z._default(int(), 0);
 
 function withState<T extends ObjectType>(type: T) {
-  return z.string().transform((state, ctx) => {
-    const canonical = normalizeState(type, state);
-    if (canonical === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(state)} is not a ${type} state` });
-      return z.NEVER;
-    }
-    return canonical;
-  });
+  return z.pipe(
+    text(),
+    z.transform((state: string, ctx) => {
+      const canonical = normalizeState(type, state);
+      if (canonical === undefined) {
+        ctx.issues.push({ code: 'custom', input: state, message: `${JSON.stringify(state)} is not a ${type} state` });
+        return z.NEVER;
+      }
+      return canonical;
+    }),
+  );
 }
 
 // Extra fields are kept (loose): the server may send more than the main fields, and the TUI's
 // detail pane shows what it gets.
 export const restObjectSchemas = {
   stack: z.looseObject({
-    uuid: z.string(), resource_uri: uri, state: withState('stack'), name: z.string(),
-    services: z.array(uri).default([]), deployed_datetime: nullableString, destroyed_datetime: nullableString,
-  }),
+    uuid: text(), resource_uri: uri, state: withState('stack'), name: text(),
+    services: uris, deployed_datetime: nullableString, destroyed_datetime: nullableString,
+  }, withMessages),
   service: z.looseObject({
-    uuid: z.string(), resource_uri: uri, state: withState('service'), name: z.string(), image_name: z.string().default(''),
-    stack: uri.nullable().default(null), containers: z.array(uri).default([]),
-    target_num_containers: z.number().int().default(0), current_num_containers: z.number().int().default(0),
-    running_num_containers: z.number().int().default(0), stopped_num_containers: z.number().int().default(0),
-  }),
+    uuid: text(), resource_uri: uri, state: withState('service'), name: text(), image_name: z._default(text(), ''),
+    stack: nullableUri, containers: uris,
+    target_num_containers: zero, current_num_containers: zero,
+    running_num_containers: zero, stopped_num_containers: zero,
+  }, withMessages),
   container: z.looseObject({
-    uuid: z.string(), resource_uri: uri, state: withState('container'), name: z.string(), image_name: z.string().default(''),
-    service: uri.nullable().default(null), node: uri.nullable().default(null), exit_code: z.number().int().nullable().default(null),
+    uuid: text(), resource_uri: uri, state: withState('container'), name: text(), image_name: z._default(text(), ''),
+    service: nullableUri, node: nullableUri, exit_code: z._default(z.nullable(int()), null),
     started_datetime: nullableString, stopped_datetime: nullableString,
-  }),
+  }, withMessages),
   nodecluster: z.looseObject({
-    uuid: z.string(), resource_uri: uri, state: withState('nodecluster'), name: z.string(), nodes: z.array(uri).default([]),
-    target_num_nodes: z.number().int().default(0), current_num_nodes: z.number().int().default(0),
+    uuid: text(), resource_uri: uri, state: withState('nodecluster'), name: text(), nodes: uris,
+    target_num_nodes: zero, current_num_nodes: zero,
     region: nullableString, node_type: nullableString,
-  }),
+  }, withMessages),
   node: z.looseObject({
-    uuid: z.string(), resource_uri: uri, state: withState('node'), node_cluster: uri.nullable().default(null),
-    external_fqdn: nullableString, docker_version: nullableString, cpu: z.number().nullable().default(null),
-    memory: z.number().nullable().default(null), current_num_containers: z.number().int().default(0), last_seen: nullableString,
-  }),
+    uuid: text(), resource_uri: uri, state: withState('node'), node_cluster: nullableUri,
+    external_fqdn: nullableString, docker_version: nullableString, cpu: z._default(z.nullable(z.number(withMessages)), null),
+    memory: z._default(z.nullable(z.number(withMessages)), null), current_num_containers: zero, last_seen: nullableString,
+  }, withMessages),
   action: z.looseObject({
-    uuid: z.string(), resource_uri: uri, state: withState('action'), object: uri, action: z.string(),
-    method: z.string().default('POST'), path: z.string().default(''), start_date: nullableString, end_date: nullableString,
-    user: z.string().default(''), is_user_action: z.boolean().default(true), can_be_canceled: z.boolean().default(false),
-  }),
+    uuid: text(), resource_uri: uri, state: withState('action'), object: uri, action: text(),
+    method: z._default(text(), 'POST'), path: z._default(text(), ''), start_date: nullableString, end_date: nullableString,
+    user: z._default(text(), ''), is_user_action: z._default(z.boolean(withMessages), true),
+    can_be_canceled: z._default(z.boolean(withMessages), false),
+  }, withMessages),
 } as const;
 
 export const restListMetaSchema = z.object({
-  limit: z.number().int().nonnegative(),
-  offset: z.number().int().nonnegative(),
-  total_count: z.number().int().nonnegative(),
-  next: z.string().nullable(),
-  previous: z.string().nullable(),
-});
+  limit: z.number(withMessages).check(z.int(), z.nonnegative()),
+  offset: z.number(withMessages).check(z.int(), z.nonnegative()),
+  total_count: z.number(withMessages).check(z.int(), z.nonnegative()),
+  next: z.nullable(text()),
+  previous: z.nullable(text()),
+}, withMessages);
 
 /** Validates one page of a REST list of `type`. Never throws. */
 export function parseRestList<T extends ObjectType>(type: T, value: unknown): Result<RestList<RestObjectByType[T]>> {
-  const schema = z.object({ meta: restListMetaSchema, objects: z.array(restObjectSchemas[type]) });
+  const schema = z.object({ meta: restListMetaSchema, objects: z.array(restObjectSchemas[type], withMessages) }, withMessages);
   const result = schema.safeParse(value);
   if (!result.success) {
     return err(new EventsError('protocol', `invalid ${type} list: ${describeIssues(result.error)}`, { cause: result.error }));
