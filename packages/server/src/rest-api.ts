@@ -205,7 +205,9 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
       path,
       ...(targetNumContainers !== undefined ? { targetNumContainers } : {}),
     });
-    if (!result.ok) throw new RestError(result.status, result.detail);
+    if (!result.ok) {
+      throw new RestError(result.status, result.detail, result.status === 503 ? { 'Retry-After': String(result.retryAfterSeconds) } : {});
+    }
     if (targetNumContainers !== undefined) rememberTarget(namespace, target.uuid, targetNumContainers, result.action.uuid);
     logger.info('operation accepted', {
       user: user.username,

@@ -25,7 +25,9 @@ export interface OperationRequest {
 
 export type OperationResult =
   | { readonly ok: true; readonly action: RestAction }
-  | { readonly ok: false; readonly status: 400 | 404 | 405 | 409; readonly detail: string };
+  | { readonly ok: false; readonly status: 400 | 404 | 405 | 409; readonly detail: string }
+  /** The source cannot act now (an engine that does not answer): try again after `retryAfterSeconds`. */
+  | { readonly ok: false; readonly status: 503; readonly detail: string; readonly retryAfterSeconds: number };
 
 export interface SourceHealth {
   readonly ok: boolean;

@@ -353,6 +353,14 @@ describe('operations', () => {
     expect(answer.status).toBe(400);
     expect(detail(answer)).toBe('A service cannot scale beyond 50 containers.');
   });
+
+  it('answers 503 with Retry-After when the source cannot act now', async () => {
+    fx.source.refuseNext({ ok: false, status: 503, detail: 'The Docker engine is unreachable.', retryAfterSeconds: 7 });
+    const answer = await call('POST', `${service.resource_uri}stop/`);
+    expect(answer.status).toBe(503);
+    expect(detail(answer)).toBe('The Docker engine is unreachable.');
+    expect(answer.headers.get('retry-after')).toBe('7');
+  });
 });
 
 describe('request bodies', () => {

@@ -331,7 +331,7 @@ describe('createDockerSource over a fake engine', () => {
     engine.crash();
     await settle();
     const refused = source.operate({ ...base, operation: 'start' });
-    expect(refused).toMatchObject({ ok: false, status: 409, detail: expect.stringMatching(/unreachable/) });
+    expect(refused).toMatchObject({ ok: false, status: 503, retryAfterSeconds: 5, detail: expect.stringMatching(/unreachable/) });
     await source.stop();
   });
 

@@ -200,7 +200,13 @@ class DockerEngineSource implements DockerSource {
   operate(request: OperationRequest): OperationResult {
     if (request.namespace !== this.namespace) return { ok: false, status: 404, detail: 'Not found.' };
     if (this.state.status !== 'live') {
-      return { ok: false, status: 409, detail: `The Docker engine at ${this.endpoint} is unreachable (${this.lastError ?? 'not connected'}); try again when it is back.` };
+      // 503, not 409: nothing is wrong with the request or the object, the engine is away.
+      return {
+        ok: false,
+        status: 503,
+        detail: `The Docker engine at ${this.endpoint} is unreachable (${this.lastError ?? 'not connected'}); try again when it is back.`,
+        retryAfterSeconds: 5,
+      };
     }
     const plan = this.mapper.beginOperation(request);
     if (!plan.result.ok) return plan.result;
