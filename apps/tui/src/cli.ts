@@ -31,6 +31,10 @@ async function openRecordingFile(file: string): Promise<WriteStream> {
 async function run(options: RunOptions): Promise<number> {
   const interactive = options.command === 'watch' && process.stdout.isTTY === true && process.stdin.isTTY === true;
   if (interactive) {
+    // chalk (which colours every line, ours and Ink's) decides once, when first loaded, how many
+    // colours the terminal has, and any CI variable, even CI=false, makes it choose none: load
+    // it while the environment is still the user's.
+    await import('chalk');
     // Ink draws nothing until exit when it believes it runs in CI (it reads CI when first
     // imported, below). A terminal on both ends means a person is watching: draw.
     process.env.CI = 'false';

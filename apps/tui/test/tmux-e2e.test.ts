@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The real thing in a real terminal: `events watch` in a detached tmux session, driven with
-// send-keys and read with capture-pane. CI=false in the child: Ink draws nothing when CI=true.
+// send-keys and read with capture-pane. No CI variables in the child, as in a user's terminal
+// (the CLI itself tells Ink it is not in CI when both ends are a terminal).
 
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -34,14 +35,20 @@ class Session {
 
   static start(name: string, command: string, columns: number, rows: number): Session {
     // The command runs under sh; its exit code is printed for the test to read after the view ends.
-    // Without the test runner's NODE_ENV (test) and FORCE_COLOR: the view runs as a user runs it.
-    tmux('new-session', '-d', '-s', name, '-x', String(columns), '-y', String(rows), `cd ${PACKAGE} && env -u NODE_ENV -u FORCE_COLOR CI=false ${command}; echo "EXIT=$?"; sleep 600`);
+    // Without the test runner's NODE_ENV (test), FORCE_COLOR and CI variables: the view runs as a
+    // user runs it (a CI variable, even CI=false, turns chalk's colours off).
+    tmux('new-session', '-d', '-s', name, '-x', String(columns), '-y', String(rows), `cd ${PACKAGE} && env -u NODE_ENV -u FORCE_COLOR -u CI -u CONTINUOUS_INTEGRATION ${command}; echo "EXIT=$?"; sleep 600`);
     tmux('set-option', '-t', name, 'window-size', 'manual');
     return new Session(name);
   }
 
   capture(): string {
     return tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  /** The screen with its SGR sequences (colours, inverse). */
+  captureStyled(): string {
+    return tmux('capture-pane', '-p', '-e', '-t', this.name);
   }
 
   keys(...keys: string[]): void {
@@ -158,6 +165,10 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     expect(session.alternateScreen()).toBe(true);
     expect(screen.split('\n')[0]).toMatch(/^ events │ demo demo@127\.0\.0\.1:\d+ · seed 7 +● live$/);
     checkFixture('watch-120x40.txt', screen);
+    // Colours in a terminal that has them (tmux's TERM), a glyph beside each: a green `●` for live.
+    const styled = session.captureStyled().split('\n');
+    expect(styled[0]).toMatch(/\u001b\[32m● live/);
+    expect(styled.find((line) => line.includes('▾') && line.includes('notifications'))).toMatch(/\u001b\[32m●/);
 
     session.keys('j');
     screen = await session.waitFor((s) => /cron/.test(selected(s)), 'the cursor on cron');
