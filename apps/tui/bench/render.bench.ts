@@ -16,6 +16,9 @@ import { createSyntheticAccount } from '../test/synthetic-account.js';
 // nothing), React picks its build from NODE_ENV.
 process.env.CI = 'false';
 process.env.CONTINUOUS_INTEGRATION = 'false';
+// Colours, as a user's terminal shows them (the fake TTY is no terminal chalk would detect, and
+// the CI variable above would turn them off): FORCE_COLOR=0 measures the view without.
+process.env.FORCE_COLOR ??= '1';
 process.env.NODE_ENV ??= 'production';
 
 const { values } = parseArgs({
