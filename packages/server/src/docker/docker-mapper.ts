@@ -373,7 +373,6 @@ export class DockerMapper {
     if ('status' in plan) return fail(plan.status, plan.detail);
 
     const now = this.now();
-    this.flushNow = now;
     const actionUuid = this.randomUuid();
     const parents = [object.resource_uri, ...this.parentsOf(object.resource_uri)];
     const pending: RestAction = {
@@ -408,7 +407,8 @@ export class DockerMapper {
       this.event('action', 'create', pending.resource_uri, 'Pending', parents, datetime),
       this.event('action', 'update', pending.resource_uri, 'In progress', parents, datetime),
     ];
-    return { result: { ok: true, action: inProgress }, events: this.flush(prefix), jobs: plan.jobs };
+    // One clock reading for the action's start and the objects it changes (two could straddle a second).
+    return { result: { ok: true, action: inProgress }, events: this.flush(prefix, now), jobs: plan.jobs };
   }
 
   /**
@@ -427,7 +427,6 @@ export class DockerMapper {
         if (identity) this.dirty[identity.type].add(identity.key);
       }
       this.openActions.delete(actionUuid);
-      this.flushNow = this.now();
       const events = this.flush();
       events.push(...this.finishAction(record, 'Failed'));
       return { events, effects: [] };
@@ -853,8 +852,8 @@ export class DockerMapper {
    * Re-derives every dirty object, children before what counts them, and turns the differences into
    * events: creates parents first, then updates, then removals children first, then actions.
    */
-  private flush(prefix: DockerCloudEvent[] = []): DockerCloudEvent[] {
-    this.flushNow = this.now();
+  private flush(prefix: DockerCloudEvent[] = [], now: number = this.now()): DockerCloudEvent[] {
+    this.flushNow = now;
     const changes = this.changes;
     for (let pass = 0; pass < 8; pass++) {
       let work = false;
