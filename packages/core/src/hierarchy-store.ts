@@ -276,14 +276,12 @@ class Store implements HierarchyStore {
     } else if (entry.type !== event.type) {
       return false;
     }
-    // The canonical string (shared, compared by pointer later) rather than the decoder's copy.
-    const state = entry.exists && entry.state === event.state ? entry.state : canonicalState(entry.typeIndex, event.state);
     if (!entry.exists) {
-      this.addObject(entry, state, event.parents, null, nowMs);
+      this.addObject(entry, event.state, event.parents, null, nowMs);
       if (event.action === 'create') entry.createdAt = nowMs;
     } else {
       if (!sameList(entry.parents, event.parents)) this.setParents(entry, event.parents);
-      if (entry.state !== state) this.setState(entry, state, nowMs);
+      if (entry.state !== event.state) this.setState(entry, event.state, nowMs);
       if (event.action === 'create' && entry.createdAt === undefined) entry.createdAt = nowMs;
     }
     if (event.datetime !== this.lastDatetime) this.lastDatetime = event.datetime;
@@ -293,7 +291,7 @@ class Store implements HierarchyStore {
     if (this.log !== null) {
       const epoch = event.position?.epoch;
       if (epoch !== undefined && epoch !== this.lastEpoch) this.lastEpoch = epoch;
-      entry.newestRecord = this.log.append(entry.newestRecord, event, packedUuid, state, datetime, entry.parents, epoch === undefined ? undefined : this.lastEpoch);
+      entry.newestRecord = this.log.append(entry.newestRecord, event, packedUuid, entry.state, datetime, entry.parents, epoch === undefined ? undefined : this.lastEpoch);
     }
     this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
     return true;
@@ -335,7 +333,7 @@ class Store implements HierarchyStore {
         const hash = hashKey(object.resource_uri);
         const entry = this.entries.get(object.resource_uri, hash) ?? this.entryFor(object.resource_uri, hash);
         if (!entry.exists) {
-          this.addObject(entry, canonicalState(entry.typeIndex, object.state), parents, object, nowMs);
+          this.addObject(entry, object.state, parents, object, nowMs);
           created.push(this.recordOf(entry));
           continue;
         }
@@ -343,7 +341,7 @@ class Store implements HierarchyStore {
         if (entry.state === object.state && sameParents && jsonEqual(entry.fields, object)) continue;
         const before = this.recordOf(entry);
         if (!sameParents) this.setParents(entry, parents);
-        this.setState(entry, canonicalState(entry.typeIndex, object.state), nowMs);
+        this.setState(entry, object.state, nowMs);
         entry.fields = object;
         entry.updatedAt = nowMs;
         this.markDirty(entry, DIRTY_OBJECT);
@@ -405,8 +403,8 @@ class Store implements HierarchyStore {
   private addObject(entry: Entry, state: string, parents: readonly string[], fields: RestObject | null, nowMs: number): void {
     const type = entry.type as ObjectType;
     entry.exists = true;
-    entry.state = state;
     entry.stateIndex = stateIndexOf(entry.typeIndex, state);
+    entry.state = canonicalState(entry.typeIndex, entry.stateIndex, state);
     entry.fields = fields;
     entry.createdAt = undefined;
     entry.updatedAt = nowMs;
@@ -437,11 +435,14 @@ class Store implements HierarchyStore {
     return before;
   }
 
+  /** `state` as an event or a REST object carries it; the entry keeps the canonical string. */
   private setState(entry: Entry, state: string, nowMs: number): void {
-    if (entry.state === state) return;
+    const index = stateIndexOf(entry.typeIndex, state);
+    const canonical = canonicalState(entry.typeIndex, index, state);
+    if (entry.state === canonical) return;
     this.count(entry, -1);
-    entry.state = state;
-    entry.stateIndex = stateIndexOf(entry.typeIndex, state);
+    entry.state = canonical;
+    entry.stateIndex = index;
     this.count(entry, 1);
     this.trackTerminated(entry, nowMs);
   }
@@ -676,18 +677,20 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * The state string from STATES when `state` is one of `type`'s (events normally carry those), so
- * that the store keeps one copy and later compares are by pointer. A scan, not a Map lookup: a
- * fresh string would have to be hashed for the Map, which costs more than ten short compares.
+ * The place of `state` in its type's STATES, -1 when it is not one of them. A scan, not a Map
+ * lookup: a fresh string would have to be hashed for the Map, which costs more than ten short
+ * compares.
  */
-function canonicalState(typeIndex: number, state: string): string {
-  for (const known of STATES_BY_INDEX[typeIndex] as readonly string[]) if (known === state) return known;
-  return state;
-}
-
-/** The place of `state` in its type's STATES, -1 when it is not one of them. */
 function stateIndexOf(typeIndex: number, state: string): number {
   return (STATES_BY_INDEX[typeIndex] as readonly string[]).indexOf(state);
+}
+
+/**
+ * The string from STATES at `index` (events normally carry those states), else `state` itself:
+ * the store keeps one copy of each, and later compares are by pointer.
+ */
+function canonicalState(typeIndex: number, index: number, state: string): string {
+  return index >= 0 ? ((STATES_BY_INDEX[typeIndex] as readonly string[])[index] as string) : state;
 }
 
 /** STATES by the type's place in OBJECT_TYPES: an array access where a keyed lookup by type name was. */
