@@ -78,7 +78,7 @@ export function columnsOf(text: string): number {
  * shows control characters as U+FFFD.
  *
  * @example
- * fitSegments([{ text: 'stack ' }, { text: 'web', bold: true }], 8) // [{ text: 'stack ' }, { text: 'we…', bold: true }]
+ * fitSegments([{ text: 'stack ' }, { text: 'web', bold: true }], 8) // [{ text: 'stack ' }, { text: 'w…', bold: true }]
  */
 export function fitSegments(segments: readonly Segment[], width: number, pad = false): Segment[] {
   const out: Segment[] = [];
@@ -173,9 +173,9 @@ export interface LineProps {
 const TEXT_STYLE = Object.freeze({ flexGrow: 0, flexShrink: 1, flexDirection: 'row', textWrap: 'truncate' });
 
 /**
- * One terminal line, fitted to its width before Ink sees it: Ink then never wraps or truncates
- * (its truncation is slow and caches every string it ever cut), and the frame keeps its exact
- * shape.
+ * One terminal line, fitted to its width before Ink sees it: Ink then never wraps, and never
+ * truncates a line's text (its truncation is slow and caches every string it ever cut), and the
+ * frame keeps its exact shape.
  *
  * Ink lays out a blank of the line's width, and a transform (what Ink's `<Transform>` does) puts
  * the styled line in its place when the frame is drawn. Ink measures every text node with
