@@ -372,6 +372,28 @@ describe('createHierarchyStore', () => {
     expect(none.getSnapshot().recentEvents(K)).toEqual([]);
   });
 
+
+  it('keeps each event its own datetime and epoch when bursts repeat them (the store shares one copy)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ object: fc.constantFrom(K, K2, K3), datetime: fc.constantFrom('2026-11-27T09:00:00Z', '2026-11-27T09:00:01Z', '', '__proto__', '7'), epoch: fc.constantFrom('e1', 'epoch-two-longer-than-ten', '0') }), { minLength: 1, maxLength: 30 }),
+        (steps) => {
+          const store = createHierarchyStore();
+          // Fresh strings for every event, as JSON.parse makes them.
+          const events = steps.map((step, i) => JSON.parse(JSON.stringify({ ...event('container', 'update', step.object, 'Running', [SV]), datetime: step.datetime, position: { epoch: step.epoch, seq: i } })) as DockerCloudEvent);
+          for (const e of events) store.apply(e, 1);
+          store.publish();
+          const snapshot = store.getSnapshot();
+          for (const uri of [K, K2, K3]) {
+            const mine = events.filter((e) => e.resource_uri === uri).reverse();
+            expect(snapshot.get(uri)?.lastEventDatetime ?? null).toBe(mine[0]?.datetime ?? null);
+            expect(snapshot.recentEvents(uri)).toEqual(mine.slice(0, 20));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
   it('forgets the events that fell out of the event history, and only those', () => {
     expect(() => createHierarchyStore({ eventHistory: -1 })).toThrow(/eventHistory must be a non-negative integer/);
     const store = createHierarchyStore({ recentEventsPerObject: 3, eventHistory: 4096 });
