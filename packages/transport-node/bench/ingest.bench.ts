@@ -14,6 +14,7 @@ import {
   createHierarchyStore,
   createLiveTree,
   type DockerCloudEvent,
+  type HierarchyStoreOptions,
   formatEvent,
   type ObjectType,
   RESUME_SUBPROTOCOL,
@@ -125,7 +126,8 @@ function jsonParseAlone(): number {
   return perSecond(EVENTS, best);
 }
 
-async function liveTreeInMemory(): Promise<number> {
+/** The live tree in memory; `store` as createLiveTree's option of that name. */
+async function liveTreeInMemory(store?: HierarchyStoreOptions): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
   for (let run = 0; run < RUNS; run++) {
     const texts = framesForRun(run);
@@ -136,7 +138,7 @@ async function liveTreeInMemory(): Promise<number> {
         return { status: 200, body: { meta: { limit: 1000, offset: 0, total_count: objects.length, next: null, previous: null }, objects }, headers: { 'X-Events-Position': `${EPOCH}:0` } };
       },
     });
-    const tree = createLiveTree({ streamHost: 'ws://h/', restHost: 'http://h/', namespace: NS, credentials: { username: 'b', apikey: 'k' } }, port);
+    const tree = createLiveTree({ streamHost: 'ws://h/', restHost: 'http://h/', namespace: NS, credentials: { username: 'b', apikey: 'k' }, ...(store ? { store } : {}) }, port);
     const socket = port.last();
     socket.open(RESUME_SUBPROTOCOL);
     socket.send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: run * EVENTS }, heartbeatMs: 15_000 });
@@ -266,6 +268,10 @@ const parseRate = jsonParseAlone();
 const treeRate = await liveTreeInMemory();
 line('in memory: JSON.parse alone, events/s', fmt(parseRate));
 line('in memory: live tree (parse, validate, dedupe, apply, publish), events/s', fmt(treeRate), `${(treeRate / parseRate).toFixed(2)}× JSON.parse (target ≥ 0.5×)`);
+// What the recent events of each object (the store's event log: each event's uuid packed and
+// recorded) cost: a client that never reads recentEvents() can turn them off.
+const leanTreeRate = await liveTreeInMemory({ recentEventsPerObject: 0 });
+line('in memory: the same, store: { recentEventsPerObject: 0 }, events/s', fmt(leanTreeRate), `${(leanTreeRate / parseRate).toFixed(2)}× JSON.parse`);
 
 let rawBest = 0;
 let streamBest = 0;
