@@ -372,7 +372,6 @@ describe('createHierarchyStore', () => {
     expect(none.getSnapshot().recentEvents(K)).toEqual([]);
   });
 
-
   it('keeps each event its own datetime and epoch when bursts repeat them (the store shares one copy)', () => {
     fc.assert(
       fc.property(
@@ -394,6 +393,7 @@ describe('createHierarchyStore', () => {
       { numRuns: 200 },
     );
   });
+
   it('forgets the events that fell out of the event history, and only those', () => {
     expect(() => createHierarchyStore({ eventHistory: -1 })).toThrow(/eventHistory must be a non-negative integer/);
     const store = createHierarchyStore({ recentEventsPerObject: 3, eventHistory: 4096 });
