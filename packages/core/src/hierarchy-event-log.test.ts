@@ -25,7 +25,7 @@ describe('EventLog', () => {
   it('reads back, per object, the last `keep` events among the last `capacity` appended, newest first', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ object: fc.integer({ min: 0, max: OBJECTS.length - 1 }), canonical: fc.boolean(), position: fc.boolean(), create: fc.boolean() }), {
+        fc.array(fc.record({ object: fc.integer({ min: 0, max: OBJECTS.length - 1 }), canonical: fc.boolean(), position: fc.boolean(), create: fc.boolean(), pack: fc.boolean() }), {
           minLength: 1,
           maxLength: 60,
         }),
@@ -36,18 +36,19 @@ describe('EventLog', () => {
           const packed = new Int32Array(PACKED_UUID_WORDS);
           const heads = new Map<string, number>();
           const appended: DockerCloudEvent[] = [];
-          const append = (event: DockerCloudEvent) => {
-            const canonical = packUuid(event.uuid, packed, 0);
-            const head = log.append(heads.get(event.resource_uri) ?? NO_RECORD, event, canonical ? packed : null, event.state, event.datetime, event.parents, event.position?.epoch);
+          // Uuids the caller packed (the store does when it dedupes) and uuids kept as text, mixed.
+          const append = (event: DockerCloudEvent, pack: boolean) => {
+            const packedUuid = pack && packUuid(event.uuid, packed, 0) ? packed : null;
+            const head = log.append(heads.get(event.resource_uri) ?? NO_RECORD, event, packedUuid, event.state, event.datetime, event.parents, event.position?.epoch);
             heads.set(event.resource_uri, head);
             appended.push(event);
           };
           // A run of another object's events pushes the script's first events out of the ring
           // when it is longer than the capacity.
           const half = script.length >> 1;
-          for (const [n, step] of script.slice(0, half).entries()) append(eventFor(OBJECTS[step.object] as string, n, step));
-          for (let n = 0; n < filler; n++) append(eventFor('/api/app/v1/acme/container/filler/', n, { canonical: true, position: false, create: false }));
-          for (const [n, step] of script.slice(half).entries()) append(eventFor(OBJECTS[step.object] as string, 1000 + n, step));
+          for (const [n, step] of script.slice(0, half).entries()) append(eventFor(OBJECTS[step.object] as string, n, step), step.pack);
+          for (let n = 0; n < filler; n++) append(eventFor('/api/app/v1/acme/container/filler/', n, { canonical: true, position: false, create: false }), n % 3 === 0);
+          for (const [n, step] of script.slice(half).entries()) append(eventFor(OBJECTS[step.object] as string, 1000 + n, step), step.pack);
 
           const kept = appended.slice(-log.capacity);
           for (const uri of OBJECTS) {
@@ -64,6 +65,25 @@ describe('EventLog', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('reads a uuid kept as text from the previous lap of the segment being written again', () => {
+    const log = new EventLog(4096, 5); // one segment: the second lap rewrites the one being read
+    const uri = OBJECTS[0] as string;
+    const filler = '/api/app/v1/acme/container/filler/';
+    let head = NO_RECORD;
+    const mine: DockerCloudEvent[] = [];
+    for (let n = 0; n < 4096 + 10; n++) {
+      const event = eventFor(n % 1000 === 999 ? uri : filler, n, { canonical: n % 2 === 0, position: false, create: false });
+      const seq = log.append(event.resource_uri === uri ? head : NO_RECORD, event, null, event.state, event.datetime, event.parents, undefined);
+      if (event.resource_uri === uri) {
+        head = seq;
+        mine.unshift(event);
+      }
+    }
+    // Records 999 to 3999 are still kept (the last 4,096 are 10 to 4,105); 999's slot and later
+    // ones were written in the first lap, 4,096 onwards in the second.
+    expect(log.read(head, 'container', uri)).toEqual(mine.slice(0, 4));
   });
 
   it('keeps at least the history asked for, and says how much it keeps', () => {

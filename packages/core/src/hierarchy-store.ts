@@ -211,10 +211,8 @@ class Store implements HierarchyStore {
   private frozenCounts: StateCounts | null = null;
   private readonly dedupe: DedupeWindow | null;
   private readonly log: EventLog | null;
-  /** The current event's uuid, packed (see hierarchy-uuid.ts). */
+  /** The current event's uuid, packed for the dedupe window (see hierarchy-uuid.ts). */
   private readonly uuidScratch = new Int32Array(PACKED_UUID_WORDS);
-  /** Whether anything keeps packed uuids (the dedupe window or the recent events). */
-  private readonly packs: boolean;
   // Events of one burst share their second and the stream's epoch: one copy of each string.
   private readonly datetimes = new RepeatedString();
   private readonly epochs = new RepeatedString();
@@ -241,7 +239,6 @@ class Store implements HierarchyStore {
     this.config = config;
     this.dedupe = config.dedupeWindow > 0 ? new DedupeWindow(config.dedupeWindow) : null;
     this.log = config.recentEventsPerObject > 0 && config.eventHistory > 0 ? new EventLog(config.eventHistory, config.recentEventsPerObject) : null;
-    this.packs = this.dedupe !== null || this.log !== null;
     this.held = byType(() => new Set<Entry>());
     this.objects = byType(() => new ChunkedMap<StoredObject>());
     this.lastViews = this.collectViews();
@@ -258,8 +255,9 @@ class Store implements HierarchyStore {
   readonly getSnapshot = (): HierarchySnapshot => this.snapshot;
 
   apply(event: DockerCloudEvent, nowMs: number): boolean {
-    // Packed once for both users; neither of them: not at all (it costs a pass over the uuid).
-    const packedUuid = this.packs && packUuid(event.uuid, this.uuidScratch, 0) ? this.uuidScratch : null;
+    // Packed for the dedupe window, and then kept packed by the event log too; without the window,
+    // the log keeps the uuid text, which is cheaper than packing it (see hierarchy-event-log.ts).
+    const packedUuid = this.dedupe !== null && packUuid(event.uuid, this.uuidScratch, 0) ? this.uuidScratch : null;
     if (this.dedupe !== null && !this.dedupe.add(event.uuid, packedUuid)) return false;
     const uri = event.resource_uri;
     const hash = hashKey(uri);
