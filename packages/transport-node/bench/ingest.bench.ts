@@ -268,8 +268,8 @@ const parseRate = jsonParseAlone();
 const treeRate = await liveTreeInMemory();
 line('in memory: JSON.parse alone, events/s', fmt(parseRate));
 line('in memory: live tree (parse, validate, dedupe, apply, publish), events/s', fmt(treeRate), `${(treeRate / parseRate).toFixed(2)}× JSON.parse (target ≥ 0.5×)`);
-// What the recent events of each object (the store's event log: each event's uuid packed and
-// recorded) cost: a client that never reads recentEvents() can turn them off.
+// What the recent events of each object (the store's event log: every event recorded) cost: a
+// client that never reads recentEvents() can turn them off.
 const leanTreeRate = await liveTreeInMemory({ recentEventsPerObject: 0 });
 line('in memory: the same, store: { recentEventsPerObject: 0 }, events/s', fmt(leanTreeRate), `${(leanTreeRate / parseRate).toFixed(2)}× JSON.parse`);
 
