@@ -34,8 +34,9 @@ export interface HierarchyStoreOptions {
   readonly recentEventsPerObject?: number;
   /**
    * How many of the latest events, of all objects, the store keeps for recentEvents(): at least
-   * this many (rounded up to a power of two, about 64 bytes each). An object whose last events
-   * are older than that lists fewer of them. Default 262,144 (16 MiB when full).
+   * this many (rounded up to a power of two; about 50 bytes each, plus the uuid's text when
+   * there is no dedupe window to pack it). An object whose last events are older than that
+   * lists fewer of them. Default 262,144 (12–22 MiB when full).
    */
   readonly eventHistory?: number;
   /**
