@@ -147,6 +147,26 @@ describe('createHierarchyStore', () => {
     expect(urisOf(snapshot.ofType('container'))).toEqual([K]);
   });
 
+  it('gives back exactly the time an object was last updated at, whatever the clock reads', () => {
+    // Times are kept split in two small integers (hierarchy-store.ts, Entry.updatedAt).
+    const time = fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 31 }),
+      fc.constantFrom(1.8e12, 1_795_000_000_123, 0, -0, 2 ** 30 - 1, 2 ** 30, 2 ** 30 + 1, -1, -(2 ** 30) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER),
+      fc.maxSafeInteger(),
+      fc.double({ noNaN: false }),
+    );
+    fc.assert(
+      fc.property(fc.array(time, { minLength: 1, maxLength: 5 }), (times) => {
+        const store = createHierarchyStore();
+        times.forEach((nowMs, i) => {
+          store.apply({ ...event('container', 'update', K, i % 2 ? 'Running' : 'Stopped'), uuid: `u${i}` }, nowMs);
+        });
+        store.publish();
+        expect(Object.is(store.getSnapshot().get(K)?.updatedAt, times.at(-1))).toBe(true);
+      }),
+    );
+  });
+
   it('counts a state that is not one of its type as well, and forgets it when no object is in it', () => {
     const store = storeWith(accountEvents());
     store.apply(event('container', 'update', K, 'Exploded', [SV, S, N, C]), 2000);

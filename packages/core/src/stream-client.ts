@@ -184,14 +184,18 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
    */
   let pendingEvent: DockerCloudEvent | null = null;
   let pendingGeneration = 0;
-  let pendingAt = 0;
+  /**
+   * Its arrival time. In a typed array: a monotonic clock reads fractional milliseconds, and a
+   * fractional number written to a plain variable is a new heap number, per event.
+   */
+  const pendingAt = new Float64Array(1);
 
   function flushFrame(): void {
     const event = pendingEvent;
     if (event === null) return;
     pendingEvent = null;
     const frame: Frame = { kind: 'event', event };
-    const [next, effects] = step(state, { type: 'frame-received', generation: pendingGeneration, frame }, { now: pendingAt, random: () => port.random(), policy });
+    const [next, effects] = step(state, { type: 'frame-received', generation: pendingGeneration, frame }, { now: pendingAt[0] as number, random: () => port.random(), policy });
     state = next;
     for (const effect of effects) execute(effect);
   }
@@ -351,7 +355,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
       // Only lastActivityAt, framesReceived and the position change: step it lazily (flushFrame).
       pendingEvent = event;
       pendingGeneration = generation;
-      pendingAt = port.now();
+      pendingAt[0] = port.now();
       deliver(event);
       return;
     }
