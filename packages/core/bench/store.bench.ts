@@ -3,6 +3,9 @@ import { runInNewContext } from 'node:vm';
 import { createHierarchyStore, type DockerCloudEvent, formatEvent, type HierarchyStore, type HierarchyStoreOptions, type RestObjectByType } from '../src/index.js';
 import { fmt, line } from './measure.js';
 
+/** Times as a real clock gives them (Date.now()): the store keeps one per object it updates. */
+const WALL_CLOCK = 1_795_000_000_000;
+
 /**
  * The hierarchy store at 100,000 objects: 100 node clusters × 10 nodes, 100 stacks × 10 services,
  * 97,800 containers spread over them, seeded from REST lists.
@@ -16,9 +19,6 @@ import { fmt, line } from './measure.js';
  * applied, is printed too. publish() is timed with N objects changed since the previous publish, against the cost
  * of copying one 100k-entry Map (what a snapshot that copies the store would pay at least).
  */
-/** Times as a real clock gives them (Date.now()): the store keeps one per object it updates. */
-const WALL_CLOCK = 1_795_000_000_000;
-
 export default async function benchStore(): Promise<void> {
   console.log('\n# hierarchy store (100,000 objects)');
   const world = buildWorld();
