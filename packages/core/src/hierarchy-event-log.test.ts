@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DockerCloudEvent } from './event-schema.js';
 import { EventLog, NO_RECORD } from './hierarchy-event-log.js';
-import { PACKED_UUID_WORDS, packUuid } from './hierarchy-uuid.js';
 
 const OBJECTS = ['a', 'b', 'c', 'd', 'e'].map((id) => `/api/app/v1/acme/container/${id}/`);
 
@@ -25,7 +24,7 @@ describe('EventLog', () => {
   it('reads back, per object, the last `keep` events among the last `capacity` appended, newest first', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ object: fc.integer({ min: 0, max: OBJECTS.length - 1 }), canonical: fc.boolean(), position: fc.boolean(), create: fc.boolean(), pack: fc.boolean() }), {
+        fc.array(fc.record({ object: fc.integer({ min: 0, max: OBJECTS.length - 1 }), canonical: fc.boolean(), position: fc.boolean(), create: fc.boolean() }), {
           minLength: 1,
           maxLength: 60,
         }),
@@ -33,22 +32,24 @@ describe('EventLog', () => {
         fc.integer({ min: 0, max: 9_000 }),
         (script, keep, filler) => {
           const log = new EventLog(4096, keep);
-          const packed = new Int32Array(PACKED_UUID_WORDS);
           const heads = new Map<string, number>();
           const appended: DockerCloudEvent[] = [];
-          // Uuids the caller packed (the store does when it dedupes) and uuids kept as text, mixed.
-          const append = (event: DockerCloudEvent, pack: boolean) => {
-            const packedUuid = pack && packUuid(event.uuid, packed, 0) ? packed : null;
-            const head = log.append(heads.get(event.resource_uri) ?? NO_RECORD, event, packedUuid, event.state, event.datetime, event.parents, event.position?.epoch);
+          /** Per record: the object's previous record. */
+          const previous: number[] = [];
+          const append = (event: DockerCloudEvent) => {
+            const before = heads.get(event.resource_uri) ?? NO_RECORD;
+            const head = log.append(before, event, event.state, event.datetime, event.parents, event.position?.epoch);
+            expect(head).toBe(appended.length);
             heads.set(event.resource_uri, head);
             appended.push(event);
+            previous.push(before);
           };
           // A run of another object's events pushes the script's first events out of the ring
           // when it is longer than the capacity.
           const half = script.length >> 1;
-          for (const [n, step] of script.slice(0, half).entries()) append(eventFor(OBJECTS[step.object] as string, n, step), step.pack);
-          for (let n = 0; n < filler; n++) append(eventFor('/api/app/v1/acme/container/filler/', n, { canonical: true, position: false, create: false }), n % 3 === 0);
-          for (const [n, step] of script.slice(half).entries()) append(eventFor(OBJECTS[step.object] as string, 1000 + n, step), step.pack);
+          for (const [n, step] of script.slice(0, half).entries()) append(eventFor(OBJECTS[step.object] as string, n, step));
+          for (let n = 0; n < filler; n++) append(eventFor('/api/app/v1/acme/container/filler/', n, { canonical: n % 3 === 0, position: false, create: false }));
+          for (const [n, step] of script.slice(half).entries()) append(eventFor(OBJECTS[step.object] as string, 1000 + n, step));
 
           const kept = appended.slice(-log.capacity);
           for (const uri of OBJECTS) {
@@ -60,6 +61,18 @@ describe('EventLog', () => {
             const actual = head === undefined ? [] : log.read(head, 'container', uri);
             expect(actual).toEqual(expected);
             if (head !== undefined) expect(Object.isFrozen(actual)).toBe(true);
+          }
+          // What duplicate detection reads: each kept record's uuid and its object's previous record.
+          expect(log.appended).toBe(appended.length);
+          for (let seq = Math.max(0, appended.length - log.capacity); seq < appended.length; seq += 1 + (seq % 7)) {
+            const uuid = (appended[seq] as DockerCloudEvent).uuid;
+            expect(log.uuidOf(seq)).toBe(uuid);
+            expect(log.hasUuid(seq, `${uuid}`)).toBe(true);
+            expect(log.hasUuid(seq, `${uuid}x`)).toBe(false);
+            expect(log.hasUuid(seq, uuid.slice(1))).toBe(false);
+            expect(log.hasUuid(seq, `x${uuid.slice(1)}`)).toBe(false);
+            const before = previous[seq] as number;
+            expect(log.previousOf(seq)).toBe(before === NO_RECORD || seq - before > log.capacity ? NO_RECORD : before);
           }
         },
       ),
@@ -75,7 +88,7 @@ describe('EventLog', () => {
     const mine: DockerCloudEvent[] = [];
     for (let n = 0; n < 4096 + 10; n++) {
       const event = eventFor(n % 1000 === 999 ? uri : filler, n, { canonical: n % 2 === 0, position: false, create: false });
-      const seq = log.append(event.resource_uri === uri ? head : NO_RECORD, event, null, event.state, event.datetime, event.parents, undefined);
+      const seq = log.append(event.resource_uri === uri ? head : NO_RECORD, event, event.state, event.datetime, event.parents, undefined);
       if (event.resource_uri === uri) {
         head = seq;
         mine.unshift(event);
@@ -84,6 +97,10 @@ describe('EventLog', () => {
     // Records 999 to 3999 are still kept (the last 4,096 are 10 to 4,105); 999's slot and later
     // ones were written in the first lap, 4,096 onwards in the second.
     expect(log.read(head, 'container', uri)).toEqual(mine.slice(0, 4));
+    const first = mine[3] as DockerCloudEvent; // record 999, from the first lap
+    expect(log.uuidOf(999)).toBe(first.uuid);
+    expect(log.hasUuid(999, first.uuid)).toBe(true);
+    expect(log.hasUuid(999, (mine[2] as DockerCloudEvent).uuid)).toBe(false);
   });
 
   it('keeps at least the history asked for, and says how much it keeps', () => {
@@ -95,8 +112,8 @@ describe('EventLog', () => {
   it('starts a new chain at NO_RECORD and reads nothing for it', () => {
     const log = new EventLog(4096, 5);
     const event = eventFor(OBJECTS[0] as string, 1, { canonical: true, position: false, create: true });
-    const first = log.append(NO_RECORD, event, null, event.state, event.datetime, event.parents, undefined);
-    const second = log.append(NO_RECORD, event, null, event.state, event.datetime, event.parents, undefined);
+    const first = log.append(NO_RECORD, event, event.state, event.datetime, event.parents, undefined);
+    const second = log.append(NO_RECORD, event, event.state, event.datetime, event.parents, undefined);
     expect(log.read(second, 'container', event.resource_uri)).toEqual([event]); // not linked to `first`
     expect(log.read(first, 'container', event.resource_uri)).toEqual([event]);
   });

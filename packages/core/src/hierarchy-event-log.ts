@@ -1,5 +1,4 @@
 import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
-import { formatUuid, PACKED_UUID_WORDS } from './hierarchy-uuid.js';
 import type { ObjectType } from './object-types.js';
 
 /**
@@ -12,31 +11,29 @@ import type { ObjectType } from './object-types.js';
  * a small store stays small and the ring grows without copying.
  *
  * No heap object per event once a segment is full: a record is small integers in an Int32Array
- * (its uuid, the stream position, flags, the distance back to the object's previous record) and
- * references to strings and arrays the store holds anyway (canonical state, the shared datetime
- * and epoch, the object's parents). The uuid is kept one of two ways. When the caller packed it
- * already (the store does for its dedupe window; see hierarchy-uuid.ts), its five integers.
- * Otherwise the string the event brought goes into the segment's array of uuids, which is
- * joined into one string when the segment is full, and the record keeps where its uuid sits:
- * a push per event where packing would cost ~0.1 µs (36 character reads; measured in the live
- * tree, which has no dedupe window: 0.45× → 0.50× of JSON.parse), it works for any uuid, and
- * it keeps no event alive. Events are rebuilt only when someone asks for them.
+ * (where its uuid sits, the stream position, flags, the distance back to the object's previous
+ * record) and references to strings and arrays the store holds anyway (canonical state, the
+ * shared datetime and epoch, the object's parents). The uuid the event brought goes into the
+ * segment's array of uuids, which is joined into one string when the segment is full: a push
+ * per event where packing the uuid into integers costs ~0.1 µs (36 character reads; measured in
+ * the live tree: 0.45× → 0.50× of JSON.parse), it works for any uuid, and it keeps no event
+ * alive. Events are rebuilt only when someone asks for them. The store's duplicate detection
+ * reads the uuids back too (see hierarchy-store.ts).
  *
  * Records are never changed once written, only overwritten when the ring comes round: a reader
  * holding a record's sequence number reads the same event for as long as the record is among
  * the last `capacity`, and nothing after that.
  */
 
-// A record's integers: distance back to the object's previous record (0: none); the uuid packed
-// (FLAG_PACKED), or where it starts in the segment's uuid text and how long it is; the
-// position's seq split in two small integers, the high part carrying the flags.
+// A record's integers: distance back to the object's previous record (0: none); where its uuid
+// starts in the segment's uuid text and how long it is; the position's seq split in two small
+// integers, the high part carrying the flags.
 const PREVIOUS = 0;
-const UUID = 1;
-const UUID_AT = UUID;
-const UUID_LENGTH = UUID + 1;
-const SEQ_LOW = UUID + PACKED_UUID_WORDS;
-const SEQ_HIGH_FLAGS = SEQ_LOW + 1;
-const INTS = SEQ_HIGH_FLAGS + 1;
+const UUID_AT = 1;
+const UUID_LENGTH = 2;
+const SEQ_LOW = 3;
+const SEQ_HIGH_FLAGS = 4;
+const INTS = 5;
 // Its references: canonical state, datetime, parents, the position's epoch.
 const STATE = 0;
 const DATETIME = 1;
@@ -47,8 +44,7 @@ const REFS = 4;
 const SEQ_SPLIT = 2 ** 26;
 const FLAG_CREATE = 1;
 const FLAG_POSITION = 2;
-const FLAG_PACKED = 4;
-const FLAG_BITS = 8;
+const FLAG_BITS = 4;
 /** Records per segment: the ring is allocated a segment at a time, so it grows without copying. */
 const SEGMENT_BITS = 12;
 const SEGMENT_RECORDS = 1 << SEGMENT_BITS;
@@ -63,7 +59,7 @@ export const NO_RECORD = -1;
  * @example
  * const log = new EventLog(262_144, 20);
  * let head = NO_RECORD;
- * head = log.append(head, event, null, 'Running', event.datetime, event.parents, undefined);
+ * head = log.append(head, event, 'Running', event.datetime, event.parents, undefined);
  * log.read(head, 'container', event.resource_uri); // [event]
  */
 export class EventLog {
@@ -104,15 +100,12 @@ export class EventLog {
 
   /**
    * Appends one event of an object whose newest record is `previous` (NO_RECORD for none) and
-   * returns the new record's sequence number, the object's new newest record. `packedUuid` is
-   * what packUuid() wrote for the event's uuid, or null when the caller did not pack it (or
-   * could not); `state`, `datetime`, `parents` and `epoch` are the store's shared copies of
-   * the event's values.
+   * returns the new record's sequence number, the object's new newest record. `state`,
+   * `datetime`, `parents` and `epoch` are the store's shared copies of the event's values.
    */
   append(
     previous: number,
     event: DockerCloudEvent,
-    packedUuid: Int32Array | null,
     state: string,
     datetime: string,
     parents: readonly string[],
@@ -129,20 +122,11 @@ export class EventLog {
     const distance = seq - previous;
     ints[i + PREVIOUS] = previous === NO_RECORD || distance > this.capacity ? 0 : distance;
     let flags = event.action === 'create' ? FLAG_CREATE : 0;
-    if (packedUuid !== null) {
-      flags |= FLAG_PACKED;
-      ints[i + UUID] = packedUuid[0] as number;
-      ints[i + UUID + 1] = packedUuid[1] as number;
-      ints[i + UUID + 2] = packedUuid[2] as number;
-      ints[i + UUID + 3] = packedUuid[3] as number;
-      ints[i + UUID + 4] = packedUuid[4] as number;
-    } else {
-      const uuid = event.uuid;
-      (this.uuidSegments[segment] as string[])[slot] = uuid;
-      ints[i + UUID_AT] = this.uuidChars;
-      ints[i + UUID_LENGTH] = uuid.length;
-      this.uuidChars += uuid.length;
-    }
+    const uuid = event.uuid;
+    (this.uuidSegments[segment] as string[])[slot] = uuid;
+    ints[i + UUID_AT] = this.uuidChars;
+    ints[i + UUID_LENGTH] = uuid.length;
+    this.uuidChars += uuid.length;
     const position = event.position;
     let seqHigh = 0;
     if (position !== undefined) {
@@ -176,13 +160,49 @@ export class EventLog {
       const segment = (seq >>> SEGMENT_BITS) & this.segmentMask;
       const ints = this.intSegments[segment] as Int32Array;
       const slot = seq & SEGMENT_MASK;
-      const previousLap = seq < this.writingStart && segment === ((this.writingStart >>> SEGMENT_BITS) & this.segmentMask);
-      const uuids = previousLap ? (this.previousLap as string) : (this.uuidSegments[segment] as string | string[]);
-      out.push(eventAt(ints, this.refSegments[segment] as unknown[], uuids, slot, type, uri));
+      out.push(eventAt(ints, this.refSegments[segment] as unknown[], this.uuidsOf(seq, segment), slot, type, uri));
       const distance = ints[slot * INTS + PREVIOUS] as number;
       seq = distance === 0 ? NO_RECORD : seq - distance;
     }
     return out.length === 0 ? EMPTY : Object.freeze(out);
+  }
+
+  /** The sequence number the next record gets: records from `appended - capacity` on are kept. */
+  get appended(): number {
+    return this.next;
+  }
+
+  /** The previous record of the object of record `seq` (a kept one), or NO_RECORD; it may be one no longer kept. */
+  previousOf(seq: number): number {
+    const ints = this.intSegments[(seq >>> SEGMENT_BITS) & this.segmentMask] as Int32Array;
+    const distance = ints[(seq & SEGMENT_MASK) * INTS + PREVIOUS] as number;
+    return distance === 0 ? NO_RECORD : seq - distance;
+  }
+
+  /** Whether record `seq` (a kept one) is of an event with this uuid. */
+  hasUuid(seq: number, uuid: string): boolean {
+    const segment = (seq >>> SEGMENT_BITS) & this.segmentMask;
+    const i = (seq & SEGMENT_MASK) * INTS;
+    const ints = this.intSegments[segment] as Int32Array;
+    if (ints[i + UUID_LENGTH] !== uuid.length) return false;
+    const uuids = this.uuidsOf(seq, segment);
+    return typeof uuids === 'string' ? uuids.startsWith(uuid, ints[i + UUID_AT]) : uuids[seq & SEGMENT_MASK] === uuid;
+  }
+
+  /** The uuid of record `seq` (a kept one). */
+  uuidOf(seq: number): string {
+    const segment = (seq >>> SEGMENT_BITS) & this.segmentMask;
+    const i = (seq & SEGMENT_MASK) * INTS;
+    const ints = this.intSegments[segment] as Int32Array;
+    const uuids = this.uuidsOf(seq, segment);
+    const at = ints[i + UUID_AT] as number;
+    return typeof uuids === 'string' ? uuids.slice(at, at + (ints[i + UUID_LENGTH] as number)) : (uuids[seq & SEGMENT_MASK] as string);
+  }
+
+  /** The uuids of the segment record `seq` sits in, as they were when it was written. */
+  private uuidsOf(seq: number, segment: number): string | readonly string[] {
+    const previousLap = seq < this.writingStart && segment === ((this.writingStart >>> SEGMENT_BITS) & this.segmentMask);
+    return previousLap ? (this.previousLap as string) : (this.uuidSegments[segment] as string | string[]);
   }
 
   /** A segment's first record is about to be written: its arrays exist from the first lap on. */
@@ -215,12 +235,7 @@ function eventAt(ints: Int32Array, refs: readonly unknown[], uuids: string | rea
     parents: refs[r + PARENTS] as readonly string[],
     resource_uri: uri,
     state: refs[r + STATE] as DockerCloudEvent['state'],
-    uuid:
-      (flags & FLAG_PACKED) !== 0
-        ? formatUuid(ints, i + UUID)
-        : typeof uuids === 'string'
-          ? uuids.slice(at, at + (ints[i + UUID_LENGTH] as number))
-          : (uuids[slot] as string),
+    uuid: typeof uuids === 'string' ? uuids.slice(at, at + (ints[i + UUID_LENGTH] as number)) : (uuids[slot] as string),
     datetime: refs[r + DATETIME] as string,
     ...(position === undefined ? {} : { position }),
   };
