@@ -71,6 +71,7 @@ describe('EventLog', () => {
             expect(log.hasUuid(seq, `${uuid}x`)).toBe(false);
             expect(log.hasUuid(seq, uuid.slice(1))).toBe(false);
             expect(log.hasUuid(seq, `x${uuid.slice(1)}`)).toBe(false);
+            expect(log.hasUuid(seq, `${uuid.slice(0, -1)}${uuid.endsWith('y') ? 'z' : 'y'}`)).toBe(false);
             const before = previous[seq] as number;
             expect(log.previousOf(seq)).toBe(before === NO_RECORD || seq - before > log.capacity ? NO_RECORD : before);
           }

@@ -151,9 +151,9 @@ class Entry implements RecordSource {
   /** Its newest record in the event log (see hierarchy-event-log.ts). */
   newestRecord = NO_RECORD;
   /**
-   * For duplicate detection: the log's `appended` when records of this URI last stopped being
-   * reachable from `newestRecord`: the object's removal, or the entry's creation (the URI may
-   * have had an entry before, dropped with its records).
+   * For duplicate detection: the log's `appended` when uuids of this URI last went where the walk
+   * from `newestRecord` does not reach: at the object's removal, a delete, or the entry's
+   * creation (the URI may have had an entry before, dropped with its records).
    */
   recordsLostAt = NEVER_LOST;
   dirty = 0;
@@ -316,9 +316,11 @@ class Store implements HierarchyStore {
     let entry = this.entries.get(uri, hash);
     if (this.past !== null && this.isRepeat(entry, event.uuid)) return false;
     if (event.action === 'delete') {
+      // A delete has no record of its own; remembered even when it finds nothing to delete, as
+      // the object may exist by the time it comes again.
+      if (this.past !== null) this.rememberApart(entry, event.uuid);
       if (entry === undefined || !entry.exists) return false;
       this.removeObject(entry);
-      this.past?.add(event.uuid, (this.log as EventLog).appended); // no record of its own
       return true;
     }
     if (entry === undefined) {
@@ -476,6 +478,13 @@ class Store implements HierarchyStore {
       seq = log.previousOf(seq);
     }
     entry.recordsLostAt = log.appended;
+  }
+
+  /** Remembers the uuid of an event of `entry`'s URI that takes no record. */
+  private rememberApart(entry: Entry | undefined, uuid: string): void {
+    const appended = (this.log as EventLog).appended;
+    (this.past as DedupeWindow).add(uuid, appended);
+    if (entry !== undefined) entry.recordsLostAt = appended;
   }
 
   // --- writes to the working state -------------------------------------------------------------
