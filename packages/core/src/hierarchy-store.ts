@@ -1,8 +1,8 @@
 import type { DockerCloudEvent } from './event-schema.js';
 import { EventsError } from './events-error.js';
 import { ChunkedMap, hashKey } from './hierarchy-chunked-map.js';
-import { DedupeWindow } from './hierarchy-dedupe-window.js';
 import { EventLog, NO_RECORD } from './hierarchy-event-log.js';
+import { NEVER_LOST, RepeatDetector } from './hierarchy-repeat-detector.js';
 import { StringTable } from './hierarchy-string-table.js';
 import {
   createSnapshot,
@@ -150,11 +150,7 @@ class Entry implements RecordSource {
   parents: readonly string[] = EMPTY;
   /** Its newest record in the event log (see hierarchy-event-log.ts). */
   newestRecord = NO_RECORD;
-  /**
-   * For duplicate detection: the log's `appended` when uuids of this URI last went where the walk
-   * from `newestRecord` does not reach: at the object's removal, a delete, or the entry's
-   * creation (the URI may have had an entry before, dropped with its records).
-   */
+  /** For duplicate detection (see RepeatTracked). */
   recordsLostAt = NEVER_LOST;
   dirty = 0;
   /** The frozen record of the current content; null after a change until someone asks for it. */
@@ -220,13 +216,6 @@ class Entry implements RecordSource {
 }
 
 const TIME_SPLIT = 2 ** 30;
-/** Below any horizon of the dedupe window that matters, and a small integer. */
-const NEVER_LOST = -(2 ** 30);
-/**
- * How many of an object's newest records a duplicate check compares (see isRepeat): a bound on
- * the work per event, however many events of the object the window holds.
- */
-const WALKED_RECORDS = 4;
 
 interface StoreConfig {
   readonly terminatedRetentionMs: number;
@@ -256,14 +245,8 @@ class Store implements HierarchyStore {
    */
   private readonly log: EventLog | null;
   private readonly recentLog: EventLog | null;
-  /**
-   * Duplicate detection reads most uuids back from the log (see isRepeat); this window holds
-   * those it would not reach: older records of objects with many recent events, and the events
-   * of removed objects. Null without duplicate detection.
-   */
-  private readonly past: DedupeWindow | null;
-  /** Set by isRepeat(): the record the next check of the same object will no longer reach. */
-  private leaving = NO_RECORD;
+  /** Null without duplicate detection; reads the uuids back from `log`. */
+  private readonly repeats: RepeatDetector | null;
   // Events of one burst share their second and the stream's epoch: one copy of each string.
   private readonly datetimes = new RepeatedString();
   private readonly epochs = new RepeatedString();
@@ -294,7 +277,7 @@ class Store implements HierarchyStore {
         ? new EventLog(Math.max(keepsRecent ? config.eventHistory : 0, config.dedupeWindow), keepsRecent ? config.recentEventsPerObject : 0)
         : null;
     this.recentLog = keepsRecent ? this.log : null;
-    this.past = config.dedupeWindow > 0 ? new DedupeWindow(config.dedupeWindow) : null;
+    this.repeats = this.log !== null && config.dedupeWindow > 0 ? new RepeatDetector(this.log, config.dedupeWindow) : null;
     this.held = byType(() => new Set<Entry>());
     this.objects = byType(() => new ChunkedMap<StoredObject>());
     this.lastViews = this.collectViews();
@@ -314,11 +297,11 @@ class Store implements HierarchyStore {
     const uri = event.resource_uri;
     const hash = hashKey(uri);
     let entry = this.entries.get(uri, hash);
-    if (this.past !== null && this.isRepeat(entry, event.uuid)) return false;
+    if (this.repeats !== null && this.repeats.isRepeat(entry, event.uuid)) return false;
     if (event.action === 'delete') {
       // A delete has no record of its own; remembered even when it finds nothing to delete, as
       // the object may exist by the time it comes again.
-      if (this.past !== null) this.rememberApart(entry, event.uuid);
+      this.repeats?.rememberApart(entry, event.uuid);
       if (entry === undefined || !entry.exists) return false;
       this.removeObject(entry);
       return true;
@@ -343,8 +326,7 @@ class Store implements HierarchyStore {
     entry.lastEventDatetime = datetime;
     if (this.log !== null) {
       const epoch = event.position?.epoch;
-      // Before the append, which may overwrite the oldest record the window reaches.
-      if (this.leaving !== NO_RECORD) (this.past as DedupeWindow).add(this.log.uuidOf(this.leaving), this.log.appended);
+      this.repeats?.beforeAppend();
       entry.newestRecord = this.log.append(entry.newestRecord, event, entry.state, datetime, entry.parents, epoch === undefined ? undefined : this.epochs.of(epoch));
     }
     this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
@@ -440,58 +422,11 @@ class Store implements HierarchyStore {
     return true;
   }
 
-  /**
-   * Whether `uuid` is among the last dedupeWindow events applied (or a removed object's).
-   * Duplicates are deliveries of the same event, so of the same object: its own records in the
-   * log answer for it, and at 100,000 objects an object rarely has any among the last 10,000
-   * events, which the entry's newest record tells without reading the log. That spares most
-   * events a global set of uuids (two probes into tables the store's working set pushes out of
-   * cache, and packing the uuid: ~0.25 µs of a 1.15 µs update at 100,000 objects). At most
-   * WALKED_RECORDS records are compared; the record that a new event pushes beyond them goes
-   * into `past`, as do a removed object's, so `past` holds every recent uuid the walk misses.
-   */
-  private isRepeat(entry: Entry | undefined, uuid: string): boolean {
-    const log = this.log as EventLog;
-    const horizon = log.appended - this.config.dedupeWindow;
-    this.leaving = NO_RECORD;
-    if (entry === undefined) return (this.past as DedupeWindow).has(uuid); // dropped, or never seen
-    let seq = entry.newestRecord;
-    for (let walked = 1; seq !== NO_RECORD && seq >= horizon; walked++) {
-      if (log.hasUuid(seq, uuid)) return true;
-      if (walked === WALKED_RECORDS) {
-        this.leaving = seq;
-        break;
-      }
-      seq = log.previousOf(seq);
-    }
-    return (this.leaving !== NO_RECORD || entry.recordsLostAt >= horizon) && (this.past as DedupeWindow).has(uuid);
-  }
-
-  /** Before a removal drops the entry's records: what isRepeat() will not find in the log any more. */
-  private rememberRecords(entry: Entry): void {
-    const log = this.log as EventLog;
-    const horizon = log.appended - this.config.dedupeWindow;
-    let seq = entry.newestRecord;
-    // The older ones went to `past` as new events pushed them beyond the walk.
-    for (let walked = 0; seq !== NO_RECORD && seq >= horizon && walked < WALKED_RECORDS; walked++) {
-      (this.past as DedupeWindow).add(log.uuidOf(seq), log.appended);
-      seq = log.previousOf(seq);
-    }
-    entry.recordsLostAt = log.appended;
-  }
-
-  /** Remembers the uuid of an event of `entry`'s URI that takes no record. */
-  private rememberApart(entry: Entry | undefined, uuid: string): void {
-    const appended = (this.log as EventLog).appended;
-    (this.past as DedupeWindow).add(uuid, appended);
-    if (entry !== undefined) entry.recordsLostAt = appended;
-  }
-
   // --- writes to the working state -------------------------------------------------------------
 
   private entryFor(uri: string, hash: number): Entry {
     const entry = new Entry(uri, hash);
-    if (this.log !== null) entry.recordsLostAt = this.log.appended;
+    this.repeats?.track(entry);
     this.entries.set(uri, hash, entry);
     return entry;
   }
@@ -531,7 +466,7 @@ class Store implements HierarchyStore {
     this.held[type].delete(entry);
     this.terminated.delete(entry);
     this.count(entry, -1);
-    if (this.past !== null) this.rememberRecords(entry);
+    this.repeats?.forgetRecords(entry);
     entry.newestRecord = NO_RECORD;
     this.markChildrenOrphanDirty(entry);
     this.markDirty(entry, DIRTY_OBJECT | DIRTY_RECENT);
