@@ -297,7 +297,7 @@ class Store implements HierarchyStore {
     const uri = event.resource_uri;
     const hash = hashKey(uri);
     let entry = this.entries.get(uri, hash);
-    if (this.repeats !== null && this.repeats.isRepeat(entry, event.uuid)) return false;
+    if (this.repeats?.isRepeat(entry, event.uuid)) return false;
     if (event.action === 'delete') {
       // A delete has no record of its own; remembered even when it finds nothing to delete, as
       // the object may exist by the time it comes again.
