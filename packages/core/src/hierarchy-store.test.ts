@@ -307,6 +307,26 @@ describe('createHierarchyStore', () => {
     );
   });
 
+  it('keeps the parents of the last event, whichever of them changed and however many there are', () => {
+    // Parent lists of up to six that mostly differ from a base list in one place only.
+    const base = [SV, S, N, C, '/api/app/v1/acme/service/sv2/', '/api/infra/v1/acme/node/n2/'];
+    const other = '/api/app/v1/acme/stack/s2/';
+    const list = fc
+      .record({ length: fc.integer({ min: 0, max: 6 }), changed: fc.integer({ min: -1, max: 5 }) })
+      .map(({ length, changed }) => base.slice(0, length).map((uri, i) => (i === changed ? other : uri)));
+    fc.assert(
+      fc.property(fc.array(fc.record({ object: fc.constantFrom(A1, K), parents: list }), { minLength: 1, maxLength: 40, size: 'max' }), (steps) => {
+        const store = createHierarchyStore();
+        for (const { object, parents } of steps) {
+          store.apply(event(object === K ? 'container' : 'action', 'update', object, object === K ? 'Running' : 'Pending', parents), 1);
+          store.publish();
+          expect(store.getSnapshot().get(object)?.parents).toEqual(parents);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('ignores a delete of an object it does not hold', () => {
     const store = storeWith(accountEvents());
     const before = store.getSnapshot();
