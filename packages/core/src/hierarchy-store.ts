@@ -33,15 +33,15 @@ export interface HierarchyStoreOptions {
   readonly recentEventsPerObject?: number;
   /**
    * How many of the latest events, of all objects, the store keeps for recentEvents(): at least
-   * this many, and at least dedupeWindow (rounded up to a power of two; about 80 bytes each with
+   * this many, and at least dedupeWindow (rounded up to a power of two; about 90 bytes each with
    * the uuid's text). An object whose last events are older than that lists fewer of them.
-   * Default 262,144 (~20 MiB when full).
+   * Default 262,144 (~22 MiB when full).
    */
   readonly eventHistory?: number;
   /**
-   * How many of the latest events' uuids are remembered to drop duplicates: an event whose uuid
-   * is among those of the last this many events applied is dropped (a deleted object's,
-   * remembered for at least as many more events). Default 10,000; 0 disables duplicate detection.
+   * How many of the latest events are remembered to drop duplicates: an event whose uuid came
+   * with one of the last this many events applied is dropped, and so is a delete seen again
+   * within as many events. Default 10,000; 0 disables duplicate detection.
    */
   readonly dedupeWindow?: number;
 }
