@@ -10,15 +10,15 @@ import type { ObjectType } from './object-types.js';
  * history length whatever the number of objects, and taken a 4,096-record segment at a time, so
  * a small store stays small and the ring grows without copying.
  *
- * No heap object per event once a segment is full: a record is small integers in an Int32Array
- * (where its uuid sits, the stream position, flags, the distance back to the object's previous
- * record) and references to strings and arrays the store holds anyway (canonical state, the
- * shared datetime and epoch, the object's parents). The uuids the events brought are joined
+ * No heap object per event once its 64-record chunk is full: a record is small integers in an
+ * Int32Array (where its uuid sits, the stream position, flags, the distance back to the
+ * object's previous record) and references to strings and arrays the store holds anyway
+ * (canonical state, the shared datetime and epoch, the object's parents). The uuids the events brought are joined
  * into one string every 64 records (see UUID_CHUNK_BITS): a push per event where packing the
  * uuid into integers costs more (36 character reads; measured in the live tree, 0.45× → 0.50×
  * of JSON.parse, and again at 100,000 objects), it works for any uuid, and it keeps no event
  * alive. Events are rebuilt only when someone asks for them. The store's duplicate detection
- * reads the uuids back too (see hierarchy-store.ts).
+ * reads the uuids back too (see hierarchy-repeat-detector.ts).
  *
  * Records are never changed once written, only overwritten when the ring comes round: a reader
  * holding a record's sequence number reads the same event for as long as the record is among
