@@ -5,9 +5,9 @@ import { StringTable } from './hierarchy-string-table.js';
  * Remembers uuids for at least `span` ticks of a clock the caller passes, in two generations:
  * the first add once the current one is `span` old makes it the previous one and drops the
  * oldest whole, which is cheaper than evicting one uuid at a time (so a uuid goes within about
- * twice the span, if adds go on). The store's
- * clock is its event count, and it keeps here only the uuids its event log cannot answer for
- * cheaply (see hierarchy-store.ts), so the tables stay small.
+ * twice the span, if adds go on). The store clocks it by its event log's count and keeps here
+ * only the uuids the log cannot answer for cheaply (see hierarchy-repeat-detector.ts); the
+ * stream's uuid window (uuid-window.ts) clocks it by the uuids it adds.
  *
  * @example
  * const window = new DedupeWindow(10_000);

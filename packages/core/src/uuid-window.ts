@@ -1,7 +1,9 @@
+import { DedupeWindow } from './hierarchy-dedupe-window.js';
+
 /**
- * Remembers at least the last `capacity` strings (at most twice as many) in two generations: when
- * the current one is full it becomes the previous one and the oldest is dropped whole. Cheaper
- * than evicting one entry per add, which churns the hash table. `capacity` 0 remembers nothing.
+ * Remembers at least the last `capacity` strings (at most about twice as many) in two
+ * generations: the store's DedupeWindow, clocked by the count of strings added. `capacity` 0
+ * remembers nothing.
  */
 export interface UuidWindow {
   /** False when `uuid` is among the remembered ones (a repeat); otherwise remembers it. */
@@ -15,16 +17,12 @@ export interface UuidWindow {
  */
 export function createUuidWindow(capacity: number): UuidWindow {
   if (capacity <= 0) return { add: () => true };
-  let current = new Set<string>();
-  let previous = new Set<string>();
+  const window = new DedupeWindow(capacity);
+  let added = 0;
   return {
     add(uuid) {
-      if (current.has(uuid) || previous.has(uuid)) return false;
-      if (current.size >= capacity) {
-        previous = current;
-        current = new Set();
-      }
-      current.add(uuid);
+      if (window.has(uuid)) return false;
+      window.add(uuid, added++);
       return true;
     },
   };
