@@ -41,6 +41,23 @@ describe('createAuthenticator', () => {
     expect(authenticator.authenticate(req(basic('alice', 'alice-key-123'), '10.0.0.3'), url())).toMatchObject({ ok: true });
   });
 
+  it('keeps counting failures across successful logins from the same address', () => {
+    // One valid key must not buy unlimited guesses at other users' keys.
+    const throttle = createLoginThrottle({ maxFailures: 3 });
+    const users = createUserDirectory([
+      { username: 'alice', apikey: 'alice-key-123', namespaces: [] },
+      { username: 'bob', apikey: 'bob-key-456', namespaces: [] },
+    ]);
+    const authenticator = createAuthenticator({ directory: users, throttle });
+    const from = '10.0.0.5';
+    expect(authenticator.authenticate(req(basic('alice', 'guess-1'), from), url())).toMatchObject({ status: 401 });
+    expect(authenticator.authenticate(req(basic('alice', 'guess-2'), from), url())).toMatchObject({ status: 401 });
+    expect(authenticator.authenticate(req(basic('bob', 'bob-key-456'), from), url())).toMatchObject({ ok: true });
+    expect(authenticator.authenticate(req(basic('alice', 'guess-3'), from), url())).toMatchObject({ status: 401 });
+    expect(authenticator.authenticate(req(basic('alice', 'alice-key-123'), from), url())).toMatchObject({ status: 429, reason: 'throttled' });
+    expect(authenticator.authenticate(req(basic('bob', 'bob-key-456'), from), url())).toMatchObject({ status: 429 });
+  });
+
   it('never echoes the key in a detail', () => {
     const { authenticator } = make();
     const outcome = authenticator.authenticate(req(basic('alice', 'sekrit-value'), '10.0.0.4'), url());

@@ -65,7 +65,6 @@ export function createAuthenticator(deps: {
       if (found.value === null) return refuse(address, 401, 'missing', DETAIL_MISSING);
       const user = directory.authenticate(found.value.username, found.value.apikey);
       if (user === undefined) return refuse(address, 401, 'invalid', DETAIL_INVALID);
-      throttle.success(address);
       return { ok: true, user };
     },
   };

@@ -15,15 +15,18 @@ export type ThrottleVerdict = { readonly allowed: true } | { readonly allowed: f
  * Docker Cloud throttled repeated failed logins per client with `429 {"detail": "Too many login
  * attempts."}` (protocol.md §3); clients without back-off hit it, so we do the same.
  *
+ * A successful login does not clear the address's failures, which only age out of the window:
+ * if it did, anyone holding one valid key could guess other users' keys without limit by logging
+ * in with their own between guesses.
+ *
  * @example
  * const throttle = createLoginThrottle({ maxFailures: 5 });
  * if (!throttle.check(addr).allowed) return reply(429);
- * user ? throttle.success(addr) : throttle.failure(addr);
+ * if (!user) throttle.failure(addr);
  */
 export interface LoginThrottle {
   check(address: string): ThrottleVerdict;
   failure(address: string): void;
-  success(address: string): void;
   readonly tracked: number;
 }
 
@@ -65,9 +68,6 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
         if (oldest === undefined) break;
         entries.delete(oldest);
       }
-    },
-    success(address) {
-      entries.delete(address);
     },
     get tracked() {
       return entries.size;
