@@ -73,8 +73,12 @@ export interface SubscribeOptions {
    * continues from (the resume position, or the head when fresh or gone). The hello frame goes here.
    */
   readonly onStart: (outcome: ResumeOutcome, position: StreamPosition) => void;
-  /** Called once the subscriber has caught up and receives live events (right after onStart when fresh). */
-  readonly onLive?: () => void;
+  /**
+   * Called once the subscriber has caught up and receives live events (right after onStart when
+   * fresh, before subscribe returns), with the position a marker may announce: every matching
+   * event up to it has been queued.
+   */
+  readonly onLive?: (position: StreamPosition) => void;
   /** The bus failed to replay: the connection should close (1011). */
   readonly onError: (error: unknown) => void;
 }
@@ -220,7 +224,7 @@ export function createFanOut(deps: { bus: EventBus; metrics?: Metrics; logger?: 
       sub.lastSeq = encoded.positioned.position.seq;
       deliver(sub, encoded);
     }
-    if (!sub.closed) sub.options.onLive?.();
+    if (!sub.closed) sub.options.onLive?.(sub.channel.head);
   };
 
   return {
@@ -241,7 +245,7 @@ export function createFanOut(deps: { bus: EventBus; metrics?: Metrics; logger?: 
         metrics?.setSubscribers(channel.namespace, channel.index.size);
         sub.lastSeq = channel.head.seq;
         options.onStart('fresh', channel.head);
-        options.onLive?.();
+        options.onLive?.(channel.head);
         return subscription;
       }
       // Hold live events from before the replay is asked for, so none falls between the two.

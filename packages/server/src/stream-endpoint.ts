@@ -214,8 +214,9 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
         const hello: HelloFrame = { type: 'hello', resume: outcome, position, heartbeatMs };
         send(conn, JSON.stringify(hello));
       },
-      onLive: () => {
-        if (extended) sendMarker(conn);
+      // When fresh this runs inside subscribe, before conn.sub is set: hence the position argument.
+      onLive: (position) => {
+        if (extended) sendMarker(conn, position);
       },
       onError: () => {
         conn.closing = true;
@@ -226,8 +227,7 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
     if (conn.closing) conn.sub.unsubscribe();
   };
 
-  const sendMarker = (conn: Connection) => {
-    const position = conn.sub?.position();
+  const sendMarker = (conn: Connection, position = conn.sub?.position()) => {
     if (position === undefined || conn.closing) return;
     const marker: PositionFrame = { type: 'position', position };
     send(conn, JSON.stringify(marker));

@@ -62,6 +62,22 @@ describe('hello, positions and markers', () => {
     client.ws.close();
   });
 
+  it('sends the first marker right after hello when fresh, not at the first heartbeat', async () => {
+    const slowBeat = await createEventsServer({ source: createScriptedSource(), users: USERS, logger: silentLogger, heartbeatMs: 60_000 });
+    try {
+      const client = await openStream(`${slowBeat.url.replace('http://', 'ws://')}/api/audit/v1/acme/events/`, EXTENDED);
+      await client.waitForFrames(2, 2_000);
+      const head = slowBeat.bus.head('acme');
+      expect(client.json()).toEqual([
+        { type: 'hello', resume: 'fresh', position: head, heartbeatMs: 60_000 },
+        { type: 'position', position: head },
+      ]);
+      client.ws.close();
+    } finally {
+      await slowBeat.close();
+    }
+  });
+
   it('plain clients see none of it, even when they send ?resume=', async () => {
     const plain = await openStream(acmeUrl(`?resume=${server.bus.epoch}:1`), { headers: ALICE });
     expect(plain.ws.protocol).toBe('');
