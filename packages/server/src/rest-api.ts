@@ -18,6 +18,8 @@ import { parseRestPath, type RestRoute, TERMINABLE_TYPES } from './rest-route.js
 import type { CloudSource, OperationName, OperationResult } from './source.js';
 import type { User, UserDirectory } from './user-directory.js';
 
+type RestService = RestObjectByType['service'];
+
 /** The header that names the action an operation started, as Docker Cloud sent it (the Python SDK reads it). */
 export const ACTION_URI_HEADER = 'X-DockerCloud-Action-URI';
 
@@ -138,13 +140,16 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     // Head and list are read in one synchronous step, and a source updates its model before it
     // emits: the list reflects exactly the events up to the head, so a client can resume from it.
     const position = positionHeader(namespace);
-    const objects = filterRestList(route.type, source.list(namespace, route.type), query, lookupIn(namespace));
+    const listed = source.list(namespace, route.type);
+    const presented = route.type === 'service' && requestedTargets.size > 0 ? listed.map((o) => presentService(namespace, o as RestService)) : listed;
+    const objects = filterRestList(route.type, presented, query, lookupIn(namespace));
     send(res, 200, pageOf(objects, paging.value, path, query), position);
   };
 
   const handleDetail = (res: ServerResponse, user: User, route: Extract<RestRoute, { kind: 'detail' }>) => {
     const found = findObject(user, route.namespace, route.type, route.uuid);
-    send(res, 200, found.object, positionHeader(found.namespace));
+    const object = route.type === 'service' ? presentService(found.namespace, found.object as RestService) : found.object;
+    send(res, 200, object, positionHeader(found.namespace));
   };
 
   // `PATCH` then a body-less `POST scale/` (the CLI's `service scale`): a source may apply the new
@@ -162,7 +167,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
       requestedTargets.delete(stale);
     }
   };
-  const currentTarget = (namespace: string, service: RestObjectByType['service']): number => {
+  const currentTarget = (namespace: string, service: RestService): number => {
     const key = targetKey(namespace, service.uuid);
     const requested = requestedTargets.get(key);
     if (requested === undefined) return service.target_num_containers;
@@ -170,6 +175,14 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     if (action !== undefined && isTransitionalState(action.state)) return requested.target;
     requestedTargets.delete(key);
     return service.target_num_containers;
+  };
+  /**
+   * A service as Docker Cloud showed it: a PATCHed or requested target is the service's setting
+   * at once, before the source's scale has begun and applied it.
+   */
+  const presentService = (namespace: string, service: RestService): RestService => {
+    const target = currentTarget(namespace, service);
+    return target === service.target_num_containers ? service : { ...service, target_num_containers: target };
   };
 
   /**
@@ -194,7 +207,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     // Docker Cloud's scale/ takes no body: it scales to the service's current target, which the
     // CLI and both SDKs set with a PATCH first. A target in the body is our shortcut.
     const targetNumContainers =
-      operation === 'scale' ? (explicitTarget ?? currentTarget(namespace, object as RestObjectByType['service'])) : undefined;
+      operation === 'scale' ? (explicitTarget ?? currentTarget(namespace, object as RestService)) : undefined;
     const result: OperationResult = source.operate({
       namespace,
       type: target.type,
@@ -216,7 +229,8 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
       operation: `${capitalize(target.type)} ${OPERATION_NAMES[operation]}`,
       action: result.action.resource_uri,
     });
-    const after = source.get(namespace, target.type, target.uuid) ?? object;
+    const current = source.get(namespace, target.type, target.uuid) ?? object;
+    const after = target.type === 'service' ? presentService(namespace, current as RestService) : current;
     send(res, 202, after, { [ACTION_URI_HEADER]: result.action.resource_uri, ...positionHeader(namespace) });
   };
 
@@ -243,7 +257,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     if (target === undefined) {
       // Docker Cloud's PATCH changed many settings this model does not have: they are ignored
       // and the service comes back unchanged.
-      send(res, 200, findObject(user, namespace, 'service', route.uuid).object, positionHeader(namespace));
+      send(res, 200, presentService(namespace, findObject(user, namespace, 'service', route.uuid).object), positionHeader(namespace));
       return;
     }
     // The source cannot set a target without scaling, so a new target scales at once; the

@@ -289,13 +289,19 @@ describe('operations', () => {
 
   it('a body-less scale/ uses the target a PATCH asked for while its action is in flight', async () => {
     fx.source.lagging = true;
-    expect((await call('PATCH', service.resource_uri, { body: '{"target_num_containers": 5}' })).status).toBe(202);
-    // The lagging source has not applied the target yet…
-    expect(((await call('GET', service.resource_uri)).body as RestService).target_num_containers).toBe(1);
-    // …but the scale the CLI sends next goes to 5, not back to 1.
+    const patched = await call('PATCH', service.resource_uri, { body: '{"target_num_containers": 5}' });
+    expect(patched.status).toBe(202);
+    // The lagging source has not applied the target yet, but the service shows it at once, as
+    // Docker Cloud's did (python-dockercloud's save() loads the PATCH answer into its object)…
+    expect((patched.body as RestService).target_num_containers).toBe(5);
+    expect(((await call('GET', service.resource_uri)).body as RestService).target_num_containers).toBe(5);
+    const listed = (await call('GET', '/api/app/v1/acme/service/')).body as RestList<RestService>;
+    expect(listed.objects.find((s) => s.uuid === service.uuid)?.target_num_containers).toBe(5);
+    // …and the scale the CLI sends next goes to 5, not back to 1.
     expect((await call('POST', `${service.resource_uri}scale/`)).status).toBe(202);
     fx.source.finishActions();
-    // Once the actions are over, the service's own field counts again.
+    // Once the actions are over, the service's own field counts again (this lagging source never applied 5).
+    expect(((await call('GET', service.resource_uri)).body as RestService).target_num_containers).toBe(1);
     expect((await call('POST', `${service.resource_uri}scale/`)).status).toBe(202);
     expect(fx.source.operations.map((o) => o.targetNumContainers)).toEqual([5, 5, 1]);
   });

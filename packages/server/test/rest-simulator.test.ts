@@ -89,6 +89,8 @@ describe('REST over the simulated cloud', () => {
     const target = service.target_num_containers + 1;
     const patched = await call('PATCH', service.resource_uri, JSON.stringify({ target_num_containers: target }));
     expect(patched.status).toBe(202);
+    // The answer already shows the new target (python-dockercloud's save() loads it).
+    expect((patched.body as RestService).target_num_containers).toBe(target);
     const scaled = await call('POST', `${service.resource_uri}scale/`);
     expect(scaled.status).toBe(202);
     cloud.drainOperations('acme');
