@@ -45,7 +45,9 @@ export function parsePaging(query: URLSearchParams): Result<Paging> {
 
 /**
  * The path of another page of the same list: the request's path and every other query
- * parameter (filters, `?auth=` credentials) kept in order, then `limit` and `offset`.
+ * parameter (filters, `?auth=` credentials) kept in order, then `limit` and `offset`. Credentials
+ * stay, as Docker Cloud's API (Tastypie) kept them, so that a client which authenticates in the
+ * query can follow `next`; a client that wants no key in bodies sends the header instead.
  *
  * @example
  * formatPageLink('/api/app/v1/acme/stack/', new URLSearchParams('name=web&offset=0'), 25, 25)
