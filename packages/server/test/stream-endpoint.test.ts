@@ -175,21 +175,21 @@ describe('authentication and refusals before the upgrade', () => {
   const url = () => `${ws}/api/audit/v1/acme/events/`;
 
   it.each([
-    ['missing credentials', {}, 'Authentication credentials were not provided.'],
-    ['a wrong API key', { Authorization: basic('alice', 'wrong-key-1') }, 'Invalid username/API key.'],
-    ['an unknown user', { Authorization: basic('mallory', 'alice-key-123') }, 'Invalid username/API key.'],
-    ['a non-Basic scheme', { Authorization: 'Bearer abc' }, 'Invalid Authorization header: scheme "Bearer" is not supported; expected Basic.'],
-    ['bad base64', { Authorization: 'Basic !!!notbase64' }, 'Invalid Authorization header: the credentials after "Basic" are not valid base64.'],
-    ['no colon', { Authorization: `Basic ${Buffer.from('alice').toString('base64')}` }, 'Invalid Authorization header: the decoded credentials have no ":" between username and API key.'],
-  ])('401 with WWW-Authenticate and a JSON detail for %s', async (_name, headers, detail) => {
-    // Each case from its own loopback address so the login throttle of the other tests stays out of it.
-    const refused = await refusedUpgrade(url(), { headers, localAddress: '127.0.0.20' });
+    ['missing credentials', {}, 'Authentication credentials were not provided.', '127.0.0.40'],
+    ['a wrong API key', { Authorization: basic('alice', 'wrong-key-1') }, 'Invalid username/API key.', '127.0.0.41'],
+    ['an unknown user', { Authorization: basic('mallory', 'alice-key-123') }, 'Invalid username/API key.', '127.0.0.42'],
+    ['a non-Basic scheme', { Authorization: 'Bearer abc' }, 'Invalid Authorization header: scheme "Bearer" is not supported; expected Basic.', '127.0.0.43'],
+    ['bad base64', { Authorization: 'Basic !!!notbase64' }, 'Invalid Authorization header: the credentials after "Basic" are not valid base64.', '127.0.0.44'],
+    ['no colon', { Authorization: `Basic ${Buffer.from('alice').toString('base64')}` }, 'Invalid Authorization header: the decoded credentials have no ":" between username and API key.', '127.0.0.45'],
+  ])('401 with WWW-Authenticate and a JSON detail for %s', async (_name, headers, detail, localAddress) => {
+    // Each case from its own loopback address so that the login throttle of the other cases stays out of it.
+    const refused = await refusedUpgrade(url(), { headers, localAddress });
     expect(refused.status).toBe(401);
     expect(refused.headers['www-authenticate']).toMatch(/^Basic/);
     expect(refused.headers['content-type']).toBe('application/json');
     expect(JSON.parse(refused.body)).toEqual({ detail });
-    // A correct login resets the address's failure count.
-    (await openStream(url(), { headers: ALICE, localAddress: '127.0.0.20' })).ws.close();
+    // One failure does not lock the address out.
+    (await openStream(url(), { headers: ALICE, localAddress })).ws.close();
   });
 
   it('accepts ?auth=<whole header value> and ?user=&token=, in that order after the header', async () => {
