@@ -10,6 +10,7 @@ import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle
 import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRestHandler } from './rest-api.js';
+import { retainTerminatedObjects } from './retain-terminated-objects.js';
 import type { CloudSource } from './source.js';
 import { createStreamEndpoint, writeJson, writeRawResponse } from './stream-endpoint.js';
 import { createUserDirectory, type UserConfig } from './user-directory.js';
@@ -25,8 +26,16 @@ export interface EventsServerOptions {
   readonly retention?: RetentionOptions;
   /** Extended protocol: the longest an idle connection goes without a position marker. Default 15 s. */
   readonly heartbeatMs?: number;
-  /** Connections silent this long are pinged; silent another interval, they are dropped. Default 30 s. */
+  /**
+   * Every this often, connections silent since the round before are pinged, and those that did
+   * not answer by the next round are dropped. Default 30 s.
+   */
   readonly pingIntervalMs?: number;
+  /**
+   * How long an object stays readable at its resource_uri after its `delete` event (state
+   * `Terminated`), as Docker Cloud's API kept them; lists drop it at once. Default 1 hour; 0 keeps none.
+   */
+  readonly terminatedRetentionMs?: number;
   /** Most bytes that may wait for one client before it is closed as slow (4008). Default 1 MiB. */
   readonly byteBudget?: number;
   readonly logger?: Logger;
@@ -104,7 +113,10 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     byteBudget,
     ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
   });
-  const source = options.source;
+  const source = retainTerminatedObjects(options.source, {
+    ...(options.terminatedRetentionMs !== undefined ? { retentionMs: options.terminatedRetentionMs } : {}),
+    now,
+  });
   const rest = createRestHandler({ source, directory, authenticator, bus, logger });
 
   const health = () => {

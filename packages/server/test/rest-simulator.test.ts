@@ -115,12 +115,26 @@ describe('REST over the simulated cloud', () => {
   it('terminating during a termination answers 409, and a Go SDK walk of the containers sees each exactly once', async () => {
     const stacks = (await call('GET', '/api/app/v1/acme/stack/')).body as RestList<{ resource_uri: string; uuid: string }>;
     const stack = stacks.objects[0] as { resource_uri: string; uuid: string };
+    const stream = await subscribe('acme');
     expect((await call('DELETE', stack.resource_uri)).status).toBe(202);
     const again = await call('DELETE', stack.resource_uri);
     expect(again).toMatchObject({ status: 409, body: { detail: 'The stack is being terminated.' } });
     cloud.drainOperations('acme');
-    // The simulator forgets an object after its delete event.
-    expect((await call('GET', stack.resource_uri)).status).toBe(404);
+    await stream.waitFor((events) => events.some((e) => e.action === 'delete' && e.resource_uri === stack.resource_uri));
+    stream.close();
+    // Every object the stream said was deleted is still readable at its resource_uri, Terminated,
+    // as Docker Cloud kept them (programs GET the object of an event they received); lists drop it.
+    const deletedUris = stream.events.filter((e) => e.action === 'delete').map((e) => e.resource_uri);
+    expect(deletedUris.length).toBeGreaterThan(2); // the stack, its services and their containers
+    for (const uri of deletedUris) {
+      const gone = await call('GET', uri);
+      expect(gone.status).toBe(200);
+      expect(gone.body).toMatchObject({ resource_uri: uri, state: 'Terminated' });
+    }
+    expect((await call('GET', stack.resource_uri)).body).toMatchObject({ destroyed_datetime: expect.any(String) });
+    const listedStacks = ((await call('GET', '/api/app/v1/acme/stack/?limit=0')).body as RestList<{ uuid: string }>).objects;
+    expect(listedStacks.map((s) => s.uuid)).not.toContain(stack.uuid);
+    expect(await call('DELETE', stack.resource_uri)).toMatchObject({ status: 409 });
 
     const all = ((await call('GET', '/api/app/v1/acme/container/?limit=0')).body as RestList<RestContainer>).objects.map((c) => c.uuid);
     expect(all.length).toBeGreaterThan(5);
