@@ -56,7 +56,10 @@ describe('resolveKey', () => {
     expect(resolveKey('normal', 'up', '')).toEqual({ type: 'move', by: -1 });
     expect(resolveKey('normal', 'G', 'G')).toEqual({ type: 'bottom' });
     expect(resolveKey('normal', '/', '/')).toEqual({ type: 'filter-start' });
-    expect(resolveKey('normal', 'delete', '')).toEqual({ type: 'operate', operation: 'terminate' });
+    expect(resolveKey('normal', 'T', 'T')).toEqual({ type: 'operate', operation: 'terminate' });
+    // Backspace reads as Delete (0x7f): neither may open a terminate prompt.
+    expect(resolveKey('normal', 'delete', '')).toBeNull();
+    expect(resolveKey('normal', 'backspace', '')).toBeNull();
     expect(resolveKey('normal', 'ctrl-c', 'c')).toEqual({ type: 'quit' });
     expect(resolveKey('normal', 'x', 'x')).toBeNull();
   });

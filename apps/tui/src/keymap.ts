@@ -124,7 +124,9 @@ export const NORMAL_KEYMAP: readonly KeyBinding[] = [
   { keys: ['+'], command: { type: 'scale-by', by: 1 }, help: 'scale service up by one', group: 'Operate' },
   { keys: ['-'], command: { type: 'scale-by', by: -1 }, help: 'scale service down by one', group: 'Operate' },
   { keys: ['='], command: { type: 'scale-prompt' }, help: 'scale service to N', group: 'Operate' },
-  { keys: ['T', 'delete'], command: { type: 'operate', operation: 'terminate' }, help: 'terminate (asks)', group: 'Operate' },
+  // Not on Delete: terminals send Backspace as 0x7f, which reads as Delete, and a user editing the
+  // filter with Backspace must never land on a terminate prompt.
+  { keys: ['T'], command: { type: 'operate', operation: 'terminate' }, help: 'terminate (asks)', group: 'Operate' },
   { keys: ['y'], command: { type: 'yank' }, help: 'copy resource URI (OSC 52)', group: 'App' },
   { keys: ['R'], command: { type: 'reconnect' }, help: 'reconnect now', group: 'App' },
   { keys: ['?'], command: { type: 'help' }, help: 'this help', group: 'App' },

@@ -6,6 +6,7 @@ import type { EventLog, EventLogSnapshot } from '../event-log.js';
 import type { FieldsCache, FieldsView } from '../fields-cache.js';
 import { keyPresses, resolveKey } from '../keymap.js';
 import { describeLink } from '../state/link-status.js';
+import { failureReason } from '../state/format.js';
 import { buildRows, createRowCache, isExpandedByDefault, type RowCache, type RowList, VIEW_TITLES, type ViewMode } from '../state/rows.js';
 import { styleOfState } from '../state/state-style.js';
 import {
@@ -252,7 +253,8 @@ export function App(props: AppProps) {
               },
               (error: unknown) => {
                 targets.current.delete(request.uri);
-                dispatchRef.current({ type: 'status', tone: 'error', text: `${request.operation} ${request.label} failed: ${error instanceof Error ? error.message : String(error)}` });
+                const reason = failureReason(error instanceof Error ? error.message : String(error), request.uri);
+                dispatchRef.current({ type: 'status', tone: 'error', text: `${request.operation} ${request.label} failed: ${reason}` });
               },
             );
             break;
@@ -270,6 +272,8 @@ export function App(props: AppProps) {
         rows: current.rows,
         pageSize: current.treeRows,
         targetOf: (uri) => current.targetOf(uri) ?? null,
+        // The live tree, not the frozen one a pause shows: an operation acts on what is there now.
+        stateOf: (uri) => tree.getSnapshot().tree.get(uri)?.state ?? null,
       };
       const before = stateRef.current;
       const [next, effects] = update(before, command, context);
@@ -286,6 +290,16 @@ export function App(props: AppProps) {
     [tree, eventLog, runEffects],
   );
   dispatchRef.current = dispatch;
+
+  // A confirmation must not outlive its object: another client may delete it while the prompt waits.
+  const confirming = state.mode.kind === 'confirm' ? state.mode.request.uri : null;
+  // (What is on screen; while paused, the check when y is pressed reads the live tree.)
+  useEffect(() => {
+    if (confirming === null) return;
+    const objectState = snapshot.get(confirming)?.state;
+    if (objectState === undefined) dispatch({ type: 'confirm-void', why: 'gone' });
+    else if (objectState === 'Terminated') dispatch({ type: 'confirm-void', why: 'terminated' });
+  }, [confirming, snapshot, dispatch]);
 
   const onInput = useCallback(
     (input: string, key: Key) => {

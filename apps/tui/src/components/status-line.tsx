@@ -1,5 +1,5 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
-import type { InputMode, StatusMessage } from '../state/view-state.js';
+import { type InputMode, MAX_SCALE, type StatusMessage } from '../state/view-state.js';
 import { Line, type Segment } from './line.js';
 
 export interface StatusLineProps {
@@ -30,8 +30,11 @@ export function statusSegments(props: Omit<StatusLineProps, 'width'>): Segment[]
     case 'scale':
       return [
         { text: `scale ${mode.label} to `, bold: true },
-        { text: ` ${mode.text}▏`, inverse: true },
-        { text: ' containers · Enter scales · Esc cancels', dim: true },
+        // A selected (pre-filled) value shows as a block without the caret: typing replaces it.
+        mode.selected ? { text: ` ${mode.text} `, inverse: true, bold: true } : { text: ` ${mode.text}▏`, inverse: true },
+        { text: ` containers (0–${MAX_SCALE})`, dim: true },
+        ...(mode.problem !== null ? [{ text: ` · ${mode.problem}`, color: 'red', bold: true }] : []),
+        { text: ' · Enter scales · Esc cancels', dim: true },
       ];
     case 'help':
     case 'normal':

@@ -1,6 +1,6 @@
 import type { StoredObject } from '@events/core';
 import { describe, expect, it } from 'vitest';
-import { displayName, fit, fitRight, formatAge, formatClock, secondsUntil, shortId, stateSince } from './format.js';
+import { displayName, failureReason, fit, fitRight, formatAge, formatClock, secondsUntil, shortId, stateSince } from './format.js';
 
 const object = (overrides: Partial<StoredObject>): StoredObject =>
   ({
@@ -55,5 +55,17 @@ describe('format', () => {
     expect(stateSince(object({ fields: { started_datetime: 'Fri, 27 Nov 2026 09:00:00 +0000', stopped_datetime: null } as never }))).toBe(Date.UTC(2026, 10, 27, 9));
     expect(stateSince(object({ type: 'service', fields: { name: 'x' } as never }))).toBeNull();
     expect(stateSince(object({}))).toBeNull();
+  });
+});
+
+describe('failureReason', () => {
+  const uri = '/api/app/v1/demo/container/5caf4374-3247-4cae-a518-2b7a252d45f9/';
+  it('drops the request line before the reason', () => {
+    expect(failureReason(`stop ${uri}: HTTP 409: The container is terminated.`, uri)).toBe('HTTP 409: The container is terminated.');
+    expect(failureReason(`POST http://127.0.0.1:18765${uri}start/: connect ECONNREFUSED 127.0.0.1:18765`, uri)).toBe('connect ECONNREFUSED 127.0.0.1:18765');
+  });
+  it('keeps a message that does not name the object, or has nothing after it', () => {
+    expect(failureReason('the link is down', uri)).toBe('the link is down');
+    expect(failureReason(`gone ${uri}`, uri)).toBe(`gone ${uri}`);
   });
 });

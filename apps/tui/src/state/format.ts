@@ -166,3 +166,19 @@ export function stateSince(object: StoredObject): number | null {
       return null;
   }
 }
+
+/**
+ * Why an operation on `uri` failed, without the request line the clients put first
+ * (`stop /api/…/cron-1/: HTTP 409: …`): the status line already names the object, and the URI
+ * would push the reason off a narrow screen.
+ *
+ * @example
+ * failureReason('stop /api/app/v1/a/container/1/: HTTP 409: The container is terminated.', '/api/app/v1/a/container/1/')
+ * // 'HTTP 409: The container is terminated.'
+ */
+export function failureReason(message: string, uri: string): string {
+  const at = message.indexOf(uri);
+  if (at === -1) return message;
+  const colon = message.indexOf(': ', at + uri.length);
+  return colon === -1 ? message : message.slice(colon + 2);
+}

@@ -30,7 +30,8 @@ const rowsOf = (store: HierarchyStore, state: ViewState): RowList =>
   buildRows(store.getSnapshot(), { view: state.view, sort: state.sort, filter: state.filter, isExpanded: (uri, type) => isExpanded(state, uri, type) });
 
 function run(state: ViewState, store: HierarchyStore, command: Command, targetOf: (uri: string) => number | null = () => null): readonly [ViewState, readonly Effect[]] {
-  return update(state, command, { rows: rowsOf(store, state), pageSize: 10, targetOf });
+  const stateOf = (uri: string) => store.getSnapshot().get(uri)?.state ?? null;
+  return update(state, command, { rows: rowsOf(store, state), pageSize: 10, targetOf, stateOf });
 }
 
 function runAll(state: ViewState, store: HierarchyStore, commands: Command[]): ViewState {
@@ -170,6 +171,25 @@ describe('operations', () => {
     expect(state.mode.kind).toBe('normal');
   });
 
+  it('does nothing on yes when the object went away or was terminated meanwhile', () => {
+    const store = account(3);
+    let [state] = run(createViewState(), store, { type: 'operate', operation: 'stop' });
+    expect(state.mode.kind).toBe('confirm');
+    store.apply(event('stack', stackUri('s000'), 'delete', 'Terminated'), 2);
+    store.publish();
+    const [answered, effects] = run(state, store, { type: 'confirm' });
+    expect(effects).toEqual([]);
+    expect(answered.mode.kind).toBe('normal');
+    expect(answered.status).toEqual({ text: 'stack s000 was deleted meanwhile: nothing done', tone: 'error' });
+    [state] = run(createViewState(), store, { type: 'operate', operation: 'redeploy' }); // now on s001
+    expect(state.mode).toMatchObject({ kind: 'confirm', request: { uri: stackUri('s001') } });
+    store.apply(event('stack', stackUri('s001'), 'create', 'Terminated'), 3);
+    store.publish();
+    const [refused, none] = run(state, store, { type: 'confirm' });
+    expect(none).toEqual([]);
+    expect(refused.status).toEqual({ text: 'stack s001 was terminated meanwhile: nothing done', tone: 'error' });
+  });
+
   it('cancels on no', () => {
     const store = account(2);
     const [asked] = run(createViewState(), store, { type: 'operate', operation: 'stop' });
@@ -202,17 +222,38 @@ describe('operations', () => {
     const store = account(2);
     let state = runAll(createViewState(), store, [{ type: 'move', by: 1 }]);
     [state] = run(state, store, { type: 'scale-prompt' }, () => 2);
-    expect(state.mode).toMatchObject({ kind: 'scale', text: '2' });
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '2', selected: true });
     state = runAll(state, store, [{ type: 'scale-backspace' }, { type: 'scale-input', text: '07' }]);
-    expect(state.mode).toMatchObject({ kind: 'scale', text: '7' });
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '7', selected: false });
     let effects: readonly Effect[];
     [state, effects] = run(state, store, { type: 'scale-accept' });
     expect(effects).toEqual([{ type: 'operate', request: { uri: serviceUri('s000a'), operation: 'scale', label: 'service s000a', targetNumContainers: 7 } }]);
+    // Too many, then nothing: the prompt stays and says why, in itself (its line hides the status).
     [state] = run(state, store, { type: 'scale-prompt' }, () => 2);
-    state = runAll(state, store, [{ type: 'scale-input', text: '999' }]);
+    state = runAll(state, store, [{ type: 'scale-input', text: '999999' }]);
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '9999' });
     [state, effects] = run(state, store, { type: 'scale-accept' });
     expect(effects).toEqual([]);
-    expect(state.status?.tone).toBe('error');
+    expect(state.mode).toMatchObject({ kind: 'scale', problem: 'at most 100' });
+    state = runAll(state, store, [{ type: 'scale-backspace' }, { type: 'scale-backspace' }, { type: 'scale-backspace' }, { type: 'scale-backspace' }]);
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '', problem: null });
+    [state, effects] = run(state, store, { type: 'scale-accept' });
+    expect(effects).toEqual([]);
+    expect(state.mode).toMatchObject({ kind: 'scale', problem: 'type a number' });
+  });
+
+  it('replaces the pre-filled target with the first digit typed, so 0 on a service at 4 scales to 0, not 40', () => {
+    const store = account(2);
+    let state = runAll(createViewState(), store, [{ type: 'move', by: 1 }]);
+    [state] = run(state, store, { type: 'scale-prompt' }, () => 4);
+    state = runAll(state, store, [{ type: 'scale-input', text: '0' }]);
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '0', selected: false });
+    const [, effects] = run(state, store, { type: 'scale-accept' });
+    expect(effects).toEqual([{ type: 'operate', request: { uri: serviceUri('s000a'), operation: 'scale', label: 'service s000a', targetNumContainers: 0 } }]);
+    // Digits after the first append as usual.
+    [state] = run(state, store, { type: 'scale-prompt' }, () => 4);
+    state = runAll(state, store, [{ type: 'scale-input', text: '1' }, { type: 'scale-input', text: '2' }]);
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '12' });
   });
 });
 

@@ -17,7 +17,16 @@ export type InputMode =
   | { readonly kind: 'filter' } // typing the filter
   | { readonly kind: 'help' }
   | { readonly kind: 'confirm'; readonly request: OperationRequest }
-  | { readonly kind: 'scale'; readonly uri: string; readonly label: string; readonly text: string };
+  | {
+      readonly kind: 'scale';
+      readonly uri: string;
+      readonly label: string;
+      readonly text: string;
+      /** The text is the current target, shown selected: the first digit typed replaces it. */
+      readonly selected: boolean;
+      /** Why Enter did not scale, shown in the prompt until the text changes. */
+      readonly problem: string | null;
+    };
 
 export type InputModeKind = InputMode['kind'];
 
@@ -78,6 +87,8 @@ export type Command =
   | { readonly type: 'scale-accept' }
   | { readonly type: 'confirm' }
   | { readonly type: 'cancel' }
+  /** The object a confirmation asks about is gone or terminated (the app watches for it). */
+  | { readonly type: 'confirm-void'; readonly why: 'gone' | 'terminated' }
   | { readonly type: 'reconnect' }
   | { readonly type: 'quit' }
   | { readonly type: 'status'; readonly text: string; readonly tone: StatusMessage['tone'] };
@@ -96,6 +107,8 @@ export interface UpdateContext {
   readonly pageSize: number;
   /** The service's current target number of containers, when known. */
   readonly targetOf: (uri: string) => number | null;
+  /** The object's state in the live tree, null when the tree no longer has it. */
+  readonly stateOf: (uri: string) => string | null;
 }
 
 
@@ -291,23 +304,28 @@ export function update(state: ViewState, command: Command, context: UpdateContex
       const [checked, target] = operable(state, row, 'scale');
       if (target === null) return [checked, NONE];
       const current = context.targetOf(target.uri);
-      return [{ ...state, status: null, mode: { kind: 'scale', uri: target.uri, label: labelOf(target), text: current === null ? '' : String(current) } }, NONE];
+      const text = current === null ? '' : String(current);
+      return [{ ...state, status: null, mode: { kind: 'scale', uri: target.uri, label: labelOf(target), text, selected: text !== '', problem: null } }, NONE];
     }
     case 'scale-input': {
       if (state.mode.kind !== 'scale') return [state, NONE];
       const digits = command.text.replace(/[^0-9]/g, '');
-      const text = (state.mode.text + digits).replace(/^0+(?=\d)/, '').slice(0, 3);
-      return [{ ...state, mode: { ...state.mode, text } }, NONE];
+      if (digits === '') return [state, NONE];
+      // One digit more than MAX_SCALE has, so that a number too big is seen and refused, not cut.
+      const typed = (state.mode.selected ? digits : state.mode.text + digits).replace(/^0+(?=\d)/, '');
+      const text = typed.slice(0, String(MAX_SCALE).length + 1);
+      return [{ ...state, mode: { ...state.mode, text, selected: false, problem: null } }, NONE];
     }
     case 'scale-backspace':
       if (state.mode.kind !== 'scale') return [state, NONE];
-      return [{ ...state, mode: { ...state.mode, text: state.mode.text.slice(0, -1) } }, NONE];
+      return [{ ...state, mode: { ...state.mode, text: state.mode.selected ? '' : state.mode.text.slice(0, -1), selected: false, problem: null } }, NONE];
     case 'scale-accept': {
       if (state.mode.kind !== 'scale') return [state, NONE];
       const { uri, label, text } = state.mode;
       const target = Number(text);
       if (text === '' || !Number.isInteger(target) || target > MAX_SCALE) {
-        return [error(state, `type a number of containers from 0 to ${MAX_SCALE}`), NONE];
+        const problem = text === '' ? 'type a number' : `at most ${MAX_SCALE}`;
+        return [{ ...state, mode: { ...state.mode, problem } }, NONE];
       }
       const request: OperationRequest = { uri, operation: 'scale', label, targetNumContainers: target };
       return [info({ ...state, mode: { kind: 'normal' } }, `scale ${label} to ${target}…`), [{ type: 'operate', request }]];
@@ -315,7 +333,16 @@ export function update(state: ViewState, command: Command, context: UpdateContex
     case 'confirm': {
       if (state.mode.kind !== 'confirm') return [state, NONE];
       const request = state.mode.request;
+      const objectState = context.stateOf(request.uri);
+      if (objectState === null || objectState === 'Terminated') {
+        return update(state, { type: 'confirm-void', why: objectState === null ? 'gone' : 'terminated' }, context);
+      }
       return [info({ ...state, mode: { kind: 'normal' } }, `${request.operation} ${request.label}…`), [{ type: 'operate', request }]];
+    }
+    case 'confirm-void': {
+      if (state.mode.kind !== 'confirm') return [state, NONE];
+      const { label } = state.mode.request;
+      return [error({ ...state, mode: { kind: 'normal' } }, `${label} was ${command.why === 'gone' ? 'deleted' : 'terminated'} meanwhile: nothing done`), NONE];
     }
     case 'cancel':
       if (state.mode.kind === 'normal') return [state, NONE];
