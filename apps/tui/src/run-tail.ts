@@ -52,9 +52,15 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
     });
     let lastPhase = tree.getSnapshot().connection.phase;
     let wasLive = lastPhase === 'live';
+    let listingFailure: string | null = null;
     const offTree = tree.subscribe(() => {
       const snapshot = tree.getSnapshot();
-      const { connection } = snapshot;
+      const { connection, sync } = snapshot;
+      // Without the REST lists, lines name objects by id: say why, once per new reason, and when it recovers.
+      const failure = sync.status === 'listing' ? (sync.failure?.message ?? null) : null;
+      if (failure !== null && failure !== listingFailure) options.warn(`events: cannot list objects, so lines show ids until it works: ${failure} · retrying\n`);
+      else if (failure === null && listingFailure !== null && sync.status !== 'listing') options.warn('events: objects listed\n');
+      if (failure !== null || sync.status !== 'listing') listingFailure = failure;
       if (connection.phase === lastPhase) return;
       lastPhase = connection.phase;
       const link = describeLink(snapshot, { wall: Date.now(), monotonic: performance.now() });

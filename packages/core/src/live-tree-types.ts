@@ -21,9 +21,17 @@ export const OPERATIONS_OF_TYPE: Readonly<Record<ObjectType, readonly ObjectOper
 
 /** How far the local copy is from the server's state. */
 export type LiveTreeSync =
-  | { readonly status: 'listing' } // reading the REST lists (first start or after "gone")
+  // Reading the REST lists (first start or after "gone"). `failure`: the last attempt failed and
+  // the listing waits to retry (absent until an attempt fails), so a UI can say why it waits.
+  | { readonly status: 'listing'; readonly failure?: ListingFailure }
   | { readonly status: 'live' } // seeded and applying the stream
   | { readonly status: 'stale'; readonly since: number }; // disconnected: data "as of" `since`
+
+/** Why the REST listing has not completed yet: its last failure and how many attempts failed. */
+export interface ListingFailure {
+  readonly message: string;
+  readonly attempts: number;
+}
 
 /** What changed while the client was away, from the last re-list. */
 export interface ResyncReport {

@@ -182,9 +182,21 @@ describe('seeding', () => {
     port.calls[0]?.respond({ status: 503, body: { detail: 'The simulator source is unavailable.' } });
     await ticks();
     expect(errors.map((e) => [e.code, e.message])).toEqual([['throttled', 'GET stack list: HTTP 503: The simulator source is unavailable.']]);
+    // The snapshot says why the listing waits, so a UI need not show "listing…" with no reason.
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing', failure: { message: 'GET stack list: HTTP 503: The simulator source is unavailable.', attempts: 1 } });
     expect(port.calls).toHaveLength(1);
     port.clock.advance(10_000);
     expect(port.calls).toHaveLength(2);
+    // A network failure names its cause, as fetch hides it there.
+    port.calls[1]?.fail('fetch failed', 'connect ECONNREFUSED 127.0.0.1:18799');
+    await ticks();
+    expect(tree.getSnapshot().sync).toMatchObject({ status: 'listing', failure: { attempts: 2, message: expect.stringMatching(/ failed: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:18799\)$/) } });
+    // The next retry, the stream kept alive meanwhile by the server's position markers.
+    for (let i = 0; i < 60 && port.calls.length < 3; i++) {
+      port.last().send({ type: 'position', position: { epoch: EPOCH, seq: 1 } });
+      port.clock.advance(1_000);
+    }
+    expect(port.calls).toHaveLength(3);
     answerLists(port, world(), 1);
     await ticks();
     expect(tree.getSnapshot().sync).toEqual({ status: 'live' });

@@ -64,6 +64,8 @@ interface Listing {
   readonly generation: number;
   buffer: DockerCloudEvent[];
   attempt: number;
+  /** The last attempt's error, shown in the snapshot while the listing waits to retry. */
+  failure: string | null;
   retryTimer: unknown;
   readonly waiters: (() => void)[];
 }
@@ -117,7 +119,9 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   }
 
   function syncOf(): LiveTreeSync {
-    if (!seeded || listing !== null) return { status: 'listing' };
+    if (!seeded || listing !== null) {
+      return listing?.failure != null ? { status: 'listing', failure: { message: listing.failure, attempts: listing.attempt } } : { status: 'listing' };
+    }
     if (connection.phase !== 'live') return { status: 'stale', since: staleSince ?? port.wallClock() };
     return { status: 'live' };
   }
@@ -214,7 +218,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   function startListing(generation: number): void {
     const previous = listing;
     if (previous !== null && previous.retryTimer !== null) port.clearTimer(previous.retryTimer);
-    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, retryTimer: null, waiters: previous?.waiters ?? [] };
+    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryTimer: null, waiters: previous?.waiters ?? [] };
     listing = next;
     if (previous === null) publishNow(); // sync: listing
     void runListing(next);
@@ -229,8 +233,10 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       if (closed || listing !== current) return;
       const failure = toEventsError(error, 'http');
       report(failure);
-      if (failure.code === 'auth' || failure.code === 'forbidden') return; // the stream stops too; reconnect() starts over
       current.attempt++;
+      current.failure = failure.message;
+      publishNow();
+      if (failure.code === 'auth' || failure.code === 'forbidden') return; // the stream stops too; reconnect() starts over
       const delay = computeBackoffDelay({ failures: current.attempt, kind: failure.code === 'throttled' ? 'throttled' : 'transient' }, DEFAULT_BACKOFF_POLICY, port.random());
       current.retryTimer = port.setTimer(() => {
         current.retryTimer = null;
@@ -312,7 +318,10 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     if (auth.header !== undefined) headers.Authorization = auth.header;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     return port.request({ method, url, headers, ...(body !== undefined && { body }) }).catch((error: unknown) => {
-      throw new EventsError('connection', `${method} ${stripQuery(url)} failed: ${toEventsError(error).message}`, { cause: error });
+      // fetch says only "fetch failed"; why (ECONNREFUSED, ENOTFOUND, …) is in its cause.
+      const reason = toEventsError(error).message;
+      const cause = error instanceof Error && error.cause instanceof Error && error.cause.message !== reason ? ` (${error.cause.message})` : '';
+      throw new EventsError('connection', `${method} ${stripQuery(url)} failed: ${reason}${cause}`, { cause: error });
     });
   }
 

@@ -328,7 +328,11 @@ export function App(props: AppProps) {
         };
   const emptyText =
     shown.sync.status === 'listing'
-      ? 'listing objects…'
+      ? shown.connection.phase === 'stopped'
+        ? 'nothing listed: the connection stopped (see the top line)'
+        : shown.sync.failure !== undefined
+          ? 'cannot list objects yet (see the top line)'
+          : 'listing objects…'
       : state.filter.trim() !== ''
         ? `nothing matches /${state.filter.trim()} (Esc clears the filter)`
         : `no ${VIEW_TITLES[state.view].toLowerCase()} yet`;

@@ -36,6 +36,8 @@ describe('describeLink', () => {
   it('says offline, listing, stopped', () => {
     expect(describeLink(snap({ phase: 'offline', status: 'suspended' }), at(0)).text).toMatch(/^offline/);
     expect(describeLink(snap({}, { sync: { status: 'listing' } }), at(0)).text).toBe('listing objects…');
+    const failing = describeLink(snap({}, { sync: { status: 'listing', failure: { message: 'GET stack list: connect ECONNREFUSED 127.0.0.1:18799', attempts: 3 } } }), at(0));
+    expect(failing).toMatchObject({ text: 'cannot list objects (3 attempts): GET stack list: connect ECONNREFUSED 127.0.0.1:18799 · retrying', tone: 'warn' });
     expect(describeLink(snap({ phase: 'stopped', status: 'stopped', stopReason: 'auth', lastClose: { ...close, kind: 'http', code: 401, reason: 'Incorrect authentication credentials.' } }), at(0))).toMatchObject({
       tone: 'error',
       text: 'stopped: authentication failed · Incorrect authentication credentials.',

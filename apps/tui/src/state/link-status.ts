@@ -40,7 +40,13 @@ export function describeLink(snapshot: LiveTreeSnapshot, clock: LinkClock, utc =
   const why = connection.lastClose === null ? '' : ` · ${connection.lastClose.reason !== '' ? connection.lastClose.reason : `closed (${connection.lastClose.code})`}`;
   switch (connection.phase) {
     case 'live': {
-      if (sync.status === 'listing') return { glyph: '◌', text: 'listing objects…', tone: 'busy', stale, asOf };
+      if (sync.status === 'listing') {
+        if (sync.failure !== undefined) {
+          const { attempts, message } = sync.failure;
+          return { glyph: '◌', text: `cannot list objects (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${message} · retrying`, tone: 'warn', stale, asOf };
+        }
+        return { glyph: '◌', text: 'listing objects…', tone: 'busy', stale, asOf };
+      }
       let text = connection.outcome === 'resumed' ? 'live (resumed)' : 'live';
       if (lastResync !== null && now - lastResync.at < RESYNC_NOTICE_MS) {
         text += ` · resynced ${formatClock(lastResync.at, utc)} (+${lastResync.created} ~${lastResync.updated} -${lastResync.deleted})`;

@@ -263,6 +263,8 @@ describe('other commands', () => {
     expect(run(createViewState(), store, { type: 'yank' })[1]).toEqual([{ type: 'yank', uri: stackUri('s000') }]);
     expect(run(createViewState(), store, { type: 'quit' })[1]).toEqual([{ type: 'quit' }]);
     expect(run(createViewState(), store, { type: 'reconnect' })[1]).toEqual([{ type: 'reconnect' }]);
+    // The header tells how the reconnect goes; an old message must not linger beside it.
+    expect(run(createViewState({ status: { text: 'cancelled', tone: 'info' } }), store, { type: 'reconnect' })[0].status).toBeNull();
   });
 
   it('toggles pause, faults, help, cycles views and sort', () => {

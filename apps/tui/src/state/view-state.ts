@@ -348,7 +348,8 @@ export function update(state: ViewState, command: Command, context: UpdateContex
       if (state.mode.kind === 'normal') return [state, NONE];
       return [info({ ...state, mode: { kind: 'normal' } }, 'cancelled'), NONE];
     case 'reconnect':
-      return [info(state, 'reconnecting…'), [{ type: 'reconnect' }]];
+      // No message: the header shows the link's progress, and a message would outlive it.
+      return [{ ...state, status: null }, [{ type: 'reconnect' }]];
     case 'quit':
       return [state, [{ type: 'quit' }]];
     case 'status':

@@ -28,7 +28,8 @@ export interface FakeHttpCall {
   readonly request: HttpRequest;
   readonly answered: boolean;
   respond(response: { status: number; body?: unknown; headers?: Record<string, string> }): void;
-  fail(message?: string): void;
+  /** The request fails as fetch fails: `message`, and the underlying reason as its cause (e.g. `connect ECONNREFUSED …`). */
+  fail(message?: string, cause?: string): void;
 }
 
 export interface FakeStreamPort extends StreamPort {
@@ -171,10 +172,10 @@ export function createFakeStreamPort(options: FakeStreamPortOptions = {}): FakeS
             for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
             resolve({ status, headers: lower, body: typeof body === 'string' ? body : JSON.stringify(body ?? {}) });
           },
-          fail(message = 'network error') {
+          fail(message = 'network error', cause) {
             if (answered) throw new EventsError('internal', 'fake http: answered twice');
             answered = true;
-            reject(new Error(message));
+            reject(new Error(message, cause === undefined ? undefined : { cause: new Error(cause) }));
           },
         };
         calls.push(call);
