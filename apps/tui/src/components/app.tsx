@@ -174,19 +174,25 @@ export function App(props: AppProps) {
   topRef.current = top;
   const windowRows = useMemo(() => rows.slice(top, top + treeRows), [rows, top, treeRows]);
 
-  const targetOf = useCallback(
-    (uri: string): number | undefined => {
+  const targetOfWith = useCallback(
+    (uri: string, listedAfterEvents: boolean): number | undefined => {
       const override = targets.current.get(uri);
       const entry = fieldsView.get(uri);
       const fetched = entry?.status === 'ok' && typeof entry.fields.target_num_containers === 'number' ? entry.fields.target_num_containers : undefined;
       if (override !== undefined && (fetched === undefined || entry === undefined || entry.at <= override.at)) return override.value;
       if (fetched !== undefined) return fetched;
       const object = snapshot.get(uri);
-      const listed = (object?.fields as Readonly<Record<string, unknown>> | null | undefined)?.target_num_containers;
+      if (object === undefined || (!listedAfterEvents && object.lastEventDatetime !== null)) return undefined;
+      const listed = (object.fields as Readonly<Record<string, unknown>> | null)?.target_num_containers;
       return typeof listed === 'number' ? listed : undefined;
     },
     [fieldsView, snapshot],
   );
+  // + and - start from the best guess there is, the listed target included.
+  const targetOf = useCallback((uri: string) => targetOfWith(uri, true), [targetOfWith]);
+  // What a row shows: not a listed target once events came after the listing, since another
+  // client's scale changes it without saying so in an event (`1/3→1` while heading for 3).
+  const shownTargetOf = useCallback((uri: string) => targetOfWith(uri, false), [targetOfWith]);
 
   const eventsRows = layout.kind === 'too-small' ? 0 : layout.eventsRows;
   const { faultsOnly } = state;
@@ -336,7 +342,7 @@ export function App(props: AppProps) {
       : state.filter.trim() !== ''
         ? `nothing matches /${state.filter.trim()} (Esc clears the filter)`
         : `no ${VIEW_TITLES[state.view].toLowerCase()} yet`;
-  const target = selected === undefined ? undefined : targetOf(selected.uri);
+  const target = selected === undefined ? undefined : shownTargetOf(selected.uri);
 
   const treePane = (
     <TreePane
@@ -348,7 +354,7 @@ export function App(props: AppProps) {
       height={layout.treeRows + 1}
       now={now}
       stale={stale}
-      targetOf={targetOf}
+      targetOf={shownTargetOf}
       emptyText={emptyText}
       fields={lookupFields}
     />

@@ -42,6 +42,11 @@ function columnsFor(view: ViewMode, width: number): Columns {
   return { type: width >= 70 ? 10 : 0, state: 15, count: 9, age: 5, service: 0, node: 0 };
 }
 
+/** A name column: a long name is cut one short of the width, so that a space always parts it from the next column. */
+function column(text: string, width: number): string {
+  return `${fit(text, width - 1)} `;
+}
+
 function parentName(snapshot: HierarchySnapshot, parents: readonly string[], type: 'service' | 'node', fields: FieldsLookup | undefined): string {
   for (const uri of parents) {
     if (typeOfUri(uri) !== type) continue;
@@ -59,8 +64,8 @@ export const TreePane = memo(function TreePane(props: TreePaneProps) {
   const nameWidth = Math.max(8, width - fixed);
   const header =
     ` ${fit('NAME', nameWidth + 1)}` +
-    (cols.service > 0 ? fit('SERVICE', cols.service) : '') +
-    (cols.node > 0 ? fit('NODE', cols.node) : '') +
+    (cols.service > 0 ? column('SERVICE', cols.service) : '') +
+    (cols.node > 0 ? column('NODE', cols.node) : '') +
     (cols.type > 0 ? fit('TYPE', cols.type) : '') +
     fit('STATE', cols.state) +
     (cols.count > 0 ? fit('COUNT', cols.count) : '') +
@@ -82,8 +87,8 @@ export const TreePane = memo(function TreePane(props: TreePaneProps) {
           const rest =
             fit(` ${row.name}`, Math.max(2, nameWidth - lead.length)) +
             ' ' +
-            (cols.service > 0 ? fit(parentName(snapshot, row.object.parents, 'service', props.fields), cols.service) : '') +
-            (cols.node > 0 ? fit(parentName(snapshot, row.object.parents, 'node', props.fields), cols.node) : '') +
+            (cols.service > 0 ? column(parentName(snapshot, row.object.parents, 'service', props.fields), cols.service) : '') +
+            (cols.node > 0 ? column(parentName(snapshot, row.object.parents, 'node', props.fields), cols.node) : '') +
             (cols.type > 0 ? fit(TYPE_LABEL[row.object.type], cols.type) : '') +
             fit(row.object.state, cols.state) +
             (cols.count > 0 ? fit(counts, cols.count) : '') +

@@ -69,3 +69,11 @@ describe('failureReason', () => {
     expect(failureReason(`gone ${uri}`, uri)).toBe(`gone ${uri}`);
   });
 });
+
+describe('stateSince', () => {
+  it('does not date a node by last_seen (the agent check-in), only by its last event', () => {
+    const node = { type: 'node', state: 'Deployed', lastEventDatetime: null, fields: { last_seen: 'Fri, 27 Nov 2026 23:33:43 +0000' } } as unknown as StoredObject;
+    expect(stateSince(node)).toBeNull();
+    expect(stateSince({ ...node, lastEventDatetime: '2026-11-27T09:00:00Z' } as StoredObject)).toBe(Date.UTC(2026, 10, 27, 9));
+  });
+});

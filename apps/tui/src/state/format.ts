@@ -159,8 +159,7 @@ export function stateSince(object: StoredObject): number | null {
       return pick('destroyed_datetime', 'deployed_datetime');
     case 'action':
       return pick('end_date', 'start_date');
-    case 'node':
-      return pick('last_seen');
+    case 'node': // `last_seen` is the agent's last check-in, not when the node got its state
     case 'service':
     case 'nodecluster':
       return null;

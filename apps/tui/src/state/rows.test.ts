@@ -401,6 +401,24 @@ describe('countsOf', () => {
     expect(countsOf(snapshot, snapshot.ofType('container')[0] as StoredObject, 'stacks')).toBeNull();
   });
 
+  it('shows a listed target only while no event came after the listing', () => {
+    const store = createHierarchyStore();
+    const stack = '/api/app/v1/a/stack/st1/';
+    const service = (uuid: string, state: string, target: number) => ({
+      uuid, resource_uri: `/api/app/v1/a/service/${uuid}/`, name: uuid, image_name: 'x', state, stack, containers: [],
+      target_num_containers: target, current_num_containers: 1, running_num_containers: 1, stopped_num_containers: 0,
+    });
+    store.seed({ stack: [{ uuid: 'st1', resource_uri: stack, name: 's', state: 'Running', services: [], deployed_datetime: null, destroyed_datetime: null }], service: [service('listed', 'Scaling', 3), service('moved', 'Running', 1)] } as never, 0);
+    // Another client scales "moved" to 3: the stream says Scaling, nothing about the target.
+    store.apply({ type: 'service', action: 'update', parents: [stack], resource_uri: '/api/app/v1/a/service/moved/', state: 'Scaling', uuid: 'e1', datetime: '2026-11-27T09:00:00Z' }, 1);
+    store.publish();
+    const snap = store.getSnapshot();
+    expect(countsOf(snap, snap.get('/api/app/v1/a/service/listed/') as StoredObject, 'stacks')?.target).toBe(3);
+    expect(countsOf(snap, snap.get('/api/app/v1/a/service/moved/') as StoredObject, 'stacks')?.target).toBeNull();
+    // A target the caller knows (its own scale, fresh fields) still shows.
+    expect(countsOf(snap, snap.get('/api/app/v1/a/service/moved/') as StoredObject, 'stacks', 3)?.target).toBe(3);
+  });
+
   it('formats as up/total, with the target when heading for one', () => {
     expect(formatCounts({ up: 2, total: 3, target: null })).toBe('2/3');
     expect(formatCounts({ up: 2, total: 3, target: 5 })).toBe('2/3→5');

@@ -549,7 +549,9 @@ export function countsOf(snapshot: HierarchySnapshot, object: StoredObject, view
   let goal: number | null = null;
   if (object.type === 'service') {
     const fields = object.fields as Readonly<Record<string, unknown>> | null;
-    const known = target ?? (typeof fields?.target_num_containers === 'number' ? fields.target_num_containers : undefined);
+    // A listed target is stale once events came after the listing (another client's scale says nothing of it).
+    const listed = object.lastEventDatetime === null && typeof fields?.target_num_containers === 'number' ? fields.target_num_containers : undefined;
+    const known = target ?? listed;
     // At rest the children are the target; a REST target may be stale by then, so it is shown only in transition.
     if (known !== undefined && isTransitionalState(object.state) && known !== total) goal = known;
   }
