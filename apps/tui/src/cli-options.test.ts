@@ -66,6 +66,15 @@ describe('parseCliOptions', () => {
     expect(filter?.objects).toBeNull();
   });
 
+  it('refuses --object and --parent values that could never match', () => {
+    expect(error(['tail', '--object', 'notauri'])).toBe('--object: invalid resource URI "notauri": must start with /api/');
+    expect(error(['tail', '--object', '/api/app/v1/a/service/1'])).toBe('--object: "/api/app/v1/a/service/1" needs its trailing slash, as events spell resource URIs');
+    expect(error(['tail', '--parent', '/api/app/v1/a/container/1/'])).toBe(
+      '--parent: "/api/app/v1/a/container/1/" is a container, which is no one\'s parent (expected a stack, service, node or node cluster)',
+    );
+    expect(run(['tail', '--object', '/api/app/v1/a/container/1/']).filter?.objects).toEqual(new Set(['/api/app/v1/a/container/1/']));
+  });
+
   it('reads the demo, replay, record, format and count options', () => {
     expect(run(['watch', '--demo'], {}).source).toEqual({ kind: 'demo', rate: DEFAULT_DEMO_RATE });
     expect(run(['watch', '--demo', '--seed', '7', '--rate', '0'], {}).source).toEqual({ kind: 'demo', seed: 7, rate: 0 });

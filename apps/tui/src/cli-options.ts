@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv, type Credentials, createFilter, type EventFilter, restListUrl, streamUrl, toEventsError } from '@events/core';
+import { configFromEnv, type Credentials, createFilter, type EventFilter, type ObjectType, parseResourceUri, restListUrl, streamUrl, toEventsError } from '@events/core';
+
+/** The types that have children, so that a --parent value can match. */
+const PARENT_TYPES: ReadonlySet<ObjectType> = new Set(['stack', 'service', 'node', 'nodecluster']);
 
 /** Exit codes of `events`, as the Docker Cloud CLI used them where it had one. */
 export const ExitCode = {
@@ -56,6 +59,7 @@ export const HELP_TEXT = `Usage: events <watch|tail> [options]
 
 Connection (flags win over the environment):
   --host URL          stream host, ws:// wss:// http:// or https://   [DOCKERCLOUD_STREAM_HOST]
+                      (default wss://ws.cloud.docker.com/, as the Docker Cloud SDKs)
   --rest-host URL     REST host; default: the --host on http(s)      [DOCKERCLOUD_REST_HOST]
   --namespace NS      namespace to watch; default: the user's own    [DOCKERCLOUD_NAMESPACE]
   --user NAME         user name                                      [DOCKERCLOUD_USER]
@@ -167,6 +171,17 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     const type = list(values.type);
     const object = list(values.object);
     const parent = list(values.parent);
+    // Filters compare URIs exactly: a value that is no resource URI would wait forever for a match.
+    for (const [flag, uris] of [['object', object], ['parent', parent]] as const) {
+      for (const uri of uris ?? []) {
+        const parsed = parseResourceUri(uri);
+        if (!parsed.ok) throw new UsageError(`--${flag}: ${parsed.error.message}`);
+        if (!parsed.value.trailingSlash) throw new UsageError(`--${flag}: ${JSON.stringify(uri)} needs its trailing slash, as events spell resource URIs`);
+        if (flag === 'parent' && !PARENT_TYPES.has(parsed.value.type)) {
+          throw new UsageError(`--parent: ${JSON.stringify(uri)} is a ${parsed.value.type}, which is no one's parent (expected a stack, service, node or node cluster)`);
+        }
+      }
+    }
     if (type !== undefined || object !== undefined || parent !== undefined) {
       try {
         filter = createFilter({
