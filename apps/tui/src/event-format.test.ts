@@ -1,7 +1,7 @@
 import type { DockerCloudEvent } from '@events/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeLiveTree, type FakeLiveTree } from '../test/fake-live-tree.js';
-import { createStateTracker, describeUri, formatEventJson, formatEventPlain } from './event-format.js';
+import { createStateTracker, describeUri, formatEventJson, formatEventPlain, knownName, nameOf } from './event-format.js';
 
 const event: DockerCloudEvent = {
   type: 'container',
@@ -45,6 +45,42 @@ describe('formatEventPlain', () => {
     const name = (container.fields as { name: string }).name;
     expect(line).toContain(` ${name} Stopped → Running  service/`);
     expect(describeUri(container.parents[0] as string, snapshot)).toMatch(/^service\/[a-z]/);
+  });
+});
+
+describe('knownName', () => {
+  let fake: FakeLiveTree;
+  beforeAll(async () => {
+    fake = await createFakeLiveTree(7);
+  });
+  afterAll(() => fake.close());
+
+  it('is the name the snapshot or fetched fields give, and null when only the id is known', () => {
+    const snapshot = fake.tree.getSnapshot().tree;
+    const service = snapshot.ofType('service')[0];
+    if (service === undefined) throw new Error('no service');
+    const name = (service.fields as { name: string }).name;
+    expect(knownName(service.resource_uri, snapshot)).toBe(name);
+    expect(knownName(event.resource_uri, snapshot)).toBeNull();
+    expect(knownName(event.resource_uri)).toBeNull();
+    expect(knownName(event.resource_uri, snapshot, () => ({ name: 'web-9' }))).toBe('web-9');
+    expect(knownName(event.resource_uri, snapshot, () => ({ name: '' }))).toBeNull();
+  });
+
+  it('is null for an object the tree knows only from events, until its fields are fetched', () => {
+    fake.tree.push({ ...event, action: 'create', state: 'Starting', uuid: 'c1', parents: [] });
+    fake.tree.flush();
+    const snapshot = fake.tree.getSnapshot().tree;
+    expect(snapshot.get(event.resource_uri)?.fields).toBeNull();
+    expect(knownName(event.resource_uri, snapshot)).toBeNull();
+    expect(knownName(event.resource_uri, snapshot, () => ({ name: 'web-9' }))).toBe('web-9');
+    expect(nameOf(event.resource_uri, null, snapshot)).toBe('0b0e3538');
+  });
+
+  it('lets a name known before win over what the snapshot says now', () => {
+    expect(nameOf(event.resource_uri, 'web-1')).toBe('web-1');
+    expect(describeUri(event.resource_uri, undefined, undefined, 'web-1')).toBe('container/web-1');
+    expect(describeUri('/api/infra/v1/a/nodecluster/1234abcd-x/')).toBe('cluster/1234abcd');
   });
 });
 

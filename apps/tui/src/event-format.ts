@@ -35,15 +35,52 @@ export function createStateTracker(initial?: (uri: string) => string | undefined
   };
 }
 
-/** `type/name` of a URI: the name from the snapshot, else from fields fetched later, else the short id. */
-export function describeUri(uri: string, snapshot?: HierarchySnapshot, fields?: FieldsLookup): string {
-  const type = typeOfUri(uri);
+/**
+ * The name a person knows the object of `uri` by, from the snapshot, else from fields fetched
+ * later; null when only its id is known (an object seen only through events, or not at all).
+ * Cheap enough for every event: a map lookup, no string built when the name is a field.
+ *
+ * @example
+ * knownName(service.resource_uri, snapshot) // 'web'
+ * knownName('/api/app/v1/a/container/0b0e3538-aaaa/') // null
+ */
+export function knownName(uri: string, snapshot?: HierarchySnapshot, fields?: FieldsLookup): string | null {
   const object = snapshot?.get(uri);
   const extra = object?.fields == null ? fields?.(uri) : undefined;
-  let name: string;
-  if (object !== undefined) name = displayName(object, extra);
-  else name = typeof extra?.name === 'string' && extra.name !== '' ? extra.name : shortId(uuidOfUri(uri));
-  return `${type === undefined ? '?' : TYPE_LABEL[type]}/${name}`;
+  if (object === undefined) return typeof extra?.name === 'string' && extra.name !== '' ? extra.name : null;
+  if (object.fields == null && extra == null) return null;
+  const name = displayName(object, extra);
+  // displayName falls back on the short id, which is no name (and is what the caller shows anyway).
+  return name === shortId(object.uuid) ? null : name;
+}
+
+/**
+ * The name to show for `uri`: `known` (what was known when its event was logged), else what the
+ * snapshot or fetched fields know now, else the short id.
+ *
+ * @example
+ * nameOf(uri, 'web') // 'web', whatever the snapshot says
+ * nameOf('/api/app/v1/a/container/0b0e3538-aaaa/', null) // '0b0e3538'
+ */
+export function nameOf(uri: string, known: string | null, snapshot?: HierarchySnapshot, fields?: FieldsLookup): string {
+  return known ?? knownName(uri, snapshot, fields) ?? shortId(uuidOfUri(uri));
+}
+
+/** The type of a URI as lines show it (`cluster` for a node cluster), `?` when it is not one. */
+export function typeLabelOf(uri: string): string {
+  const type = typeOfUri(uri);
+  return type === undefined ? '?' : TYPE_LABEL[type];
+}
+
+/**
+ * `type/name` of a URI: `known` when given, else the name from the snapshot, else from fields
+ * fetched later, else the short id.
+ *
+ * @example
+ * describeUri(service.resource_uri, snapshot) // 'service/web'
+ */
+export function describeUri(uri: string, snapshot?: HierarchySnapshot, fields?: FieldsLookup, known: string | null = null): string {
+  return `${typeLabelOf(uri)}/${nameOf(uri, known, snapshot, fields)}`;
 }
 
 /**

@@ -1,6 +1,9 @@
-import type { DockerCloudEvent, LiveTree } from '@events/core';
+import { createFilter, type DockerCloudEvent, type LiveTree, OBJECT_TYPES, type SeedLists } from '@events/core';
+import { createSimulatedCloud } from '@events/server';
 import { describe, expect, it, vi } from 'vitest';
-import { createEventLog } from './event-log.js';
+import { createFakeLiveTree } from '../test/fake-live-tree.js';
+import { createEventLog, type LoggedEvent } from './event-log.js';
+import { createLocalLiveTree } from './local-live-tree.js';
 
 const event = (n: number): DockerCloudEvent => ({
   type: 'container', action: 'update', parents: [], resource_uri: `/api/app/v1/a/container/k${n % 2}/`, state: n % 2 === 0 ? 'Running' : 'Stopped', uuid: `e${n}`, datetime: '2026-11-27T09:00:00Z',
@@ -87,5 +90,107 @@ describe('createEventLog', () => {
     expect(seen.at(-1)).toMatchObject({ logged: 11, treePublishes: 1 });
     log.close();
     vi.useRealTimers();
+  });
+
+  it('keeps the names a deleted object and its parents had when their events arrived', async () => {
+    const fake = await createFakeLiveTree(7);
+    const log = createEventLog({ publishIntervalMs: 0 });
+    log.attach(fake.tree);
+    const before = fake.tree.getSnapshot().tree;
+    const stack = before.ofType('stack').find((s) => before.children(s.resource_uri).length > 1);
+    if (stack === undefined) throw new Error('no stack with services');
+    const services = before.children(stack.resource_uri);
+    const containers = services.flatMap((service) => before.children(service.resource_uri, 'app'));
+    expect(containers.length).toBeGreaterThan(0);
+    const names = new Map<string, string>();
+    for (const object of [stack, ...services, ...containers]) names.set(object.resource_uri, (object.fields as { name: string }).name);
+    await fake.tree.operate(stack.resource_uri, 'terminate');
+    fake.drain(); // the whole terminate, then one publish: the tree has forgotten the stack and its services
+    const after = fake.tree.getSnapshot().tree;
+    for (const uri of names.keys()) expect(after.get(uri)).toBeUndefined();
+    const lines = log.getSnapshot().events.filter((e) => names.has(e.event.resource_uri));
+    // Each service went Terminating, Terminated, then was deleted; the stack too.
+    expect(lines.filter((e) => e.event.action === 'delete')).toHaveLength(names.size);
+    expect(new Set(lines.map((e) => e.event.type))).toEqual(new Set(['stack', 'service', 'container']));
+    for (const line of lines) {
+      expect(line.name).toBe(names.get(line.event.resource_uri));
+      const parent = line.event.parents[0];
+      if (parent !== undefined && names.has(parent)) expect(line.parentName).toBe(names.get(parent));
+    }
+    log.close();
+    await fake.close();
+  });
+
+  it('names the events that arrived while the tree was listing once the listing ends, and keeps those names after a delete', async () => {
+    const cloud = createSimulatedCloud({ seed: 7, rate: 0, namespaces: ['demo'], manual: true });
+    const lists: Record<string, unknown> = {};
+    for (const type of OBJECT_TYPES) lists[type] = cloud.list('demo', type);
+    const container = cloud.list('demo', 'container')[0];
+    if (container === undefined) throw new Error('no container');
+    const service = cloud.list('demo', 'service').find((s) => s.resource_uri === container.service);
+    if (service === undefined) throw new Error('no service');
+    const tree = createLocalLiveTree({ publishIntervalMs: 0 });
+    expect(tree.getSnapshot().sync.status).toBe('listing');
+    const log = createEventLog({ publishIntervalMs: 0 });
+    log.attach(tree);
+    const at = (state: DockerCloudEvent['state'], action: DockerCloudEvent['action'] = 'update', n = 0): DockerCloudEvent => ({
+      type: 'container', action, parents: [service.resource_uri], resource_uri: container.resource_uri, state, uuid: `early-${state}-${n}`, datetime: '2026-11-27T09:00:00Z',
+    });
+    tree.push(at('Stopped'));
+    tree.flush();
+    // Nothing to name it from yet: the lists have not come.
+    expect(log.getSnapshot().events[0]).toMatchObject({ name: null, parentName: null });
+    tree.seed(lists as unknown as SeedLists);
+    expect(log.getSnapshot().events[0]).toMatchObject({ name: container.name, parentName: service.name });
+    tree.push(at('Terminated', 'delete', 1));
+    tree.flush();
+    expect(tree.getSnapshot().tree.get(container.resource_uri)).toBeUndefined();
+    expect(log.getSnapshot().events.map((e) => e.name)).toEqual([container.name, container.name]);
+    log.close();
+  });
+
+  it('takes the names a later listing gives (a resync), not those it knew before', () => {
+    const cloud = createSimulatedCloud({ seed: 7, rate: 0, namespaces: ['demo'], manual: true });
+    const lists = (rename: boolean) => {
+      const out: Record<string, unknown> = {};
+      for (const type of OBJECT_TYPES) out[type] = cloud.list('demo', type);
+      if (rename) out.service = cloud.list('demo', 'service').map((s, i) => (i === 0 ? { ...s, name: 'renamed' } : s));
+      return out as unknown as SeedLists;
+    };
+    const service = cloud.list('demo', 'service')[0];
+    if (service === undefined) throw new Error('no service');
+    const tree = createLocalLiveTree({ publishIntervalMs: 0 });
+    const log = createEventLog({ publishIntervalMs: 0 });
+    log.attach(tree);
+    tree.seed(lists(false));
+    const update = (n: number): DockerCloudEvent => ({
+      type: 'service', action: 'update', parents: service.stack === null ? [] : [service.stack], resource_uri: service.resource_uri, state: n % 2 === 0 ? 'Stopped' : 'Running', uuid: `s${n}`, datetime: '2026-11-27T09:00:00Z',
+    });
+    tree.push(update(0));
+    tree.flush();
+    tree.setSync({ status: 'listing' });
+    tree.seed(lists(true));
+    tree.push(update(1));
+    tree.flush();
+    expect(log.getSnapshot().events.map((e) => e.name)).toEqual(['renamed', service.name]);
+    log.close();
+  });
+
+  it('logs only what the filter matches, and stops on close', () => {
+    const listeners = new Set<(e: DockerCloudEvent) => void>();
+    const tree: Pick<LiveTree, 'onEvent' | 'getSnapshot'> = {
+      onEvent: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      getSnapshot: () => ({ tree: { get: () => undefined } }) as never,
+    };
+    const log = createEventLog({ publishIntervalMs: 0 });
+    log.attach(tree, { filter: createFilter({ object: ['/api/app/v1/a/container/k0/'] }) });
+    for (let i = 0; i < 4; i++) for (const l of listeners) l(event(i));
+    expect(log.getSnapshot().total).toBe(2);
+    expect(log.getSnapshot().events.every((e: LoggedEvent) => e.event.resource_uri.endsWith('/k0/'))).toBe(true);
+    log.close();
+    expect(listeners.size).toBe(0);
   });
 });

@@ -4,6 +4,7 @@ import { authorizationHeader, EventsError, type EventFilter, type LiveTree, type
 import { createNodePort } from '@events/transport-node';
 import type { RunOptions } from './cli-options.js';
 import { type ConnectOptions, connectLiveTree } from './connect-live-tree.js';
+import { createEventLog, type EventLog } from './event-log.js';
 import { parseRecording, recordFilter, replayFilter } from './recording.js';
 import { createRecordingPort } from './recording-port.js';
 import { createReplayPort } from './replay-port.js';
@@ -17,6 +18,14 @@ export interface OpenedSource {
   readonly notice?: string;
   /** Resolves when a replay has played to its end; never for a live source. */
   readonly ended: Promise<void>;
+  /**
+   * For `watch`: the events pane's log, attached to the tree (with the command line's filter) as
+   * soon as the tree was made, before anything could deliver an event, so that every event the
+   * tree applies is logged and counted, also those that arrive while the view loads. close()
+   * closes it. Absent for `tail`, which follows the tree itself.
+   */
+  readonly eventLog?: EventLog;
+  /** Closes the tree (and the demo server, the event log). */
   close(): Promise<void>;
 }
 
@@ -48,6 +57,18 @@ function connect(options: ConnectOptions, record: ((line: string) => void) | und
 }
 
 /**
+ * The event log a watch needs, attached now: call it in the same turn as the tree is made (a
+ * tree delivers events from a later turn at the earliest, when its port has answered).
+ */
+function eventLogFor(options: RunOptions, tree: LiveTree): EventLog | undefined {
+  if (options.command !== 'watch') return undefined;
+  const log = createEventLog();
+  // The tree holds every object; the filter narrows the events pane (a remote tree is filtered at the server anyway).
+  log.attach(tree, { filter: options.filter });
+  return log;
+}
+
+/**
  * Opens the source the options name: the embedded demo server or a real server through the
  * network transport (connectLiveTree), or a recording played back through the same client over
  * a replay port.
@@ -65,6 +86,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
       // (reconnects included); createInProcessLiveTree is the socket-free variant for tests.
       const credentials = { username: demo.username, apikey: demo.apikey };
       let tree: LiveTree;
+      let eventLog: EventLog | undefined;
       try {
         tree = connect(
           {
@@ -76,6 +98,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
           },
           extra.record,
         );
+        eventLog = eventLogFor(options, tree);
       } catch (error) {
         await demo.close();
         throw error;
@@ -85,7 +108,9 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         title: `demo ${demo.username}@${hostOf(demo.url)} · seed ${demo.seed}`,
         notice: `demo server ${demo.url}/ · DOCKERCLOUD_USER=${demo.username} DOCKERCLOUD_APIKEY=${demo.apikey}`,
         ended: never,
+        ...(eventLog !== undefined ? { eventLog } : {}),
         async close() {
+          eventLog?.close();
           await tree.close();
           await demo.close();
         },
@@ -113,11 +138,16 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         },
         port,
       );
+      const eventLog = eventLogFor(options, tree);
       return {
         tree,
         title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${header.startedAt.slice(0, 19).replace('T', ' ')})`,
         ended: port.ended,
-        close: () => tree.close(),
+        ...(eventLog !== undefined ? { eventLog } : {}),
+        close: () => {
+          eventLog?.close();
+          return tree.close();
+        },
       };
     }
     case 'remote': {
@@ -132,8 +162,20 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         },
         extra.record,
       );
-      const who = source.namespace ?? source.credentials?.username ?? 'events';
-      return { tree, title: `${who}@${hostOf(source.streamHost)}`, ended: never, close: () => tree.close() };
+      const eventLog = eventLogFor(options, tree);
+      // user@host as in a shell prompt, then the namespace when it is not the user's own.
+      const user = source.credentials?.username ?? 'events';
+      const namespace = source.namespace !== undefined && source.namespace !== user ? ` · namespace ${source.namespace}` : '';
+      return {
+        tree,
+        title: `${user}@${hostOf(source.streamHost)}${namespace}`,
+        ended: never,
+        ...(eventLog !== undefined ? { eventLog } : {}),
+        close: () => {
+          eventLog?.close();
+          return tree.close();
+        },
+      };
     }
   }
 }

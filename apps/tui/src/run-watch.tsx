@@ -1,5 +1,5 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
-import { type EventFilter, type LiveTree, matchesFilter } from '@events/core';
+import type { EventFilter, LiveTree } from '@events/core';
 import { render } from 'ink';
 import { ExitCode } from './cli-options.js';
 import { App } from './components/app.js';
@@ -12,6 +12,7 @@ import type { OpenedSource } from './open-source.js';
 import { enterAlternateScreen, osc52 } from './terminal-session.js';
 
 export interface WatchOptions {
+  /** Narrows the events pane of a source opened without an event log (openSource attaches its own with the same filter). */
   readonly filter: EventFilter | null;
   readonly stdout: NodeJS.WriteStream;
   readonly stdin: NodeJS.ReadStream;
@@ -39,14 +40,12 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
   void opened.ended.then(() => {
     sourceEnded = true;
   });
-  const log = createEventLog();
-  // The tree holds every object; the filter narrows the events pane (a remote tree is filtered at the server anyway).
-  const filter = options.filter;
-  const detach = log.attach({
-    getSnapshot: () => tree.getSnapshot(),
-    subscribe: (listener) => tree.subscribe(listener),
-    onEvent: (listener) => tree.onEvent((event) => (filter === null || matchesFilter(filter, event) ? listener(event) : undefined)),
-  });
+  // openSource attached the log when it made the tree: events arrive while this module, React
+  // and Ink load, and each must be in the pane and its count. A source opened without one (a
+  // test, an embedder) gets one now, and owns it here.
+  const ownsLog = opened.eventLog === undefined;
+  const log = opened.eventLog ?? createEventLog();
+  if (ownsLog) log.attach(tree, { filter: options.filter });
   const fields = createFieldsCache({ fetch: (uri) => tree.fetchObject(uri) });
 
   const screen = enterAlternateScreen(stdout);
@@ -117,8 +116,7 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
   process.off('unhandledRejection', onCrash);
   process.off('exit', onExit);
   // onStdoutError stays: writes still queued for a dead terminal may fail after this.
-  detach();
-  log.close();
+  if (ownsLog) log.close();
   fields.close();
   return code;
 }

@@ -214,6 +214,30 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     expect(screen).not.toContain('events │'); // the view went away with the alternate screen
   }, 120_000);
 
+  it('logs and counts every event of a replay played at full speed while the view was still loading', async () => {
+    const file = join(dir, 'replay.ndjson');
+    // A short demo session, recorded by the line mode (no terminal needed).
+    execFileSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', 'tail', '--demo', '--seed', '7', '--rate', '200', '--count', '30', '--record', file], {
+      cwd: PACKAGE,
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
+    const recorded = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"kind":"frame"'))
+      .filter((line) => typeof (JSON.parse((JSON.parse(line) as { text: string }).text) as { resource_uri?: unknown }).resource_uri === 'string').length;
+    expect(recorded).toBeGreaterThanOrEqual(30);
+    // At --speed 0 the whole recording plays while React and Ink load: the pane must still have it all.
+    const session = Session.start('replay', `${EVENTS} watch --replay ${file} --speed 0`, 120, 40);
+    sessions.push(session);
+    let screen = await session.waitFor((s) => /○ replay finished/.test(s) && new RegExp(`─ Events · ${recorded} seen`).test(s), `replay finished and ${recorded} events seen`, 40_000);
+    expect(screen).not.toContain('waiting for events');
+    expect(screen.split('\n').filter((line) => /^ \d\d:\d\d:\d\d [●◐◌○✖⊘] /.test(line)).length).toBeGreaterThan(0);
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+  }, 120_000);
+
   it('counts down to the next attempt while the server is down, and goes live again when it is back', async () => {
     const port = await freePort();
     const users = join(dir, 'users.json');

@@ -30,11 +30,11 @@ const OPERATION_ORDER: readonly ObjectOperation[] = ['start', 'stop', 'redeploy'
 // Shown elsewhere in the pane, or noise.
 const SKIPPED_FIELDS = new Set(['uuid', 'resource_uri', 'name', 'state']);
 
-function formatValue(value: unknown, snapshot: HierarchySnapshot): string {
+function formatValue(value: unknown, snapshot: HierarchySnapshot, fields: FieldsLookup | undefined): string {
   if (value === null || value === undefined) return '-';
-  if (typeof value === 'string') return value.startsWith('/api/') ? describeUri(value, snapshot) : value;
+  if (typeof value === 'string') return value.startsWith('/api/') ? describeUri(value, snapshot, fields) : value;
   if (Array.isArray(value)) {
-    if (value.length > 0 && value.every((v) => typeof v === 'string' && v.startsWith('/api/'))) return `${value.length} (${value.slice(0, 3).map((v) => describeUri(v as string, snapshot)).join(', ')}${value.length > 3 ? ', …' : ''})`;
+    if (value.length > 0 && value.every((v) => typeof v === 'string' && v.startsWith('/api/'))) return `${value.length} (${value.slice(0, 3).map((v) => describeUri(v as string, snapshot, fields)).join(', ')}${value.length > 3 ? ', …' : ''})`;
     return JSON.stringify(value);
   }
   if (typeof value === 'object') return JSON.stringify(value);
@@ -109,7 +109,7 @@ export function detailLines(options: DetailOptions): DetailLine[] {
   } else {
     for (const [key, value] of Object.entries(fields)) {
       if (SKIPPED_FIELDS.has(key)) continue;
-      lines.push({ text: ` ${key}: ${formatValue(value, snapshot)}`, kind: 'text' });
+      lines.push({ text: ` ${key}: ${formatValue(value, snapshot, options.fields)}`, kind: 'text' });
     }
   }
   return lines;

@@ -2,7 +2,7 @@
 import type { HierarchySnapshot } from '@events/core';
 import { Box } from 'ink';
 import { memo } from 'react';
-import { describeUri } from '../event-format.js';
+import { describeUri, nameOf } from '../event-format.js';
 import type { LoggedEvent } from '../event-log.js';
 import { type FieldsLookup, fit, formatClock, parseDate, TYPE_LABEL } from '../state/format.js';
 import { isFaultState, styleOfState } from '../state/state-style.js';
@@ -10,7 +10,8 @@ import { Line } from './line.js';
 
 /**
  * The events the pane lists: newest first, only faults when asked, only those matching the
- * filter text (in the object's name, type, state or id), at most `limit`.
+ * filter text (in the object's name, type, state or id), at most `limit`. Names are those the
+ * log kept for each line, so a deleted object's lines still match its name.
  */
 export function visibleEvents(
   events: readonly LoggedEvent[],
@@ -23,7 +24,7 @@ export function visibleEvents(
     const { event } = entry;
     if (options.faultsOnly && !isFaultState(event.state)) continue;
     if (filter !== '') {
-      const text = `${describeUri(event.resource_uri, options.snapshot, options.fields)} ${event.state} ${event.resource_uri}`.toLowerCase();
+      const text = `${TYPE_LABEL[event.type]}/${nameOf(event.resource_uri, entry.name, options.snapshot, options.fields)} ${event.state} ${event.resource_uri}`.toLowerCase();
       if (!text.includes(filter)) continue;
     }
     out.push(entry);
@@ -46,7 +47,11 @@ export interface EventsPaneProps {
   readonly fields?: FieldsLookup;
 }
 
-/** The latest events: time, state glyph, object, old → new state, its first parent. */
+/**
+ * The latest events: time, state glyph, object, old → new state, its first parent. Each line
+ * shows the names its event was logged with (LoggedEvent): only lines logged without one look
+ * the name up now, so a delete does not turn the object's history into ids.
+ */
 export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
   const scope = [props.faultsOnly ? 'faults only' : '', props.filter.trim() !== '' ? `matching /${props.filter.trim()}` : ''].filter((s) => s !== '').join(', ');
   const title = `─ Events${scope === '' ? '' : ` (${scope})`} · ${props.total} seen · f ${props.faultsOnly ? 'all' : 'faults'} `;
@@ -60,13 +65,13 @@ export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
       {props.events.length === 0 ? (
         <Line segments={[{ text: props.total === 0 ? '  waiting for events…' : '  none match' }]} width={props.width} dim />
       ) : (
-        props.events.map(({ event, previous }, slot) => {
+        props.events.map(({ event, previous, name: loggedName, parentName }, slot) => {
           const style = styleOfState(event.state);
           const ms = parseDate(event.datetime);
           const time = Number.isNaN(ms) ? event.datetime : formatClock(ms, props.utc);
-          const name = describeUri(event.resource_uri, props.snapshot, props.fields).split('/').slice(1).join('/');
+          const name = nameOf(event.resource_uri, loggedName, props.snapshot, props.fields);
           const change = previous !== null && previous !== event.state ? `${previous} → ${event.state}` : event.state;
-          const parent = event.parents[0] === undefined ? '' : `  ${describeUri(event.parents[0], props.snapshot, props.fields)}`;
+          const parent = event.parents[0] === undefined ? '' : `  ${describeUri(event.parents[0], props.snapshot, props.fields, parentName)}`;
           return (
             <Line
               // biome-ignore lint/suspicious/noArrayIndexKey: a line is a slot of the pane; at 1,000 events/s every slot gets a new event each frame, and updating a slot is cheaper for Ink than a new line

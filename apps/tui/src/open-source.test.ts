@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunOptions } from './cli-options.js';
+import { openSource } from './open-source.js';
+import { parseRecording } from './recording.js';
+
+const EVENTS = 40;
+
+/** Waits, up to a second, for the log's next publishes (it publishes at most every 100 ms). */
+async function settled(read: () => number): Promise<number> {
+  let last = read();
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = read();
+    if (now === last && i >= 5) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** The event frames of a recording (not hello, position, ... frames). */
+function eventFrames(text: string): number {
+  let n = 0;
+  for (const step of parseRecording(text, 'test').steps) {
+    if (step.kind !== 'frame') continue;
+    const frame = JSON.parse(step.text) as { resource_uri?: unknown };
+    if (typeof frame.resource_uri === 'string') n++;
+  }
+  return n;
+}
+
+describe('openSource', () => {
+  let dir: string;
+  let file: string;
+  let recorded: number;
+
+  beforeAll(async () => {
+    // A short demo session recorded through the same port a user's --record uses.
+    dir = mkdtempSync(join(tmpdir(), 'events-open-source-'));
+    file = join(dir, 'demo.ndjson');
+    const lines: string[] = [];
+    const opened = await openSource({ command: 'tail', source: { kind: 'demo', seed: 7, rate: 400 }, filter: null, format: 'json' }, { record: (line) => lines.push(line) });
+    expect(opened.eventLog).toBeUndefined(); // tail follows the tree itself
+    await new Promise<void>((resolve) => {
+      let seen = 0;
+      const off = opened.tree.onEvent(() => {
+        if (++seen < EVENTS) return;
+        off();
+        resolve();
+      });
+    });
+    await opened.close();
+    const text = `${lines.join('\n')}\n`;
+    writeFileSync(file, text);
+    recorded = eventFrames(text);
+    expect(recorded).toBeGreaterThanOrEqual(EVENTS);
+  }, 20_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives watch an event log attached before the first event: a replay nobody looked at while it played is logged and counted whole', async () => {
+    const options: RunOptions = { command: 'watch', source: { kind: 'replay', file, speed: 0 }, filter: null, format: 'json' };
+    const opened = await openSource(options);
+    const log = opened.eventLog;
+    if (log === undefined) throw new Error('watch got no event log');
+    // As the view does when it has loaded (late): nothing attached until the replay is over.
+    await opened.ended;
+    const total = await settled(() => log.getSnapshot().total);
+    const { events } = log.getSnapshot();
+    expect(total).toBe(recorded);
+    expect(events).toHaveLength(recorded);
+    expect(total).toBeGreaterThanOrEqual(opened.tree.getSnapshot().eventsApplied);
+    expect(opened.tree.getSnapshot().eventsApplied).toBeGreaterThan(0);
+    await opened.close();
+    // Closed with the source: no timer left, nothing more logged.
+    expect(log.getSnapshot().total).toBe(recorded);
+  });
+
+  it("narrows watch's log with the command line's filter", async () => {
+    const options: RunOptions = { command: 'watch', source: { kind: 'replay', file, speed: 0 }, filter: { types: new Set(['container']), objects: null, parents: null }, format: 'json' };
+    const opened = await openSource(options);
+    await opened.ended;
+    const read = () => opened.eventLog?.getSnapshot() ?? { total: 0, events: [] };
+    const total = await settled(() => read().total);
+    const { events } = read();
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThan(recorded);
+    expect(events.every((e) => e.event.type === 'container')).toBe(true);
+    await opened.close();
+  });
+});
