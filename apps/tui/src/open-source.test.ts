@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,28 @@ describe('openSource', () => {
     await opened.close();
     // Closed with the source: no timer left, nothing more logged.
     expect(log.getSnapshot().total).toBe(recorded);
+  });
+
+  it('replays as fast as it can in the recorded order: an event recorded after the REST lists arrives after them', async () => {
+    const recording = parseRecording(readFileSync(file, 'utf8'), 'test');
+    const listedAt = Math.max(...recording.steps.filter((s) => s.kind === 'http' && /\/(stack|service|container|nodecluster|node|action)\/\?/.test(s.url)).map((s) => s.t));
+    const afterLists = new Set<string>();
+    for (const step of recording.steps) {
+      if (step.kind !== 'frame' || step.t <= listedAt) continue;
+      const uuid = (JSON.parse(step.text) as { uuid?: unknown }).uuid;
+      if (typeof uuid === 'string') afterLists.add(uuid);
+    }
+    expect(afterLists.size).toBeGreaterThan(0);
+    const opened = await openSource({ command: 'tail', source: { kind: 'replay', file, speed: 0 }, filter: null, format: 'json' });
+    // Delivered while the tree still lists, an event it applies later finds no name for a deleted object.
+    const early: string[] = [];
+    const off = opened.tree.onEvent((event) => {
+      if (afterLists.has(event.uuid) && opened.tree.getSnapshot().sync.status === 'listing') early.push(event.uuid);
+    });
+    await opened.ended;
+    off();
+    await opened.close();
+    expect(early).toEqual([]);
   });
 
   it("narrows watch's log with the command line's filter", async () => {

@@ -24,6 +24,8 @@ interface Session {
 
 /** Lines per turn of the event loop at full speed, so that keys and frames get their turn. */
 const BUDGET = 2_000;
+/** Turns a frame waits for the client to ask for a REST answer recorded before it. */
+const ORDER_WAIT_TURNS = 20;
 
 function sessionsOf(recording: Recording): Session[] {
   const sessions = new Map<number, Session>();
@@ -67,6 +69,18 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
     if (list === undefined) answers.set(key, [step]);
     else list.push(step);
   }
+  // The recorded answers in time order. A frame recorded after an answer waits for the client
+  // to ask for that answer (at most ORDER_WAIT_TURNS turns: it may never ask, e.g. a detail the
+  // user opened), so that a fast replay keeps the recorded order of lists and events: a tree
+  // that saw an object listed before its delete names it, as it did live.
+  const answersInOrder = recording.steps.filter((step): step is RecordedHttp => step.kind === 'http');
+  const answered = new Set<RecordedHttp>();
+  let answerCursor = 0;
+  let waitedTurns = 0;
+  const nextAnswerAt = (): number => {
+    while (answerCursor < answersInOrder.length && answered.has(answersInOrder[answerCursor] as RecordedHttp)) answerCursor++;
+    return answersInOrder[answerCursor]?.t ?? Number.POSITIVE_INFINITY;
+  };
   let opened = 0;
   let endReported = false;
   let reportEnd: () => void = () => {};
@@ -145,6 +159,15 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
         while (!done && at < session.steps.length && budget-- > 0) {
           const step = session.steps[at] as SocketStep;
           if (step.t - session.connectedAt > elapsed) break;
+          if (step.t > nextAnswerAt()) {
+            if (waitedTurns++ < ORDER_WAIT_TURNS) {
+              timer = setTimeout(play, 0);
+              return;
+            }
+            answered.add(answersInOrder[answerCursor] as RecordedHttp); // never asked for: stop waiting for it
+            continue;
+          }
+          waitedTurns = 0;
           at++;
           if (step.kind === 'close') done = true;
           deliver(step, handlers);
@@ -172,6 +195,8 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
     random: () => Math.random(),
     async request(request): Promise<HttpResponse> {
       const answer = answers.get(requestKey(request.method, request.url))?.shift();
+      // Counted as answered a turn later: the client's handling of it (a listing completing) runs in between.
+      if (answer !== undefined) setTimeout(() => answered.add(answer), 0);
       if (answer === undefined) {
         return { status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ detail: `${request.method} ${withoutCredentials(request.url)}: not in the recording (a replay is read-only)` }) };
       }
