@@ -23,10 +23,10 @@ afterEach(async () => {
   await fake.close();
 });
 
-function pane(events: readonly LoggedEvent[], snapshot: HierarchySnapshot, height = 40): string {
+function pane(events: readonly LoggedEvent[], snapshot: HierarchySnapshot, height = 40, width = 110): string {
   const view = render(
     <ThemeContext.Provider value={{ color: false }}>
-      <EventsPane events={events} total={log.getSnapshot().total} snapshot={snapshot} faultsOnly={false} filter="" width={110} height={height} utc stale={false} />
+      <EventsPane events={events} total={log.getSnapshot().total} snapshot={snapshot} faultsOnly={false} filter="" width={width} height={height} utc stale={false} />
     </ThemeContext.Provider>,
   );
   const frame = plain(view.lastFrame());
@@ -59,6 +59,17 @@ describe('EventsPane', () => {
     }
     // No line fell back on an 8-hex id.
     for (const line of lines) expect(line).not.toMatch(/ update [0-9a-f]{8} | delete [0-9a-f]{8} |stack\/[0-9a-f]{8}$/);
+  });
+
+  it('keeps the name and the change in a narrow pane (40 columns, as an 80-column terminal gives it)', async () => {
+    const { services } = await terminateStack();
+    const events = log.getSnapshot().events.filter((e) => e.event.type === 'service');
+    const lines = pane(events, fake.tree.getSnapshot().tree, 40, 40).split('\n').slice(1).filter((line) => line.trim() !== '');
+    for (const name of services) {
+      expect(lines.some((line) => line.includes(`delete ${name} Terminated`))).toBe(true);
+      expect(lines.some((line) => line.includes(` ${name} Terminating →`))).toBe(true);
+    }
+    for (const line of lines) expect(line).not.toMatch(/ service +(update|delete) /);
   });
 
   it('still finds a deleted object by its name with the filter', async () => {

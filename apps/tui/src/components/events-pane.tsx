@@ -47,6 +47,9 @@ export interface EventsPaneProps {
   readonly fields?: FieldsLookup;
 }
 
+/** Below this width a line leaves out the type and action columns. */
+const NARROW_WIDTH = 60;
+
 /**
  * The latest events: time, state glyph, object, old → new state, its first parent. Each line
  * shows the names its event was logged with (LoggedEvent): only lines logged without one look
@@ -55,6 +58,7 @@ export interface EventsPaneProps {
 export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
   const scope = [props.faultsOnly ? 'faults only' : '', props.filter.trim() !== '' ? `matching /${props.filter.trim()}` : ''].filter((s) => s !== '').join(', ');
   const title = `─ Events${scope === '' ? '' : ` (${scope})`} · ${props.total} seen · f ${props.faultsOnly ? 'all' : 'faults'} `;
+  const narrow = props.width < NARROW_WIDTH;
   return (
     <Box flexDirection="column" width={props.width} height={props.height}>
       <Box flexDirection="row" width={props.width} height={1}>
@@ -81,7 +85,9 @@ export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
               segments={[
                 { text: ` ${time} ` },
                 { text: style.glyph, color: style.color },
-                { text: ` ${fit(TYPE_LABEL[event.type], 9)} ${fit(event.action, 6)} ` },
+                // A narrow pane (an 80-column terminal gives it 40) keeps the name and the change:
+                // the type and an `update` are what it can best do without.
+                { text: narrow ? ` ${event.action === 'update' ? '' : `${event.action} `}` : ` ${fit(TYPE_LABEL[event.type], 9)} ${fit(event.action, 6)} ` },
                 { text: name, bold: true },
                 { text: ` ${change}` },
                 { text: parent, dim: true },
