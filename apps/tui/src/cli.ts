@@ -70,7 +70,10 @@ async function run(options: RunOptions): Promise<number> {
       const { runWatch } = await import('./run-watch.js');
       code = await runWatch(opened, { filter: options.filter, stdout: process.stdout, stdin: process.stdin, stderr: process.stderr, color: colorFromEnv(process.env) });
     } else {
-      if (options.command === 'watch') process.stderr.write('events: not a terminal, printing one event per line (events tail)\n');
+      if (options.command === 'watch') {
+        const which = process.stdout.isTTY === true ? 'stdin is' : process.stdin.isTTY === true ? 'stdout is' : 'stdin and stdout are';
+        process.stderr.write(`events: ${which} not a terminal, printing one event per line (events tail)\n`);
+      }
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);

@@ -116,7 +116,7 @@ describe('the keymap tables', () => {
     for (const binding of NORMAL_KEYMAP) {
       expect(entries).toContainEqual({ keys: binding.keys.map(formatKey).join(' '), help: binding.help });
     }
-    for (const binding of FILTER_KEYMAP.filter((b) => b.command.type !== 'quit')) {
+    for (const binding of [...FILTER_KEYMAP, ...SCALE_KEYMAP, ...CONFIRM_KEYMAP].filter((b) => b.command.type !== 'quit')) {
       expect(entries).toContainEqual({ keys: binding.keys.map(formatKey).join(' '), help: binding.help });
     }
   });

@@ -256,5 +256,6 @@ export function helpSections(): readonly HelpSection[] {
   });
   sections.push(prompt('Filter prompt', FILTER_KEYMAP));
   sections.push(prompt('Scale prompt', SCALE_KEYMAP));
+  sections.push(prompt('Confirmation (S r T ask)', CONFIRM_KEYMAP));
   return sections;
 }

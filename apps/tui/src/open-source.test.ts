@@ -103,6 +103,7 @@ describe('openSource', () => {
   it("narrows watch's log with the command line's filter", async () => {
     const options: RunOptions = { command: 'watch', source: { kind: 'replay', file, speed: 0 }, filter: { types: new Set(['container']), objects: null, parents: null }, format: 'json' };
     const opened = await openSource(options);
+    expect(opened.title).toMatch(/ · only type=container$/); // the view says what it leaves out
     await opened.ended;
     const read = () => opened.eventLog?.getSnapshot() ?? { total: 0, events: [] };
     const total = await settled(() => read().total);

@@ -57,6 +57,20 @@ function connect(options: ConnectOptions, record: ((line: string) => void) | und
 }
 
 /**
+ * The command line's filter for the title, so that a view that shows only some types says so
+ * (` · only type=container parent=stack/9a2e`); empty without one.
+ */
+function describeFilter(filter: EventFilter | null): string {
+  if (filter === null) return '';
+  const objects = (uris: ReadonlySet<string>) => [...uris].map((uri) => uri.split('/').filter((part) => part !== '').slice(-2).join('/')).join(',');
+  const parts: string[] = [];
+  if (filter.types !== null) parts.push(`type=${[...filter.types].join(',')}`);
+  if (filter.objects !== null) parts.push(`object=${objects(filter.objects)}`);
+  if (filter.parents !== null) parts.push(`parent=${objects(filter.parents)}`);
+  return parts.length === 0 ? '' : ` · only ${parts.join(' ')}`;
+}
+
+/**
  * The event log a watch needs, attached now: call it in the same turn as the tree is made (a
  * tree delivers events from a later turn at the earliest, when its port has answered).
  */
@@ -105,7 +119,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
       }
       return {
         tree,
-        title: `demo ${demo.username}@${hostOf(demo.url)} · seed ${demo.seed}`,
+        title: `demo ${demo.username}@${hostOf(demo.url)} · seed ${demo.seed}${describeFilter(options.filter)}`,
         notice: `demo server ${demo.url}/ · DOCKERCLOUD_USER=${demo.username} DOCKERCLOUD_APIKEY=${demo.apikey}`,
         ended: never,
         ...(eventLog !== undefined ? { eventLog } : {}),
@@ -141,7 +155,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
       const eventLog = eventLogFor(options, tree);
       return {
         tree,
-        title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${header.startedAt.slice(0, 19).replace('T', ' ')})`,
+        title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${header.startedAt.slice(0, 19).replace('T', ' ')})${describeFilter(options.filter)}`,
         ended: port.ended,
         ...(eventLog !== undefined ? { eventLog } : {}),
         close: () => {
@@ -168,7 +182,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
       const namespace = source.namespace !== undefined && source.namespace !== user ? ` · namespace ${source.namespace}` : '';
       return {
         tree,
-        title: `${user}@${hostOf(source.streamHost)}${namespace}`,
+        title: `${user}@${hostOf(source.streamHost)}${namespace}${describeFilter(options.filter)}`,
         ended: never,
         ...(eventLog !== undefined ? { eventLog } : {}),
         close: () => {

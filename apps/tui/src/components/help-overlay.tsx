@@ -54,7 +54,7 @@ export function HelpOverlay(props: HelpOverlayProps) {
   const columnWidth = Math.floor(props.width / Math.max(1, columns.length));
   return (
     <Box flexDirection="column" width={props.width} height={props.height}>
-      <Line segments={[{ text: ` Help · keys as in k9s/htop · ${formatKey('escape')} or ? closes ` }]} width={props.width} pad inverse bold />
+      <Line segments={[{ text: ` Help · keys as in k9s/htop · ${formatKey('escape')} ? q or ${formatKey('enter')} closes ` }]} width={props.width} pad inverse bold />
       <Box flexDirection="row" height={rows}>
         {columns.map((lines, c) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: columns have no identity beyond their place
