@@ -137,12 +137,15 @@ describe('App', () => {
   });
 
   it('opens a help overlay generated from the keymap', async () => {
-    const view = app({ size: { columns: 140, rows: 50 } });
+    const notice = 'demo server http://127.0.0.1:1/ · DOCKERCLOUD_USER=demo DOCKERCLOUD_APIKEY=k';
+    const view = app({ size: { columns: 140, rows: 50 }, notice });
     await settle();
     view.stdin.write('?');
     await settle();
     const frame = plain(view.lastFrame());
     for (const binding of NORMAL_KEYMAP) expect(frame).toContain(binding.help);
+    // The demo's URL and key stay at hand after the status line has moved on.
+    expect(frame).toContain(notice);
     view.stdin.write('\u001b');
     expect(await until(view, (frame) => !frame.includes('Help ·'))).not.toContain('Help ·');
     view.unmount();

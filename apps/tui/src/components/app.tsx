@@ -36,6 +36,8 @@ export interface AppProps {
   readonly fields: FieldsCache;
   /** What the header says we look at, e.g. `demo@127.0.0.1:41234`. */
   readonly title: string;
+  /** Shown first in the status line and kept in the help (the demo server's URL and key, for other clients). */
+  readonly notice?: string;
   /** A fixed size (tests); default: the terminal's, followed on resize. */
   readonly size?: TerminalSize;
   /** The wall clock of ages and "as of" times. Default Date.now. */
@@ -409,7 +411,7 @@ export function App(props: AppProps) {
         position={rows.length === 0 ? '' : `rows ${top + 1}-${top + windowRows.length} of ${rows.length}`}
       />
       {state.mode.kind === 'help' ? (
-        <HelpOverlay width={size.columns} height={bodyRows} />
+        <HelpOverlay width={size.columns} height={bodyRows} {...(props.notice !== undefined ? { notice: props.notice } : {})} />
       ) : layout.kind === 'wide' ? (
         <Box flexDirection="column" height={bodyRows}>
           <Box flexDirection="row" height={layout.treeRows + 1}>

@@ -7,6 +7,8 @@ import { Line, type Segment } from './line.js';
 export interface HelpOverlayProps {
   readonly width: number;
   readonly height: number;
+  /** A line kept at the bottom (the demo server's URL and key, which the status line shows only at first). */
+  readonly notice?: string;
 }
 
 const KEYS_WIDTH = 14;
@@ -48,7 +50,7 @@ export function HelpOverlay(props: HelpOverlayProps) {
     title: 'States',
     entries: STATE_LEGEND.map((style) => ({ keys: style.glyph, help: STATE_KIND_HELP[style.kind] })),
   };
-  const rows = Math.max(1, props.height - 1);
+  const rows = Math.max(1, props.height - 1 - (props.notice !== undefined ? 1 : 0));
   const count = Math.max(1, Math.floor(props.width / MIN_COLUMN));
   const columns = pourColumns(helpLines([...helpSections(), legend]), count, rows);
   const columnWidth = Math.floor(props.width / Math.max(1, columns.length));
@@ -66,6 +68,7 @@ export function HelpOverlay(props: HelpOverlayProps) {
           </Box>
         ))}
       </Box>
+      {props.notice !== undefined ? <Line segments={[{ text: ` ${props.notice}`, dim: true }]} width={props.width} /> : null}
     </Box>
   );
 }
