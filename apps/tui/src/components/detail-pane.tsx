@@ -1,5 +1,5 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
-import { type HierarchySnapshot, type ObjectOperation, OPERATIONS_OF_TYPE } from '@events/core';
+import { type HierarchySnapshot, type ObjectOperation, OPERATIONS_OF_TYPE, typeOfUri } from '@events/core';
 import { Box } from 'ink';
 import { memo } from 'react';
 import { describeUri } from '../event-format.js';
@@ -30,11 +30,14 @@ const OPERATION_ORDER: readonly ObjectOperation[] = ['start', 'stop', 'redeploy'
 // Shown elsewhere in the pane, or noise.
 const SKIPPED_FIELDS = new Set(['uuid', 'resource_uri', 'name', 'state']);
 
+/** A URI of one of the six object types (a region or node type URI is shown as it is). */
+const isObjectUri = (value: unknown): value is string => typeof value === 'string' && value.startsWith('/api/') && typeOfUri(value) !== undefined;
+
 function formatValue(value: unknown, snapshot: HierarchySnapshot, fields: FieldsLookup | undefined): string {
   if (value === null || value === undefined) return '-';
-  if (typeof value === 'string') return value.startsWith('/api/') ? describeUri(value, snapshot, fields) : value;
+  if (typeof value === 'string') return isObjectUri(value) ? describeUri(value, snapshot, fields) : value;
   if (Array.isArray(value)) {
-    if (value.length > 0 && value.every((v) => typeof v === 'string' && v.startsWith('/api/'))) return `${value.length} (${value.slice(0, 3).map((v) => describeUri(v as string, snapshot, fields)).join(', ')}${value.length > 3 ? ', …' : ''})`;
+    if (value.length > 0 && value.every(isObjectUri)) return `${value.length} (${value.slice(0, 3).map((v) => describeUri(v, snapshot, fields)).join(', ')}${value.length > 3 ? ', …' : ''})`;
     return JSON.stringify(value);
   }
   if (typeof value === 'object') return JSON.stringify(value);
