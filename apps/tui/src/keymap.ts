@@ -117,7 +117,7 @@ export const NORMAL_KEYMAP: readonly KeyBinding[] = [
   { keys: ['escape'], command: { type: 'escape' }, help: 'clear filter / message', group: 'View' },
   { keys: ['o'], command: { type: 'sort-next' }, help: 'sort: name → state → age', group: 'View' },
   { keys: ['p'], command: { type: 'pause' }, help: 'pause / resume the view', group: 'View' },
-  { keys: ['f'], command: { type: 'faults' }, help: 'events pane: faults only / all', group: 'View' },
+  { keys: ['f'], command: { type: 'faults' }, help: 'events pane: only faults (✖ ◐) / all', group: 'View' },
   { keys: ['s'], command: { type: 'operate', operation: 'start' }, help: 'start', group: 'Operate' },
   { keys: ['S'], command: { type: 'operate', operation: 'stop' }, help: 'stop (asks)', group: 'Operate' },
   { keys: ['r'], command: { type: 'operate', operation: 'redeploy' }, help: 'redeploy (asks)', group: 'Operate' },
