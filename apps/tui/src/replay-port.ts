@@ -198,7 +198,7 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
       // Counted as answered a turn later: the client's handling of it (a listing completing) runs in between.
       if (answer !== undefined) setTimeout(() => answered.add(answer), 0);
       if (answer === undefined) {
-        return { status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ detail: `${request.method} ${withoutCredentials(request.url)}: not in the recording (a replay is read-only)` }) };
+        return { status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ detail: 'not in the recording (a replay is read-only)' }) };
       }
       if ('failure' in answer) throw new Error(answer.failure);
       return { status: answer.status, headers: answer.headers, body: answer.body };

@@ -24,5 +24,11 @@ describe('detailLines', () => {
     expect(text).toContain(' node_type: /api/infra/v1/nodetype/aws/m4.large/');
     expect(text.find((line) => line.startsWith(' nodes:'))).toMatch(/^ nodes: 1 \(node\/\S+\)$/);
     expect(text.join('\n')).not.toContain('?/');
+    // A failed GET leads with why, not with the URL (which pushed the reason off the pane).
+    const failed = detailLines({
+      snapshot, row, now: 0, utc: true, view: 'nodes', target: undefined,
+      fetched: { status: 'error', at: 0, message: `GET ${cluster}: HTTP 503: not in the recording (a replay is read-only)` },
+    }).map((line) => line.text);
+    expect(failed).toContain(' GET failed: HTTP 503: not in the recording (a replay is read-only)');
   });
 });

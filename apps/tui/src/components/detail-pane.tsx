@@ -4,7 +4,7 @@ import { Box } from 'ink';
 import { memo } from 'react';
 import { describeUri } from '../event-format.js';
 import type { FetchedFields } from '../fields-cache.js';
-import { type FieldsLookup, formatAge, formatClock, parseDate, stateSince, TYPE_LABEL } from '../state/format.js';
+import { failureReason, type FieldsLookup, formatAge, formatClock, parseDate, stateSince, TYPE_LABEL } from '../state/format.js';
 import { countsOf, formatCounts, type Row, type ViewMode } from '../state/rows.js';
 import { styleOfState } from '../state/state-style.js';
 import { Line, type Segment } from './line.js';
@@ -106,7 +106,7 @@ export function detailLines(options: DetailOptions): DetailLine[] {
   const fields = fetched?.status === 'ok' ? fetched.fields : (object.fields as Readonly<Record<string, unknown>> | null);
   const note = fetched?.status === 'pending' ? ' (fetching…)' : fetched?.status === 'ok' ? ` (GET ${formatClock(fetched.at, utc)})` : '';
   lines.push({ text: `Fields${note}`, kind: 'section' });
-  if (fetched?.status === 'error') lines.push({ text: ` ${fetched.message}`, kind: 'error' });
+  if (fetched?.status === 'error') lines.push({ text: ` GET failed: ${failureReason(fetched.message, object.resource_uri)}`, kind: 'error' });
   if (fields === null) {
     if (fetched?.status !== 'error') lines.push({ text: ' known only from events so far', kind: 'dim' });
   } else {
