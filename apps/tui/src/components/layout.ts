@@ -42,7 +42,8 @@ export function layoutOf(size: TerminalSize): Layout {
   if (size.columns >= WIDE) {
     const eventsRows = Math.min(10, Math.max(3, Math.floor(size.rows / 5)));
     const treeRows = body - 1 - (eventsRows + 1); // column header, events title
-    const detailWidth = Math.min(60, Math.floor(size.columns * 0.38));
+    // Up to 72 columns: a resource URI with a uuid (~64 characters) fits once the terminal is wide enough.
+    const detailWidth = Math.min(72, Math.floor(size.columns * 0.38));
     return {
       kind: 'wide',
       size,
