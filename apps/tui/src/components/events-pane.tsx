@@ -24,7 +24,7 @@ export function visibleEvents(
     const { event } = entry;
     if (options.faultsOnly && !isFaultState(event.state)) continue;
     if (filter !== '') {
-      const text = `${TYPE_LABEL[event.type]}/${nameOf(event.resource_uri, entry.name, options.snapshot, options.fields)} ${event.state} ${event.resource_uri}`.toLowerCase();
+      const text = `${describeUri(event.resource_uri, options.snapshot, options.fields, entry.name)} ${event.state} ${event.resource_uri}`.toLowerCase();
       if (!text.includes(filter)) continue;
     }
     out.push(entry);
