@@ -100,6 +100,10 @@ describe('parseCliOptions', () => {
     expect(error(['tail', '--seed', '1'])).toBe('--seed needs --demo');
     expect(error(['tail', '--speed', '2'])).toBe('--speed needs --replay');
     expect(error(['tail', '--demo', '--rate', 'fast'], {})).toMatch(/^--rate must be/);
+    // A negative number after its flag is the flag's value, refused by the flag's own check.
+    expect(error(['tail', '--demo', '--rate', '-1'], {})).toMatch(/^--rate must be .* from 0 to 10000, got "-1"/);
+    expect(error(['tail', '--replay', 'x.ndjson', '--speed', '-2'], {})).toMatch(/^--speed must be/);
+    expect(error(['tail', '--demo', '--count', '-5'], {})).toMatch(/^--count must be/);
     expect(error(['tail', '--replay', 'f', '--record', 'g'], {})).toBe('--record cannot be used with --replay');
     expect(error(['tail'], { DOCKERCLOUD_REST_HOST: 'nope' })).toMatch(/DOCKERCLOUD_REST_HOST/);
   });

@@ -113,6 +113,26 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
+/**
+ * `--rate -1` as `--rate=-1`: node's parser takes `-1` for an option and answers with advice
+ * about dashes; joined, the value reaches the flag's own check, which says what it accepts.
+ */
+function joinNegativeNumbers(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : '';
+    if (next !== undefined && /^-\d/.test(next) && (OPTIONS as Record<string, { type: string }>)[name]?.type === 'string') {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 const usage = (message: string): CliCommand => ({ kind: 'usage-error', message });
@@ -149,7 +169,7 @@ function restHostOf(streamHost: string): string {
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // node's messages name the flag ("Unknown option '--hots'"); drop its advice about "--" for positionals.
     return usage((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));

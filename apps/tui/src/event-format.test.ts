@@ -67,6 +67,14 @@ describe('knownName', () => {
     expect(knownName(event.resource_uri, snapshot, () => ({ name: '' }))).toBeNull();
   });
 
+  it('names an object the tree does not hold by its fetched fields, as its type names things', () => {
+    // Under `--type container` the tree holds no services or nodes: their names come from GETs.
+    const node = '/api/infra/v1/a/node/77aa-bb/';
+    expect(knownName(node, fake.tree.getSnapshot().tree, () => ({ external_fqdn: 'edge-3.eu.example.com' }))).toBe('edge-3');
+    expect(nameOf(node, null, fake.tree.getSnapshot().tree, () => ({ name: 'ignored for a node' }))).toBe('77aa');
+    expect(knownName('/api/app/v1/a/action/1/', undefined, () => ({ action: 'Scale' }))).toBe('Scale');
+  });
+
   it('is null for an object the tree knows only from events, until its fields are fetched', () => {
     fake.tree.push({ ...event, action: 'create', state: 'Starting', uuid: 'c1', parents: [] });
     fake.tree.flush();

@@ -1,5 +1,5 @@
 import { type DockerCloudEvent, formatEvent, type HierarchySnapshot, typeOfUri, uuidOfUri } from '@events/core';
-import { displayName, type FieldsLookup, shortId, TYPE_LABEL } from './state/format.js';
+import { displayName, type FieldsLookup, nameFromFields, shortId, TYPE_LABEL } from './state/format.js';
 
 /**
  * One event as `docker-cloud event` printed it: the frame's JSON, one per line, the seven
@@ -47,7 +47,11 @@ export function createStateTracker(initial?: (uri: string) => string | undefined
 export function knownName(uri: string, snapshot?: HierarchySnapshot, fields?: FieldsLookup): string | null {
   const object = snapshot?.get(uri);
   const extra = object?.fields == null ? fields?.(uri) : undefined;
-  if (object === undefined) return typeof extra?.name === 'string' && extra.name !== '' ? extra.name : null;
+  if (object === undefined) {
+    // Not in the tree (a parent of a type the command line's filter leaves out): fetched fields name it.
+    const type = typeOfUri(uri);
+    return extra == null || type === undefined ? null : nameFromFields(type, extra);
+  }
   if (object.fields == null && extra == null) return null;
   const name = displayName(object, extra);
   // displayName falls back on the short id, which is no name (and is what the caller shows anyway).

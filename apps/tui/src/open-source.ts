@@ -18,6 +18,8 @@ export interface OpenedSource {
   readonly notice?: string;
   /** Resolves when a replay has played to its end; never for a live source. */
   readonly ended: Promise<void>;
+  /** A recording played back, not a connection: the header says `replaying`, not `live`. */
+  readonly replay?: boolean;
   /**
    * For `watch`: the events pane's log, attached to the tree (with the command line's filter) as
    * soon as the tree was made, before anything could deliver an event, so that every event the
@@ -157,6 +159,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         tree,
         title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${header.startedAt.slice(0, 19).replace('T', ' ')})${describeFilter(options.filter)}`,
         ended: port.ended,
+        replay: true,
         ...(eventLog !== undefined ? { eventLog } : {}),
         close: () => {
           eventLog?.close();

@@ -51,6 +51,7 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       if (options.count !== undefined && written >= options.count) finish(ExitCode.ok);
     });
     let lastPhase = tree.getSnapshot().connection.phase;
+    let lastAttempt = 0;
     let wasLive = lastPhase === 'live';
     let listingFailure: string | null = null;
     const offTree = tree.subscribe(() => {
@@ -61,8 +62,12 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       if (failure !== null && failure !== listingFailure) options.warn(`events: cannot list objects, so lines show ids until it works: ${failure} · retrying\n`);
       else if (failure === null && listingFailure !== null && sync.status !== 'listing') options.warn('events: objects listed\n');
       if (failure !== null || sync.status !== 'listing') listingFailure = failure;
-      if (connection.phase === lastPhase) return;
+      // Each failed attempt is news (the phase stays `reconnecting` from one to the next): a
+      // server that stays away shows as attempts counting up, not one line and then silence.
+      const nextAttempt = connection.phase === 'reconnecting' && connection.retryAt !== null && connection.attempt !== lastAttempt;
+      if (connection.phase === lastPhase && !nextAttempt) return;
       lastPhase = connection.phase;
+      lastAttempt = connection.phase === 'reconnecting' ? connection.attempt : 0;
       const link = describeLink(snapshot, { wall: Date.now(), monotonic: performance.now() });
       if (connection.phase === 'stopped') {
         if (sourceEnded) return;

@@ -81,6 +81,7 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
         eventLog={log}
         fields={fields}
         title={opened.title}
+        replay={opened.replay === true}
         {...(opened.notice !== undefined ? { notice: opened.notice } : {})}
         initialState={opened.notice !== undefined ? { status: { text: opened.notice, tone: 'info' } } : {}}
         onQuit={() => settle(exitCodeOf(tree, sourceEnded))}

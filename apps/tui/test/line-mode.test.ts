@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,8 @@ interface Result {
   readonly stderr: string;
 }
 
-function events(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 25_000): Promise<Result> {
+/** Runs the CLI to its end, or until `stopAfterMs`, when it gets SIGTERM (a user's Ctrl-C or kill). */
+function events(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 25_000, stopAfterMs?: number): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: PACKAGE,
@@ -31,12 +33,14 @@ function events(args: readonly string[], env: Record<string, string> = {}, timeo
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
+    const stop = stopAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`events ${args.join(' ')} did not end in ${timeoutMs} ms; stderr: ${stderr}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(stop);
       resolve({ code, stdout, stderr });
     });
   });
@@ -107,6 +111,19 @@ describe('events tail (line mode)', () => {
     for (const line of lines) {
       expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (stack|service|container|cluster|node|action) +(create|update|delete) \S+ /);
     }
+  });
+
+  it('reports every failed attempt while a server stays away, not only the first', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve)); // nothing listens there now
+    // Attempts 1, 2 and 3 fail within ~5 s (backoff 1 s, 1 s, 2 s, with jitter).
+    const result = await events(['tail', '--host', `ws://127.0.0.1:${port}`, '--user', 'ann', '--apikey', 'k'], {}, 25_000, 6_000);
+    expect(result.code).toBe(0); // SIGTERM is a normal end
+    const attempts = [...result.stderr.matchAll(/reconnecting in \d+ s \(attempt (\d+)\) · connect ECONNREFUSED/g)].map((m) => Number(m[1]));
+    expect(attempts.length).toBeGreaterThanOrEqual(3);
+    expect(attempts.slice(0, 3)).toEqual([1, 2, 3]);
   });
 
   it('refuses a bad command line with a precise message and exit 2', async () => {

@@ -84,6 +84,15 @@ describe('App', () => {
     view.unmount();
   });
 
+  it('says replaying, not live, for a recording played back', async () => {
+    const view = app({ replay: true });
+    await settle();
+    const top = plain(view.lastFrame()).split('\n')[0];
+    expect(top).toMatch(/● replaying$/);
+    expect(top).not.toContain('live');
+    view.unmount();
+  });
+
   it('moves with j/k, keeps the object selected while rows move, and unfolds with l', async () => {
     const view = app();
     await settle();
@@ -98,6 +107,33 @@ describe('App', () => {
     view.stdin.write('k');
     await settle();
     expect(selectedLine(view.lastFrame() ?? '')).toMatch(/notifications/);
+    view.unmount();
+  });
+
+  it("names each container's stack in the containers view, where services of different stacks share names", async () => {
+    const view = app({ size: { columns: 160, rows: 40 } });
+    await settle();
+    view.stdin.write('3');
+    const frame = await until(view, (f) => f.includes(' SERVICE '));
+    expect(frame).toMatch(/ NAME +STACK +SERVICE +NODE +STATE/);
+    const tree = fake.tree.getSnapshot().tree;
+    const rows = treeRows(frame);
+    expect(rows.length).toBeGreaterThan(5);
+    const stacksSeen = new Set<string>();
+    for (const row of rows) {
+      const name = /[●◐◌○✖⊘] (\S+)/.exec(row)?.[1] as string;
+      // Every container of that name: the row is one of them, so its stack column is one of theirs.
+      const stacks = tree
+        .ofType('container')
+        .filter((c) => c.fields?.name === name)
+        .map((c) => tree.get(c.parents.find((p) => p.includes('/stack/')) ?? '')?.fields?.name);
+      expect(stacks.length).toBeGreaterThan(0);
+      // The column is 13 wide: a longer name is cut to 11 characters and an ellipsis.
+      const shown = stacks.find((stack) => stack !== undefined && row.includes(` ${stack.length > 12 ? `${stack.slice(0, 11)}…` : stack} `));
+      expect(shown, row).toBeDefined();
+      stacksSeen.add(shown as string);
+    }
+    expect(stacksSeen.size).toBeGreaterThan(1);
     view.unmount();
   });
 

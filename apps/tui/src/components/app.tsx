@@ -27,7 +27,7 @@ import { HelpOverlay } from './help-overlay.js';
 import { layoutOf } from './layout.js';
 import { StatusLine } from './status-line.js';
 import { TooSmall } from './too-small.js';
-import { TreePane } from './tree-pane.js';
+import { parentUri, TreePane } from './tree-pane.js';
 import { type TerminalSize, useTerminalSize } from './use-terminal-size.js';
 
 export interface AppProps {
@@ -36,6 +36,8 @@ export interface AppProps {
   readonly fields: FieldsCache;
   /** What the header says we look at, e.g. `demo@127.0.0.1:41234`. */
   readonly title: string;
+  /** The tree plays a recording back: the header says `replaying` where a connection says `live`. */
+  readonly replay?: boolean;
   /** Shown first in the status line and kept in the help (the demo server's URL and key, for other clients). */
   readonly notice?: string;
   /** A fixed size (tests); default: the terminal's, followed on resize. */
@@ -209,16 +211,25 @@ export function App(props: AppProps) {
       if (row.object.fields === null) fields.request(row.uri);
       if (view !== 'containers') continue;
       // The flat view names each container's service and node.
-      for (const parent of row.object.parents) if (snapshot.get(parent)?.fields === null) fields.request(parent);
+      // Also a parent the tree does not hold: its type may be filtered out on the command line.
+      for (const parent of row.object.parents) if (snapshot.get(parent)?.fields == null) fields.request(parent);
+      const stack = parentUri(snapshot, row.object.parents, 'stack', lookupFields);
+      if (stack !== undefined && snapshot.get(stack)?.fields == null) fields.request(stack);
     }
-    for (const { event } of shownEvents) if (event.action !== 'delete' && snapshot.get(event.resource_uri)?.fields == null) fields.request(event.resource_uri);
-  }, [windowRows, shownEvents, snapshot, fields, view]);
+    for (const { event } of shownEvents) {
+      if (event.action !== 'delete' && snapshot.get(event.resource_uri)?.fields == null) fields.request(event.resource_uri);
+      const parent = event.parents[0];
+      if (parent !== undefined && !snapshot.has(parent)) fields.request(parent);
+    }
+  }, [windowRows, shownEvents, snapshot, fields, view, lookupFields]);
   const selectedUri = selected?.uri;
   const selectedObject = selected?.object;
   useEffect(() => {
     // A changed record (new state, new event) makes the fetched fields worth a refresh, at most once a second.
     if (selectedUri === undefined || selectedObject === undefined) return;
     fields.request(selectedUri, 1000);
+    // Its parents by name, also those the tree does not hold (filtered out on the command line).
+    for (const parent of selectedObject.parents) if (snapshot.get(parent)?.fields == null) fields.request(parent);
     for (const action of snapshot.actionsOf(selectedUri).slice(0, 3)) if (action.fields === null) fields.request(action.resource_uri, 2000);
   }, [selectedUri, selectedObject, snapshot, fields]);
 
@@ -323,7 +334,7 @@ export function App(props: AppProps) {
 
   if (layout.kind === 'too-small') return <TooSmall size={size} height={layout.frameRows} />;
 
-  const link = describeLink(live, { wall: now, monotonic: (props.monotonicNow ?? performance.now.bind(performance))() }, utc);
+  const link = describeLink(live, { wall: now, monotonic: (props.monotonicNow ?? performance.now.bind(performance))() }, utc, props.replay === true);
   const stale = link.stale;
   const trackedAction = action === null ? undefined : snapshot.get(action.uri);
   const actionLine =
@@ -389,6 +400,7 @@ export function App(props: AppProps) {
       height={layout.eventsRows + 1}
       utc={utc}
       stale={stale}
+      ended={live.connection.phase !== 'stopped' ? null : props.replay === true ? 'the replay finished' : 'the connection stopped (see the top line)'}
     />
   );
   const bodyRows = layout.frameRows - layout.headerRows - 1;

@@ -47,6 +47,22 @@ async function terminateStack(): Promise<{ stack: string; services: string[] }> 
 }
 
 describe('EventsPane', () => {
+  it('waits for events while they may come, and says why none will once the source ended', () => {
+    const empty = (ended: string | null) => {
+      const view = render(
+        <ThemeContext.Provider value={{ color: false }}>
+          <EventsPane events={[]} total={0} snapshot={fake.tree.getSnapshot().tree} faultsOnly={false} filter="" width={80} height={5} utc stale={false} ended={ended} />
+        </ThemeContext.Provider>,
+      );
+      const frame = plain(view.lastFrame());
+      view.unmount();
+      return frame;
+    };
+    expect(empty(null)).toContain('waiting for events…');
+    expect(empty('the replay finished')).toContain('no events: the replay finished');
+    expect(empty('the replay finished')).not.toContain('waiting');
+  });
+
   it('keeps the names of a deleted stack, its services and their parents on every line, its delete included', async () => {
     const { stack, services } = await terminateStack();
     const events = log.getSnapshot().events.filter((e) => e.event.type === 'service');

@@ -45,6 +45,8 @@ export interface EventsPaneProps {
   readonly utc: boolean;
   readonly stale: boolean;
   readonly fields?: FieldsLookup;
+  /** Why no event can come any more (the replay finished, the connection stopped); null while events may still come. */
+  readonly ended?: string | null;
 }
 
 /** Below this width a line leaves out the type and action columns. */
@@ -67,7 +69,7 @@ export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
         <Box flexGrow={1} height={1} borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} borderDimColor />
       </Box>
       {props.events.length === 0 ? (
-        <Line segments={[{ text: props.total === 0 ? '  waiting for events…' : '  none match' }]} width={props.width} dim />
+        <Line segments={[{ text: props.total > 0 ? '  none match' : props.ended ? `  no events: ${props.ended}` : '  waiting for events…' }]} width={props.width} dim />
       ) : (
         props.events.map(({ event, previous, name: loggedName, parentName }, slot) => {
           const style = styleOfState(event.state);

@@ -2,7 +2,8 @@
 import { type HierarchySnapshot, typeOfUri } from '@events/core';
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import { displayName, type FieldsLookup, fit, fitRight, formatAge, stateSince, TYPE_LABEL } from '../state/format.js';
+import { nameOf } from '../event-format.js';
+import { type FieldsLookup, fit, fitRight, formatAge, stateSince, TYPE_LABEL } from '../state/format.js';
 import { countsOf, formatCounts, type Row, type ViewMode } from '../state/rows.js';
 import { styleOfState } from '../state/state-style.js';
 import { Line } from './line.js';
@@ -29,7 +30,8 @@ interface Columns {
   readonly state: number;
   readonly count: number;
   readonly age: number;
-  /** Flat view: the service and node of a container. */
+  /** Flat view: the stack, service and node of a container (two services of different stacks may share a name). */
+  readonly stack: number;
   readonly service: number;
   readonly node: number;
 }
@@ -37,9 +39,9 @@ interface Columns {
 function columnsFor(view: ViewMode, width: number): Columns {
   if (view === 'containers') {
     const wide = width >= 90;
-    return { type: 0, state: 13, count: 0, age: 5, service: wide ? 16 : 12, node: wide ? 14 : 0 };
+    return { type: 0, state: 13, count: 0, age: 5, stack: wide ? 13 : width >= 70 ? 12 : 0, service: wide ? 15 : 12, node: wide ? 13 : 0 };
   }
-  return { type: width >= 70 ? 10 : 0, state: 15, count: 9, age: 5, service: 0, node: 0 };
+  return { type: width >= 70 ? 10 : 0, state: 15, count: 9, age: 5, stack: 0, service: 0, node: 0 };
 }
 
 /** A name column: a long name is cut one short of the width, so that a space always parts it from the next column. */
@@ -47,23 +49,35 @@ function column(text: string, width: number): string {
   return `${fit(text, width - 1)} `;
 }
 
-function parentName(snapshot: HierarchySnapshot, parents: readonly string[], type: 'service' | 'node', fields: FieldsLookup | undefined): string {
-  for (const uri of parents) {
-    if (typeOfUri(uri) !== type) continue;
-    const object = snapshot.get(uri);
-    return object === undefined ? '-' : displayName(object, object.fields === null ? fields?.(uri) : undefined);
-  }
-  return '-';
+function parentName(snapshot: HierarchySnapshot, parents: readonly string[], type: 'stack' | 'service' | 'node', fields: FieldsLookup | undefined): string {
+  const uri = parentUri(snapshot, parents, type, fields);
+  // A parent the tree does not hold (its type filtered out on the command line) is named by its fetched fields, else its id.
+  return uri === undefined ? '-' : nameOf(uri, null, snapshot, fields);
+}
+
+/**
+ * The URI of a container's parent of `type`. A container listed without its service (under
+ * `--type container`) has no stack among its parents: its service's fields name it.
+ */
+export function parentUri(snapshot: HierarchySnapshot, parents: readonly string[], type: 'stack' | 'service' | 'node', fields: FieldsLookup | undefined): string | undefined {
+  for (const uri of parents) if (typeOfUri(uri) === type) return uri;
+  if (type !== 'stack') return undefined;
+  const service = parents.find((uri) => typeOfUri(uri) === 'service');
+  if (service === undefined) return undefined;
+  const serviceFields = (snapshot.get(service)?.fields ?? fields?.(service)) as Readonly<Record<string, unknown>> | null | undefined;
+  const stack = serviceFields?.stack;
+  return typeof stack === 'string' && typeOfUri(stack) === 'stack' ? stack : undefined;
 }
 
 /** The tree or list: a column header and one line per row of the window. */
 export const TreePane = memo(function TreePane(props: TreePaneProps) {
   const { width, view, snapshot } = props;
   const cols = columnsFor(view, width);
-  const fixed = 3 + cols.type + cols.state + cols.count + cols.age + cols.service + cols.node + 1;
+  const fixed = 3 + cols.type + cols.state + cols.count + cols.age + cols.stack + cols.service + cols.node + 1;
   const nameWidth = Math.max(8, width - fixed);
   const header =
     ` ${fit('NAME', nameWidth + 1)}` +
+    (cols.stack > 0 ? column('STACK', cols.stack) : '') +
     (cols.service > 0 ? column('SERVICE', cols.service) : '') +
     (cols.node > 0 ? column('NODE', cols.node) : '') +
     (cols.type > 0 ? fit('TYPE', cols.type) : '') +
@@ -87,6 +101,7 @@ export const TreePane = memo(function TreePane(props: TreePaneProps) {
           const rest =
             fit(` ${row.name}`, Math.max(2, nameWidth - lead.length)) +
             ' ' +
+            (cols.stack > 0 ? column(parentName(snapshot, row.object.parents, 'stack', props.fields), cols.stack) : '') +
             (cols.service > 0 ? column(parentName(snapshot, row.object.parents, 'service', props.fields), cols.service) : '') +
             (cols.node > 0 ? column(parentName(snapshot, row.object.parents, 'node', props.fields), cols.node) : '') +
             (cols.type > 0 ? fit(TYPE_LABEL[row.object.type], cols.type) : '') +

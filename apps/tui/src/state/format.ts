@@ -68,29 +68,34 @@ export type FieldsLookup = (uri: string) => Readonly<Record<string, unknown>> | 
  */
 export function displayName(object: StoredObject, extra?: Readonly<Record<string, unknown>> | null): string {
   const fields = (object.fields ?? extra ?? null) as Readonly<Record<string, unknown>> | null;
-  if (fields !== null) {
-    switch (object.type) {
-      case 'node': {
-        const fqdn = fields.external_fqdn;
-        if (typeof fqdn === 'string' && fqdn !== '') return fqdn.split('.')[0] ?? fqdn;
-        break;
-      }
-      case 'action': {
-        const action = fields.action;
-        if (typeof action === 'string' && action !== '') return action;
-        break;
-      }
-      case 'stack':
-      case 'service':
-      case 'container':
-      case 'nodecluster': {
-        const name = fields.name;
-        if (typeof name === 'string' && name !== '') return name;
-        break;
-      }
+  return (fields === null ? null : nameFromFields(object.type, fields)) ?? shortId(object.uuid);
+}
+
+/**
+ * The name an object's REST fields give it (a node's host name, an action's verb), or null
+ * when they have none.
+ *
+ * @example
+ * nameFromFields('node', { external_fqdn: 'node-1.example.com' }) // 'node-1'
+ */
+export function nameFromFields(type: ObjectType, fields: Readonly<Record<string, unknown>>): string | null {
+  switch (type) {
+    case 'node': {
+      const fqdn = fields.external_fqdn;
+      return typeof fqdn === 'string' && fqdn !== '' ? (fqdn.split('.')[0] ?? fqdn) : null;
+    }
+    case 'action': {
+      const action = fields.action;
+      return typeof action === 'string' && action !== '' ? action : null;
+    }
+    case 'stack':
+    case 'service':
+    case 'container':
+    case 'nodecluster': {
+      const name = fields.name;
+      return typeof name === 'string' && name !== '' ? name : null;
     }
   }
-  return shortId(object.uuid);
 }
 
 /**

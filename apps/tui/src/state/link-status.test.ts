@@ -45,6 +45,12 @@ describe('describeLink', () => {
     expect(describeLink(snap({ phase: 'stopped', status: 'stopped', stopReason: 'stop' }), at(0)).text).toBe('closed');
   });
 
+  it('says replaying, not live, while a recording plays', () => {
+    expect(describeLink(snap({}), at(0), false, true)).toMatchObject({ glyph: '●', text: 'replaying', tone: 'ok' });
+    // A replay that reconnects (the recording has a reconnect) says so as a live one would.
+    expect(describeLink(snap({ phase: 'reconnecting', status: 'backoff', attempt: 1, retryAt: null, lastClose: close }), at(0), false, true).text).toBe('reconnecting… (attempt 1) · closed (1006)');
+  });
+
   it('says a replay that played to its end is finished, not stopped by the server', () => {
     const end = { ...close, code: END_OF_RECORDING.code, reason: END_OF_RECORDING.reason };
     const link = describeLink(snap({ phase: 'stopped', status: 'stopped', stopReason: 'fatal', lastClose: end }, { sync: { status: 'stale', since: 5_000 } }), at(9_000));

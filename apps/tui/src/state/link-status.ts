@@ -27,12 +27,13 @@ export interface LinkClock {
 
 /**
  * The header's connection text for a LiveTree snapshot: `● live`, `◌ reconnecting in 3 s
- * (attempt 2)`, `● live · resynced 09:01:33 (+3 ~1 -2)`, `○ offline`, `✖ stopped: ...`, `○ replay finished`.
+ * (attempt 2)`, `● live · resynced 09:01:33 (+3 ~1 -2)`, `○ offline`, `✖ stopped: ...`; for a
+ * recording played back (`replay`), `● replaying` and `○ replay finished`.
  *
  * @example
  * describeLink(snapshot, { wall: Date.now(), monotonic: performance.now() }).text // 'reconnecting in 3 s (attempt 2) · closed (1006)'
  */
-export function describeLink(snapshot: LiveTreeSnapshot, clock: LinkClock, utc = false): LinkStatus {
+export function describeLink(snapshot: LiveTreeSnapshot, clock: LinkClock, utc = false, replay = false): LinkStatus {
   const now = clock.wall;
   const { connection, sync, lastResync } = snapshot;
   const stale = sync.status === 'stale';
@@ -47,6 +48,8 @@ export function describeLink(snapshot: LiveTreeSnapshot, clock: LinkClock, utc =
         }
         return { glyph: '◌', text: 'listing objects…', tone: 'busy', stale, asOf };
       }
+      // A replay port answers as a server would, but nothing here is live.
+      if (replay) return { glyph: '●', text: 'replaying', tone: 'ok', stale, asOf };
       let text = connection.outcome === 'resumed' ? 'live (resumed)' : 'live';
       if (lastResync !== null && now - lastResync.at < RESYNC_NOTICE_MS) {
         text += ` · resynced ${formatClock(lastResync.at, utc)} (+${lastResync.created} ~${lastResync.updated} -${lastResync.deleted})`;

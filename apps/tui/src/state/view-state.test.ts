@@ -231,11 +231,16 @@ describe('operations', () => {
     // Too many, then nothing: the prompt stays and says why, in itself (its line hides the status).
     [state] = run(state, store, { type: 'scale-prompt' }, () => 2);
     state = runAll(state, store, [{ type: 'scale-input', text: '999999' }]);
-    expect(state.mode).toMatchObject({ kind: 'scale', text: '9999' });
+    // Refused as typed: the digits past the fourth are not kept, and the prompt says why at once.
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '9999', problem: 'at most 100' });
     [state, effects] = run(state, store, { type: 'scale-accept' });
     expect(effects).toEqual([]);
     expect(state.mode).toMatchObject({ kind: 'scale', problem: 'at most 100' });
-    state = runAll(state, store, [{ type: 'scale-backspace' }, { type: 'scale-backspace' }, { type: 'scale-backspace' }, { type: 'scale-backspace' }]);
+    state = runAll(state, store, [{ type: 'scale-backspace' }]);
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '999', problem: 'at most 100' });
+    state = runAll(state, store, [{ type: 'scale-backspace' }, { type: 'scale-backspace' }]);
+    expect(state.mode).toMatchObject({ kind: 'scale', text: '9', problem: null });
+    state = runAll(state, store, [{ type: 'scale-backspace' }]);
     expect(state.mode).toMatchObject({ kind: 'scale', text: '', problem: null });
     [state, effects] = run(state, store, { type: 'scale-accept' });
     expect(effects).toEqual([]);

@@ -118,6 +118,11 @@ export const DESTRUCTIVE: ReadonlySet<ObjectOperation> = new Set(['stop', 'redep
 /** Largest target a scale may ask for (the server refuses more). */
 export const MAX_SCALE = 100;
 
+/** What the scale prompt says of a number typed past MAX_SCALE; null for one within it. */
+function tooMany(digits: string): string | null {
+  return Number(digits) > MAX_SCALE ? `at most ${MAX_SCALE}` : null;
+}
+
 const NO_SELECTION: Selection = Object.freeze({ uri: null, index: 0 });
 
 /**
@@ -311,20 +316,23 @@ export function update(state: ViewState, command: Command, context: UpdateContex
       if (state.mode.kind !== 'scale') return [state, NONE];
       const digits = command.text.replace(/[^0-9]/g, '');
       if (digits === '') return [state, NONE];
-      // One digit more than MAX_SCALE has, so that a number too big is seen and refused, not cut.
+      // One digit more than MAX_SCALE has, so that a number too big is seen; it is refused as it
+      // is typed, so the cut of longer ones goes not unsaid.
       const typed = (state.mode.selected ? digits : state.mode.text + digits).replace(/^0+(?=\d)/, '');
       const text = typed.slice(0, String(MAX_SCALE).length + 1);
-      return [{ ...state, mode: { ...state.mode, text, selected: false, problem: null } }, NONE];
+      return [{ ...state, mode: { ...state.mode, text, selected: false, problem: tooMany(typed) } }, NONE];
     }
-    case 'scale-backspace':
+    case 'scale-backspace': {
       if (state.mode.kind !== 'scale') return [state, NONE];
-      return [{ ...state, mode: { ...state.mode, text: state.mode.selected ? '' : state.mode.text.slice(0, -1), selected: false, problem: null } }, NONE];
+      const text = state.mode.selected ? '' : state.mode.text.slice(0, -1);
+      return [{ ...state, mode: { ...state.mode, text, selected: false, problem: tooMany(text) } }, NONE];
+    }
     case 'scale-accept': {
       if (state.mode.kind !== 'scale') return [state, NONE];
       const { uri, label, text } = state.mode;
       const target = Number(text);
       if (text === '' || !Number.isInteger(target) || target > MAX_SCALE) {
-        const problem = text === '' ? 'type a number' : `at most ${MAX_SCALE}`;
+        const problem = text === '' ? 'type a number' : (tooMany(text) ?? 'type a number');
         return [{ ...state, mode: { ...state.mode, problem } }, NONE];
       }
       const request: OperationRequest = { uri, operation: 'scale', label, targetNumContainers: target };
