@@ -29,7 +29,8 @@ import { activeTimers, createPlainRelay, sleep, until } from './fixtures.js';
 /** What a transport package exports, as the suite uses it. */
 export interface TransportUnderTest {
   createEventStream(options: StreamClientOptions): EventStream;
-  createLiveTree(options: LiveTreeOptions): LiveTree;
+  /** As the transports take it: `restHost` defaults to the stream host's origin over http(s). */
+  createLiveTree(options: Omit<LiveTreeOptions, 'restHost'> & { readonly restHost?: string }): LiveTree;
   /**
    * Whether the transport sees WebSocket control frames (pings/pongs), so that a silent plain
    * connection is detected too. Browsers cannot; Node can.
@@ -312,6 +313,19 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         const fetched = await tree.fetchObject(uri);
         expect(fetched).toMatchObject({ resource_uri: uri, name: (service?.fields as { name: string } | null)?.name });
         await expect(tree.operate(resourceUriFor('service', 'no-such-service', NS), 'stop')).rejects.toMatchObject({ code: 'http' });
+      });
+    });
+
+    describe('hosts', () => {
+      it('asks the REST API of the stream host when no REST host is named, and never assumes a host', async () => {
+        const { server } = await startSimulatedServer();
+        const tree = transport.createLiveTree({ streamHost: server.url.replace(/^http/, 'ws'), namespace: NS, credentials: CREDENTIALS, policy: POLICY, publishIntervalMs: 20 });
+        cleanups.push(() => tree.close());
+        await until(() => tree.getSnapshot().sync.status === 'live', 'seeded from the REST API beside the stream', 5_000);
+        await expectTreeEqualsRest(tree, server);
+        // Credentials and no host: an error at once, not a connection to Docker Cloud's old hosts.
+        expect(() => transport.createEventStream({ credentials: CREDENTIALS } as StreamClientOptions)).toThrow(expect.objectContaining({ code: 'invalid-config', message: expect.stringMatching(/^no stream host/) }));
+        expect(() => transport.createLiveTree({ credentials: CREDENTIALS } as LiveTreeOptions)).toThrow(/^no stream host/);
       });
     });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CliCommand, DEFAULT_DEMO_RATE, HELP_TEXT, parseCliOptions, type RunOptions } from './cli-options.js';
 
-const ENV = { DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: 'key-1' };
+const ENV = { DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: 'key-1', DOCKERCLOUD_STREAM_HOST: 'ws://127.0.0.1:8080/' };
 
 function run(argv: string[], env: Record<string, string | undefined> = ENV): RunOptions {
   const command = parseCliOptions(argv, env);
@@ -49,14 +49,14 @@ describe('parseCliOptions', () => {
     expect(options.source).toMatchObject({
       kind: 'remote',
       streamHost: 'ws://10.0.0.1:9000',
-      restHost: 'http://10.0.0.1:9000',
+      restHost: 'http://10.0.0.1:9000/',
       namespace: 'org',
       credentials: { username: 'bob', apikey: 'k2' },
     });
   });
 
   it('accepts DOCKERCLOUD_AUTH as the whole header', () => {
-    expect(run(['tail'], { DOCKERCLOUD_AUTH: 'Basic YW5uOmtleS0x' }).source).toMatchObject({ authorization: 'Basic YW5uOmtleS0x', credentials: { username: 'ann' } });
+    expect(run(['tail'], { DOCKERCLOUD_AUTH: 'Basic YW5uOmtleS0x', DOCKERCLOUD_STREAM_HOST: 'ws://h/' }).source).toMatchObject({ authorization: 'Basic YW5uOmtleS0x', credentials: { username: 'ann' } });
   });
 
   it('builds the filter from repeated flags and comma lists', () => {
@@ -110,5 +110,12 @@ describe('parseCliOptions', () => {
 
   it('asks for credentials when none are given (or suggests --demo)', () => {
     expect(error(['watch'], {})).toMatch(/^no credentials: .*--demo$/);
+  });
+
+  it('asks for a host rather than send the key to Docker Cloud\'s old hosts, and puts REST beside the stream', () => {
+    expect(error(['watch'], { DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: 'key-1' })).toMatch(/^no host: pass --host, or set DOCKERCLOUD_STREAM_HOST .*--demo$/);
+    expect(HELP_TEXT).not.toMatch(/default wss:\/\/ws\.cloud\.docker\.com/);
+    // Only the stream host set: REST is asked of the same server, not of cloud.docker.com.
+    expect(run(['tail'], { ...ENV, DOCKERCLOUD_STREAM_HOST: 'wss://events.example.com' }).source).toMatchObject({ restHost: 'https://events.example.com/' });
   });
 });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv, type Credentials, createFilter, type EventFilter, type ObjectType, parseResourceUri, restListUrl, streamUrl, toEventsError } from '@events/core';
+import { configFromEnv, type Credentials, createFilter, type EventFilter, type ObjectType, parseResourceUri, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
 
 /** The types that have children, so that a --parent value can match. */
 const PARENT_TYPES: ReadonlySet<ObjectType> = new Set(['stack', 'service', 'node', 'nodecluster']);
@@ -59,7 +59,7 @@ export const HELP_TEXT = `Usage: events <watch|tail> [options]
 
 Connection (flags win over the environment):
   --host URL          stream host, ws:// wss:// http:// or https://   [DOCKERCLOUD_STREAM_HOST]
-                      (default wss://ws.cloud.docker.com/, as the Docker Cloud SDKs)
+                      (required unless --demo or --replay: Docker Cloud's hosts are gone)
   --rest-host URL     REST host; default: the --host on http(s)      [DOCKERCLOUD_REST_HOST]
   --namespace NS      namespace to watch; default: the user's own    [DOCKERCLOUD_NAMESPACE]
   --user NAME         user name                                      [DOCKERCLOUD_USER]
@@ -153,10 +153,6 @@ function list(values: readonly string[] | undefined): string[] | undefined {
 }
 
 /** `ws://h:p/x` → `http://h:p/x`: our server answers both on one port. */
-function restHostOf(streamHost: string): string {
-  return streamHost.replace(/^wss:/i, 'https:').replace(/^ws:/i, 'http:');
-}
-
 /**
  * Parses `events` arguments and environment into what to run, validating everything up front
  * so that a mistake is a precise message (and exit 2) before anything connects. Pure: the
@@ -264,7 +260,7 @@ function remoteSource(values: Values, env: Readonly<Record<string, string | unde
       throw new UsageError(`--host: ${toEventsError(error).message}`);
     }
   }
-  const restHost = values['rest-host'] ?? (host !== undefined ? restHostOf(host) : undefined);
+  const restHost = values['rest-host'] ?? (host !== undefined ? restHostFor(host) : undefined);
   if (restHost !== undefined) {
     try {
       restListUrl(restHost, 'stack');
@@ -301,16 +297,20 @@ function remoteSource(values: Values, env: Readonly<Record<string, string | unde
   if (values.namespace !== undefined) merged.DOCKERCLOUD_NAMESPACE = values.namespace;
   const config = configFromEnv(merged);
   if (!config.ok) throw new UsageError(config.error.message);
-  const { credentials, authorization, namespace } = config.value;
+  const { credentials, authorization, namespace, streamHost } = config.value;
   if (authorization === undefined) {
     throw new UsageError(
       'no credentials: pass --user and --apikey, or set DOCKERCLOUD_USER and DOCKERCLOUD_APIKEY (or DOCKERCLOUD_AUTH); or try --demo',
     );
   }
+  if (streamHost === undefined) {
+    throw new UsageError('no host: pass --host, or set DOCKERCLOUD_STREAM_HOST (and DOCKERCLOUD_REST_HOST if REST is elsewhere); or try --demo');
+  }
   return {
     kind: 'remote',
-    streamHost: config.value.streamHost,
-    restHost: config.value.restHost,
+    streamHost,
+    // Beside the stream host unless named: never Docker Cloud's old host, with the user's key.
+    restHost: config.value.restHost ?? restHostFor(streamHost),
     authorization,
     ...(namespace !== undefined ? { namespace } : {}),
     ...(credentials !== undefined ? { credentials } : {}),

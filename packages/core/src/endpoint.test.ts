@@ -7,12 +7,11 @@ import {
   type Credentials,
   decodeBase64,
   decodeUtf8,
-  DEFAULT_REST_HOST,
-  DEFAULT_STREAM_HOST,
   encodeBase64,
   encodeUtf8,
   parseAuthorizationHeader,
   restListUrl,
+  restHostFor,
   restObjectUrl,
   restOperationUrl,
   streamUrl,
@@ -51,7 +50,7 @@ describe('streamUrl', () => {
       expect(streamUrl({ streamHost })).toBe(expected);
     }
     expect(streamUrl({ streamHost: 'https://ws.cloud.docker.com/' })).toBe('wss://ws.cloud.docker.com/api/audit/v1/events/');
-    expect(streamUrl({ streamHost: DEFAULT_STREAM_HOST, namespace: 'acme' })).toBe('wss://ws.cloud.docker.com/api/audit/v1/acme/events/');
+    expect(streamUrl({ streamHost: 'wss://ws.cloud.docker.com/', namespace: 'acme' })).toBe('wss://ws.cloud.docker.com/api/audit/v1/acme/events/');
     expect(streamUrl({ streamHost: 'ws://[::1]:9000' })).toBe('ws://[::1]:9000/api/audit/v1/events/');
   });
 
@@ -122,7 +121,7 @@ describe('REST URLs', () => {
     expect(restListUrl('http://127.0.0.1:8080/', 'stack', { namespace: 'acme', limit: 25, offset: 25 })).toBe(
       'http://127.0.0.1:8080/api/app/v1/acme/stack/?limit=25&offset=25',
     );
-    expect(restListUrl(DEFAULT_REST_HOST, 'node', { namespace: 'acme', limit: 100 })).toBe('https://cloud.docker.com/api/infra/v1/acme/node/?limit=100');
+    expect(restListUrl('https://cloud.docker.com/', 'node', { namespace: 'acme', limit: 100 })).toBe('https://cloud.docker.com/api/infra/v1/acme/node/?limit=100');
     expect(restListUrl('https://cloud.docker.com', 'nodecluster')).toBe('https://cloud.docker.com/api/infra/v1/nodecluster/');
   });
 
@@ -295,9 +294,30 @@ describe('credentialsFromQuery', () => {
   });
 });
 
+describe('restHostFor', () => {
+  it('is the stream host over http(s), path prefix kept', () => {
+    expect(restHostFor('ws://127.0.0.1:8080')).toBe('http://127.0.0.1:8080/');
+    expect(restHostFor('wss://events.example.com/prefix/')).toBe('https://events.example.com/prefix/');
+    expect(restHostFor('https://events.example.com')).toBe('https://events.example.com/');
+    expect(() => restHostFor('ftp://x/')).toThrow(/scheme must be/);
+  });
+
+  it('gives a REST host whose lists live where the stream host says (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('ws', 'wss', 'http', 'https'), fc.domain(), fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }), (scheme, host, port) => {
+        const stream = `${scheme}://${host}${port === undefined ? '' : `:${port}`}`;
+        const rest = restHostFor(stream);
+        expect(rest).toBe(`${scheme === 'wss' || scheme === 'https' ? 'https' : 'http'}://${host}${port === undefined ? '' : `:${port}`}/`);
+        expect(restListUrl(rest, 'stack')).toBe(`${rest}api/app/v1/stack/`);
+      }),
+    );
+  });
+});
+
 describe('configFromEnv', () => {
-  it('defaults to the Docker Cloud hosts, without credentials', () => {
-    expect(okValue(configFromEnv({}))).toEqual({ restHost: 'https://cloud.docker.com/', streamHost: 'wss://ws.cloud.docker.com/' });
+  it('leaves unset hosts unset: nothing points at Docker Cloud, whose hosts are gone', () => {
+    expect(okValue(configFromEnv({}))).toEqual({});
+    expect(okValue(configFromEnv({ DOCKERCLOUD_STREAM_HOST: 'ws://127.0.0.1:8080/' }))).toEqual({ streamHost: 'ws://127.0.0.1:8080/' });
   });
 
   it('reads DOCKERCLOUD_USER + DOCKERCLOUD_APIKEY, namespace and hosts', () => {
@@ -317,7 +337,7 @@ describe('configFromEnv', () => {
       restHost: 'http://127.0.0.1:8080/',
       streamHost: 'ws://127.0.0.1:8080/',
     });
-    expect(streamUrl({ streamHost: config.streamHost, namespace: config.namespace })).toBe('ws://127.0.0.1:8080/api/audit/v1/acme/events/');
+    expect(streamUrl({ streamHost: config.streamHost as string, namespace: config.namespace })).toBe('ws://127.0.0.1:8080/api/audit/v1/acme/events/');
   });
 
   it('lets DOCKERCLOUD_AUTH win, used as-is', () => {
@@ -330,7 +350,11 @@ describe('configFromEnv', () => {
 
   it('treats empty variables as unset, as both SDKs do', () => {
     const env = { DOCKERCLOUD_AUTH: '', DOCKERCLOUD_USER: '', DOCKERCLOUD_APIKEY: '', DOCKERCLOUD_NAMESPACE: '', DOCKERCLOUD_REST_HOST: '', DOCKERCLOUD_STREAM_HOST: '' };
-    expect(okValue(configFromEnv(env))).toEqual({ restHost: DEFAULT_REST_HOST, streamHost: DEFAULT_STREAM_HOST });
+    expect(okValue(configFromEnv(env))).toEqual({});
+  });
+
+  it('refuses a host that is not a string, naming what it got', () => {
+    expect(() => streamUrl({ streamHost: 18080 as unknown as string })).toThrow(/^stream host must be a string such as "ws:\/\/127\.0\.0\.1:8080\/", got number$/);
   });
 
   it('falls back to DOCKERCLOUD_STREAM_URL, as go-dockercloud does', () => {

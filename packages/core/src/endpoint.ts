@@ -4,16 +4,13 @@ import { formatPosition, RESUME_QUERY_KEY } from './extended-protocol.js';
 import { encodeQueryComponent, type EventFilter, type FilterQuery, formatFilterQuery, readQuery } from './filter.js';
 import { API_OF_TYPE, isObjectType, OBJECT_TYPES, type ObjectType } from './object-types.js';
 import { parseResourceUri } from './resource-uri.js';
+import { typeName } from './schema-messages.js';
 
 /** A Docker Cloud user and API key: what `Authorization: Basic` carries. */
 export interface Credentials {
   readonly username: string;
   readonly apikey: string;
 }
-
-/** Where python-dockercloud and go-dockercloud point when no host variable is set. Nothing here connects to them. */
-export const DEFAULT_REST_HOST = 'https://cloud.docker.com/';
-export const DEFAULT_STREAM_HOST = 'wss://ws.cloud.docker.com/';
 
 const SEGMENT = /^[A-Za-z0-9_.~-]+$/;
 
@@ -34,6 +31,7 @@ const STREAM_SCHEMES: Readonly<Record<string, string>> = { ws: 'ws', wss: 'wss',
 const REST_SCHEMES: Readonly<Record<string, string>> = { http: 'http', https: 'https' };
 
 function parseHost(value: string, schemes: Readonly<Record<string, string>>, what: string): Result<HostUrl> {
+  if (typeof value !== 'string') return err(new EventsError('invalid-config', `${what} must be a string such as "ws://127.0.0.1:8080/", got ${typeName(value)}`));
   const fail = (why: string) => err(new EventsError('invalid-config', `invalid ${what} ${JSON.stringify(value)}: ${why}`));
   const m = HOST_URL.exec(value.trim());
   if (m === null) return fail('expected scheme://host[:port][/path] without user, query or fragment');
@@ -49,6 +47,20 @@ function hostOrThrow(value: string, schemes: Readonly<Record<string, string>>, w
   const host = parseHost(value, schemes, what);
   if (!host.ok) throw host.error;
   return host.value;
+}
+
+/**
+ * The REST host beside a stream host: the same place over http(s) (`ws:` → `http:`, `wss:` →
+ * `https:`), path prefix kept. An events server answers both on one origin; Docker Cloud's
+ * separate hosts are gone, so a REST host is never assumed elsewhere.
+ *
+ * @example
+ * restHostFor('wss://events.example.com/prefix/') // 'https://events.example.com/prefix/'
+ * @throws EventsError `invalid-config` for a stream host that is not one
+ */
+export function restHostFor(streamHost: string): string {
+  const { origin, prefix } = hostOrThrow(streamHost, STREAM_SCHEMES, 'stream host');
+  return `${origin.replace(/^ws/, 'http')}${prefix}/`;
 }
 
 function namespaceSegment(namespace: string | undefined): string {
@@ -192,6 +204,10 @@ export function restOperationUrl(restHost: string, resourceUri: string, operatio
 
 function checkCredentials(credentials: Credentials): void {
   // Messages name the problem, never the key: API keys are secrets (protocol.md §3).
+  if (typeof credentials !== 'object' || credentials === null) throw new EventsError('invalid-config', `credentials must be { username, apikey }, got ${typeName(credentials)}`);
+  for (const key of ['username', 'apikey'] as const) {
+    if (typeof credentials[key] !== 'string') throw new EventsError('invalid-config', `credentials.${key} must be a string, got ${typeName(credentials[key])}`);
+  }
   if (credentials.username === '') throw new EventsError('invalid-config', 'username is empty');
   if (credentials.username.includes(':')) throw new EventsError('invalid-config', 'username must not contain ":"');
   if (credentials.apikey === '') throw new EventsError('invalid-config', 'API key is empty');
@@ -279,16 +295,19 @@ export interface EnvConfig {
   /** The Authorization header value to send: DOCKERCLOUD_AUTH as given, else built from the credentials. */
   readonly authorization?: string;
   readonly namespace?: string;
-  readonly restHost: string;
-  readonly streamHost: string;
+  /** DOCKERCLOUD_REST_HOST; absent when unset (nothing is assumed: see restHostFor). */
+  readonly restHost?: string;
+  /** DOCKERCLOUD_STREAM_HOST (or DOCKERCLOUD_STREAM_URL); absent when unset. */
+  readonly streamHost?: string;
 }
 
 /**
  * Reads the variables the Docker Cloud SDKs read, with their precedence: DOCKERCLOUD_AUTH (a
  * whole Authorization header value, used as-is) over DOCKERCLOUD_USER + DOCKERCLOUD_APIKEY;
- * DOCKERCLOUD_NAMESPACE; DOCKERCLOUD_REST_HOST (default https://cloud.docker.com/) and
- * DOCKERCLOUD_STREAM_HOST (go-dockercloud also reads DOCKERCLOUD_STREAM_URL; default
- * wss://ws.cloud.docker.com/). Empty variables count as unset, as in both SDKs. Errors name the
+ * DOCKERCLOUD_NAMESPACE; DOCKERCLOUD_REST_HOST and DOCKERCLOUD_STREAM_HOST (go-dockercloud also
+ * reads DOCKERCLOUD_STREAM_URL). Empty variables count as unset, as in both SDKs. Unlike the
+ * SDKs, an unset host is left unset rather than pointed at Docker Cloud's hosts: the service is
+ * gone, and a default there would send the credentials to a third party. Errors name the
  * variable and have code `invalid-config`.
  *
  * @example
@@ -325,21 +344,25 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     return fail(`DOCKERCLOUD_NAMESPACE ${JSON.stringify(namespace)} is not a valid namespace: expected letters, digits, '_', '.', '~' or '-'`);
   }
 
-  const restHost = get('DOCKERCLOUD_REST_HOST') ?? DEFAULT_REST_HOST;
-  const rest = parseHost(restHost, REST_SCHEMES, 'REST host');
-  if (!rest.ok) return fail(`DOCKERCLOUD_REST_HOST: ${rest.error.message}`);
+  const restHost = get('DOCKERCLOUD_REST_HOST');
+  if (restHost !== undefined) {
+    const rest = parseHost(restHost, REST_SCHEMES, 'REST host');
+    if (!rest.ok) return fail(`DOCKERCLOUD_REST_HOST: ${rest.error.message}`);
+  }
 
   const streamName = get('DOCKERCLOUD_STREAM_HOST') !== undefined ? 'DOCKERCLOUD_STREAM_HOST' : 'DOCKERCLOUD_STREAM_URL';
-  const streamHost = get(streamName) ?? DEFAULT_STREAM_HOST;
-  const stream = parseHost(streamHost, STREAM_SCHEMES, 'stream host');
-  if (!stream.ok) return fail(`${streamName}: ${stream.error.message}`);
+  const streamHost = get(streamName);
+  if (streamHost !== undefined) {
+    const stream = parseHost(streamHost, STREAM_SCHEMES, 'stream host');
+    if (!stream.ok) return fail(`${streamName}: ${stream.error.message}`);
+  }
 
   return ok({
     ...(credentials !== undefined ? { credentials } : {}),
     ...(authorization !== undefined ? { authorization } : {}),
     ...(namespace !== undefined ? { namespace } : {}),
-    restHost,
-    streamHost,
+    ...(restHost !== undefined ? { restHost } : {}),
+    ...(streamHost !== undefined ? { streamHost } : {}),
   });
 }
 

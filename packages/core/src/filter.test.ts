@@ -7,12 +7,15 @@ import {
   encodeQueryComponent,
   type EventFilter,
   type FilterableEvent,
+  type FilterSpec,
   formatFilterQuery,
+  isEventFilter,
   isMatchAll,
   MATCH_ALL,
   matchesFilter,
   parseFilter,
   readQuery,
+  resolveFilter,
 } from './filter.js';
 import { OBJECT_TYPES, type ObjectType } from './object-types.js';
 
@@ -197,6 +200,147 @@ describe('createFilter', () => {
   });
 });
 
+/** The error `fn` throws, which must be an invalid-filter EventsError. */
+function thrown(fn: () => unknown): EventsError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(EventsError);
+    expect((error as EventsError).code).toBe('invalid-filter');
+    return error as EventsError;
+  }
+  throw new Error('expected an invalid-filter EventsError, got no throw');
+}
+
+/** What resolveFilter says about input no TypeScript checked (a JavaScript caller's option). */
+const refusal = (input: unknown) => thrown(() => resolveFilter(input as FilterSpec)).message;
+const ALLOWED = OBJECT_TYPES.join(', ');
+
+describe('createFilter and resolveFilter refuse what would silently match everything', () => {
+  it('names an unknown key and the accepted ones, with a hint for near misses', () => {
+    expect(refusal({ typ: 'service' })).toBe('filter: unknown key "typ" (did you mean "type"?); expected one of type, object, parent, parents');
+    // go-dockercloud's field name
+    expect(refusal({ Type: 'container' })).toBe('filter: unknown key "Type" (did you mean "type"?); expected one of type, object, parent, parents');
+    expect(refusal({ objet: CONTAINER, Parent: STACK })).toBe(
+      'filter: unknown keys "objet" (did you mean "object"?), "Parent" (did you mean "parent"?); expected one of type, object, parent, parents',
+    );
+    expect(refusal({ resource_uri: CONTAINER })).toContain('"resource_uri" (did you mean "object"?)');
+    expect(refusal({ foo: 'bar' })).toBe('filter: unknown key "foo"; expected one of type, object, parent, parents');
+    expect(refusal({ type: 'service', ok: true })).toBe('filter: unknown key "ok"; expected one of type, object, parent, parents');
+  });
+
+  it("says an EventFilter's own field names belong to a built filter", () => {
+    expect(refusal({ types: 'service' })).toBe(
+      'filter: unknown key "types" (did you mean "type"?; a built EventFilter has all of types, objects and parents, each a Set or null); expected one of type, object, parent, parents',
+    );
+    // Two of the three built keys: not a built filter, so a spec with unknown keys.
+    expect(refusal({ types: new Set(['service']), objects: null })).toMatch(/^filter: unknown keys "types" \(did you mean "type"\?; .*\), "objects" \(did you mean "object"\?; /);
+  });
+
+  it('points a whole parseFilter result to its value', () => {
+    expect(refusal(parseFilter('type=container'))).toBe('filter: got a parseFilter result ({ ok, value }), not a filter; pass result.value after checking result.ok');
+    const failed = parseFilter('type=volume');
+    const error = thrown(() => resolveFilter(failed as unknown as FilterSpec));
+    expect(error.message).toBe(`filter: got a failed parseFilter result ({ ok: false, error }): unknown event type "volume" in filter "type"; expected one of ${ALLOWED}`);
+    expect(error.cause).toBe(failed.ok ? undefined : failed.error);
+    // A hand-made lookalike whose error is no Error (nor even has a prototype) is named, not stringified.
+    expect(refusal({ ok: false, error: Object.create(null) })).toBe('filter: got a failed parseFilter result ({ ok: false, error }): an object');
+  });
+
+  it('refuses what is not a plain object, saying what to pass instead', () => {
+    const expected = "filter: expected an object such as { type: 'container' }, got";
+    expect(refusal(null)).toBe(`${expected} null; leave filter out to receive every event`);
+    expect(refusal('type=service')).toBe(`${expected} the string "type=service"; for a query string use parseFilter(query) and pass result.value after checking result.ok`);
+    expect(refusal(5)).toBe(`${expected} number 5`);
+    expect(refusal(true)).toBe(`${expected} boolean true`);
+    expect(refusal(() => 'service')).toBe(`${expected} a function`);
+    expect(refusal(['service'])).toBe(`${expected} an array; lists go under a key: { type: ['container', 'service'] }`);
+    expect(refusal(new URLSearchParams('type=service'))).toBe(
+      `${expected} a URLSearchParams; for query pairs use parseFilter(pairs) and pass result.value after checking result.ok`,
+    );
+    expect(refusal(new Map([['type', 'service']]))).toContain(`${expected} a Map; for query pairs use parseFilter(pairs)`);
+    expect(refusal(new Set(['service']))).toBe(`${expected} a Set`);
+    expect(refusal(new Date(0))).toBe(`${expected} a Date`);
+    // A long value is cut, so that a message stays readable.
+    expect(refusal('x'.repeat(100))).toContain(`got the string "${'x'.repeat(57)}..."; `);
+  });
+
+  it('refuses a value that is not a string or an array of strings', () => {
+    expect(refusal({ type: 5 })).toBe('filter: "type" must be a string or an array of strings, got number 5');
+    expect(refusal({ type: null })).toBe('filter: "type" must be a string or an array of strings, got null');
+    expect(refusal({ object: [CONTAINER, 7] })).toBe('filter: "object" must be a string or an array of strings, got number 7 at index 1');
+    // biome-ignore lint/suspicious/noSparseArray: a hole is what a JavaScript caller may pass
+    expect(refusal({ object: [CONTAINER, , STACK] })).toBe('filter: "object" must be a string or an array of strings, got undefined at index 1');
+    expect(refusal({ parent: new Set([STACK]) })).toBe('filter: "parent" must be a string or an array of strings, got a Set; spread it into an array: [...set]');
+    expect(refusal({ parent: { uri: STACK } })).toBe('filter: "parent" must be a string or an array of strings, got an object');
+  });
+
+  it('createFilter itself refuses the same input', () => {
+    const bad: unknown[] = [{ typ: 'service' }, { types: 'service' }, { type: 5 }, null, 'type=service', parseFilter('type=stack')];
+    for (const input of bad) expect(thrown(() => createFilter(input as FilterSpec)).message).toBe(refusal(input));
+  });
+
+  it('keeps the existing refusals: unknown type, empty list or value, ","', () => {
+    expect(refusal({ type: 'volume' })).toBe(`unknown event type "volume"; expected one of ${ALLOWED}`);
+    expect(refusal({ parents: [] })).toBe('filter "parents" is an empty list; omit the key to match any value');
+    expect(refusal({ parents: `${STACK},${NODE}` })).toContain('contains ","');
+  });
+});
+
+describe('the "parents" key of a spec', () => {
+  it('is "parent" as the Go SDK spells it on the wire', () => {
+    expect(plain(createFilter({ parents: STACK }))).toEqual({ types: null, objects: null, parents: [STACK] });
+    expect(plain(resolveFilter({ type: 'service', parents: [STACK, NODE] }))).toEqual(plain(createFilter({ type: 'service', parent: [STACK, NODE] })));
+    expect(formatFilterQuery(createFilter({ parents: [STACK] }))).toBe(formatFilterQuery(createFilter({ parent: STACK })));
+  });
+
+  it('may not be given together with "parent"', () => {
+    expect(refusal({ parent: STACK, parents: NODE })).toBe('filter: "parent" and "parents" are the same key; give one of them');
+    // An absent value is no key, as everywhere in the spec.
+    expect(plain(createFilter({ parent: STACK, parents: undefined }))).toEqual({ types: null, objects: null, parents: [STACK] });
+  });
+});
+
+describe('resolveFilter with a filter already built', () => {
+  it('returns it as it is: MATCH_ALL, createFilter and parseFilter results, a hand-built one', () => {
+    const parsedFilter = parseFilter(`type=container&parents=${encodeURIComponent(STACK)}`);
+    if (!parsedFilter.ok) throw parsedFilter.error;
+    const built: EventFilter[] = [
+      MATCH_ALL,
+      createFilter({ type: 'node', parents: CLUSTER }),
+      parsedFilter.value,
+      { types: new Set(['service']), objects: null, parents: new Set([STACK]) },
+      Object.assign(Object.create(null) as object, { types: null, objects: new Set([CONTAINER]), parents: null }) as EventFilter,
+    ];
+    for (const filter of built) {
+      expect(isEventFilter(filter)).toBe(true);
+      expect(resolveFilter(filter)).toBe(filter);
+    }
+    expect(resolveFilter(undefined)).toBe(MATCH_ALL);
+  });
+
+  it('reads a filter with all three keys as built, and says what is wrong with it', () => {
+    const built = (fields: Record<string, unknown>) => refusal({ types: null, objects: null, parents: null, ...fields });
+    expect(built({ types: ['service'] })).toBe('filter: "types" of a built EventFilter must be a Set or null, got an array; for lists write { type: [...] }');
+    expect(built({ parents: STACK })).toBe(`filter: "parents" of a built EventFilter must be a Set or null, got the string "${STACK}"; for lists write { parent: [...] }`);
+    expect(built({ objects: undefined })).toBe('filter: "objects" of a built EventFilter must be a Set or null, got undefined; for lists write { object: [...] }');
+    expect(built({ types: new Set(['volume']) })).toBe(`filter: "types" holds unknown event type "volume"; expected one of ${ALLOWED}`);
+    expect(built({ objects: new Set([CONTAINER, 5]) })).toBe('filter: "objects" holds number 5; its values must be strings');
+    expect(built({ parents: new Map([[STACK, true]]) })).toBe('filter: "parents" holds an array; its values must be strings');
+    // A fourth key makes it no built filter: the spec's rules name every key they do not know.
+    expect(built({ type: 'service' })).toMatch(/^filter: unknown keys "types" .*"objects" .*; expected one of type, object, parent, parents$/);
+  });
+
+  it('isEventFilter tells a built filter from a spec and from anything else', () => {
+    for (const value of [{ type: 'node' }, { types: new Set(['node']) }, null, 'type=node', [], new Set(), { types: new Set(['Node']), objects: null, parents: null }]) {
+      expect(isEventFilter(value)).toBe(false);
+    }
+    // A Set of another realm is no instance of this one's Set: what matters is that it reads as one.
+    const setLike = { has: (v: string) => v === STACK, size: 1, [Symbol.iterator]: () => [STACK][Symbol.iterator]() };
+    expect(isEventFilter({ types: null, objects: null, parents: setLike })).toBe(true);
+  });
+});
+
 describe('formatFilterQuery', () => {
   it('writes what go-dockercloud would send: sorted keys, comma-joined, percent-encoded', () => {
     const filter = createFilter({ type: 'container', object: CONTAINER, parent: [STACK, NODE] });
@@ -349,6 +493,86 @@ describe('filter properties', () => {
         }
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  const specValuesArb = <T extends string>(arb: fc.Arbitrary<T>) =>
+    fc.oneof(arb, fc.uniqueArray(arb, { minLength: 1, maxLength: 4 })) as fc.Arbitrary<T | T[]>;
+  const specArb = fc.record(
+    {
+      type: specValuesArb(typeArb),
+      object: specValuesArb(valueArb),
+      parentKey: fc.constantFrom('parent', 'parents'),
+      parent: specValuesArb(valueArb),
+    },
+    { requiredKeys: ['parentKey'] },
+  );
+  const asList = <T>(values: T | T[] | undefined) => (values === undefined ? null : [...new Set(Array.isArray(values) ? values : [values])].sort());
+
+  it('(e) any valid spec resolves to its values, the result resolves to itself and round-trips through the query', () => {
+    fc.assert(
+      fc.property(specArb, ({ parentKey, parent, ...rest }) => {
+        const spec: FilterSpec = { ...rest, ...(parent !== undefined && { [parentKey]: parent }) };
+        const filter = resolveFilter(spec);
+        expect(plain(filter)).toEqual({ types: asList(rest.type), objects: asList(rest.object), parents: asList(parent) });
+        expect(isEventFilter(filter)).toBe(true);
+        expect(resolveFilter(filter)).toBe(filter);
+        const back = parseFilter(formatFilterQuery(filter));
+        expect(back.ok && plain(back.value)).toEqual(plain(filter));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  const unknownKeyArb = fc.oneof(fc.string(), fc.constantFrom('Type', 'types', 'objects', 'typ', '__proto__', 'constructor', 'ok', 'value', 'toString')).filter(
+    (key) => !['type', 'object', 'parent', 'parents'].includes(key),
+  );
+
+  it('(f) any plain object with a key other than type, object, parent, parents is refused, naming that key', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ type: specValuesArb(typeArb), object: specValuesArb(valueArb), parent: fc.anything() }, { requiredKeys: [] }),
+        unknownKeyArb,
+        fc.anything(),
+        (known, key, value) => {
+          // defineProperty semantics: "__proto__" becomes an own key, as JSON.parse would make it.
+          const input = Object.fromEntries([...Object.entries(known), [key, value]]);
+          const error = thrown(() => resolveFilter(input as FilterSpec));
+          expect(error.message).toMatch(/^filter: unknown key /);
+          expect(error.message).toContain(JSON.stringify(key));
+          expect(error.message).toMatch(/; expected one of type, object, parent, parents$/);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  /** Inputs shaped like the option's, with arbitrary values in the places that matter. */
+  const filterInputArb = fc.oneof(
+    fc.anything({ withNullPrototype: true, withMap: true, withSet: true, withBigInt: true, withDate: true, withSparseArray: true }),
+    fc.record({ type: fc.anything(), object: fc.anything(), parent: fc.anything(), parents: fc.anything() }, { requiredKeys: [] }),
+    fc.record({ types: fc.anything({ withSet: true }), objects: fc.anything({ withSet: true }), parents: fc.anything({ withSet: true }) }),
+    fc.record({
+      types: fc.option(fc.array(fc.oneof(typeArb, fc.string())).map((list) => new Set(list)), { nil: null }),
+      objects: fc.option(fc.array(fc.oneof(valueArb, fc.integer())).map((list) => new Set(list)), { nil: null }),
+      parents: fc.option(fc.array(valueArb).map((list) => new Set(list)), { nil: null }),
+    }),
+  );
+
+  it('(g) resolveFilter answers any input with a well-formed filter or an invalid-filter EventsError, never a TypeError', () => {
+    fc.assert(
+      fc.property(filterInputArb, (input) => {
+        let filter: EventFilter;
+        try {
+          filter = resolveFilter(input as FilterSpec);
+        } catch (error) {
+          expect(error).toBeInstanceOf(EventsError);
+          expect((error as EventsError).code).toBe('invalid-filter');
+          return;
+        }
+        expect(isEventFilter(filter)).toBe(true);
+      }),
+      { numRuns: 2000 },
     );
   });
 

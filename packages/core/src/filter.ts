@@ -126,18 +126,24 @@ export interface FilterSpec {
   readonly type?: FilterValues<ObjectType | (string & {})>;
   readonly object?: FilterValues<string>;
   readonly parent?: FilterValues<string>;
+  /** The same key as `parent`, spelt as the Go SDK sends it on the wire (protocol.md §4). Give one of the two. */
+  readonly parents?: FilterValues<string>;
 }
 
 /**
  * Builds a filter from code. Unlike parseFilter it throws, because bad input here is a bug:
- * an unknown type, an empty value or list (which the wire would read as "no filter" and so let
- * everything through), or a value containing `,` (which no query can carry).
+ * a key other than `type`, `object`, `parent` or `parents` (which would otherwise be ignored and
+ * let every event through), a value that is not a string or an array of strings, an unknown
+ * type, an empty value or list (which the wire would read as "no filter" and so let everything
+ * through), or a value containing `,` (which no query can carry).
  *
  * @example
  * createFilter({ type: ['container', 'service'], parent: '/api/app/v1/acme/stack/9a2e/' })
+ * createFilter({ typ: 'service' }) // throws: filter: unknown key "typ" (did you mean "type"?); ...
  * @throws EventsError with code `invalid-filter`
  */
 export function createFilter(spec: FilterSpec): EventFilter {
+  checkSpec(spec);
   const types = toSet('type', spec.type);
   if (types !== null) {
     for (const type of types) {
@@ -149,8 +155,219 @@ export function createFilter(spec: FilterSpec): EventFilter {
   return {
     types: types as ReadonlySet<ObjectType> | null,
     objects: toSet('object', spec.object),
-    parents: toSet('parent', spec.parent),
+    parents: spec.parents !== undefined ? toSet('parents', spec.parents) : toSet('parent', spec.parent),
   };
+}
+
+/**
+ * The filter a `filter` option stands for: MATCH_ALL for `undefined`, a filter already built
+ * (by createFilter, parseFilter or by hand) as it is once isEventFilter holds, else
+ * createFilter(input). The option comes from JavaScript as often as from TypeScript, so anything
+ * else (a misspelt key, a parseFilter result, a query string, null) is refused with a message
+ * that says what to pass instead: ignoring it would deliver every event.
+ *
+ * @example
+ * resolveFilter({ parents: '/api/app/v1/acme/stack/9a2e/' }) // same as createFilter({ parent: ... })
+ * resolveFilter(parseFilter('type=container')) // throws: filter: got a parseFilter result ...; pass result.value ...
+ * @throws EventsError with code `invalid-filter`
+ */
+export function resolveFilter(input: EventFilter | FilterSpec | undefined): EventFilter {
+  if (input === undefined) return MATCH_ALL;
+  checkFilterObject(input);
+  if (hasBuiltKeys(input)) {
+    const problem = builtFilterProblem(input);
+    if (problem !== undefined) throw new EventsError('invalid-filter', problem);
+    return input as unknown as EventFilter;
+  }
+  return createFilter(input as FilterSpec);
+}
+
+/**
+ * Whether `value` is a well-formed EventFilter: a plain object with exactly the keys `types`,
+ * `objects` and `parents`, each null or a Set of strings (known event types for `types`).
+ *
+ * @example
+ * isEventFilter(createFilter({ type: 'node' })) // true
+ * isEventFilter({ type: 'node' }) // false: a FilterSpec, not a built filter
+ */
+export function isEventFilter(value: unknown): value is EventFilter {
+  return isPlainObject(value) && hasBuiltKeys(value) && builtFilterProblem(value) === undefined;
+}
+
+const SPEC_KEYS: readonly string[] = ['type', 'object', 'parent', 'parents'];
+const BUILT_KEYS = ['types', 'objects', 'parents'] as const;
+const SINGULAR = { types: 'type', objects: 'object', parents: 'parent' } as const;
+const EXPECTED_OBJECT = "filter: expected an object such as { type: 'container' }";
+const CHECK_RESULT = 'pass result.value after checking result.ok';
+
+/** Refuses what is no filter object at all, saying what to pass instead. */
+function checkFilterObject(input: unknown): asserts input is Readonly<Record<string, unknown>> {
+  if (isPlainObject(input)) {
+    const keys = Object.keys(input);
+    // A parseFilter Result passed whole: its keys would otherwise be "unknown keys ok, value".
+    if (keys.length === 2 && keys.includes('ok')) {
+      if (input.ok === true && keys.includes('value')) {
+        throw new EventsError('invalid-filter', `filter: got a parseFilter result ({ ok, value }), not a filter; ${CHECK_RESULT}`);
+      }
+      if (input.ok === false && keys.includes('error')) {
+        const error = input.error;
+        const why = error instanceof Error ? error.message : describeValue(error);
+        throw new EventsError('invalid-filter', `filter: got a failed parseFilter result ({ ok: false, error }): ${why}`, { cause: error });
+      }
+    }
+    return;
+  }
+  const got = describeValue(input);
+  if (input === null) throw new EventsError('invalid-filter', `${EXPECTED_OBJECT}, got null; leave filter out to receive every event`);
+  if (typeof input === 'string') {
+    throw new EventsError('invalid-filter', `${EXPECTED_OBJECT}, got ${got}; for a query string use parseFilter(query) and ${CHECK_RESULT}`);
+  }
+  if (Array.isArray(input)) {
+    throw new EventsError('invalid-filter', `${EXPECTED_OBJECT}, got an array; lists go under a key: { type: ['container', 'service'] }`);
+  }
+  if (typeof input === 'object' && !(input instanceof Set) && typeof (input as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+    // URLSearchParams, a Map of query pairs: parseFilter reads those.
+    throw new EventsError('invalid-filter', `${EXPECTED_OBJECT}, got ${got}; for query pairs use parseFilter(pairs) and ${CHECK_RESULT}`);
+  }
+  throw new EventsError('invalid-filter', `${EXPECTED_OBJECT}, got ${got}`);
+}
+
+/** Refuses unknown keys (a typo would match everything) and values of the wrong kind. */
+function checkSpec(spec: unknown): asserts spec is FilterSpec {
+  checkFilterObject(spec);
+  const keys = Object.keys(spec);
+  const unknown = keys.filter((key) => !SPEC_KEYS.includes(key));
+  if (unknown.length > 0) {
+    const named = unknown.map((key) => {
+      const hint = suggestKey(key);
+      return hint === undefined ? JSON.stringify(key) : `${JSON.stringify(key)} (${hint})`;
+    });
+    throw new EventsError(
+      'invalid-filter',
+      `filter: unknown key${unknown.length > 1 ? 's' : ''} ${named.join(', ')}; expected one of ${SPEC_KEYS.join(', ')}`,
+    );
+  }
+  if (spec.parent !== undefined && spec.parents !== undefined) {
+    throw new EventsError('invalid-filter', 'filter: "parent" and "parents" are the same key; give one of them');
+  }
+  for (const key of keys) {
+    const value = spec[key as keyof FilterSpec] as unknown;
+    if (value === undefined || typeof value === 'string') continue;
+    const expected = `filter: "${key}" must be a string or an array of strings`;
+    if (Array.isArray(value)) {
+      const index = value.findIndex((item) => typeof item !== 'string');
+      if (index !== -1) throw new EventsError('invalid-filter', `${expected}, got ${describeValue(value[index])} at index ${index}`);
+      continue;
+    }
+    const spread = isSetLike(value) ? '; spread it into an array: [...set]' : '';
+    throw new EventsError('invalid-filter', `${expected}, got ${describeValue(value)}${spread}`);
+  }
+}
+
+function hasBuiltKeys(value: Readonly<Record<string, unknown>>): boolean {
+  const keys = Object.keys(value);
+  return keys.length === BUILT_KEYS.length && BUILT_KEYS.every((key) => keys.includes(key));
+}
+
+/** What is wrong with an object that has the keys of an EventFilter, or undefined if nothing. */
+function builtFilterProblem(filter: Readonly<Record<string, unknown>>): string | undefined {
+  for (const key of BUILT_KEYS) {
+    const values = filter[key];
+    if (values === null) continue;
+    if (!isSetLike(values)) {
+      return `filter: "${key}" of a built EventFilter must be a Set or null, got ${describeValue(values)}; for lists write { ${SINGULAR[key]}: [...] }`;
+    }
+    for (const value of values) {
+      if (typeof value !== 'string') return `filter: "${key}" holds ${describeValue(value)}; its values must be strings`;
+      if (key === 'types' && !isObjectType(value)) {
+        return `filter: "types" holds unknown event type ${JSON.stringify(value)}; expected one of ${ALLOWED_TYPES}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A Set from any realm, or anything that reads like one: all matchesFilter and formatFilterQuery use. */
+function isSetLike(value: unknown): value is ReadonlySet<unknown> {
+  if (value instanceof Set) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const set = value as Partial<ReadonlySet<unknown>>;
+  return typeof set.has === 'function' && typeof set.size === 'number' && typeof set[Symbol.iterator] === 'function';
+}
+
+/** Object.prototype of any realm (an iframe's too), or no prototype: not an array, Map, URLSearchParams or class instance. */
+function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/** Known near misses: the EventFilter's own field names, and what `object` compares. */
+const NEAR_MISSES: Readonly<Record<string, string>> = { types: 'type', objects: 'object', resource_uri: 'object', uri: 'object' };
+
+/** A hint for a misspelt key: another case (go-dockercloud's `Type`), a known near miss, or a typo one or two edits away. */
+function suggestKey(key: string): string | undefined {
+  const lower = key.trim().toLowerCase();
+  let match = SPEC_KEYS.includes(lower) ? lower : Object.hasOwn(NEAR_MISSES, lower) ? NEAR_MISSES[lower] : undefined;
+  if (match === undefined && lower.length >= 3) {
+    let best = 3;
+    for (const candidate of SPEC_KEYS) {
+      const distance = editDistance(lower, candidate);
+      if (distance < best) {
+        best = distance;
+        match = candidate;
+      }
+    }
+  }
+  if (match === undefined) return undefined;
+  const built = lower === 'types' || lower === 'objects' ? '; a built EventFilter has all of types, objects and parents, each a Set or null' : '';
+  return `did you mean "${match}"?${built}`;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const above = rows[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        distance = Math.min(distance, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row.push(distance);
+    }
+    rows.push(row);
+  }
+  return (rows[a.length] as number[])[b.length] as number;
+}
+
+/** How an error message names a value it refuses. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  switch (typeof value) {
+    case 'string':
+      return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return `${typeof value} ${String(value)}`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default: {
+      if (Array.isArray(value)) return 'an array';
+      if (isPlainObject(value)) return 'an object';
+      const name: unknown = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === 'string' && name !== '' ? `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}` : 'an object';
+    }
+  }
 }
 
 function toSet(key: string, values: FilterValues<string> | undefined): ReadonlySet<string> | null {

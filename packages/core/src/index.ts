@@ -6,6 +6,7 @@ export * from './extended-protocol.js';
 export * from './rest-schema.js';
 export * from './filter.js';
 export * from './filter-index.js';
+export * from './client-options.js';
 export * from './endpoint.js';
 export * from './hierarchy-store.js';
 export * from './reconnect-machine.js';

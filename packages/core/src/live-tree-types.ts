@@ -69,5 +69,10 @@ export interface LiveTree {
   /** GET of the object's resource URI (all REST fields). */
   fetchObject(resourceUri: string): Promise<Readonly<Record<string, unknown>>>;
   reconnect(): void;
+  /**
+   * Stops the stream and the timers for good. The snapshot then shows the stopped connection
+   * (`phase: 'stopped'`, `stopReason: 'stop'`; `sync` no longer `live`), subscribers are told
+   * once, and it never changes again.
+   */
   close(): Promise<void>;
 }

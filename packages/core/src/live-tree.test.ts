@@ -336,6 +336,35 @@ describe('operations', () => {
 });
 
 describe('closing', () => {
+  it('publishes the stopped connection once on close, and nothing after', async () => {
+    const { port, tree, publishes } = setup();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    answerLists(port, world(), 0);
+    await ticks();
+    expect(tree.getSnapshot()).toMatchObject({ connection: { phase: 'live' }, sync: { status: 'live' } });
+    const before = publishes();
+    const closing = tree.close();
+    expect(publishes()).toBe(before + 1);
+    expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped', stopReason: 'stop', closed: true });
+    expect(tree.getSnapshot().sync).toMatchObject({ status: 'stale' });
+    port.clock.runAll();
+    await closing;
+    await tree.close();
+    expect(publishes()).toBe(before + 1);
+  });
+
+  it('publishes the stopped connection also when closed from inside a stream callback', () => {
+    const { port, tree, publishes } = setup();
+    tree.onEvent(() => void tree.close());
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    const before = publishes();
+    port.last().send(containerEvent(1, 'Stopped', 1)); // the stream closes after this event's task
+    expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped', stopReason: 'stop' });
+    expect(publishes()).toBe(before + 1);
+  });
+
   it('leaves no timers behind and ignores answers that arrive later', async () => {
     const { port, tree } = setup();
     port.last().open(RESUME_SUBPROTOCOL);

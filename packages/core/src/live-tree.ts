@@ -205,7 +205,9 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     const next = stream.getSnapshot();
     if (next.phase !== 'live' && connection.phase === 'live') staleSince = port.wallClock();
     connection = next;
-    if (!closed) publishNow();
+    // After close(), only the stream's own last word (its closed, stopped snapshot) is published:
+    // a UI must not go on showing `live` for a closed tree.
+    if (!closed || next.closed) publishNow();
   });
 
   function apply(event: DockerCloudEvent): void {

@@ -812,6 +812,29 @@ describe('describeConnection', () => {
     expect(describeConnection(d.state)).toMatchObject({ phase: 'reconnecting', retryAt: null, generation: 2 });
   });
 
+  it('keeps an extended connection connecting until its hello, so a refusal after the upgrade is never live', () => {
+    const d = drive();
+    d.send({ type: 'start' });
+    const opened = socket(d).open(RESUME_SUBPROTOCOL);
+    // The machine is open (status), the UI still connecting (phase): told once, as the status changed.
+    expect(opened.at(-1)).toMatchObject({ type: 'notify', connection: { phase: 'connecting', status: 'open', outcome: null } });
+    socket(d).frame(errorFrame('Incorrect authentication credentials.', { code: 4001 }));
+    socket(d).close(4001);
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'stopped', stopReason: 'auth' });
+
+    const ok = drive();
+    ok.send({ type: 'start' });
+    socket(ok).open(RESUME_SUBPROTOCOL);
+    const greeted = socket(ok).frame(hello('fresh', pos(3)));
+    expect(greeted.at(-1)).toMatchObject({ type: 'notify', connection: { phase: 'live', status: 'open', outcome: 'fresh' } });
+    socket(ok).close(1001);
+    ok.clock.runNext();
+    socket(ok).open(RESUME_SUBPROTOCOL);
+    expect(describeConnection(ok.state)).toMatchObject({ phase: 'reconnecting', status: 'open', generation: 2 });
+    socket(ok).frame(hello('resumed', pos(3)));
+    expect(describeConnection(ok.state)).toMatchObject({ phase: 'live', outcome: 'resumed' });
+  });
+
   it('notify carries the new summary and is emitted only when the summary changes', () => {
     const d = live();
     const frames = [socket(d).frame(event()), socket(d).pong()];

@@ -92,7 +92,10 @@ export interface LastClose {
   readonly code: number;
   readonly reason: string;
   readonly class: CloseClass;
-  /** When it happened (env.now). */
+  /**
+   * When it happened: env.now, the port's monotonic clock (StreamPort.now(), `performance.now()`
+   * in the transports), not epoch milliseconds. Compare it with that clock, never Date.now().
+   */
   readonly at: number;
   /** The server's hint to wait at least this long, if it gave one. */
   readonly retryAfterMs?: number;
@@ -275,12 +278,35 @@ export interface ReconnectEnv {
   readonly policy?: ReconnectPolicy;
 }
 
-/** The connection as a UI shows it. */
+/**
+ * The connection as a UI shows it. Times (`retryAt`, `lastClose.at`) are on the port's monotonic
+ * clock (`StreamPort.now()`: `performance.now()` in the transports), not epoch milliseconds.
+ */
 export interface ConnectionSummary {
+  /**
+   * What a UI shows; key on this, not on `status`.
+   * - `idle`: not started.
+   * - `connecting` (first socket) / `reconnecting` (any later one, or waiting to retry: see
+   *   `retryAt`): no stream yet. On an extended connection (subprotocol accepted) this lasts
+   *   until the server's hello, so a refusal after the upgrade (close 4001, 4003, 4000) goes from
+   *   here to `stopped` without ever being `live`; `status` is already `open` meanwhile.
+   * - `live`: events flow. Extended: the hello arrived. Plain: the socket opened (a plain server
+   *   has no hello and refuses before the upgrade). `outcome` is null while a resync is pending.
+   * - `offline`: the platform said the network is gone; nothing is retried until it is back.
+   * - `stopped`: see `stopReason`. A stream client (StreamSnapshot) also reports `stopped`, with
+   *   `stopReason: 'stop'`, while its async-iterator consumer is behind and reading is paused:
+   *   read `paused` (and `closed`) before `phase` there.
+   */
   readonly phase: 'idle' | 'connecting' | 'live' | 'reconnecting' | 'offline' | 'stopped';
+  /** The machine's own state (an extended socket waiting for hello is `open` but not `live`). */
   readonly status: ReconnectState['status'];
+  /** Consecutive failed connections since the last stable one. */
   readonly attempt: number;
-  /** When the next attempt starts (backoff only). */
+  /**
+   * When the next attempt starts (backoff only), on the port's monotonic clock: a countdown is
+   * `retryAt - performance.now()` with the transports, `retryAt - port.now()` in general. Never
+   * `retryAt - Date.now()`.
+   */
   readonly retryAt: number | null;
   readonly lastClose: LastClose | null;
   readonly outcome: ConnectionOutcome | null;
@@ -296,6 +322,7 @@ export interface ConnectionSummary {
  *
  * @example
  * const c = describeConnection(state);
+ * const now = port.now(); // the clock of retryAt: performance.now() with the transports
  * if (c.phase === 'reconnecting' && c.retryAt !== null) render(`retry #${c.attempt} in ${c.retryAt - now} ms (${c.lastClose?.reason})`);
  */
 export function describeConnection(state: ReconnectState): ConnectionSummary {
@@ -319,6 +346,9 @@ function phaseOf(state: ReconnectState): ConnectionSummary['phase'] {
     case 'connecting':
       return state.generation > 1 ? 'reconnecting' : 'connecting';
     case 'open':
+      // An extended server may still refuse (error frame + 4001/4003/4000 right after the
+      // upgrade) and says where the stream starts only in hello: until then, still connecting.
+      if (state.extended && !state.helloReceived) return state.generation > 1 ? 'reconnecting' : 'connecting';
       return 'live';
     case 'backoff':
       return 'reconnecting';

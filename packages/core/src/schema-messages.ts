@@ -46,8 +46,14 @@ export const withMessages = { error: issueMessage } as const;
 
 const SIZE_UNITS: Readonly<Record<string, string>> = { string: 'characters', array: 'items' };
 
-/** As zod names a received value's type: `NaN`, `Infinity`, `array`, `null`, a class name. */
-function typeName(value: unknown): string {
+/**
+ * As zod names a received value's type: `NaN`, `Infinity`, `array`, `null`, a class name. For
+ * messages about bad input from JavaScript callers, which no type checker stopped.
+ *
+ * @example
+ * typeName(18080) // 'number'
+ */
+export function typeName(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? 'number' : String(value);
   if (typeof value !== 'object') return typeof value;
   if (value === null) return 'null';

@@ -58,14 +58,33 @@ export interface StreamClientOptions {
   readonly onState?: (snapshot: StreamSnapshot) => void;
 }
 
-/** The connection as a UI shows it: describeConnection's summary plus the client's own flags. */
+/**
+ * The connection as a UI shows it: describeConnection's summary plus the client's own flags.
+ * `retryAt` and `lastClose.at` are on the port's monotonic clock (`performance.now()` in the
+ * transports), not epoch milliseconds.
+ *
+ * Read the flags before `phase`: a paused stream and a closed one both show `phase: 'stopped'`
+ * with `stopReason: 'stop'` (the machine is stopped in both cases).
+ *
+ * @example
+ * const s = stream.getSnapshot();
+ * const text = s.closed ? 'closed' : s.paused ? 'paused: the consumer is behind' : s.error !== null ? `stopped: ${s.error.message}` : s.phase;
+ */
 export interface StreamSnapshot extends ConnectionSummary {
   /** Whether the latest open connection speaks the extended protocol; null before the first. */
   readonly extended: boolean | null;
-  /** Reading is paused because an async-iterator consumer fell behind (see highWaterMark). */
+  /**
+   * Reading is paused because an async-iterator consumer fell behind (see highWaterMark). Nothing
+   * is wrong: `phase` is `stopped` (`stopReason: 'stop'`) until the consumer drained half the
+   * queue, then `reconnecting` and `live` again, resuming after the last queued event.
+   */
   readonly paused: boolean;
+  /** close() was called (or the signal aborted): `phase` is `stopped` for good. */
   readonly closed: boolean;
-  /** Why the client stopped on its own (auth, fatal), else null. */
+  /**
+   * Why the client stopped on its own (auth, fatal), else null. Set in the very snapshot whose
+   * `phase` first says `stopped`.
+   */
   readonly error: EventsError | null;
 }
 
@@ -109,8 +128,15 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
   getSnapshot(): StreamSnapshot;
   /** Every event, in order, each once, synchronously as it arrives. */
   onEvent(listener: (event: DockerCloudEvent) => void): () => void;
-  /** Failures: the stop on auth/fatal closes, invalid frames, a failed resync handler. */
+  /**
+   * Failures the stream does not cure by itself: the stop on auth/fatal closes (also the
+   * rejection of runForever and what the iterator throws), invalid frames, a failed resync
+   * handler. Transient connection failures (refused or dropped connections, server restarts,
+   * timeouts, throttling) are retried and never reach it: onState reports them (`lastClose`,
+   * `attempt`, `retryAt`).
+   */
   onError(listener: (error: EventsError) => void): () => void;
+  /** Calls `listener` with each new snapshot (as subscribe, with the snapshot). */
   onState(listener: (snapshot: StreamSnapshot) => void): () => void;
   /** Each connection as it meets the stream (see ConnectedInfo). */
   onConnected(listener: (info: ConnectedInfo) => void): () => void;
@@ -131,7 +157,13 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
    * socket is closed and nothing is retried (phase `offline`); back online: it connects at once.
    */
   setOnline(online: boolean): void;
-  /** Reconnects with the new filter, resuming from the current position. */
+  /**
+   * Reconnects with the new filter, resuming from the current position. Throws `invalid-filter`
+   * (keeping the old filter) for a filter no URL can be built from. Where no socket is open or
+   * due (offline, paused, stopped on a failure), it only keeps the filter for the next
+   * connection: offline, no socket is opened until setOnline(true). After close() it does nothing,
+   * as reconnect() and setOnline() (an invalid filter still throws: it is the caller's bug).
+   */
   setFilter(filter: StreamFilterInput): void;
   /** Stops for good; resolves once the socket is gone. No timers remain. */
   close(): Promise<void>;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
 import { EventsError } from './events-error.js';
 import { RESUME_SUBPROTOCOL } from './extended-protocol.js';
-import { createStreamClient, type EventStream, errorOfClose, type StreamClientOptions, withEnvDefaults } from './stream-client.js';
+import { createStreamClient, type EventStream, errorOfClose, type StreamClientOptions } from './stream-client.js';
 import type { StreamPort } from './stream-port.js';
 import { createFakeStreamPort, createSeededRandom, type FakeSocket, type FakeStreamPort } from './testing/index.js';
 
@@ -70,6 +70,31 @@ describe('created offline', () => {
     expect(stream.getSnapshot().phase).toBe('connecting');
     openExtended(port);
     expect(stream.getSnapshot().phase).toBe('live');
+  });
+
+  it('keeps a filter set while offline for when the network is back, opening no socket (created offline)', () => {
+    const { port, stream } = setup({ online: false });
+    stream.setFilter({ type: 'service' });
+    expect(port.sockets).toHaveLength(0);
+    expect(stream.getSnapshot().phase).toBe('offline');
+    expect(port.clock.pending()).toEqual([]);
+    stream.setOnline(true);
+    expect(port.sockets).toHaveLength(1);
+    expect(port.last().request.url).toBe('ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service');
+  });
+
+  it('keeps a filter set after going offline, and resumes with it when the network is back', () => {
+    const { port, stream } = setup();
+    openExtended(port, 'fresh', 7);
+    stream.setOnline(false);
+    expect(port.live()).toEqual([]);
+    stream.setFilter({ type: 'service' });
+    port.clock.runAll();
+    expect(port.sockets).toHaveLength(1);
+    expect(stream.getSnapshot().phase).toBe('offline');
+    stream.setOnline(true);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service&resume=${EPOCH}%3A7`);
   });
 
   it('connects at once by default and with online: true', () => {
@@ -291,6 +316,34 @@ describe('stopping on failures', () => {
     expect(stream.getSnapshot().error).toBeNull();
   });
 
+  it('publishes the stop once, with its error already in that snapshot', () => {
+    const states: { phase: string; error: string | null }[] = [];
+    const { port } = setup({ onState: (s) => states.push({ phase: s.phase, error: s.error?.code ?? null }) });
+    port.last().refuse(401);
+    expect(states.filter((s) => s.phase === 'stopped')).toEqual([{ phase: 'stopped', error: 'auth' }]);
+  });
+
+  it('is never live on an extended connection refused after the upgrade: live waits for the hello', () => {
+    const states: { phase: string; status: string; error: string | null }[] = [];
+    const { port, stream, errors } = setup({ onState: (s) => states.push({ phase: s.phase, status: s.status, error: s.error?.code ?? null }) });
+    port.last().open(RESUME_SUBPROTOCOL);
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'connecting', status: 'open', extended: true, outcome: null });
+    port.last().send({ type: 'error', data: { errorMessage: 'Incorrect authentication credentials.', code: 4001 } });
+    port.last().close(4001, 'Incorrect authentication credentials.');
+    expect(states).toEqual([
+      { phase: 'connecting', status: 'connecting', error: null },
+      { phase: 'connecting', status: 'open', error: null },
+      { phase: 'stopped', status: 'stopped', error: 'auth' },
+    ]);
+    expect(errors.map((e) => e.code)).toEqual(['auth']);
+
+    const good = setup();
+    good.port.last().open(RESUME_SUBPROTOCOL);
+    expect(good.stream.getSnapshot().phase).toBe('connecting');
+    good.port.last().send(hello('fresh', 0));
+    expect(good.stream.getSnapshot()).toMatchObject({ phase: 'live', outcome: 'fresh' });
+  });
+
   it('maps the extended refusal codes to error codes', () => {
     const cases: [number, string][] = [
       [4001, 'auth'],
@@ -390,7 +443,8 @@ describe('the async iterator', () => {
     for (const e of sent.slice(0, 4)) port.last().send(e);
     // Full: the socket is closed and nothing more is read.
     expect(port.sockets[0]?.closedBy).toEqual({ code: 1000, reason: 'stopped' });
-    expect(stream.getSnapshot()).toMatchObject({ paused: true });
+    // As documented (StreamSnapshot.paused): the machine is stopped; the flags say why.
+    expect(stream.getSnapshot()).toMatchObject({ paused: true, closed: false, error: null, phase: 'stopped', stopReason: 'stop' });
     port.sockets[0]?.send(sent[4]); // in flight: dropped, and asked for again on resume
     port.clock.runAll();
     expect(port.sockets).toHaveLength(1);
@@ -447,6 +501,23 @@ describe('closing', () => {
     expect(port.sockets).toHaveLength(1);
   });
 
+  it('ignores setFilter after close (as reconnect and setOnline), yet still rejects an invalid filter', async () => {
+    const { port, stream } = setup();
+    openExtended(port);
+    const closing = stream.close();
+    port.clock.runAll();
+    await closing;
+    const snapshot = stream.getSnapshot();
+    let notified = 0;
+    stream.subscribe(() => notified++);
+    stream.setFilter({ type: 'service' });
+    port.clock.runAll();
+    expect(port.sockets).toHaveLength(1);
+    expect(stream.getSnapshot()).toBe(snapshot);
+    expect(notified).toBe(0);
+    expect(() => stream.setFilter({ type: [] })).toThrow(/empty list/);
+  });
+
   it('terminates a socket that does not finish its closing handshake', async () => {
     const port = createFakeStreamPort();
     const handles: string[] = [];
@@ -501,21 +572,6 @@ describe('closing', () => {
     expect(port.clock.pending()).toHaveLength(1);
     void stream.close();
     expect(port.clock.pending()).toEqual([]);
-  });
-});
-
-describe('options from the environment', () => {
-  it('fills hosts, namespace and credentials; options win', () => {
-    const env = { restHost: 'http://e/', streamHost: 'ws://e/', namespace: 'envns', credentials: CREDENTIALS, authorization: BASIC };
-    expect(withEnvDefaults({}, env)).toEqual({ restHost: 'http://e/', streamHost: 'ws://e/', namespace: 'envns', credentials: CREDENTIALS, authorization: BASIC });
-    expect(withEnvDefaults({ streamHost: 'ws://o/', namespace: 'o', authorization: 'Basic x' }, env)).toEqual({
-      restHost: 'http://e/',
-      streamHost: 'ws://o/',
-      namespace: 'o',
-      authorization: 'Basic x',
-    });
-    expect(() => withEnvDefaults({}, undefined)).toThrow(/no stream host/);
-    expect(withEnvDefaults({ streamHost: 'ws://o/' }, undefined).restHost).toBe('https://cloud.docker.com/');
   });
 });
 

@@ -1,9 +1,10 @@
-import { authorizationHeader, DEFAULT_REST_HOST, type EnvConfig, type QueryAuth, streamUrl } from './endpoint.js';
+import { checkStreamOptions } from './client-options.js';
+import { authorizationHeader, type QueryAuth, streamUrl } from './endpoint.js';
 import { type DockerCloudEvent, type StreamPosition, tryFastParseEvent } from './event-schema.js';
 import { createEventQueue, type EventQueue } from './event-queue.js';
 import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
 import { type Frame, parseFrame, parseFrameValue, RESUME_SUBPROTOCOL, } from './extended-protocol.js';
-import { createFilter, type EventFilter, type FilterSpec, MATCH_ALL } from './filter.js';
+import { type EventFilter, resolveFilter } from './filter.js';
 import {
   createReconnectPolicy,
   createReconnectState,
@@ -72,6 +73,7 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 2_000;
  * stream.onEvent((event) => store.apply(event, Date.now()));
  */
 export function createStreamClient(options: StreamClientOptions, port: StreamPort): EventStream {
+  checkStreamOptions(options);
   const policy = createReconnectPolicy(options.policy ?? {});
   const pingIntervalMs = options.pingIntervalMs === undefined ? DEFAULT_PING_INTERVAL_MS : options.pingIntervalMs;
   const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
@@ -205,10 +207,13 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     const before = state;
     const [next, effects] = step(state, event, { now: port.now(), random: () => port.random(), policy });
     state = next;
+    const stopping = next.status === 'stopped' && next.reason !== 'stop' && next !== before && before.status !== 'stopped';
+    const error = stopping ? errorOfClose(next.lastClose) : null;
+    // Before the effects: their notify publishes the stopped snapshot, which must already carry
+    // why it stopped (one notification, not a bare `stopped` followed by the same with its error).
+    if (error !== null) stopError = error;
     for (const effect of effects) execute(effect);
-    if (next.status === 'stopped' && next.reason !== 'stop' && next !== before && before.status !== 'stopped') {
-      stopped(errorOfClose(next.lastClose));
-    }
+    if (error !== null) stopped(error);
   }
 
   function execute(effect: ReconnectEffect): void {
@@ -576,8 +581,17 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
         filter = previous;
         throw error;
       }
-      if (closed || paused || state.status === 'idle' || (state.status === 'stopped' && state.reason !== 'stop')) return;
-      run(() => input({ type: 'reconnect' }));
+      if (closed) {
+        filter = previous; // a documented no-op, as reconnect() and setOnline() after close()
+        return;
+      }
+      // Every later socket reads `filter`. Reconnect now only where a socket is open or due: not
+      // while paused (resuming connects), stopped on a failure (reconnect() connects), or offline
+      // (the machine's `reconnect` would override offline; `online` connects with the new filter).
+      run(() => {
+        if (closed || paused || state.offline || state.status === 'idle' || (state.status === 'stopped' && state.reason !== 'stop')) return;
+        input({ type: 'reconnect' });
+      });
     },
     close,
   };
@@ -626,33 +640,6 @@ function errorCodeOfClose(close: LastClose): EventsErrorCode {
   }
 }
 
-/**
- * Fills what `options` leave out from the Docker Cloud environment (configFromEnv's result):
- * hosts, namespace and credentials. Credentials given in `options` (either form) win whole.
- *
- * @example
- * const env = configFromEnv(process.env);
- * const options = withEnvDefaults({ filter: { type: 'service' } }, env.ok ? env.value : undefined);
- */
-export function withEnvDefaults<T extends Partial<StreamClientOptions> & { readonly restHost?: string }>(
-  options: T,
-  env: EnvConfig | undefined,
-): T & { readonly streamHost: string; readonly restHost: string } {
-  const streamHost = options.streamHost ?? env?.streamHost;
-  // The REST host has a default even without an environment, as in both SDKs.
-  const restHost = options.restHost ?? env?.restHost ?? DEFAULT_REST_HOST;
-  if (streamHost === undefined) throw new EventsError('invalid-config', 'no stream host: pass streamHost or set DOCKERCLOUD_STREAM_HOST');
-  const hasAuth = options.credentials !== undefined || options.authorization !== undefined;
-  return {
-    ...options,
-    streamHost,
-    restHost,
-    ...(options.namespace === undefined && env?.namespace !== undefined && { namespace: env.namespace }),
-    ...(!hasAuth && env?.credentials !== undefined && { credentials: env.credentials }),
-    ...(!hasAuth && env?.authorization !== undefined && { authorization: env.authorization }),
-  };
-}
-
 /** The Authorization header to send, and the query form for runtimes that cannot send it. */
 export function resolveAuth(
   options: Pick<StreamClientOptions, 'credentials' | 'authorization' | 'queryAuth'>,
@@ -667,9 +654,7 @@ export function resolveAuth(
 
 /** A filter from either input form; undefined matches everything. */
 export function toFilter(input: StreamFilterInput | undefined): EventFilter {
-  if (input === undefined) return MATCH_ALL;
-  if ('types' in input || 'objects' in input || 'parents' in input) return input as EventFilter;
-  return createFilter(input as FilterSpec);
+  return resolveFilter(input);
 }
 
 function checkHighWaterMark(value: number): void {

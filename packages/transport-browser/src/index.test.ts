@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { SocketHandlers, SocketRequest } from '@events/core';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createBrowserPort, createEventStream, createLiveTree, type StandardWebSocket } from './index.js';
+import { createBrowserPort, createEventStream, createLiveTree, EventsError, type StandardWebSocket } from './index.js';
 
 /** A stand-in for the standard WebSocket that records what the port does with it. */
 class FakeSocket implements StandardWebSocket {
@@ -280,5 +280,18 @@ describe('createEventStream', () => {
     expect(tree.getSnapshot().connection.phase).toBe('offline');
     await tree.close();
     expect(window.removed.sort()).toEqual(['offline', 'online']);
+  });
+});
+
+describe('errors', () => {
+  it('exports EventsError as a value, so that browser code can test `instanceof` as Node code can', () => {
+    let caught: unknown;
+    try {
+      createEventStream({ credentials: { username: 'ann', apikey: 'k' } });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EventsError);
+    expect(caught).toMatchObject({ code: 'invalid-config', message: expect.stringMatching(/^no stream host/) });
   });
 });

@@ -1,5 +1,4 @@
 import {
-  configFromEnv,
   createLiveTree as createCoreLiveTree,
   createStreamClient,
   type EventStream,
@@ -8,18 +7,20 @@ import {
   type HttpResponse,
   type LiveTreeHandle,
   type LiveTreeOptions,
+  resolveClientOptions,
   type SocketHandle,
   type SocketHandlers,
   type SocketRequest,
   type StreamClientOptions,
   type StreamPort,
-  withEnvDefaults,
 } from '@events/core';
 
 // The browser transport: core's StreamPort filled with web-standard APIs only (WebSocket, fetch,
 // setTimeout, performance.now), so the same file runs in browsers, Deno, Bun and Node 22+. Every
 // decision (URL, auth, frames, reconnect, resume, resync, dedupe, the store) is core's.
 
+// Values as well as types, as the Node transport exports them: `error instanceof EventsError`.
+export { EventsError, toEventsError } from '@events/core';
 export type {
   AbortSignalLike,
   ConnectedInfo,
@@ -28,7 +29,6 @@ export type {
   DockerCloudEvent,
   EventFilter,
   EventStream,
-  EventsError,
   EventsErrorCode,
   FilterSpec,
   HierarchySnapshot,
@@ -102,7 +102,7 @@ export type BrowserLiveTreeOptions = Partial<LiveTreeOptions> & BrowserPortOptio
  */
 export function createEventStream(options: BrowserEventStreamOptions = {}): EventStream {
   const { WebSocket, fetch, ...rest } = options;
-  const stream = createStreamClient(resolveOptions(rest), createBrowserPort({ WebSocket, fetch }));
+  const stream = createStreamClient(resolveOptions(rest, 'stream'), createBrowserPort({ WebSocket, fetch }));
   followNetwork(stream);
   return stream;
 }
@@ -116,17 +116,14 @@ export function createEventStream(options: BrowserEventStreamOptions = {}): Even
  */
 export function createLiveTree(options: BrowserLiveTreeOptions = {}): LiveTreeHandle {
   const { WebSocket, fetch, ...rest } = options;
-  const tree = createCoreLiveTree(resolveOptions(rest), createBrowserPort({ WebSocket, fetch }));
+  const tree = createCoreLiveTree(resolveOptions(rest, 'live-tree'), createBrowserPort({ WebSocket, fetch }));
   followNetwork(tree.stream);
   return tree;
 }
 
-function resolveOptions<T extends Partial<StreamClientOptions> & { readonly restHost?: string; readonly env?: Env }>(options: T) {
+function resolveOptions<T extends Partial<StreamClientOptions> & { readonly restHost?: string; readonly env?: Env }>(options: T, kind: 'stream' | 'live-tree') {
   const { env = {}, ...rest } = options;
-  const config = configFromEnv(env);
-  const needsEnv = rest.streamHost === undefined || (rest.credentials === undefined && rest.authorization === undefined);
-  if (!config.ok && needsEnv) throw config.error;
-  const resolved = withEnvDefaults(rest, config.ok ? config.value : undefined);
+  const resolved = resolveClientOptions(rest, env, kind);
   // A plain (Docker Cloud) server keeps connections alive with pings, which a browser never sees:
   // any silence timeout would drop a quiet stream, and lose its events, again and again. Extended
   // connections are still watched, through the server's position markers.

@@ -1,15 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import {
-  configFromEnv,
   createLiveTree as createCoreLiveTree,
   createStreamClient,
   type EventStream,
   type LiveTreeHandle,
   type LiveTreeOptions,
   parseRetryAfter,
+  resolveClientOptions,
   type StreamClientOptions,
   type StreamPort,
-  withEnvDefaults,
 } from '@events/core';
 import { type RawData, WebSocket } from 'ws';
 
@@ -59,7 +58,8 @@ export type NodeLiveTreeOptions = Partial<LiveTreeOptions> & { readonly env?: En
  * for await (const event of stream) console.log(event.action, event.state, event.resource_uri);
  */
 export function createEventStream(options: NodeEventStreamOptions = {}): EventStream {
-  return createStreamClient(resolveOptions(options), createNodePort());
+  const { env = process.env, ...rest } = options;
+  return createStreamClient(resolveClientOptions(rest, env, 'stream'), createNodePort());
 }
 
 /**
@@ -70,17 +70,10 @@ export function createEventStream(options: NodeEventStreamOptions = {}): EventSt
  * tree.subscribe(() => console.log(tree.getSnapshot().tree.countsByType()));
  */
 export function createLiveTree(options: NodeLiveTreeOptions = {}): LiveTreeHandle {
-  return createCoreLiveTree(resolveOptions(options), createNodePort());
+  const { env = process.env, ...rest } = options;
+  return createCoreLiveTree(resolveClientOptions(rest, env, 'live-tree'), createNodePort());
 }
 
-function resolveOptions<T extends Partial<StreamClientOptions> & { readonly restHost?: string; readonly env?: Env }>(options: T) {
-  const { env = process.env, ...rest } = options;
-  const config = configFromEnv(env);
-  // A broken environment matters only when it has to supply something.
-  const needsEnv = rest.streamHost === undefined || (rest.credentials === undefined && rest.authorization === undefined);
-  if (!config.ok && needsEnv) throw config.error;
-  return withEnvDefaults(rest, config.ok ? config.value : undefined);
-}
 
 /**
  * The StreamPort on Node: `ws` sockets (Authorization header, pings, the HTTP status of a refused

@@ -126,7 +126,7 @@ describe('App', () => {
       const stacks = tree
         .ofType('container')
         .filter((c) => c.fields?.name === name)
-        .map((c) => tree.get(c.parents.find((p) => p.includes('/stack/')) ?? '')?.fields?.name);
+        .map((c) => (tree.get(c.parents.find((p) => p.includes('/stack/')) ?? '')?.fields as { name?: string } | null | undefined)?.name);
       expect(stacks.length).toBeGreaterThan(0);
       // The column is 13 wide: a longer name is cut to 11 characters and an ellipsis.
       const shown = stacks.find((stack) => stack !== undefined && row.includes(` ${stack.length > 12 ? `${stack.slice(0, 11)}…` : stack} `));

@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkStreamOptions, MIN_PING_INTERVAL_MS, resolveClientOptions, withEnvDefaults } from './client-options.js';
+import type { StreamClientOptions } from './stream-client-types.js';
+
+const CREDENTIALS = { username: 'alice', apikey: 'alice-key-123' };
+const BASIC = 'Basic YWxpY2U6YWxpY2Uta2V5LTEyMw==';
+
+describe('withEnvDefaults', () => {
+  it('fills hosts, namespace and credentials; options win', () => {
+    const env = { restHost: 'http://e/', streamHost: 'ws://e/', namespace: 'envns', credentials: CREDENTIALS, authorization: BASIC };
+    expect(withEnvDefaults({}, env)).toEqual({ restHost: 'http://e/', streamHost: 'ws://e/', namespace: 'envns', credentials: CREDENTIALS, authorization: BASIC });
+    expect(withEnvDefaults({ streamHost: 'ws://o/', namespace: 'o', authorization: 'Basic x' }, env)).toEqual({
+      restHost: 'http://e/',
+      streamHost: 'ws://o/',
+      namespace: 'o',
+      authorization: 'Basic x',
+    });
+  });
+
+  it('never assumes a host: no stream host is an error, and the REST host is the stream host over http(s)', () => {
+    expect(() => withEnvDefaults({}, undefined)).toThrow(/^no stream host: pass streamHost or set DOCKERCLOUD_STREAM_HOST/);
+    expect(() => withEnvDefaults({ credentials: CREDENTIALS }, {})).toThrow(/no stream host/);
+    expect(withEnvDefaults({ streamHost: 'ws://127.0.0.1:8080/' }, undefined).restHost).toBe('http://127.0.0.1:8080/');
+    expect(withEnvDefaults({}, { streamHost: 'wss://events.example.com/x' }).restHost).toBe('https://events.example.com/x/');
+  });
+});
+
+describe('resolveClientOptions', () => {
+  it('takes hosts and credentials from DOCKERCLOUD_*, and sends credentials nowhere unnamed', () => {
+    const env = { DOCKERCLOUD_STREAM_HOST: 'ws://127.0.0.1:8080/', DOCKERCLOUD_USER: 'alice', DOCKERCLOUD_APIKEY: 'alice-key-123' };
+    const resolved = resolveClientOptions({}, env, 'live-tree');
+    expect(resolved).toMatchObject({ streamHost: 'ws://127.0.0.1:8080/', restHost: 'http://127.0.0.1:8080/', credentials: CREDENTIALS });
+    // Credentials alone, no host: an error, not a connection to Docker Cloud's old hosts.
+    expect(() => resolveClientOptions({ credentials: CREDENTIALS }, {}, 'stream')).toThrow(/no stream host/);
+  });
+
+  it('reports a malformed variable even when options cover it, rather than drop the valid ones beside it', () => {
+    const env = { DOCKERCLOUD_NAMESPACE: 'acme', DOCKERCLOUD_REST_HOST: 'cloud.example.com' };
+    expect(() => resolveClientOptions({ streamHost: 'ws://127.0.0.1:8080/', credentials: CREDENTIALS }, env, 'stream')).toThrow(
+      /^DOCKERCLOUD_REST_HOST: invalid REST host "cloud.example.com": .* \(fix the variable, or pass env: \{\} to ignore the environment\)$/,
+    );
+    expect(resolveClientOptions({ streamHost: 'ws://127.0.0.1:8080/', credentials: CREDENTIALS } as Partial<StreamClientOptions>, {}, 'stream').namespace).toBeUndefined();
+  });
+
+  it('refuses an option it does not know, naming the ones it does', () => {
+    expect(() => resolveClientOptions({ streamURL: 'ws://h/' } as never, {}, 'stream')).toThrow(/^unknown option "streamURL"; a stream takes streamHost, namespace, /);
+    // A live tree's own options are known to it, not to a stream.
+    expect(() => resolveClientOptions({ streamHost: 'ws://h/', pageSize: 10 } as never, {}, 'stream')).toThrow(/unknown option "pageSize"/);
+    expect(resolveClientOptions({ streamHost: 'ws://h/', pageSize: 10 }, {}, 'live-tree').pageSize).toBe(10);
+    expect(() => resolveClientOptions(null as never, {}, 'stream')).toThrow(/^options must be an object, got null$/);
+  });
+
+  it('refuses any key outside the known ones (property)', () => {
+    const known = new Set(['streamHost', 'namespace', 'filter', 'credentials', 'authorization', 'extended', 'policy', 'pingIntervalMs', 'highWaterMark', 'dedupeWindow', 'closeTimeoutMs', 'queryAuth', 'trailingSlash', 'signal', 'online', 'onEvent', 'onError', 'onState']);
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 12 }).filter((key) => !known.has(key) && key !== '__proto__'),
+        (key) => {
+          expect(() => resolveClientOptions({ streamHost: 'ws://h/', [key]: 1 } as never, {}, 'stream')).toThrow(/^unknown option /);
+        },
+      ),
+    );
+  });
+});
+
+describe('checkStreamOptions', () => {
+  const refuse = (options: Record<string, unknown>) => {
+    try {
+      checkStreamOptions({ streamHost: 'ws://h/', ...options } as Partial<StreamClientOptions>);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error(`accepted ${JSON.stringify(options)}`);
+  };
+
+  it('refuses a ping interval that would flood the server, and says null turns pings off', () => {
+    expect(refuse({ pingIntervalMs: 0 })).toBe(`pingIntervalMs must be a number of milliseconds ≥ ${MIN_PING_INTERVAL_MS}, or null for no pings; got 0`);
+    expect(refuse({ pingIntervalMs: -1 })).toMatch(/got -1$/);
+    expect(refuse({ pingIntervalMs: '10' })).toMatch(/got "10"$/);
+    expect(refuse({ pingIntervalMs: Number.NaN })).toMatch(/got NaN$/);
+    expect(() => checkStreamOptions({ pingIntervalMs: null })).not.toThrow();
+    expect(() => checkStreamOptions({ pingIntervalMs: 30_000 })).not.toThrow();
+  });
+
+  it('names the option and what it got for every ill-typed value', () => {
+    expect(refuse({ streamHost: 18080 })).toBe('streamHost must be a string such as "ws://127.0.0.1:8080/", got 18080');
+    expect(refuse({ namespace: ['acme'] })).toBe('namespace must be a string, got array');
+    expect(refuse({ authorization: '' })).toBe('authorization is empty');
+    expect(refuse({ extended: 'yes' })).toBe('extended must be true or false, got "yes"');
+    expect(refuse({ onEvent: 5 })).toBe('onEvent must be a function, got 5');
+    expect(refuse({ closeTimeoutMs: -5 })).toMatch(/^closeTimeoutMs must be a non-negative number of milliseconds, got -5$/);
+    expect(refuse({ dedupeWindow: 1.5 })).toMatch(/^dedupeWindow must be a whole number ≥ 0/);
+    expect(refuse({ queryAuth: 'basic' })).toBe('queryAuth must be "auth" or "token", got "basic"');
+    expect(refuse({ signal: {} })).toBe('signal must be an AbortSignal, got object');
+  });
+});

@@ -1,0 +1,156 @@
+import { configFromEnv, type EnvConfig, restHostFor } from './endpoint.js';
+import { EventsError } from './events-error.js';
+import { typeName } from './schema-messages.js';
+import type { StreamClientOptions } from './stream-client-types.js';
+
+/** The environment Docker Cloud programs read (DOCKERCLOUD_*), e.g. `process.env`. */
+export type ClientEnv = Readonly<Record<string, string | undefined>>;
+
+/** What the client is made for: a stream alone, or a live tree (which takes more options). */
+export type ClientKind = 'stream' | 'live-tree';
+
+// Every option each entry point takes, so that a misspelt one (`streamURL`, `pingInterval`) is
+// refused rather than ignored: a JavaScript caller has no type checker to catch it.
+const STREAM_OPTION_KEYS: readonly string[] = [
+  'streamHost',
+  'namespace',
+  'filter',
+  'credentials',
+  'authorization',
+  'extended',
+  'policy',
+  'pingIntervalMs',
+  'highWaterMark',
+  'dedupeWindow',
+  'closeTimeoutMs',
+  'queryAuth',
+  'trailingSlash',
+  'signal',
+  'online',
+  'onEvent',
+  'onError',
+  'onState',
+];
+const LIVE_TREE_OPTION_KEYS: readonly string[] = [
+  ...STREAM_OPTION_KEYS.filter((key) => key !== 'onEvent' && key !== 'highWaterMark'),
+  'restHost',
+  'store',
+  'publishIntervalMs',
+  'pruneIntervalMs',
+  'pageSize',
+  'maxBufferedEvents',
+];
+
+/** The least interval between two pings: below it a client floods the server (0 would ping every tick). */
+export const MIN_PING_INTERVAL_MS = 100;
+
+/**
+ * A transport's options made whole: what `options` leave out comes from the Docker Cloud
+ * environment (hosts, namespace, credentials), then every option is checked. The REST host
+ * defaults to the stream host's own origin over http(s) (restHostFor), never to Docker Cloud's
+ * old hosts. A malformed DOCKERCLOUD_* variable is an error even when options cover it, so that
+ * a valid variable beside it (the namespace) is never dropped without a word; pass `env: {}`
+ * to ignore the environment.
+ *
+ * @example
+ * const options = resolveClientOptions({ filter: { type: 'service' } }, process.env, 'stream');
+ * @throws EventsError `invalid-config` for an unknown or ill-typed option, a bad variable, or no stream host
+ */
+export function resolveClientOptions<T extends Partial<StreamClientOptions> & { readonly restHost?: string }>(
+  options: T,
+  env: ClientEnv,
+  kind: ClientKind,
+): T & { readonly streamHost: string; readonly restHost: string } {
+  if (typeof options !== 'object' || options === null) throw new EventsError('invalid-config', `options must be an object, got ${typeName(options)}`);
+  const known = kind === 'stream' ? STREAM_OPTION_KEYS : LIVE_TREE_OPTION_KEYS;
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new EventsError('invalid-config', `unknown option ${JSON.stringify(key)}; ${kind === 'stream' ? 'a stream' : 'a live tree'} takes ${known.join(', ')}, and env`);
+    }
+  }
+  const config = configFromEnv(env);
+  if (!config.ok) throw new EventsError('invalid-config', `${config.error.message} (fix the variable, or pass env: {} to ignore the environment)`);
+  const resolved = withEnvDefaults(options, config.value);
+  checkStreamOptions(resolved);
+  return resolved;
+}
+
+/**
+ * Fills what `options` leave out from the Docker Cloud environment (configFromEnv's result):
+ * hosts, namespace and credentials. Credentials given in `options` (either form) win whole. The
+ * REST host, when neither names it, is the stream host's origin over http(s).
+ *
+ * @example
+ * const env = configFromEnv(process.env);
+ * const options = withEnvDefaults({ filter: { type: 'service' } }, env.ok ? env.value : undefined);
+ * @throws EventsError `invalid-config` when neither gives a stream host
+ */
+export function withEnvDefaults<T extends Partial<StreamClientOptions> & { readonly restHost?: string }>(
+  options: T,
+  env: EnvConfig | undefined,
+): T & { readonly streamHost: string; readonly restHost: string } {
+  const streamHost = options.streamHost ?? env?.streamHost;
+  if (streamHost === undefined) {
+    throw new EventsError(
+      'invalid-config',
+      "no stream host: pass streamHost or set DOCKERCLOUD_STREAM_HOST (nothing is assumed: Docker Cloud's own hosts are gone, and credentials must not go to a host nobody named)",
+    );
+  }
+  checkType('streamHost', streamHost, 'string', 'a string such as "ws://127.0.0.1:8080/"');
+  const restHost = options.restHost ?? env?.restHost ?? restHostFor(streamHost);
+  const hasAuth = options.credentials !== undefined || options.authorization !== undefined;
+  return {
+    ...options,
+    streamHost,
+    restHost,
+    ...(options.namespace === undefined && env?.namespace !== undefined && { namespace: env.namespace }),
+    ...(!hasAuth && env?.credentials !== undefined && { credentials: env.credentials }),
+    ...(!hasAuth && env?.authorization !== undefined && { authorization: env.authorization }),
+  };
+}
+
+/**
+ * Checks the types and ranges of a stream's options that the URL and the reconnect policy do
+ * not (those are checked where they are used). For JavaScript callers: a number where a
+ * string belongs must be a clear error at creation, not a TypeError deep in a reconnect.
+ *
+ * @throws EventsError `invalid-config` naming the option
+ */
+export function checkStreamOptions(options: Partial<StreamClientOptions>): void {
+  checkType('streamHost', options.streamHost, 'string', 'a string such as "ws://127.0.0.1:8080/"');
+  checkType('namespace', options.namespace, 'string', 'a string');
+  checkType('authorization', options.authorization, 'string', 'a whole Authorization header value (a string)');
+  if (options.authorization === '') throw new EventsError('invalid-config', 'authorization is empty');
+  for (const key of ['extended', 'trailingSlash', 'online'] as const) checkType(key, options[key], 'boolean', 'true or false');
+  for (const key of ['onEvent', 'onError', 'onState'] as const) checkType(key, options[key], 'function', 'a function');
+  const ping = options.pingIntervalMs;
+  if (ping !== undefined && ping !== null && !(typeof ping === 'number' && Number.isFinite(ping) && ping >= MIN_PING_INTERVAL_MS)) {
+    throw new EventsError('invalid-config', `pingIntervalMs must be a number of milliseconds ≥ ${MIN_PING_INTERVAL_MS}, or null for no pings; got ${shown(ping)}`);
+  }
+  const close = options.closeTimeoutMs;
+  if (close !== undefined && !(typeof close === 'number' && Number.isFinite(close) && close >= 0)) {
+    throw new EventsError('invalid-config', `closeTimeoutMs must be a non-negative number of milliseconds, got ${shown(close)}`);
+  }
+  const window = options.dedupeWindow;
+  if (window !== undefined && !(Number.isSafeInteger(window) && window >= 0)) {
+    throw new EventsError('invalid-config', `dedupeWindow must be a whole number ≥ 0 (0: no duplicate detection), got ${shown(window)}`);
+  }
+  if (options.queryAuth !== undefined && options.queryAuth !== 'auth' && options.queryAuth !== 'token') {
+    throw new EventsError('invalid-config', `queryAuth must be "auth" or "token", got ${shown(options.queryAuth)}`);
+  }
+  const signal = options.signal as unknown;
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal && typeof (signal as { addEventListener?: unknown }).addEventListener === 'function')) {
+    throw new EventsError('invalid-config', `signal must be an AbortSignal, got ${typeName(signal)}`);
+  }
+}
+
+function checkType(key: string, value: unknown, type: 'string' | 'boolean' | 'function', expected: string): void {
+  if (value !== undefined && typeof value !== type) throw new EventsError('invalid-config', `${key} must be ${expected}, got ${shown(value)}`);
+}
+
+/** A bad value as a message shows it: numbers and short strings as they are, the rest by type. */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : `a string of ${value.length} characters`;
+  return typeName(value);
+}
