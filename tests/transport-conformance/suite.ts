@@ -164,6 +164,9 @@ export function runTransportConformance(name: string, factory: () => TransportUn
           stream.onError((error) => errors.push(error.code));
           await expect(stream.runForever()).rejects.toMatchObject({ name: 'EventsError', code: 'auth' });
           expect(stream.getSnapshot()).toMatchObject({ phase: 'stopped', stopReason: 'auth', error: { code: 'auth' } });
+          // The server's own words, over a refused upgrade (its body) as in a close frame.
+          expect(stream.getSnapshot().error?.message).toMatch(/Invalid username\/API key\.$/);
+          expect(stream.getSnapshot().lastClose?.reason).toBe('Invalid username/API key.');
           // Long enough for many retries under this policy, were there any.
           await sleep(1_000);
           expect(server.metrics.snapshot().authFailures.invalid).toBe(1);

@@ -7,6 +7,7 @@ import {
   type Credentials,
   decodeBase64,
   decodeUtf8,
+  detailOfBody,
   encodeBase64,
   encodeUtf8,
   parseAuthorizationHeader,
@@ -291,6 +292,20 @@ describe('credentialsFromQuery', () => {
       expect(error.message).toMatch(why);
       expect(error.message).not.toContain('s3cret');
     }
+  });
+});
+
+describe('detailOfBody', () => {
+  it("is the JSON body's detail, trimmed and bounded, else null", () => {
+    expect(detailOfBody('{"detail":"Invalid username/API key."}')).toBe('Invalid username/API key.');
+    expect(detailOfBody('{"detail":"  Too many login attempts. "}')).toBe('Too many login attempts.');
+    expect(detailOfBody('<html><body>Forbidden</body></html>')).toBeNull();
+    expect(detailOfBody('{"detail": 3}')).toBeNull();
+    expect(detailOfBody('{"detail": ""}')).toBeNull();
+    expect(detailOfBody('null')).toBeNull();
+    const long = detailOfBody(JSON.stringify({ detail: 'x'.repeat(1000) }));
+    expect(long).toHaveLength(300);
+    expect(long?.endsWith('…')).toBe(true);
   });
 });
 

@@ -286,6 +286,33 @@ export function credentialsFromQuery(query: FilterQuery): Result<Credentials | n
 }
 
 // ---------------------------------------------------------------------------------------------
+// Error answers
+
+/** What of an error body a message keeps at most: a page of HTML is no explanation. */
+const MAX_DETAIL_LENGTH = 300;
+
+/**
+ * The server's explanation in an error answer: the `detail` of a JSON body, as Docker Cloud's
+ * API (Django REST framework) and events-server send it; null when there is none.
+ *
+ * @example
+ * detailOfBody('{"detail":"Invalid username/API key."}') // 'Invalid username/API key.'
+ * detailOfBody('<html>…</html>') // null
+ */
+export function detailOfBody(body: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const detail = typeof parsed === 'object' && parsed !== null ? (parsed as { detail?: unknown }).detail : undefined;
+  if (typeof detail !== 'string' || detail.trim() === '') return null;
+  const text = detail.trim();
+  return text.length <= MAX_DETAIL_LENGTH ? text : `${text.slice(0, MAX_DETAIL_LENGTH - 1)}…`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Environment
 
 /** What a Docker Cloud program reads from its environment. */

@@ -1,5 +1,5 @@
 import { computeBackoffDelay, DEFAULT_BACKOFF_POLICY } from './backoff.js';
-import { restListUrl, restObjectUrl, restOperationUrl } from './endpoint.js';
+import { detailOfBody, restListUrl, restObjectUrl, restOperationUrl } from './endpoint.js';
 import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
 import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
 import { parsePosition, POSITION_HEADER } from './extended-protocol.js';
@@ -429,16 +429,10 @@ function parseJson(text: string, what: string): unknown {
 
 /** A REST answer with an unexpected status, as an EventsError carrying the server's `detail`. */
 export function httpError(response: HttpResponse, what: string): EventsError {
-  let detail = '';
-  try {
-    const body = JSON.parse(response.body) as { detail?: unknown };
-    if (typeof body.detail === 'string') detail = `: ${body.detail}`;
-  } catch {
-    // not JSON: the status says it all
-  }
+  const detail = detailOfBody(response.body);
   const code: EventsErrorCode =
     response.status === 401 ? 'auth' : response.status === 403 ? 'forbidden' : response.status === 429 || response.status === 503 ? 'throttled' : 'http';
-  return new EventsError(code, `${what}: HTTP ${response.status}${detail}`);
+  return new EventsError(code, `${what}: HTTP ${response.status}${detail === null ? '' : `: ${detail}`}`);
 }
 
 function stripQuery(url: string): string {

@@ -169,7 +169,8 @@ function onSocket(s: ConnectingState | OpenState, input: SocketInput, x: StepEnv
       return fail(s, closeOf('close', code, reason, classifyCloseCode(code), x, error?.retryAfterMs), teardown(s, null), x);
     }
     case 'handshake-failed': {
-      const close = closeOf('http', input.status, `HTTP ${input.status}`, classifyHttpStatus(input.status), x, input.retryAfterMs);
+      // The server's own words when the transport could read them ("Invalid username/API key.").
+      const close = closeOf('http', input.status, input.detail ?? `HTTP ${input.status}`, classifyHttpStatus(input.status), x, input.retryAfterMs);
       return fail(s, close, teardown(s, { reason: 'handshake failed', terminate: true }), x);
     }
     case 'socket-error':

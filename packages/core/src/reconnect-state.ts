@@ -228,7 +228,7 @@ export type ReconnectInput =
   | { readonly type: 'pong'; readonly generation: number }
   | { readonly type: 'socket-close'; readonly generation: number; readonly code: number; readonly reason: string }
   /** The server refused the upgrade with this HTTP status (Node only; browsers see a 1006 close). */
-  | { readonly type: 'handshake-failed'; readonly generation: number; readonly status: number; readonly retryAfterMs?: number }
+  | { readonly type: 'handshake-failed'; readonly generation: number; readonly status: number; readonly retryAfterMs?: number; readonly detail?: string }
   | { readonly type: 'socket-error'; readonly generation: number; readonly message?: string }
   | { readonly type: 'timer-fired'; readonly timer: TimerName; readonly generation: number }
   /** The client finished the re-list asked for by the resync effect with this position. */

@@ -269,8 +269,16 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
           socketEnded(generation);
           input({ type: 'socket-close', generation, code, reason });
         }),
-      onHandshakeFailed: (status, retryAfterMs) =>
-        run(() => input({ type: 'handshake-failed', generation, status, ...(retryAfterMs !== undefined && { retryAfterMs }) })),
+      onHandshakeFailed: (status, retryAfterMs, detail) =>
+        run(() =>
+          input({
+            type: 'handshake-failed',
+            generation,
+            status,
+            ...(retryAfterMs !== undefined && { retryAfterMs }),
+            ...(detail !== undefined && detail !== '' && { detail }),
+          }),
+        ),
       onError: (message) => run(() => input({ type: 'socket-error', generation, message })),
       onPong: () => run(() => input({ type: 'pong', generation })),
       onSubprotocolRefused: () =>

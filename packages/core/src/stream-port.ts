@@ -14,7 +14,11 @@ export interface SocketHandlers {
   onMessage(text: string): void;
   onClose(code: number, reason: string): void;
   /** The server refused the upgrade with an HTTP status (only runtimes that can see it). */
-  onHandshakeFailed(status: number, retryAfterMs: number | undefined): void;
+  /**
+   * The server refused the upgrade with an HTTP status. `detail` is its explanation when the
+   * runtime can read the body (detailOfBody): it becomes the close's reason.
+   */
+  onHandshakeFailed(status: number, retryAfterMs: number | undefined, detail?: string): void;
   onError(message: string): void;
   /**
    * Proof of life below the message level (only runtimes that see control frames): a pong that

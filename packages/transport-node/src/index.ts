@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import {
   createLiveTree as createCoreLiveTree,
   createStreamClient,
+  detailOfBody,
   type EventStream,
   type LiveTreeHandle,
   type LiveTreeOptions,
@@ -75,6 +76,9 @@ export function createLiveTree(options: NodeLiveTreeOptions = {}): LiveTreeHandl
 }
 
 
+/** Characters of a refused upgrade's body read for its `detail`. */
+const MAX_REFUSAL_BODY = 8 * 1024;
+
 /**
  * The StreamPort on Node: `ws` sockets (Authorization header, pings, the HTTP status of a refused
  * upgrade), Node timers, performance.now, Math.random and fetch. Exported for custom clients.
@@ -106,9 +110,28 @@ export function createNodePort(): StreamPort {
       ws.on('ping', () => handlers.onPong());
       ws.on('unexpected-response', (_request, response) => {
         const retryAfter = response.headers['retry-after'];
-        handlers.onHandshakeFailed(response.statusCode ?? 0, retryAfter === undefined ? undefined : parseRetryAfter(retryAfter, Date.now()));
-        response.resume();
-        ws.terminate(); // with this listener ws leaves the refused request to us
+        const retryAfterMs = retryAfter === undefined ? undefined : parseRetryAfter(retryAfter, Date.now());
+        // The body says why ({"detail": ...}); read a little of it, then report. The machine's
+        // connect timeout still bounds a body that never ends.
+        let body = '';
+        let reported = false;
+        const report = () => {
+          if (reported) return;
+          reported = true;
+          handlers.onHandshakeFailed(response.statusCode ?? 0, retryAfterMs, detailOfBody(body) ?? undefined);
+          ws.terminate(); // with this listener ws leaves the refused request to us
+        };
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+          if (body.length > MAX_REFUSAL_BODY) {
+            response.destroy();
+            report();
+          }
+        });
+        response.on('end', report);
+        response.on('error', report);
+        response.on('close', report);
       });
       ws.on('error', (error) => handlers.onError(error.message));
       ws.on('close', (code, reason) => {
