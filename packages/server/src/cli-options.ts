@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseDockerAddress, redactDockerAddress } from './docker/docker-host.js';
 import type { LogLevel } from './logger.js';
 
 /** Exit codes of `events-server`. */
@@ -65,8 +66,10 @@ Options:
   --source simulate|docker
                           Where events come from: the simulated cloud (default) or a Docker Engine/Swarm,
                           whose objects all appear in the first user's namespace (docs/docker-mapping.md)
-  --docker-host ADDR      The engine for --source docker: unix:///path, tcp://host:2375 or ssh://...
-                          (default: DOCKER_HOST, then unix:///var/run/docker.sock)
+  --docker-host ADDR      The engine for --source docker: unix:///path, tcp://host:2375 or ssh://user@host
+                          (default: DOCKER_HOST, then ~/.docker/run/docker.sock if it exists, then
+                          unix:///var/run/docker.sock); tcp uses TLS on port 2376 or with DOCKER_TLS_VERIFY,
+                          with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH (default ~/.docker)
   --retention-count N     Events kept per namespace for resuming clients
   --retention-age DUR     How long events are kept for resuming clients, e.g. 90s, 10m, 2h
   --log-level LEVEL       debug, info, warn, error or silent (default info); logs are JSON lines on stderr
@@ -178,8 +181,16 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
     const dockerHost = text('docker-host');
     const source = sourceText === undefined ? 'simulate' : oneOf('source', sourceText, SOURCES);
     if (dockerHost !== undefined && source !== 'docker') throw new UsageError('--docker-host goes with --source docker');
-    if (dockerHost !== undefined && !/^(unix|tcp|ssh|npipe):\/\/./.test(dockerHost)) {
-      throw new UsageError(`--docker-host must be unix:///path, tcp://host:port or ssh://user@host, got ${JSON.stringify(dockerHost)}`);
+    if (source === 'docker') {
+      // The simulator's knobs would be silently ignored: refuse them as --docker-host is refused without docker.
+      for (const [flag, value] of [['seed', seed], ['rate', rateText], ['stacks', stacks]] as const) {
+        if (value !== undefined) throw new UsageError(`--${flag} is for the simulated cloud: it does not go with --source docker`);
+      }
+    }
+    if (dockerHost !== undefined) {
+      // Checked in full here, so that a bad address is a usage error (exit 2), not a failed start.
+      const parsed = parseDockerAddress(dockerHost);
+      if (!parsed.ok) throw new UsageError(`--docker-host ${JSON.stringify(redactDockerAddress(dockerHost))} is not a Docker engine address: ${parsed.reason}`);
     }
     const logLevel = text('log-level');
     return {

@@ -92,7 +92,7 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
 
   const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger();
-  const metrics = createMetrics({ now });
+  const metrics = createMetrics({ now, source: options.source });
   const directory = createUserDirectory(options.users);
   const bus = createMemoryEventBus({
     ...(options.retention !== undefined ? { retention: options.retention } : {}),

@@ -24,6 +24,18 @@ describe('createMetrics', () => {
     for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? -?[\d.e+-]+)$/);
   });
 
+  it('reports the source as up or down at each render, named in a label', () => {
+    let ok = true;
+    const metrics = createMetrics({ now: () => 0, source: { name: 'docker', health: () => ({ ok }) } });
+    expect(metrics.render()).toContain('# TYPE events_source_up gauge\nevents_source_up{source="docker"} 1\n');
+    ok = false;
+    expect(metrics.render()).toContain('events_source_up{source="docker"} 0\n');
+    const throwing = createMetrics({ source: { name: 'si"m', health: () => { throw new Error('boom'); } } });
+    expect(throwing.render()).toContain('events_source_up{source="si\\"m"} 0\n');
+    // Without a source (a Metrics of its own, in tests), no such series.
+    expect(createMetrics().render()).not.toContain('events_source_up');
+  });
+
   it('computes per-second rates over the last complete seconds of the injected clock', () => {
     let now = 10_000;
     const metrics = createMetrics({ now: () => now });

@@ -75,8 +75,25 @@ function createRate(now: () => number, seconds = 10) {
 
 const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-export function createMetrics(options: { now?: () => number } = {}): Metrics {
+export interface MetricsOptions {
+  readonly now?: () => number;
+  /**
+   * Where events come from, read at every render for `events_source_up` (1 while `health()` is ok,
+   * else 0, labelled with the source's name): an alert on it sees a Docker engine lost.
+   */
+  readonly source?: { readonly name: string; health(): { readonly ok: boolean } };
+}
+
+/**
+ * Counters and gauges for `/metrics`.
+ *
+ * @example
+ * const metrics = createMetrics({ source }); // source: a CloudSource
+ * metrics.render(); // ...events_source_up{source="docker"} 1...
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const now = options.now ?? Date.now;
+  const source = options.source;
   const connections = { plain: 0, extended: 0 };
   const subscribers = new Map<string, number>();
   const resumes: Record<ResumeOutcomeLabel, number> = { fresh: 0, resumed: 0, gone: 0 };
@@ -188,6 +205,18 @@ export function createMetrics(options: { now?: () => number } = {}): Metrics {
         (['missing', 'malformed', 'invalid', 'throttled'] as const).map((r) => [`{reason="${r}"}`, s.authFailures[r]]),
       );
       metric('events_client_frames_ignored_total', 'counter', 'Data frames received from clients (ignored).', [['', s.clientFramesIgnored]]);
+      if (source) {
+        // Read now rather than pushed: the source's health changes without telling anyone.
+        let up = 0;
+        try {
+          up = source.health().ok ? 1 : 0;
+        } catch {
+          // A health() that throws is not a healthy source.
+        }
+        metric('events_source_up', 'gauge', 'Whether the source is healthy (1) or not (0): for --source docker, whether the engine is reachable and followed.', [
+          [`{source="${escapeLabel(source.name)}"}`, up],
+        ]);
+      }
       return `${lines.join('\n')}\n`;
     },
   };

@@ -82,6 +82,39 @@ describe('retainTerminatedObjects', () => {
     expect(['a', 'b', 'c', 'd', 'e'].map((id) => source.get('acme', 'container', id)?.state ?? null)).toEqual([null, null, 'Terminated', 'Terminated', 'Terminated']);
   });
 
+  it('keeps an object that a source removes first and answers only while its Terminated and delete go out', async () => {
+    // How the Docker mapper works: a flush removes objects, then its events are emitted together.
+    const objects = new Map<string, RestObject>();
+    let justRemoved: RestObject | undefined;
+    let emit: (event: SourceEvent) => void = () => {};
+    const source: CloudSource = {
+      name: 'batch',
+      start: async (sink) => {
+        emit = sink;
+      },
+      stop: async () => {},
+      list: () => [...objects.values()] as never,
+      get: (_namespace, _type, uuid) => (objects.get(uuid) ?? (justRemoved?.uuid === uuid ? justRemoved : undefined)) as never,
+      operate: () => ({ ok: false, status: 404, detail: 'none' }),
+      health: () => ({ ok: true, detail: 'ok' }),
+    };
+    const retained = retainTerminatedObjects(source, {});
+    await retained.start(() => {});
+    const uri = resourceUriFor('container', 'c1', 'acme');
+    const frame = (action: DockerCloudEvent['action']) => ({
+      namespace: 'acme',
+      event: { type: 'container', action, parents: [], resource_uri: uri, state: 'Terminated', uuid: `e-${action}`, datetime: '2026-11-27T09:00:00Z' } as DockerCloudEvent,
+    });
+    objects.set('c1', { uuid: 'c1', resource_uri: uri, state: 'Stopped', name: 'web-1' } as RestObject);
+    justRemoved = { ...(objects.get('c1') as RestObject), state: 'Terminated' } as RestObject;
+    objects.delete('c1');
+    emit(frame('update'));
+    emit(frame('delete'));
+    justRemoved = undefined; // the source's next input
+    expect(retained.get('acme', 'container', 'c1')).toEqual({ uuid: 'c1', resource_uri: uri, state: 'Terminated', name: 'web-1' });
+    expect(retained.list('acme', 'container')).toEqual([]);
+  });
+
   it('is the source itself when retentionMs is 0', async () => {
     const model = modelSource();
     expect(retainTerminatedObjects(model.source, { retentionMs: 0 })).toBe(model.source);

@@ -17,6 +17,12 @@ export interface TerminatedRetentionOptions {
  * container that has just gone. Lists still drop an object at its delete, so that a listing stays
  * exactly the fold of the stream up to its position (protocol.md §8).
  *
+ * The copy is read through `source.get()` while the object's `Terminated` update is emitted, so a
+ * source must answer it then, as its contract says (its model reflects each event as it is
+ * emitted): the simulator holds the object until its delete; the Docker mapper, which removes
+ * objects and then emits `Terminated` + `delete` together, answers with its last fields until its
+ * next input.
+ *
  * @example
  * const source = retainTerminatedObjects(createSimulatedCloud(), { retentionMs: 15 * 60_000 });
  */

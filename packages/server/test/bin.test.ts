@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,8 @@ interface Bin {
 const running = new Set<ChildProcess>();
 
 /** The bin from its TypeScript source, as a user would run it (no build needed). */
-function startBin(args: readonly string[]): Bin {
-  const env = { ...process.env };
+function startBin(args: readonly string[], extraEnv: Readonly<Record<string, string>> = {}): Bin {
+  const env = { ...process.env, ...extraEnv };
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
@@ -71,8 +71,8 @@ function startBin(args: readonly string[]): Bin {
 }
 
 /** Runs the bin to its end. */
-async function runBin(args: readonly string[]) {
-  const bin = startBin(args);
+async function runBin(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
+  const bin = startBin(args, env);
   const { code } = await bin.exited;
   return { code, stdout: bin.stdout(), stderr: bin.stderr() };
 }
@@ -148,6 +148,8 @@ describe('events-server (bin)', () => {
     [['--verbose'], 'events-server: unknown option --verbose'],
     [['--users'], 'events-server: --users needs a value'],
     [['--rate', '-3'], 'events-server: --rate needs a value (write --rate=-VALUE for a value that starts with "-")'],
+    [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], 'events-server: --docker-host "tcp://127.0.0.1:99999" is not a Docker engine address: port 99999 is not from 1 to 65535'],
+    [['--source', 'docker', '--seed', '5'], 'events-server: --seed is for the simulated cloud: it does not go with --source docker'],
   ])('%j is a usage error: exit 2 with a precise message and nothing on stdout', async (args, message) => {
     const result = await runBin(args);
     expect(result).toEqual({ code: 2, stdout: '', stderr: `${message}\nRun "events-server --help" for the options.\n` });
@@ -158,6 +160,54 @@ describe('events-server (bin)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/^events-server: cannot start: cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker.sock/m);
+  });
+
+  describe('--source docker, connecting', () => {
+    let hole: Server;
+    let holePort: number;
+    const held = new Set<Socket>();
+    beforeAll(async () => {
+      // Accepts connections and never answers: an engine that hangs.
+      hole = createServer((socket) => {
+        held.add(socket);
+        socket.on('error', () => {});
+      });
+      await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+      holePort = (hole.address() as { port: number }).port;
+    });
+    afterAll(async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => hole.close(resolve));
+    });
+
+    it('an engine that never answers: "timed out" and exit 1 within seconds', async () => {
+      const began = Date.now();
+      const result = await runBin(['--source', 'docker', '--docker-host', `tcp://127.0.0.1:${holePort}`, '--port', '0']);
+      expect(result.code).toBe(1);
+      expect(Date.now() - began).toBeLessThan(12_000);
+      expect(result.stderr).toContain(`events-server: cannot start: cannot reach the Docker engine at tcp://127.0.0.1:${holePort}: ping: timed out after 5 s waiting for the engine\n`);
+      expect(result.stderr).not.toContain('lost');
+    });
+
+    it('a DOCKER_HOST that is not an address: exit 1 with a message naming DOCKER_HOST', async () => {
+      const result = await runBin(['--source', 'docker', '--port', '0'], { DOCKER_HOST: '/tmp/nowhere/docker.sock' });
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'events-server: cannot start: DOCKER_HOST="/tmp/nowhere/docker.sock" (from the environment) is not a Docker engine address: it has no scheme: write unix:///tmp/nowhere/docker.sock for a socket\n',
+      });
+    });
+
+    it('never prints the credentials of the engine address', async () => {
+      const blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const { port } = blocker.address() as { port: number };
+      await new Promise((resolve) => blocker.close(resolve));
+      const result = await runBin(['--source', 'docker', '--docker-host', `tcp://user:s3cret@127.0.0.1:${port}`, '--port', '0', '--log-level', 'debug']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`cannot reach the Docker engine at tcp://***@127.0.0.1:${port}: ping: connect ECONNREFUSED`);
+      expect(result.stdout + result.stderr).not.toContain('s3cret');
+    });
   });
 
   describe('users files', () => {

@@ -52,6 +52,9 @@ describe('parseCliOptions', () => {
     expect(run(['--rate', 'max']).rate).toBe('max');
     expect(run(['--source', 'docker']).source).toBe('docker');
     expect(run(['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:2375']).dockerHost).toBe('tcp://127.0.0.1:2375');
+    expect(run(['--source', 'docker', '--docker-host', 'ssh://me@box:2222']).dockerHost).toBe('ssh://me@box:2222');
+    // The simulator's flags still go with the simulator.
+    expect(run(['--source', 'simulate', '--seed', '5', '--rate', '3', '--stacks', '2'])).toMatchObject({ seed: 5, rate: 3, stacks: 2 });
   });
 
   it('answers help and version before validating anything else', () => {
@@ -80,7 +83,14 @@ describe('parseCliOptions', () => {
     [['--stacks', '5000'], '--stacks must be from 0 to 1000, got 5000'],
     [['--source', 'kubernetes'], '--source must be one of simulate, docker, got "kubernetes"'],
     [['--docker-host', 'unix:///x.sock'], '--docker-host goes with --source docker'],
-    [['--source', 'docker', '--docker-host', '/var/run/docker.sock'], '--docker-host must be unix:///path, tcp://host:port or ssh://user@host, got "/var/run/docker.sock"'],
+    [['--source', 'docker', '--docker-host', '/var/run/docker.sock'], '--docker-host "/var/run/docker.sock" is not a Docker engine address: it has no scheme: write unix:///var/run/docker.sock for a socket'],
+    [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], '--docker-host "tcp://127.0.0.1:99999" is not a Docker engine address: port 99999 is not from 1 to 65535'],
+    [['--source', 'docker', '--docker-host', 'tcp://exa mple:1'], '--docker-host "tcp://exa mple:1" is not a Docker engine address: "exa mple" is not a host name or an IP address'],
+    [['--source', 'docker', '--docker-host', 'tcp://me:s3cret@h:0'], '--docker-host "tcp://***@h:0" is not a Docker engine address: port 0 is not from 1 to 65535'],
+    [['--source', 'docker', '--docker-host', 'ftp://h'], '--docker-host "ftp://h" is not a Docker engine address: unknown scheme ftp:// (expected unix, tcp or ssh)'],
+    [['--source', 'docker', '--seed', '5'], '--seed is for the simulated cloud: it does not go with --source docker'],
+    [['--source', 'docker', '--rate', '3'], '--rate is for the simulated cloud: it does not go with --source docker'],
+    [['--stacks', '2', '--source', 'docker'], '--stacks is for the simulated cloud: it does not go with --source docker'],
     [['--retention-count', '1e3'], '--retention-count must be a whole number from 0 to 10000000, got "1e3"'],
     [['--retention-age', '10'], '--retention-age must be a duration such as 90s, 10m or 2h, got "10"'],
     [['--retention-age', 'ten minutes'], '--retention-age must be a duration such as 90s, 10m or 2h, got "ten minutes"'],

@@ -1,32 +1,182 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EventsError } from '@events/core';
-import { describe, expect, it } from 'vitest';
-import { createDockerEngineClient, describeDockerHost, dockerodeOptionsFor } from './docker-engine-client.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDockerEngineClient, resolveDockerEngine } from './docker-engine-client.js';
 
-describe('dockerodeOptionsFor', () => {
-  it('reads DOCKER_HOST-style addresses, an explicit host winning over the environment', () => {
-    expect(dockerodeOptionsFor(undefined)).toEqual({});
-    expect(dockerodeOptionsFor('unix:///tmp/x/docker.sock')).toEqual({ socketPath: '/tmp/x/docker.sock', host: undefined });
-    expect(dockerodeOptionsFor('/var/run/docker.sock')).toEqual({ socketPath: '/var/run/docker.sock', host: undefined });
-    expect(dockerodeOptionsFor('tcp://10.0.0.5:2375')).toEqual({ host: '10.0.0.5', port: '2375', protocol: 'http', socketPath: undefined });
-    expect(dockerodeOptionsFor('tcp://10.0.0.5:2376')).toMatchObject({ protocol: 'https' });
-    expect(dockerodeOptionsFor('10.0.0.5:2375', { DOCKER_TLS_VERIFY: '1' })).toMatchObject({ host: '10.0.0.5', protocol: 'https' });
-    expect(dockerodeOptionsFor('ssh://me@box')).toMatchObject({ protocol: 'ssh', host: 'box', username: 'me' });
+let dir: string;
+let certs: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'events-engine-client-'));
+  certs = join(dir, 'certs');
+  mkdirSync(certs);
+  for (const file of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(certs, file), `-- ${file} --`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const text = (value: unknown) => (value === undefined ? undefined : String(value));
+
+describe('resolveDockerEngine', () => {
+  it('lets an explicit unix socket decide the transport, whatever DOCKER_HOST and the TLS variables say', () => {
+    const env = { DOCKER_HOST: 'tcp://10.0.0.5:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs, DOCKER_CLIENT_TIMEOUT: '120' };
+    const engine = resolveDockerEngine('unix:///tmp/x/docker.sock', env, dir);
+    expect(engine).toMatchObject({ endpoint: 'unix:///tmp/x/docker.sock', from: 'option' });
+    // Every key dockerode would otherwise take from the environment is set (to nothing).
+    expect(engine.options).toEqual({
+      socketPath: '/tmp/x/docker.sock',
+      protocol: 'http',
+      host: undefined,
+      port: undefined,
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      username: undefined,
+      password: undefined,
+      pathPrefix: undefined,
+      headers: {},
+      timeout: 0,
+    });
   });
 
-  it('refuses what is not an address, as invalid-config', () => {
-    expect(() => dockerodeOptionsFor('ftp://x')).toThrow(EventsError);
-    expect(() => dockerodeOptionsFor('ftp://x')).toThrow(/unknown scheme/);
+  it('never has a request timeout, so the long-lived event stream cannot inherit DOCKER_CLIENT_TIMEOUT', () => {
+    for (const host of [undefined, 'unix:///x.sock', 'tcp://h:2375', 'ssh://me@box']) {
+      expect(resolveDockerEngine(host, { DOCKER_HOST: 'tcp://h:2375', DOCKER_CLIENT_TIMEOUT: '120' }, dir).options.timeout).toBe(0);
+    }
   });
 
-  it('names the engine for messages', () => {
-    expect(describeDockerHost(undefined, {})).toBe('unix:///var/run/docker.sock');
-    expect(describeDockerHost(undefined, { DOCKER_HOST: 'tcp://a:1' })).toBe('tcp://a:1');
-    expect(describeDockerHost('unix:///x', { DOCKER_HOST: 'tcp://a:1' })).toBe('unix:///x');
+  it('speaks TLS over tcp on port 2376, https://, or with DOCKER_TLS_VERIFY, with the certificates of DOCKER_CERT_PATH', () => {
+    const tls = resolveDockerEngine('tcp://10.0.0.5:2376', { DOCKER_CERT_PATH: certs }, dir).options;
+    expect([tls.protocol, tls.host, tls.port, text(tls.ca), text(tls.cert), text(tls.key)]).toEqual(['https', '10.0.0.5', '2376', '-- ca.pem --', '-- cert.pem --', '-- key.pem --']);
+    expect(resolveDockerEngine('tcp://10.0.0.5:2375', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs }, dir).options.protocol).toBe('https');
+    expect(resolveDockerEngine('https://10.0.0.5:9999', { DOCKER_CERT_PATH: certs }, dir).options.protocol).toBe('https');
+    // Plain tcp reads no certificate, even with DOCKER_CERT_PATH set.
+    const plain = resolveDockerEngine('tcp://10.0.0.5:2375', { DOCKER_CERT_PATH: certs }, dir).options;
+    expect([plain.protocol, plain.ca, plain.cert, plain.key]).toEqual(['http', undefined, undefined, undefined]);
+  });
+
+  it('reads the certificates from ~/.docker by default, and refuses DOCKER_TLS_VERIFY without a CA', () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, '.docker'), { recursive: true });
+    expect(() => resolveDockerEngine('tcp://h:2375', { DOCKER_TLS_VERIFY: '1' }, home)).toThrow(
+      new EventsError('invalid-config', `DOCKER_TLS_VERIFY is set but there is no ${join(home, '.docker', 'ca.pem')} (DOCKER_CERT_PATH names the folder of ca.pem, cert.pem and key.pem)`),
+    );
+    writeFileSync(join(home, '.docker', 'ca.pem'), 'home ca');
+    writeFileSync(join(home, '.docker', 'cert.pem'), 'home cert');
+    expect(() => resolveDockerEngine('tcp://h:2376', {}, home)).toThrow(/cert.pem has no key.pem beside it/);
+    writeFileSync(join(home, '.docker', 'key.pem'), 'home key');
+    const options = resolveDockerEngine('tcp://h:2375', { DOCKER_TLS_VERIFY: '1' }, home).options;
+    expect([options.protocol, text(options.ca), text(options.cert), text(options.key)]).toEqual(['https', 'home ca', 'home cert', 'home key']);
+  });
+
+  it('reads DOCKER_HOST when no address is given, naming it when it is not an address', () => {
+    expect(resolveDockerEngine(undefined, { DOCKER_HOST: 'tcp://a:1' }, dir)).toMatchObject({ endpoint: 'tcp://a:1', from: 'DOCKER_HOST' });
+    expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: '/run/docker.sock' }, dir)).toThrow(
+      new EventsError('invalid-config', 'DOCKER_HOST="/run/docker.sock" (from the environment) is not a Docker engine address: it has no scheme: write unix:///run/docker.sock for a socket'),
+    );
+    expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: 'bogus' }, dir)).toThrow(/^DOCKER_HOST="bogus" \(from the environment\) is not a Docker engine address: it has no scheme/);
+    expect(() => resolveDockerEngine('ftp://x', {}, dir)).toThrow(/^the docker host "ftp:\/\/x" is not a Docker engine address: unknown scheme/);
+  });
+
+  it('falls back to ~/.docker/run/docker.sock when it exists, else /var/run/docker.sock, and says which', () => {
+    const home = join(dir, 'desktop');
+    expect(resolveDockerEngine(undefined, {}, home)).toMatchObject({ endpoint: 'unix:///var/run/docker.sock', from: 'default', options: { socketPath: '/var/run/docker.sock' } });
+    mkdirSync(join(home, '.docker', 'run'), { recursive: true });
+    writeFileSync(join(home, '.docker', 'run', 'docker.sock'), '');
+    const socket = join(home, '.docker', 'run', 'docker.sock');
+    expect(resolveDockerEngine(undefined, {}, home)).toMatchObject({ endpoint: `unix://${socket}`, from: 'default', options: { socketPath: socket } });
+    expect(resolveDockerEngine(undefined, { HOME: home })).toMatchObject({ endpoint: `unix://${socket}` });
+  });
+
+  it('sends the credentials of a tcp address as Basic auth, and never shows them', () => {
+    const engine = resolveDockerEngine('tcp://user:s3cret@127.0.0.1:2375', {}, dir);
+    expect(engine.endpoint).toBe('tcp://***@127.0.0.1:2375');
+    expect(engine.options.headers).toEqual({ Authorization: `Basic ${Buffer.from('user:s3cret').toString('base64')}` });
+    expect(() => resolveDockerEngine('tcp://user:s3cret@127.0.0.1:99999', {}, dir)).toThrow('the docker host "tcp://***@127.0.0.1:99999" is not a Docker engine address: port 99999 is not from 1 to 65535');
+  });
+});
+
+// ---- over real sockets: a server that never answers, and one that is not a Docker engine -------------
+
+/** A TCP server that accepts connections and never answers. */
+async function blackhole(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, sockets };
+}
+
+describe('createDockerEngineClient', () => {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
   });
 
   it('reports an engine that is not there as a connection error', async () => {
     const client = createDockerEngineClient({ dockerHost: 'unix:///nonexistent/events-test.sock', env: {} });
     await expect(client.ping()).rejects.toMatchObject({ name: 'EventsError', code: 'connection' });
     await expect(client.inspectContainer('x')).rejects.toMatchObject({ code: 'connection' });
+  });
+
+  it('reports a call the engine never answers as its own timeout, stop included, not as the engine failing', async () => {
+    const hole = await blackhole();
+    closers.push(async () => {
+      for (const socket of hole.sockets) socket.destroy();
+      await new Promise((resolve) => hole.server.close(resolve));
+    });
+    const client = createDockerEngineClient({ dockerHost: `tcp://127.0.0.1:${hole.port}`, env: {}, requestTimeoutMs: 300 });
+    const started = Date.now();
+    await expect(client.ping()).rejects.toThrow(new EventsError('timeout', 'ping: timed out after 300 ms waiting for the engine'));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // A stop first asks for the container's stop timeout: that call times out the same way.
+    await expect(client.run({ kind: 'container-stop', id: 'abc' })).rejects.toMatchObject({ code: 'timeout', message: 'inspect container abc: timed out after 300 ms waiting for the engine' });
+  });
+
+  describe('against an HTTP server that is not a Docker engine', () => {
+    let server: HttpServer;
+    let port: number;
+    let seen: IncomingHttpHeaders[] = [];
+    beforeAll(async () => {
+      server = createHttpServer((req, res) => {
+        seen.push(req.headers);
+        if (req.url?.includes('/json')) {
+          res.writeHead(500, { 'Content-Type': 'application/json' });
+          return res.end('{"error":"not docker"}');
+        }
+        res.writeHead(404, { 'Content-Type': 'text/html' });
+        res.end('<h1>Not Found</h1>');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as { port: number }).port;
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it('says what came back instead of "[object Object]"', async () => {
+      seen = [];
+      const client = createDockerEngineClient({ dockerHost: `tcp://user:s3cret@127.0.0.1:${port}`, env: {} });
+      const ping = client.ping();
+      await expect(ping).rejects.toThrow('ping: HTTP 404: <h1>Not Found</h1> (not an answer of the Docker Engine API)');
+      await expect(client.inspectContainer('abc')).rejects.toThrow('inspect container abc: HTTP 500 (not an answer of the Docker Engine API)');
+      // The address's credentials went to the server as Basic auth, and nowhere else.
+      expect(seen[0]?.authorization).toBe(`Basic ${Buffer.from('user:s3cret').toString('base64')}`);
+      expect(client.endpoint).toBe(`tcp://***@127.0.0.1:${port}`);
+    });
+
+    it('refuses a server that answers 200 to anything but is not a Docker engine', async () => {
+      const everything = createHttpServer((_req, res) => res.end('<html>welcome</html>'));
+      await new Promise<void>((resolve) => everything.listen(0, '127.0.0.1', resolve));
+      closers.push(() => new Promise((resolve) => everything.close(() => resolve())));
+      const other = createDockerEngineClient({ dockerHost: `tcp://127.0.0.1:${(everything.address() as { port: number }).port}`, env: {} });
+      await expect(other.ping()).rejects.toThrow(new EventsError('connection', 'ping: the server answered "<html>welcome</html>", not a Docker engine\'s "OK"'));
+    });
   });
 });

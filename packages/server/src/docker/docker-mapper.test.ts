@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DockerCloudEvent, type ObjectType, parseEvent, typeOfUri, uuidOfUri } from '@events/core';
+import { type DockerCloudEvent, type ObjectType, parseEvent, type RestContainer, type RestService, type RestStack, typeOfUri, uuidOfUri } from '@events/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { OperationRequest } from '../source.js';
+import { retainTerminatedObjects } from '../retain-terminated-objects.js';
+import { parseRestPath, TERMINABLE_TYPES } from '../rest-route.js';
+import type { CloudSource, OperationRequest, SourceEvent } from '../source.js';
 import { DockerMapper } from './docker-mapper.js';
 import {
   type EngineContainer,
@@ -149,7 +151,7 @@ describe('DockerMapper on a recorded engine session', () => {
     expect(lifeOf(events, 'stack', 'blog')).toEqual([
       'create Starting', 'Running', // blog-web-1 created, started
       'Partly running', 'Running', // blog-web-2
-      'Partly running', 'Running', // blog-db-1 (service db Starting, then Running)
+      'Starting', 'Running', // blog-db-1: service db Starting (so the stack too, not a resting Partly running), then Running
       'Partly running', 'Running', // blog-web-2 stopped, then removed
       'Partly running', 'Stopped', // docker rm -f of the rest: web dies, then db
       'Terminated', 'delete Terminated',
@@ -172,7 +174,8 @@ describe('DockerMapper on a recorded engine session', () => {
 
   it('follows a stack deploy, a killed task replaced by swarm, and stack rm', () => {
     const { events } = replayNamed();
-    expect(lifeOf(events, 'stack', 'shop')).toEqual(['create Starting', 'Partly running', 'Running', 'Partly running', 'Running', 'Terminating', 'Terminated', 'delete Terminated']);
+    // Starting until both services run (not a resting Partly running while the second one starts).
+    expect(lifeOf(events, 'stack', 'shop')).toEqual(['create Starting', 'Running', 'Partly running', 'Running', 'Terminating', 'Terminated', 'delete Terminated']);
     expect(lifeOf(events, 'service', 'shop_worker')).toEqual(['create Starting', 'Running', 'Not running', 'Running', 'Terminating', 'Terminated', 'delete Terminated']);
     // The stack goes last, after every container and service of it.
     const stackDelete = events.findIndex((e) => e.type === 'stack' && e.name === 'shop' && e.action === 'delete');
@@ -529,5 +532,231 @@ describe('DockerMapper operations', () => {
     expect(states(plan.events)).toEqual(['action create Pending', 'action In progress', 'container Starting', 'service Starting', 'stack Starting']);
     mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []);
     expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c2', labels('web'))).events)).toEqual(['container Running', 'service Running', 'stack Running', 'action Success']);
+  });
+});
+
+// ---- what a REST client reads of removed objects -------------------------------------------------------
+
+/** The smallest source over a mapper: emits each output at once, as docker-source.ts publishes it. */
+function mapperSource(mapper: DockerMapper) {
+  let emit: (event: SourceEvent) => void = () => {};
+  const source: CloudSource = {
+    name: 'docker',
+    start: async (sink) => {
+      emit = sink;
+    },
+    stop: async () => {},
+    list: (_namespace, type) => mapper.list(type),
+    get: (_namespace, type, uuid) => mapper.get(type, uuid),
+    operate: () => ({ ok: false, status: 404, detail: 'none' }),
+    health: () => ({ ok: true, detail: 'ok' }),
+  };
+  return {
+    source,
+    publish(output: { events: DockerCloudEvent[] }) {
+      for (const event of output.events) emit({ namespace: 'acme', event });
+    },
+  };
+}
+
+describe('DockerMapper removed objects', () => {
+  const compose = (service: string) => ({ 'com.docker.compose.project': 'blog', 'com.docker.compose.service': service });
+
+  function blog() {
+    const setup = createMapper();
+    setup.mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', compose('web'), { name: 'blog-web-1' })] });
+    const [c, s, k] = (['container', 'service', 'stack'] as const).map((type) => setup.mapper.list(type)[0]);
+    return { ...setup, container: c as RestContainer, service: s as RestService, stack: k as RestStack };
+  }
+
+  it('answers get() with the last fields, Terminated, while the removal is emitted; lists never show them', () => {
+    const { mapper, clock, container: c, service, stack } = blog();
+    mapper.applyEvent(engineEvent('container', 'die', 'c1', { ...compose('web'), exitCode: '0' }));
+    const stopped = mapper.get('container', c.uuid);
+    clock.now += 2_000;
+    const gone = mapper.applyEvent(engineEvent('container', 'destroy', 'c1', compose('web')));
+    expect(states(gone.events)).toEqual([
+      'container Terminated', 'container delete Terminated', 'service Terminated', 'service delete Terminated', 'stack Terminated', 'stack delete Terminated',
+    ]);
+    expect(mapper.get('container', c.uuid)).toEqual({ ...stopped, state: 'Terminated' });
+    expect(mapper.get('service', service.uuid)).toMatchObject({ name: 'web', state: 'Terminated', stack: stack.resource_uri });
+    // A stack's destruction is dated, as Docker Cloud's and the simulator's are.
+    expect(mapper.get('stack', stack.uuid)).toEqual({ ...stack, state: 'Terminated', destroyed_datetime: 'Fri, 27 Nov 2026 09:00:02 +0000' });
+    expect((['container', 'service', 'stack'] as const).map((type) => mapper.list(type).length)).toEqual([0, 0, 0]);
+    // The next input forgets them: the retention wrapper has kept its copy by then.
+    mapper.tick();
+    expect([mapper.get('container', c.uuid), mapper.get('service', service.uuid), mapper.get('stack', stack.uuid)]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('stays readable through retainTerminatedObjects after its delete, for a container, its service and its stack', async () => {
+    const { mapper, container: c, service, stack } = blog();
+    const { source, publish } = mapperSource(mapper);
+    const retained = retainTerminatedObjects(source, { now: () => 0 });
+    const seen: string[] = [];
+    await retained.start(({ event }) => seen.push(`${event.type} ${event.action} ${event.state}`));
+    publish(mapper.applyEvent(engineEvent('container', 'kill', 'c1', { ...compose('web'), signal: '9' })));
+    publish(mapper.applyEvent(engineEvent('container', 'die', 'c1', { ...compose('web'), exitCode: '137' })));
+    const last = mapper.get('container', c.uuid);
+    publish(mapper.applyEvent(engineEvent('container', 'destroy', 'c1', compose('web'))));
+    publish(mapper.tick());
+    expect(seen.slice(-6)).toEqual([
+      'container update Terminated', 'container delete Terminated', 'service update Terminated', 'service delete Terminated', 'stack update Terminated', 'stack delete Terminated',
+    ]);
+    expect(last?.exit_code).toBe(137);
+    expect(retained.get('acme', 'container', c.uuid)).toEqual({ ...last, state: 'Terminated' });
+    expect(retained.get('acme', 'service', service.uuid)).toMatchObject({ uuid: service.uuid, name: 'web', state: 'Terminated' });
+    expect(retained.get('acme', 'stack', stack.uuid)).toMatchObject({ uuid: stack.uuid, name: 'blog', state: 'Terminated' });
+    expect(retained.list('acme', 'container')).toEqual([]);
+  });
+});
+
+// ---- a kill's Stopping ----------------------------------------------------------------------------------
+
+describe('DockerMapper Stopping after a kill', () => {
+  function running(settleTimeoutMs: number, extra: Partial<EngineContainer> = {}) {
+    const setup = createMapper({ settleTimeoutMs });
+    setup.mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', {}, { name: 'app', ...extra })] });
+    const uuid = setup.mapper.list('container')[0]?.uuid as string;
+    return { ...setup, uuid };
+  }
+  const kill = (signal: string) => engineEvent('container', 'kill', 'c1', { name: 'app', signal });
+
+  it('goes back to Running when the container handled or ignored the signal (docker kill -s TERM)', () => {
+    const { mapper, clock, uuid } = running(5_000);
+    expect(states(mapper.applyEvent(kill('15')).events)).toEqual(['container Stopping']);
+    // Not before a `docker stop` of it would have reached its SIGKILL (the engine's 10 s) and a margin.
+    expect(mapper.nextDeadline()).toBe(T0 + 15_000);
+    clock.now += 14_999;
+    expect(mapper.tick().events).toEqual([]);
+    clock.now += 1;
+    expect(states(mapper.tick().events)).toEqual(['container Running']);
+    expect(mapper.get('container', uuid)?.state).toBe('Running');
+    expect(mapper.nextDeadline()).toBeUndefined();
+    // And a second signal is a second Stopping.
+    expect(states(mapper.applyEvent(kill('SIGINT')).events)).toEqual(['container Stopping']);
+  });
+
+  it('waits the settle timeout when it is longer, and the container’s own stop timeout when that is', () => {
+    const settle = running(60_000);
+    settle.mapper.applyEvent(kill('15'));
+    expect(settle.mapper.nextDeadline()).toBe(T0 + 60_000);
+    const slow = running(60_000, { stopTimeoutMs: 120_000 });
+    slow.mapper.applyEvent(kill('15'));
+    expect(slow.mapper.nextDeadline()).toBe(T0 + 125_000);
+  });
+
+  it('stays Stopping through a docker stop until the container dies, and never shows Running between', () => {
+    const { mapper, clock } = running(1_000, { stopTimeoutMs: 3_000 });
+    expect(states(mapper.applyEvent(kill('15')).events)).toEqual(['container Stopping']);
+    clock.now += 3_000;
+    expect(mapper.tick().events).toEqual([]);
+    expect(states(mapper.applyEvent(kill('9')).events)).toEqual([]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'app', exitCode: '137' })).events)).toEqual(['container Stopped']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'stop', 'c1', { name: 'app' })).events)).toEqual([]);
+    expect(mapper.nextDeadline()).toBeUndefined();
+    clock.now += 60_000;
+    expect(mapper.tick().events).toEqual([]);
+  });
+
+  it('keeps its deadline through a re-list that still shows it up, and drops it with one that shows it gone', () => {
+    const { mapper, clock } = running(5_000);
+    mapper.applyEvent(kill('15'));
+    const snapshot = (status: EngineContainerStatus): EngineSnapshot => ({ info: INFO, nodes: null, services: null, containers: [container('c1', status, {}, { name: 'app' })] });
+    expect(mapper.applySnapshot(snapshot('running')).events).toEqual([]);
+    expect(mapper.nextDeadline()).toBe(T0 + 15_000);
+    clock.now += 15_000;
+    expect(states(mapper.tick().events)).toEqual(['container Running']);
+    mapper.applyEvent(kill('15'));
+    expect(states(mapper.applySnapshot(snapshot('exited')).events)).toEqual(['container Stopped']);
+    expect(mapper.nextDeadline()).toBeUndefined();
+  });
+});
+
+// ---- Compose one-off containers ---------------------------------------------------------------------------
+
+describe('DockerMapper and Compose one-off containers', () => {
+  const labels = (oneoff: 'True' | 'False') => ({ 'com.docker.compose.project': 'blog', 'com.docker.compose.service': 'web', 'com.docker.compose.oneoff': oneoff });
+
+  it('lists a leftover `docker compose run` container as a plain one: it counts in no service, and a stack start leaves it alone', () => {
+    const { mapper } = createMapper();
+    mapper.applySnapshot({
+      info: INFO,
+      nodes: null,
+      services: null,
+      containers: [container('c1', 'running', labels('False'), { name: 'blog-web-1' }), container('c2', 'exited', labels('True'), { name: 'blog-web-run-1' })],
+    });
+    const web = mapper.list('service')[0];
+    expect([web?.name, web?.state, web?.target_num_containers, web?.current_num_containers, web?.stopped_num_containers]).toEqual(['web', 'Running', 1, 1, 0]);
+    expect(mapper.list('stack').map((s) => [s.name, s.state])).toEqual([['blog', 'Running']]);
+    const oneOff = mapper.list('container').find((c) => c.name === 'blog-web-run-1');
+    expect([oneOff?.state, oneOff?.service]).toEqual(['Stopped', null]);
+    const plan = mapper.beginOperation(request('stack', mapper.list('stack')[0]?.uuid as string, 'start'));
+    expect(plan.jobs).toEqual([]);
+    expect(states(plan.events)).toEqual(['action create Pending', 'action In progress', 'action Success']);
+  });
+
+  it('leaves the service alone while a one-off runs and exits, seen from its events', () => {
+    const { mapper } = createMapper();
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', labels('False'), { name: 'blog-web-1' })] });
+    const attributes = { name: 'blog-web-run-1', image: 'busybox:local', ...labels('True') };
+    const created = mapper.applyEvent(engineEvent('container', 'create', 'c2', attributes)).events;
+    expect(states(created)).toEqual(['container create Starting']);
+    expect(created[0]?.parents.map(typeOfUri)).toEqual(['node', 'nodecluster']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c2', attributes)).events)).toEqual(['container Running']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c2', { ...attributes, exitCode: '0' })).events)).toEqual(['container Stopped']);
+    expect(mapper.list('service').map((s) => [s.state, s.target_num_containers])).toEqual([['Running', 1]]);
+  });
+});
+
+// ---- docs/docker-mapping.md agrees ------------------------------------------------------------------------
+
+describe('docs/docker-mapping.md Operations table', () => {
+  /** `| Object | start | stop | ... |` rows of the table under `## Operations`: row label → column → cell. */
+  function operationsTable(): Map<string, Map<string, string>> {
+    const doc = readFileSync(join(import.meta.dirname, '../../../../docs/docker-mapping.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('\n## Operations'));
+    const rows = section
+      .split('\n')
+      .filter((line) => line.startsWith('|'))
+      .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    const [header, , ...body] = rows;
+    const table = new Map<string, Map<string, string>>();
+    for (const row of body) table.set(row[0] as string, new Map((header ?? []).slice(1).map((op, i) => [op, row[i + 1] as string])));
+    return table;
+  }
+
+  it('names the status the server answers wherever it names one', () => {
+    const table = operationsTable();
+    expect([...table.keys()]).toEqual(['container', 'swarm service', 'Compose service', 'stack']);
+    // One object of each row's kind.
+    const { mapper } = createMapper();
+    const s = swarmService('sa', 1);
+    const g = { ...swarmService('sg', 1), name: 'global', mode: 'global' as const, replicas: null };
+    const compose = { 'com.docker.compose.project': 'blog', 'com.docker.compose.service': 'web' };
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [s, g], containers: [container('c1', 'running', {}, { name: 'plain' }), container('c2', 'running', compose)] });
+    const uuidOf = (type: 'container' | 'service' | 'stack', name: string) => mapper.list(type).find((o) => o.name === name)?.uuid as string;
+    const objects: Record<string, { type: 'container' | 'service' | 'stack'; uuid: string }> = {
+      container: { type: 'container', uuid: uuidOf('container', 'plain') },
+      'swarm service': { type: 'service', uuid: uuidOf('service', 'sa') },
+      'Compose service': { type: 'service', uuid: uuidOf('service', 'web') },
+      stack: { type: 'stack', uuid: uuidOf('stack', 'blog') },
+    };
+    let checked = 0;
+    for (const [row, cells] of table) {
+      const { type, uuid } = objects[row] as { type: 'container' | 'service' | 'stack'; uuid: string };
+      for (const [operation, cell] of cells) {
+        const status = /^(\d{3})\b/.exec(cell)?.[1];
+        if (status === undefined) continue;
+        checked++;
+        // Over HTTP an operation a type does not have is no endpoint at all (as on Docker Cloud): 404.
+        const route = operation === 'terminate' ? (TERMINABLE_TYPES.has(type) ? { kind: 'operation' } : { kind: 'not-found' }) : parseRestPath(`/api/app/v1/acme/${type}/${uuid}/${operation}/`);
+        const answer = route.kind === 'not-found' ? 404 : ((r) => (r.ok ? 202 : r.status))(mapper.beginOperation(request(type, uuid, operation as OperationRequest['operation'], { targetNumContainers: 2 })).result);
+        expect(`${row} ${operation}: ${answer}`).toBe(`${row} ${operation}: ${status}`);
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+    // The global service's own 405 is named in its cell's words.
+    expect(table.get('swarm service')?.get('scale')).toContain('405 for a global service');
+    expect(mapper.beginOperation(request('service', uuidOf('service', 'global'), 'scale', { targetNumContainers: 2 })).result).toMatchObject({ ok: false, status: 405 });
   });
 });

@@ -8,6 +8,7 @@ import {
   type RestObject,
   type RestObjectByType,
   type RestService,
+  type RestStack,
   resourceUriFor,
   type State,
 } from '@events/core';
@@ -112,6 +113,10 @@ type Store = { [T in ObjectType]: Map<string, RestObjectByType[T]> };
 const TERMINAL_STATES = new Set<string>(['Terminating', 'Terminated']);
 /** Signals whose `kill` event means the container is on its way down (docker stop, docker kill, Ctrl-C). */
 const STOP_SIGNALS = new Set(['15', '9', '2', '3', 'SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'TERM', 'KILL', 'INT', 'QUIT']);
+/** What `docker stop` waits before its SIGKILL when the container sets no stop timeout. */
+const ENGINE_STOP_TIMEOUT_MS = 10_000;
+/** After the SIGKILL of a `docker stop` the container's `die` follows within moments. */
+const STOP_MARGIN_MS = 5_000;
 
 // ---- comparisons ----------------------------------------------------------------------------------
 
@@ -168,6 +173,13 @@ export class DockerMapper {
   private readonly memberUris = new Map<string, readonly string[]>();
   /** Swarm services whose `create` event arrived and whose inspect has not. */
   private readonly pendingCreates = new Set<string>();
+  /**
+   * Containers `Stopping` since a `kill` with a stop signal, by id, and when they go back to
+   * `Running` if they still run then. `docker stop` and `docker kill -s TERM` send the same event;
+   * only the first is sure to end in a `die` (SIGKILL after the stop timeout), so a container still
+   * up once that could have happened handled or ignored the signal, as a fresh listing would say.
+   */
+  private readonly killDeadlines = new Map<string, number>();
 
   // The Docker Cloud view.
   private readonly store: Store = {
@@ -178,6 +190,17 @@ export class DockerMapper {
     container: new Map(),
     action: new Map(),
   };
+  /**
+   * What the last flush removed, as clients last saw it: `get` still answers with it (state
+   * `Terminated`) while that flush's `Terminated` and `delete` events go out, as the source
+   * contract wants (a source's model reflects each event as it is emitted). That is when
+   * retainTerminatedObjects copies an object to keep it readable after its delete; lists never
+   * show it. Emptied by the next flush. Slots in arrays, copied only when read: Maps emptied at
+   * every flush after a removal cost the replay benchmark a tenth of its speed.
+   */
+  private readonly removedObjects: (RestObject | undefined)[] = [];
+  private readonly removedTypes: Kind[] = [];
+  private removedCount = 0;
   private readonly identities = new Map<string, { readonly type: Kind; readonly key: string }>();
   private readonly parentsByUri = new Map<string, readonly string[]>();
   /** uuid and resource URI of each engine identity: hashing and formatting once, not per event. */
@@ -222,8 +245,11 @@ export class DockerMapper {
     return [...(this.store[type] as Map<string, RestObjectByType[T]>).values()];
   }
 
+  /** A live object; or, until the next input, one the last input removed (state `Terminated`). */
   get<T extends ObjectType>(type: T, uuid: string): RestObjectByType[T] | undefined {
-    return (this.store[type] as Map<string, RestObjectByType[T]>).get(uuid);
+    const live = (this.store[type] as Map<string, RestObjectByType[T]>).get(uuid);
+    if (live !== undefined || this.removedCount === 0) return live;
+    return this.removedObject(type, uuid) as RestObjectByType[T] | undefined;
   }
 
   /** The parents an event about this object carries (protocol.md §7). */
@@ -235,6 +261,7 @@ export class DockerMapper {
   nextDeadline(): number | undefined {
     let earliest: number | undefined;
     for (const overlay of this.overlays.values()) if (earliest === undefined || overlay.deadline < earliest) earliest = overlay.deadline;
+    for (const deadline of this.killDeadlines.values()) if (earliest === undefined || deadline < earliest) earliest = deadline;
     return earliest;
   }
 
@@ -268,6 +295,8 @@ export class DockerMapper {
       this.putService({ key, origin: 'swarm', removed: false, service: before && this.overlays.has(this.uri('service', key)) ? withReplicas(service, before.service.replicas) : service });
     }
     for (const container of snapshot.containers) this.addContainer(mergeListed(previous.get(container.id), container));
+    // A kill's `Stopping` survives a re-list that still shows the container up (mergeListed), and with it its deadline.
+    for (const id of this.killDeadlines.keys()) if (this.containers.get(id)?.stopping !== true) this.killDeadlines.delete(id);
     this.dirty.nodecluster.add(clusterKeyOf(snapshot.info));
     for (const key of nodeKeys(this.view)) this.dirty.node.add(key);
     for (const key of this.services.keys()) this.dirty.service.add(key);
@@ -345,6 +374,16 @@ export class DockerMapper {
       const identity = this.identities.get(uri);
       if (identity) this.dirty[identity.type].add(identity.key);
       else this.endOverlay(uri, overlay);
+    }
+    for (const [id, deadline] of this.killDeadlines) {
+      if (deadline > now) continue;
+      this.killDeadlines.delete(id);
+      const c = this.containers.get(id);
+      if (c?.stopping) {
+        // Still up long after the signal: it handled or ignored it (a reload, a trapped SIGINT).
+        c.stopping = false;
+        this.dirty.container.add(id);
+      }
     }
     return { events: this.flush(), effects: [] };
   }
@@ -456,7 +495,7 @@ export class DockerMapper {
         return;
       case 'start':
         c.status = 'running';
-        c.stopping = false;
+        this.notStopping(c);
         c.exitCode = null;
         c.startedAt = event.timeMs;
         break;
@@ -466,13 +505,13 @@ export class DockerMapper {
         if (c.status === 'running') return;
         if (c.status !== 'paused') c.startedAt ??= event.timeMs;
         c.status = 'running';
-        c.stopping = false;
+        this.notStopping(c);
         c.exitCode = null;
         break;
       case 'die': {
         const code = Number(attributes.exitCode);
         c.status = 'exited';
-        c.stopping = false;
+        this.notStopping(c);
         if (Number.isFinite(code)) c.exitCode = code;
         c.finishedAt = event.timeMs;
         break;
@@ -481,12 +520,15 @@ export class DockerMapper {
         // `die` came first; a `stop` of a container still up means we missed it.
         if (!isUp(c.status)) return;
         c.status = 'exited';
-        c.stopping = false;
+        this.notStopping(c);
         c.finishedAt = event.timeMs;
         break;
       case 'kill':
         if (!isUp(c.status) || c.stopping || !STOP_SIGNALS.has(attributes.signal ?? '')) return;
         c.stopping = true;
+        // Whichever is later: a `docker stop` must reach its SIGKILL and `die` without a `Running`
+        // in between, and the settle timeout is how long any transitional state may wait.
+        this.killDeadlines.set(id, this.now() + Math.max(this.settleTimeoutMs, (c.stopTimeoutMs ?? ENGINE_STOP_TIMEOUT_MS) + STOP_MARGIN_MS));
         break;
       case 'pause':
         c.status = 'paused';
@@ -597,6 +639,7 @@ export class DockerMapper {
       startedAt: container.startedAt,
       finishedAt: container.finishedAt,
       placement: container.placement,
+      stopTimeoutMs: container.stopTimeoutMs ?? null,
       uuid,
       uri,
       serviceKey,
@@ -641,8 +684,16 @@ export class DockerMapper {
     return record;
   }
 
+  /** The container died, stopped or started: a kill's `Stopping` is over. */
+  private notStopping(c: ContainerRecord): void {
+    if (!c.stopping) return;
+    c.stopping = false;
+    this.killDeadlines.delete(c.id);
+  }
+
   private removeContainer(record: ContainerRecord): void {
     this.containers.delete(record.id);
+    this.killDeadlines.delete(record.id);
     this.dirty.container.add(record.id);
     if (record.serviceKey) {
       removeFrom(this.serviceContainers, record.serviceKey, record.id);
@@ -855,6 +906,11 @@ export class DockerMapper {
   private flush(prefix: DockerCloudEvent[] = [], now: number = this.now()): DockerCloudEvent[] {
     this.flushNow = now;
     const changes = this.changes;
+    if (this.removedCount > 0) {
+      // Their events went out with the last flush.
+      for (let i = 0; i < this.removedCount; i++) this.removedObjects[i] = undefined;
+      this.removedCount = 0;
+    }
     for (let pass = 0; pass < 8; pass++) {
       let work = false;
       for (const type of DERIVE_ORDER) {
@@ -884,6 +940,8 @@ export class DockerMapper {
           changes.eachRemoved(type, (last) => {
             const uri = last.resource_uri;
             const parents = this.parentsOf(uri);
+            this.removedTypes[this.removedCount] = type;
+            this.removedObjects[this.removedCount++] = last;
             if (last.state !== 'Terminated') events.push(this.event(type, 'update', uri, 'Terminated', parents, datetime));
             events.push(this.event(type, 'delete', uri, 'Terminated', parents, datetime));
             this.parentsByUri.delete(uri);
@@ -904,6 +962,25 @@ export class DockerMapper {
       this.actionsToCheck.clear();
     }
     return events;
+  }
+
+  /**
+   * An object the last flush removed, as its `Terminated` event shows it: its last fields, and a
+   * stack's destruction dated (still the removal's flush: the next one forgets them). A linear
+   * search: read once per removal (by the retention, at its `Terminated`), and a flush removes few.
+   */
+  private removedObject(type: ObjectType, uuid: string): RestObject | undefined {
+    for (let i = 0; i < this.removedCount; i++) {
+      const object = this.removedObjects[i] as RestObject;
+      if (this.removedTypes[i] !== type || object.uuid !== uuid) continue;
+      // No derived state is `Terminated`: one that is is the copy.
+      if (object.state === 'Terminated') return object;
+      const copy: RestObject =
+        type === 'stack' ? { ...(object as RestStack), state: 'Terminated', destroyed_datetime: this.restDate(this.flushNow) } : ({ ...object, state: 'Terminated' } as RestObject);
+      this.removedObjects[i] = copy;
+      return copy;
+    }
+    return undefined;
   }
 
   /** Event dates have whole seconds: one formatting per second, not per event. */

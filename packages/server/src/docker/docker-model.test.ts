@@ -69,6 +69,17 @@ describe('engine JSON parsers', () => {
     expect(placementOf({})).toMatchObject({ stack: null, swarmServiceId: null, swarmNodeId: null });
   });
 
+  it('read a Compose one-off container (docker compose run) as a plain one', () => {
+    const compose = { 'com.docker.compose.project': 'blog', 'com.docker.compose.service': 'web' };
+    expect(placementOf({ ...compose, 'com.docker.compose.oneoff': 'True' })).toMatchObject({ stack: null, composeProject: null, composeService: null });
+    expect(placementOf({ ...compose, 'com.docker.compose.oneoff': 'False' })).toMatchObject({ stack: 'blog', composeProject: 'blog', composeService: 'web' });
+  });
+
+  it("read a container's stop timeout, when it sets one", () => {
+    const timeout = (config: Record<string, unknown>) => parseInspectedContainer({ Id: 'x', State: { Status: 'running' }, Config: config })?.stopTimeoutMs;
+    expect([timeout({ StopTimeout: 30 }), timeout({}), timeout({ StopTimeout: -1 })]).toEqual([30_000, null, null]);
+  });
+
   it('read times', () => {
     expect(parseEngineTimeNano('2026-11-27T09:41:17.793646928Z')).toBe(Date.UTC(2026, 10, 27, 9, 41, 17, 793) * 1e6 + 646_928);
     expect(parseEngineTime('0001-01-01T00:00:00Z')).toBeNull();

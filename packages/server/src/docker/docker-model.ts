@@ -19,7 +19,11 @@ export interface ContainerPlacement {
   readonly swarmServiceName: string | null;
   /** `com.docker.swarm.node.id`: the swarm node a task runs on. */
   readonly swarmNodeId: string | null;
-  /** `com.docker.compose.project` and `com.docker.compose.service` (both, or neither). */
+  /**
+   * `com.docker.compose.project` and `com.docker.compose.service` (both, or neither). Neither for a
+   * one-off container (`docker compose run`, `com.docker.compose.oneoff=True`): a job, not a member
+   * of its service or project.
+   */
   readonly composeProject: string | null;
   readonly composeService: string | null;
 }
@@ -38,6 +42,11 @@ export interface EngineContainer {
   /** Epoch ms of the last exit, or null if it never exited. */
   readonly finishedAt: number | null;
   readonly placement: ContainerPlacement;
+  /**
+   * `Config.StopTimeout` in ms (what `docker stop` waits before SIGKILL), when the container sets
+   * one; null or absent when it does not (the engine waits 10 s) or when we only saw its events.
+   */
+  readonly stopTimeoutMs?: number | null;
 }
 
 export interface EngineService {
@@ -148,7 +157,11 @@ export function imageNameOf(image: string): string {
  * placementOf({ 'com.docker.stack.namespace': 'shop', 'com.docker.swarm.service.id': 'x7gj…' }).stack // 'shop'
  */
 export function placementOf(labels: Readonly<Record<string, unknown>>): ContainerPlacement {
-  const composeProject = str(labels['com.docker.compose.project']);
+  // A one-off (`docker compose run`) is a job, not a replica: counted in its service it raised the
+  // target and left the service `Partly running` for good, and a stack start ran the job again.
+  // It is a plain container, outside any service or stack.
+  const oneOff = str(labels['com.docker.compose.oneoff'])?.toLowerCase() === 'true';
+  const composeProject = oneOff ? null : str(labels['com.docker.compose.project']);
   const composeService = str(labels['com.docker.compose.service']);
   const hasCompose = composeProject !== null && composeService !== null;
   return {
@@ -264,7 +277,14 @@ export function parseInspectedContainer(json: unknown): EngineContainer | undefi
     startedAt: parseEngineTime(state.StartedAt),
     finishedAt: parseEngineTime(state.FinishedAt),
     placement: placementOf(obj(config.Labels)),
+    stopTimeoutMs: stopTimeoutOf(config.StopTimeout),
   };
+}
+
+/** `Config.StopTimeout` (seconds) in ms; null when unset or negative (-1: `docker stop` waits forever). */
+function stopTimeoutOf(value: unknown): number | null {
+  const seconds = num(value);
+  return seconds === null || seconds < 0 ? null : seconds * 1000;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface ContainerRecord {
   startedAt: number | null;
   finishedAt: number | null;
   readonly placement: EngineContainer['placement'];
+  /** What `docker stop` waits before SIGKILL, when known (from an inspect); null: the engine's 10 s. */
+  readonly stopTimeoutMs: number | null;
   readonly uuid: string;
   readonly uri: string;
   /** `s:<swarm service id>` or `c:<compose project>/<compose service>`, or null. */

@@ -36,9 +36,16 @@ export const REAL_TIMERS: DockerSourceTimers = {
 export interface DockerSourceOptions {
   /** Every object goes into this one namespace (the CLI passes the first user's). */
   readonly namespace: string;
-  /** `unix:///var/run/docker.sock`, `tcp://host:2375`, ... Default: DOCKER_HOST, else the local socket. */
+  /**
+   * `unix:///var/run/docker.sock`, `tcp://host:2375`, ...: it alone decides the transport. Default:
+   * DOCKER_HOST, else the local socket. See DockerEngineClientOptions.dockerHost.
+   */
   readonly dockerHost?: string;
-  /** Instead of dockerode (tests pass a fake engine). `dockerHost` is then ignored. */
+  /** Where DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, ... are read. Default: process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Longest an ordinary engine call may take (a stop gets the container's stop timeout on top). Default 30 s. */
+  readonly requestTimeoutMs?: number;
+  /** Instead of dockerode (tests pass a fake engine). `dockerHost`, `env` and `requestTimeoutMs` are then ignored. */
   readonly client?: DockerEngineClient;
   readonly now?: () => number;
   /** One draw in [0, 1) per backoff delay. */
@@ -52,6 +59,7 @@ export interface DockerSourceOptions {
   readonly settleTimeoutMs?: number;
   /** While live, the engine is pinged this often; a ping that fails or times out counts as losing it. Default 10 s. */
   readonly pingIntervalMs?: number;
+  /** Longest a ping may take, the first one at start included. Default 5 s. */
   readonly pingTimeoutMs?: number;
   /**
    * Resolve `start()` even when the engine cannot be reached, and keep retrying in the background.
@@ -135,6 +143,10 @@ class DockerEngineSource implements DockerSource {
   /** Grows with every listing: an inspect answered before a listing must not overwrite it. */
   private listings = 0;
   private emitFailures = 0;
+  /** Whether the engine was ever reached: until then a failure is "cannot reach", not "lost". */
+  private everLive = false;
+  /** start()'s own attempt, when it is to fail rather than retry: no retry is scheduled or logged. */
+  private failFast = false;
 
   constructor(options: DockerSourceOptions) {
     const timeouts = { pingIntervalMs: options.pingIntervalMs ?? 10_000, pingTimeoutMs: options.pingTimeoutMs ?? 5_000 };
@@ -145,7 +157,13 @@ class DockerEngineSource implements DockerSource {
       throw new EventsError('invalid-config', `docker source: bad namespace ${JSON.stringify(options.namespace)}`);
     }
     this.namespace = options.namespace;
-    this.client = options.client ?? createDockerEngineClient(options.dockerHost === undefined ? {} : { dockerHost: options.dockerHost });
+    this.client =
+      options.client ??
+      createDockerEngineClient({
+        ...(options.dockerHost !== undefined ? { dockerHost: options.dockerHost } : {}),
+        ...(options.env !== undefined ? { env: options.env } : {}),
+        ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      });
     this.endpoint = this.client.endpoint;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
@@ -169,7 +187,12 @@ class DockerEngineSource implements DockerSource {
   async start(emit: (event: SourceEvent) => void): Promise<void> {
     if (this.state.status !== 'idle') throw new EventsError('internal', `docker source already ${this.state.status}`);
     this.emit = emit;
-    await this.connect();
+    this.failFast = !this.startOffline;
+    try {
+      await this.connect();
+    } finally {
+      this.failFast = false;
+    }
     // connect() moved the state on: TypeScript still narrows it to 'idle' here.
     if (this.connection().status !== 'live' && !this.startOffline) {
       const why = this.lastError ?? 'unknown error';
@@ -273,7 +296,9 @@ class DockerEngineSource implements DockerSource {
     this.queue = [];
     this.head = 0;
     try {
-      await this.client.ping();
+      // Under the ping's own deadline: an engine that accepts connections and never answers
+      // must not hold the start for the request timeout.
+      await this.withTimeout(this.client.ping(), this.pingTimeoutMs, 'ping');
       if (generation !== this.generation) return;
       const stream = await this.client.streamEvents(
         (line) => this.onLine(generation, line),
@@ -286,9 +311,10 @@ class DockerEngineSource implements DockerSource {
       this.stream = stream;
       await this.relist(generation);
       if (generation !== this.generation) return;
-      const reconnected = this.failures > 0;
+      const reconnected = this.everLive;
       this.failures = 0;
       this.lastError = null;
+      this.everLive = true;
       this.state = { status: 'live', since: this.now() };
       this.logger.info(reconnected ? 'docker engine back: re-listed and caught up' : 'following the docker engine');
       this.armPing(generation);
@@ -301,6 +327,7 @@ class DockerEngineSource implements DockerSource {
   /** The engine is gone (stream ended, ping failed, listing failed): report it and retry later. */
   private lose(generation: number, error: unknown): void {
     if (generation !== this.generation || this.state.status === 'stopped') return;
+    const wasLive = this.state.status === 'live';
     this.generation++;
     this.lastError = describeError(error);
     this.stream?.close();
@@ -311,7 +338,12 @@ class DockerEngineSource implements DockerSource {
     this.failures++;
     const delay = computeBackoffDelay({ failures: this.failures, kind: 'transient' }, this.backoff, this.random());
     this.state = { status: 'backoff', failures: this.failures, retryAt: this.now() + delay, lastError: this.lastError };
-    this.logger.warn('docker engine lost', { error: this.lastError, failures: this.failures, retryInMs: delay });
+    // start() is about to fail with this error: no retry to announce.
+    if (this.failFast) return;
+    // "lost" once, when a live engine goes; a failed attempt after that, or before the engine was
+    // ever reached, says so instead.
+    const message = wasLive ? 'docker engine lost' : this.everLive ? 'docker engine still unreachable' : 'cannot reach the docker engine';
+    this.logger.warn(message, { error: this.lastError, failures: this.failures, retryInMs: delay });
     this.publish(this.mapper.engineLost());
     this.retryTimer = this.timers.setTimeout(() => void this.connect(), delay);
   }
@@ -339,7 +371,7 @@ class DockerEngineSource implements DockerSource {
 
   private withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = this.timers.setTimeout(() => reject(new EventsError('timeout', `${what} took longer than ${ms} ms`)), ms);
+      const timer = this.timers.setTimeout(() => reject(new EventsError('timeout', `${what}: timed out after ${formatMs(ms)} waiting for the engine`)), ms);
       promise.then(
         (value) => {
           this.timers.clearTimeout(timer);
@@ -508,6 +540,11 @@ export async function readEngineSnapshot(client: DockerEngineClient, concurrency
   // Inspects finish in any order; a stable order gives the same events for the same engine.
   containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1));
   return { info, nodes, services, containers };
+}
+
+/** `5 s`, `1.5 s`, `300 ms`. */
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
 }
 
 function describeError(error: unknown): string {

@@ -38,4 +38,17 @@ describe('docker states', () => {
     expect(stackStateOf(['Running', 'Terminating'])).toBe('Running');
     expect(stackStateOf(['Running', 'Not running'])).toBe('Partly running');
   });
+
+  it('keep a stack Starting while one of its services starts, never a resting Partly running', () => {
+    expect(stackStateOf(['Running', 'Starting'])).toBe('Starting');
+    expect(stackStateOf(['Partly running', 'Starting', 'Stopped'])).toBe('Starting');
+    expect(stackStateOf(['Starting', 'Terminating'])).toBe('Starting');
+    // Every stack state is resting or transitional as the protocol has it: Starting only with a service Starting.
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...STATES.service)), (states) => {
+        const live = states.filter((s) => s !== 'Terminating' && s !== 'Terminated');
+        expect(stackStateOf(states) === 'Starting').toBe(live.includes('Starting') && !live.every((s) => s === 'Running' || s === 'Scaling' || s === 'Redeploying'));
+      }),
+    );
+  });
 });

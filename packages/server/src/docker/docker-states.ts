@@ -58,12 +58,14 @@ export function labelServiceStateOf(containers: number, running: number, startin
 }
 
 /**
- * A stack's resting state from its services' states. A stack whose services are all gone while
- * some of its containers remain (`docker stack rm` in progress) is `Terminating`.
+ * A stack's state from its services' states: resting, or `Starting` while one of its services
+ * is. A stack whose services are all gone while some of its containers remain (`docker stack rm`
+ * in progress) is `Terminating`.
  *
  * @example
  * stackStateOf(['Running', 'Scaling']) // 'Running'
  * stackStateOf(['Running', 'Stopped']) // 'Partly running'
+ * stackStateOf(['Running', 'Starting']) // 'Starting' (a deploy under way)
  */
 export function stackStateOf(serviceStates: readonly string[]): StateOf<'stack'> {
   let running = 0;
@@ -97,7 +99,10 @@ export function stackStateOf(serviceStates: readonly string[]): StateOf<'stack'>
   const live = serviceStates.length - terminating;
   if (live === 0) return 'Terminating';
   if (running === live) return 'Running';
-  if (running === 0 && partly === 0) return starting > 0 ? 'Starting' : stopped > 0 ? 'Stopped' : 'Not running';
+  // A service still starting (a `docker stack deploy`, a `compose up`) keeps the stack transitional:
+  // a resting `Partly running` would have a load balancer reconfigure on a half-started stack.
+  if (starting > 0) return 'Starting';
+  if (running === 0 && partly === 0) return stopped > 0 ? 'Stopped' : 'Not running';
   return 'Partly running';
 }
 

@@ -30,13 +30,13 @@ export interface Watched {
 }
 
 /** Starts a Docker source on the test engine (or `host`) and records what it emits. */
-export async function watchSource(host: string, options: { namespace?: string; pingIntervalMs?: number } = {}): Promise<Watched> {
+export async function watchSource(host: string, options: { namespace?: string; pingIntervalMs?: number; settleTimeoutMs?: number } = {}): Promise<Watched> {
   const events: DockerCloudEvent[] = [];
   const source = createDockerSource({
     namespace: options.namespace ?? 'u',
     dockerHost: host,
     backoff: FAST_BACKOFF,
-    settleTimeoutMs: 60_000,
+    settleTimeoutMs: options.settleTimeoutMs ?? 60_000,
     ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
   });
   await source.start(({ event }) => events.push(event));

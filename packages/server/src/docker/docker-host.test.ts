@@ -1,0 +1,89 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatDockerAddress, parseDockerAddress, redactDockerAddress } from './docker-host.js';
+
+const ok = (text: string) => {
+  const parsed = parseDockerAddress(text);
+  if (!parsed.ok) throw new Error(`expected ${text} to parse: ${parsed.reason}`);
+  return parsed.address;
+};
+const reason = (text: string) => {
+  const parsed = parseDockerAddress(text);
+  if (parsed.ok) throw new Error(`expected ${text} to be refused, got ${JSON.stringify(parsed.address)}`);
+  return parsed.reason;
+};
+
+describe('parseDockerAddress', () => {
+  it('reads the schemes docker uses, with their default ports', () => {
+    expect(ok('unix:///var/run/docker.sock')).toEqual({ kind: 'unix', path: '/var/run/docker.sock' });
+    expect(ok('npipe:////./pipe/docker_engine')).toEqual({ kind: 'npipe', path: '//./pipe/docker_engine' });
+    expect(ok('tcp://10.0.0.5')).toEqual({ kind: 'tcp', host: '10.0.0.5', port: 2375, https: false, username: undefined, password: undefined });
+    expect(ok('tcp://docker_dind:2376/')).toMatchObject({ kind: 'tcp', host: 'docker_dind', port: 2376, https: false });
+    expect(ok('https://engine.example.com')).toMatchObject({ kind: 'tcp', host: 'engine.example.com', port: 2376, https: true });
+    expect(ok('tcp://[::1]:2375')).toMatchObject({ kind: 'tcp', host: '[::1]', port: 2375 });
+    expect(ok('ssh://me@box')).toEqual({ kind: 'ssh', host: 'box', port: 22, username: 'me', password: undefined });
+    expect(ok('tcp://us%40er:p%3Aw@h:1')).toMatchObject({ username: 'us@er', password: 'p:w' });
+    expect(ok('tcp://user:p@ss@h:1')).toMatchObject({ host: 'h', username: 'user', password: 'p@ss' });
+  });
+
+  it.each([
+    ['/var/run/docker.sock', 'it has no scheme: write unix:///var/run/docker.sock for a socket'],
+    ['bogus', 'it has no scheme: expected an address like unix:///var/run/docker.sock, tcp://host:2375 or ssh://user@host'],
+    ['10.0.0.5:2375', 'it has no scheme: expected an address like unix:///var/run/docker.sock, tcp://host:2375 or ssh://user@host'],
+    ['ftp://x', 'unknown scheme ftp:// (expected unix, tcp or ssh)'],
+    ['unix://', 'unix:// needs a path, as in unix:///var/run/docker.sock'],
+    ['tcp://127.0.0.1:99999', 'port 99999 is not from 1 to 65535'],
+    ['tcp://127.0.0.1:0', 'port 0 is not from 1 to 65535'],
+    ['tcp://127.0.0.1:http', 'the port "http" is not a number from 1 to 65535'],
+    ['tcp://exa mple:1', '"exa mple" is not a host name or an IP address'],
+    ['tcp://999.1.1.1:2375', '"999.1.1.1" is not a host name or an IP address'],
+    ['tcp://[zz]:2375', '"[zz]" is not a host name or an IP address'],
+    ['tcp://:2375', 'it names no host'],
+    ['tcp://host:2375/v1.41', 'a path after the host is not supported'],
+  ])('%s is refused: %s', (text, why) => {
+    expect(reason(text)).toBe(why);
+  });
+
+  it('never throws, and what it accepts formats back to an address it reads the same', () => {
+    const piece = fc.constantFrom('tcp://', 'unix://', 'ssh://', 'https://', 'u:pw@', 'host', '[::1]', '127.0.0.1', ':', '2375', '99999', '/', ' ', '@', '%', 'a');
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''))), (text) => {
+        const parsed = parseDockerAddress(text);
+        if (!parsed.ok) return;
+        const again = parseDockerAddress(formatDockerAddress(parsed.address).replace('***', 'x'));
+        expect(again.ok).toBe(true);
+        if (again.ok && parsed.address.kind !== 'tcp' && parsed.address.kind !== 'ssh') expect(again.address).toEqual(parsed.address);
+        if (again.ok && (parsed.address.kind === 'tcp' || parsed.address.kind === 'ssh')) {
+          expect(again.address).toMatchObject({ kind: parsed.address.kind, host: parsed.address.host, port: parsed.address.port });
+        }
+      }),
+    );
+  });
+});
+
+describe('formatDockerAddress and redactDockerAddress', () => {
+  it('never show a password, nor the user of a tcp address (it may be a token)', () => {
+    expect(formatDockerAddress(ok('tcp://user:s3cret@127.0.0.1:2375'))).toBe('tcp://***@127.0.0.1:2375');
+    expect(formatDockerAddress(ok('tcp://t0ken@127.0.0.1'))).toBe('tcp://***@127.0.0.1:2375');
+    expect(formatDockerAddress(ok('ssh://me:s3cret@box:2222'))).toBe('ssh://me:***@box:2222');
+    expect(formatDockerAddress(ok('ssh://me@box'))).toBe('ssh://me@box');
+    expect(formatDockerAddress(ok('https://h'))).toBe('https://h:2376');
+    expect(redactDockerAddress('tcp://user:s3cret@host:99999')).toBe('tcp://***@host:99999');
+    expect(redactDockerAddress('ssh://me:s3cret@box')).toBe('ssh://me:***@box');
+    expect(redactDockerAddress('tcp://me:s3@cret@bad host')).toBe('tcp://***@bad host');
+    expect(redactDockerAddress('unix:///var/run/docker.sock')).toBe('unix:///var/run/docker.sock');
+  });
+
+  it('keep a password out of whatever they return', () => {
+    const secret = fc.stringMatching(/^[A-Za-z0-9]{6,12}$/).map((s) => `Z${s}`);
+    fc.assert(
+      fc.property(fc.constantFrom('tcp', 'ssh', 'https'), fc.stringMatching(/^[a-z]{1,6}$/), secret, fc.constantFrom('h', '127.0.0.1:99999', 'bad host', '[::1]:1', 'x@h', 'x@bad host'), (scheme, user, password, rest) => {
+        const text = `${scheme}://${user}:${password}@${rest}`;
+        expect(redactDockerAddress(text)).not.toContain(password);
+        const parsed = parseDockerAddress(text);
+        if (parsed.ok) expect(formatDockerAddress(parsed.address)).not.toContain(password);
+        else expect(parsed.reason).not.toContain(password);
+      }),
+    );
+  });
+});

@@ -1,0 +1,131 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+// Docker Engine addresses (`--docker-host`, DOCKER_HOST), parsed and checked in one place: the
+// CLI refuses a bad one before anything starts, and the engine client connects to exactly what
+// was checked. Pure: no file, no environment.
+
+/** Where a Docker Engine listens, as `unix://`, `npipe://`, `tcp://` (`http://`, `https://`) or `ssh://` says. */
+export type DockerAddress =
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'npipe'; readonly path: string }
+  | {
+      readonly kind: 'tcp';
+      /** A name, an IPv4 address, or an IPv6 address in brackets (`[::1]`). */
+      readonly host: string;
+      readonly port: number;
+      /** `https://`: TLS whatever the environment says. */
+      readonly https: boolean;
+      /** From `tcp://user:password@host`, sent as HTTP Basic auth (for an authenticating proxy). */
+      readonly username: string | undefined;
+      readonly password: string | undefined;
+    }
+  | { readonly kind: 'ssh'; readonly host: string; readonly port: number; readonly username: string | undefined; readonly password: string | undefined };
+
+export type DockerAddressParse = { readonly ok: true; readonly address: DockerAddress } | { readonly ok: false; readonly reason: string };
+
+const EXAMPLES = 'unix:///var/run/docker.sock, tcp://host:2375 or ssh://user@host';
+const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
+
+function decode(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Parses a Docker Engine address the way docker's CLI reads DOCKER_HOST: a scheme is required,
+ * the host and port are checked (a port from 1 to 65535), and `tcp://` defaults to port 2375
+ * (2376 for `https://`), `ssh://` to 22. The reason, when it fails, never repeats a password.
+ *
+ * @example
+ * parseDockerAddress('tcp://10.0.0.5:2376') // { ok: true, address: { kind: 'tcp', host: '10.0.0.5', port: 2376, https: false, ... } }
+ * parseDockerAddress('tcp://127.0.0.1:99999') // { ok: false, reason: 'port 99999 is not from 1 to 65535' }
+ */
+export function parseDockerAddress(text: string): DockerAddressParse {
+  const fail = (reason: string): DockerAddressParse => ({ ok: false, reason });
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    if (text.startsWith('/')) return fail(`it has no scheme: write unix://${text} for a socket`);
+    return fail(`it has no scheme: expected an address like ${EXAMPLES}`);
+  }
+  const rest = text.slice(scheme.length + 3);
+  switch (scheme) {
+    case 'unix':
+    case 'npipe':
+      if (rest === '') return fail(`${scheme}:// needs a path, as in ${scheme === 'unix' ? 'unix:///var/run/docker.sock' : 'npipe:////./pipe/docker_engine'}`);
+      if (/[\0\n]/.test(rest)) return fail('the path has a control character in it');
+      return { ok: true, address: { kind: scheme, path: rest } };
+    case 'tcp':
+    case 'http':
+    case 'https':
+    case 'ssh':
+      break;
+    default:
+      return fail(`unknown scheme ${scheme}:// (expected unix, tcp or ssh)`);
+  }
+  // authority [/]: userinfo@host:port, the host possibly an [IPv6] address; the userinfo runs to
+  // the last @, so a password with an @ in it is never taken for the host (and echoed).
+  const match = /^(?:([^/]*)@)?(\[[^\]/@]*\]|[^:/[\]@]*)(?::([^/]*))?(\/.*)?$/.exec(rest);
+  if (!match) return fail('it is not an address of the form host:port');
+  const [, userinfo, host = '', portText, path] = match;
+  if (host === '') return fail('it names no host');
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  if (host.startsWith('[') ? !isIPv6(bare) : !(isIPv4(host) || (HOST_NAME.test(host) && !/^[\d.]+$/.test(host)))) {
+    return fail(`${JSON.stringify(host)} is not a host name or an IP address`);
+  }
+  const defaultPort = scheme === 'ssh' ? 22 : scheme === 'https' ? 2376 : 2375;
+  let port = defaultPort;
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText)) return fail(`the port ${JSON.stringify(portText)} is not a number from 1 to 65535`);
+    port = Number(portText);
+    if (port < 1 || port > 65535) return fail(`port ${port} is not from 1 to 65535`);
+  }
+  // dockerode resolves every API path against the host: a path prefix would be silently dropped.
+  if (path !== undefined && path !== '/') return fail('a path after the host is not supported');
+  const colon = userinfo?.indexOf(':') ?? -1;
+  const username = decode(colon >= 0 ? userinfo?.slice(0, colon) : userinfo);
+  const password = decode(colon >= 0 ? userinfo?.slice(colon + 1) : undefined);
+  if (scheme === 'ssh') return { ok: true, address: { kind: 'ssh', host, port, username, password } };
+  return { ok: true, address: { kind: 'tcp', host, port, https: scheme === 'https', username, password } };
+}
+
+/**
+ * The address to show in messages, logs, `/healthz` and stdout: canonical, with any password (and a
+ * tcp address's user, which may be a token) replaced by `***`.
+ *
+ * @example
+ * formatDockerAddress({ kind: 'tcp', host: 'box', port: 2375, https: false, username: 'u', password: 'pw' }) // 'tcp://***@box:2375'
+ */
+export function formatDockerAddress(address: DockerAddress): string {
+  switch (address.kind) {
+    case 'unix':
+    case 'npipe':
+      return `${address.kind}://${address.path}`;
+    case 'tcp': {
+      const credentials = address.username !== undefined || address.password !== undefined ? '***@' : '';
+      return `${address.https ? 'https' : 'tcp'}://${credentials}${address.host}:${address.port}`;
+    }
+    case 'ssh': {
+      const user = address.username === undefined ? '' : `${encodeURIComponent(address.username)}${address.password === undefined ? '' : ':***'}@`;
+      return `ssh://${user}${address.host}${address.port === 22 ? '' : `:${address.port}`}`;
+    }
+  }
+}
+
+/**
+ * An address as typed, with its credentials masked: for messages about an address that did not
+ * parse (so {@link formatDockerAddress} cannot be used).
+ *
+ * @example
+ * redactDockerAddress('tcp://user:pw@host:99999') // 'tcp://***@host:99999'
+ */
+export function redactDockerAddress(text: string): string {
+  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/]*)@/, (_, scheme: string, userinfo: string) => {
+    if (scheme.toLowerCase() !== 'ssh://') return `${scheme}***@`;
+    const colon = userinfo.indexOf(':');
+    return colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:***@` : `${scheme}${userinfo}@`;
+  });
+}
