@@ -324,7 +324,12 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
         return;
       }
       const health = source.health();
-      if (!health.ok) throw new RestError(503, `The ${source.name} source is unavailable: ${health.detail}`, { 'Retry-After': '5' });
+      // A source that still knows its last state answers reads (the stream keeps telling its
+      // changes, the node Unreachable among them); only operations need it live.
+      const read = method === 'GET' || method === 'HEAD';
+      if (!health.ok && !(read && health.readable === true)) {
+        throw new RestError(503, `The ${source.name} source is unavailable: ${health.detail}`, { 'Retry-After': '5' });
+      }
       dispatch(req, res, auth.user, parseRestPath(path), path, url.searchParams).catch(fail);
     } catch (error) {
       fail(error);

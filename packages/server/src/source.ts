@@ -32,6 +32,13 @@ export type OperationResult =
 export interface SourceHealth {
   readonly ok: boolean;
   readonly detail: string;
+  /**
+   * Not ok, yet `list`/`get` still answer the last state the source reported, its events
+   * included (an engine lost after it was listed: its node `Unreachable`). REST reads are then
+   * served and only operations refused, so the REST view keeps agreeing with the stream and a
+   * client can still resync. Absent or false while not ok: nothing is served.
+   */
+  readonly readable?: boolean;
 }
 
 /**

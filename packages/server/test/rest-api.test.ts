@@ -415,6 +415,21 @@ describe('server-side failures', () => {
     expect(answer.headers.get('retry-after')).toBe('5');
   });
 
+  it('serves reads but refuses operations while a source that was listed is away (readable)', async () => {
+    const web = makeStack('acme', 'web');
+    const stack = web.resource_uri;
+    fx.source.add('acme', 'stack', web);
+    fx.source.setHealth({ ok: false, readable: true, detail: 'Docker Engine unreachable' });
+    const list = await call('GET', '/api/app/v1/acme/stack/');
+    expect(list.status).toBe(200);
+    expect((list.body as { objects: { resource_uri: string }[] }).objects.map((o) => o.resource_uri)).toEqual([stack]);
+    expect((await call('GET', stack)).status).toBe(200);
+    const stop = await call('POST', `${stack}stop/`);
+    expect(stop.status).toBe(503);
+    expect(detail(stop)).toBe('The fixture source is unavailable: Docker Engine unreachable');
+    expect(stop.headers.get('retry-after')).toBe('5');
+  });
+
   it('500 with a generic detail when the source throws', async () => {
     fx.source.list = () => {
       throw new Error('boom: internal detail');

@@ -256,11 +256,16 @@ class DockerEngineSource implements DockerSource {
         return { ok: false, detail: 'docker source not started' };
       case 'stopped':
         return { ok: false, detail: 'docker source stopped' };
+      // Once listed, the model (its node Unreachable) stays readable while the engine is away.
       case 'connecting':
-        return { ok: false, detail: `connecting to the ${where} (attempt ${this.state.attempt})${this.state.lastError ? `; last error: ${this.state.lastError}` : ''}` };
+        return {
+          ok: false,
+          readable: this.everLive,
+          detail: `connecting to the ${where} (attempt ${this.state.attempt})${this.state.lastError ? `; last error: ${this.state.lastError}` : ''}`,
+        };
       case 'backoff': {
         const seconds = Math.max(0, Math.ceil((this.state.retryAt - this.now()) / 1000));
-        return { ok: false, detail: `${where} unreachable: ${this.state.lastError}; retry ${this.state.failures + 1} in ${seconds} s` };
+        return { ok: false, readable: this.everLive, detail: `${where} unreachable: ${this.state.lastError}; retry ${this.state.failures + 1} in ${seconds} s` };
       }
       case 'live': {
         const counts = (['stack', 'service', 'container'] as const).map((type) => `${this.mapper.list(type).length} ${type}s`).join(', ');

@@ -170,7 +170,9 @@ describe.skipIf(!engine)(suiteName('Docker source on a real engine'), () => {
       await untilContainersMatch(cut, host, 'gap-');
       await proxy.cut();
       await until(() => cut.source.connection().status === 'backoff', 10_000, 'the source noticing');
-      expect(cut.source.health()).toMatchObject({ ok: false, detail: expect.stringContaining('unreachable') });
+      // Listed before: its model stays readable (REST reads keep agreeing with the stream), the node Unreachable.
+      expect(cut.source.health()).toMatchObject({ ok: false, readable: true, detail: expect.stringContaining('unreachable') });
+      expect(cut.source.list('u', 'node').map((n) => n.state)).toEqual(['Unreachable']);
       const seen = cut.events.length;
       // Changes the source cannot see: the engine's events for them are gone for it.
       await docker(host, ['stop', 'gap-stop']);
