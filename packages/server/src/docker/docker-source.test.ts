@@ -63,6 +63,9 @@ class FakeEngine implements DockerEngineClient {
   containers = new Map<string, FakeContainer>();
   jobs: EngineJob[] = [];
   failJobs = false;
+  /** When set, jobs fail with it (a 503: "This node is not a swarm manager."). */
+  jobError: DockerApiError | undefined;
+  infoCalls = 0;
   /** When set, listing containers waits for it (to deliver events mid-listing). */
   listGate: Promise<void> | undefined;
   private frozen: Map<string, FakeContainer> | undefined;
@@ -83,6 +86,7 @@ class FakeEngine implements DockerEngineClient {
   }
   async info() {
     this.check();
+    this.infoCalls++;
     this.frozen = undefined;
     return { ID: 'FAKE:ENGINE', Name: 'fakehost', ServerVersion: '20.10.24', NCPU: 2, MemTotal: 2 ** 31, SystemTime: new Date(this.clock.now).toISOString(), Swarm: { LocalNodeState: 'inactive' } };
   }
@@ -130,6 +134,7 @@ class FakeEngine implements DockerEngineClient {
   async run(job: EngineJob) {
     this.check();
     this.jobs.push(job);
+    if (this.jobError) throw this.jobError;
     if (this.failJobs) throw new DockerApiError(500, `${job.kind} ${job.id}: boom`);
   }
 
@@ -332,6 +337,24 @@ describe('createDockerSource over a fake engine', () => {
     await settle();
     const refused = source.operate({ ...base, operation: 'start' });
     expect(refused).toMatchObject({ ok: false, status: 503, retryAfterSeconds: 5, detail: expect.stringMatching(/unreachable/) });
+    await source.stop();
+  });
+
+  it('re-lists when an operation finds the engine no swarm manager (left the swarm unseen), not on other failures', async () => {
+    const { engine, source, emit } = setup();
+    engine.add('web-1');
+    await source.start(emit);
+    const uuid = source.list('acme', 'container')[0]?.uuid as string;
+    const base = { namespace: 'acme', type: 'container' as const, uuid, user: 'alice', method: 'POST', path: '/x/' };
+    const listings = engine.infoCalls;
+    engine.failJobs = true;
+    source.operate({ ...base, operation: 'redeploy' });
+    await settle();
+    expect(engine.infoCalls).toBe(listings); // an ordinary failure is the action's, nothing to re-list
+    engine.jobError = new DockerApiError(503, 'This node is not a swarm manager.');
+    source.operate({ ...base, operation: 'redeploy' });
+    await settle();
+    expect(engine.infoCalls).toBe(listings + 1);
     await source.stop();
   });
 

@@ -244,6 +244,12 @@ class DockerEngineSource implements DockerSource {
       this.publish(this.mapper.jobsDone(action.uuid, failures));
       // A failure may come from losing the engine under the call: the stream's end says so too.
       if (failures.length > 0 && generation === this.generation) void this.checkAlive(generation);
+      // 503 from the engine: it left the swarm or lost its manager role (`docker swarm leave`
+      // sends no event the source sees), so the swarm objects it still shows are gone: re-list.
+      const notManager = results.some((r) => r.status === 'rejected' && r.reason instanceof DockerApiError && r.reason.statusCode === 503);
+      if (notManager && generation === this.generation) {
+        void this.runEffect(generation, { kind: 'resync', reason: 'an operation found the engine no swarm manager' });
+      }
     });
     return plan.result;
   }
