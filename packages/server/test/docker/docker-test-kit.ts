@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { DockerCloudEvent, ObjectType, RestObjectByType } from '@events/core';
 import { inject } from 'vitest';
 import { createDockerSource, type DockerSource } from '../../src/docker/docker-source.js';
@@ -154,42 +155,65 @@ export async function cleanUp(host: TestEngine, what: { containers?: string; sta
   }
 }
 
-/**
- * A unix socket in front of the engine's, that a test can cut (every connection dropped, new ones
- * refused) and restore: an interruption of the event stream without touching the engine.
- */
-export async function createSocketProxy(target: string, path: string): Promise<{ readonly host: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
+/** A tcp (or TLS) listener, or a unix socket, in front of the engine's socket; it can be cut and restored. */
+export async function createEngineProxy(
+  socket: string,
+  listen: { port: number } | { path: string },
+  tls?: { key: Buffer; cert: Buffer; ca: Buffer },
+): Promise<{ readonly port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const open = new Set<Socket>();
   let server: Server | undefined;
-  const listen = () =>
+  let port = 'port' in listen ? listen.port : 0;
+  const onClient = (client: Socket) => {
+    const upstream = connect(socket);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  };
+  const start = () =>
     new Promise<void>((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(target);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream);
-        upstream.pipe(client);
-      });
+      const s = tls ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true }, onClient) : createServer(onClient);
+      s.on('tlsClientError', () => {});
       s.once('error', reject);
-      s.listen(path, () => {
+      const done = () => {
         server = s;
+        if ('port' in listen) port = (s.address() as { port: number }).port;
         resolve();
-      });
+      };
+      if ('path' in listen) s.listen(listen.path, done);
+      else s.listen(port, '127.0.0.1', done);
     });
   const cut = () =>
     new Promise<void>((resolve) => {
       const s = server;
       server = undefined;
-      for (const socket of sockets) socket.destroy();
+      for (const o of open) o.destroy();
       if (!s) return resolve();
       s.close(() => resolve());
     });
-  await listen();
-  return { host: `unix://${path}`, cut, restore: listen, close: cut };
+  await start();
+  return {
+    get port() {
+      return port;
+    },
+    cut,
+    restore: start,
+    close: cut,
+  };
+}
+
+/**
+ * A unix socket in front of the engine's, that a test can cut (every connection dropped, new ones
+ * refused) and restore: an interruption of the event stream without touching the engine.
+ */
+export async function createSocketProxy(target: string, path: string): Promise<{ readonly host: string; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const proxy = await createEngineProxy(target, { path });
+  return { host: `unix://${path}`, cut: proxy.cut, restore: proxy.restore, close: proxy.close };
 }

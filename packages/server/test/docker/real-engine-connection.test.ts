@@ -1,8 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { createServer as createTlsServer } from 'node:tls';
 import { promisify } from 'node:util';
 import type { DockerCloudEvent } from '@events/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +8,7 @@ import { createEventsServer } from '../../src/create-events-server.js';
 import { createDockerEngineClient } from '../../src/docker/docker-engine-client.js';
 import { createDockerSource, type DockerSource, type DockerSourceOptions } from '../../src/docker/docker-source.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
-import { cleanUp, engine, FAST_BACKOFF, requireEngine, suiteName } from './docker-test-kit.js';
+import { cleanUp, createEngineProxy as engineProxy, engine, FAST_BACKOFF, requireEngine, suiteName } from './docker-test-kit.js';
 import { docker, TEST_IMAGE, type TestEngine, until } from './engine-harness.js';
 
 // How the Docker source connects to a real engine, with proxies in front of its socket: over tcp
@@ -19,59 +17,6 @@ import { docker, TEST_IMAGE, type TestEngine, until } from './engine-harness.js'
 
 const run = promisify(execFile);
 
-/** A tcp (or TLS) listener, or a unix socket, in front of the engine's socket; it can be cut and restored. */
-async function engineProxy(
-  socket: string,
-  listen: { port: number } | { path: string },
-  tls?: { key: Buffer; cert: Buffer; ca: Buffer },
-): Promise<{ readonly port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
-  const open = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 'port' in listen ? listen.port : 0;
-  const onClient = (client: Socket) => {
-    const upstream = connect(socket);
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on('close', () => open.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  };
-  const start = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = tls ? createTlsServer({ ...tls, requestCert: true, rejectUnauthorized: true }, onClient) : createServer(onClient);
-      s.on('tlsClientError', () => {});
-      s.once('error', reject);
-      const done = () => {
-        server = s;
-        if ('port' in listen) port = (s.address() as { port: number }).port;
-        resolve();
-      };
-      if ('path' in listen) s.listen(listen.path, done);
-      else s.listen(port, '127.0.0.1', done);
-    });
-  const cut = () =>
-    new Promise<void>((resolve) => {
-      const s = server;
-      server = undefined;
-      for (const o of open) o.destroy();
-      if (!s) return resolve();
-      s.close(() => resolve());
-    });
-  await start();
-  return {
-    get port() {
-      return port;
-    },
-    cut,
-    restore: start,
-    close: cut,
-  };
-}
 
 /** Restores the variables it changes in process.env (dockerode reads process.env itself). */
 function setEnv(values: Record<string, string>): () => void {
