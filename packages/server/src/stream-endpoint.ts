@@ -235,10 +235,13 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
 
   const heartbeat = setInterval(
     () => {
-      // Ticking at half the period keeps the gap between two frames at most heartbeatMs.
+      // Ticking at half the period keeps the gap between two frames at most heartbeatMs. A marker
+      // sent now counts as sent for the next tick, which then sends none: an idle connection gets
+      // one every heartbeatMs, not every tick.
       for (const conn of connections) {
-        if (conn.extended && !conn.sentSinceTick) sendMarker(conn);
+        const quiet = !conn.sentSinceTick;
         conn.sentSinceTick = false;
+        if (conn.extended && quiet) sendMarker(conn);
       }
     },
     Math.max(1, Math.floor(heartbeatMs / 2)),
@@ -262,7 +265,7 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
   pinger.unref();
 
   /** Decides whether to accept, before any upgrade, in the order auth → namespace → filter → resume. */
-  const check = (req: IncomingMessage, url: URL, pathNamespace: string | undefined, extended: boolean): Accepted | Refusal => {
+  const check = (req: IncomingMessage, url: URL, pathNamespace: string | null | undefined, extended: boolean): Accepted | Refusal => {
     const auth = authenticator.authenticate(req, url);
     if (!auth.ok) {
       return {
@@ -273,6 +276,7 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
         ...(auth.retryAfterMs !== undefined ? { retryAfterMs: auth.retryAfterMs } : {}),
       };
     }
+    if (pathNamespace === null) return { status: 400, closeCode: CloseCode.badRequest, detail: 'Malformed percent-encoding in the namespace.' };
     const namespace = pathNamespace ?? auth.user.username;
     if (!directory.canRead(auth.user, namespace)) {
       return { status: 403, closeCode: CloseCode.forbidden, detail: `You do not have permission to read the events of namespace "${namespace}".` };
@@ -302,12 +306,13 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
         return;
       }
       const extended = offeredProtocols(req).includes(RESUME_SUBPROTOCOL);
-      let pathNamespace: string | undefined;
+      // null: a namespace that does not decode, refused in check() in its turn (and, to an
+      // extended client, after the upgrade with 4000, as every other refusal).
+      let pathNamespace: string | null | undefined;
       try {
         pathNamespace = match[1] === undefined ? undefined : decodeURIComponent(match[1]);
       } catch {
-        writeRawResponse(socket, 400, {}, { detail: 'Malformed percent-encoding in the namespace.' });
-        return;
+        pathNamespace = null;
       }
       const verdict = check(req, url, pathNamespace, extended);
       if ('status' in verdict) {

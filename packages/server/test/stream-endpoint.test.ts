@@ -220,6 +220,11 @@ describe('authentication and refusals before the upgrade', () => {
     // Authentication comes first: a bad filter from an anonymous client is a 401.
     const anonymous = await refusedUpgrade(`${url()}?type=volume`, { localAddress: '127.0.0.22' });
     expect(anonymous.status).toBe(401);
+    // A namespace that does not decode: 400 to a plain client, after authentication like the rest.
+    const undecodable = await refusedUpgrade(`${ws}/api/audit/v1/%ZZ/events/`, { headers: ALICE });
+    expect(undecodable.status).toBe(400);
+    expect(JSON.parse(undecodable.body)).toEqual({ detail: 'Malformed percent-encoding in the namespace.' });
+    expect((await refusedUpgrade(`${ws}/api/audit/v1/%ZZ/events/`, { localAddress: '127.0.0.23' })).status).toBe(401);
   });
 
   it('429 after repeated failures from one address, whatever it sends; other addresses are unaffected', async () => {

@@ -102,6 +102,13 @@ describe('hello, positions and markers', () => {
     const gaps = arrivals.slice(1).map((t, i) => t - (arrivals[i] as number));
     // Timers may run a little late on a loaded machine; the design bound is heartbeatMs.
     expect(Math.max(...gaps)).toBeLessThan(HEARTBEAT_MS * 1.5);
+    // ...and not every half period: the tick after a marker sends none (idle traffic stays one
+    // frame per heartbeat). Counted over a window, so that a late timer cannot fail it.
+    const before = kinds(client).length;
+    await settle(HEARTBEAT_MS * 10);
+    const markers = kinds(client).slice(before).filter((k) => k === 'position').length;
+    expect(markers).toBeGreaterThanOrEqual(7);
+    expect(markers).toBeLessThanOrEqual(12); // every tick would be ~20
     client.ws.close();
   });
 
@@ -246,6 +253,7 @@ describe('refusals after the upgrade (extended clients only)', () => {
     ['a forbidden namespace', () => `${ws}/api/audit/v1/other/events/`, ALICE, 4003, 'You do not have permission to read the events of namespace "other".'],
     ['an unknown type', () => acmeUrl('?type=volume'), ALICE, 4000, undefined],
     ['a malformed resume position', () => acmeUrl('?resume=nonsense'), ALICE, 4000, 'Invalid stream position "nonsense": expected <epoch>:<sequence>.'],
+    ['a namespace that does not decode', () => `${ws}/api/audit/v1/%ZZ/events/`, ALICE, 4000, 'Malformed percent-encoding in the namespace.'],
   ])('%s: an error frame with the code, then that close code', async (_name, url, headers, code, message) => {
     const refused = await refusedWith(url(), { headers, protocols: [RESUME_SUBPROTOCOL], localAddress: '127.0.0.40' });
     expect(refused.code).toBe(code);
