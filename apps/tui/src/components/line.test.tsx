@@ -5,7 +5,8 @@ import { Box, Text } from 'ink';
 import { render } from 'ink-testing-library';
 import stringWidth from 'string-width';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { columnsOf, drawLine, fitSegments, Line, type LineProps, printable } from './line.js';
+import { columnsOf, printable } from '../state/text-width.js';
+import { drawLine, fitSegments, Line, type LineProps } from './line.js';
 import { ThemeContext } from './theme.js';
 
 // What the UI prints: ASCII, its glyphs (one column each), and what names may hold.

@@ -24,7 +24,15 @@ export function statusSegments(props: Omit<StatusLineProps, 'width'>): Segment[]
       ];
     case 'confirm':
       return [
-        { text: ` ${mode.request.operation.toUpperCase()} ${mode.request.label}? `, inverse: true, bold: true, color: 'red' },
+        {
+          text:
+            mode.request.targetNumContainers === 0
+              ? ` SCALE ${mode.request.label} TO 0, removing its containers? `
+              : ` ${mode.request.operation.toUpperCase()} ${mode.request.label}? `,
+          inverse: true,
+          bold: true,
+          color: 'red',
+        },
         { text: ' y to confirm, n or Esc to cancel', bold: true },
       ];
     case 'scale':

@@ -38,10 +38,14 @@ interface Columns {
 
 function columnsFor(view: ViewMode, width: number): Columns {
   if (view === 'containers') {
-    const wide = width >= 90;
-    return { type: 0, state: 13, count: 0, age: 5, stack: wide ? 13 : width >= 70 ? 12 : 0, service: wide ? 15 : 12, node: wide ? 13 : 0 };
+    // The stack comes first among the parents (two services of different stacks share names),
+    // then the node; on a wide pane the parents grow with it, so longer names keep their ends.
+    if (width < 60) return { type: 0, state: 13, count: 0, age: 5, stack: 0, service: 10, node: 0 };
+    if (width < 90) return { type: 0, state: 13, count: 0, age: 5, stack: 10, service: 11, node: 0 };
+    const parent = Math.min(24, Math.max(13, Math.floor((width - 22) * 0.17)));
+    return { type: 0, state: 13, count: 0, age: 5, stack: parent, service: parent + 2, node: parent };
   }
-  return { type: width >= 70 ? 10 : 0, state: 15, count: 9, age: 5, stack: 0, service: 0, node: 0 };
+  return { type: width >= 70 ? 10 : 0, state: 16, count: 9, age: 5, stack: 0, service: 0, node: 0 };
 }
 
 /** A name column: a long name is cut one short of the width, so that a space always parts it from the next column. */
@@ -81,7 +85,7 @@ export const TreePane = memo(function TreePane(props: TreePaneProps) {
     (cols.service > 0 ? column('SERVICE', cols.service) : '') +
     (cols.node > 0 ? column('NODE', cols.node) : '') +
     (cols.type > 0 ? fit('TYPE', cols.type) : '') +
-    fit('STATE', cols.state) +
+    column('STATE', cols.state) +
     (cols.count > 0 ? fit('COUNT', cols.count) : '') +
     fitRight('AGE', cols.age);
   return (
@@ -105,7 +109,7 @@ export const TreePane = memo(function TreePane(props: TreePaneProps) {
             (cols.service > 0 ? column(parentName(snapshot, row.object.parents, 'service', props.fields), cols.service) : '') +
             (cols.node > 0 ? column(parentName(snapshot, row.object.parents, 'node', props.fields), cols.node) : '') +
             (cols.type > 0 ? fit(TYPE_LABEL[row.object.type], cols.type) : '') +
-            fit(row.object.state, cols.state) +
+            column(row.object.state, cols.state) +
             (cols.count > 0 ? fit(counts, cols.count) : '') +
             fitRight(age, cols.age);
           return (

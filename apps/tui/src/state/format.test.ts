@@ -1,6 +1,8 @@
 import type { StoredObject } from '@events/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { displayName, failureReason, fit, fitRight, formatAge, formatClock, secondsUntil, shortId, stateSince } from './format.js';
+import { columnsOf } from './text-width.js';
 
 const object = (overrides: Partial<StoredObject>): StoredObject =>
   ({
@@ -39,6 +41,20 @@ describe('format', () => {
     expect(fit('ok', 4)).toBe('ok  ');
     expect(fit('x', 0)).toBe('');
     expect(fitRight('5m', 4)).toBe('  5m');
+  });
+
+  it('fits in terminal columns: wide characters take two, so the next column stays in place', () => {
+    expect(fit('日本語', 8)).toBe('日本語  ');
+    expect(fit('日本語サービス', 6)).toBe('日本… ');
+    expect(fit('日本語サービス', 7)).toBe('日本語…');
+    expect(fitRight('日本', 5)).toBe(' 日本');
+    // Any text, any width: the result is exactly `width` columns.
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', 'é', '日', 'サ', '·', '✓') }), fc.integer({ min: 1, max: 30 }), (text, width) => {
+        expect(columnsOf(fit(text, width))).toBe(width);
+        expect(columnsOf(fitRight(text, width))).toBeLessThanOrEqual(width);
+      }),
+    );
   });
 
   it('names objects by what people call them', () => {

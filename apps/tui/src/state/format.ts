@@ -1,4 +1,5 @@
 import type { ObjectType, StoredObject } from '@events/core';
+import { PRINTABLE_ASCII, takeColumns } from './text-width.js';
 
 /**
  * A compact age as k9s and kubectl show it: `42s`, `5m`, `3h`, `12d`. Negative ages (clock skew
@@ -99,24 +100,36 @@ export function nameFromFields(type: ObjectType, fields: Readonly<Record<string,
 }
 
 /**
- * Fits `text` into `width` columns: cut with `…` when too long, padded with spaces when short.
- * Counts UTF-16 units, which is right for the names, states and glyphs this UI prints.
+ * Fits `text` into `width` terminal columns: cut with `…` when too long, padded with spaces when
+ * short. Measured in columns, not UTF-16 units: a wide (CJK) character takes two, so a name of
+ * them keeps the columns after it in place.
  *
  * @example
  * fit('redeploying', 6) // 'redep…'
  * fit('ok', 4) // 'ok  '
+ * fit('日本語サービス', 6) // '日本… ' (two columns each; the cut leaves one to pad)
  */
 export function fit(text: string, width: number): string {
   if (width <= 0) return '';
-  if (text.length > width) return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
-  return text.padEnd(width);
+  if (PRINTABLE_ASCII.test(text)) {
+    if (text.length > width) return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
+    return text.padEnd(width);
+  }
+  const whole = takeColumns(text, width);
+  if (whole.units === text.length) return text + ' '.repeat(width - whole.columns);
+  const cut = takeColumns(text, width - 1);
+  return `${text.slice(0, cut.units)}…${' '.repeat(width - 1 - cut.columns)}`;
 }
 
-/** As fit, aligned right. */
+/** As fit, aligned right (cut without `…`). */
 export function fitRight(text: string, width: number): string {
   if (width <= 0) return '';
-  if (text.length > width) return text.slice(0, width);
-  return text.padStart(width);
+  if (PRINTABLE_ASCII.test(text)) {
+    if (text.length > width) return text.slice(0, width);
+    return text.padStart(width);
+  }
+  const taken = takeColumns(text, width);
+  return ' '.repeat(width - taken.columns) + text.slice(0, taken.units);
 }
 
 const dateCache = new Map<string, number>();

@@ -210,6 +210,11 @@ describe('operations', () => {
     let effects: readonly Effect[];
     [, effects] = run(state, store, { type: 'scale-by', by: 1 }, () => 3);
     expect(effects).toEqual([{ type: 'operate', request: { uri: serviceUri('s000a'), operation: 'scale', label: 'service s000a', targetNumContainers: 4 } }]);
+    // Down to 0 with `-` asks first too.
+    [state, effects] = run(state, store, { type: 'scale-by', by: -1 }, () => 1);
+    expect(effects).toEqual([]);
+    expect(state.mode).toMatchObject({ kind: 'confirm', request: { targetNumContainers: 0 } });
+    state = { ...state, mode: { kind: 'normal' } };
     [state, effects] = run(state, store, { type: 'scale-by', by: -1 }, () => null);
     expect(effects).toEqual([]);
     expect(state.status?.tone).toBe('error');
@@ -253,8 +258,14 @@ describe('operations', () => {
     [state] = run(state, store, { type: 'scale-prompt' }, () => 4);
     state = runAll(state, store, [{ type: 'scale-input', text: '0' }]);
     expect(state.mode).toMatchObject({ kind: 'scale', text: '0', selected: false });
-    const [, effects] = run(state, store, { type: 'scale-accept' });
-    expect(effects).toEqual([{ type: 'operate', request: { uri: serviceUri('s000a'), operation: 'scale', label: 'service s000a', targetNumContainers: 0 } }]);
+    let effects: readonly Effect[];
+    // 0 removes every container: it asks first, then scales on y.
+    [state, effects] = run(state, store, { type: 'scale-accept' });
+    expect(effects).toEqual([]);
+    const toZero = { uri: serviceUri('s000a'), operation: 'scale', label: 'service s000a', targetNumContainers: 0 };
+    expect(state.mode).toEqual({ kind: 'confirm', request: toZero });
+    [state, effects] = run(state, store, { type: 'confirm' });
+    expect(effects).toEqual([{ type: 'operate', request: toZero }]);
     // Digits after the first append as usual.
     [state] = run(state, store, { type: 'scale-prompt' }, () => 4);
     state = runAll(state, store, [{ type: 'scale-input', text: '1' }, { type: 'scale-input', text: '2' }]);

@@ -303,6 +303,8 @@ export function update(state: ViewState, command: Command, context: UpdateContex
       const next = Math.min(MAX_SCALE, Math.max(0, current + command.by));
       if (next === current) return [info(state, `${labelOf(target)} stays at ${current}`), NONE];
       const request: OperationRequest = { uri: target.uri, operation: 'scale', label: labelOf(target), targetNumContainers: next };
+      // To 0 removes every container of the service: destructive, so it asks first.
+      if (next === 0) return [{ ...state, mode: { kind: 'confirm', request }, status: null }, NONE];
       return [info(state, `scale ${request.label} to ${next}…`), [{ type: 'operate', request }]];
     }
     case 'scale-prompt': {
@@ -336,6 +338,7 @@ export function update(state: ViewState, command: Command, context: UpdateContex
         return [{ ...state, mode: { ...state.mode, problem } }, NONE];
       }
       const request: OperationRequest = { uri, operation: 'scale', label, targetNumContainers: target };
+      if (target === 0) return [{ ...state, mode: { kind: 'confirm', request }, status: null }, NONE];
       return [info({ ...state, mode: { kind: 'normal' } }, `scale ${label} to ${target}…`), [{ type: 'operate', request }]];
     }
     case 'confirm': {
