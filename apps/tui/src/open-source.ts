@@ -137,7 +137,9 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
       try {
         text = await readFile(source.file, 'utf8');
       } catch (error) {
-        throw new EventsError('invalid-config', `cannot read ${source.file}: ${(error as Error).message}`, { cause: error });
+        // A file past V8's largest string (~512 MiB) fails with "Invalid string length".
+        const why = error instanceof RangeError ? 'too large to replay (a recording is read whole, and this one is over 500 MB)' : (error as Error).message;
+        throw new EventsError('invalid-config', `cannot read ${source.file}: ${why}`, { cause: error });
       }
       const recording = parseRecording(text, source.file);
       const { header } = recording;

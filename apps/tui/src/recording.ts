@@ -137,6 +137,11 @@ export function parseRecording(text: string, name = 'recording'): Recording {
   };
   let header: RecordingHeader | null = null;
   const steps: RecordedStep[] = [];
+  // Only the file's last line may be cut short, and only after the header: anything before it is
+  // corruption, and a file whose one line does not parse is no recording.
+  let last = raw.length - 1;
+  while (last >= 0 && (raw[last] as string).trim() === '') last--;
+  if (last < 0) throw new EventsError('invalid-config', `${name}: empty, not a recording`);
   for (let i = 0; i < raw.length; i++) {
     const text = (raw[i] as string).trim();
     if (text === '') continue;
@@ -144,12 +149,15 @@ export function parseRecording(text: string, name = 'recording'): Recording {
     try {
       value = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      if (i >= raw.length - 2) break; // a truncated last line
-      return fail(i + 1, 'not JSON');
+      if (i === last && header !== null) break; // a last line cut short
+      return fail(i + 1, header === null ? 'not JSON: not an events recording' : 'not JSON');
     }
     if (header === null) {
-      if (value.recording !== 'events' || value.version !== RECORDING_VERSION) {
+      if (typeof value !== 'object' || value === null || value.recording !== 'events') {
         return fail(i + 1, `not an events recording (expected a {"recording":"events","version":${RECORDING_VERSION}} header)`);
+      }
+      if (value.version !== RECORDING_VERSION) {
+        return fail(i + 1, `an events recording of version ${JSON.stringify(value.version)}; this events reads version ${RECORDING_VERSION}`);
       }
       if (typeof value.streamHost !== 'string' || typeof value.restHost !== 'string') return fail(i + 1, 'the header has no "streamHost" and "restHost"');
       const types = (value.filter as RecordedFilter | undefined)?.types;
