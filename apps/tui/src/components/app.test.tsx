@@ -90,6 +90,12 @@ describe('App', () => {
     const top = plain(view.lastFrame()).split('\n')[0];
     expect(top).toMatch(/● replaying$/);
     expect(top).not.toContain('live');
+    // Read-only: the detail pane says so where the operation keys would be, and T asks nothing.
+    expect(plain(view.lastFrame())).toContain('a replay: no operations');
+    expect(plain(view.lastFrame())).not.toContain('T terminate');
+    view.stdin.write('T');
+    const refused = await until(view, (f) => f.includes('read-only: operations act on a live server') && !f.includes('y to confirm'));
+    expect(refused).not.toContain('TERMINATE');
     view.unmount();
   });
 

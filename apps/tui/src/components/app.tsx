@@ -58,6 +58,9 @@ export interface AppProps {
   readonly onYank?: (uri: string) => void;
 }
 
+/** What a replay says when asked to operate. */
+const READ_ONLY_REPLAY = 'a replay is read-only: operations act on a live server';
+
 interface Frozen {
   readonly tree: LiveTreeSnapshot;
   readonly log: EventLogSnapshot;
@@ -293,6 +296,7 @@ export function App(props: AppProps) {
         targetOf: (uri) => current.targetOf(uri) ?? null,
         // The live tree, not the frozen one a pause shows: an operation acts on what is there now.
         stateOf: (uri) => tree.getSnapshot().tree.get(uri)?.state ?? null,
+        ...(props.replay === true ? { readOnly: READ_ONLY_REPLAY } : {}),
       };
       const before = stateRef.current;
       const [next, effects] = update(before, command, context);
@@ -306,7 +310,7 @@ export function App(props: AppProps) {
       }
       runEffects(effects);
     },
-    [tree, eventLog, runEffects],
+    [tree, eventLog, runEffects, props.replay],
   );
   dispatchRef.current = dispatch;
 
@@ -374,6 +378,7 @@ export function App(props: AppProps) {
   );
   const detailPane = (
     <DetailPane
+      {...(props.replay === true ? { readOnly: 'a replay: no operations' } : {})}
       snapshot={snapshot}
       row={selected}
       fetched={selected === undefined ? undefined : fieldsView.get(selected.uri)}

@@ -54,6 +54,8 @@ export interface DetailOptions {
   readonly target: number | undefined;
   /** REST fields fetched later (names of actions and objects known only from events). */
   readonly fields?: FieldsLookup;
+  /** Why no operation can run (a replay): said in place of the operation keys. */
+  readonly readOnly?: string;
 }
 
 /**
@@ -78,7 +80,9 @@ export function detailLines(options: DetailOptions): DetailLine[] {
   if (object.parents.length > 0) lines.push({ text: `in ${object.parents.map((uri) => describeUri(uri, snapshot, options.fields)).join(' ')}`, kind: 'text' });
   const operations = OPERATIONS_OF_TYPE[object.type];
   lines.push({
-    text: operations.length === 0 ? `no operations on a ${TYPE_LABEL[object.type]}` : OPERATION_ORDER.filter((op) => operations.includes(op)).map((op) => OPERATION_KEYS[op]).join(' · '),
+    text:
+      options.readOnly ??
+      (operations.length === 0 ? `no operations on a ${TYPE_LABEL[object.type]}` : OPERATION_ORDER.filter((op) => operations.includes(op)).map((op) => OPERATION_KEYS[op]).join(' · ')),
     kind: 'dim',
   });
 

@@ -198,6 +198,18 @@ describe('operations', () => {
     expect(state.status).toEqual({ text: 'cancelled', tone: 'info' });
   });
 
+  it('refuses every operation, before any prompt, where there is no server to act on (a replay)', () => {
+    const store = account(2);
+    const state = runAll(createViewState(), store, [{ type: 'move', by: 1 }]);
+    const context = { rows: rowsOf(store, state), pageSize: 10, targetOf: () => 3, stateOf: () => 'Running', readOnly: 'a replay is read-only' };
+    for (const command of [{ type: 'operate', operation: 'terminate' }, { type: 'operate', operation: 'start' }, { type: 'scale-by', by: -1 }, { type: 'scale-prompt' }] as const) {
+      const [next, effects] = update(state, command, context);
+      expect(effects).toEqual([]);
+      expect(next.mode).toEqual({ kind: 'normal' });
+      expect(next.status).toEqual({ text: 'a replay is read-only', tone: 'error' });
+    }
+  });
+
   it('starts at once (not destructive)', () => {
     const store = account(2);
     const [, effects] = run(createViewState(), store, { type: 'operate', operation: 'start' });

@@ -109,6 +109,8 @@ export interface UpdateContext {
   readonly targetOf: (uri: string) => number | null;
   /** The object's state in the live tree, null when the tree no longer has it. */
   readonly stateOf: (uri: string) => string | null;
+  /** Why operations cannot run at all (a replay has no server to act on); absent when they can. */
+  readonly readOnly?: string;
 }
 
 
@@ -198,7 +200,8 @@ function error(state: ViewState, text: string): ViewState {
 
 const labelOf = (row: Row) => `${TYPE_LABEL[row.object.type]} ${row.name}`;
 
-function operable(state: ViewState, row: Row | undefined, operation: ObjectOperation): [ViewState, Row | null] {
+function operable(state: ViewState, row: Row | undefined, operation: ObjectOperation, context: UpdateContext): [ViewState, Row | null] {
+  if (context.readOnly !== undefined) return [error(state, context.readOnly), null];
   if (row === undefined) return [error(state, 'nothing selected'), null];
   if (!OPERATIONS_OF_TYPE[row.object.type].includes(operation)) {
     return [error(state, `a ${TYPE_LABEL[row.object.type]} has no ${operation} operation`), null];
@@ -289,14 +292,14 @@ export function update(state: ViewState, command: Command, context: UpdateContex
       if (row === undefined) return [error(state, 'nothing selected'), NONE];
       return [info(state, `copied ${row.uri}`), [{ type: 'yank', uri: row.uri }]];
     case 'operate': {
-      const [checked, target] = operable(state, row, command.operation);
+      const [checked, target] = operable(state, row, command.operation, context);
       if (target === null) return [checked, NONE];
       const request: OperationRequest = { uri: target.uri, operation: command.operation, label: labelOf(target) };
       if (DESTRUCTIVE.has(command.operation)) return [{ ...state, mode: { kind: 'confirm', request }, status: null }, NONE];
       return [info(state, `${command.operation} ${request.label}…`), [{ type: 'operate', request }]];
     }
     case 'scale-by': {
-      const [checked, target] = operable(state, row, 'scale');
+      const [checked, target] = operable(state, row, 'scale', context);
       if (target === null) return [checked, NONE];
       const current = context.targetOf(target.uri);
       if (current === null) return [error(state, `the target of ${labelOf(target)} is not known yet; press = to type one`), NONE];
@@ -308,7 +311,7 @@ export function update(state: ViewState, command: Command, context: UpdateContex
       return [info(state, `scale ${request.label} to ${next}…`), [{ type: 'operate', request }]];
     }
     case 'scale-prompt': {
-      const [checked, target] = operable(state, row, 'scale');
+      const [checked, target] = operable(state, row, 'scale', context);
       if (target === null) return [checked, NONE];
       const current = context.targetOf(target.uri);
       const text = current === null ? '' : String(current);
