@@ -75,23 +75,23 @@ describe('checkStreamOptions', () => {
   };
 
   it('refuses a ping interval that would flood the server, and says null turns pings off', () => {
-    expect(refuse({ pingIntervalMs: 0 })).toBe(`pingIntervalMs must be a number of milliseconds ≥ ${MIN_PING_INTERVAL_MS}, or null for no pings; got 0`);
-    expect(refuse({ pingIntervalMs: -1 })).toMatch(/got -1$/);
-    expect(refuse({ pingIntervalMs: '10' })).toMatch(/got "10"$/);
-    expect(refuse({ pingIntervalMs: Number.NaN })).toMatch(/got NaN$/);
+    expect(refuse({ pingIntervalMs: 0 })).toBe(`pingIntervalMs must be a number of milliseconds ≥ ${MIN_PING_INTERVAL_MS}, or null for no pings; got number 0`);
+    expect(refuse({ pingIntervalMs: -1 })).toMatch(/got number -1$/);
+    expect(refuse({ pingIntervalMs: '10' })).toMatch(/got the string "10"$/);
+    expect(refuse({ pingIntervalMs: Number.NaN })).toMatch(/got number NaN$/);
     expect(() => checkStreamOptions({ pingIntervalMs: null })).not.toThrow();
     expect(() => checkStreamOptions({ pingIntervalMs: 30_000 })).not.toThrow();
   });
 
   it('names the option and what it got for every ill-typed value', () => {
-    expect(refuse({ streamHost: 18080 })).toBe('streamHost must be a string such as "ws://127.0.0.1:8080/", got 18080');
-    expect(refuse({ namespace: ['acme'] })).toBe('namespace must be a string, got array');
+    expect(refuse({ streamHost: 18080 })).toBe('streamHost must be a string such as "ws://127.0.0.1:8080/", got number 18080');
+    expect(refuse({ namespace: ['acme'] })).toBe('namespace must be a string, got an array');
     expect(refuse({ authorization: '' })).toBe('authorization is empty');
-    expect(refuse({ extended: 'yes' })).toBe('extended must be true or false, got "yes"');
-    expect(refuse({ onEvent: 5 })).toBe('onEvent must be a function, got 5');
-    expect(refuse({ closeTimeoutMs: -5 })).toMatch(/^closeTimeoutMs must be a non-negative number of milliseconds, got -5$/);
+    expect(refuse({ extended: 'yes' })).toBe('extended must be true or false, got the string "yes"');
+    expect(refuse({ onEvent: 5 })).toBe('onEvent must be a function, got number 5');
+    expect(refuse({ closeTimeoutMs: -5 })).toMatch(/^closeTimeoutMs must be a non-negative number of milliseconds, got number -5$/);
     expect(refuse({ dedupeWindow: 1.5 })).toMatch(/^dedupeWindow must be a whole number ≥ 0/);
-    expect(refuse({ queryAuth: 'basic' })).toBe('queryAuth must be "auth" or "token", got "basic"');
-    expect(refuse({ signal: {} })).toBe('signal must be an AbortSignal, got object');
+    expect(refuse({ queryAuth: 'basic' })).toBe('queryAuth must be "auth" or "token", got the string "basic"');
+    expect(refuse({ signal: {} })).toBe('signal must be an AbortSignal, got an object');
   });
 });

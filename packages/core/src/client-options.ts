@@ -1,6 +1,6 @@
 import { configFromEnv, type EnvConfig, restHostFor } from './endpoint.js';
+import { describeValue } from './describe-value.js';
 import { EventsError } from './events-error.js';
-import { typeName } from './schema-messages.js';
 import type { StreamClientOptions } from './stream-client-types.js';
 
 /** The environment Docker Cloud programs read (DOCKERCLOUD_*), e.g. `process.env`. */
@@ -61,7 +61,7 @@ export function resolveClientOptions<T extends Partial<StreamClientOptions> & { 
   env: ClientEnv,
   kind: ClientKind,
 ): T & { readonly streamHost: string; readonly restHost: string } {
-  if (typeof options !== 'object' || options === null) throw new EventsError('invalid-config', `options must be an object, got ${typeName(options)}`);
+  if (typeof options !== 'object' || options === null) throw new EventsError('invalid-config', `options must be an object, got ${describeValue(options)}`);
   const known = kind === 'stream' ? STREAM_OPTION_KEYS : LIVE_TREE_OPTION_KEYS;
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
@@ -125,32 +125,25 @@ export function checkStreamOptions(options: Partial<StreamClientOptions>): void 
   for (const key of ['onEvent', 'onError', 'onState'] as const) checkType(key, options[key], 'function', 'a function');
   const ping = options.pingIntervalMs;
   if (ping !== undefined && ping !== null && !(typeof ping === 'number' && Number.isFinite(ping) && ping >= MIN_PING_INTERVAL_MS)) {
-    throw new EventsError('invalid-config', `pingIntervalMs must be a number of milliseconds ≥ ${MIN_PING_INTERVAL_MS}, or null for no pings; got ${shown(ping)}`);
+    throw new EventsError('invalid-config', `pingIntervalMs must be a number of milliseconds ≥ ${MIN_PING_INTERVAL_MS}, or null for no pings; got ${describeValue(ping)}`);
   }
   const close = options.closeTimeoutMs;
   if (close !== undefined && !(typeof close === 'number' && Number.isFinite(close) && close >= 0)) {
-    throw new EventsError('invalid-config', `closeTimeoutMs must be a non-negative number of milliseconds, got ${shown(close)}`);
+    throw new EventsError('invalid-config', `closeTimeoutMs must be a non-negative number of milliseconds, got ${describeValue(close)}`);
   }
   const window = options.dedupeWindow;
   if (window !== undefined && !(Number.isSafeInteger(window) && window >= 0)) {
-    throw new EventsError('invalid-config', `dedupeWindow must be a whole number ≥ 0 (0: no duplicate detection), got ${shown(window)}`);
+    throw new EventsError('invalid-config', `dedupeWindow must be a whole number ≥ 0 (0: no duplicate detection), got ${describeValue(window)}`);
   }
   if (options.queryAuth !== undefined && options.queryAuth !== 'auth' && options.queryAuth !== 'token') {
-    throw new EventsError('invalid-config', `queryAuth must be "auth" or "token", got ${shown(options.queryAuth)}`);
+    throw new EventsError('invalid-config', `queryAuth must be "auth" or "token", got ${describeValue(options.queryAuth)}`);
   }
   const signal = options.signal as unknown;
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && 'aborted' in signal && typeof (signal as { addEventListener?: unknown }).addEventListener === 'function')) {
-    throw new EventsError('invalid-config', `signal must be an AbortSignal, got ${typeName(signal)}`);
+    throw new EventsError('invalid-config', `signal must be an AbortSignal, got ${describeValue(signal)}`);
   }
 }
 
 function checkType(key: string, value: unknown, type: 'string' | 'boolean' | 'function', expected: string): void {
-  if (value !== undefined && typeof value !== type) throw new EventsError('invalid-config', `${key} must be ${expected}, got ${shown(value)}`);
-}
-
-/** A bad value as a message shows it: numbers and short strings as they are, the rest by type. */
-function shown(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : `a string of ${value.length} characters`;
-  return typeName(value);
+  if (value !== undefined && typeof value !== type) throw new EventsError('invalid-config', `${key} must be ${expected}, got ${describeValue(value)}`);
 }

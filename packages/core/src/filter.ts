@@ -1,3 +1,4 @@
+import { describeValue, isPlainObject } from './describe-value.js';
 import { err, EventsError, ok, type Result } from './events-error.js';
 import { isObjectType, OBJECT_TYPES, type ObjectType } from './object-types.js';
 
@@ -295,12 +296,6 @@ function isSetLike(value: unknown): value is ReadonlySet<unknown> {
   return typeof set.has === 'function' && typeof set.size === 'number' && typeof set[Symbol.iterator] === 'function';
 }
 
-/** Object.prototype of any realm (an iframe's too), or no prototype: not an array, Map, URLSearchParams or class instance. */
-function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === null || Object.getPrototypeOf(proto) === null;
-}
 
 /** Known near misses: the EventFilter's own field names, and what `object` compares. */
 const NEAR_MISSES: Readonly<Record<string, string>> = { types: 'type', objects: 'object', resource_uri: 'object', uri: 'object' };
@@ -347,28 +342,6 @@ function editDistance(a: string, b: string): number {
   return (rows[a.length] as number[])[b.length] as number;
 }
 
-/** How an error message names a value it refuses. */
-function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  switch (typeof value) {
-    case 'string':
-      return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return `${typeof value} ${String(value)}`;
-    case 'symbol':
-      return 'a symbol';
-    case 'function':
-      return 'a function';
-    default: {
-      if (Array.isArray(value)) return 'an array';
-      if (isPlainObject(value)) return 'an object';
-      const name: unknown = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } }).constructor?.name;
-      return typeof name === 'string' && name !== '' ? `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}` : 'an object';
-    }
-  }
-}
 
 function toSet(key: string, values: FilterValues<string> | undefined): ReadonlySet<string> | null {
   if (values === undefined) return null;
