@@ -6,7 +6,7 @@ import type { EventLog, EventLogSnapshot } from '../event-log.js';
 import type { FieldsCache, FieldsView } from '../fields-cache.js';
 import { keyPresses, resolveKey } from '../keymap.js';
 import { describeLink } from '../state/link-status.js';
-import { failureReason } from '../state/format.js';
+import { failureReason, parentOfType } from '../state/format.js';
 import { buildRows, createRowCache, isExpandedByDefault, type RowCache, type RowList, VIEW_TITLES, type ViewMode } from '../state/rows.js';
 import { styleOfState } from '../state/state-style.js';
 import {
@@ -27,7 +27,7 @@ import { HelpOverlay } from './help-overlay.js';
 import { layoutOf } from './layout.js';
 import { StatusLine } from './status-line.js';
 import { TooSmall } from './too-small.js';
-import { parentUri, TreePane } from './tree-pane.js';
+import { TreePane } from './tree-pane.js';
 import { type TerminalSize, useTerminalSize } from './use-terminal-size.js';
 
 export interface AppProps {
@@ -216,7 +216,7 @@ export function App(props: AppProps) {
       // The flat view names each container's service and node.
       // Also a parent the tree does not hold: its type may be filtered out on the command line.
       for (const parent of row.object.parents) if (snapshot.get(parent)?.fields == null) fields.request(parent);
-      const stack = parentUri(snapshot, row.object.parents, 'stack', lookupFields);
+      const stack = parentOfType(snapshot, row.object.parents, 'stack', lookupFields);
       if (stack !== undefined && snapshot.get(stack)?.fields == null) fields.request(stack);
     }
     for (const { event } of shownEvents) {

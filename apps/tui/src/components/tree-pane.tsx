@@ -1,9 +1,9 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
-import { type HierarchySnapshot, typeOfUri } from '@events/core';
+import type { HierarchySnapshot } from '@events/core';
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import { nameOf } from '../event-format.js';
-import { type FieldsLookup, fit, fitRight, formatAge, stateSince, TYPE_LABEL } from '../state/format.js';
+import { type FieldsLookup, fit, fitRight, formatAge, parentOfType, stateSince, TYPE_LABEL } from '../state/format.js';
 import { countsOf, formatCounts, type Row, type ViewMode } from '../state/rows.js';
 import { styleOfState } from '../state/state-style.js';
 import { Line } from './line.js';
@@ -54,24 +54,11 @@ function column(text: string, width: number): string {
 }
 
 function parentName(snapshot: HierarchySnapshot, parents: readonly string[], type: 'stack' | 'service' | 'node', fields: FieldsLookup | undefined): string {
-  const uri = parentUri(snapshot, parents, type, fields);
+  const uri = parentOfType(snapshot, parents, type, fields);
   // A parent the tree does not hold (its type filtered out on the command line) is named by its fetched fields, else its id.
   return uri === undefined ? '-' : nameOf(uri, null, snapshot, fields);
 }
 
-/**
- * The URI of a container's parent of `type`. A container listed without its service (under
- * `--type container`) has no stack among its parents: its service's fields name it.
- */
-export function parentUri(snapshot: HierarchySnapshot, parents: readonly string[], type: 'stack' | 'service' | 'node', fields: FieldsLookup | undefined): string | undefined {
-  for (const uri of parents) if (typeOfUri(uri) === type) return uri;
-  if (type !== 'stack') return undefined;
-  const service = parents.find((uri) => typeOfUri(uri) === 'service');
-  if (service === undefined) return undefined;
-  const serviceFields = (snapshot.get(service)?.fields ?? fields?.(service)) as Readonly<Record<string, unknown>> | null | undefined;
-  const stack = serviceFields?.stack;
-  return typeof stack === 'string' && typeOfUri(stack) === 'stack' ? stack : undefined;
-}
 
 /** The tree or list: a column header and one line per row of the window. */
 export const TreePane = memo(function TreePane(props: TreePaneProps) {

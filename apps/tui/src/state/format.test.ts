@@ -1,7 +1,7 @@
-import type { StoredObject } from '@events/core';
+import { createHierarchyStore, type StoredObject } from '@events/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { displayName, failureReason, fit, fitRight, formatAge, formatClock, secondsUntil, shortId, stateSince } from './format.js';
+import { displayName, failureReason, fit, fitRight, formatAge, formatClock, parentOfType, secondsUntil, shortId, stateSince } from './format.js';
 import { columnsOf } from './text-width.js';
 
 const object = (overrides: Partial<StoredObject>): StoredObject =>
@@ -91,5 +91,29 @@ describe('stateSince', () => {
     const node = { type: 'node', state: 'Deployed', lastEventDatetime: null, fields: { last_seen: 'Fri, 27 Nov 2026 23:33:43 +0000' } } as unknown as StoredObject;
     expect(stateSince(node)).toBeNull();
     expect(stateSince({ ...node, lastEventDatetime: '2026-11-27T09:00:00Z' } as StoredObject)).toBe(Date.UTC(2026, 10, 27, 9));
+  });
+});
+
+const service = '/api/app/v1/a/service/5f1c-01/';
+const stack = '/api/app/v1/a/stack/9a2e-01/';
+const node = '/api/infra/v1/a/node/77aa-01/';
+
+describe('parentOfType', () => {
+  const empty = createHierarchyStore().getSnapshot();
+
+  it('takes the parent of the type from the parents the object came with', () => {
+    expect(parentOfType(empty, [service, stack, node], 'stack', undefined)).toBe(stack);
+    expect(parentOfType(empty, [service, stack, node], 'node', undefined)).toBe(node);
+    expect(parentOfType(empty, [service], 'node', undefined)).toBeUndefined();
+  });
+
+  it("finds a container's stack through its service's fetched fields when its parents lack it", () => {
+    // A container listed under `--type container`: the tree holds no service to resolve the stack through.
+    const fields = (uri: string) => (uri === service ? { name: 'web', stack } : undefined);
+    expect(parentOfType(empty, [service, node], 'stack', fields)).toBe(stack);
+    expect(parentOfType(empty, [service, node], 'stack', undefined)).toBeUndefined();
+    // A field that is no stack URI is not taken for one.
+    expect(parentOfType(empty, [service], 'stack', () => ({ stack: node }))).toBeUndefined();
+    expect(parentOfType(empty, [service], 'stack', () => ({ stack: null }))).toBeUndefined();
   });
 });

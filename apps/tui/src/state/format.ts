@@ -1,4 +1,4 @@
-import type { ObjectType, StoredObject } from '@events/core';
+import { type HierarchySnapshot, type ObjectType, type StoredObject, typeOfUri } from '@events/core';
 import { PRINTABLE_ASCII, takeColumns } from './text-width.js';
 
 /**
@@ -198,4 +198,18 @@ export function failureReason(message: string, uri: string): string {
   if (at === -1) return message;
   const colon = message.indexOf(': ', at + uri.length);
   return colon === -1 ? message : message.slice(colon + 2);
+}
+
+/**
+ * The URI of a container's parent of `type`. A container listed without its service (under
+ * `--type container`) has no stack among its parents: its service's fields name it.
+ */
+export function parentOfType(snapshot: HierarchySnapshot, parents: readonly string[], type: 'stack' | 'service' | 'node', fields: FieldsLookup | undefined): string | undefined {
+  for (const uri of parents) if (typeOfUri(uri) === type) return uri;
+  if (type !== 'stack') return undefined;
+  const service = parents.find((uri) => typeOfUri(uri) === 'service');
+  if (service === undefined) return undefined;
+  const serviceFields = (snapshot.get(service)?.fields ?? fields?.(service)) as Readonly<Record<string, unknown>> | null | undefined;
+  const stack = serviceFields?.stack;
+  return typeof stack === 'string' && typeOfUri(stack) === 'stack' ? stack : undefined;
 }
