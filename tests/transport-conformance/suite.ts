@@ -288,9 +288,13 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         const relay = await createPlainRelay(server.url);
         cleanups.push(() => relay.close());
         const { stream, events } = openStream(relay.url); // extended offered, not granted
+        const phases = [stream.getSnapshot().phase];
+        stream.subscribe(() => phases.push(stream.getSnapshot().phase));
         const tree = openTree(relay.url, server.url);
         await waitLive(stream);
         expect(stream.getSnapshot()).toMatchObject({ extended: false, outcome: 'fresh' });
+        // A runtime that refuses the ungranted offer retries at once: still the first connection to the user.
+        expect(phases).not.toContain('reconnecting');
         await until(() => tree.getSnapshot().sync.status === 'live', 'seeded');
         cloud.step(NS);
         await until(() => events.length > 0 && tree.getSnapshot().eventsApplied > 0, 'plain events');

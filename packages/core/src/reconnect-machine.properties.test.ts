@@ -37,7 +37,8 @@ type SocketCommand =
   | { readonly type: 'pong' }
   | { readonly type: 'socket-close'; readonly code: number; readonly reason: string }
   | { readonly type: 'handshake-failed'; readonly status: number; readonly retryAfterMs?: number }
-  | { readonly type: 'socket-error' };
+  | { readonly type: 'socket-error' }
+  | { readonly type: 'subprotocol-refused' };
 
 // As JSON.parse makes them: fast-check may otherwise make a record without a prototype, which no
 // frame has, and which the checker's deep comparisons (prototypes included) would set apart.
@@ -89,6 +90,7 @@ const socketCommand: fc.Arbitrary<SocketCommand> = fc.oneof(
       .map(({ status, retryAfterMs }): SocketCommand => ({ type: 'handshake-failed', status, ...(retryAfterMs !== undefined && { retryAfterMs }) })),
   },
   { weight: 1, arbitrary: fc.constant<SocketCommand>({ type: 'socket-error' }) },
+  { weight: 1, arbitrary: fc.constant<SocketCommand>({ type: 'subprotocol-refused' }) },
 );
 
 const userInput = fc.constantFrom<UserInput>('start', 'stop', 'reconnect', 'offline', 'online', 'credentials-changed');
@@ -188,7 +190,7 @@ function nudge(d: ReconnectDriver): void {
 }
 
 const ORDER: ReconnectEffect['type'][] = ['clear-timer', 'close-socket', 'open-socket', 'set-timer', 'resync', 'notify'];
-const SOCKET_INPUTS = new Set(['socket-open', 'frame-received', 'pong', 'socket-close', 'handshake-failed', 'socket-error']);
+const SOCKET_INPUTS = new Set(['socket-open', 'frame-received', 'pong', 'socket-close', 'handshake-failed', 'socket-error', 'subprotocol-refused']);
 
 function sameSummary(a: ConnectionSummary, b: ConnectionSummary): boolean {
   return (Object.keys(a) as (keyof ConnectionSummary)[]).every((key) => Object.is(a[key], b[key]));
@@ -332,6 +334,12 @@ function createChecker() {
         const asked = effects.some((e) => e.type === 'resync' && isDeepStrictEqual(e.position, f.frame.position));
         ensure(asked, 'a gap without a resync', () => f.frame);
       }
+    }
+
+    // A plain server's refusal of the subprotocol is no failure: the next socket at once, nothing counted.
+    if (!staleSocket && input.type === 'subprotocol-refused' && before.status === 'connecting') {
+      ensure(after.status === 'connecting' && after.attempt === before.attempt && after.lastClose === before.lastClose, 'a subprotocol refusal counted as a failure', () => after.status);
+      ensure(describeConnection(after).phase === describeConnection(before).phase, 'a subprotocol refusal changed the phase', () => [before.status, after.status]);
     }
 
     ensure(after.attempt >= 0, 'negative attempt');

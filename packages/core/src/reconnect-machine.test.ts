@@ -143,6 +143,51 @@ describe('socket-open', () => {
   });
 });
 
+describe('subprotocol-refused (a plain server, seen by a runtime that refuses it)', () => {
+  it('opens the next socket at once, closing the refused one, without counting an attempt', () => {
+    const d = drive();
+    d.send({ type: 'start' });
+    const effects = d.send({ type: 'subprotocol-refused', generation: 1 });
+    expect(without(effects, 'notify')).toEqual([
+      { type: 'clear-timer', timer: 'connect' },
+      { type: 'close-socket', generation: 1, code: 1000, reason: 'subprotocol refused', terminate: true },
+      { type: 'open-socket', generation: 2, resume: null },
+      { type: 'set-timer', timer: 'connect', at: T0 + P.connectTimeoutMs, generation: 2 },
+    ]);
+    expect(d.state).toMatchObject({ status: 'connecting', attempt: 0, subprotocolRetries: 1 });
+  });
+
+  it('keeps a first connection `connecting`, and later sockets are still reconnects', () => {
+    const d = drive();
+    d.send({ type: 'start' });
+    d.send({ type: 'subprotocol-refused', generation: 1 });
+    expect(describeConnection(d.state).phase).toBe('connecting');
+    socket(d).open(null);
+    expect(describeConnection(d.state).phase).toBe('live');
+    d.send({ type: 'reconnect' });
+    expect(describeConnection(d.state).phase).toBe('reconnecting');
+    // A refusal during a reconnect leaves it a reconnect.
+    d.send({ type: 'subprotocol-refused', generation: d.state.generation });
+    expect(describeConnection(d.state).phase).toBe('reconnecting');
+  });
+
+  it('keeps a socket that opened anyway (runtimes refuse during the upgrade)', () => {
+    const d = live();
+    const before = d.state;
+    expect(d.send({ type: 'subprotocol-refused', generation: 1 })).toEqual([]);
+    expect(d.state).toBe(before);
+  });
+
+  it('ignores a refusal from a socket that is no longer the latest', () => {
+    const d = drive();
+    d.send({ type: 'start' });
+    d.send({ type: 'reconnect' });
+    const before = d.state;
+    expect(d.send({ type: 'subprotocol-refused', generation: 1 })).toEqual([]);
+    expect(d.state).toBe(before);
+  });
+});
+
 describe('frames and the idle timer', () => {
   it('hello sets the position, the outcome and an idle timeout of 2.5 heartbeats', () => {
     const d = live({ protocol: RESUME_SUBPROTOCOL });

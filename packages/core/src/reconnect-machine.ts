@@ -127,6 +127,15 @@ function transition(s: ReconnectState, input: ReconnectInput, x: StepEnv): Trans
     case 'handshake-failed':
     case 'socket-error':
       return hasSocket(s) && input.generation === s.generation ? onSocket(s, input, x) : [s, []];
+    case 'subprotocol-refused':
+      // Not a failure: the same connection again without the offer, at once and uncounted. Runtimes
+      // refuse during the upgrade; a socket that opened anyway is kept.
+      if (s.status !== 'connecting' || input.generation !== s.generation) return [s, []];
+      return connect(
+        { ...contextOf(s), subprotocolRetries: s.subprotocolRetries + 1 },
+        teardown(s, { reason: 'subprotocol refused', terminate: true }),
+        x,
+      );
     default:
       return assertNever(input);
   }
@@ -327,6 +336,7 @@ function contextOf(s: ReconnectState): ReconnectContext {
     offline: s.offline,
     credentialsFresh: s.credentialsFresh,
     authRetry: s.authRetry,
+    subprotocolRetries: s.subprotocolRetries,
   };
 }
 

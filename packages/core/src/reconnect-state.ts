@@ -126,6 +126,12 @@ export interface ReconnectContext {
   readonly credentialsFresh: boolean;
   /** Whether the one retry after an auth failure is still available. */
   readonly authRetry: boolean;
+  /**
+   * Sockets opened again at once because a plain server refused the subprotocol (see the
+   * `subprotocol-refused` input). They retry the same connection, so they do not make it a
+   * reconnect: the phase stays `connecting` for a first connection to a plain server.
+   */
+  readonly subprotocolRetries: number;
 }
 
 /** Not started yet. */
@@ -203,6 +209,7 @@ export function createReconnectState(options: { readonly offline?: boolean } = {
     offline: options.offline ?? false,
     credentialsFresh: false,
     authRetry: true,
+    subprotocolRetries: 0,
   };
 }
 
@@ -230,6 +237,13 @@ export type ReconnectInput =
   /** The server refused the upgrade with this HTTP status (Node only; browsers see a 1006 close). */
   | { readonly type: 'handshake-failed'; readonly generation: number; readonly status: number; readonly retryAfterMs?: number; readonly detail?: string }
   | { readonly type: 'socket-error'; readonly generation: number; readonly message?: string }
+  /**
+   * The server upgraded without the subprotocol we offered and the runtime refused to go on (Node's
+   * `ws` does; browsers open with `protocol === ''` instead): a plain Docker Cloud server. The
+   * caller stops offering it; the machine opens the next socket at once, as the same attempt.
+   * Only while connecting: a socket that opened is kept.
+   */
+  | { readonly type: 'subprotocol-refused'; readonly generation: number }
   | { readonly type: 'timer-fired'; readonly timer: TimerName; readonly generation: number }
   /** The client finished the re-list asked for by the resync effect with this position. */
   | { readonly type: 'resync-complete'; readonly position: StreamPosition | null };
@@ -286,7 +300,8 @@ export interface ConnectionSummary {
   /**
    * What a UI shows; key on this, not on `status`.
    * - `idle`: not started.
-   * - `connecting` (first socket) / `reconnecting` (any later one, or waiting to retry: see
+   * - `connecting` (first socket, and its retry without the subprotocol on a plain server) /
+   *   `reconnecting` (any later one, or waiting to retry: see
    *   `retryAt`): no stream yet. On an extended connection (subprotocol accepted) this lasts
    *   until the server's hello, so a refusal after the upgrade (close 4001, 4003, 4000) goes from
    *   here to `stopped` without ever being `live`; `status` is already `open` meanwhile.
@@ -344,11 +359,11 @@ function phaseOf(state: ReconnectState): ConnectionSummary['phase'] {
     case 'idle':
       return 'idle';
     case 'connecting':
-      return state.generation > 1 ? 'reconnecting' : 'connecting';
+      return isFirstConnection(state) ? 'connecting' : 'reconnecting';
     case 'open':
       // An extended server may still refuse (error frame + 4001/4003/4000 right after the
       // upgrade) and says where the stream starts only in hello: until then, still connecting.
-      if (state.extended && !state.helloReceived) return state.generation > 1 ? 'reconnecting' : 'connecting';
+      if (state.extended && !state.helloReceived) return isFirstConnection(state) ? 'connecting' : 'reconnecting';
       return 'live';
     case 'backoff':
       return 'reconnecting';
@@ -359,6 +374,11 @@ function phaseOf(state: ReconnectState): ConnectionSummary['phase'] {
     default:
       return assertNever(state);
   }
+}
+
+/** Whether the latest socket is the first of this client, counting a plain server's subprotocol retry as the same one. */
+function isFirstConnection(state: ReconnectState): boolean {
+  return state.generation - state.subprotocolRetries <= 1;
 }
 
 /** The timers pending in `state`, exactly the ones its set-timer effects armed and nothing cleared. */

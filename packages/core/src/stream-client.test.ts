@@ -137,14 +137,21 @@ describe('connecting', () => {
 
   it('falls back to the plain protocol at once when the runtime refuses a server that ignores the offer', () => {
     const { port, stream } = setup();
+    const phases: string[] = [];
+    stream.subscribe(() => phases.push(stream.getSnapshot().phase));
     port.last().refuseSubprotocol();
     expect(port.sockets).toHaveLength(2);
     expect(port.last().request.protocols).toEqual([]);
     expect(stream.getSnapshot().attempt).toBe(0); // not a failure: no backoff
+    // The same first connection, retried without the offer: not a reconnect to the user.
+    expect(stream.getSnapshot().phase).toBe('connecting');
     port.last().open(null);
+    expect(phases).not.toContain('reconnecting');
     expect(stream.getSnapshot()).toMatchObject({ phase: 'live', extended: false });
     port.last().close(1006);
+    expect(stream.getSnapshot().phase).toBe('reconnecting');
     port.clock.runNext();
+    expect(stream.getSnapshot().phase).toBe('reconnecting'); // a later socket is a reconnect
     expect(port.last().request.protocols).toEqual([]); // remembered across reconnects
     stream.reconnect();
     expect(port.last().request.protocols).toEqual([RESUME_SUBPROTOCOL]); // an explicit reconnect asks again

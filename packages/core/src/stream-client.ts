@@ -286,7 +286,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
           if (!hasSocket(state) || state.generation !== generation || !offerExtended) return;
           // A plain Docker Cloud server: stop offering (until reconnect()) and connect again now.
           offerExtended = false;
-          input({ type: 'reconnect' });
+          input({ type: 'subprotocol-refused', generation });
         }),
     };
     try {
