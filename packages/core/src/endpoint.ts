@@ -1,7 +1,8 @@
 import type { StreamPosition } from './event-schema.js';
 import { err, EventsError, ok, type Result } from './events-error.js';
 import { formatPosition, RESUME_QUERY_KEY } from './extended-protocol.js';
-import { encodeQueryComponent, type EventFilter, type FilterQuery, formatFilterQuery, readQuery } from './filter.js';
+import { type EventFilter, type FilterQuery, formatFilterQuery } from './filter.js';
+import { encodeQueryComponent, readQuery } from './read-query.js';
 import { API_OF_TYPE, isObjectType, OBJECT_TYPES, type ObjectType } from './object-types.js';
 import { parseResourceUri } from './resource-uri.js';
 import { typeName } from './schema-messages.js';

@@ -3,8 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { EventsError } from './events-error.js';
 import {
   createFilter,
-  decodeQueryComponent,
-  encodeQueryComponent,
   type EventFilter,
   type FilterableEvent,
   type FilterSpec,
@@ -14,10 +12,10 @@ import {
   MATCH_ALL,
   matchesFilter,
   parseFilter,
-  readQuery,
   resolveFilter,
 } from './filter.js';
 import { OBJECT_TYPES, type ObjectType } from './object-types.js';
+import { encodeQueryComponent } from './read-query.js';
 
 const STACK = '/api/app/v1/acme/stack/9a2e/';
 const SERVICE = '/api/app/v1/acme/service/5f1c/';
@@ -359,27 +357,6 @@ describe('formatFilterQuery', () => {
   it('throws for a filter no query can express', () => {
     expect(() => formatFilterQuery({ types: new Set(), objects: null, parents: null })).toThrowError(/empty set/);
     expect(() => formatFilterQuery({ types: null, objects: new Set(['/a,b/']), parents: null })).toThrowError(/","/);
-  });
-});
-
-describe('query components', () => {
-  it('encodes like Go url.QueryEscape / Python quote_plus', () => {
-    expect(encodeQueryComponent("a b/c,d+e!'()*~-_.é")).toBe('a+b%2Fc%2Cd%2Be%21%27%28%29%2A~-_.%C3%A9');
-    expect(encodeQueryComponent('x\uD800')).toBe('x%EF%BF%BD');
-  });
-
-  it('decodes "+" as space and reports malformed input as undefined', () => {
-    expect(decodeQueryComponent('a+b%2B%2C')).toBe('a b+,');
-    expect(decodeQueryComponent('%zz')).toBeUndefined();
-  });
-
-  it('readQuery collects only the wanted keys, in order', () => {
-    const result = readQuery('?b=2&a=1&b=3&c=%zz', new Set(['a', 'b']));
-    expect(result.ok && [...result.value]).toEqual([
-      ['b', ['2', '3']],
-      ['a', ['1']],
-    ]);
-    expect(readQuery('a=%zz', new Set(['a']))).toEqual({ ok: false, error: { key: 'a', raw: '%zz' } });
   });
 });
 

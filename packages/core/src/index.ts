@@ -5,6 +5,7 @@ export * from './event-schema.js';
 export * from './extended-protocol.js';
 export * from './rest-schema.js';
 export * from './filter.js';
+export * from './read-query.js';
 export * from './filter-index.js';
 export * from './client-options.js';
 export * from './endpoint.js';

@@ -3,7 +3,7 @@ import { detailOfBody, restListUrl, restObjectUrl, restOperationUrl } from './en
 import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
 import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
 import { parsePosition, POSITION_HEADER } from './extended-protocol.js';
-import { encodeQueryComponent } from './filter.js';
+import { encodeQueryComponent } from './read-query.js';
 import { createHierarchyStore, type HierarchyStoreOptions, type SeedLists } from './hierarchy-store.js';
 import type { LiveTree, LiveTreeSnapshot, LiveTreeSync, ObjectOperation, ResyncReport } from './live-tree-types.js';
 import { OBJECT_TYPES, type ObjectType } from './object-types.js';
