@@ -42,6 +42,14 @@ try {
     const [info] = JSON.parse(out);
     tarballs.push(join(work, info.filename));
     console.log(`packaging: packed ${info.name}@${info.version} (${info.entryCount} files)`);
+    // MIT asks for the notice to travel with the code; npm shows the README on the package page.
+    const shipped = new Set(info.files.map((file) => file.path));
+    for (const required of ['LICENSE', 'README.md']) {
+      if (!shipped.has(required)) {
+        failures++;
+        console.error(`packaging: FAIL ${info.name} ships no ${required}`);
+      }
+    }
   }
   const project = join(work, 'consumer');
   run('mkdir', ['-p', project], work);
