@@ -37,7 +37,7 @@ type SocketCommand =
   | { readonly type: 'pong' }
   | { readonly type: 'socket-close'; readonly code: number; readonly reason: string }
   | { readonly type: 'handshake-failed'; readonly status: number; readonly retryAfterMs?: number }
-  | { readonly type: 'socket-error' }
+  | { readonly type: 'socket-error'; readonly fatal?: boolean }
   | { readonly type: 'subprotocol-refused' };
 
 // As JSON.parse makes them: fast-check may otherwise make a record without a prototype, which no
@@ -89,7 +89,7 @@ const socketCommand: fc.Arbitrary<SocketCommand> = fc.oneof(
       .record({ status: fc.constantFrom(...HTTP_STATUSES), retryAfterMs: hint })
       .map(({ status, retryAfterMs }): SocketCommand => ({ type: 'handshake-failed', status, ...(retryAfterMs !== undefined && { retryAfterMs }) })),
   },
-  { weight: 1, arbitrary: fc.constant<SocketCommand>({ type: 'socket-error' }) },
+  { weight: 1, arbitrary: fc.constantFrom<SocketCommand>({ type: 'socket-error' }, { type: 'socket-error' }, { type: 'socket-error', fatal: true }) },
   { weight: 1, arbitrary: fc.constant<SocketCommand>({ type: 'subprotocol-refused' }) },
 );
 

@@ -329,7 +329,12 @@ describe('closes by class', () => {
   });
 
   it('fatal: stops with the reason and arms nothing', () => {
-    for (const fail of [(d: ReconnectDriver) => socket(d).close(4003, 'forbidden namespace'), (d: ReconnectDriver) => socket(d).refuse(403)]) {
+    for (const fail of [
+      (d: ReconnectDriver) => socket(d).close(4003, 'forbidden namespace'),
+      (d: ReconnectDriver) => socket(d).refuse(403),
+      // The runtime would not open the socket at all (Deno without --allow-net).
+      (d: ReconnectDriver) => d.send({ type: 'socket-error', generation: d.state.generation, message: 'Requires net access', fatal: true }),
+    ]) {
       const d = live();
       const effects = fail(d);
       expect(d.state).toMatchObject({ status: 'stopped', reason: 'fatal', lastClose: { class: 'fatal' } });

@@ -183,7 +183,12 @@ function onSocket(s: ConnectingState | OpenState, input: SocketInput, x: StepEnv
       return fail(s, close, teardown(s, { reason: 'handshake failed', terminate: true }), x);
     }
     case 'socket-error':
-      return fail(s, closeOf('error', ABNORMAL_CLOSURE, input.message ?? 'socket error', 'transient', x), teardown(s, { reason: 'socket error', terminate: true }), x);
+      return fail(
+        s,
+        closeOf('error', ABNORMAL_CLOSURE, input.message ?? 'socket error', input.fatal === true ? 'fatal' : 'transient', x),
+        teardown(s, { reason: 'socket error', terminate: true }),
+        x,
+      );
     default:
       return assertNever(input);
   }

@@ -236,7 +236,11 @@ export type ReconnectInput =
   | { readonly type: 'socket-close'; readonly generation: number; readonly code: number; readonly reason: string }
   /** The server refused the upgrade with this HTTP status (Node only; browsers see a 1006 close). */
   | { readonly type: 'handshake-failed'; readonly generation: number; readonly status: number; readonly retryAfterMs?: number; readonly detail?: string }
-  | { readonly type: 'socket-error'; readonly generation: number; readonly message?: string }
+  /**
+   * The socket failed. `fatal`: no retry can succeed (the runtime refused to open it at all: a
+   * URL it rejects, a missing permission, mixed content), so the client stops instead of retrying.
+   */
+  | { readonly type: 'socket-error'; readonly generation: number; readonly message?: string; readonly fatal?: boolean }
   /**
    * The server upgraded without the subprotocol we offered and the runtime refused to go on (Node's
    * `ws` does; browsers open with `protocol === ''` instead): a plain Docker Cloud server. The

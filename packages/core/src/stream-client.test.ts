@@ -157,6 +157,29 @@ describe('connecting', () => {
     expect(port.last().request.protocols).toEqual([RESUME_SUBPROTOCOL]); // an explicit reconnect asks again
   });
 
+  it('stops with invalid-config, and tries no more, when the runtime will not open a socket at all', async () => {
+    const port = createFakeStreamPort();
+    let attempts = 0;
+    const denied: FakeStreamPort = {
+      ...port,
+      openSocket: () => {
+        attempts++;
+        throw new Error('Requires net access to "127.0.0.1:8080", run again with the --allow-net flag');
+      },
+    };
+    // Refused while it is being created: only callbacks passed as options can hear it.
+    const errors: EventsError[] = [];
+    const { stream } = setup({ onError: (error) => errors.push(error) }, denied);
+    const ended = stream.runForever();
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'stopped', stopReason: 'fatal' });
+    await expect(ended).rejects.toMatchObject({ code: 'invalid-config', message: expect.stringContaining('--allow-net') });
+    expect(errors.map((e) => e.message)).toEqual([
+      'the socket could not be opened: Requires net access to "127.0.0.1:8080", run again with the --allow-net flag',
+    ]);
+    port.clock.advance(10 * 60_000);
+    expect(attempts).toBe(1);
+  });
+
   it('throws at once on options no connection can be built from', () => {
     const port = createFakeStreamPort();
     expect(() => createStreamClient({ streamHost: 'ftp://x/' }, port)).toThrow(EventsError);

@@ -301,8 +301,9 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
       );
       sockets.set(generation, handle);
     } catch (error) {
-      // A runtime that refuses the URL synchronously (a browser's SyntaxError): a failed attempt.
-      run(() => input({ type: 'socket-error', generation, message: toEventsError(error).message }));
+      // A runtime that refuses to open the socket at all (a URL it rejects, Deno without
+      // --allow-net, ws:// from an https page) refuses the next attempt alike: stop and say why.
+      run(() => input({ type: 'socket-error', generation, message: toEventsError(error).message, fatal: true }));
     }
   }
 
@@ -624,6 +625,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
 export function errorOfClose(close: LastClose | null): EventsError {
   if (close === null) return new EventsError('internal', 'the stream stopped without a close');
   const code = errorCodeOfClose(close);
+  if (close.kind === 'error' && close.class === 'fatal') return new EventsError(code, `the socket could not be opened: ${close.reason}`);
   const what = close.kind === 'http' ? `the server refused the connection with HTTP ${close.code}` : `the connection closed with code ${close.code}`;
   const reason = close.reason !== '' && close.reason !== `HTTP ${close.code}` ? `: ${close.reason}` : '';
   return new EventsError(code, `${what}${reason}`);
@@ -636,6 +638,7 @@ function errorCodeOfClose(close: LastClose): EventsErrorCode {
     case 'throttled':
       return 'throttled';
     case 'fatal':
+      if (close.kind === 'error') return 'invalid-config'; // the runtime would not open the socket
       if (close.code === 403 || close.code === 4003) return 'forbidden';
       if (close.code === 400 || close.code === 4000) return 'invalid-filter';
       if (close.code >= 1000 && close.code < 1016) return 'protocol';

@@ -88,3 +88,38 @@ it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package 
     { uuids: events.source.emitted.map(({ event }) => event.uuid) },
   ]);
 }, 60_000);
+
+it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package deno is not installed: ' : ''}stops with invalid-config, not a retry loop, under Deno without --allow-net`, async () => {
+  const args = [
+    deno as string,
+    'run',
+    '--quiet',
+    '--no-prompt',
+    '--unstable-sloppy-imports',
+    '--conditions=source',
+    join(here, 'deno', 'deno-denied.ts'),
+    `ws://127.0.0.1:${events.server.port}/`,
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: join(here, '..'),
+    env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', DENO_DIR: mkdtempSync(join(tmpdir(), 'deno-')) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(code, stderr).toBe(0);
+  const result = JSON.parse(stdout.trim()) as { code: string; message: string; phase: string };
+  expect(result).toMatchObject({ code: 'invalid-config', phase: 'stopped' });
+  expect(result.message).toMatch(/^the socket could not be opened: .*--allow-net/);
+}, 60_000);
