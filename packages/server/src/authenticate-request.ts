@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type Credentials, credentialsFromQuery, parseAuthorizationHeader, type Result } from '@events/core';
 import type { LoginThrottle } from './login-throttle.js';
 import type { Logger } from './logger.js';
+import { shortenQuotedValues } from './quote-value.js';
 import type { AuthFailureReason, Metrics } from './metrics.js';
 import type { User, UserDirectory } from './user-directory.js';
 
@@ -61,7 +62,8 @@ export function createAuthenticator(deps: {
       const verdict = throttle.check(address);
       if (!verdict.allowed) return refuse(address, 429, 'throttled', DETAIL_THROTTLED, verdict.retryAfterMs);
       const found = readCredentials(req.headers, url);
-      if (!found.ok) return refuse(address, 401, 'malformed', `${capitalize(found.error.message)}.`);
+      // Core's parsers quote what they refuse (a scheme, a query key): cut, as every echoed value is.
+      if (!found.ok) return refuse(address, 401, 'malformed', `${capitalize(shortenQuotedValues(found.error.message))}.`);
       if (found.value === null) return refuse(address, 401, 'missing', DETAIL_MISSING);
       const user = directory.authenticate(found.value.username, found.value.apikey);
       if (user === undefined) return refuse(address, 401, 'invalid', DETAIL_INVALID);

@@ -12,6 +12,7 @@ import {
 import { type Authenticator, authFailureHeaders } from './authenticate-request.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
+import { quoteValue, shortenQuotedValues } from './quote-value.js';
 import { filterRestList } from './rest-list-filter.js';
 import { pageOf, parsePaging } from './rest-paging.js';
 import { parseRestPath, type RestRoute, TERMINABLE_TYPES } from './rest-route.js';
@@ -112,7 +113,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     // A user's own namespace comes first (user-directory.ts).
     const resolved = namespace ?? user.namespaces[0] ?? user.username;
     if (!directory.canRead(user, resolved)) {
-      throw new RestError(403, `You do not have permission to access namespace ${JSON.stringify(resolved)}.`);
+      throw new RestError(403, `You do not have permission to access namespace ${quoteValue(resolved)}.`);
     }
     return resolved;
   };
@@ -124,8 +125,8 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
       const object = source.get(ns, type, uuid);
       if (object !== undefined) return { namespace: ns, object };
     }
-    const where = candidates.length === 1 ? `namespace ${JSON.stringify(candidates[0])}` : 'any namespace you can read';
-    throw new RestError(404, `Not found: no ${type} ${JSON.stringify(uuid)} in ${where}.`);
+    const where = candidates.length === 1 ? `namespace ${quoteValue(candidates[0])}` : 'any namespace you can read';
+    throw new RestError(404, `Not found: no ${type} ${quoteValue(uuid)} in ${where}.`);
   };
 
   const lookupIn = (namespace: string) => (uri: string): RestObject | undefined => {
@@ -200,7 +201,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     path: string,
   ) => {
     const { object } = findObject(user, namespace, target.type, target.uuid);
-    const what = `The ${target.type} ${JSON.stringify(target.uuid)}`;
+    const what = `The ${target.type} ${quoteValue(target.uuid)}`;
     if (object.state === 'Terminated') {
       throw new RestError(409, `${what} is terminated: it cannot ${operation === 'terminate' ? 'be terminated again' : operation}.`);
     }
@@ -338,7 +339,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
 }
 
 function methodNotAllowed(method: string, allowed: readonly string[]): RestError {
-  return new RestError(405, `Method ${JSON.stringify(method)} not allowed (allowed: ${allowed.join(', ')}).`, { Allow: allowed.join(', ') });
+  return new RestError(405, `Method ${quoteValue(method)} not allowed (allowed: ${allowed.join(', ')}).`, { Allow: allowed.join(', ') });
 }
 
 function capitalize(text: string): string {
@@ -355,7 +356,7 @@ function parseTarget(body: string): number | undefined {
   try {
     value = JSON.parse(body);
   } catch (cause) {
-    throw new RestError(400, `Request body is not valid JSON: ${(cause as Error).message}`);
+    throw new RestError(400, `Request body is not valid JSON: ${shortenQuotedValues((cause as Error).message)}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RestError(400, 'Request body must be a JSON object, e.g. {"target_num_containers": 3}.');
@@ -364,7 +365,7 @@ function parseTarget(body: string): number | undefined {
   if (raw === undefined) return undefined;
   const target = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : raw;
   if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target > MAX_TARGET_NUM_CONTAINERS) {
-    throw new RestError(400, `Invalid target_num_containers ${JSON.stringify(raw)}: expected an integer from 0 to ${MAX_TARGET_NUM_CONTAINERS}.`);
+    throw new RestError(400, `Invalid target_num_containers ${quoteValue(raw)}: expected an integer from 0 to ${MAX_TARGET_NUM_CONTAINERS}.`);
   }
   return target;
 }

@@ -1,4 +1,5 @@
 import { err, EventsError, ok, type RestList, type Result } from '@events/core';
+import { quoteValue } from './quote-value.js';
 
 /** Page size when the request names none: Docker Cloud's (Tastypie's) default. */
 export const DEFAULT_LIMIT = 25;
@@ -31,7 +32,7 @@ export function parsePaging(query: URLSearchParams): Result<Paging> {
     const text = values[values.length - 1];
     if (text === undefined) return ok(fallback);
     if (!INTEGER.test(text)) {
-      return err(new EventsError('invalid-filter', `Invalid ${key} ${JSON.stringify(text)}: expected a non-negative integer.`));
+      return err(new EventsError('invalid-filter', `Invalid ${key} ${quoteValue(text)}: expected a non-negative integer.`));
     }
     return ok(Number(text));
   };

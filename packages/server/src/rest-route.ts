@@ -1,4 +1,5 @@
 import { API_OF_TYPE, isObjectType, type ObjectType } from '@events/core';
+import { quoteValue, truncateValue } from './quote-value.js';
 import type { OperationName } from './source.js';
 
 /** The operations reached by `POST {resource_uri}{operation}/` (terminate is `DELETE {resource_uri}`). */
@@ -63,8 +64,8 @@ export function parseRestPath(path: string): RestRoute {
     }
   }
   const [api, version, ...rest] = segments;
-  if (api === undefined || !APIS.has(api)) return notFound(`Not found: unknown API ${JSON.stringify(api ?? '')} (expected app, infra or audit).`);
-  if (version !== 'v1') return notFound(`Not found: unknown version ${JSON.stringify(version ?? '')} of the ${api} API (expected v1).`);
+  if (api === undefined || !APIS.has(api)) return notFound(`Not found: unknown API ${quoteValue(api ?? '')} (expected app, infra or audit).`);
+  if (version !== 'v1') return notFound(`Not found: unknown version ${quoteValue(version ?? '')} of the ${api} API (expected v1).`);
   const typeHere = (segment: string | undefined): segment is ObjectType =>
     segment !== undefined && isObjectType(segment) && API_OF_TYPE[segment] === api;
   const isEvents = (segment: string | undefined) => api === 'audit' && segment === 'events';
@@ -73,13 +74,13 @@ export function parseRestPath(path: string): RestRoute {
     notFound(
       misplaced
         ? `Not found: ${misplaced} is served under /api/${API_OF_TYPE[misplaced]}/v1/, not /api/${api}/v1/.`
-        : `Not found: no resource at ${path}.`,
+        : `Not found: no resource at ${truncateValue(path)}.`,
     );
   const operation = (namespace: string | null, type: ObjectType, uuid: string, name: string): RestRoute => {
     const allowed = OPERATIONS_OF_TYPE[type];
     if (!(allowed as readonly string[]).includes(name)) {
       const offer = allowed.length > 0 ? ` (${type} operations: ${allowed.join(', ')})` : '';
-      return notFound(`Not found: a ${type} has no operation ${JSON.stringify(name)}${offer}.`);
+      return notFound(`Not found: a ${type} has no operation ${quoteValue(name)}${offer}.`);
     }
     return { kind: 'operation', namespace, type, uuid, operation: name as PathOperation };
   };

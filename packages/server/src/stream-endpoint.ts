@@ -5,7 +5,6 @@ import {
   type EventFilter,
   formatErrorFrame,
   type HelloFrame,
-  parseFilter,
   parsePosition,
   type PositionFrame,
   RESUME_QUERY_KEY,
@@ -19,7 +18,10 @@ import type { FanOut, Subscription } from './fan-out.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { createFlushScheduler, createOutboundQueue, type OutboundQueue } from './outbound-queue.js';
+import { quoteValue, shortenQuotedValues } from './quote-value.js';
+import { parseStreamFilter } from './stream-filter.js';
 import type { User, UserDirectory } from './user-directory.js';
+import { checkWebSocketHandshake } from './websocket-handshake.js';
 
 export interface StreamEndpointOptions {
   readonly directory: UserDirectory;
@@ -108,6 +110,16 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
     handleProtocols: (protocols: Set<string>) => (protocols.has(RESUME_SUBPROTOCOL) ? RESUME_SUBPROTOCOL : false),
   };
   const wss = new WebSocketServer(wsOptions);
+  // checkWebSocketHandshake refuses, with JSON, every handshake ws would refuse: this is the net
+  // for one it missed (a newer ws checking more), so that even then the answer is JSON, not
+  // ws's text/html.
+  wss.on('wsClientError', (error: Error, socket: Duplex) => {
+    logger.warn('ws refused a handshake that passed our checks', { error });
+    const method = /method/i.test(error.message);
+    writeRawResponse(socket, method ? 405 : 400, method ? { Allow: 'GET' } : {}, { detail: sentence(`Invalid WebSocket handshake: ${error.message}`) });
+  });
+  /** Set by close(): later handshakes are refused with 503 (ws would answer them with text/html). */
+  let shuttingDown = false;
 
   const send = (conn: Connection, frame: string): boolean => {
     const queued = conn.queue.enqueue(Buffer.from(frame));
@@ -279,16 +291,16 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
     if (pathNamespace === null) return { status: 400, closeCode: CloseCode.badRequest, detail: 'Malformed percent-encoding in the namespace.' };
     const namespace = pathNamespace ?? auth.user.username;
     if (!directory.canRead(auth.user, namespace)) {
-      return { status: 403, closeCode: CloseCode.forbidden, detail: `You do not have permission to read the events of namespace "${namespace}".` };
+      return { status: 403, closeCode: CloseCode.forbidden, detail: `You do not have permission to read the events of namespace ${quoteValue(namespace)}.` };
     }
-    const filter = parseFilter(url.search);
-    if (!filter.ok) return { status: 400, closeCode: CloseCode.badRequest, detail: sentence(filter.error.message) };
+    const filter = parseStreamFilter(url.search);
+    if (!filter.ok) return { status: 400, closeCode: CloseCode.badRequest, detail: sentence(shortenQuotedValues(filter.error.message)) };
     let resumeFrom: StreamPosition | undefined;
     // Plain clients never see the extension: to them `resume` is an unknown key, ignored.
     const resume = extended ? url.searchParams.get(RESUME_QUERY_KEY) : null;
     if (resume !== null && resume !== '') {
       const position = parsePosition(resume);
-      if (!position.ok) return { status: 400, closeCode: CloseCode.badRequest, detail: sentence(position.error.message) };
+      if (!position.ok) return { status: 400, closeCode: CloseCode.badRequest, detail: sentence(shortenQuotedValues(position.error.message)) };
       resumeFrom = position.value;
     }
     return { user: auth.user, namespace, filter: filter.value, resumeFrom };
@@ -300,12 +312,23 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
     handleUpgrade(req, socket, head, url) {
       socket.on('error', () => socket.destroy());
       const remote = req.socket.remoteAddress ?? 'unknown';
+      if (shuttingDown) {
+        writeRawResponse(socket, 503, { 'Retry-After': '1' }, { detail: 'The server is shutting down; reconnect in a moment.' });
+        return;
+      }
       const match = STREAM_PATH.exec(url.pathname);
       if (match === null) {
         writeRawResponse(socket, 404, {}, { detail: 'Not found.' });
         return;
       }
-      const extended = offeredProtocols(req).includes(RESUME_SUBPROTOCOL);
+      // A handshake ws would refuse is refused here, as JSON, whoever sends it: it cannot be
+      // upgraded, so even an extended client hears it as an HTTP status.
+      const handshake = checkWebSocketHandshake(req);
+      if (!handshake.ok) {
+        writeRawResponse(socket, handshake.status, handshake.headers, { detail: handshake.detail });
+        return;
+      }
+      const extended = handshake.protocols.has(RESUME_SUBPROTOCOL);
       // null: a namespace that does not decode, refused in check() in its turn (and, to an
       // extended client, after the upgrade with 4000, as every other refusal).
       let pathNamespace: string | null | undefined;
@@ -345,7 +368,7 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
         });
         return;
       }
-      writeJson(res, 405, { Allow: 'GET' }, { detail: `Method "${req.method}" not allowed.` });
+      writeJson(res, 405, { Allow: 'GET' }, { detail: `Method ${quoteValue(req.method ?? '')} not allowed.` });
     },
 
     get connections() {
@@ -353,6 +376,7 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
     },
 
     async close(timeoutMs = 2_000) {
+      shuttingDown = true;
       clearInterval(heartbeat);
       clearInterval(pinger);
       const closed = [...connections].map(
@@ -391,12 +415,6 @@ export function truncateUtf8(text: string, maxBytes: number): string {
     end += char.length;
   }
   return text.slice(0, end);
-}
-
-function offeredProtocols(req: IncomingMessage): string[] {
-  const header = req.headers['sec-websocket-protocol'];
-  if (header === undefined) return [];
-  return header.split(',').map((p) => p.trim());
 }
 
 /** Ends with a period, capitalised: the style of Docker Cloud's `detail` strings. */

@@ -69,6 +69,8 @@ function replay() {
     events.push(...output.events);
     for (const effect of output.effects) {
       if (effect.kind === 'resync') throw new Error(`unexpected resync: ${effect.reason}`);
+      // The recording has no container inspects (they only teach a stop timeout).
+      if (effect.kind === 'inspect-container') continue;
       const answer = recorded.inspects[i]?.find((r) => r.id === effect.id)?.json ?? undefined;
       const applied = effect.kind === 'inspect-service' ? mapper.applyServiceInspect(effect.id, answer) : mapper.applyNodeInspect(effect.id, answer);
       events.push(...applied.events);
@@ -98,6 +100,8 @@ function replayNamed() {
     take(output.events);
     for (const effect of output.effects) {
       if (effect.kind === 'resync') throw new Error(`unexpected resync: ${effect.reason}`);
+      // The recording has no container inspects (they only teach a stop timeout).
+      if (effect.kind === 'inspect-container') continue;
       const answer = recorded.inspects[i]?.find((r) => r.id === effect.id)?.json ?? undefined;
       take(effect.kind === 'inspect-service' ? mapper.applyServiceInspect(effect.id, answer).events : mapper.applyNodeInspect(effect.id, answer).events);
     }
@@ -669,6 +673,89 @@ describe('DockerMapper Stopping after a kill', () => {
     mapper.applyEvent(kill('15'));
     expect(states(mapper.applySnapshot(snapshot('exited')).events)).toEqual(['container Stopped']);
     expect(mapper.nextDeadline()).toBeUndefined();
+  });
+});
+
+// ---- stop timeouts: a kill's Stopping and an operation's transitional states last as long as a stop may ----
+
+describe('DockerMapper and stop timeouts', () => {
+  const inspect = (id: string, config: Record<string, unknown>) => ({ Id: id, Name: `/${id}`, State: { Status: 'running' }, Config: { Image: 'busybox:local', ...config } });
+  const kill = (id: string) => engineEvent('container', 'kill', id, { name: id, signal: '15' });
+
+  it('learns the stop timeout of a container created while it runs, from the inspect it asks for', () => {
+    const { mapper, clock } = createMapper({ settleTimeoutMs: 5_000 });
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [] });
+    const created = mapper.applyEvent(engineEvent('container', 'create', 'late', { name: 'late' }));
+    expect(created.effects).toEqual([{ kind: 'inspect-container', id: 'late' }]);
+    expect(mapper.applyContainerInspect('late', inspect('late', { StopTimeout: 120 }))).toEqual({ events: [], effects: [] });
+    // Events of a container it knows ask for nothing more.
+    expect(mapper.applyEvent(engineEvent('container', 'start', 'late', { name: 'late' })).effects).toEqual([]);
+    expect(states(mapper.applyEvent(kill('late')).events)).toEqual(['container Stopping']);
+    // A `docker stop` of it sends its SIGKILL after 120 s: Stopping until then and a margin, not 10 s + 5.
+    expect(mapper.nextDeadline()).toBe(T0 + 125_000);
+    clock.now += 124_999;
+    expect(mapper.tick().events).toEqual([]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'late', { name: 'late', exitCode: '137' })).events)).toEqual(['container Stopped']);
+  });
+
+  it('asks for the inspect of a container first seen in another event, and moves a pending deadline when the answer comes', () => {
+    const { mapper } = createMapper({ settleTimeoutMs: 5_000 });
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [] });
+    expect(mapper.applyEvent(kill('seen')).effects).toEqual([{ kind: 'inspect-container', id: 'seen' }]);
+    expect(mapper.list('container').map((c) => c.state)).toEqual(['Stopping']);
+    expect(mapper.nextDeadline()).toBe(T0 + 15_000);
+    mapper.applyContainerInspect('seen', inspect('seen', { StopTimeout: 40 }));
+    expect(mapper.nextDeadline()).toBe(T0 + 45_000);
+    // Gone before its inspect (404): nothing changes, its destroy event tells.
+    expect(mapper.applyContainerInspect('seen', undefined)).toEqual({ events: [], effects: [] });
+    expect(mapper.nextDeadline()).toBe(T0 + 45_000);
+  });
+
+  it('keeps a container whose docker stop waits for ever (stop timeout -1) Stopping until it dies', () => {
+    const { mapper, clock } = createMapper({ settleTimeoutMs: 5_000 });
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', {}, { stopTimeoutMs: Number.POSITIVE_INFINITY })] });
+    expect(states(mapper.applyEvent(kill('c1')).events)).toEqual(['container Stopping']);
+    expect(mapper.nextDeadline()).toBeUndefined();
+    clock.now += 24 * 3_600_000;
+    expect(mapper.tick().events).toEqual([]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { exitCode: '0' })).events)).toEqual(['container Stopped']);
+  });
+
+  it("gives a swarm task its service's stop grace period, which swarm waits when it stops the task", () => {
+    const { mapper } = createMapper({ settleTimeoutMs: 5_000 });
+    const s = { ...swarmService('sa', 1), stopGracePeriodMs: 30_000 };
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [s], containers: [container('c1', 'running', task(s))] });
+    mapper.applyEvent(engineEvent('container', 'kill', 'c1', { ...task(s), signal: '15' }));
+    expect(mapper.nextDeadline()).toBe(T0 + 35_000);
+  });
+
+  it('holds a restart in Stopping, then Starting, for as long as its container may take to stop: never a resting Stopped between', () => {
+    const { mapper, clock } = createMapper({ settleTimeoutMs: 5_000 });
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', {}, { name: 'slow', stopTimeoutMs: 120_000 })] });
+    const plan = mapper.beginOperation(request('container', mapper.list('container')[0]?.uuid as string, 'redeploy'));
+    expect(states(plan.events).at(-1)).toBe('container Stopping');
+    expect(mapper.nextDeadline()).toBe(T0 + 125_000);
+    expect(mapper.applyEvent(kill('c1')).events).toEqual([]);
+    clock.now += 60_000;
+    expect(mapper.tick().events).toEqual([]);
+    // SIGKILL after its 120 s.
+    clock.now += 60_000;
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { exitCode: '137' }, clock.now)).events)).toEqual(['container Starting']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c1', {}, clock.now + 500)).events)).toEqual(['container Running']);
+    expect(states(mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []).events)).toEqual(['action Success']);
+  });
+
+  it("holds a swarm scale down for the service's grace period, a scale up for the settle timeout only", () => {
+    const { mapper } = createMapper({ settleTimeoutMs: 5_000 });
+    const s = { ...swarmService('sa', 2), stopGracePeriodMs: 30_000 };
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [s], containers: [container('c1', 'running', task(s)), container('c2', 'running', task(s))] });
+    const uuid = mapper.list('service')[0]?.uuid as string;
+    const down = mapper.beginOperation(request('service', uuid, 'scale', { targetNumContainers: 1 }));
+    expect(mapper.nextDeadline()).toBe(T0 + 35_000);
+    mapper.jobsDone((down.result.ok && down.result.action.uuid) as string, ['refused']);
+    expect(mapper.nextDeadline()).toBeUndefined();
+    mapper.beginOperation(request('service', uuid, 'scale', { targetNumContainers: 3 }));
+    expect(mapper.nextDeadline()).toBe(T0 + 5_000);
   });
 });
 

@@ -25,6 +25,7 @@ import {
   parseEngineEvent,
   parseEngineNode,
   parseEngineService,
+  parseInspectedContainer,
 } from './docker-model.js';
 import { type EngineJob, planOperation } from './docker-operations.js';
 import {
@@ -40,6 +41,7 @@ import {
   type Overlay,
   runningOf,
   type ServiceRecord,
+  stopGraceOf,
   withReplicas,
 } from './docker-records.js';
 import { isUp } from './docker-states.js';
@@ -72,6 +74,8 @@ export interface DockerMapperOptions {
 
 /** I/O the mapper needs done; the source does it and feeds the answer back. */
 export type MapperEffect =
+  /** A container that appeared while we follow the engine: its stop timeout is in its inspect only. */
+  | { readonly kind: 'inspect-container'; readonly id: string }
   | { readonly kind: 'inspect-service'; readonly id: string }
   | { readonly kind: 'inspect-node'; readonly id: string }
   | { readonly kind: 'resync'; readonly reason: string };
@@ -113,8 +117,6 @@ type Store = { [T in ObjectType]: Map<string, RestObjectByType[T]> };
 const TERMINAL_STATES = new Set<string>(['Terminating', 'Terminated']);
 /** Signals whose `kill` event means the container is on its way down (docker stop, docker kill, Ctrl-C). */
 const STOP_SIGNALS = new Set(['15', '9', '2', '3', 'SIGTERM', 'SIGKILL', 'SIGINT', 'SIGQUIT', 'TERM', 'KILL', 'INT', 'QUIT']);
-/** What `docker stop` waits before its SIGKILL when the container sets no stop timeout. */
-const ENGINE_STOP_TIMEOUT_MS = 10_000;
 /** After the SIGKILL of a `docker stop` the container's `die` follows within moments. */
 const STOP_MARGIN_MS = 5_000;
 
@@ -174,12 +176,14 @@ export class DockerMapper {
   /** Swarm services whose `create` event arrived and whose inspect has not. */
   private readonly pendingCreates = new Set<string>();
   /**
-   * Containers `Stopping` since a `kill` with a stop signal, by id, and when they go back to
-   * `Running` if they still run then. `docker stop` and `docker kill -s TERM` send the same event;
-   * only the first is sure to end in a `die` (SIGKILL after the stop timeout), so a container still
-   * up once that could have happened handled or ignored the signal, as a fresh listing would say.
+   * Containers `Stopping` since a `kill` with a stop signal, by id, and when the signal came. They
+   * go back to `Running` if they still run at {@link killDeadline}. `docker stop` and `docker kill
+   * -s TERM` send the same event; only the first is sure to end in a `die` (SIGKILL after the stop
+   * timeout), so a container still up once that could have happened handled or ignored the
+   * signal, as a fresh listing would say. The time is kept rather than the deadline: an inspect
+   * may teach the container's stop timeout after its kill.
    */
-  private readonly killDeadlines = new Map<string, number>();
+  private readonly killedAt = new Map<string, number>();
 
   // The Docker Cloud view.
   private readonly store: Store = {
@@ -257,11 +261,14 @@ export class DockerMapper {
     return this.parentsByUri.get(uri) ?? [];
   }
 
-  /** The earliest time at which {@link tick} has something to do, if any. */
+  /** The earliest time at which {@link tick} has something to do, if any (a wait for ever has none). */
   nextDeadline(): number | undefined {
     let earliest: number | undefined;
-    for (const overlay of this.overlays.values()) if (earliest === undefined || overlay.deadline < earliest) earliest = overlay.deadline;
-    for (const deadline of this.killDeadlines.values()) if (earliest === undefined || deadline < earliest) earliest = deadline;
+    const consider = (deadline: number) => {
+      if (Number.isFinite(deadline) && (earliest === undefined || deadline < earliest)) earliest = deadline;
+    };
+    for (const overlay of this.overlays.values()) consider(overlay.deadline);
+    for (const [id, at] of this.killedAt) consider(this.killDeadline(id, at));
     return earliest;
   }
 
@@ -296,7 +303,7 @@ export class DockerMapper {
     }
     for (const container of snapshot.containers) this.addContainer(mergeListed(previous.get(container.id), container));
     // A kill's `Stopping` survives a re-list that still shows the container up (mergeListed), and with it its deadline.
-    for (const id of this.killDeadlines.keys()) if (this.containers.get(id)?.stopping !== true) this.killDeadlines.delete(id);
+    for (const id of this.killedAt.keys()) if (this.containers.get(id)?.stopping !== true) this.killedAt.delete(id);
     this.dirty.nodecluster.add(clusterKeyOf(snapshot.info));
     for (const key of nodeKeys(this.view)) this.dirty.node.add(key);
     for (const key of this.services.keys()) this.dirty.service.add(key);
@@ -325,7 +332,7 @@ export class DockerMapper {
     const effects: MapperEffect[] = [];
     switch (event.type) {
       case 'container':
-        this.onContainerEvent(event);
+        this.onContainerEvent(event, effects);
         break;
       case 'service':
         this.onServiceEvent(event, effects);
@@ -338,6 +345,19 @@ export class DockerMapper {
         return { events: [], effects };
     }
     return { events: this.flush(), effects };
+  }
+
+  /**
+   * The answer to an `inspect-container` effect: the container's JSON, or undefined when it is gone
+   * (404; its `destroy` event tells). Only its stop timeout is taken: its state is the events' to
+   * tell, and the inspect may be older or newer than the events mapped so far.
+   */
+  applyContainerInspect(id: string, json: unknown): MapperOutput {
+    const c = this.containers.get(id);
+    const inspected = json === undefined ? undefined : parseInspectedContainer(json);
+    if (c && inspected && inspected.id === id) c.stopTimeoutMs = inspected.stopTimeoutMs ?? null;
+    // Nothing clients see changes; a kill's deadline may have (the source re-arms its timer).
+    return { events: [], effects: [] };
   }
 
   /** The answer to an `inspect-service` effect: the service's JSON, or undefined when it is gone (404). */
@@ -375,9 +395,9 @@ export class DockerMapper {
       if (identity) this.dirty[identity.type].add(identity.key);
       else this.endOverlay(uri, overlay);
     }
-    for (const [id, deadline] of this.killDeadlines) {
-      if (deadline > now) continue;
-      this.killDeadlines.delete(id);
+    for (const [id, at] of this.killedAt) {
+      if (this.killDeadline(id, at) > now) continue;
+      this.killedAt.delete(id);
       const c = this.containers.get(id);
       if (c?.stopping) {
         // Still up long after the signal: it handled or ignored it (a reload, a trapped SIGINT).
@@ -434,8 +454,10 @@ export class DockerMapper {
     this.pruneActions();
     const record: ActionRecord = { uuid: actionUuid, parents, jobsDone: plan.jobs.length === 0, overlays: new Set() };
     this.openActions.set(actionUuid, record);
+    // Its objects stay in their transitional states as long as the engine may take to stop its containers.
+    const holdMs = this.stopHoldOf(plan.jobs);
     for (const { uri, overlay } of plan.overlays) {
-      this.setOverlay(uri, { ...overlay, action: actionUuid });
+      this.setOverlay(uri, { ...overlay, action: actionUuid }, holdMs);
       record.overlays.add(uri);
       const identity = this.identities.get(uri);
       if (identity) this.dirty[identity.type].add(identity.key);
@@ -476,7 +498,7 @@ export class DockerMapper {
 
   // ---- engine events --------------------------------------------------------------------------------
 
-  private onContainerEvent(event: EngineEvent): void {
+  private onContainerEvent(event: EngineEvent, effects: MapperEffect[]): void {
     const { id, attributes, action } = event;
     let c = this.containers.get(id);
     if (action === 'destroy') {
@@ -489,6 +511,8 @@ export class DockerMapper {
       const status = FIRST_SEEN_STATUS.get(action);
       if (status === undefined) return;
       c = this.addContainer(containerFromEvent(event, status));
+      // Events do not carry its stop timeout (`--stop-timeout`), which a kill's deadline needs.
+      effects.push({ kind: 'inspect-container', id });
     }
     switch (action) {
       case 'create':
@@ -526,9 +550,7 @@ export class DockerMapper {
       case 'kill':
         if (!isUp(c.status) || c.stopping || !STOP_SIGNALS.has(attributes.signal ?? '')) return;
         c.stopping = true;
-        // Whichever is later: a `docker stop` must reach its SIGKILL and `die` without a `Running`
-        // in between, and the settle timeout is how long any transitional state may wait.
-        this.killDeadlines.set(id, this.now() + Math.max(this.settleTimeoutMs, (c.stopTimeoutMs ?? ENGINE_STOP_TIMEOUT_MS) + STOP_MARGIN_MS));
+        this.killedAt.set(id, this.now());
         break;
       case 'pause':
         c.status = 'paused';
@@ -565,7 +587,8 @@ export class DockerMapper {
           const replicas = Number(attributes['replicas.new']);
           if (attributes['replicas.new'] !== undefined && Number.isInteger(replicas) && replicas >= 0) {
             this.services.set(key, { key, origin: record.origin, removed: record.removed, service: withReplicas(record.service, replicas) });
-            if (!current || current.action === null) this.setOverlay(uri, { state: 'Scaling', until: 'settled', action: null });
+            // A scale down stops containers: swarm gives each its service's grace period.
+            if (!current || current.action === null) this.setOverlay(uri, { state: 'Scaling', until: 'settled', action: null }, this.serviceStopHold(key, replicas));
           }
           const update = attributes['updatestate.new'];
           if ((update === 'updating' || update === 'rollback_started') && !current) {
@@ -670,6 +693,7 @@ export class DockerMapper {
             mode: 'replicated',
             replicas: null,
             createdAt: null,
+            stopGracePeriodMs: null,
           },
         });
       }
@@ -688,12 +712,70 @@ export class DockerMapper {
   private notStopping(c: ContainerRecord): void {
     if (!c.stopping) return;
     c.stopping = false;
-    this.killDeadlines.delete(c.id);
+    this.killedAt.delete(c.id);
+  }
+
+  /**
+   * When a container signalled at `at` that still runs goes back to `Running`: once a `docker stop`
+   * of it would have reached its SIGKILL and `die` (its stop timeout and a margin), and not before
+   * the settle timeout, how long any transitional state may wait. Never, for a container whose
+   * `docker stop` waits for ever.
+   */
+  private killDeadline(id: string, at: number): number {
+    const c = this.containers.get(id);
+    const grace = c ? stopGraceOf(this.view, c) + STOP_MARGIN_MS : 0;
+    return at + Math.max(this.settleTimeoutMs, grace);
+  }
+
+  /**
+   * How long the engine may take to stop what these jobs stop, plus the margin: a stop or restart
+   * waits for its container's stop timeout, and a swarm scale, update or removal stops tasks after
+   * their service's grace period. 0 for jobs that stop nothing (a start, a `docker rm -f`).
+   */
+  private stopHoldOf(jobs: readonly EngineJob[]): number {
+    let hold = 0;
+    for (const job of jobs) {
+      switch (job.kind) {
+        case 'container-stop':
+        case 'container-restart': {
+          const c = this.containers.get(job.id);
+          if (c) hold = Math.max(hold, stopGraceOf(this.view, c) + STOP_MARGIN_MS);
+          break;
+        }
+        case 'service-scale':
+          hold = Math.max(hold, this.serviceStopHold(`s:${job.id}`, job.replicas));
+          break;
+        case 'service-redeploy':
+        case 'service-remove':
+          hold = Math.max(hold, this.serviceStopHold(`s:${job.id}`));
+          break;
+        case 'container-start':
+        case 'container-remove':
+          break;
+      }
+    }
+    return hold;
+  }
+
+  /**
+   * The longest grace any running container of the service gets when swarm stops it, plus the
+   * margin; 0 when none runs, or when a scale to `replicas` stops none (a scale up).
+   */
+  private serviceStopHold(serviceKey: string, replicas = 0): number {
+    let hold = 0;
+    let up = 0;
+    for (const cid of this.serviceContainers.get(serviceKey) ?? []) {
+      const c = this.containers.get(cid);
+      if (!c || !isUp(c.status)) continue;
+      up++;
+      hold = Math.max(hold, stopGraceOf(this.view, c) + STOP_MARGIN_MS);
+    }
+    return up > replicas ? hold : 0;
   }
 
   private removeContainer(record: ContainerRecord): void {
     this.containers.delete(record.id);
-    this.killDeadlines.delete(record.id);
+    this.killedAt.delete(record.id);
     this.dirty.container.add(record.id);
     if (record.serviceKey) {
       removeFrom(this.serviceContainers, record.serviceKey, record.id);
@@ -752,10 +834,15 @@ export class DockerMapper {
 
   // ---- overlays ------------------------------------------------------------------------------------
 
-  private setOverlay(uri: string, overlay: Omit<Overlay, 'deadline'>): void {
+  /**
+   * Puts an object in a transitional state until its condition holds, or until the settle timeout
+   * has passed, or `holdMs` if that is longer (the time its containers may take to stop; Infinity
+   * holds it until the condition).
+   */
+  private setOverlay(uri: string, overlay: Omit<Overlay, 'deadline'>, holdMs = 0): void {
     const previous = this.overlays.get(uri);
     if (previous) this.endOverlay(uri, previous);
-    const deadline = this.now() + this.settleTimeoutMs;
+    const deadline = this.now() + Math.max(this.settleTimeoutMs, holdMs);
     this.overlays.set(uri, {
       state: overlay.state,
       until: overlay.until,

@@ -77,7 +77,13 @@ describe('engine JSON parsers', () => {
 
   it("read a container's stop timeout, when it sets one", () => {
     const timeout = (config: Record<string, unknown>) => parseInspectedContainer({ Id: 'x', State: { Status: 'running' }, Config: config })?.stopTimeoutMs;
-    expect([timeout({ StopTimeout: 30 }), timeout({}), timeout({ StopTimeout: -1 })]).toEqual([30_000, null, null]);
+    // -1: `docker stop` waits for ever.
+    expect([timeout({ StopTimeout: 30 }), timeout({}), timeout({ StopTimeout: -1 })]).toEqual([30_000, null, Number.POSITIVE_INFINITY]);
+  });
+
+  it("read a swarm service's stop grace period (nanoseconds), when it sets one", () => {
+    const grace = (containerSpec: Record<string, unknown>) => parseEngineService({ ID: 's', Spec: { Name: 'web', TaskTemplate: { ContainerSpec: containerSpec } } })?.stopGracePeriodMs;
+    expect([grace({ StopGracePeriod: 23_000_000_000 }), grace({})]).toEqual([23_000, null]);
   });
 
   it('read times', () => {

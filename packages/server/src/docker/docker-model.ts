@@ -44,7 +44,9 @@ export interface EngineContainer {
   readonly placement: ContainerPlacement;
   /**
    * `Config.StopTimeout` in ms (what `docker stop` waits before SIGKILL), when the container sets
-   * one; null or absent when it does not (the engine waits 10 s) or when we only saw its events.
+   * one; Infinity for -1 (`docker stop` waits for ever); null or absent when it sets none (the
+   * engine waits 10 s) or when we only saw its events. Swarm leaves it unset on task containers
+   * and stops them after their service's {@link EngineService.stopGracePeriodMs}.
    */
   readonly stopTimeoutMs?: number | null;
 }
@@ -59,6 +61,12 @@ export interface EngineService {
   readonly replicas: number | null;
   /** Epoch ms. */
   readonly createdAt: number | null;
+  /**
+   * `Spec.TaskTemplate.ContainerSpec.StopGracePeriod` in ms (`--stop-grace-period`, a stack's
+   * `stop_grace_period`): how long swarm waits after SIGTERM before it kills a task's container.
+   * Null or absent when unset (swarm's 10 s) or unknown.
+   */
+  readonly stopGracePeriodMs?: number | null;
 }
 
 export interface EngineNode {
@@ -255,6 +263,7 @@ export function parseEngineService(json: unknown): EngineService | undefined {
     mode: isGlobal ? 'global' : 'replicated',
     replicas: isGlobal ? null : (num(replicated.Replicas) ?? 1),
     createdAt: parseEngineTime(service.CreatedAt),
+    stopGracePeriodMs: nanosToMs(num(obj(obj(spec.TaskTemplate).ContainerSpec).StopGracePeriod)),
   };
 }
 
@@ -281,10 +290,16 @@ export function parseInspectedContainer(json: unknown): EngineContainer | undefi
   };
 }
 
-/** `Config.StopTimeout` (seconds) in ms; null when unset or negative (-1: `docker stop` waits forever). */
+/** `Config.StopTimeout` (seconds) in ms; null when unset; Infinity when negative (-1: `docker stop` waits for ever). */
 function stopTimeoutOf(value: unknown): number | null {
   const seconds = num(value);
-  return seconds === null || seconds < 0 ? null : seconds * 1000;
+  if (seconds === null) return null;
+  return seconds < 0 ? Number.POSITIVE_INFINITY : seconds * 1000;
+}
+
+/** A swarm duration (nanoseconds) in ms; null when absent or negative. */
+function nanosToMs(nanos: number | null): number | null {
+  return nanos === null || nanos < 0 ? null : nanos / 1e6;
 }
 
 /**

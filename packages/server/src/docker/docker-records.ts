@@ -30,8 +30,11 @@ export interface ContainerRecord {
   startedAt: number | null;
   finishedAt: number | null;
   readonly placement: EngineContainer['placement'];
-  /** What `docker stop` waits before SIGKILL, when known (from an inspect); null: the engine's 10 s. */
-  readonly stopTimeoutMs: number | null;
+  /**
+   * What `docker stop` waits before SIGKILL, when known: from the listing's inspect, or the inspect
+   * asked for when the container appeared; null: the engine's 10 s; Infinity: for ever.
+   */
+  stopTimeoutMs: number | null;
   readonly uuid: string;
   readonly uri: string;
   /** `s:<swarm service id>` or `c:<compose project>/<compose service>`, or null. */
@@ -137,6 +140,23 @@ export function runningOf(records: MapperRecords, serviceKey: string): ReadonlyS
   return running;
 }
 
+/** What `docker stop` waits before its SIGKILL when a container sets no stop timeout; swarm too, for a service without a grace period. */
+export const ENGINE_STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * The longest a stop of this container may take before the engine kills it: its own stop timeout
+ * (what `docker stop` waits) or, for a swarm task, its service's stop grace period (what swarm
+ * waits when it stops the task), whichever is longer. Infinity when `docker stop` waits for ever.
+ *
+ * @example
+ * stopGraceOf(records, c) // 10_000 for a plain container that sets no stop timeout
+ */
+export function stopGraceOf(records: MapperRecords, c: Readonly<ContainerRecord>): number {
+  const own = c.stopTimeoutMs ?? ENGINE_STOP_TIMEOUT_MS;
+  if (c.serviceKey === null || !c.serviceKey.startsWith('s:')) return own;
+  return Math.max(own, records.services.get(c.serviceKey)?.service.stopGracePeriodMs ?? ENGINE_STOP_TIMEOUT_MS);
+}
+
 // ---- building records ---------------------------------------------------------------------------
 
 /** Event times and inspected times of one start differ by a little; a re-list keeps what we had. */
@@ -171,6 +191,7 @@ export function withReplicas(service: EngineService, replicas: number | null): E
     mode: service.mode,
     replicas,
     createdAt: service.createdAt,
+    stopGracePeriodMs: service.stopGracePeriodMs ?? null,
   };
 }
 

@@ -55,6 +55,8 @@ interface FakeContainer {
   status: 'created' | 'running' | 'exited';
   labels: Record<string, string>;
   startedAt: string;
+  /** `Config.StopTimeout` in seconds, when the container sets one. */
+  stopTimeout?: number;
 }
 
 class FakeEngine implements DockerEngineClient {
@@ -66,6 +68,10 @@ class FakeEngine implements DockerEngineClient {
   /** When set, jobs fail with it (a 503: "This node is not a swarm manager."). */
   jobError: DockerApiError | undefined;
   infoCalls = 0;
+  /** Ids of the containers inspected, in order. */
+  inspected: string[] = [];
+  /** The stop timeout (seconds) the next container created through `event('create')` gets. */
+  nextStopTimeout: number | undefined;
   /** When set, listing containers waits for it (to deliver events mid-listing). */
   listGate: Promise<void> | undefined;
   private frozen: Map<string, FakeContainer> | undefined;
@@ -106,13 +112,15 @@ class FakeEngine implements DockerEngineClient {
   }
   async inspectContainer(id: string) {
     this.check();
-    const c = (this.frozen ?? this.containers).get(id);
+    this.inspected.push(id);
+    // A listing's inspects see what it listed; a later one (of a container created since) sees it now.
+    const c = this.frozen?.get(id) ?? this.containers.get(id);
     if (!c) return undefined;
     return {
       Id: c.id,
       Name: `/${c.name}`,
       State: { Status: c.status, StartedAt: c.startedAt, FinishedAt: '0001-01-01T00:00:00Z', ExitCode: c.status === 'exited' ? 137 : 0 },
-      Config: { Image: 'busybox:local', Labels: c.labels },
+      Config: { Image: 'busybox:local', Labels: c.labels, ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}) },
     };
   }
   async inspectService(): Promise<unknown> {
@@ -139,13 +147,17 @@ class FakeEngine implements DockerEngineClient {
   }
 
   /** Changes a container and sends its event, as the engine would. */
-  event(action: 'create' | 'start' | 'die' | 'destroy', id: string, timeMs = this.clock.now): void {
-    if (action === 'create') this.add(id, 'created');
+  event(action: 'create' | 'start' | 'kill' | 'die' | 'destroy', id: string, timeMs = this.clock.now): void {
+    if (action === 'create') {
+      this.add(id, 'created');
+      const created = this.containers.get(id);
+      if (created && this.nextStopTimeout !== undefined) created.stopTimeout = this.nextStopTimeout;
+    }
     const c = this.containers.get(id);
     if (c && action === 'start') c.status = 'running';
     if (c && action === 'die') c.status = 'exited';
     if (action === 'destroy') this.containers.delete(id);
-    const attributes = { name: id, image: 'busybox:local', ...(c?.labels ?? {}), ...(action === 'die' ? { exitCode: '137' } : {}) };
+    const attributes = { name: id, image: 'busybox:local', ...(c?.labels ?? {}), ...(action === 'die' ? { exitCode: '137' } : {}), ...(action === 'kill' ? { signal: '15' } : {}) };
     this.listeners?.onLine(JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id, Attributes: attributes }, scope: 'local', time: Math.floor(timeMs / 1000), timeNano: timeMs * 1e6 }));
   }
 
@@ -358,6 +370,26 @@ describe('createDockerSource over a fake engine', () => {
     await source.stop();
   });
 
+  it('inspects a container created while it runs, so that a kill waits for its own stop timeout', async () => {
+    const { clock, engine, source, received, emit } = setup({ settleTimeoutMs: 5_000 });
+    await source.start(emit);
+    engine.inspected.length = 0;
+    engine.nextStopTimeout = 40;
+    engine.event('create', 'late');
+    engine.event('start', 'late');
+    engine.event('kill', 'late');
+    await settle();
+    expect(engine.inspected).toEqual(['late']);
+    expect(received.map((e) => `${e.type} ${e.action} ${e.state}`).slice(-3)).toEqual(['container create Starting', 'container update Running', 'container update Stopping']);
+    received.length = 0;
+    // Not the engine's 10 s: the container's own 40 s, then a margin.
+    await clock.advance(44_999);
+    expect(received).toEqual([]);
+    await clock.advance(1);
+    expect(received.map((e) => `${e.type} ${e.state}`)).toEqual(['container Running']);
+    await source.stop();
+  });
+
   it('ends transitional states at their deadline with the injected clock', async () => {
     const { clock, engine, source, received, emit } = setup({ settleTimeoutMs: 10_000 });
     engine.add('web-1');
@@ -366,8 +398,12 @@ describe('createDockerSource over a fake engine', () => {
     source.operate({ namespace: 'acme', type: 'container', uuid, operation: 'stop', user: 'alice', method: 'POST', path: '/x/' });
     await settle();
     received.length = 0;
-    // The engine accepted the stop but never reported the container's death.
-    await clock.advance(10_000);
+    // The engine accepted the stop but never reported the container's death. The settle timeout
+    // (10 s) is not the deadline: the engine's SIGKILL comes after the stop timeout (10 s by
+    // default), and the stop may not fall back before that and a margin.
+    await clock.advance(14_999);
+    expect(received).toEqual([]);
+    await clock.advance(1);
     expect(received.map((e) => `${e.type} ${e.state}`)).toEqual(['container Running', 'action Success']);
     await source.stop();
   });

@@ -417,7 +417,11 @@ class DockerEngineSource implements DockerSource {
     if (this.state.status === 'live' && !this.listing) void this.pump(generation);
   }
 
-  /** Maps queued engine events one at a time, in order, doing each one's inspects before the next. */
+  /**
+   * Maps queued engine events one at a time, in order, doing each one's inspects before the next
+   * (a container's, when it appears, before its `kill` can come: the kill's deadline needs its
+   * stop timeout).
+   */
   private async pump(generation: number): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
@@ -453,6 +457,11 @@ class DockerEngineSource implements DockerSource {
     const current = () => generation === this.generation && listings === this.listings;
     try {
       switch (effect.kind) {
+        case 'inspect-container': {
+          const json = await this.client.inspectContainer(effect.id);
+          if (current()) this.publish(this.mapper.applyContainerInspect(effect.id, json));
+          return;
+        }
         case 'inspect-service': {
           const json = await this.client.inspectService(effect.id);
           if (current()) this.publish(this.mapper.applyServiceInspect(effect.id, json));
