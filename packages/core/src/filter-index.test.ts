@@ -78,7 +78,7 @@ describe('createFilterIndex', () => {
     const index = createFilterIndex<string>();
     const event: FilterableEvent = { type: 'nodecluster', resource_uri: '/api/app/v1/acme/stack/9a2e/', parents: ['/api/audit/v1/action/a1/'] };
     index.add('typed', createFilter({ type: 'nodecluster' }));
-    index.add('parent', createFilter({ parent: '/api/audit/v1/action/a1/' }));
+    index.add('parent', { types: null, objects: null, parents: new Set(['/api/audit/v1/action/a1/']) });
     const seen: string[] = [];
     index.match(event, (key) => {
       seen.push(key);

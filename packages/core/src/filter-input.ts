@@ -2,6 +2,7 @@ import { describeValue, isPlainObject } from './describe-value.js';
 import { EventsError } from './events-error.js';
 import type { FilterSpec } from './filter.js';
 import { isObjectType, OBJECT_TYPES } from './object-types.js';
+import { parseResourceUri } from './resource-uri.js';
 
 // The checks behind createFilter, resolveFilter and isEventFilter. A filter option comes from
 // JavaScript as often as from TypeScript, and anything it fails to say (a typo, a Result, a query
@@ -155,4 +156,21 @@ function editDistance(a: string, b: string): number {
     rows.push(row);
   }
   return (rows[a.length] as number[])[b.length] as number;
+}
+
+/**
+ * Refuses an `object` or `parent` value that no event can carry: filters compare resource URIs
+ * exactly, so `stack/9a2e` or a URI without its trailing slash would match nothing, silently.
+ */
+export function checkFilterUri(key: string, value: string): void {
+  const parsed = parseResourceUri(value);
+  if (!parsed.ok) {
+    throw new EventsError('invalid-filter', `filter "${key}": ${parsed.error.message}; filters compare whole resource URIs, such as "/api/app/v1/acme/stack/9a2e…/"`);
+  }
+  if (!parsed.value.trailingSlash) {
+    throw new EventsError('invalid-filter', `filter "${key}": ${JSON.stringify(value)} needs its trailing slash, as events spell resource URIs`);
+  }
+  if (key !== 'object' && parsed.value.type === 'action') {
+    throw new EventsError('invalid-filter', `filter "${key}": ${JSON.stringify(value)} is an action, which is no object's parent`);
+  }
 }

@@ -16,6 +16,7 @@ import {
 } from './filter.js';
 import { OBJECT_TYPES, type ObjectType } from './object-types.js';
 import { encodeQueryComponent } from './read-query.js';
+import { resourceUriFor } from './resource-uri.js';
 
 const STACK = '/api/app/v1/acme/stack/9a2e/';
 const SERVICE = '/api/app/v1/acme/service/5f1c/';
@@ -175,7 +176,7 @@ describe('matchesFilter', () => {
   });
 
   it('compares URIs exactly, trailing slash included', () => {
-    expect(matchesFilter(createFilter({ object: CONTAINER.slice(0, -1) }), containerEvent)).toBe(false);
+    expect(matchesFilter({ types: null, objects: new Set([CONTAINER.slice(0, -1)]), parents: null }, containerEvent)).toBe(false);
   });
 
   it('matches nothing with an empty set', () => {
@@ -225,6 +226,16 @@ describe('createFilter and resolveFilter refuse what would silently match everyt
     expect(refusal({ resource_uri: CONTAINER })).toContain('"resource_uri" (did you mean "object"?)');
     expect(refusal({ foo: 'bar' })).toBe('filter: unknown key "foo"; expected one of type, object, parent, parents');
     expect(refusal({ type: 'service', ok: true })).toBe('filter: unknown key "ok"; expected one of type, object, parent, parents');
+  });
+
+  it('refuses object and parent values that are no resource URI an event could carry', () => {
+    expect(refusal({ parent: 'stack/9a2e' })).toBe(
+      'filter "parent": invalid resource URI "stack/9a2e": must start with /api/; filters compare whole resource URIs, such as "/api/app/v1/acme/stack/9a2e…/"',
+    );
+    expect(refusal({ object: CONTAINER.slice(0, -1) })).toBe(`filter "object": ${JSON.stringify(CONTAINER.slice(0, -1))} needs its trailing slash, as events spell resource URIs`);
+    expect(refusal({ parents: ['/api/audit/v1/action/a1/'] })).toBe('filter "parents": "/api/audit/v1/action/a1/" is an action, which is no object\'s parent');
+    // An action is an object in its own right.
+    expect(plain(createFilter({ object: '/api/audit/v1/action/a1/' })).objects).toEqual(['/api/audit/v1/action/a1/']);
   });
 
   it("says an EventFilter's own field names belong to a built filter", () => {
@@ -475,12 +486,20 @@ describe('filter properties', () => {
 
   const specValuesArb = <T extends string>(arb: fc.Arbitrary<T>) =>
     fc.oneof(arb, fc.uniqueArray(arb, { minLength: 1, maxLength: 4 })) as fc.Arbitrary<T | T[]>;
+  // What createFilter takes for object and parent: resource URIs as events spell them.
+  const resourceUriArb = fc
+    .record({
+      type: fc.constantFrom<ObjectType>('stack', 'service', 'container', 'nodecluster', 'node'),
+      namespace: fc.option(fc.stringMatching(/^[a-z0-9_.~-]{1,8}$/), { nil: null }),
+      uuid: fc.stringMatching(/^[A-Za-z0-9_.~-]{1,12}$/),
+    })
+    .map(({ type, namespace, uuid }) => resourceUriFor(type, uuid, namespace));
   const specArb = fc.record(
     {
       type: specValuesArb(typeArb),
-      object: specValuesArb(valueArb),
+      object: specValuesArb(resourceUriArb),
       parentKey: fc.constantFrom('parent', 'parents'),
-      parent: specValuesArb(valueArb),
+      parent: specValuesArb(resourceUriArb),
     },
     { requiredKeys: ['parentKey'] },
   );

@@ -1,6 +1,6 @@
 import { isPlainObject } from './describe-value.js';
 import { err, EventsError, ok, type Result } from './events-error.js';
-import { ALLOWED_TYPES, builtFilterProblem, checkFilterObject, checkFilterSpec, hasBuiltKeys } from './filter-input.js';
+import { ALLOWED_TYPES, builtFilterProblem, checkFilterObject, checkFilterSpec, checkFilterUri, hasBuiltKeys } from './filter-input.js';
 import { isObjectType, type ObjectType } from './object-types.js';
 import { encodeQueryComponent, readQuery } from './read-query.js';
 
@@ -202,7 +202,10 @@ function toSet(key: string, values: FilterValues<string> | undefined): ReadonlyS
   if (list.length === 0) {
     throw new EventsError('invalid-filter', `filter "${key}" is an empty list; omit the key to match any value`);
   }
-  for (const value of list) checkExpressible(key, value);
+  for (const value of list) {
+    checkExpressible(key, value);
+    if (key !== 'type') checkFilterUri(key, value);
+  }
   return new Set(list);
 }
 

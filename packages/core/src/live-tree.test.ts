@@ -327,6 +327,20 @@ describe('operations', () => {
     await expect(denied.tree.operate(SERVICE, 'stop')).rejects.toMatchObject({ code: 'auth' });
   });
 
+  it('refuses, before any request, an operation no server runs on that object', async () => {
+    const port = createFakeStreamPort({ http: () => ({ status: 202, body: {} }) });
+    const { tree } = setup({}, port);
+    await expect(tree.operate(SERVICE, 'restart' as never)).rejects.toMatchObject({
+      code: 'invalid-config',
+      message: 'unknown operation "restart"; expected one of start, stop, redeploy, terminate, scale',
+    });
+    await expect(tree.operate(CONTAINER(1), 'scale')).rejects.toMatchObject({
+      message: `scale ${CONTAINER(1)}: a container has no scale operation; its operations are start, stop, redeploy, terminate`,
+    });
+    await expect(tree.operate('/api/infra/v1/acme/node/n1/', 'stop')).rejects.toMatchObject({ message: 'stop /api/infra/v1/acme/node/n1/: a node has no operations' });
+    expect(port.calls).toEqual([]);
+  });
+
   it('fetches an object', async () => {
     const port = createFakeStreamPort({ http: () => ({ status: 200, body: { uuid: 'sv1', name: 'app' } }) });
     const { tree } = setup({}, port);

@@ -1,13 +1,15 @@
 import { computeBackoffDelay, DEFAULT_BACKOFF_POLICY } from './backoff.js';
+import { describeValue } from './describe-value.js';
 import { detailOfBody, restListUrl, restObjectUrl, restOperationUrl } from './endpoint.js';
 import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
 import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
 import { parsePosition, POSITION_HEADER } from './extended-protocol.js';
 import { encodeQueryComponent } from './read-query.js';
 import { createHierarchyStore, type HierarchyStoreOptions, type SeedLists } from './hierarchy-store.js';
-import type { LiveTree, LiveTreeSnapshot, LiveTreeSync, ObjectOperation, ResyncReport } from './live-tree-types.js';
+import { type LiveTree, type LiveTreeSnapshot, type LiveTreeSync, type ObjectOperation, OPERATIONS_OF_TYPE, type ResyncReport } from './live-tree-types.js';
 import { OBJECT_TYPES, type ObjectType } from './object-types.js';
 import type { ConnectionSummary } from './reconnect-machine.js';
+import { typeOfUri } from './resource-uri.js';
 import { parseRestList, type RestObject } from './rest-schema.js';
 import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, toFilter } from './stream-client.js';
 import type { HttpResponse, StreamPort } from './stream-port.js';
@@ -349,6 +351,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       };
     },
     async operate(resourceUri, operation, params) {
+      checkOperation(resourceUri, operation);
       const response = await runOperation(resourceUri, operation, params?.targetNumContainers);
       return { actionUri: response.headers[ACTION_URI_HEADER] ?? null };
     },
@@ -443,4 +446,22 @@ function stripQuery(url: string): string {
 function positive(name: string, value: number): number {
   if (!(Number.isFinite(value) && value > 0)) throw new EventsError('invalid-config', `${name} must be a positive number, got ${String(value)}`);
   return value;
+}
+
+const ALL_OPERATIONS: readonly ObjectOperation[] = ['start', 'stop', 'redeploy', 'terminate', 'scale'];
+
+/** Refuses, before any request, an operation that no server runs on this object (it would answer 405). */
+function checkOperation(resourceUri: string, operation: unknown): asserts operation is ObjectOperation {
+  if (!ALL_OPERATIONS.includes(operation as ObjectOperation)) {
+    throw new EventsError('invalid-config', `unknown operation ${typeof operation === 'string' ? JSON.stringify(operation) : describeValue(operation)}; expected one of ${ALL_OPERATIONS.join(', ')}`);
+  }
+  const type = typeOfUri(resourceUri);
+  if (type === undefined || OPERATIONS_OF_TYPE[type].includes(operation as ObjectOperation)) return;
+  const allowed = OPERATIONS_OF_TYPE[type];
+  throw new EventsError(
+    'invalid-config',
+    allowed.length === 0
+      ? `${operation as string} ${resourceUri}: a ${type} has no operations`
+      : `${operation as string} ${resourceUri}: a ${type} has no ${operation as string} operation; its operations are ${allowed.join(', ')}`,
+  );
 }
