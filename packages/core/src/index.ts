@@ -13,6 +13,7 @@ export * from './hierarchy-store.js';
 export * from './reconnect-machine.js';
 export * from './live-tree-types.js';
 export * from './stream-port.js';
+export * from './socket-error-message.js';
 export * from './event-queue.js';
 export * from './uuid-window.js';
 export * from './stream-client.js';

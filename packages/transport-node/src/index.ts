@@ -8,6 +8,7 @@ import {
   type LiveTreeOptions,
   parseRetryAfter,
   resolveClientOptions,
+  socketErrorMessage,
   type StreamClientOptions,
   type StreamPort,
 } from '@events/core';
@@ -133,7 +134,7 @@ export function createNodePort(): StreamPort {
         response.on('error', report);
         response.on('close', report);
       });
-      ws.on('error', (error) => handlers.onError(error.message));
+      ws.on('error', (error) => handlers.onError(socketErrorMessage(error)));
       ws.on('close', (code, reason) => {
         stopPinging();
         handlers.onClose(code, reason.toString());
