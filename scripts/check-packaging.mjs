@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Proves every published package installs and imports on its own: builds, packs each package with
+// Proves every published package installs and imports on its own: builds, checks that each
+// declares what its dist/ imports, packs each package with
 // `npm pack`, installs the tarballs into a fresh project outside the workspace and imports them
 // there. A missing `files` entry, a wrong `exports` path or an undeclared dependency fails here.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,8 +35,49 @@ const packages = ['packages', 'apps'].flatMap((dir) =>
 console.log('packaging: building every package');
 run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], root, { stdio: 'inherit' });
 
-const work = mkdtempSync(join(tmpdir(), 'events-packaging-'));
 let failures = 0;
+
+// Every bare import in a package's dist/ must be one of its declared dependencies: the consumer
+// project below has all five packages, so a sibling used but not declared would go unseen there.
+// A declaration file that imports a module typed by DefinitelyTyped needs its @types package too,
+// or a consumer's types silently become `any`.
+const importsOf = (file) =>
+  [
+    ...readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '') // doc comments name packages in examples
+      .replace(/^\s*\/\/.*$/gm, '')
+      .matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)]
+    .map((match) => match[1])
+    .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:') && !builtinModules.includes(specifier.split('/')[0]))
+    .map((specifier) => (specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]));
+const filesUnder = (dir) =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+for (const dir of packages) {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const declared = new Set(['dependencies', 'peerDependencies', 'optionalDependencies'].flatMap((key) => Object.keys(pkg[key] ?? {})));
+  const missing = new Set();
+  for (const file of filesUnder(join(dir, 'dist'))) {
+    const types = file.endsWith('.d.ts');
+    if (!types && !file.endsWith('.js')) continue;
+    for (const name of importsOf(file)) {
+      if (name === pkg.name) continue;
+      if (!declared.has(name)) missing.add(name);
+      const typesPackage = `@types/${name.startsWith('@') ? name.slice(1).replace('/', '__') : name}`;
+      if (types && existsSync(join(root, 'node_modules', typesPackage)) && !declared.has(typesPackage)) missing.add(typesPackage);
+    }
+  }
+  if (missing.size > 0) {
+    failures++;
+    console.error(`packaging: FAIL ${pkg.name} imports ${[...missing].join(', ')} without declaring ${missing.size > 1 ? 'them' : 'it'} in dependencies`);
+  } else {
+    console.log(`packaging: ok   ${pkg.name} declares every package its dist/ imports`);
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'events-packaging-'));
 try {
   const tarballs = [];
   for (const dir of packages) {
