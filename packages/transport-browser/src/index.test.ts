@@ -246,7 +246,7 @@ describe('createEventStream', () => {
     }
   });
 
-  it('counts a socket the runtime refuses to construct (blocked URL) as a failed attempt', async () => {
+  it('stops with invalid-config when the runtime refuses to construct the socket (blocked URL): no retry can pass', async () => {
     class Blocked extends FakeSocket {
       constructor(url: string) {
         super(url);
@@ -254,7 +254,13 @@ describe('createEventStream', () => {
       }
     }
     const stream = createEventStream({ ...options, WebSocket: Blocked });
-    expect(stream.getSnapshot()).toMatchObject({ status: 'backoff', attempt: 1, lastClose: { kind: 'error', code: 1006, reason: 'mixed content' } });
+    expect(stream.getSnapshot()).toMatchObject({
+      phase: 'stopped',
+      stopReason: 'fatal',
+      lastClose: { kind: 'error', code: 1006, reason: 'mixed content', class: 'fatal' },
+      error: { code: 'invalid-config', message: 'the socket could not be opened: mixed content' },
+    });
+    await expect(stream.runForever()).rejects.toMatchObject({ code: 'invalid-config' });
     await stream.close();
   });
 

@@ -212,7 +212,7 @@ export function createBrowserPort(options: BrowserPortOptions = {}): StreamPort 
 function openSocket(Socket: WebSocketConstructor, request: SocketRequest, handlers: SocketHandlers): SocketHandle {
   // request.headers is ignored: a browser cannot send them, and with canSetHeaders false core has
   // put the credentials in the query instead. A constructor that throws (a bad URL, ws:// from an
-  // https page) is a failed attempt for core.
+  // https page, Deno without --allow-net) stops the stream in core: no retry would pass.
   const socket = new Socket(request.url, [...request.protocols]);
   socket.onopen = () => handlers.onOpen(socket.protocol === '' ? null : socket.protocol);
   socket.onmessage = (event: { readonly data: unknown }) => {
