@@ -3,7 +3,9 @@
 // latency and output volume.
 //
 //   npm run bench -w @events/tui            (or: node --conditions=source --import tsx bench/render.bench.ts)
-//   options: --seconds N  --rate N  --view stacks|nodes|containers  --json
+//   options: --seconds N  --rate N  --view stacks|nodes|containers  --filter TEXT  --json
+//   (--filter: the view with that `/` filter typed, e.g. `stack-04`, which a stack's name and,
+//   through it, its services and containers match)
 
 import { EventEmitter } from 'node:events';
 import { cpus, loadavg } from 'node:os';
@@ -26,12 +28,14 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     rate: { type: 'string', default: '1000' },
     view: { type: 'string', default: 'containers' },
+    filter: { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
 const RATE = Number(values.rate);
 const VIEW = values.view as 'stacks' | 'nodes' | 'containers';
+const FILTER = values.filter;
 const COLUMNS = 120;
 const ROWS = 40;
 
@@ -167,7 +171,7 @@ async function main(): Promise<void> {
         eventLog: timed(log),
         fields,
         title: `bench · ${objects} objects`,
-        initialState: { view: VIEW },
+        initialState: { view: VIEW, filter: FILTER },
         onQuit: () => {},
       }),
     ),
@@ -243,6 +247,7 @@ async function main(): Promise<void> {
     objects,
     seedMs: Number(seedMs.toFixed(1)),
     view: VIEW,
+    filter: FILTER,
     seconds: Number(elapsed.toFixed(2)),
     eventsPerSecond: Math.round(sent / elapsed),
     eventsApplied: tree.getSnapshot().eventsApplied,
@@ -277,7 +282,7 @@ async function main(): Promise<void> {
   }
   const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   const lines = [
-    `@events/tui render benchmark: ${result.objects} objects (seeded in ${result.seedMs} ms), ${result.view} view, ${COLUMNS}×${ROWS}`,
+    `@events/tui render benchmark: ${result.objects} objects (seeded in ${result.seedMs} ms), ${result.view} view${result.filter === '' ? '' : ` filtered by /${result.filter}`}, ${COLUMNS}×${ROWS}`,
     `  load            ${result.eventsPerSecond} events/s for ${result.seconds} s (${result.eventsApplied} applied)`,
     `  frames          ${result.frames} updates (${(result.frames / result.seconds).toFixed(1)}/s), ${result.inkRenders} Ink renders`,
     `  frame time      p50 ${ms(result.frameP50Ms)}  p95 ${ms(result.frameP95Ms)}  max ${ms(result.frameMaxMs)}   target p95 ≤ 16 ms: ${verdict(result.frameP95Ms <= 16)}`,

@@ -54,7 +54,8 @@ export const DEFAULT_DEMO_RATE = 3;
 export const HELP_TEXT = `Usage: events <watch|tail> [options]
 
   events watch    live view of stacks, services, containers, node clusters and nodes
-                  (falls back to one line per event when stdin or stdout is not a terminal)
+                  (one line per event instead when stdin or stdout is not a terminal,
+                  or TERM is dumb or unset; name your terminal in TERM to force the view)
   events tail     one event per line, JSON exactly as \`docker-cloud event\` printed it
 
 Connection (flags win over the environment):

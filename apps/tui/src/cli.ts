@@ -4,7 +4,7 @@ import { toEventsError } from '@events/core';
 import { ExitCode, HELP_TEXT, parseCliOptions, type RunOptions } from './cli-options.js';
 import { type OpenedSource, openSource } from './open-source.js';
 import { runTail } from './run-tail.js';
-import { colorFromEnv } from './terminal-session.js';
+import { colorFromEnv, fallbackNote, fullScreenSupport } from './terminal-session.js';
 
 /** How long closing the source may take before we exit anyway. */
 const CLOSE_GRACE_MS = 2_000;
@@ -29,7 +29,9 @@ async function openRecordingFile(file: string): Promise<WriteStream> {
 }
 
 async function run(options: RunOptions): Promise<number> {
-  const interactive = options.command === 'watch' && process.stdout.isTTY === true && process.stdin.isTTY === true;
+  // `watch` draws its view only where that can work; elsewhere it prints lines, as `tail` does.
+  const support = fullScreenSupport(process.env, process.stdin.isTTY === true, process.stdout.isTTY === true, process.platform);
+  const interactive = options.command === 'watch' && support.ok;
   if (interactive) {
     // chalk (which colours every line, ours and Ink's) decides once, when first loaded, how many
     // colours the terminal has, and any CI variable, even CI=false, makes it choose none: load
@@ -70,10 +72,7 @@ async function run(options: RunOptions): Promise<number> {
       const { runWatch } = await import('./run-watch.js');
       code = await runWatch(opened, { filter: options.filter, stdout: process.stdout, stdin: process.stdin, stderr: process.stderr, color: colorFromEnv(process.env) });
     } else {
-      if (options.command === 'watch') {
-        const which = process.stdout.isTTY === true ? 'stdin is' : process.stdin.isTTY === true ? 'stdout is' : 'stdin and stdout are';
-        process.stderr.write(`events: ${which} not a terminal, printing one event per line (events tail)\n`);
-      }
+      if (options.command === 'watch' && !support.ok) process.stderr.write(fallbackNote(support));
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);

@@ -89,15 +89,22 @@ export function describeUri(uri: string, snapshot?: HierarchySnapshot, fields?: 
 
 /**
  * A readable line for `events tail --format plain`: time, type, action, name, old → new state,
- * parents.
+ * parents. Objects are named as the live view names them: `names` (what was known when the
+ * event came), else the snapshot, else fetched `fields`, else the short id.
  *
  * @example
  * formatEventPlain(event, 'Starting', snapshot)
  * // '2026-11-27T09:01:33Z container   update web-1 Starting → Running  service/web stack/shop node/5f1c cluster/prod'
  */
-export function formatEventPlain(event: DockerCloudEvent, previous: string | null, snapshot?: HierarchySnapshot): string {
-  const name = describeUri(event.resource_uri, snapshot).split('/').slice(1).join('/');
+export function formatEventPlain(
+  event: DockerCloudEvent,
+  previous: string | null,
+  snapshot?: HierarchySnapshot,
+  fields?: FieldsLookup,
+  names?: ReadonlyMap<string, string>,
+): string {
+  const name = nameOf(event.resource_uri, names?.get(event.resource_uri) ?? null, snapshot, fields);
   const change = previous !== null && previous !== event.state ? `${previous} → ${event.state}` : event.state;
-  const parents = event.parents.map((uri) => describeUri(uri, snapshot)).join(' ');
+  const parents = event.parents.map((uri) => describeUri(uri, snapshot, fields, names?.get(uri) ?? null)).join(' ');
   return `${event.datetime} ${TYPE_LABEL[event.type].padEnd(9)} ${event.action.padEnd(6)} ${name} ${change}${parents === '' ? '' : `  ${parents}`}`;
 }

@@ -4,6 +4,7 @@ export { type AppProps, App } from './components/app.js';
 export { installInkOutputCache } from './components/install-ink-output-cache.js';
 export { type Layout, layoutOf, MIN_SIZE } from './components/layout.js';
 export { fitSegments, Line, type LineProps, type Segment } from './components/line.js';
+export { type HelpLayout, helpContent, helpPageCount, layoutHelp, wrapText } from './components/help-overlay.js';
 export { type Theme, ThemeContext } from './components/theme.js';
 export { type SizedStream, type TerminalSize, useTerminalSize } from './components/use-terminal-size.js';
 export { type CliCommand, ExitCode, HELP_TEXT, type OutputFormat, parseCliOptions, type RunOptions, type SourceOptions } from './cli-options.js';
@@ -49,7 +50,7 @@ export {
 } from './recording.js';
 export { createRecordingPort, type RecordingTarget } from './recording-port.js';
 export { createReplayPort, END_OF_RECORDING, type ReplayPort, type ReplayPortOptions } from './replay-port.js';
-export { runTail, type TailOptions } from './run-tail.js';
+export { NAME_WAIT_MS, runTail, type TailOptions } from './run-tail.js';
 export { runWatch, type WatchOptions } from './run-watch.js';
 export { displayName, fit, fitRight, formatAge, formatClock, shortId, stateSince, TYPE_LABEL } from './state/format.js';
 export { describeLink, type LinkClock, type LinkStatus } from './state/link-status.js';
@@ -58,6 +59,7 @@ export {
   countsOf,
   createRowCache,
   formatCounts,
+  initialViewFor,
   isExpandedByDefault,
   type Row,
   type RowCache,
@@ -66,9 +68,11 @@ export {
   type RowOptions,
   SORT_KEYS,
   type SortKey,
+  unlistedTypesText,
   VIEW_MODES,
   VIEW_TITLES,
   type ViewMode,
+  viewsShowing,
 } from './state/rows.js';
 export { isFaultState, KIND_STYLES, STATE_LEGEND, type StateKind, type StateStyle, styleOfState } from './state/state-style.js';
 export {
@@ -89,4 +93,14 @@ export {
   type ViewState,
   windowStart,
 } from './state/view-state.js';
-export { colorFromEnv, ENTER_ALTERNATE_SCREEN, enterAlternateScreen, LEAVE_ALTERNATE_SCREEN, osc52, type ScreenSession } from './terminal-session.js';
+export {
+  colorFromEnv,
+  ENTER_ALTERNATE_SCREEN,
+  enterAlternateScreen,
+  type FullScreenSupport,
+  fallbackNote,
+  fullScreenSupport,
+  LEAVE_ALTERNATE_SCREEN,
+  osc52,
+  type ScreenSession,
+} from './terminal-session.js';

@@ -85,9 +85,13 @@ describe('resolveKey', () => {
     expect(resolveKey('confirm', 'j', 'j')).toBeNull();
   });
 
-  it('closes the help with ? or Esc, and ignores the other keys', () => {
+  it('closes the help with ? or Esc, turns its pages with j k PgDn PgUp Space, and ignores the other keys', () => {
     expect(resolveKey('help', '?', '?')).toEqual({ type: 'help-close' });
-    expect(resolveKey('help', 'j', 'j')).toBeNull();
+    expect(resolveKey('help', 'j', 'j')).toEqual({ type: 'help-page', by: 1 });
+    expect(resolveKey('help', 'space', ' ')).toEqual({ type: 'help-page', by: 1 });
+    expect(resolveKey('help', 'pageup', '')).toEqual({ type: 'help-page', by: -1 });
+    expect(resolveKey('help', 'G', 'G')).toEqual({ type: 'help-page', by: Number.POSITIVE_INFINITY });
+    expect(resolveKey('help', 's', 's')).toBeNull();
   });
 
   it('lets Ctrl-C quit from every mode', () => {

@@ -113,7 +113,7 @@ export const NORMAL_KEYMAP: readonly KeyBinding[] = [
   { keys: ['3'], command: { type: 'view', view: 'containers' }, help: 'all containers', group: 'View' },
   { keys: ['tab'], command: { type: 'next-view', by: 1 }, help: 'next view', group: 'View' },
   { keys: ['shift-tab'], command: { type: 'next-view', by: -1 }, help: 'previous view', group: 'View' },
-  { keys: ['/'], command: { type: 'filter-start' }, help: 'filter (name, state, type, id)', group: 'View' },
+  { keys: ['/'], command: { type: 'filter-start' }, help: 'filter (name, parent, state, type, id)', group: 'View' },
   { keys: ['escape'], command: { type: 'escape' }, help: 'clear filter / message', group: 'View' },
   { keys: ['o'], command: { type: 'sort-next' }, help: 'sort: name → state → age', group: 'View' },
   { keys: ['p'], command: { type: 'pause' }, help: 'pause / resume the view', group: 'View' },
@@ -156,8 +156,12 @@ export const SCALE_KEYMAP: readonly KeyBinding[] = [
   { keys: ['ctrl-c'], command: { type: 'quit' }, help: 'quit', group: 'App' },
 ];
 
-/** With the help overlay open. */
+/** With the help overlay open: it pages when the terminal is too small for all of it at once. */
 export const HELP_KEYMAP: readonly KeyBinding[] = [
+  { keys: ['j', 'down', 'pagedown', 'space', 'ctrl-d'], command: { type: 'help-page', by: 1 }, help: 'next page of help', group: 'Move' },
+  { keys: ['k', 'up', 'pageup', 'ctrl-u'], command: { type: 'help-page', by: -1 }, help: 'previous page of help', group: 'Move' },
+  { keys: ['g', 'home'], command: { type: 'help-page', by: Number.NEGATIVE_INFINITY }, help: 'first page of help', group: 'Move' },
+  { keys: ['G', 'end'], command: { type: 'help-page', by: Number.POSITIVE_INFINITY }, help: 'last page of help', group: 'Move' },
   { keys: ['?', 'escape', 'q', 'enter'], command: { type: 'help-close' }, help: 'close help', group: 'App' },
   { keys: ['ctrl-c'], command: { type: 'quit' }, help: 'quit', group: 'App' },
 ];

@@ -65,6 +65,7 @@ describe('openSource', () => {
     const opened = await openSource(options);
     const log = opened.eventLog;
     if (log === undefined) throw new Error('watch got no event log');
+    expect(opened.types).toBeNull(); // every type: the view opens on stacks
     // As the view does when it has loaded (late): nothing attached until the replay is over.
     await opened.ended;
     const total = await settled(() => log.getSnapshot().total);
@@ -104,6 +105,7 @@ describe('openSource', () => {
     const options: RunOptions = { command: 'watch', source: { kind: 'replay', file, speed: 0 }, filter: { types: new Set(['container']), objects: null, parents: null }, format: 'json' };
     const opened = await openSource(options);
     expect(opened.title).toMatch(/ · only type=container$/); // the view says what it leaves out
+    expect(opened.types).toEqual(new Set(['container'])); // and opens on the view that lists them
     await opened.ended;
     const read = () => opened.eventLog?.getSnapshot() ?? { total: 0, events: [] };
     const total = await settled(() => read().total);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { authorizationHeader, EventsError, type EventFilter, type LiveTree, type StreamPort } from '@events/core';
+import { authorizationHeader, EventsError, type EventFilter, type LiveTree, type ObjectType, type StreamPort } from '@events/core';
 import { createNodePort } from '@events/transport-node';
 import type { RunOptions } from './cli-options.js';
 import { type ConnectOptions, connectLiveTree } from './connect-live-tree.js';
@@ -20,6 +20,16 @@ export interface OpenedSource {
   readonly ended: Promise<void>;
   /** A recording played back, not a connection: the header says `replaying`, not `live`. */
   readonly replay?: boolean;
+  /**
+   * The time the data is of, for ages and "as of": a replay's recorded time (it stops at the
+   * recording's end); absent for a live source, whose data is of now (Date.now).
+   */
+  readonly clock?: () => number;
+  /**
+   * The object types the view is about (`--type`, and for a replay the recorded `--type` too);
+   * null or absent: every type. The view opens on the one that shows them.
+   */
+  readonly types?: ReadonlySet<ObjectType> | null;
   /**
    * For `watch`: the events pane's log, attached to the tree (with the command line's filter) as
    * soon as the tree was made, before anything could deliver an event, so that every event the
@@ -73,6 +83,22 @@ function describeFilter(filter: EventFilter | null): string {
 }
 
 /**
+ * The types a view is about: those both filters let through (a replay holds what the recording
+ * asked for, and the command line may narrow it further); null when neither names any.
+ */
+function typesOf(...filters: readonly (EventFilter | null | undefined)[]): ReadonlySet<ObjectType> | null {
+  let types: ReadonlySet<ObjectType> | null = null;
+  for (const filter of filters) {
+    const more = filter?.types ?? null;
+    if (more === null) continue;
+    const both: ReadonlySet<ObjectType> = types === null ? more : new Set([...types].filter((type) => more.has(type)));
+    // Filters that have no type in common: the tree holds what the first lets through.
+    if (both.size > 0) types = both;
+  }
+  return types;
+}
+
+/**
  * The event log a watch needs, attached now: call it in the same turn as the tree is made (a
  * tree delivers events from a later turn at the earliest, when its port has answered).
  */
@@ -122,6 +148,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
       return {
         tree,
         title: `demo ${demo.username}@${hostOf(demo.url)} · seed ${demo.seed}${describeFilter(options.filter)}`,
+        types: typesOf(options.filter),
         notice: `demo server ${demo.url}/ · DOCKERCLOUD_USER=${demo.username} DOCKERCLOUD_APIKEY=${demo.apikey}`,
         ended: never,
         ...(eventLog !== undefined ? { eventLog } : {}),
@@ -162,6 +189,8 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${header.startedAt.slice(0, 19).replace('T', ' ')})${describeFilter(options.filter)}`,
         ended: port.ended,
         replay: true,
+        clock: port.recordedTime,
+        types: typesOf(filter, options.filter),
         ...(eventLog !== undefined ? { eventLog } : {}),
         close: () => {
           eventLog?.close();
@@ -188,6 +217,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
       return {
         tree,
         title: `${user}@${hostOf(source.streamHost)}${namespace}${describeFilter(options.filter)}`,
+        types: typesOf(options.filter),
         ended: never,
         ...(eventLog !== undefined ? { eventLog } : {}),
         close: () => {

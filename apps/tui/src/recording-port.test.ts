@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectLiveTree } from './connect-live-tree.js';
 import { parseRecording, type Recording } from './recording.js';
 import { createRecordingPort } from './recording-port.js';
-import { createReplayPort, END_OF_RECORDING } from './replay-port.js';
+import { createReplayPort, END_OF_RECORDING, type ReplayPort } from './replay-port.js';
 
 const user = { username: 'rita', apikey: 'recording-port-key-7f3a' };
 
@@ -53,13 +53,13 @@ interface Recorded {
   readonly durationMs: number;
 }
 
-function replay(recording: Recording, speed: number): { tree: LiveTreeHandle; uuids: string[]; ended: Promise<void> } {
+function replay(recording: Recording, speed: number): { tree: LiveTreeHandle; uuids: string[]; ended: Promise<void>; port: ReplayPort } {
   const port = createReplayPort(recording, { speed });
   const { header } = recording;
   const tree = connectLiveTree({ streamHost: header.streamHost, restHost: header.restHost, authorization: 'Replay' }, port);
   const uuids: string[] = [];
   tree.onEvent((event) => uuids.push(event.uuid));
-  return { tree, uuids, ended: port.ended };
+  return { tree, uuids, ended: port.ended, port };
 }
 
 describe('recording and replay at the port', () => {
@@ -126,6 +126,34 @@ describe('recording and replay at the port', () => {
     const service = tree.getSnapshot().tree.ofType('service')[0];
     expect(service).toBeDefined();
     await expect(tree.operate(service?.resource_uri ?? '', 'stop')).rejects.toThrow(/not in the recording/);
+    await tree.close();
+  });
+
+  it("dates a replay by the recording's clock: data as of the recording's end, a clock that stops there", async () => {
+    // Recorded two days and a bit ago, as far as the replay can tell.
+    const startedAt = Date.parse(recorded.recording.header.startedAt) - 2 * 86_400_000 - 3_600_000;
+    const recording: Recording = { ...recorded.recording, header: { ...recorded.recording.header, startedAt: new Date(startedAt).toISOString() } };
+    const end = startedAt + Math.max(...recording.steps.map((step) => step.t));
+    const { tree, ended, port } = replay(recording, 4);
+    const seen: number[] = [];
+    const sample = setInterval(() => seen.push(port.recordedTime()), 5);
+    await ended;
+    await until(() => tree.getSnapshot().connection.phase === 'stopped', 'the stop at the end of the recording');
+    clearInterval(sample);
+    // While it played: the recording's times, in order, never past its end.
+    expect(seen.length).toBeGreaterThan(3);
+    for (const [i, t] of seen.entries()) {
+      expect(t).toBeGreaterThanOrEqual(startedAt);
+      expect(t).toBeLessThanOrEqual(end);
+      if (i > 0) expect(t).toBeGreaterThanOrEqual(seen[i - 1] as number);
+    }
+    // The tree's "as of" is the recording's end, and so is the clock, from then on.
+    const { sync } = tree.getSnapshot();
+    expect(sync).toEqual({ status: 'stale', since: end });
+    expect(port.recordedTime()).toBe(end);
+    expect(port.wallClock()).toBe(end);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(port.recordedTime()).toBe(end);
     await tree.close();
   });
 

@@ -11,6 +11,13 @@ export interface ReplayPortOptions {
 export interface ReplayPort extends StreamPort {
   /** Resolves just before the final close ("end of recording") reaches the client. */
   readonly ended: Promise<void>;
+  /**
+   * The recording's own time (epoch ms): when what has been played so far happened, as
+   * recorded; between two lines at a speed, it runs at that speed; once played to its end, the
+   * time of its last line, for good. The port's `wallClock` is this clock, so the tree's
+   * "as of" and the ages of a replay are those of the recording, not of the replay.
+   */
+  recordedTime(): number;
 }
 
 export { END_OF_RECORDING } from './recording.js';
@@ -50,7 +57,8 @@ function requestKey(method: string, url: string): string {
  * The network as recorded, for core's stream client and live tree: the n-th socket opened plays
  * the n-th recorded socket (open, frames at their recorded offsets divided by `speed`, close),
  * REST requests are answered with the recorded responses (by method and URL, in order; anything
- * else gets a 503 "not in the recording"), timers and clocks are real. After the last recorded
+ * else gets a 503 "not in the recording"), timers and the monotonic clock are real, the wall
+ * clock is the recording's (see recordedTime). After the last recorded
  * socket, the client is closed with END_OF_RECORDING, which stops it without a retry.
  *
  * @example
@@ -61,6 +69,24 @@ function requestKey(method: string, url: string): string {
 export function createReplayPort(recording: Recording, options: ReplayPortOptions): ReplayPort {
   const { speed } = options;
   const sessions = sessionsOf(recording);
+  // The recording's clock: its start, plus the offset of what was last played.
+  const startedAt = Date.parse(recording.header.startedAt);
+  const origin = Number.isNaN(startedAt) ? 0 : startedAt;
+  /** The last line's offset (the recorder's own last close included): where the clock stops. */
+  const endT = recording.steps.reduce((latest, step) => Math.max(latest, step.t), 0);
+  let playedT = 0;
+  /** The socket now playing at a speed: the clock runs between its lines, up to its next one. */
+  let playing: { readonly started: number; readonly connectedAt: number; nextT: number } | null = null;
+  let finished = false;
+  const played = (t: number) => {
+    if (t > playedT) playedT = Math.min(t, endT);
+  };
+  const recordedTime = (): number => {
+    if (finished) return origin + endT;
+    let t = playedT;
+    if (playing !== null && speed > 0) t = Math.max(t, Math.min(playing.connectedAt + (performance.now() - playing.started) * speed, playing.nextT, endT));
+    return origin + t;
+  };
   const answers = new Map<string, RecordedHttp[]>();
   for (const step of recording.steps) {
     if (step.kind !== 'http') continue;
@@ -90,6 +116,9 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
 
   /** Resolves `ended`, then closes the socket on a later turn, once `ended`'s callbacks ran. */
   function endOfRecording(handlers: SocketHandlers): ReturnType<typeof setTimeout> {
+    // From now on the data is as of the recording's end, and stays so.
+    finished = true;
+    playing = null;
     if (!endReported) {
       endReported = true;
       reportEnd();
@@ -151,6 +180,9 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
       }
       const isLast = opened === sessions.length;
       const started = performance.now();
+      const clock = { started, connectedAt: session.connectedAt, nextT: session.steps[0]?.t ?? session.connectedAt };
+      playing = clock;
+      played(session.connectedAt);
       let at = 0;
       const play = () => {
         timer = undefined;
@@ -170,8 +202,11 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
           waitedTurns = 0;
           at++;
           if (step.kind === 'close') done = true;
+          played(step.t);
           deliver(step, handlers);
         }
+        clock.nextT = session.steps[at]?.t ?? clock.nextT;
+        if (done && playing === clock) playing = null;
         if (done) return;
         if (at >= session.steps.length) {
           // A socket the recording saw no end of: the recording ends here if it was the last.
@@ -191,10 +226,13 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
     setTimer: (callback, delayMs) => setTimeout(callback, Math.max(0, delayMs)),
     clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
     now: () => performance.now(),
-    wallClock: () => Date.now(),
+    // The recording's time, not ours: what the tree marks "as of" and dates its records by.
+    wallClock: recordedTime,
+    recordedTime,
     random: () => Math.random(),
     async request(request): Promise<HttpResponse> {
       const answer = answers.get(requestKey(request.method, request.url))?.shift();
+      if (answer !== undefined) played(answer.t);
       // Counted as answered a turn later: the client's handling of it (a listing completing) runs in between.
       if (answer !== undefined) setTimeout(() => answered.add(answer), 0);
       if (answer === undefined) {

@@ -1,8 +1,24 @@
-import { type EventFilter, matchesFilter } from '@events/core';
+import { type DockerCloudEvent, type EventFilter, matchesFilter } from '@events/core';
 import { ExitCode, type OutputFormat } from './cli-options.js';
-import { createStateTracker, formatEventJson, formatEventPlain } from './event-format.js';
+import { createStateTracker, formatEventJson, formatEventPlain, knownName } from './event-format.js';
+import { createFieldsCache, type FieldsCache } from './fields-cache.js';
 import type { OpenedSource } from './open-source.js';
 import { describeLink } from './state/link-status.js';
+
+/**
+ * Longest a plain line waits for the names of objects the tree does not name (new ones, parents
+ * under --type): it is then written with ids for what did not come.
+ */
+export const NAME_WAIT_MS = 1_500;
+
+/** A plain line waiting for names: the names known when its event came, and the URIs fetched for the rest. */
+interface PendingLine {
+  readonly event: DockerCloudEvent;
+  readonly previous: string | null;
+  readonly names: Map<string, string>;
+  readonly waits: readonly string[];
+  readonly deadline: number;
+}
 
 export interface TailOptions {
   readonly format: OutputFormat;
@@ -16,6 +32,10 @@ export interface TailOptions {
   readonly warn: (text: string) => void;
   /** Aborted on SIGINT/SIGTERM or a closed stdout: a normal end. */
   readonly signal?: AbortSignal;
+  /** Names for plain lines (default: a fields cache over the tree's REST, as the live view's); absent for json. */
+  readonly fields?: FieldsCache;
+  /** The clock of NAME_WAIT_MS. Default performance.now. */
+  readonly now?: () => number;
 }
 
 /**
@@ -23,22 +43,74 @@ export interface TailOptions {
  * stop signal, or a connection that gave up. Resolves with the exit code: 0 for a normal end, 2
  * when the credentials were refused (as `docker-cloud event` did), 1 for other fatal ends.
  *
+ * Plain lines name objects as the live view does: from the tree, else from the fields cache
+ * (a GET of each object the tree cannot name, once: a container a scale just created, the
+ * parents a --type leaves out). A line whose names are being fetched waits for them, at most
+ * NAME_WAIT_MS, and the lines after it wait their turn, so lines keep the events' order.
+ *
  * @example
  * const code = await runTail(opened, { format: 'json', filter: null, write: (s) => process.stdout.write(s), warn: (s) => process.stderr.write(s) });
  */
 export function runTail(opened: OpenedSource, options: TailOptions): Promise<number> {
   const { tree } = opened;
+  const now = options.now ?? (() => performance.now());
+  const plain = options.format === 'plain';
+  const ownsFields = plain && options.fields === undefined;
+  const fields = plain ? (options.fields ?? createFieldsCache({ fetch: (uri) => tree.fetchObject(uri), publishIntervalMs: 0 })) : undefined;
+  const lookup = fields === undefined ? undefined : (uri: string) => fields.fields(uri);
   return new Promise<number>((resolve) => {
+    /** Events taken (the count's), and lines written. */
+    let taken = 0;
     let written = 0;
     let done = false;
+    /** No more events will come (the replay ended): finish once the waiting lines are out. */
+    let draining = false;
     /** A replay played to its end: its final close (a fatal one, so that the client stops) is no failure. */
     let sourceEnded = false;
+    const queue: PendingLine[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const tracker = createStateTracker((uri) => tree.getSnapshot().tree.get(uri)?.state);
+
+    const write = (line: PendingLine) => {
+      options.write(`${formatEventPlain(line.event, line.previous, tree.getSnapshot().tree, lookup, line.names)}\n`);
+      written++;
+    };
+    /** Whether every name the line waits for has come (or failed); a request dropped from the cache's queue is asked again. */
+    const settled = (line: PendingLine) =>
+      line.waits.every((uri) => {
+        const entry = fields?.get(uri);
+        if (entry === undefined) fields?.request(uri);
+        return entry !== undefined && entry.status !== 'pending';
+      });
+    /** Writes the lines at the head that are ready (or waited long enough); all of them when `force`. */
+    const flush = (force = false) => {
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      while (queue.length > 0) {
+        const head = queue[0] as PendingLine;
+        const wait = head.deadline - now();
+        if (!force && wait > 0 && !settled(head)) {
+          timer = setTimeout(() => flush(), wait);
+          return;
+        }
+        queue.shift();
+        write(head);
+      }
+      if (done) return;
+      if (options.count !== undefined && written >= options.count) finish(ExitCode.ok);
+      else if (draining) finish(ExitCode.ok);
+    };
+    const offFields = fields?.subscribe(() => flush()) ?? (() => {});
     const finish = (code: number) => {
       if (done) return;
       done = true;
+      flush(true); // what came before the end is written, with ids for names still missing
       offEvent();
       offTree();
+      offFields();
+      if (ownsFields) fields?.close();
       options.signal?.removeEventListener('abort', onAbort);
       resolve(code);
     };
@@ -46,9 +118,29 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       if (done) return;
       const previous = tracker.advance(event);
       if (options.filter !== null && !matchesFilter(options.filter, event)) return;
-      options.write(`${options.format === 'json' ? formatEventJson(event) : formatEventPlain(event, previous, tree.getSnapshot().tree)}\n`);
-      written++;
-      if (options.count !== undefined && written >= options.count) finish(ExitCode.ok);
+      if (options.count !== undefined && taken >= options.count) return;
+      taken++;
+      if (!plain || fields === undefined) {
+        options.write(`${formatEventJson(event)}\n`);
+        written++;
+        if (options.count !== undefined && written >= options.count) finish(ExitCode.ok);
+        return;
+      }
+      // Names as the tree has them now (a deleted object is still there: the tree tells its
+      // listeners first); what it cannot name is fetched.
+      const snapshot = tree.getSnapshot().tree;
+      const names = new Map<string, string>();
+      const waits: string[] = [];
+      for (const uri of [event.resource_uri, ...event.parents]) {
+        const name = knownName(uri, snapshot, lookup);
+        if (name !== null) names.set(uri, name);
+        else if (!waits.includes(uri)) {
+          fields.request(uri);
+          waits.push(uri);
+        }
+      }
+      queue.push({ event, previous, names, waits, deadline: now() + NAME_WAIT_MS });
+      flush();
     });
     let lastPhase = tree.getSnapshot().connection.phase;
     let lastAttempt = 0;
@@ -92,10 +184,13 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
     const onAbort = () => finish(ExitCode.ok);
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort);
-    // A replay's end: let the last lines out first.
+    // A replay's end: let the last lines out first (those waiting for names, as long as they wait).
     opened.ended.then(() => {
       sourceEnded = true;
-      setImmediate(() => finish(ExitCode.ok));
+      setImmediate(() => {
+        draining = true;
+        flush();
+      });
     });
   });
 }

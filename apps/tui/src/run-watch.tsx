@@ -8,6 +8,7 @@ import { installInkOutputCache } from './components/install-ink-output-cache.js'
 import { ThemeContext } from './components/theme.js';
 import { createEventLog } from './event-log.js';
 import { createFieldsCache } from './fields-cache.js';
+import { initialViewFor } from './state/rows.js';
 import type { OpenedSource } from './open-source.js';
 import { enterAlternateScreen, osc52 } from './terminal-session.js';
 
@@ -82,8 +83,12 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
         fields={fields}
         title={opened.title}
         replay={opened.replay === true}
+        // A replay's ages and "as of" are of the recording's time, not of today's.
+        {...(opened.clock !== undefined ? { now: opened.clock } : {})}
         {...(opened.notice !== undefined ? { notice: opened.notice } : {})}
-        initialState={opened.notice !== undefined ? { status: { text: opened.notice, tone: 'info' } } : {}}
+        types={opened.types ?? null}
+        // A run with --type opens on the view that shows its types (--type node: the nodes view).
+        initialState={{ view: initialViewFor(opened.types ?? null), ...(opened.notice !== undefined ? { status: { text: opened.notice, tone: 'info' } } : {}) }}
         onQuit={() => settle(exitCodeOf(tree, sourceEnded))}
         onYank={(uri) => stdout.write(osc52(uri))}
       />

@@ -59,3 +59,40 @@ export function colorFromEnv(env: Readonly<Record<string, string | undefined>>):
   if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
   return true;
 }
+
+/** Whether `events watch` can draw its full-screen view here, and if not, why (for the note on stderr). */
+export type FullScreenSupport = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly force?: string };
+
+/**
+ * Whether the full-screen view can work: stdin and stdout must be terminals (keys are read raw,
+ * the screen is drawn with escape sequences), and the terminal must be one that takes them:
+ * TERM=dumb (Emacs' shell, some IDE consoles) and an unset TERM say it is not. Otherwise
+ * `watch` prints one event per line, as `tail` does. Pure: the environment is passed in.
+ *
+ * @example
+ * fullScreenSupport({ TERM: 'dumb' }, true, true) // { ok: false, reason: 'TERM=dumb cannot draw the full-screen view', force: ... }
+ * fullScreenSupport({ TERM: 'xterm-256color' }, true, true) // { ok: true }
+ */
+export function fullScreenSupport(env: Readonly<Record<string, string | undefined>>, stdinIsTerminal: boolean, stdoutIsTerminal: boolean, platform: string = 'linux'): FullScreenSupport {
+  if (!stdinIsTerminal || !stdoutIsTerminal) {
+    const which = stdoutIsTerminal ? 'stdin is' : stdinIsTerminal ? 'stdout is' : 'stdin and stdout are';
+    return { ok: false, reason: `${which} not a terminal` };
+  }
+  const term = env.TERM?.trim() ?? '';
+  // The user's terminal may well draw it: they can say so by naming its type.
+  const force = "to force the view, set TERM to your terminal's type (e.g. TERM=xterm-256color events watch)";
+  if (term.toLowerCase() === 'dumb') return { ok: false, reason: `TERM=${term} cannot draw the full-screen view`, force };
+  // Windows terminals set no TERM and draw it all the same.
+  if (term === '' && platform !== 'win32') return { ok: false, reason: 'TERM is not set, so the terminal may not draw the full-screen view', force };
+  return { ok: true };
+}
+
+/**
+ * The one line `watch` writes on stderr when it prints lines instead of its view.
+ *
+ * @example
+ * fallbackNote({ ok: false, reason: 'stdout is not a terminal' }) // 'events: stdout is not a terminal, printing one event per line (events tail)\n'
+ */
+export function fallbackNote(support: Extract<FullScreenSupport, { ok: false }>): string {
+  return `events: ${support.reason}, printing one event per line (events tail)${support.force === undefined ? '' : `; ${support.force}`}\n`;
+}

@@ -113,6 +113,19 @@ describe('events tail (line mode)', () => {
     }
   });
 
+  it('names parents the --type leaves out in plain lines, by their REST fields as the live view does', async () => {
+    const result = await events(['tail', '--type', 'container', '--format', 'plain', '--count', '8'], { ...hostEnv(), DOCKERCLOUD_USER: user.username, DOCKERCLOUD_APIKEY: user.apikey });
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(8);
+    for (const line of lines) {
+      const parents = line.split('  ').at(-1)?.split(' ') ?? [];
+      expect(parents.some((parent) => parent.startsWith('service/'))).toBe(true);
+      // Names, not the short ids the tree alone could give (it holds no service, stack or cluster).
+      for (const parent of parents) expect(parent).not.toMatch(/^(service|stack|cluster)\/[0-9a-f]{8}$/);
+    }
+  });
+
   it('reports every failed attempt while a server stays away, not only the first', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { helpContent } from '../src/components/help-overlay.js';
+import { parseRecording } from '../src/recording.js';
+import { formatClock } from '../src/state/format.js';
 
 // The real thing in a real terminal: `events watch` in a detached tmux session, driven with
 // send-keys and read with capture-pane. No CI variables in the child, as in a user's terminal
@@ -44,6 +47,11 @@ class Session {
 
   capture(): string {
     return tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  /** The screen with lines the terminal wrapped joined again (what a program wrote as one line). */
+  captureJoined(): string {
+    return tmux('capture-pane', '-p', '-J', '-t', this.name);
   }
 
   /** The screen with its SGR sequences (colours, inverse). */
@@ -146,13 +154,9 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     } catch {
       // no server left to ask
     }
+    // Each session by name: the tmux server of this socket ends by itself with its last session.
     for (const session of sessions) session.kill();
     for (const server of servers) if (server.exitCode === null) server.kill('SIGKILL');
-    try {
-      tmux('kill-server');
-    } catch {
-      // no sessions left: the server is gone already
-    }
     if (socket !== undefined && socket !== '') rmSync(socket, { force: true });
     rmSync(dir, { recursive: true, force: true });
   });
@@ -214,6 +218,93 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     expect(screen).not.toContain('events │'); // the view went away with the alternate screen
   }, 120_000);
 
+  it('pages the help at 80×24 so that every key can be read, and shows it all at once on a large terminal', async () => {
+    const session = Session.start('help-80x24', `${EVENTS} watch --demo --seed 7 --rate 0`, 80, 24);
+    sessions.push(session);
+    await session.waitFor(/▾ ● notifications/, 'the stacks', 40_000);
+    // Each entry as the overlay shows it: its keys, then the first word of its text.
+    const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const entries = helpContent().flatMap((section) => section.entries.map((entry) => ({ entry, shown: new RegExp(`(^| )${literal(entry.keys)} +${literal(entry.help.split(' ')[0] as string)}`, 'm') })));
+    const missing = (pages: string[]) => entries.filter(({ shown }) => !pages.some((page) => shown.test(page))).map(({ entry }) => `${entry.keys} ${entry.help}`);
+
+    session.keys('?');
+    let screen = await session.waitFor(/Help · keys/, 'the help overlay');
+    expect(screen).toMatch(/↓ more: j ↓ PgDn Space · page 1 of (\d)/);
+    const count = Number(/page 1 of (\d)/.exec(screen)?.[1]);
+    const pages = [screen];
+    for (let page = 2; page <= count; page++) {
+      session.keys(page % 2 === 0 ? 'Space' : 'PageDown');
+      screen = await session.waitFor(new RegExp(`page ${page} of ${count}`), `help page ${page}`);
+      pages.push(screen);
+    }
+    expect(screen).toMatch(/↑ back: k ↑ PgUp/);
+    expect(missing(pages)).toEqual([]);
+    for (const page of pages) for (const line of page.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
+    // Back to the first page, and out.
+    session.keys('g');
+    await session.waitFor(/page 1 of/, 'the first help page again');
+
+    session.resize(200, 60);
+    screen = await session.waitFor((s) => /Help · keys/.test(s) && !/page \d of/.test(s) && /⊘ terminated/.test(s), 'the whole help on one screen');
+    expect(missing([screen])).toEqual([]);
+    session.keys('Escape');
+    await session.waitFor((s) => !s.includes('Help · keys'), 'the help closed');
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+  }, 120_000);
+
+  it('opens a single-type run on the view that lists the type, and says where it is from the others', async () => {
+    const session = Session.start('type-node', `${EVENTS} watch --demo --seed 7 --rate 0 --type node`, 100, 30);
+    sessions.push(session);
+    // The nodes view, active (its tab inverse), its rows the demo's five nodes.
+    let screen = await session.waitFor(/rows 1-5 of 5/, 'the nodes listed', 40_000);
+    expect(selected(screen)).toMatch(/^▌ +● \S+ +Deployed/);
+    const tabs = session.captureStyled().split('\n')[2] ?? '';
+    expect(tabs).toMatch(/\u001b\[(\d+;)*7m 2 Nodes /);
+    // The views that list no node are dimmed.
+    expect(tabs).toMatch(/\u001b\[2m 1 Stacks /);
+    session.keys('1');
+    screen = await session.waitFor(/nothing here under --type node: press 2 \(Nodes\)/, 'the stacks view saying why it is empty');
+    session.keys('Tab');
+    screen = await session.waitFor((s) => /rows 1-5 of 5/.test(s) && /Deployed/.test(selected(s)), 'Tab back on the nodes view');
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+  }, 120_000);
+
+  it("finds containers by their stack's name with /, in the flat view and down the stack's path in the tree", async () => {
+    const session = Session.start('search-parents', `${EVENTS} watch --demo --seed 7 --rate 0`, 120, 40);
+    sessions.push(session);
+    await session.waitFor(/▾ ● notifications/, 'the stacks', 40_000);
+    session.keys('3', '/');
+    session.type('notif');
+    let screen = await session.waitFor(/filter \/notif▏ \d+ match/, 'the filter typed in the containers view');
+    const count = Number(/(\d+) match/.exec(screen)?.[1]);
+    expect(count).toBeGreaterThan(0);
+    // Every container listed is one of the stack's (its STACK column), none is named after it.
+    const rows = screen.split('\n').slice(4, 4 + count);
+    for (const row of rows) expect(row).toMatch(/^[▌ ] +[●◐◌○✖⊘] \S+ +notifica/);
+    session.keys('Enter', '1');
+    screen = await session.waitFor((s) => /▾ ● notifications/.test(s) && / {7}[●◐◌○✖⊘] \S+-\d+ +container /.test(s), 'the stack, its services and their containers');
+    expect(screen).toMatch(new RegExp(`rows 1-${count + 4} of ${count + 4}`)); // the stack, three services, their containers
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+  }, 120_000);
+
+  it('prints lines instead of the view on TERM=dumb, and says why and how to force the view', async () => {
+    const session = Session.start('term-dumb', `TERM=dumb ${EVENTS} watch --demo --seed 7 --rate 50 --count 3 --format plain`, 100, 30);
+    sessions.push(session);
+    await session.waitFor(/EXIT=\d+/, 'the line mode to end after 3 events', 40_000);
+    const screen = session.captureJoined();
+    expect(screen).toMatch(/EXIT=0/);
+    expect(screen).toContain('events: TERM=dumb cannot draw the full-screen view, printing one event per line (events tail); to force the view, set TERM');
+    expect(screen.split('\n').filter((line) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \w+ +(create|update|delete) /.test(line))).toHaveLength(3);
+    expect(screen).not.toContain('events │');
+    expect(session.alternateScreen()).toBe(false);
+  }, 120_000);
+
   it('logs and counts every event of a replay played at full speed while the view was still loading', async () => {
     const file = join(dir, 'replay.ndjson');
     // A short demo session, recorded by the line mode (no terminal needed).
@@ -233,6 +324,17 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     let screen = await session.waitFor((s) => /○ replay finished/.test(s) && new RegExp(`─ Events · ${recorded} seen`).test(s), `replay finished and ${recorded} events seen`, 40_000);
     expect(screen).not.toContain('waiting for events');
     expect(screen.split('\n').filter((line) => /^ \d\d:\d\d:\d\d [●◐◌○✖⊘] /.test(line)).length).toBeGreaterThan(0);
+    // Data as of the recording's end (its last line), not of the replay's: the header says so,
+    // and ages are of that time and stay as they are.
+    const recording = parseRecording(readFileSync(file, 'utf8'), file);
+    const end = Date.parse(recording.header.startedAt) + Math.max(...recording.steps.map((step) => step.t));
+    expect(screen.split('\n')[0]).toContain(`○ replay finished · data as of ${formatClock(end)}`);
+    session.keys('3');
+    const before = await session.waitFor((s) => /STACK +SERVICE/.test(s), 'the containers view');
+    const ages = (s: string) => s.split('\n').slice(4, 20).map((line) => line.replace(/│.*$/, ''));
+    expect(ages(before).some((line) => /\b\d+[sm]$/.test(line.trimEnd()))).toBe(true); // objects changed while recording
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(ages(session.capture())).toEqual(ages(before));
     session.keys('q');
     screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
     expect(screen).toMatch(/EXIT=0/);

@@ -1,5 +1,5 @@
 // @jsxRuntime automatic (tsx run from the repo root does not read the jsx setting of this package's tsconfig)
-import type { LiveTree, LiveTreeSnapshot } from '@events/core';
+import type { LiveTree, LiveTreeSnapshot, ObjectType } from '@events/core';
 import { Box, type Key, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { EventLog, EventLogSnapshot } from '../event-log.js';
@@ -7,7 +7,7 @@ import type { FieldsCache, FieldsView } from '../fields-cache.js';
 import { keyPresses, resolveKey } from '../keymap.js';
 import { describeLink } from '../state/link-status.js';
 import { failureReason, parentOfType } from '../state/format.js';
-import { buildRows, createRowCache, isExpandedByDefault, type RowCache, type RowList, VIEW_TITLES, type ViewMode } from '../state/rows.js';
+import { buildRows, createRowCache, isExpandedByDefault, type RowCache, type RowList, unlistedTypesText, VIEW_TITLES, type ViewMode, viewsShowing } from '../state/rows.js';
 import { styleOfState } from '../state/state-style.js';
 import {
   type Command,
@@ -23,7 +23,7 @@ import {
 import { DetailPane } from './detail-pane.js';
 import { EventsPane, visibleEvents } from './events-pane.js';
 import { Header } from './header.js';
-import { HelpOverlay } from './help-overlay.js';
+import { HelpOverlay, helpPageCount } from './help-overlay.js';
 import { layoutOf } from './layout.js';
 import { StatusLine } from './status-line.js';
 import { TooSmall } from './too-small.js';
@@ -51,6 +51,11 @@ export interface AppProps {
   /** Show times in UTC (stable test output) instead of local time. */
   readonly utc?: boolean;
   readonly initialState?: Partial<ViewState>;
+  /**
+   * The object types the tree holds (the command line's `--type`); absent or null: all. Tab
+   * skips the views that list none of them, and such a view says which one does.
+   */
+  readonly types?: ReadonlySet<ObjectType> | null;
   /** Whether keys are read (false where stdin is not a terminal). Default true. */
   readonly interactive?: boolean;
   readonly onQuit: () => void;
@@ -245,9 +250,18 @@ export function App(props: AppProps) {
     }
   }, [rows]);
 
+  // The help pages when the terminal is too small for all of it (the reducer keeps the page within them).
+  // The overlay keeps the notice (the demo's URL and key) at its foot, unless the status line below shows it already.
+  const helpNotice = props.notice !== undefined && state.status?.text !== props.notice ? props.notice : undefined;
+  const helpPages =
+    state.mode.kind === 'help' && layout.kind !== 'too-small' ? helpPageCount(size.columns, layout.frameRows - layout.headerRows - 1, helpNotice !== undefined) : 1;
+
+  const types = props.types ?? null;
+  const views = useMemo(() => viewsShowing(types), [types]);
+
   // The handler reads the latest of everything through a ref, so useInput gets one stable function.
-  const latest = useRef({ state, rows, treeRows, targetOf, props });
-  latest.current = { state, rows, treeRows, targetOf, props };
+  const latest = useRef({ state, rows, treeRows, targetOf, props, helpPages, views });
+  latest.current = { state, rows, treeRows, targetOf, props, helpPages, views };
 
   // Async results (an operation accepted or refused) come back through the latest dispatch.
   const dispatchRef = useRef<(command: Command) => void>(() => {});
@@ -297,6 +311,8 @@ export function App(props: AppProps) {
         // The live tree, not the frozen one a pause shows: an operation acts on what is there now.
         stateOf: (uri) => tree.getSnapshot().tree.get(uri)?.state ?? null,
         ...(props.replay === true ? { readOnly: READ_ONLY_REPLAY } : {}),
+        helpPages: current.helpPages,
+        views: current.views,
       };
       const before = stateRef.current;
       const [next, effects] = update(before, command, context);
@@ -356,9 +372,8 @@ export function App(props: AppProps) {
         : shown.sync.failure !== undefined
           ? 'cannot list objects yet (see the top line)'
           : 'listing objects…'
-      : state.filter.trim() !== ''
-        ? `nothing matches /${state.filter.trim()} (Esc clears the filter)`
-        : `no ${VIEW_TITLES[state.view].toLowerCase()} yet`;
+      : (unlistedTypesText(state.view, types) ??
+        (state.filter.trim() !== '' ? `nothing matches /${state.filter.trim()} (Esc clears the filter)` : `no ${VIEW_TITLES[state.view].toLowerCase()} yet`));
   const target = selected === undefined ? undefined : shownTargetOf(selected.uri);
 
   const treePane = (
@@ -422,13 +437,14 @@ export function App(props: AppProps) {
         filter={state.filter}
         filtering={state.mode.kind === 'filter'}
         matches={rows.matches}
+        views={views}
         paused={state.paused}
         held={held}
         utc={utc}
         position={rows.length === 0 ? '' : `rows ${top + 1}-${top + windowRows.length} of ${rows.length}`}
       />
       {state.mode.kind === 'help' ? (
-        <HelpOverlay width={size.columns} height={bodyRows} {...(props.notice !== undefined ? { notice: props.notice } : {})} />
+        <HelpOverlay width={size.columns} height={bodyRows} page={state.mode.page} {...(helpNotice !== undefined ? { notice: helpNotice } : {})} />
       ) : layout.kind === 'wide' ? (
         <Box flexDirection="column" height={bodyRows}>
           <Box flexDirection="row" height={layout.treeRows + 1}>

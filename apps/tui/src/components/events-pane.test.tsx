@@ -95,6 +95,17 @@ describe('EventsPane', () => {
     expect(shown.some((e) => e.event.type === 'service' && e.event.action === 'delete' && e.name === name)).toBe(true);
   });
 
+  it("finds lines by the name of the parent they show, also once the parent is gone", async () => {
+    const { stack, services } = await terminateStack();
+    const shown = visibleEvents(log.getSnapshot().events, { faultsOnly: false, filter: stack.toUpperCase(), limit: 500, snapshot: fake.tree.getSnapshot().tree });
+    // The services' lines show the stack as their parent: the stack's name finds them.
+    const found = new Set(shown.filter((e) => e.event.type === 'service').map((e) => e.name));
+    for (const service of services) expect(found).toContain(service);
+    for (const entry of shown) expect(`${entry.name} ${entry.parentName}`.toLowerCase()).toContain(stack.toLowerCase());
+    // A second look (the text is kept per line) finds the same.
+    expect(visibleEvents(log.getSnapshot().events, { faultsOnly: false, filter: stack, limit: 500, snapshot: fake.tree.getSnapshot().tree })).toEqual(shown);
+  });
+
   it('looks up, when it draws, a name the log did not know: fields fetched later', () => {
     const snapshot = fake.tree.getSnapshot().tree;
     const container = snapshot.ofType('container')[0];

@@ -8,10 +8,26 @@ import { type FieldsLookup, fit, formatClock, parseDate, TYPE_LABEL } from '../s
 import { isFaultState, styleOfState } from '../state/state-style.js';
 import { Line } from './line.js';
 
+// What the filter searches in a line, for lines logged with both their names: nothing in it can
+// change after that, and a filter typed over a full log looks at every line on every frame.
+const searchTexts = new WeakMap<LoggedEvent, string>();
+
+/** The text of a line the filter searches, lower-cased: its object and first parent as the line names them, its state and URI. */
+function searchTextOf(entry: LoggedEvent, snapshot: HierarchySnapshot, fields: FieldsLookup | undefined): string {
+  let text = searchTexts.get(entry);
+  if (text !== undefined) return text;
+  const { event } = entry;
+  const parent = event.parents[0];
+  text = `${describeUri(event.resource_uri, snapshot, fields, entry.name)} ${event.state} ${event.resource_uri}${parent === undefined ? '' : ` ${describeUri(parent, snapshot, fields, entry.parentName)}`}`.toLowerCase();
+  if (entry.name !== null && (parent === undefined || entry.parentName !== null)) searchTexts.set(entry, text);
+  return text;
+}
+
 /**
  * The events the pane lists: newest first, only faults when asked, only those matching the
- * filter text (in the object's name, type, state or id), at most `limit`. Names are those the
- * log kept for each line, so a deleted object's lines still match its name.
+ * filter text (in the object's name, type, state or id, or the name of the parent the line
+ * shows), at most `limit`. Names are those the log kept for each line, so a deleted object's
+ * lines still match its name.
  */
 export function visibleEvents(
   events: readonly LoggedEvent[],
@@ -23,10 +39,7 @@ export function visibleEvents(
     if (out.length >= options.limit) break;
     const { event } = entry;
     if (options.faultsOnly && !isFaultState(event.state)) continue;
-    if (filter !== '') {
-      const text = `${describeUri(event.resource_uri, options.snapshot, options.fields, entry.name)} ${event.state} ${event.resource_uri}`.toLowerCase();
-      if (!text.includes(filter)) continue;
-    }
+    if (filter !== '' && !searchTextOf(entry, options.snapshot, options.fields).includes(filter)) continue;
     out.push(entry);
   }
   return out;

@@ -47,6 +47,8 @@ export interface HeaderProps {
   readonly utc: boolean;
   /** Which rows the tree shows, e.g. `rows 1-25 of 120`. */
   readonly position: string;
+  /** The views that can show anything under `--type`; the others' tabs are dimmed. Default: all. */
+  readonly views?: readonly ViewMode[];
 }
 
 /** Three lines: title and connection; counts by type and state; views, sort and filter. */
@@ -72,7 +74,8 @@ export function Header(props: HeaderProps) {
   const tabs: Segment[] = [];
   VIEW_MODES.forEach((view, i) => {
     const active = view === props.view;
-    tabs.push({ text: ' ' }, { text: ` ${i + 1} ${VIEW_TITLES[view]} `, inverse: active, bold: active });
+    const empty = props.views !== undefined && !props.views.includes(view);
+    tabs.push({ text: ' ' }, { text: ` ${i + 1} ${VIEW_TITLES[view]} `, inverse: active, bold: active, ...(empty && !active ? { dim: true } : {}) });
   });
   tabs.push({ text: '  sort ', dim: true }, { text: props.sort });
   if (props.filter !== '' || props.filtering) {

@@ -202,14 +202,17 @@ export function failureReason(message: string, uri: string): string {
 
 /**
  * The URI of a container's parent of `type`. A container listed without its service (under
- * `--type container`) has no stack among its parents: its service's fields name it.
+ * `--type container`) has no stack among its parents: its service's names it (its parents, or
+ * its fields).
  */
 export function parentOfType(snapshot: HierarchySnapshot, parents: readonly string[], type: 'stack' | 'service' | 'node', fields: FieldsLookup | undefined): string | undefined {
   for (const uri of parents) if (typeOfUri(uri) === type) return uri;
   if (type !== 'stack') return undefined;
   const service = parents.find((uri) => typeOfUri(uri) === 'service');
   if (service === undefined) return undefined;
-  const serviceFields = (snapshot.get(service)?.fields ?? fields?.(service)) as Readonly<Record<string, unknown>> | null | undefined;
+  const held = snapshot.get(service);
+  for (const uri of held?.parents ?? []) if (typeOfUri(uri) === 'stack') return uri;
+  const serviceFields = (held?.fields ?? fields?.(service)) as Readonly<Record<string, unknown>> | null | undefined;
   const stack = serviceFields?.stack;
   return typeof stack === 'string' && typeOfUri(stack) === 'stack' ? stack : undefined;
 }

@@ -14,8 +14,23 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeLiveTree, type FakeLiveTree } from '../../test/fake-live-tree.js';
 import { createSyntheticAccount } from '../../test/synthetic-account.js';
-import { displayName, type FieldsLookup, stateSince, TYPE_LABEL } from './format.js';
-import { buildRows, countsOf, createRowCache, formatCounts, isExpandedByDefault, type Row, type RowCache, type RowOptions, type SortKey, type ViewMode } from './rows.js';
+import { nameOf as nameOfUri } from '../event-format.js';
+import { displayName, type FieldsLookup, parentOfType, stateSince, TYPE_LABEL } from './format.js';
+import {
+  buildRows,
+  countsOf,
+  createRowCache,
+  formatCounts,
+  initialViewFor,
+  isExpandedByDefault,
+  type Row,
+  type RowCache,
+  type RowOptions,
+  type SortKey,
+  unlistedTypesText,
+  type ViewMode,
+  viewsShowing,
+} from './rows.js';
 import { type StateKind, styleOfState } from './state-style.js';
 
 const all = (): boolean => true;
@@ -94,13 +109,73 @@ describe('buildRows', () => {
     const list = buildRows(snapshot, options('stacks', { filter: name.toUpperCase() }));
     const uris = new Set(list.rows.map((row) => row.uri));
     expect(uris.has(service.resource_uri)).toBe(true);
+    const byUri = new Map(list.rows.map((row) => [row.uri, row]));
     for (const row of list.rows) {
-      const matches = row.name.toLowerCase().includes(name.toLowerCase()) || row.object.state.toLowerCase().includes(name.toLowerCase());
+      // A match by its own name, state or id, or by the name of a row above it (its path).
+      const pathMatches = (r: Row | undefined): boolean => r !== undefined && (r.name.toLowerCase().includes(name.toLowerCase()) || pathMatches(r.parentUri === null ? undefined : byUri.get(r.parentUri)));
+      const matches = pathMatches(row) || row.object.state.toLowerCase().includes(name.toLowerCase());
       if (!row.context) expect(matches || row.object.uuid.includes(name.toLowerCase())).toBe(true);
       if (row.parentUri !== null) expect(uris.has(row.parentUri)).toBe(true);
     }
     const stack = list.rows.find((row) => row.uri === treeParent(service, 'stacks'));
     expect(stack?.expanded).toBe(true);
+  });
+
+  it("finds containers by their stack's, service's or node's name in the flat view", () => {
+    const stack = snapshot.ofType('stack').find((candidate) => snapshot.children(candidate.resource_uri, 'app').some((service) => snapshot.children(service.resource_uri, 'app').length > 0)) as StoredObject;
+    const name = displayName(stack);
+    const services = snapshot.children(stack.resource_uri, 'app');
+    const expected = services.flatMap((service) => snapshot.children(service.resource_uri, 'app')).map((container) => container.resource_uri);
+    const list = buildRows(snapshot, options('containers', { filter: name.toUpperCase() }));
+    const listed = list.rows.map((row) => row.uri);
+    for (const uri of expected) expect(listed).toContain(uri);
+    expect(list.matches).toBe(list.length);
+    // By a node's name: every container on it.
+    const node = snapshot.ofType('node').find((candidate) => snapshot.children(candidate.resource_uri, 'infra').length > 0) as StoredObject;
+    const onNode = buildRows(snapshot, options('containers', { filter: displayName(node) })).rows.map((row) => row.uri);
+    for (const container of snapshot.children(node.resource_uri, 'infra')) expect(onNode).toContain(container.resource_uri);
+  });
+
+  it("keeps the path of a parent's match in a tree: a stack's name lists its services and their containers under it", () => {
+    const stack = snapshot.ofType('stack').find((candidate) => snapshot.children(candidate.resource_uri, 'app').some((service) => snapshot.children(service.resource_uri, 'app').length > 0)) as StoredObject;
+    const list = buildRows(snapshot, options('stacks', { filter: displayName(stack) }));
+    const row = (uri: string) => list.rows.find((r) => r.uri === uri);
+    expect(row(stack.resource_uri)).toMatchObject({ depth: 0, expanded: true, context: false });
+    for (const service of snapshot.children(stack.resource_uri, 'app')) {
+      expect(row(service.resource_uri)).toMatchObject({ depth: 1, parentUri: stack.resource_uri, context: false });
+      for (const container of snapshot.children(service.resource_uri, 'app')) {
+        expect(row(container.resource_uri)).toMatchObject({ depth: 2, parentUri: service.resource_uri, context: false });
+      }
+    }
+  });
+
+  it('names parents the store does not hold (--type container) by their fetched fields, and finds containers by them', () => {
+    const store = createHierarchyStore();
+    const service = '/api/app/v1/a/service/5e000000-0000-4000-8000-000000000001/';
+    const stack = '/api/app/v1/a/stack/5a000000-0000-4000-8000-000000000001/';
+    const node = '/api/infra/v1/a/node/40000000-0000-4000-8000-000000000001/';
+    const container = (id: string, parents: string[]) =>
+      ({ type: 'container', action: 'create', parents, resource_uri: `/api/app/v1/a/container/${id}/`, state: 'Running', uuid: `e-${id}`, datetime: '2026-11-27T09:00:00Z' }) as DockerCloudEvent;
+    // The first names its stack; the second only its service, whose fields name the stack.
+    store.apply(container('c1', [service, stack, node]), 1);
+    store.apply(container('c2', [service]), 1);
+    store.apply(container('c3', ['/api/app/v1/a/service/other/']), 1);
+    store.publish();
+    const fetched: Record<string, Record<string, unknown>> = { [service]: { name: 'billing', stack }, [stack]: { name: 'shop' }, [node]: { external_fqdn: 'edge-1.example.com' } };
+    const fields: FieldsLookup = (uri) => fetched[uri];
+    const find = (filter: string) => buildRows(store.getSnapshot(), options('containers', { filter, fields })).rows.map((row) => row.object.uuid);
+    expect(find('billing')).toEqual(['c1', 'c2']);
+    expect(find('shop')).toEqual(['c1', 'c2']);
+    expect(find('edge-1')).toEqual(['c1']);
+    expect(find('zzz')).toEqual([]);
+    // Without the fields, the rows show the parents' short ids, and those are what matches.
+    expect(buildRows(store.getSnapshot(), options('containers', { filter: '5e000000' })).rows).toHaveLength(2);
+    // A service the store holds, under a stack it does not (--type service,container).
+    const held = '/api/app/v1/a/service/5e000000-0000-4000-8000-000000000002/';
+    store.apply({ type: 'service', action: 'create', parents: [stack], resource_uri: held, state: 'Running', uuid: 'e-s2', datetime: '2026-11-27T09:00:00Z' }, 1);
+    store.apply(container('c4', [held]), 1);
+    store.publish();
+    expect(find('shop')).toEqual(['c1', 'c2', 'c4']);
   });
 
   it('shows exactly the matches and their ancestors for any filter (property)', () => {
@@ -208,14 +283,28 @@ function referenceRows(snapshot: HierarchySnapshot, options: RowOptions): { rows
   const nameOf = (object: StoredObject) => displayName(object, object.fields === null ? options.fields?.(object.resource_uri) : undefined);
   const filter = options.filter.trim().toLowerCase();
   const all = shape.types.flatMap((type) => snapshot.ofType(type));
-  const matchesFilter = (object: StoredObject) =>
-    `${nameOf(object)}\n${object.state}\n${TYPE_LABEL[object.type]}\n${object.uuid}`.toLowerCase().includes(filter);
-  const matched = new Set(filter === '' ? [] : all.filter(matchesFilter).map((object) => object.resource_uri));
-  const visible = new Set(matched);
   const parentIn = (object: StoredObject): string | null => {
     const want = shape.types[shape.types.indexOf(object.type) - 1];
     return want === undefined ? null : (object.parents.find((uri) => typeOfUri(uri) === want) ?? null);
   };
+  // The names a row shows of its parents: in a tree the rows above it (the ancestors the store
+  // holds), in the flat view its stack, service and node columns.
+  const shownName = (uri: string) => nameOfUri(uri, null, snapshot, options.fields).toLowerCase();
+  const parentNames = (object: StoredObject): string[] => {
+    if (shape.tree === null) {
+      return (['stack', 'service', 'node'] as const).flatMap((type) => {
+        const uri = parentOfType(snapshot, object.parents, type, options.fields);
+        return uri === undefined ? [] : [shownName(uri)];
+      });
+    }
+    const names: string[] = [];
+    for (let parent = parentIn(object); parent !== null && snapshot.has(parent); parent = parentIn(snapshot.get(parent) as StoredObject)) names.push(shownName(parent));
+    return names;
+  };
+  const matchesFilter = (object: StoredObject) =>
+    `${nameOf(object)}\n${object.state}\n${TYPE_LABEL[object.type]}\n${object.uuid}`.toLowerCase().includes(filter) || parentNames(object).some((name) => name.includes(filter));
+  const matched = new Set(filter === '' ? [] : all.filter(matchesFilter).map((object) => object.resource_uri));
+  const visible = new Set(matched);
   if (shape.tree !== null) {
     for (const uri of matched) {
       let parent = parentIn(snapshot.get(uri) as StoredObject);
@@ -373,6 +462,24 @@ describe('buildRows, windowed', () => {
     expect(build([a, unnamed], () => ({ name: 'a-now-first' }))).toEqual(['a-now-first', 'b-first']);
   });
 
+  it('filters again a kept record that takes its name from a lookup that changed, and keeps the answers for the others', () => {
+    const store = createHierarchyStore();
+    const container = (id: string) =>
+      ({ type: 'container', action: 'create', parents: [], resource_uri: `/api/app/v1/p/container/${id}/`, state: 'Running', uuid: `e-${id}`, datetime: '2026-11-27T09:00:00Z' }) as DockerCloudEvent;
+    store.apply(container('aaaa0000'), 1);
+    store.apply(container('bbbb0000'), 1);
+    store.publish();
+    const snap = store.getSnapshot();
+    for (const view of ['containers', 'stacks'] as const) {
+      const cache = createRowCache();
+      const find = (names: Record<string, string>) =>
+        buildRows(snap, options(view, { cache, filter: 'web', fields: (uri) => ({ name: names[uri.split('/')[6] as string] ?? 'x' }) })).rows.map((row) => row.object.uuid);
+      expect(find({ aaaa0000: 'web-1', bbbb0000: 'db-1' })).toEqual(['aaaa0000']);
+      expect(find({ aaaa0000: 'api-1', bbbb0000: 'web-2' })).toEqual(['bbbb0000']);
+      expect(find({ aaaa0000: 'web-1', bbbb0000: 'web-2' })).toEqual(['aaaa0000', 'bbbb0000']);
+    }
+  });
+
   it('makes rows only for the window it is asked for', () => {
     const account = createSyntheticAccount(20, 5, 19);
     const store = createHierarchyStore();
@@ -383,6 +490,51 @@ describe('buildRows, windowed', () => {
     const window = list.slice(100, 130);
     expect(window).toHaveLength(30);
     expect(list.at(100)).toBe(window[0]); // the same Row, not a second one
+  });
+});
+
+describe('views under --type', () => {
+  const types = (...list: ObjectType[]) => new Set(list);
+
+  it('opens on the view that shows the types asked for', () => {
+    expect(initialViewFor(null)).toBe('stacks');
+    expect(initialViewFor(types('stack'))).toBe('stacks');
+    expect(initialViewFor(types('service'))).toBe('stacks');
+    expect(initialViewFor(types('node'))).toBe('nodes');
+    expect(initialViewFor(types('nodecluster'))).toBe('nodes');
+    // Every view lists containers; the flat one names their stack, service and node.
+    expect(initialViewFor(types('container'))).toBe('containers');
+    expect(initialViewFor(types('node', 'container'))).toBe('nodes');
+    expect(initialViewFor(types('service', 'container'))).toBe('stacks');
+    // No view lists actions (the events pane does).
+    expect(initialViewFor(types('action'))).toBe('stacks');
+  });
+
+  it('opens on a view that lists something of any set of types, the one listing the most (property)', () => {
+    const all: ObjectType[] = ['stack', 'service', 'container', 'nodecluster', 'node', 'action'];
+    fc.assert(
+      fc.property(fc.subarray(all, { minLength: 1 }), (list) => {
+        const wanted = new Set(list);
+        const view = initialViewFor(wanted);
+        const views = viewsShowing(wanted);
+        if (views.length === 0) expect(view).toBe('stacks');
+        else expect(views).toContain(view);
+        const shown = (v: ViewMode) => VIEW_SHAPES[v].types.filter((type) => wanted.has(type)).length;
+        for (const other of views) expect(shown(view)).toBeGreaterThanOrEqual(shown(other));
+        expect(unlistedTypesText(view, wanted) === null).toBe(views.length > 0);
+      }),
+    );
+  });
+
+  it('says why a view lists nothing under --type, and which key shows the types', () => {
+    expect(viewsShowing(types('node'))).toEqual(['nodes']);
+    expect(viewsShowing(null)).toEqual(['stacks', 'nodes', 'containers']);
+    expect(unlistedTypesText('stacks', types('node'))).toBe('nothing here under --type node: press 2 (Nodes)');
+    expect(unlistedTypesText('containers', types('service'))).toBe('nothing here under --type service: press 1 (Stacks)');
+    expect(unlistedTypesText('containers', types('stack', 'nodecluster'))).toBe('nothing here under --type stack,nodecluster: press 1 (Stacks) or 2 (Nodes)');
+    expect(unlistedTypesText('stacks', types('action'))).toBe('nothing here under --type action: see the events pane');
+    expect(unlistedTypesText('nodes', types('node'))).toBeNull();
+    expect(unlistedTypesText('stacks', null)).toBeNull();
   });
 });
 

@@ -1,5 +1,5 @@
-import { type HierarchySnapshot, type HierarchyTree, isTransitionalState, type ObjectType, type StoredObject, typeOfUri } from '@events/core';
-import { displayName, type FieldsLookup, stateSince, TYPE_LABEL } from './format.js';
+import { type HierarchySnapshot, type HierarchyTree, isTransitionalState, type ObjectType, type StoredObject, typeOfUri, uuidOfUri } from '@events/core';
+import { displayName, type FieldsLookup, nameFromFields, parentOfType, shortId, stateSince, TYPE_LABEL } from './format.js';
 import { type StateKind, styleOfState } from './state-style.js';
 
 /** The three ways to look at an account (keys 1, 2, 3). */
@@ -77,6 +77,63 @@ const SHAPES: Readonly<Record<ViewMode, ViewShape>> = {
   containers: { tree: null, rootTypes: ['container'], types: ['container'] },
 };
 
+/**
+ * The views that can show any of `types` (the command line's `--type`; null: every type), in
+ * key order: `--type node` is shown by the nodes view only, `--type container` by all three.
+ *
+ * @example
+ * viewsShowing(new Set(['node'])) // ['nodes']
+ * viewsShowing(null) // ['stacks', 'nodes', 'containers']
+ */
+export function viewsShowing(types: ReadonlySet<ObjectType> | null): readonly ViewMode[] {
+  if (types === null) return VIEW_MODES;
+  return VIEW_MODES.filter((view) => SHAPES[view].types.some((type) => types.has(type)));
+}
+
+/**
+ * The view a run opens on: the one that shows the most of `types`, and of those the one that
+ * shows them highest up (`--type container`: the flat containers view, which names each one's
+ * stack, service and node, rather than a tree of parents that are not there). The stacks view
+ * when every type is wanted, or when no view shows any (`--type action`: the events pane does).
+ *
+ * @example
+ * initialViewFor(new Set(['node'])) // 'nodes'
+ * initialViewFor(new Set(['container'])) // 'containers'
+ * initialViewFor(new Set(['service', 'container'])) // 'stacks'
+ */
+export function initialViewFor(types: ReadonlySet<ObjectType> | null): ViewMode {
+  let best: ViewMode = 'stacks';
+  let bestShown = 0;
+  let bestDepth = Number.POSITIVE_INFINITY;
+  if (types === null) return best;
+  for (const view of VIEW_MODES) {
+    const levels = SHAPES[view].types;
+    const shown = levels.filter((type) => types.has(type)).length;
+    const depth = levels.findIndex((type) => types.has(type));
+    if (shown > bestShown || (shown === bestShown && shown > 0 && depth < bestDepth)) {
+      best = view;
+      bestShown = shown;
+      bestDepth = depth;
+    }
+  }
+  return best;
+}
+
+/**
+ * Why `view` is empty by design under `--type` (it lists none of `types`), and which key shows
+ * them instead; null when the view can show some of them. Short: it fits a 60-column pane.
+ *
+ * @example
+ * unlistedTypesText('stacks', new Set(['node'])) // 'nothing here under --type node: press 2 (Nodes)'
+ */
+export function unlistedTypesText(view: ViewMode, types: ReadonlySet<ObjectType> | null): string | null {
+  if (types === null || types.size === 0 || SHAPES[view].types.some((type) => types.has(type))) return null;
+  const asked = `nothing here under --type ${[...types].join(',')}`;
+  const views = viewsShowing(types);
+  if (views.length === 0) return `${asked}: see the events pane`;
+  return `${asked}: press ${views.map((other) => `${VIEW_MODES.indexOf(other) + 1} (${VIEW_TITLES[other]})`).join(' or ')}`;
+}
+
 /** The direct parent's type in each tree (the store indexes children by it). */
 const PARENT_TYPE: Readonly<Record<HierarchyTree, Partial<Record<ObjectType, ObjectType>>>> = {
   app: { service: 'stack', container: 'service' },
@@ -106,6 +163,30 @@ class Derived {
   get haystack(): string {
     this.text ??= `${this.name}\n${this.object.state}\n${TYPE_LABEL[this.object.type]}\n${this.object.uuid}`.toLowerCase();
     return this.text;
+  }
+
+  // The last filter asked about, and the answers: a filter stays the same for many frames, and
+  // most records with it, so each is searched once per filter, not once per frame.
+  private askedFor: string | null = null;
+  private hit = false;
+  private nameHit = false;
+
+  /** Whether the name, state, type or id contains `filter` (lower-cased, trimmed). */
+  matches(filter: string): boolean {
+    if (this.askedFor !== filter) this.ask(filter);
+    return this.hit;
+  }
+
+  /** Whether the name alone contains `filter`: what a parent passes on to the rows under it. */
+  nameMatches(filter: string): boolean {
+    if (this.askedFor !== filter) this.ask(filter);
+    return this.nameHit;
+  }
+
+  private ask(filter: string): void {
+    this.askedFor = filter;
+    this.hit = this.haystack.includes(filter);
+    this.nameHit = this.hit && this.lower.includes(filter);
   }
 }
 const derivedCache = new WeakMap<StoredObject, Derived>();
@@ -169,11 +250,49 @@ export interface RowCache {
   readonly memos: Map<string, SortMemo>;
   /** @internal */
   build: number;
+  /** @internal What the filter found in each type's list last time (see ownMatches). */
+  readonly matches: Map<ObjectType, MatchMemo>;
 }
 
 /** A RowCache for one view (keep one per mounted view, e.g. in a ref). */
 export function createRowCache(): RowCache {
-  return { memos: new Map(), build: 0 };
+  return { memos: new Map(), build: 0, matches: new Map() };
+}
+
+// Per object of a list, what the filter found in it: anything (name, state, type, id), and the name.
+const OWN_MATCH = 1;
+const NAME_MATCH = 2;
+
+interface MatchMemo {
+  readonly filter: string;
+  readonly fields: FieldsLookup | undefined;
+  readonly objects: readonly StoredObject[];
+  readonly found: Uint8Array;
+}
+
+/**
+ * For each of `objects` (the store's list of one type), what `filter` finds in it (OWN_MATCH,
+ * NAME_MATCH). With a cache, a record at the same place as in the last build with the same
+ * filter keeps its answer without being looked at (records are replaced, never changed; one
+ * whose name comes from the lookup is asked again when the lookup changed): under load a
+ * hundred of 9,500 change between frames.
+ */
+function ownMatches(type: ObjectType, objects: readonly StoredObject[], filter: string, fields: FieldsLookup | undefined, cache: RowCache | undefined): Uint8Array {
+  const memo = cache?.matches.get(type);
+  const before = memo !== undefined && memo.filter === filter ? memo : undefined;
+  const sameLookup = before !== undefined && before.fields === fields;
+  const found = new Uint8Array(objects.length);
+  for (let i = 0; i < objects.length; i++) {
+    const object = objects[i] as StoredObject;
+    if (before !== undefined && before.objects[i] === object && (sameLookup || object.fields !== null)) {
+      found[i] = before.found[i] as number;
+      continue;
+    }
+    const derived = derive(object, fields);
+    found[i] = derived.matches(filter) ? OWN_MATCH | (derived.nameMatches(filter) ? NAME_MATCH : 0) : 0;
+  }
+  cache?.matches.set(type, { filter, fields, objects, found });
+  return found;
 }
 
 /** `objects` in sibling order (by key, then URI), from the cache when still right. */
@@ -372,11 +491,77 @@ function treeParentOf(object: StoredObject, tree: HierarchyTree): string | null 
   return null;
 }
 
+/** The name a parent URI is shown by in a row, lower-cased: the store's record, else fetched fields, else its short id. */
+function shownParentName(snapshot: HierarchySnapshot, uri: string, fields: FieldsLookup | undefined): string {
+  const held = snapshot.get(uri);
+  if (held !== undefined) return derive(held, fields).lower;
+  const type = typeOfUri(uri);
+  const extra = fields?.(uri);
+  const name = type !== undefined && extra != null ? nameFromFields(type, extra) : null;
+  return (name ?? shortId(uuidOfUri(uri))).toLowerCase();
+}
+
+/**
+ * The containers whose stack, service or node, as the flat view names them beside each one,
+ * has a name that contains `filter`. Walked down from the parents that match (the store's
+ * children index), so a filter that names no parent costs a look at each parent, not at each
+ * container; parents the store does not hold (their type left out by --type) are named by
+ * fetched fields, looked up once per parent from the containers that name them.
+ */
+function containersOfMatchingParents(snapshot: HierarchySnapshot, filter: string, fields: FieldsLookup | undefined): Set<StoredObject> {
+  // Records, not URIs: a set of objects answers `has` several times faster than one of strings.
+  const out = new Set<StoredObject>();
+  const addContainers = (parent: string, tree: HierarchyTree) => {
+    for (const child of snapshot.children(parent, tree)) if (child.type === 'container') out.add(child);
+  };
+  // Parents the store does not hold are named as the row names them, once each.
+  const hits = new Map<string, boolean>();
+  const hit = (uri: string | null | undefined): boolean => {
+    if (uri == null) return false;
+    let known = hits.get(uri);
+    if (known === undefined) {
+      known = shownParentName(snapshot, uri, fields).includes(filter);
+      hits.set(uri, known);
+    }
+    return known;
+  };
+  for (const stack of snapshot.ofType('stack')) {
+    if (!derive(stack, fields).nameMatches(filter)) continue;
+    for (const service of snapshot.children(stack.resource_uri, 'app')) addContainers(service.resource_uri, 'app');
+  }
+  for (const service of snapshot.ofType('service')) {
+    if (derive(service, fields).nameMatches(filter)) {
+      addContainers(service.resource_uri, 'app');
+      continue;
+    }
+    // A service under a stack the store does not hold (--type service,container).
+    const stack = treeParentOf(service, 'app');
+    if (stack !== null && !snapshot.has(stack) && hit(stack)) addContainers(service.resource_uri, 'app');
+  }
+  for (const node of snapshot.ofType('node')) if (derive(node, fields).nameMatches(filter)) addContainers(node.resource_uri, 'infra');
+  // Containers whose service or node the store does not hold (--type container).
+  for (const tree of ['app', 'infra'] as const) {
+    for (const object of snapshot.orphans(tree)) {
+      if (object.type !== 'container' || out.has(object)) continue;
+      const { parents } = object;
+      const matches =
+        tree === 'app'
+          ? hit(parentOfType(snapshot, parents, 'service', fields)) || hit(parentOfType(snapshot, parents, 'stack', fields))
+          : hit(parentOfType(snapshot, parents, 'node', fields));
+      if (matches) out.add(object);
+    }
+  }
+  return out;
+}
+
 /**
  * The rows of `view` for a snapshot: the tree walked from its roots (plus the objects whose
  * parent the store does not hold, at the top level), siblings sorted, closed rows' children
  * left out. With a filter, only the matching objects and their ancestors are listed, the
- * ancestors open and marked as context.
+ * ancestors open and marked as context. An object matches by its own name, state, type or id,
+ * or by the name of a parent its row shows: in a tree, an ancestor's (the path above it; a
+ * stack's name finds its services and containers), in the flat containers view, its stack's,
+ * service's or node's.
  *
  * No object is made per row until a row is asked for (`at`, `slice`): a frame that draws 30 of
  * 9,500 rows makes 30. A tree walk records each row's object, depth and parent in flat arrays;
@@ -393,26 +578,66 @@ export function buildRows(snapshot: HierarchySnapshot, options: RowOptions): Row
   const { fields, sort } = options;
   const filter = options.filter.trim().toLowerCase();
 
-  let visible: Set<string> | null = null;
-  let matched: Set<string> | null = null;
+  // Records, not URIs, in these sets: a set of objects answers `has` several times faster than
+  // one of strings, and a filter asks it of every object of the view on every frame.
+  let visible: Set<StoredObject> | null = null;
+  let matched: Set<StoredObject> | null = null;
+  /** With a filter, the flat view's matches in the store's order (that of its roots): no second pass to pick them out. */
+  let flatMatches: StoredObject[] | null = null;
+  /** With a filter, in a tree: the listed children of each listed row, found on the way up from each match (so a row's other children are never looked at). */
+  let listedChildren: Map<string, StoredObject[]> | null = null;
   let matches = 0;
-  if (filter !== '') {
-    visible = new Set();
-    matched = new Set();
+  const cache = options.cache;
+  if (filter === '') cache?.matches.clear();
+  if (filter !== '' && shape.tree === null) {
+    const viaParent = containersOfMatchingParents(snapshot, filter, fields);
+    flatMatches = [];
     for (const type of shape.types) {
-      for (const object of snapshot.ofType(type)) {
-        if (!derive(object, fields).haystack.includes(filter)) continue;
+      const objects = snapshot.ofType(type);
+      const found = ownMatches(type, objects, filter, fields, cache);
+      for (let i = 0; i < objects.length; i++) {
+        const object = objects[i] as StoredObject;
+        if (found[i] !== 0 || (viaParent.size > 0 && viaParent.has(object))) flatMatches.push(object);
+      }
+    }
+    matches = flatMatches.length;
+  } else if (filter !== '' && shape.tree !== null) {
+    const tree = shape.tree;
+    const seen = new Set<StoredObject>();
+    const hits = new Set<StoredObject>();
+    visible = seen;
+    matched = hits;
+    listedChildren = new Map();
+    // Objects that match through an ancestor's name. Types go top down, so a parent is looked at
+    // before its children, and passes a match by name on to them.
+    const viaParent = new Set<StoredObject>();
+    const last = shape.types[shape.types.length - 1];
+    for (const type of shape.types) {
+      const objects = snapshot.ofType(type);
+      const found = ownMatches(type, objects, filter, fields, cache);
+      for (let i = 0; i < objects.length; i++) {
+        const object = objects[i] as StoredObject;
+        const own = found[i] as number;
+        const inherited = viaParent.size > 0 && viaParent.has(object);
+        if (!inherited && own === 0) continue;
         matches++;
-        matched.add(object.resource_uri);
-        visible.add(object.resource_uri);
-        if (shape.tree === null) continue;
-        // Ancestors in this view's tree, walked the way the rows are built.
-        let current: StoredObject | undefined = object;
-        while (current !== undefined) {
-          const parent = treeParentOf(current, shape.tree);
-          if (parent === null || visible.has(parent)) break;
-          current = snapshot.get(parent);
-          if (current !== undefined) visible.add(parent);
+        hits.add(object);
+        seen.add(object);
+        if (type !== last && (inherited || (own & NAME_MATCH) !== 0)) for (const child of snapshot.children(object.resource_uri, tree)) viaParent.add(child);
+        // Ancestors in this view's tree, walked the way the rows are built, each row noted under
+        // its parent. Top down, an object is walked from at most once: as a match, or as the
+        // ancestor of one (its own match, if any, came first).
+        let current: StoredObject = object;
+        for (;;) {
+          const parent = treeParentOf(current, tree);
+          const parentObject = parent === null ? undefined : snapshot.get(parent);
+          if (parent === null || parentObject === undefined) break; // a root, or an orphan: at the top level
+          const siblings = listedChildren.get(parent);
+          if (siblings === undefined) listedChildren.set(parent, [current]);
+          else siblings.push(current);
+          if (seen.has(parentObject)) break;
+          seen.add(parentObject);
+          current = parentObject;
         }
       }
     }
@@ -421,45 +646,52 @@ export function buildRows(snapshot: HierarchySnapshot, options: RowOptions): Row
     for (const type of shape.types) matches += counts[type];
   }
 
-  const cache = options.cache;
   if (cache !== undefined) cache.build++;
   const tree = shape.tree;
-  const shownOf = (list: readonly StoredObject[]) => (visible === null ? list : list.filter((object) => (visible as Set<string>).has(object.resource_uri)));
+  const shownOf = (list: readonly StoredObject[]) => (visible === null ? list : list.filter((object) => (visible as Set<StoredObject>).has(object)));
   // The store's own list when there is one root type (always, today): the sort cache can then tell an unchanged record by identity.
   const roots = shape.rootTypes.length === 1 ? snapshot.ofType(shape.rootTypes[0] as ObjectType) : shape.rootTypes.flatMap((type) => snapshot.ofType(type));
 
   let table: RowTable;
   if (tree === null) {
-    table = new FlatTable(sortedOrder(shownOf(roots), fields, sort, cache, 'roots'));
+    table = new FlatTable(sortedOrder(flatMatches ?? roots, fields, sort, cache, 'roots'));
   } else {
     const walk = new WalkTable();
     const add = (list: readonly StoredObject[], depth: number, parentUri: string | null, slot: string) => {
-      const { objects, order } = sortedOrder(shownOf(list), fields, sort, cache, slot);
+      const { objects, order } = sortedOrder(list, fields, sort, cache, slot);
       for (let k = 0; k < order.length; k++) {
         const object = objects[order[k] as number] as StoredObject;
         const uri = object.resource_uri;
         walk.objects.push(object);
         walk.depths.push(depth);
         walk.parents.push(parentUri);
-        let flags = matched !== null && !matched.has(uri) ? CONTEXT : 0;
+        let flags = matched !== null && !matched.has(object) ? CONTEXT : 0;
         let expanded = false;
         let children: readonly StoredObject[] = [];
         // Children are looked up only for rows that may show them; a closed row learns whether it
         // has any when it is drawn (see ListedRow), so a closed service costs no child lookups.
-        if (visible !== null || options.isExpanded(uri, object.type)) {
+        if (listedChildren !== null) {
+          // Filtered: open exactly when something under it is listed.
+          const listed = listedChildren.get(uri);
+          if (listed !== undefined) {
+            children = listed;
+            expanded = true;
+            flags |= CHILDREN_KNOWN | HAS_CHILDREN | EXPANDED;
+          }
+        } else if (options.isExpanded(uri, object.type)) {
           children = snapshot.children(uri, tree);
-          expanded = visible === null ? children.length > 0 : children.some((child) => (visible as Set<string>).has(child.resource_uri));
+          expanded = children.length > 0;
           flags |= CHILDREN_KNOWN | (children.length > 0 ? HAS_CHILDREN : 0) | (expanded ? EXPANDED : 0);
         }
         walk.flags.push(flags);
         if (expanded) add(children, depth + 1, uri, uri);
       }
     };
-    add(roots, 0, null, 'roots');
+    add(shownOf(roots), 0, null, 'roots');
     // Objects whose parent the store does not hold (yet): at the top level, after the real roots.
     const orphans = snapshot.orphans(tree).filter((object) => shape.types.includes(object.type));
-    add(orphans.filter((object) => object.type === shape.types[1]), 0, null, 'orphans:1');
-    add(orphans.filter((object) => object.type === shape.types[2]), 0, null, 'orphans:2');
+    add(shownOf(orphans.filter((object) => object.type === shape.types[1])), 0, null, 'orphans:1');
+    add(shownOf(orphans.filter((object) => object.type === shape.types[2])), 0, null, 'orphans:2');
     table = walk;
   }
   if (cache !== undefined) {

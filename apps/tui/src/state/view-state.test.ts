@@ -1,7 +1,7 @@
 import { createHierarchyStore, type DockerCloudEvent, type HierarchyStore } from '@events/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRows, type RowList } from './rows.js';
+import { buildRows, type RowList, type ViewMode } from './rows.js';
 import { type Command, createViewState, type Effect, isExpanded, selectedIndex, selectedRow, update, type ViewState, windowStart } from './view-state.js';
 
 let seq = 0;
@@ -306,6 +306,40 @@ describe('other commands', () => {
     ]);
     expect(state).toMatchObject({ paused: true, faultsOnly: true, view: 'containers', sort: 'state', mode: { kind: 'help' } });
     expect(runAll(state, store, [{ type: 'help-close' }]).mode.kind).toBe('normal');
+  });
+
+  it('turns the pages of the help within the pages there are, and opens it on the first', () => {
+    const store = account(1);
+    const page = (state: ViewState, by: number, helpPages?: number) =>
+      update(state, { type: 'help-page', by }, { rows: rowsOf(store, state), pageSize: 10, targetOf: () => null, stateOf: () => null, ...(helpPages !== undefined ? { helpPages } : {}) })[0];
+    const open = runAll(createViewState(), store, [{ type: 'help' }]);
+    expect(open.mode).toEqual({ kind: 'help', page: 0 });
+    expect(page(open, 1, 3).mode).toEqual({ kind: 'help', page: 1 });
+    expect(page(page(page(open, 1, 3), 1, 3), 1, 3).mode).toEqual({ kind: 'help', page: 2 });
+    expect(page(open, Number.POSITIVE_INFINITY, 3).mode).toEqual({ kind: 'help', page: 2 });
+    expect(page(page(open, 1, 3), Number.NEGATIVE_INFINITY, 3).mode).toEqual({ kind: 'help', page: 0 });
+    expect(page(open, -1, 3)).toBe(open);
+    // One page (a large terminal): nothing to turn.
+    expect(page(open, 1)).toBe(open);
+    // Not in the help: the command does nothing.
+    const normal = createViewState();
+    expect(page(normal, 1, 3)).toBe(normal);
+    // Reopened, it starts on the first page again.
+    expect(runAll(page(open, 1, 3), store, [{ type: 'help' }, { type: 'help' }]).mode).toEqual({ kind: 'help', page: 0 });
+  });
+
+  it('tabs past the views that list nothing under --type; the number keys still go anywhere', () => {
+    const store = account(1);
+    const tab = (state: ViewState, by: 1 | -1, views?: readonly ViewMode[]) =>
+      update(state, { type: 'next-view', by }, { rows: rowsOf(store, state), pageSize: 10, targetOf: () => null, stateOf: () => null, ...(views !== undefined ? { views } : {}) })[0];
+    const start = createViewState({ view: 'nodes' });
+    expect(tab(start, 1).view).toBe('containers');
+    expect(tab(start, 1, ['stacks', 'nodes']).view).toBe('stacks');
+    expect(tab(start, -1, ['nodes', 'containers']).view).toBe('containers');
+    expect(tab(start, 1, ['nodes']).view).toBe('nodes');
+    // From a view the user went to by its key (2 under --type service), Tab goes on to one that lists something.
+    expect(tab(start, 1, ['stacks']).view).toBe('stacks');
+    expect(runAll(createViewState(), store, [{ type: 'view', view: 'nodes' }]).view).toBe('nodes');
   });
 
   it('keeps a selection per view', () => {

@@ -15,7 +15,8 @@ export interface OperationRequest {
 export type InputMode =
   | { readonly kind: 'normal' }
   | { readonly kind: 'filter' } // typing the filter
-  | { readonly kind: 'help' }
+  /** The help overlay, on `page` (from 0; more than one only when the terminal is too small for all of it). */
+  | { readonly kind: 'help'; readonly page: number }
   | { readonly kind: 'confirm'; readonly request: OperationRequest }
   | {
       readonly kind: 'scale';
@@ -78,6 +79,8 @@ export type Command =
   | { readonly type: 'faults' }
   | { readonly type: 'help' }
   | { readonly type: 'help-close' }
+  /** Turns the help's pages by `by` (±Infinity: to the first or last), within `UpdateContext.helpPages`. */
+  | { readonly type: 'help-page'; readonly by: number }
   | { readonly type: 'yank' }
   | { readonly type: 'operate'; readonly operation: Exclude<ObjectOperation, 'scale'> }
   | { readonly type: 'scale-by'; readonly by: number }
@@ -111,6 +114,10 @@ export interface UpdateContext {
   readonly stateOf: (uri: string) => string | null;
   /** Why operations cannot run at all (a replay has no server to act on); absent when they can. */
   readonly readOnly?: string;
+  /** How many pages the help overlay has at the terminal's size. Default 1. */
+  readonly helpPages?: number;
+  /** The views that can show anything of what the tree holds (see viewsShowing): Tab skips the others. Default: all. */
+  readonly views?: readonly ViewMode[];
 }
 
 
@@ -255,9 +262,15 @@ export function update(state: ViewState, command: Command, context: UpdateContex
     case 'view':
       return [{ ...state, view: command.view }, NONE];
     case 'next-view': {
-      const at = VIEW_MODES.indexOf(state.view);
-      const next = VIEW_MODES[(at + command.by + VIEW_MODES.length) % VIEW_MODES.length] as ViewMode;
-      return [{ ...state, view: next }, NONE];
+      // Round the views in key order, past those that cannot show anything under --type (1 2 3 still go to any).
+      const views = context.views !== undefined && context.views.length > 0 ? context.views : VIEW_MODES;
+      let at = VIEW_MODES.indexOf(state.view);
+      for (let step = 0; step < VIEW_MODES.length; step++) {
+        at = (at + command.by + VIEW_MODES.length) % VIEW_MODES.length;
+        const next = VIEW_MODES[at] as ViewMode;
+        if (views.includes(next)) return [{ ...state, view: next }, NONE];
+      }
+      return [state, NONE];
     }
     case 'filter-start':
       return [{ ...state, mode: { kind: 'filter' } }, NONE];
@@ -285,9 +298,15 @@ export function update(state: ViewState, command: Command, context: UpdateContex
     case 'faults':
       return [info({ ...state, faultsOnly: !state.faultsOnly }, state.faultsOnly ? 'events: all' : 'events: faults only'), NONE];
     case 'help':
-      return [{ ...state, mode: state.mode.kind === 'help' ? { kind: 'normal' } : { kind: 'help' } }, NONE];
+      return [{ ...state, mode: state.mode.kind === 'help' ? { kind: 'normal' } : { kind: 'help', page: 0 } }, NONE];
     case 'help-close':
       return [{ ...state, mode: { kind: 'normal' } }, NONE];
+    case 'help-page': {
+      if (state.mode.kind !== 'help') return [state, NONE];
+      const last = Math.max(1, context.helpPages ?? 1) - 1;
+      const page = Math.min(last, Math.max(0, state.mode.page + command.by));
+      return page === state.mode.page ? [state, NONE] : [{ ...state, mode: { kind: 'help', page } }, NONE];
+    }
     case 'yank':
       if (row === undefined) return [error(state, 'nothing selected'), NONE];
       return [info(state, `copied ${row.uri}`), [{ type: 'yank', uri: row.uri }]];

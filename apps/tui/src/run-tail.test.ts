@@ -1,0 +1,107 @@
+import type { DockerCloudEvent } from '@events/core';
+import { describe, expect, it } from 'vitest';
+import { createLocalLiveTree, type LocalLiveTree } from './local-live-tree.js';
+import type { OpenedSource } from './open-source.js';
+import { runTail } from './run-tail.js';
+
+const STACK = '/api/app/v1/a/stack/5a000000-0000-4000-8000-000000000001/';
+const SERVICE = '/api/app/v1/a/service/5e000000-0000-4000-8000-000000000001/';
+const NEW = '/api/app/v1/a/container/c0000000-0000-4000-8000-000000000009/';
+const OTHER = '/api/app/v1/a/container/c0000000-0000-4000-8000-000000000010/';
+
+let seq = 0;
+const event = (uri: string, action: DockerCloudEvent['action'], state: string, parents: string[]): DockerCloudEvent =>
+  ({ type: 'container', action, parents, resource_uri: uri, state, uuid: `ev-${++seq}`, datetime: '2026-11-27T09:00:00Z' }) as DockerCloudEvent;
+
+/** A tree holding only what its events said (as under --type container), with REST answers by hand. */
+function source(answers: Record<string, () => Promise<Record<string, unknown>>>): { tree: LocalLiveTree; opened: OpenedSource; asked: string[] } {
+  const asked: string[] = [];
+  const tree = createLocalLiveTree({
+    publishIntervalMs: 0,
+    fetchObject: (uri) => {
+      asked.push(uri);
+      return answers[uri]?.() ?? Promise.reject(new Error(`404 ${uri}`));
+    },
+  });
+  tree.seed({});
+  return { tree, asked, opened: { tree, title: 'test', ended: new Promise(() => {}), close: () => tree.close() } };
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('runTail --format plain', () => {
+  it('names new objects and parents the tree does not hold by their REST fields, as the live view does', async () => {
+    const { tree, opened, asked } = source({
+      [NEW]: async () => ({ name: 'web-9' }),
+      [SERVICE]: async () => ({ name: 'api', stack: STACK }),
+      [STACK]: async () => ({ name: 'shop' }),
+    });
+    const lines: string[] = [];
+    const done = runTail(opened, { format: 'plain', filter: null, count: 2, write: (line) => lines.push(line), warn: () => {} });
+    tree.push(event(NEW, 'create', 'Starting', [SERVICE, STACK]));
+    tree.push(event(NEW, 'update', 'Running', [SERVICE, STACK]));
+    expect(await done).toBe(0);
+    expect(lines).toEqual([
+      '2026-11-27T09:00:00Z container create web-9 Starting  service/api stack/shop\n',
+      '2026-11-27T09:00:00Z container update web-9 Starting → Running  service/api stack/shop\n',
+    ]);
+    // Each object is asked for once: the second line found the names fetched for the first.
+    expect(asked.sort()).toEqual([NEW, SERVICE, STACK].sort());
+  });
+
+  it('keeps the order of events while a name is on its way, and writes ids for names that do not come in time', async () => {
+    let clock = 0;
+    let answer: (fields: Record<string, unknown>) => void = () => {};
+    const { tree, opened } = source({
+      [NEW]: () => new Promise((resolve) => (answer = resolve)),
+      [OTHER]: () => new Promise(() => {}), // never answers
+      [SERVICE]: async () => ({ name: 'api' }),
+    });
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const done = runTail(opened, { format: 'plain', filter: null, write: (line) => lines.push(line), warn: () => {}, signal: stop.signal, now: () => clock });
+    tree.push(event(NEW, 'create', 'Starting', [SERVICE]));
+    await tick();
+    // The service is named, the container not yet: the line waits, and so does the next one.
+    tree.push(event(OTHER, 'create', 'Starting', [SERVICE]));
+    await tick();
+    expect(lines).toEqual([]);
+    answer({ name: 'web-9' });
+    await tick();
+    await tick();
+    expect(lines).toEqual(['2026-11-27T09:00:00Z container create web-9 Starting  service/api\n']);
+    // The other container's name never comes: past the wait, its line goes out with its id.
+    clock = 60_000;
+    tree.push(event(NEW, 'update', 'Running', [SERVICE]));
+    await tick();
+    expect(lines.slice(1)).toEqual([
+      '2026-11-27T09:00:00Z container create c0000000 Starting  service/api\n',
+      '2026-11-27T09:00:00Z container update web-9 Starting → Running  service/api\n',
+    ]);
+    stop.abort();
+    expect(await done).toBe(0);
+  });
+
+  it('writes what it holds when stopped, names missing or not', async () => {
+    const { tree, opened } = source({ [NEW]: () => new Promise(() => {}) });
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const done = runTail(opened, { format: 'plain', filter: null, write: (line) => lines.push(line), warn: () => {}, signal: stop.signal });
+    tree.push(event(NEW, 'create', 'Starting', []));
+    await tick();
+    expect(lines).toEqual([]);
+    stop.abort();
+    expect(await done).toBe(0);
+    expect(lines).toEqual(['2026-11-27T09:00:00Z container create c0000000 Starting\n']);
+  });
+
+  it('fetches nothing for json lines', async () => {
+    const { tree, opened, asked } = source({});
+    const lines: string[] = [];
+    const done = runTail(opened, { format: 'json', filter: null, count: 1, write: (line) => lines.push(line), warn: () => {} });
+    tree.push(event(NEW, 'create', 'Starting', [SERVICE]));
+    expect(await done).toBe(0);
+    expect(lines).toHaveLength(1);
+    expect(asked).toEqual([]);
+  });
+});
