@@ -57,23 +57,17 @@ export { describeLink, type LinkClock, type LinkStatus } from './state/link-stat
 export {
   buildRows,
   countsOf,
-  createRowCache,
   formatCounts,
-  initialViewFor,
   isExpandedByDefault,
   type Row,
-  type RowCache,
   type RowCounts,
   type RowList,
   type RowOptions,
   SORT_KEYS,
   type SortKey,
-  unlistedTypesText,
-  VIEW_MODES,
-  VIEW_TITLES,
-  type ViewMode,
-  viewsShowing,
 } from './state/rows.js';
+export { createRowCache, type RowCache } from './state/row-cache.js';
+export { initialViewFor, unlistedTypesText, VIEW_MODES, VIEW_TITLES, type ViewMode, viewsShowing } from './state/view-modes.js';
 export { isFaultState, KIND_STYLES, STATE_LEGEND, type StateKind, type StateStyle, styleOfState } from './state/state-style.js';
 export {
   type Command,

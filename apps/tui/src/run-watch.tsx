@@ -8,7 +8,7 @@ import { installInkOutputCache } from './components/install-ink-output-cache.js'
 import { ThemeContext } from './components/theme.js';
 import { createEventLog } from './event-log.js';
 import { createFieldsCache } from './fields-cache.js';
-import { initialViewFor } from './state/rows.js';
+import { initialViewFor } from './state/view-modes.js';
 import type { OpenedSource } from './open-source.js';
 import { enterAlternateScreen, osc52 } from './terminal-session.js';
 

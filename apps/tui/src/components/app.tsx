@@ -7,7 +7,9 @@ import type { FieldsCache, FieldsView } from '../fields-cache.js';
 import { keyPresses, resolveKey } from '../keymap.js';
 import { describeLink } from '../state/link-status.js';
 import { failureReason, parentOfType } from '../state/format.js';
-import { buildRows, createRowCache, isExpandedByDefault, type RowCache, type RowList, unlistedTypesText, VIEW_TITLES, type ViewMode, viewsShowing } from '../state/rows.js';
+import { createRowCache, type RowCache } from '../state/row-cache.js';
+import { buildRows, isExpandedByDefault, type RowList } from '../state/rows.js';
+import { unlistedTypesText, VIEW_TITLES, type ViewMode, viewsShowing } from '../state/view-modes.js';
 import { styleOfState } from '../state/state-style.js';
 import {
   type Command,

@@ -5,7 +5,8 @@ import { memo } from 'react';
 import { describeUri } from '../event-format.js';
 import type { FetchedFields } from '../fields-cache.js';
 import { failureReason, type FieldsLookup, formatAge, formatClock, parseDate, stateSince, TYPE_LABEL } from '../state/format.js';
-import { countsOf, formatCounts, type Row, type ViewMode } from '../state/rows.js';
+import { countsOf, formatCounts, type Row } from '../state/rows.js';
+import type { ViewMode } from '../state/view-modes.js';
 import { styleOfState } from '../state/state-style.js';
 import { Line, type Segment } from './line.js';
 

@@ -3,7 +3,7 @@ import type { HierarchySnapshot, ObjectType } from '@events/core';
 import { Box } from 'ink';
 import { formatClock, TYPE_LABEL } from '../state/format.js';
 import type { LinkStatus } from '../state/link-status.js';
-import { VIEW_MODES, VIEW_TITLES, type ViewMode } from '../state/rows.js';
+import { VIEW_MODES, VIEW_TITLES, type ViewMode } from '../state/view-modes.js';
 import { KIND_STYLES, type StateKind, styleOfState } from '../state/state-style.js';
 import { fitSegments, Line, type Segment } from './line.js';
 

@@ -4,7 +4,8 @@ import { Box, Text } from 'ink';
 import { memo } from 'react';
 import { nameOf } from '../event-format.js';
 import { type FieldsLookup, fit, fitRight, formatAge, parentOfType, stateSince, TYPE_LABEL } from '../state/format.js';
-import { countsOf, formatCounts, type Row, type ViewMode } from '../state/rows.js';
+import { countsOf, formatCounts, type Row } from '../state/rows.js';
+import type { ViewMode } from '../state/view-modes.js';
 import { styleOfState } from '../state/state-style.js';
 import { Line } from './line.js';
 

@@ -1,7 +1,8 @@
 import { createHierarchyStore, type DockerCloudEvent, type HierarchyStore } from '@events/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRows, type RowList, type ViewMode } from './rows.js';
+import { buildRows, type RowList } from './rows.js';
+import type { ViewMode } from './view-modes.js';
 import { type Command, createViewState, type Effect, isExpanded, selectedIndex, selectedRow, update, type ViewState, windowStart } from './view-state.js';
 
 let seq = 0;

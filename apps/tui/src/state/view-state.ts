@@ -1,6 +1,7 @@
 import { EventsError, type ObjectOperation, type ObjectType, OPERATIONS_OF_TYPE } from '@events/core';
 import { TYPE_LABEL } from './format.js';
-import { isExpandedByDefault, type Row, type RowList, SORT_KEYS, type SortKey, VIEW_MODES, type ViewMode } from './rows.js';
+import { isExpandedByDefault, type Row, type RowList, SORT_KEYS, type SortKey } from './rows.js';
+import { VIEW_MODES, type ViewMode } from './view-modes.js';
 
 /** An operation the user asked for, with what the confirmation and status line call it. */
 export interface OperationRequest {
