@@ -86,7 +86,9 @@ describe('parseCliOptions', () => {
     expect(error([])).toBe('missing command: expected "watch" or "tail"');
     expect(error(['follow'])).toBe('unknown command "follow": expected "watch" or "tail"');
     expect(error(['watch', 'extra'])).toBe('unexpected argument "extra"');
-    expect(error(['watch', '--hots', 'x'])).toMatch(/Unknown option '--hots'/);
+    expect(error(['watch', '--hots', 'x'])).toMatch(/Unknown option '--hots' \(did you mean --host\?\)/);
+    expect(error(['tail', '--tpye', 'container'])).toMatch(/Unknown option '--tpye' \(did you mean --type\?\)$/);
+    expect(error(['tail', '--colour'])).toMatch(/Unknown option '--colour'$/);
     expect(error(['tail', '--type', 'volume'])).toMatch(/unknown event type "volume"/);
     expect(error(['tail', '--type', ''])).toMatch(/--type/);
     expect(error(['tail', '--format', 'xml'])).toBe('--format must be json or plain, got "xml"');

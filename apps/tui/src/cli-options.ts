@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv, type Credentials, createFilter, type EventFilter, type ObjectType, parseResourceUri, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
+import { configFromEnv, type Credentials, createFilter, didYouMean, type EventFilter, type ObjectType, parseResourceUri, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
 
 /** The types that have children, so that a --parent value can match. */
 const PARENT_TYPES: ReadonlySet<ObjectType> = new Set(['stack', 'service', 'node', 'nodecluster']);
@@ -168,8 +168,12 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   try {
     parsed = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    // node's messages name the flag ("Unknown option '--hots'"); drop its advice about "--" for positionals.
-    return usage((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    // node's messages name the flag ("Unknown option '--hots'"); drop its advice about "--" for
+    // positionals, and say which flag was probably meant.
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const unknown = /^Unknown option '--([^']+)'/.exec(message);
+    const near = unknown === null ? undefined : didYouMean(unknown[1] as string, Object.keys(OPTIONS));
+    return usage(near === undefined ? message : `${message} (did you mean --${near}?)`);
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };

@@ -44,7 +44,9 @@ describe('resolveClientOptions', () => {
   });
 
   it('refuses an option it does not know, naming the ones it does', () => {
-    expect(() => resolveClientOptions({ streamURL: 'ws://h/' } as never, {}, 'stream')).toThrow(/^unknown option "streamURL"; a stream takes streamHost, namespace, /);
+    expect(() => resolveClientOptions({ streamURL: 'ws://h/' } as never, {}, 'stream')).toThrow(/^unknown option "streamURL" \(did you mean "streamHost"\?\); a stream takes streamHost, namespace, /);
+    expect(() => resolveClientOptions({ streamHost: 'ws://h/', pingInterval: 500 } as never, {}, 'stream')).toThrow(/^unknown option "pingInterval" \(did you mean "pingIntervalMs"\?\);/);
+    expect(() => resolveClientOptions({ streamHost: 'ws://h/', apikey: 'k' } as never, {}, 'stream')).toThrow(/^unknown option "apikey" \(did you mean "credentials"\?\);/);
     // A live tree's own options are known to it, not to a stream.
     expect(() => resolveClientOptions({ streamHost: 'ws://h/', pageSize: 10 } as never, {}, 'stream')).toThrow(/unknown option "pageSize"/);
     expect(resolveClientOptions({ streamHost: 'ws://h/', pageSize: 10 }, {}, 'live-tree').pageSize).toBe(10);

@@ -1,4 +1,5 @@
 import { configFromEnv, type EnvConfig, restHostFor } from './endpoint.js';
+import { didYouMeanHint } from './did-you-mean.js';
 import { describeValue } from './describe-value.js';
 import { EventsError } from './events-error.js';
 import type { StreamClientOptions } from './stream-client-types.js';
@@ -44,6 +45,20 @@ const LIVE_TREE_OPTION_KEYS: readonly string[] = [
 /** The least interval between two pings: below it a client floods the server (0 would ping every tick). */
 export const MIN_PING_INTERVAL_MS = 100;
 
+/** What people coming from the SDKs and the variables write for our option names. */
+const OPTION_NEAR_MISSES: Readonly<Record<string, string>> = {
+  streamurl: 'streamHost',
+  stream_host: 'streamHost',
+  url: 'streamHost',
+  host: 'streamHost',
+  resturl: 'restHost',
+  rest_host: 'restHost',
+  user: 'credentials',
+  username: 'credentials',
+  apikey: 'credentials',
+  auth: 'authorization',
+};
+
 /**
  * A transport's options made whole: what `options` leave out comes from the Docker Cloud
  * environment (hosts, namespace, credentials), then every option is checked. The REST host
@@ -65,7 +80,8 @@ export function resolveClientOptions<T extends Partial<StreamClientOptions> & { 
   const known = kind === 'stream' ? STREAM_OPTION_KEYS : LIVE_TREE_OPTION_KEYS;
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new EventsError('invalid-config', `unknown option ${JSON.stringify(key)}; ${kind === 'stream' ? 'a stream' : 'a live tree'} takes ${known.join(', ')}, and env`);
+      const hint = didYouMeanHint(key, known, OPTION_NEAR_MISSES);
+      throw new EventsError('invalid-config', `unknown option ${JSON.stringify(key)}${hint}; ${kind === 'stream' ? 'a stream' : 'a live tree'} takes ${known.join(', ')}, and env`);
     }
   }
   const config = configFromEnv(env);

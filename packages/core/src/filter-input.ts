@@ -3,6 +3,7 @@ import { EventsError } from './events-error.js';
 import type { FilterSpec } from './filter.js';
 import { isObjectType, OBJECT_TYPES } from './object-types.js';
 import { parseResourceUri } from './resource-uri.js';
+import { didYouMean } from './did-you-mean.js';
 
 // The checks behind createFilter, resolveFilter and isEventFilter. A filter option comes from
 // JavaScript as often as from TypeScript, and anything it fails to say (a typo, a Result, a query
@@ -118,44 +119,11 @@ const NEAR_MISSES: Readonly<Record<string, string>> = { types: 'type', objects: 
 
 /** A hint for a misspelt key: another case (go-dockercloud's `Type`), a known near miss, or a typo one or two edits away. */
 function suggestKey(key: string): string | undefined {
-  const lower = key.trim().toLowerCase();
-  let match = SPEC_KEYS.includes(lower) ? lower : Object.hasOwn(NEAR_MISSES, lower) ? NEAR_MISSES[lower] : undefined;
-  if (match === undefined && lower.length >= 3) {
-    let best = 3;
-    for (const candidate of SPEC_KEYS) {
-      const distance = editDistance(lower, candidate);
-      if (distance < best) {
-        best = distance;
-        match = candidate;
-      }
-    }
-  }
+  const match = didYouMean(key, SPEC_KEYS, NEAR_MISSES);
   if (match === undefined) return undefined;
+  const lower = key.trim().toLowerCase();
   const built = lower === 'types' || lower === 'objects' ? '; a built EventFilter has all of types, objects and parents, each a Set or null' : '';
   return `did you mean "${match}"?${built}`;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row: number[] = [i];
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        row.push(j);
-        continue;
-      }
-      const above = rows[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let distance = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        distance = Math.min(distance, ((rows[i - 2] as number[])[j - 2] as number) + 1);
-      }
-      row.push(distance);
-    }
-    rows.push(row);
-  }
-  return (rows[a.length] as number[])[b.length] as number;
 }
 
 /**

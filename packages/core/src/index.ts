@@ -8,6 +8,7 @@ export * from './filter.js';
 export * from './read-query.js';
 export * from './filter-index.js';
 export * from './client-options.js';
+export * from './did-you-mean.js';
 export * from './endpoint.js';
 export * from './hierarchy-store.js';
 export * from './reconnect-machine.js';
