@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { didYouMean } from '@events/core';
+import { describeRule, keepsRule, MAX_RATE, MAX_STACKS, type NumberRule, OPTION_RULES } from './check-options.js';
 import { parseDockerAddress, redactDockerAddress } from './docker/docker-host.js';
 import type { LogLevel } from './logger.js';
 
@@ -45,8 +47,8 @@ export type CliCommand =
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_RATE = 2;
-export const MAX_RATE = 100_000;
-export const MAX_STACKS = 1000;
+// The ranges are the JavaScript API's too (check-options.ts): a value is valid in both or in neither.
+export { MAX_RATE, MAX_STACKS };
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const SOURCES: readonly SourceKind[] = ['simulate', 'docker'];
 
@@ -99,11 +101,43 @@ const OPTIONS = {
 
 class UsageError extends Error {}
 
-/** A whole, non-negative decimal integer within `max`; `what` names the flag in the message. */
-function integer(flag: string, text: string, min: number, max: number): number {
-  if (!/^\d{1,16}$/.test(text)) throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
-  const value = Number(text);
-  if (value < min || value > max) throw new UsageError(`--${flag} must be from ${min} to ${max}, got ${value}`);
+/** Flags whose value is a number (or a duration): `--rate -1` is a value to check, not a flag. */
+const NUMERIC_FLAGS: ReadonlySet<string> = new Set(['port', 'seed', 'rate', 'stacks', 'retention-count', 'retention-age']);
+
+/**
+ * `--rate -1` as `--rate=-1`: node's parser takes `-1` for an option and answers with advice
+ * about dashes; joined, the value reaches the flag's own check, which says what range it takes.
+ * Only for flags that take a number, and never after `--`.
+ */
+function joinNegativeNumbers(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && /^-\.?\d/.test(next) && arg.startsWith('--') && NUMERIC_FLAGS.has(arg.slice(2))) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/**
+ * A flag's number, by the rule the JavaScript API checks the same option with (OPTION_RULES);
+ * `alternative` names another value the flag takes (` or "max"`). The message says the rule,
+ * whichever way the value breaks it.
+ */
+function numberFlag(flag: string, text: string, rule: NumberRule, alternative = ''): number {
+  const numeric = /^-?(\d{1,20}(\.\d{1,20})?|\.\d{1,20})$/.test(text);
+  // + 0: `-0` is 0.
+  const value = numeric ? Number(text) + 0 : Number.NaN;
+  if (!keepsRule(value, rule)) throw new UsageError(`--${flag} must be ${describeRule(rule)}${alternative}, got ${numeric ? text : JSON.stringify(text)}`);
   return value;
 }
 
@@ -125,11 +159,7 @@ export function parseDuration(text: string): number | undefined {
 }
 
 function rate(text: string): number | 'max' {
-  if (text === 'max') return 'max';
-  if (!/^\d+(\.\d+)?$/.test(text)) throw new UsageError(`--rate must be a number of events per second (e.g. 2 or 0.5) or "max", got ${JSON.stringify(text)}`);
-  const value = Number(text);
-  if (value > MAX_RATE) throw new UsageError(`--rate must be at most ${MAX_RATE} events per second (or "max"), got ${value}`);
-  return value;
+  return text === 'max' ? 'max' : numberFlag('rate', text, OPTION_RULES.rate, ' or "max"');
 }
 
 function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
@@ -151,7 +181,7 @@ function oneOf<T extends string>(flag: string, text: string, allowed: readonly T
 export function parseCliOptions(argv: readonly string[]): CliCommand {
   let values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
   try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (error) {
     return { kind: 'usage-error', message: describeParseError(error) };
   }
@@ -197,14 +227,14 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
       kind: 'run',
       options: {
         host: text('host') ?? DEFAULT_HOST,
-        port: port === undefined ? DEFAULT_PORT : integer('port', port, 0, 65535),
+        port: port === undefined ? DEFAULT_PORT : numberFlag('port', port, OPTION_RULES.port),
         usersFile: text('users'),
-        seed: seed === undefined ? undefined : integer('seed', seed, 0, Number.MAX_SAFE_INTEGER),
+        seed: seed === undefined ? undefined : numberFlag('seed', seed, OPTION_RULES.seed),
         rate: rateText === undefined ? DEFAULT_RATE : rate(rateText),
-        stacks: stacks === undefined ? undefined : integer('stacks', stacks, 0, MAX_STACKS),
+        stacks: stacks === undefined ? undefined : numberFlag('stacks', stacks, OPTION_RULES.stacks),
         source,
         dockerHost,
-        retentionCount: retentionCount === undefined ? undefined : integer('retention-count', retentionCount, 0, 10_000_000),
+        retentionCount: retentionCount === undefined ? undefined : numberFlag('retention-count', retentionCount, OPTION_RULES.retentionCount),
         retentionAgeMs,
         logLevel: logLevel === undefined ? 'info' : oneOf('log-level', logLevel, LOG_LEVELS),
       },
@@ -238,27 +268,9 @@ function describeParseError(error: unknown): string {
   }
 }
 
-/** The option a mistyped one most likely meant: at most two edits away (`--user` → `--users`). */
+/** The option a mistyped one most likely meant (`--user` → `--users`). */
 function closestOption(typed: string): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of Object.keys(OPTIONS)) {
-    const distance = editDistance(typed, name);
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
+  return didYouMean(typed, Object.keys(OPTIONS));
 }
 
 /** What to print on stdout once the server listens: how to connect, and never anything but the generated key. */

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createScriptedSource } from '../../../tests/support/scripted-source.js';
-import { createEventsServer, requestUrl } from './create-events-server.js';
+import { createEventsServer, type EventsServerOptions, requestUrl } from './create-events-server.js';
 import { silentLogger } from './logger.js';
 
 describe('requestUrl', () => {
@@ -18,15 +19,69 @@ describe('requestUrl', () => {
 });
 
 describe('createEventsServer options', () => {
+  const USER = { username: 'alice', apikey: 'alice-key-1' };
+  /** The options with `change` applied (a key set to undefined is removed), as a JavaScript caller passes them. */
+  const start = (change: Record<string, unknown>) => {
+    const options: Record<string, unknown> = { source: createScriptedSource(), users: [USER], logger: silentLogger, ...change };
+    for (const key of Object.keys(change)) if (change[key] === undefined) delete options[key];
+    return createEventsServer(options as unknown as EventsServerOptions);
+  };
+  const MS = 'a number of milliseconds > 0 and ≤ 2147483647';
+
   it.each([
-    [{ port: 70_000 }, /port must be an integer/],
-    [{ byteBudget: 0 }, /byteBudget must be a positive number/],
-    [{ heartbeatMs: -1 }, /heartbeatMs must be a positive number/],
-    [{ users: [] }, /at least one user/],
-  ])('rejects %o', async (bad, message) => {
-    await expect(
-      createEventsServer({ source: createScriptedSource(), users: [{ username: 'a', apikey: 'aaaaaaaa' }], logger: silentLogger, ...bad }),
-    ).rejects.toMatchObject({ code: 'invalid-config', message: expect.stringMatching(message) });
+    [{ port: 70_000 }, 'port must be a whole number from 0 to 65535, got number 70000'],
+    [{ port: '8080' }, 'port must be a whole number from 0 to 65535, got the string "8080"'],
+    [{ byteBudget: 0 }, 'byteBudget must be a number of bytes > 0, got number 0'],
+    [{ heartbeatMs: -1 }, `heartbeatMs must be ${MS}, got number -1`],
+    // Node's timers fire at once for a longer delay: a heartbeat every millisecond.
+    [{ pingIntervalMs: 3_000_000_000 }, `pingIntervalMs must be ${MS}, got number 3000000000`],
+    [{ headersTimeoutMs: '10s' }, `headersTimeoutMs must be ${MS}, got the string "10s"`],
+    [{ host: '' }, 'host must be an address to listen on such as "127.0.0.1" or "0.0.0.0", got the string ""'],
+    [{ host: 8080 }, 'host must be an address to listen on such as "127.0.0.1" or "0.0.0.0", got number 8080'],
+    [{ users: [] }, 'users: must list at least one user'],
+    [{ users: undefined }, /^users is required: an array of users such as \[\{ username: "alice", apikey: "\.\.\.", namespaces: \["acme"\] \}\]$/],
+    [{ users: USER }, /^users: must be an array of users such as .*, got an object \(write a single user in \[ \]\)$/],
+    [{ users: [{ username: 'alice', api_key: 'alice-key-1' }] }, /^users\.0: unknown key "api_key" \(did you mean "apikey"\?\); users\.0\.apikey: is required \(at least 8 characters\)$/],
+    [{ users: [{ username: 'alice', apikey: 'k' }] }, 'users.0.apikey: must be at least 8 characters'],
+    [{ users: [USER, USER] }, 'user "alice" is listed twice'],
+    [{ source: undefined }, /^source is required: a CloudSource such as createSimulatedCloud\(\{ seed, rate, namespaces \}\) or createDockerSource\(\{ namespace \}\)$/],
+    [{ source: {} }, /^source must be a CloudSource .*, got an object without start\(\), stop\(\), list\(\), get\(\), operate\(\), health\(\)$/],
+    [{ source: { ...createScriptedSource(), name: undefined } }, /^source must be a CloudSource .*, got one whose name is undefined/],
+    [{ logger: console }, /^logger must be a Logger \(debug, info, warn, error, child\) such as createLogger\(\{ level \}\) or silentLogger, got .* without child\(\)$/],
+    [{ now: 5 }, 'now must be a function returning the time in milliseconds, such as Date.now, got number 5'],
+    [{ retention: 10 }, 'retention must be an object with count, ageMs, got number 10'],
+    [{ retention: { count: -1 } }, 'retention.count must be a whole number of events from 0 to 10000000, got number -1'],
+    [{ retention: { age: 60_000 } }, 'retention: unknown option "age" (did you mean "ageMs"?); retention takes count, ageMs'],
+    [{ loginThrottle: { maxFailure: 3 } }, /^loginThrottle: unknown option "maxFailure" \(did you mean "maxFailures"\?\); loginThrottle takes maxFailures, windowMs, lockoutMs, maxTracked$/],
+    [{ prot: 9000 }, /^unknown option "prot" \(did you mean "port"\?\); createEventsServer takes source, users, host, port, retention, /],
+    [{ hostname: '0.0.0.0' }, /^unknown option "hostname" \(did you mean "host"\?\); createEventsServer takes /],
+    [{ heartbeat: 1000 }, /^unknown option "heartbeat" \(did you mean "heartbeatMs"\?\)/],
+    [{ colour: 'blue' }, /^unknown option "colour"; createEventsServer takes /],
+  ])('rejects %j, naming the option and what it takes', async (change, message) => {
+    await expect(start(change)).rejects.toMatchObject({
+      name: 'EventsError',
+      code: 'invalid-config',
+      message: typeof message === 'string' ? message : expect.stringMatching(message),
+    });
+  });
+
+  it('rejects options that are no object at all as an EventsError, not a TypeError', async () => {
+    const call = createEventsServer as (options?: unknown) => Promise<unknown>;
+    for (const options of [undefined, null, 'port=8080', [USER]]) {
+      await expect(call(options)).rejects.toMatchObject({ code: 'invalid-config', message: expect.stringMatching(/^options must be an object such as \{ source: createSimulatedCloud/) });
+    }
+    fc.assert(
+      fc.asyncProperty(fc.anything(), async (options) => {
+        await expect(call(options)).rejects.toMatchObject({ name: 'EventsError', code: 'invalid-config' });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('takes an option set to undefined as left out, as a spread of partial options gives', async () => {
+    const server = await start({ host: undefined, port: undefined, heartbeatMs: undefined, retention: undefined });
+    expect(server.host).toBe('127.0.0.1');
+    await server.close();
   });
 
   it('closes the HTTP server again when the source fails to start', async () => {

@@ -3,6 +3,18 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EventsError, toEventsError } from '@events/core';
 import { createAuthenticator } from './authenticate-request.js';
+import {
+  checkOptions,
+  describeValue,
+  MAX_TIMER_MS,
+  type NumberRule,
+  OPTION_RULES,
+  type OptionSchema,
+  optionalNumber,
+  optionalOfType,
+  optionalWithMethods,
+  required,
+} from './check-options.js';
 import type { EventBus } from './event-bus.js';
 import { createFanOut } from './fan-out.js';
 import { createLogger, type Logger } from './logger.js';
@@ -12,8 +24,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createRestHandler } from './rest-api.js';
 import { retainTerminatedObjects } from './retain-terminated-objects.js';
 import type { CloudSource } from './source.js';
-import { createStreamEndpoint, writeJson, writeRawResponse } from './stream-endpoint.js';
-import { createUserDirectory, type UserConfig } from './user-directory.js';
+import { createStreamEndpoint, hasStreamPathAfterPrefix, streamNotFoundDetail, writeJson, writeRawResponse } from './stream-endpoint.js';
+import { checkUserConfigs, createUserDirectory, type UserConfig } from './user-directory.js';
 
 export interface EventsServerOptions {
   readonly source: CloudSource;
@@ -72,28 +84,84 @@ export interface EventsServer {
 const MAX_URL_LENGTH = 8 * 1024;
 const DEFAULTS = { host: '127.0.0.1', port: 0, heartbeatMs: 15_000, pingIntervalMs: 30_000, byteBudget: 1024 * 1024 } as const;
 
+/** An interval or timeout: positive, and within what Node's timers take. */
+const TIMER_MS: NumberRule = { min: 0, exclusiveMin: true, max: MAX_TIMER_MS, whole: false, unit: 'milliseconds' };
+const SOURCE = 'a CloudSource such as createSimulatedCloud({ seed, rate, namespaces }) or createDockerSource({ namespace })';
+const SOURCE_METHODS = ['start', 'stop', 'list', 'get', 'operate', 'health'];
+const USERS = 'an array of users such as [{ username: "alice", apikey: "...", namespaces: ["acme"] }]';
+
+/** Every option createEventsServer takes, by the rules `events-server` checks its flags with. */
+const SERVER_OPTIONS: OptionSchema = {
+  source: required((value) => {
+    const problem = optionalWithMethods(SOURCE_METHODS, SOURCE)(value);
+    if (problem !== undefined) return problem;
+    const name = (value as { name?: unknown }).name;
+    return typeof name === 'string' ? undefined : `must be ${SOURCE}, got one whose name is ${describeValue(name)} (a CloudSource names itself: "simulator", "docker")`;
+  }, SOURCE),
+  // Checked in full by checkUserConfigs, by the rules of the --users file.
+  users: required(() => undefined, USERS),
+  host: (value) => (value === undefined || (typeof value === 'string' && value !== '') ? undefined : `must be an address to listen on such as "127.0.0.1" or "0.0.0.0", got ${describeValue(value)}`),
+  port: optionalNumber(OPTION_RULES.port),
+  retention: {
+    nested: { count: optionalNumber(OPTION_RULES.retentionCount), ageMs: optionalNumber(OPTION_RULES.retentionAgeMs) },
+    nearMisses: { age: 'ageMs', maxAge: 'ageMs', max: 'count', size: 'count' },
+  },
+  heartbeatMs: optionalNumber(TIMER_MS),
+  pingIntervalMs: optionalNumber(TIMER_MS),
+  terminatedRetentionMs: optionalNumber(OPTION_RULES.retentionAgeMs),
+  byteBudget: optionalNumber({ min: 0, exclusiveMin: true, max: Number.POSITIVE_INFINITY, whole: false, unit: 'bytes' }),
+  logger: optionalWithMethods(['debug', 'info', 'warn', 'error', 'child'], 'a Logger (debug, info, warn, error, child) such as createLogger({ level }) or silentLogger'),
+  now: optionalOfType('function', 'a function returning the time in milliseconds, such as Date.now'),
+  loginThrottle: {
+    nested: {
+      maxFailures: optionalNumber({ min: 1, max: Number.POSITIVE_INFINITY, whole: true, unit: 'failed logins' }),
+      windowMs: optionalNumber({ ...OPTION_RULES.retentionAgeMs, exclusiveMin: true }),
+      lockoutMs: optionalNumber(OPTION_RULES.retentionAgeMs),
+      maxTracked: optionalNumber({ min: 1, max: Number.POSITIVE_INFINITY, whole: true, unit: 'addresses' }),
+    },
+  },
+  headersTimeoutMs: optionalNumber(TIMER_MS),
+  closeTimeoutMs: optionalNumber({ ...TIMER_MS, exclusiveMin: false }),
+};
+
+/** Names people write for the server's options. */
+const SERVER_NEAR_MISSES: Readonly<Record<string, string>> = {
+  hostname: 'host',
+  address: 'host',
+  bind: 'host',
+  interface: 'host',
+  listen: 'port',
+  user: 'users',
+  log: 'logger',
+  clock: 'now',
+  cloud: 'source',
+  simulator: 'source',
+};
+
 /**
  * Starts the Docker Cloud event stream and REST API over `source`: `/api/audit/v1/.../events/`
  * (WebSocket), every other `/api/...` path (REST), `/healthz` and `/metrics` (Prometheus).
- * Rejects with EventsError `invalid-config` for bad options or a port already in use.
+ * Rejects with EventsError `invalid-config` for bad options (an unknown one, with "did you
+ * mean"; `users` by the rules of the `--users` file) or a port already in use.
  */
 export async function createEventsServer(options: EventsServerOptions): Promise<EventsServer> {
+  checkOptions(options, SERVER_OPTIONS, {
+    what: 'createEventsServer',
+    expected: 'an object such as { source: createSimulatedCloud({ seed, rate, namespaces }), users: [{ username, apikey }] }',
+    nearMisses: SERVER_NEAR_MISSES,
+  });
+  const users = checkUserConfigs(options.users);
   const host = options.host ?? DEFAULTS.host;
   const port = options.port ?? DEFAULTS.port;
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
   const pingIntervalMs = options.pingIntervalMs ?? DEFAULTS.pingIntervalMs;
   const byteBudget = options.byteBudget ?? DEFAULTS.byteBudget;
   const headersTimeoutMs = options.headersTimeoutMs ?? 10_000;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EventsError('invalid-config', `port must be an integer from 0 to 65535, got ${port}`);
-  for (const [name, value] of Object.entries({ heartbeatMs, pingIntervalMs, byteBudget, headersTimeoutMs })) {
-    if (!Number.isFinite(value) || value <= 0) throw new EventsError('invalid-config', `${name} must be a positive number, got ${value}`);
-  }
-  if (options.users.length === 0) throw new EventsError('invalid-config', 'users must list at least one user');
 
   const now = options.now ?? Date.now;
   const logger = options.logger ?? createLogger();
   const metrics = createMetrics({ now, source: options.source });
-  const directory = createUserDirectory(options.users);
+  const directory = createUserDirectory(users);
   const bus = createMemoryEventBus({
     ...(options.retention !== undefined ? { retention: options.retention } : {}),
     now,
@@ -134,6 +202,8 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     if (url === undefined) return writeJson(res, 400, {}, { detail: 'Malformed request target.' });
     try {
       if (endpoint.matches(url)) return endpoint.handleRequest(req, res, url);
+      // The stream's URL used as a host, asked for without an upgrade (curl, a browser): the same hint.
+      if (hasStreamPathAfterPrefix(url.pathname)) return writeJson(res, 404, {}, { detail: streamNotFoundDetail(url.pathname) });
       if (url.pathname === '/healthz') {
         const body = health();
         return writeJson(res, body.status === 'ok' ? 200 : 503, { 'Cache-Control': 'no-store' }, body);
@@ -156,7 +226,8 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     const url = requestUrl(req.url);
     if (url === 'too-long') return writeRawResponse(socket, 414, {}, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
     if (url === undefined) return writeRawResponse(socket, 400, {}, { detail: 'Malformed request target.' });
-    if (!endpoint.matches(url)) return writeRawResponse(socket, 404, {}, { detail: 'Not found.' });
+    // Only the stream upgrades: the 404 says where it is.
+    if (!endpoint.matches(url)) return writeRawResponse(socket, 404, {}, { detail: streamNotFoundDetail(url.pathname) });
     try {
       endpoint.handleUpgrade(req, socket, head, url);
     } catch (error) {

@@ -37,6 +37,8 @@ export const OPERATIONS_OF_TYPE: Readonly<Record<ObjectType, readonly PathOperat
 export const TERMINABLE_TYPES: ReadonlySet<ObjectType> = new Set(['stack', 'service', 'container']);
 
 const APIS = new Set(['app', 'infra', 'audit']);
+const REST_ROOT_HINT =
+  " The path holds /api/ after a prefix: the REST host (DOCKERCLOUD_REST_HOST) should be the server's root, http://HOST:PORT/, not an API URL; clients add /api/... themselves.";
 
 /**
  * Parses a REST path (`URL.pathname`, still percent-encoded). Runs of slashes count as one (the
@@ -51,8 +53,11 @@ const APIS = new Set(['app', 'infra', 'audit']);
  * // { kind: 'operation', namespace: 'acme', type: 'service', uuid: '5f1c', operation: 'scale' }
  */
 export function parseRestPath(path: string): RestRoute {
-  const notFound = (detail: string): RestRoute => ({ kind: 'not-found', detail });
   path = path.replace(/\/{2,}/g, '/');
+  // `/api/` again further on: a client whose REST host was an API URL (the printed
+  // `REST: …/api/app/v1/stack/`), not the server's root, put its own path after it.
+  const doubled = path.indexOf('/api/', 1) !== -1;
+  const notFound = (detail: string): RestRoute => ({ kind: 'not-found', detail: doubled ? `${detail}${REST_ROOT_HINT}` : detail });
   if (!path.startsWith('/api/')) return notFound('Not found.');
   const raw = path.slice(5, path.endsWith('/') ? -1 : undefined).split('/');
   const segments: string[] = [];

@@ -61,6 +61,38 @@ export interface StreamEndpoint {
 }
 
 const STREAM_PATH = /^\/api\/audit\/v1\/(?:([^/]+)\/)?events\/?$/;
+/** A stream path anywhere in a path (ending at a `/` or the end, which the lookahead leaves for the next match). */
+const STREAM_PATH_ANYWHERE = /\/api\/audit\/v1\/(?:[^/]+\/)?events(?=\/|$)/g;
+
+/**
+ * Whether `pathname` holds the stream's path after something else: `/api/audit/v1/events/` twice
+ * (a client given the printed stream URL as its host appends the path again) or behind a prefix
+ * (`/proxy/api/audit/v1/events/`, a proxy that passed its own path on).
+ *
+ * @example
+ * hasStreamPathAfterPrefix('/api/audit/v1/events/api/audit/v1/events/') // true
+ * hasStreamPathAfterPrefix('/api/audit/v1/evnts/')                      // false
+ */
+export function hasStreamPathAfterPrefix(pathname: string): boolean {
+  for (const match of pathname.matchAll(STREAM_PATH_ANYWHERE)) if (match.index > 0) return true;
+  return false;
+}
+
+/**
+ * The `detail` of the 404 for a path that is not the stream's: the path asked for (cut as every
+ * echoed value is), where the stream is, and, when the path holds the stream's path after a
+ * prefix, that the stream host should be the server's root: a user who pastes the printed
+ * "Event stream:" URL as DOCKERCLOUD_STREAM_HOST otherwise learns only "Not found.".
+ *
+ * @example
+ * streamNotFoundDetail('/api/audit/v1/evnts/')
+ * // 'Not found: no event stream at "/api/audit/v1/evnts/"; the event stream is at /api/audit/v1/[namespace/]events/.'
+ */
+export function streamNotFoundDetail(pathname: string): string {
+  const detail = `Not found: no event stream at ${quoteValue(pathname)}; the event stream is at /api/audit/v1/[namespace/]events/.`;
+  if (!hasStreamPathAfterPrefix(pathname)) return detail;
+  return `${detail} The path holds the stream's path after a prefix: the stream host (DOCKERCLOUD_STREAM_HOST) should be the server's root, ws://HOST:PORT/, not the stream's URL; clients add /api/audit/v1/events/ themselves.`;
+}
 
 /** Why a connection is refused, with both the HTTP status (plain clients) and the close code (extended ones). */
 interface Refusal {
@@ -318,7 +350,7 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
       }
       const match = STREAM_PATH.exec(url.pathname);
       if (match === null) {
-        writeRawResponse(socket, 404, {}, { detail: 'Not found.' });
+        writeRawResponse(socket, 404, {}, { detail: streamNotFoundDetail(url.pathname) });
         return;
       }
       // A handshake ws would refuse is refused here, as JSON, whoever sends it: it cannot be

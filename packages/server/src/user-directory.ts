@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { EventsError } from '@events/core';
+import { didYouMeanHint, EventsError } from '@events/core';
 import { z } from 'zod';
+import { quoteValue } from './quote-value.js';
 
 /** One user as configured: the API key itself is never kept, only its SHA-256. */
 export interface User {
@@ -20,20 +21,102 @@ export interface UserDirectory {
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const NAME_RULE = '1-64 characters of letters, digits, _ . -';
+const APIKEY_RULE = 'at least 8 characters';
 
-const usersFileSchema = z.object({
-  users: z
-    .array(
-      z.object({
-        username: z.string().regex(NAME, 'must be 1-64 characters of letters, digits, _ . -'),
-        apikey: z.string().min(8, 'must be at least 8 characters'),
-        namespaces: z.array(z.string().regex(NAME, 'must be 1-64 characters of letters, digits, _ . -')).default([]),
-      }),
-    )
-    .min(1, 'must list at least one user'),
-});
+/** A value's kind, never the value itself: an API key must not appear in a message. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A string field: what it must be when it is missing or of another type. */
+const text = (rule: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `is required (${rule})` : `must be a string of ${rule}, got ${kindOf(issue.input)}`) });
+
+const USER_EXAMPLE = '{ "username": "alice", "apikey": "...", "namespaces": ["acme"] }';
+
+// The one set of rules for users, whether they come from the `--users` file or from code
+// (createEventsServer's `users`, createUserDirectory): the same user is valid in both or in neither.
+const userSchema = z.strictObject(
+  {
+    username: text(NAME_RULE).regex(NAME, `must be ${NAME_RULE}`),
+    apikey: text(APIKEY_RULE).min(8, `must be ${APIKEY_RULE}`),
+    namespaces: z
+      .array(text(NAME_RULE).regex(NAME, `must be ${NAME_RULE}`), {
+        error: (issue) => `must be an array of namespace names such as ["acme"], got ${kindOf(issue.input)}`,
+      })
+      .default([]),
+  },
+  { error: (issue) => `must be a user such as ${USER_EXAMPLE}, got ${kindOf(issue.input)}` },
+);
+
+const USER_KEYS = Object.keys(userSchema.shape);
+
+const usersSchema = z
+  .array(userSchema, {
+    error: (issue) =>
+      issue.input === undefined
+        ? `is required (an array of users such as [${USER_EXAMPLE}])`
+        : `must be an array of users such as [${USER_EXAMPLE}], got ${kindOf(issue.input)}${isObjectLike(issue.input) ? ' (write a single user in [ ])' : ''}`,
+  })
+  .min(1, 'must list at least one user');
+
+const usersFileSchema = z.strictObject(
+  { users: usersSchema },
+  { error: (issue) => `must be an object such as {"users": [${USER_EXAMPLE}]}, got ${kindOf(issue.input)}` },
+);
+
+function isObjectLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Names people put in a users file for its keys. */
+const NEAR_MISSES: Readonly<Record<string, string>> = {
+  user: 'username',
+  name: 'username',
+  login: 'username',
+  key: 'apikey',
+  token: 'apikey',
+  api_token: 'apikey',
+  password: 'apikey',
+  namespace: 'namespaces',
+  organisations: 'namespaces',
+  organizations: 'namespaces',
+  orgs: 'namespaces',
+};
 
 export type UserConfig = { readonly username: string; readonly apikey: string; readonly namespaces?: readonly string[] };
+
+/**
+ * zod's issues as one message: `users.0: unknown key "api_key" (did you mean "apikey"?); users.0.apikey: is required (...)`.
+ * Unknown keys come first: a misspelt key is usually why a required one is missing.
+ */
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const unknownFirst = [...issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  return unknownFirst
+    .flatMap((issue) => {
+      const where = issue.path.join('.') || '(file)';
+      if (issue.code !== 'unrecognized_keys') return [`${where}: ${issue.message}`];
+      // A key under users.N is a user's; any other is the file's own.
+      const known = typeof issue.path[issue.path.length - 1] === 'number' ? USER_KEYS : ['users'];
+      return issue.keys.map((key) => `${where}: unknown key ${quoteValue(key)}${didYouMeanHint(key, known, NEAR_MISSES)}`);
+    })
+    .join('; ');
+}
+
+/** The users, checked; `label` starts every message (`users.json: `, or nothing from code, where the paths start with `users`). */
+function checkUsers(value: unknown, schema: z.ZodType<{ users: UserConfig[] }>, label: string): UserConfig[] {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new EventsError('invalid-config', `${label}${describeIssues(result.error.issues)}`, { cause: result.error });
+  const seen = new Set<string>();
+  for (const user of result.data.users) {
+    if (seen.has(user.username)) throw new EventsError('invalid-config', `${label}user ${JSON.stringify(user.username)} is listed twice`);
+    seen.add(user.username);
+  }
+  return result.data.users;
+}
 
 /** Parses the `--users` file: `{"users":[{"username":"alice","apikey":"...","namespaces":["acme"]}]}`. */
 export function parseUsersFile(text: string, fileName: string): UserConfig[] {
@@ -43,17 +126,24 @@ export function parseUsersFile(text: string, fileName: string): UserConfig[] {
   } catch (cause) {
     throw new EventsError('invalid-config', `${fileName}: not valid JSON (${(cause as Error).message})`, { cause });
   }
-  const result = usersFileSchema.safeParse(value);
-  if (!result.success) {
-    const why = result.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ');
-    throw new EventsError('invalid-config', `${fileName}: ${why}`, { cause: result.error });
-  }
-  const seen = new Set<string>();
-  for (const user of result.data.users) {
-    if (seen.has(user.username)) throw new EventsError('invalid-config', `${fileName}: user ${JSON.stringify(user.username)} is listed twice`);
-    seen.add(user.username);
-  }
-  return result.data.users;
+  return checkUsers(value, usersFileSchema, `${fileName}: `);
+}
+
+const usersOptionSchema = z.object({ users: usersSchema });
+
+/**
+ * Users given from code, checked by the rules of the `--users` file: an array of at least one
+ * `{ username, apikey, namespaces? }`, no other key, usernames and namespaces of 1-64 letters,
+ * digits, `_ . -`, API keys of at least 8 characters, no username twice. Returns them with
+ * `namespaces` filled in. The message never repeats an API key.
+ *
+ * @example
+ * checkUserConfigs([{ username: 'alice', apikey: 'a-long-secret-key' }]) // [{ username: 'alice', apikey: 'a-long-secret-key', namespaces: [] }]
+ * checkUserConfigs([{ username: 'alice', api_key: 'k' }])
+ * // throws EventsError invalid-config: 'users.0: unknown key "api_key" (did you mean "apikey"?); users.0.apikey: is required (at least 8 characters)'
+ */
+export function checkUserConfigs(users: unknown): UserConfig[] {
+  return checkUsers({ users }, usersOptionSchema, '');
 }
 
 export async function loadUsersFile(path: string): Promise<UserConfig[]> {
@@ -73,9 +163,17 @@ export function generateDefaultUser(username = 'admin'): UserConfig {
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
+/**
+ * The users, ready to authenticate. `configs` are checked as {@link checkUserConfigs} checks them.
+ *
+ * @example
+ * const directory = createUserDirectory([{ username: 'alice', apikey: 'a-long-secret-key', namespaces: ['acme'] }]);
+ * directory.authenticate('alice', 'a-long-secret-key')?.namespaces // ['alice', 'acme']
+ * @throws EventsError `invalid-config` for users that break the rules of the users file
+ */
 export function createUserDirectory(configs: readonly UserConfig[]): UserDirectory {
   const byName = new Map<string, { user: User; keyHash: Buffer }>();
-  for (const config of configs) {
+  for (const config of checkUserConfigs(configs)) {
     // A user's own namespace is implied.
     const namespaces = [config.username, ...(config.namespaces ?? []).filter((ns) => ns !== config.username)];
     byName.set(config.username, { user: { username: config.username, namespaces }, keyHash: sha256(config.apikey) });

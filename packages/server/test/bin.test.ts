@@ -147,7 +147,9 @@ describe('events-server (bin)', () => {
     [['--port', 'abc'], 'events-server: --port must be a whole number from 0 to 65535, got "abc"'],
     [['--verbose'], 'events-server: unknown option --verbose'],
     [['--users'], 'events-server: --users needs a value'],
-    [['--rate', '-3'], 'events-server: --rate needs a value (write --rate=-VALUE for a value that starts with "-")'],
+    // A negative number is the flag's value, refused by the flag's own range.
+    [['--rate', '-3'], 'events-server: --rate must be a number of events per second from 0 to 100000 or "max", got -3'],
+    [['--port', '-1'], 'events-server: --port must be a whole number from 0 to 65535, got -1'],
     [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], 'events-server: --docker-host "tcp://127.0.0.1:99999" is not a Docker engine address: port 99999 is not from 1 to 65535'],
     [['--source', 'docker', '--seed', '5'], 'events-server: --seed is for the simulated cloud: it does not go with --source docker'],
   ])('%j is a usage error: exit 2 with a precise message and nothing on stdout', async (args, message) => {
@@ -232,6 +234,13 @@ describe('events-server (bin)', () => {
       await writeFile(path, '{"users":[{"username":"alice","apikey":"short"}]}');
       const result = await runBin(['--users', path]);
       expect(result).toEqual({ code: 1, stdout: '', stderr: `events-server: ${path}: users.0.apikey: must be at least 8 characters\n` });
+    });
+
+    it('a users file with a misspelt key: exit 1 naming where it is and what was meant, rather than a user without access', async () => {
+      const path = join(dir, 'misspelt.json');
+      await writeFile(path, '{"users":[{"username":"alice","apikey":"alice-secret-key","namespace":["acme"]}]}');
+      const result = await runBin(['--users', path]);
+      expect(result).toEqual({ code: 1, stdout: '', stderr: `events-server: ${path}: users.0: unknown key "namespace" (did you mean "namespaces"?)\n` });
     });
 
     it('a valid users file: its users connect, and no key is printed', async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CliCommand, connectHost, DEFAULT_PORT, formatConnectionInfo, parseCliOptions, parseDuration } from '../src/cli-options.js';
+import { createSimulatedCloud } from '../src/simulator/simulated-cloud.js';
 
 const run = (argv: string[]) => {
   const command = parseCliOptions(argv);
@@ -57,6 +58,23 @@ describe('parseCliOptions', () => {
     expect(run(['--source', 'simulate', '--seed', '5', '--rate', '3', '--stacks', '2'])).toMatchObject({ seed: 5, rate: 3, stacks: 2 });
   });
 
+  it("answers a negative number for any numeric flag with the flag's own range, never with advice about dashes", () => {
+    fc.assert(
+      fc.property(fc.constantFrom('port', 'rate', 'stacks', 'retention-count'), fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.boolean(), (flag, n, joined) => {
+        const argv = joined ? [`--${flag}=${n}`] : [`--${flag}`, String(n)];
+        expect(usage(argv)).toMatch(new RegExp(`^--${flag} must be a (whole )?number .*, got `));
+      }),
+    );
+  });
+
+  it('takes a negative number as the value of a flag that takes one', () => {
+    // Seeds are hashed: a negative one seeds as well as any (the TUI's --demo --seed takes them too).
+    expect(run(['--seed', '-5']).seed).toBe(-5);
+    expect(run(['--seed=-5']).seed).toBe(-5);
+    expect(run(['--port', '-0']).port).toBe(0);
+    expect(Object.is(run(['--port', '-0']).port, -0)).toBe(false);
+  });
+
   it('answers help and version before validating anything else', () => {
     expect(parseCliOptions(['--help'])).toEqual({ kind: 'help' });
     expect(parseCliOptions(['-h', '--port', 'nope'])).toEqual({ kind: 'help' });
@@ -73,14 +91,25 @@ describe('parseCliOptions', () => {
     [['--port='], '--port needs a value'],
     [['serve'], 'unexpected argument serve: events-server takes only options'],
     [['--port', 'http'], '--port must be a whole number from 0 to 65535, got "http"'],
-    [['--port', '-1'], '--port needs a value (write --port=-VALUE for a value that starts with "-")'],
-    [['--port=-1'], '--port must be a whole number from 0 to 65535, got "-1"'],
-    [['--port', '65536'], '--port must be from 0 to 65535, got 65536'],
-    [['--port', '80.5'], '--port must be a whole number from 0 to 65535, got "80.5"'],
-    [['--seed', 'abc'], `--seed must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got "abc"`],
-    [['--rate', 'fast'], '--rate must be a number of events per second (e.g. 2 or 0.5) or "max", got "fast"'],
-    [['--rate', '1000001'], '--rate must be at most 100000 events per second (or "max"), got 1000001'],
-    [['--stacks', '5000'], '--stacks must be from 0 to 1000, got 5000'],
+    // A negative number is the value of a flag that takes a number, refused by the flag's own range.
+    [['--port', '-1'], '--port must be a whole number from 0 to 65535, got -1'],
+    [['--port=-1'], '--port must be a whole number from 0 to 65535, got -1'],
+    [['--port', '65536'], '--port must be a whole number from 0 to 65535, got 65536'],
+    [['--port', '80.5'], '--port must be a whole number from 0 to 65535, got 80.5'],
+    [['--seed', 'abc'], `--seed must be a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got "abc"`],
+    [['--seed', '9007199254740993'], `--seed must be a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got 9007199254740993`],
+    [['--rate', 'fast'], '--rate must be a number of events per second from 0 to 100000 or "max", got "fast"'],
+    [['--rate', '1000001'], '--rate must be a number of events per second from 0 to 100000 or "max", got 1000001'],
+    [['--rate', '-1'], '--rate must be a number of events per second from 0 to 100000 or "max", got -1'],
+    [['--rate', '-0.5'], '--rate must be a number of events per second from 0 to 100000 or "max", got -0.5'],
+    [['--rate', '-.5'], '--rate must be a number of events per second from 0 to 100000 or "max", got -.5'],
+    [['--stacks', '5000'], '--stacks must be a whole number from 0 to 1000, got 5000'],
+    [['--stacks', '-3'], '--stacks must be a whole number from 0 to 1000, got -3'],
+    [['--retention-count', '-1'], '--retention-count must be a whole number of events from 0 to 10000000, got -1'],
+    [['--retention-age', '-10m'], '--retention-age must be a duration such as 90s, 10m or 2h, got "-10m"'],
+    // A flag that takes no number keeps node's advice, and `--` still ends the options.
+    [['--host', '-1'], '--host needs a value (write --host=-VALUE for a value that starts with "-")'],
+    [['--', '--port', '-1'], 'unexpected argument --port: events-server takes only options'],
     [['--source', 'kubernetes'], '--source must be one of simulate, docker, got "kubernetes"'],
     [['--docker-host', 'unix:///x.sock'], '--docker-host goes with --source docker'],
     [['--source', 'docker', '--docker-host', '/var/run/docker.sock'], '--docker-host "/var/run/docker.sock" is not a Docker engine address: it has no scheme: write unix:///var/run/docker.sock for a socket'],
@@ -91,7 +120,7 @@ describe('parseCliOptions', () => {
     [['--source', 'docker', '--seed', '5'], '--seed is for the simulated cloud: it does not go with --source docker'],
     [['--source', 'docker', '--rate', '3'], '--rate is for the simulated cloud: it does not go with --source docker'],
     [['--stacks', '2', '--source', 'docker'], '--stacks is for the simulated cloud: it does not go with --source docker'],
-    [['--retention-count', '1e3'], '--retention-count must be a whole number from 0 to 10000000, got "1e3"'],
+    [['--retention-count', '1e3'], '--retention-count must be a whole number of events from 0 to 10000000, got "1e3"'],
     [['--retention-age', '10'], '--retention-age must be a duration such as 90s, 10m or 2h, got "10"'],
     [['--retention-age', 'ten minutes'], '--retention-age must be a duration such as 90s, 10m or 2h, got "ten minutes"'],
     [['--log-level', 'verbose'], '--log-level must be one of debug, info, warn, error, silent, got "verbose"'],
@@ -105,6 +134,29 @@ describe('parseCliOptions', () => {
       fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('--port', '--rate', '--seed', '--users', '--help', '--', '-h', '--retention-age'))), (argv) => {
         const command = parseCliOptions(argv);
         expect(['run', 'help', 'version', 'usage-error']).toContain(command.kind);
+      }),
+    );
+  });
+});
+
+describe('the rules of the JavaScript API', () => {
+  it('takes a number for --seed, --rate and --stacks exactly when createSimulatedCloud takes it', () => {
+    const decimal = fc
+      .oneof(fc.integer({ min: -2_000, max: 200_000 }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(0, 1000, 1001, 100_000, 100_000.5, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER))
+      // What a person types: the flag takes no exponent.
+      .filter((n) => /^-?\d+(\.\d+)?$/.test(String(n)));
+    fc.assert(
+      fc.property(fc.constantFrom('seed', 'rate', 'stacks'), decimal, (flag, n) => {
+        const fromCli = parseCliOptions([`--${flag}`, String(n)]);
+        let fromCode: string | undefined;
+        try {
+          createSimulatedCloud({ seed: 1, rate: 0, namespaces: ['acme'], manual: true, [flag]: n });
+        } catch (error) {
+          fromCode = (error as Error).message;
+        }
+        expect(fromCli.kind === 'run').toBe(fromCode === undefined);
+        // And both say the same range.
+        if (fromCli.kind === 'usage-error') expect(fromCode?.replace(' or Infinity (flat out)', '')).toContain(fromCli.message.replace(` or "max"`, '').replace(/^--/, '').replace(/, got .*$/, ''));
       }),
     );
   });

@@ -35,6 +35,8 @@ describe('parseRestPath', () => {
     expect(parseRestPath('/api/app/v1/ac%6De/stack/')).toEqual({ kind: 'list', namespace: 'acme', type: 'stack' });
   });
 
+  const ROOT_HINT =
+    " The path holds /api/ after a prefix: the REST host (DOCKERCLOUD_REST_HOST) should be the server's root, http://HOST:PORT/, not an API URL; clients add /api/... themselves.";
   it.each([
     ['/healthz', 'Not found.'],
     ['/api/', 'Not found: unknown API "" (expected app, infra or audit).'],
@@ -46,6 +48,9 @@ describe('parseRestPath', () => {
     ['/api/infra/v1/acme/node/77b0/deploy/', 'Not found: a node has no operation "deploy".'],
     ['/api/app/v1/acme/service/5f1c/logs/x/', 'Not found: no resource at /api/app/v1/acme/service/5f1c/logs/x/.'],
     ['/api/app/v1/%E0%A4%A/stack/', 'Not found: the path is not validly percent-encoded.'],
+    // The printed REST URL given as the REST host: the client appended its own path to it.
+    ['/api/app/v1/stack/api/app/v1/stack/', `Not found: no resource at /api/app/v1/stack/api/app/v1/stack/.${ROOT_HINT}`],
+    ['/api/api/app/v1/stack/', `Not found: unknown API "api" (expected app, infra or audit).${ROOT_HINT}`],
   ])('%s is not found: %s', (path, detail) => {
     expect(parseRestPath(path)).toEqual({ kind: 'not-found', detail });
   });

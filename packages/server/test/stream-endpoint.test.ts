@@ -251,7 +251,45 @@ describe('authentication and refusals before the upgrade', () => {
     expect(post.headers.allow).toBe('GET');
     const elsewhere = await refusedUpgrade(`${ws}/api/audit/v1/evnts/`, { headers: ALICE });
     expect(elsewhere.status).toBe(404);
-    expect(JSON.parse(elsewhere.body)).toEqual({ detail: 'Not found.' });
+    expect(JSON.parse(elsewhere.body)).toEqual({ detail: 'Not found: no event stream at "/api/audit/v1/evnts/"; the event stream is at /api/audit/v1/[namespace/]events/.' });
+  });
+
+  describe('an upgrade to another path: 404 that names the path and says where the stream is', () => {
+    const HINT =
+      " The path holds the stream's path after a prefix: the stream host (DOCKERCLOUD_STREAM_HOST) should be the server's root, ws://HOST:PORT/, not the stream's URL; clients add /api/audit/v1/events/ themselves.";
+    const WHERE = 'the event stream is at /api/audit/v1/[namespace/]events/.';
+
+    it('hints at the host when the printed "Event stream:" URL was given as the stream host', async () => {
+      // What a client makes of DOCKERCLOUD_STREAM_HOST=ws://…/api/audit/v1/events/: it keeps the path and appends its own.
+      const url = streamUrl({ streamHost: `${ws}/api/audit/v1/events/`, filter: createFilter({}) });
+      expect(new URL(url).pathname).toBe('/api/audit/v1/events/api/audit/v1/events/');
+      const refused = await refusedUpgrade(url, { headers: ALICE });
+      expect(refused.status).toBe(404);
+      expect(refused.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(refused.body)).toEqual({ detail: `Not found: no event stream at "/api/audit/v1/events/api/audit/v1/events/"; ${WHERE}${HINT}` });
+    });
+
+    it.each([
+      ['/proxy/api/audit/v1/acme/events', `Not found: no event stream at "/proxy/api/audit/v1/acme/events"; ${WHERE}${HINT}`],
+      ['/api/audit/v1/acme/events/api/audit/v1/acme/events', `Not found: no event stream at "/api/audit/v1/acme/events/api/audit/v1/acme/events"; ${WHERE}${HINT}`],
+      ['/api/audit/v1/acme/bob/events/', `Not found: no event stream at "/api/audit/v1/acme/bob/events/"; ${WHERE}`],
+      ['/events/', `Not found: no event stream at "/events/"; ${WHERE}`],
+      // Cut as every echoed value is.
+      [`/${'p'.repeat(6_000)}/`, `Not found: no event stream at "/${'p'.repeat(98)}…"; ${WHERE}`],
+    ])('%s', async (path, detail) => {
+      const refused = await refusedUpgrade(`${ws}${path}`, { headers: ALICE });
+      expect(refused.status).toBe(404);
+      expect(JSON.parse(refused.body)).toEqual({ detail });
+    });
+
+    it('gives the same hint to a plain GET of such a path, and to no other', async () => {
+      const doubled = await httpRequest('GET', '/api/audit/v1/events/api/audit/v1/events/');
+      expect(doubled.status).toBe(404);
+      expect(JSON.parse(doubled.body)).toEqual({ detail: `Not found: no event stream at "/api/audit/v1/events/api/audit/v1/events/"; ${WHERE}${HINT}` });
+      // Other paths keep their own answers.
+      expect((await httpRequest('GET', '/healthz')).status).toBe(200);
+      expect(JSON.parse((await httpRequest('GET', '/nowhere')).body)).toEqual({ detail: 'Not found.' });
+    });
   });
 
   it('431 for oversized headers and 414 for an oversized URL, as JSON', async () => {

@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventsError } from '@events/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerEngineClient, resolveDockerEngine } from './docker-engine-client.js';
+import { createDockerEngineClient, createModem, resolveDockerEngine } from './docker-engine-client.js';
 
 let dir: string;
 let certs: string;
@@ -177,6 +178,104 @@ describe('createDockerEngineClient', () => {
       closers.push(() => new Promise((resolve) => everything.close(() => resolve())));
       const other = createDockerEngineClient({ dockerHost: `tcp://127.0.0.1:${(everything.address() as { port: number }).port}`, env: {} });
       await expect(other.ping()).rejects.toThrow(new EventsError('connection', 'ping: the server answered "<html>welcome</html>", not a Docker engine\'s "OK"'));
+    });
+  });
+});
+
+// ---- the modem: built on exactly the resolved options, without reading the environment ------------
+
+/** docker-modem's Modem, the one dockerode loads. */
+const Modem = createRequire(createRequire(import.meta.url).resolve('dockerode'))('docker-modem') as new (options: object) => object;
+
+/** Runs `fn` with these variables in process.env (undefined: absent), then puts process.env back as it was. */
+function withProcessEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]));
+  const set = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  set(vars);
+  try {
+    return fn();
+  } finally {
+    set(saved);
+  }
+}
+
+describe('createModem', () => {
+  const CASES: [string, string | undefined, Record<string, string>][] = [
+    ['an explicit unix socket', 'unix:///tmp/x/docker.sock', {}],
+    ['plain tcp', 'tcp://10.0.0.5:2375', {}],
+    ['tcp with credentials', 'tcp://user:s3cret@10.0.0.5:2375', {}],
+    ['tcp over TLS with certificates', 'tcp://10.0.0.5:2376', { DOCKER_CERT_PATH: '' }],
+    ['ssh', 'ssh://me@box:2222', { SSH_AUTH_SOCK: '/tmp/agent.sock' }],
+    ['the default socket', undefined, {}],
+  ];
+
+  it.each(CASES)("builds the modem that docker-modem's constructor builds: %s", (_name, dockerHost, env) => {
+    const options = resolveDockerEngine(dockerHost, { ...env, ...(env.DOCKER_CERT_PATH === '' ? { DOCKER_CERT_PATH: certs } : {}) }, dir).options;
+    // The constructor, with nothing in the environment for it to read.
+    const reference = withProcessEnv({ DOCKER_HOST: undefined }, () => new Modem(options));
+    const modem = createModem(options);
+    expect(Object.getPrototypeOf(modem)).toBe(Modem.prototype);
+    // Every field, the ones left undefined included: a docker-modem that sets one more fails here.
+    expect(Object.keys(modem).sort()).toEqual(Object.keys(reference).sort());
+    expect({ ...modem }).toEqual({ ...reference });
+  });
+
+  it('never reads process.env, nor changes it, while the client is made', () => {
+    const reads: string[] = [];
+    const writes: string[] = [];
+    const real = process.env;
+    process.env = new Proxy(real, {
+      get: (target, name) => {
+        if (typeof name === 'string') reads.push(name);
+        return Reflect.get(target, name);
+      },
+      set: (target, name, value) => {
+        writes.push(String(name));
+        return Reflect.set(target, name, value);
+      },
+      deleteProperty: (target, name) => {
+        writes.push(String(name));
+        return Reflect.deleteProperty(target, name);
+      },
+    });
+    try {
+      for (const dockerHost of ['unix:///tmp/x/docker.sock', 'tcp://127.0.0.1:2375', 'ssh://me@box']) createDockerEngineClient({ dockerHost, env: { HOME: dir } });
+    } finally {
+      process.env = real;
+    }
+    expect(reads.filter((name) => /^DOCKER_|^SSH_/.test(name))).toEqual([]);
+    expect(writes).toEqual([]);
+  });
+
+  describe('against a fake engine on a unix socket', () => {
+    let server: HttpServer;
+    let socketPath: string;
+    beforeAll(async () => {
+      socketPath = join(dir, 'engine.sock');
+      server = createHttpServer((req, res) => {
+        res.writeHead(req.url?.endsWith('/_ping') ? 200 : 404, { 'Content-Type': 'text/plain' });
+        res.end(req.url?.endsWith('/_ping') ? 'OK' : 'no');
+      });
+      await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    });
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    it.each([
+      ['a DOCKER_HOST docker-modem cannot parse', { DOCKER_HOST: 'tcp://exa mple:1' }],
+      ['a DOCKER_CERT_PATH without certificates', { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_CERT_PATH: '/nonexistent/events-no-certs', DOCKER_TLS_VERIFY: '1' }],
+      ['a DOCKER_CLIENT_TIMEOUT of 1 ms', { DOCKER_HOST: 'tcp://127.0.0.1:9', DOCKER_CLIENT_TIMEOUT: '1' }],
+    ])('reaches an explicit address whatever process.env holds: %s', async (_name, vars) => {
+      const client = withProcessEnv(vars, () => createDockerEngineClient({ dockerHost: `unix://${socketPath}`, env: {} }));
+      await withProcessEnv(vars, () => client.ping());
+      expect(client.endpoint).toBe(`unix://${socketPath}`);
     });
   });
 });

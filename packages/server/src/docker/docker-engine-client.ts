@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -167,19 +168,61 @@ export function resolveDockerEngine(dockerHost: string | undefined, env: Env = {
   return { endpoint: formatDockerAddress(parsed.address), from, options: modemOptions(parsed.address, env, home) };
 }
 
+/** The part of docker-modem's Modem that building one takes: its prototype, which holds dial(). */
+type ModemClass = { readonly prototype: object };
+
+let modemClass: ModemClass | undefined;
+
 /**
- * dockerode on exactly these options. Its modem parses DOCKER_HOST (and reads DOCKER_CERT_PATH's
- * files) on construction even when every option is given, and throws on a value it cannot read:
- * hidden for that one synchronous call, a broken DOCKER_HOST cannot stop an explicit address.
+ * docker-modem's Modem, the very one dockerode loads: resolved from dockerode's own folder, so
+ * it is dockerode's dependency (whatever version dockerode brings), not one of ours.
  */
+function modemClassOfDockerode(): ModemClass {
+  modemClass ??= createRequire(createRequire(import.meta.url).resolve('dockerode'))('docker-modem') as ModemClass;
+  return modemClass;
+}
+
+/**
+ * A docker-modem on exactly `options`, made without running its constructor. That constructor
+ * reads the environment whatever it is given (docker-modem 5, lib/modem.js `defaultOpts`):
+ * with DOCKER_HOST set it parses it, and reads DOCKER_CERT_PATH's certificate files, throwing on
+ * a value it cannot read, so a broken DOCKER_HOST would stop an explicit `--docker-host`, and the
+ * `env` option could not keep process.env out. No option turns that off, so the fields the
+ * constructor would set from `options` are set here, and nothing reads the environment but
+ * {@link resolveDockerEngine}, from `env`. The test "builds the modem that docker-modem's
+ * constructor builds" compares the two field by field, so a docker-modem that adds a field
+ * fails it rather than leaving the field unset.
+ */
+export function createModem(given: DockerodeOptions): object {
+  // What the modem reads beyond dockerode's declared options.
+  const options = given as DockerodeOptions & { connectionTimeout?: number; checkServerIdentity?: unknown; agent?: unknown; agentForward?: unknown };
+  const sshOptions: Record<string, unknown> = { ...options.sshOptions };
+  if (sshOptions.agentForward === undefined) sshOptions.agentForward = options.agentForward;
+  const fields = {
+    host: options.host,
+    ...(options.host ? {} : { socketPath: options.socketPath }),
+    port: options.port,
+    pathPrefix: options.pathPrefix,
+    username: options.username,
+    password: options.password,
+    version: options.version,
+    key: options.key,
+    cert: options.cert,
+    ca: options.ca,
+    timeout: options.timeout,
+    connectionTimeout: options.connectionTimeout,
+    checkServerIdentity: options.checkServerIdentity,
+    agent: options.agent,
+    headers: options.headers || {},
+    sshOptions,
+    protocol: options.protocol || (options.key && options.cert && options.ca ? 'https' : 'http'),
+  };
+  return Object.assign(Object.create(modemClassOfDockerode().prototype) as object, fields);
+}
+
+/** dockerode over {@link createModem}'s modem: neither reads DOCKER_HOST nor any other variable. */
 function dockerodeOn(options: DockerodeOptions): Docker {
-  const saved = process.env.DOCKER_HOST;
-  delete process.env.DOCKER_HOST;
-  try {
-    return new Docker(options);
-  } finally {
-    if (saved !== undefined) process.env.DOCKER_HOST = saved;
-  }
+  return new Docker({ modem: createModem(options) } as Docker.DockerOptions);
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -1,5 +1,6 @@
 import {
   type DockerCloudEvent,
+  EventsError,
   formatEventDatetime,
   isTransitionalState,
   OBJECT_TYPES,
@@ -871,18 +872,59 @@ describe('lifecycle and options', () => {
     expect(restProblems(cloud, 'acme', undefined, true)).toEqual([]);
   });
 
+  /** The EventsError `invalid-config` that `fn` throws. */
+  const thrownBy = (fn: () => unknown): EventsError => {
+    try {
+      fn();
+    } catch (error) {
+      expect(error).toBeInstanceOf(EventsError);
+      expect((error as EventsError).code).toBe('invalid-config');
+      return error as EventsError;
+    }
+    throw new Error('expected a throw');
+  };
+  const RATE = 'a number of events per second from 0 to 100000 or Infinity (flat out)';
   it.each([
-    [{ seed: Number.NaN }, /seed/],
-    [{ rate: -1 }, /rate/],
-    [{ rate: Number.NaN }, /rate/],
-    [{ namespaces: [] }, /namespace/],
-    [{ namespaces: ['a/b'] }, /namespace/],
-    [{ namespaces: ['a', 'a'] }, /distinct/],
-    [{ stacks: 1.5 }, /stacks/],
-    [{ nodeClusters: 0 }, /nodeClusters/],
-    [{ operationDelayMs: [10, 5] as const }, /operationDelayMs/],
-  ])('refuses bad options %#', (options, message) => {
-    expect(() => createSimulatedCloud({ seed: 1, rate: 1, namespaces: ['acme'], ...options })).toThrow(message);
+    [{ seed: Number.NaN }, `seed must be a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got number NaN`],
+    [{ seed: 1.5 }, `seed must be a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got number 1.5`],
+    [{ rate: -1 }, `rate must be ${RATE}, got number -1`],
+    [{ rate: Number.NaN }, `rate must be ${RATE}, got number NaN`],
+    [{ rate: 'fast' }, `rate must be ${RATE}, got the string "fast"`],
+    // The CLI's ceiling: beyond it, Infinity says "flat out" plainly.
+    [{ rate: 1_000_000 }, `rate must be ${RATE}, got number 1000000`],
+    [{ namespaces: [] }, 'namespaces must list at least one namespace'],
+    [{ namespaces: 'acme' }, `namespaces must be an array of distinct namespace names (letters, digits, _ . ~ -) such as ['acme'], got the string "acme"`],
+    [{ namespaces: ['ok', 'a/b'] }, `namespaces must be an array of distinct namespace names (letters, digits, _ . ~ -) such as ['acme']; namespaces[1] is the string "a/b"`],
+    [{ namespaces: ['a', 7] }, `namespaces must be an array of distinct namespace names (letters, digits, _ . ~ -) such as ['acme']; namespaces[1] is number 7`],
+    [{ namespaces: ['a', 'a'] }, 'namespaces must be distinct; "a" is listed twice'],
+    [{ stacks: 1.5 }, 'stacks must be a whole number from 0 to 1000, got number 1.5'],
+    [{ stacks: 5000 }, 'stacks must be a whole number from 0 to 1000, got number 5000'],
+    [{ nodeClusters: 0 }, 'nodeClusters must be a whole number from 1 to 1000, got number 0'],
+    [{ operationDelayMs: [10, 5] as const }, 'operationDelayMs must be [min, max] milliseconds with 0 ≤ min ≤ max ≤ 2147483647, got [10,5]'],
+    [{ manual: 'yes' }, 'manual must be true or false, got the string "yes"'],
+    [{ now: 0 }, 'now must be a function returning the time in milliseconds, such as Date.now, got number 0'],
+    [{ namespace: ['acme'] }, /^unknown option "namespace" \(did you mean "namespaces"\?\); createSimulatedCloud takes seed, rate, namespaces, stacks, /],
+    [{ stack: 3 }, /^unknown option "stack" \(did you mean "stacks"\?\)/],
+  ])('refuses bad options %#: %j', (options, message) => {
+    const error = thrownBy(() => createSimulatedCloud({ seed: 1, rate: 1, namespaces: ['acme'], ...(options as object) }));
+    if (typeof message === 'string') expect(error.message).toBe(`simulated cloud: ${message}`);
+    else expect(error.message.replace('simulated cloud: ', '')).toMatch(message);
+  });
+
+  it.each([
+    [undefined, /^simulated cloud: options must be an object such as \{ seed: 7, rate: 2, namespaces: \['acme'\] \}, got undefined$/],
+    [null, /^simulated cloud: options must be an object .*, got null$/],
+    [{ seed: 7 }, /^simulated cloud: rate is required: background events per second per namespace: /],
+    [{ rate: 2, namespaces: ['a'] }, /^simulated cloud: seed is required: a whole number such as 7/],
+    [{ seed: 7, rate: 2 }, /^simulated cloud: namespaces is required: an array of distinct namespace names/],
+  ])('refuses options %j that lack what it needs, as an EventsError rather than a TypeError', (options, message) => {
+    expect(thrownBy(() => (createSimulatedCloud as (options?: unknown) => SimulatedCloud)(options)).message).toMatch(message);
+  });
+
+  it('takes Infinity (flat out), 0 and a negative seed', () => {
+    for (const options of [{ rate: Number.POSITIVE_INFINITY }, { rate: 0 }, { seed: -5 }, { rate: 100_000, stacks: 1000 }]) {
+      expect(createSimulatedCloud({ seed: 1, rate: 1, namespaces: ['acme'], manual: true, ...options }).namespaces).toEqual(['acme']);
+    }
   });
 
   it('returns nothing for an unknown namespace', () => {

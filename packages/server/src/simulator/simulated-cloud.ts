@@ -1,5 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import { EventsError, type ObjectType, type RestObjectByType } from '@events/core';
+import {
+  checkOptions,
+  describeRule,
+  describeValue,
+  keepsRule,
+  MAX_STACKS,
+  MAX_TIMER_MS,
+  type NumberRule,
+  OPTION_RULES,
+  type OptionSchema,
+  optionalNumber,
+  optionalOfType,
+  required,
+} from '../check-options.js';
 import type { CloudSource, OperationRequest, OperationResult, SourceEvent, SourceHealth } from '../source.js';
 import { NamespaceSimulation, type ScenarioRun } from './namespace-simulation.js';
 import { createSeededRandom, type SeededRandom } from './seeded-random.js';
@@ -54,6 +68,40 @@ type DriverState =
 
 const EMPTY: readonly never[] = Object.freeze([]);
 const NAMESPACE = /^[A-Za-z0-9_.~-]+$/;
+const DELAY_MS: NumberRule = { min: 0, max: MAX_TIMER_MS, whole: false, unit: 'milliseconds' };
+const NAMESPACES = "an array of distinct namespace names (letters, digits, _ . ~ -) such as ['acme']";
+
+/** The namespaces, or why they are not: a non-empty array of distinct names. */
+function namespacesProblem(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return `must be ${NAMESPACES}, got ${describeValue(value)}`;
+  if (value.length === 0) return 'must list at least one namespace';
+  const bad = value.findIndex((ns) => typeof ns !== 'string' || !NAMESPACE.test(ns));
+  if (bad !== -1) return `must be ${NAMESPACES}; namespaces[${bad}] is ${describeValue(value[bad])}`;
+  const twice = value.find((ns, i) => value.indexOf(ns) !== i);
+  if (twice !== undefined) return `must be distinct; ${JSON.stringify(twice)} is listed twice`;
+  return undefined;
+}
+
+/** Every option createSimulatedCloud takes; seed, rate and stacks by the rules of `events-server`'s flags. */
+const SIMULATED_CLOUD_OPTIONS: OptionSchema = {
+  seed: required(optionalNumber(OPTION_RULES.seed), 'a whole number such as 7: the same seed gives the same cloud'),
+  rate: required(
+    optionalNumber(OPTION_RULES.rate, { value: Number.POSITIVE_INFINITY, words: 'Infinity (flat out)' }),
+    `background events per second per namespace: ${describeRule(OPTION_RULES.rate)}, or Infinity`,
+  ),
+  namespaces: required(namespacesProblem, NAMESPACES),
+  stacks: optionalNumber(OPTION_RULES.stacks),
+  nodeClusters: optionalNumber({ min: 1, max: MAX_STACKS, whole: true }),
+  now: optionalOfType('function', 'a function returning the time in milliseconds, such as Date.now'),
+  manual: optionalOfType('boolean', 'true or false'),
+  operationDelayMs: (value) => {
+    if (value === undefined) return undefined;
+    const ok = Array.isArray(value) && value.length === 2 && value.every((ms) => keepsRule(ms as number, DELAY_MS)) && (value[0] as number) <= (value[1] as number);
+    return ok ? undefined : `must be [min, max] milliseconds with 0 ≤ min ≤ max ≤ ${MAX_TIMER_MS}, got ${Array.isArray(value) ? JSON.stringify(value) : describeValue(value)}`;
+  },
+  maxActions: optionalNumber({ min: 0, max: Number.POSITIVE_INFINITY, whole: true, unit: 'actions' }),
+};
+
 /** Longest a finite-rate tick works before giving the event loop back. */
 const TICK_BUDGET_MS = 20;
 /** Longest a saturation chunk works before giving the event loop back. */
@@ -71,6 +119,8 @@ const CHUNK_BUDGET_MS = 5;
  * await cloud.start(({ namespace, event }) => console.log(namespace, event.type, event.state));
  * cloud.list('acme', 'stack').map((s) => s.name); // ['web', 'billing', ...]
  * await cloud.stop();
+ * @throws EventsError `invalid-config` for options that are missing, misspelt (with "did you mean")
+ * or out of range; seed, rate and stacks by the rules of `events-server`'s flags
  */
 export function createSimulatedCloud(options: SimulatedCloudOptions): SimulatedCloud {
   return new SimulatedCloudSource(options);
@@ -96,20 +146,15 @@ class SimulatedCloudSource implements SimulatedCloud {
   private lastEmitFailure: unknown;
 
   constructor(options: SimulatedCloudOptions) {
+    checkOptions(options, SIMULATED_CLOUD_OPTIONS, {
+      what: 'createSimulatedCloud',
+      prefix: 'simulated cloud: ',
+      expected: "an object such as { seed: 7, rate: 2, namespaces: ['acme'] }",
+      nearMisses: { namespace: 'namespaces', clusters: 'nodeClusters', seconds: 'rate', clock: 'now' },
+    });
     const stacks = options.stacks ?? 4;
     const nodeClusters = options.nodeClusters ?? 2;
     const delay = options.operationDelayMs ?? [50, 300];
-    const invalid = (why: string): never => {
-      throw new EventsError('invalid-config', `simulated cloud: ${why}`);
-    };
-    if (!Number.isFinite(options.seed)) invalid(`seed must be a finite number, got ${options.seed}`);
-    if (Number.isNaN(options.rate) || options.rate < 0) invalid(`rate must be ≥ 0 events/s (or Infinity), got ${options.rate}`);
-    if (options.namespaces.length === 0) invalid('at least one namespace is needed');
-    for (const ns of options.namespaces) if (!NAMESPACE.test(ns)) invalid(`bad namespace ${JSON.stringify(ns)}`);
-    if (new Set(options.namespaces).size !== options.namespaces.length) invalid('namespaces must be distinct');
-    if (!Number.isInteger(stacks) || stacks < 0) invalid(`stacks must be a whole number ≥ 0, got ${stacks}`);
-    if (!Number.isInteger(nodeClusters) || nodeClusters < 1) invalid(`nodeClusters must be a whole number ≥ 1, got ${nodeClusters}`);
-    if (!(delay[0] >= 0 && delay[1] >= delay[0])) invalid(`operationDelayMs must be [min, max] with 0 ≤ min ≤ max`);
 
     this.namespaces = Object.freeze([...options.namespaces]);
     this.rate = options.rate;
