@@ -2,7 +2,7 @@
 // TTY (120×40). Reports frame times, full-screen clears after the first frame, key-to-frame
 // latency and output volume.
 //
-//   npm run bench -w @events/tui            (or: node --conditions=source --import tsx bench/render.bench.ts)
+//   npm run bench -w @events/tui            (or: node --conditions=@events/source --import tsx bench/render.bench.ts)
 //   options: --seconds N  --rate N  --view stacks|nodes|containers  --filter TEXT  --json
 //   (--filter: the view with that `/` filter typed, e.g. `stack-04`, which a stack's name and,
 //   through it, its services and containers match)

@@ -20,7 +20,7 @@ interface Result {
 /** Runs the CLI to its end, or until `stopAfterMs`, when it gets SIGTERM (a user's Ctrl-C or kill). */
 function events(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 25_000, stopAfterMs?: number): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', ...args], {
+    const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: PACKAGE,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,7 @@ const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const SOCKET = `events-tui-e2e-${process.pid}`;
-const EVENTS = `node --conditions=source --import tsx ${join(PACKAGE, 'src/cli.ts')}`;
+const EVENTS = `node --conditions=@events/source --import tsx ${join(PACKAGE, 'src/cli.ts')}`;
 
 function hasTmux(): boolean {
   try {
@@ -308,7 +308,7 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
   it('logs and counts every event of a replay played at full speed while the view was still loading', async () => {
     const file = join(dir, 'replay.ndjson');
     // A short demo session, recorded by the line mode (no terminal needed).
-    execFileSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/cli.ts', 'tail', '--demo', '--seed', '7', '--rate', '200', '--count', '30', '--record', file], {
+    execFileSync(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', 'tail', '--demo', '--seed', '7', '--rate', '200', '--count', '30', '--record', file], {
       cwd: PACKAGE,
       stdio: 'ignore',
       timeout: 60_000,
@@ -346,7 +346,7 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     const apikey = 'e2e-reconnect-key';
     writeFileSync(users, JSON.stringify({ users: [{ username: 'ann', apikey }] }));
     const startServer = async () => {
-      const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/server/src/bin.ts', '--port', String(port), '--users', users, '--seed', '7', '--rate', '0', '--log-level', 'silent'], {
+      const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'packages/server/src/bin.ts', '--port', String(port), '--users', users, '--seed', '7', '--rate', '0', '--log-level', 'silent'], {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'inherit'],
       });

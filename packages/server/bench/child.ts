@@ -39,7 +39,7 @@ export async function compileChildren(): Promise<void> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    conditions: ['source'],
+    conditions: ['@events/source'],
     logLevel: 'warning',
     plugins: [
       {

@@ -2,7 +2,7 @@
 // test/docker/record-engine-events.ts) replayed through JSON.parse + DockerMapper, against
 // JSON.parse of the same lines alone. Target: ≥ 0.3× the speed of JSON.parse alone.
 //
-//   node --conditions=source --import tsx bench/docker-mapper.bench.ts
+//   node --conditions=@events/source --import tsx bench/docker-mapper.bench.ts
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -25,7 +25,7 @@ const running = new Set<ChildProcess>();
 function startBin(args: readonly string[], extraEnv: Readonly<Record<string, string>> = {}): Bin {
   const env = { ...process.env, ...extraEnv };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';

@@ -47,7 +47,7 @@ it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package 
     '--no-prompt',
     '--unstable-sloppy-imports',
     // Sibling packages resolve to their TypeScript sources, as in the other tests.
-    '--conditions=source',
+    '--conditions=@events/source',
     '--allow-net=127.0.0.1',
     join(here, 'deno', 'deno-client.ts'),
     `ws://127.0.0.1:${proxy.port}/`,
@@ -96,7 +96,7 @@ it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package 
     '--quiet',
     '--no-prompt',
     '--unstable-sloppy-imports',
-    '--conditions=source',
+    '--conditions=@events/source',
     join(here, 'deno', 'deno-denied.ts'),
     `ws://127.0.0.1:${events.server.port}/`,
   ];

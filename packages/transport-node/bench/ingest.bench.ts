@@ -2,7 +2,7 @@
 // against JSON.parse alone in the same run (ratios travel between machines, absolute numbers less).
 // Ratios to three places: a target sits at 0.5, where two places would round 0.495 up to it.
 //
-//   npm run bench   (node --conditions=source --import tsx bench/ingest.bench.ts; EVENTS=n to change the count)
+//   npm run bench   (node --conditions=@events/source --import tsx bench/ingest.bench.ts; EVENTS=n to change the count)
 //
 // 1. In memory: the live tree over core's fake port (no socket): the whole client pipeline.
 // 2. Over loopback: a ws server in a worker thread sends the same frames as fast as it can;

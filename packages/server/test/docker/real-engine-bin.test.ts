@@ -48,7 +48,7 @@ afterEach(() => {
 async function startBin(args: readonly string[], env: Record<string, string | undefined>): Promise<{ stdout: string; stderr: () => string; stop(): Promise<number | null> }> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   let err = '';

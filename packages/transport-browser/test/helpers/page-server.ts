@@ -10,7 +10,7 @@ export interface PageServer {
 
 /**
  * Bundles `entry` for the browser (sibling packages resolve to their sources through the
- * "source" export condition, as in the tests) and serves it.
+ * "@events/source" export condition, as in the tests) and serves it.
  */
 export async function servePage(entry: string): Promise<PageServer> {
   const bundle = await build({
@@ -20,7 +20,7 @@ export async function servePage(entry: string): Promise<PageServer> {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    conditions: ['source'],
+    conditions: ['@events/source'],
     logLevel: 'silent',
   });
   const script = bundle.outputFiles[0]?.text;
