@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as classic from 'zod';
 import * as mini from 'zod/mini';
-import { withMessages } from './schema-messages.js';
+import { typeName, withMessages } from './schema-messages.js';
 
 // The same schemas in classic zod (English messages built in) and in zod/mini with our messages.
 const pairs: readonly (readonly [string, classic.ZodType, mini.ZodMiniType])[] = [
@@ -30,14 +30,18 @@ const inputs = fc.oneof(
   fc.jsonValue(),
 );
 
+/** What zod/mini with our messages says where classic zod says `message`: the value received added to enum and literal mismatches. */
+const withReceived = (message: string, input: unknown) =>
+  /: Invalid (option|input): expected (one of )?"/.test(message) ? `${message}, received ${typeof input === 'string' ? JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input) : typeName(input)}` : message;
+
 const messages = (result: { success: boolean; error?: { issues: readonly { path: PropertyKey[]; message: string }[] } }) =>
   result.success ? [] : (result.error?.issues ?? []).map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}`);
 
 describe('withMessages', () => {
-  it("words every issue as classic zod's English locale does, for the kinds of schema core uses", () => {
+  it("words every issue as classic zod's English locale does, for the kinds of schema core uses, plus the value an enum or literal received", () => {
     fc.assert(
       fc.property(fc.constantFrom(...pairs), inputs, ([, theirs, ours], input) => {
-        expect(messages(theirs.safeParse(input))).toEqual(messages(ours.safeParse(input)));
+        expect(messages(ours.safeParse(input))).toEqual(messages(theirs.safeParse(input)).map((message) => withReceived(message, input)));
       }),
       { numRuns: 2000 },
     );
@@ -46,6 +50,8 @@ describe('withMessages', () => {
   it('never leaves a generic "Invalid input" where zod says more', () => {
     expect(messages(mini.number(withMessages).safeParse('1'))).toEqual([': Invalid input: expected number, received string']);
     expect(messages(mini.string(withMessages).check(mini.minLength(1)).safeParse(''))).toEqual([': Too small: expected string to have >=1 characters']);
-    expect(messages(mini.enum(['a', 'b'], withMessages).safeParse('c'))).toEqual([': Invalid option: expected one of "a"|"b"']);
+    expect(messages(mini.enum(['a', 'b'], withMessages).safeParse('c'))).toEqual([': Invalid option: expected one of "a"|"b", received "c"']);
+    expect(messages(mini.object({ action: mini.enum(['a', 'b'], withMessages) }, withMessages).safeParse({}))).toEqual(['action: Invalid option: expected one of "a"|"b", received undefined']);
+    expect(messages(mini.literal('error', withMessages).safeParse('x'.repeat(50)))).toEqual([`: Invalid input: expected "error", received "${'x'.repeat(40)}…"`]);
   });
 });

@@ -3,11 +3,12 @@ import type * as z from 'zod/mini';
 // Messages for the zod/mini schemas of core. zod/mini carries no messages of its own ("Invalid
 // input" for everything) unless the app installs a locale with `z.config`, a global switch a
 // library must not flip; so every schema names its messages through `withMessages`, worded as
-// zod's English locale words them (a test holds the two together). Internal: not exported from
-// the package.
+// zod's English locale words them (a test holds the two together), plus the value received where
+// zod names only the values expected. Internal: not exported from the package.
 
 /**
- * The English text of a zod issue, worded as zod's own English locale words it. zod/mini carries no
+ * The English text of a zod issue, worded as zod's own English locale words it (plus, for a value
+ * outside an enum or literal, the value received). zod/mini carries no
  * messages ("Invalid input" for everything) unless the app installs a locale with `z.config`, a
  * global switch a library must not flip; so every schema here names its messages through
  * {@link withMessages}, and reads the same whatever locale the app chose.
@@ -20,9 +21,11 @@ export function issueMessage(issue: z.core.$ZodRawIssue): string {
     case 'invalid_type':
       return `Invalid input: expected ${issue.expected}, received ${typeName(issue.input)}`;
     case 'invalid_value':
+      // zod stops at the expected values; the value received says which mistake it was ("updat",
+      // "Update", a missing field), as invalid_type's message does.
       return issue.values.length === 1
-        ? `Invalid input: expected ${literalText(issue.values[0])}`
-        : `Invalid option: expected one of ${issue.values.map(literalText).join('|')}`;
+        ? `Invalid input: expected ${literalText(issue.values[0])}, received ${receivedText(issue.input)}`
+        : `Invalid option: expected one of ${issue.values.map(literalText).join('|')}, received ${receivedText(issue.input)}`;
     case 'too_small':
     case 'too_big': {
       const big = issue.code === 'too_big';
@@ -60,6 +63,12 @@ export function typeName(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   const ctor = Object.getPrototypeOf(value) !== Object.prototype && 'constructor' in value ? value.constructor : undefined;
   return typeof ctor === 'function' && ctor.name ? ctor.name : 'object';
+}
+
+/** A received value in a message: a string quoted and cut at 40 characters, anything else by its type. */
+function receivedText(value: unknown): string {
+  if (typeof value !== 'string') return typeName(value);
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
 function literalText(value: unknown): string {
