@@ -113,65 +113,60 @@ function framesForRun(run: number): string[] {
  * The baseline: JSON.parse alone over frames made exactly as the live tree's are, each parsed
  * once, as a stream parses each frame once. (Parsing strings parsed before is ~25 % faster in
  * V8 than parsing new ones, so re-parsing one set of frames would flatter the baseline.)
+ * One run; returns its milliseconds.
  */
-function jsonParseAlone(): number {
-  let best = Number.POSITIVE_INFINITY;
+function jsonParseAlone(run: number): number {
+  const texts = framesForRun(run);
   let sink = 0;
-  for (let run = 0; run < RUNS; run++) {
-    const texts = framesForRun(run);
-    const start = performance.now();
-    for (const text of texts) sink += (JSON.parse(text) as { position: { seq: number } }).position.seq;
-    best = Math.min(best, performance.now() - start);
-  }
+  const start = performance.now();
+  for (const text of texts) sink += (JSON.parse(text) as { position: { seq: number } }).position.seq;
+  const ms = performance.now() - start;
   if (sink === 0) throw new Error('unreachable');
-  return perSecond(EVENTS, best);
+  return ms;
 }
 
-/** The live tree in memory; `store` as createLiveTree's option of that name. */
-async function liveTreeInMemory(store?: HierarchyStoreOptions): Promise<number> {
-  let best = Number.POSITIVE_INFINITY;
-  for (let run = 0; run < RUNS; run++) {
-    const texts = framesForRun(run);
-    const port = createFakeStreamPort({
-      http: (request) => {
-        const type = /\/(stack|service|container|nodecluster|node|action)\/\?/.exec(request.url)?.[1] as ObjectType;
-        const objects = lists[type];
-        return { status: 200, body: { meta: { limit: 1000, offset: 0, total_count: objects.length, next: null, previous: null }, objects }, headers: { 'X-Events-Position': `${EPOCH}:0` } };
-      },
-    });
-    const tree = createLiveTree({ streamHost: 'ws://h/', restHost: 'http://h/', namespace: NS, credentials: { username: 'b', apikey: 'k' }, ...(store ? { store } : {}) }, port);
-    const socket = port.last();
-    socket.open(RESUME_SUBPROTOCOL);
-    socket.send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: run * EVENTS }, heartbeatMs: 15_000 });
-    await new Promise((resolve) => setTimeout(resolve, 0)); // the REST answers land
-    if (tree.getSnapshot().sync.status !== 'live') throw new Error('not seeded');
-    let publishes = 0;
-    const unsubscribe = tree.subscribe(() => publishes++);
-    const start = performance.now();
-    let clockAt = start;
-    for (let i = 0; i < texts.length; i++) {
-      socket.send(texts[i]);
-      // The test clock follows the real one, so the live tree's 100 ms publish timer fires as it
-      // would in production: ten publishes per second of ingest, whatever the ingest rate. In
-      // whole milliseconds, as the wall clock (Date.now) the transports give the store moves.
-      if ((i & 255) === 255) {
-        const elapsed = Math.floor(performance.now() - clockAt);
-        if (elapsed > 0) {
-          port.clock.advance(elapsed);
-          clockAt += elapsed;
-        }
+/** One run of the live tree in memory; `store` as createLiveTree's option of that name. Returns its milliseconds. */
+async function liveTreeInMemory(run: number, store?: HierarchyStoreOptions): Promise<number> {
+  const texts = framesForRun(run);
+  const port = createFakeStreamPort({
+    http: (request) => {
+      const type = /\/(stack|service|container|nodecluster|node|action)\/\?/.exec(request.url)?.[1] as ObjectType;
+      const objects = lists[type];
+      return { status: 200, body: { meta: { limit: 1000, offset: 0, total_count: objects.length, next: null, previous: null }, objects }, headers: { 'X-Events-Position': `${EPOCH}:0` } };
+    },
+  });
+  const tree = createLiveTree({ streamHost: 'ws://h/', restHost: 'http://h/', namespace: NS, credentials: { username: 'b', apikey: 'k' }, ...(store ? { store } : {}) }, port);
+  const socket = port.last();
+  socket.open(RESUME_SUBPROTOCOL);
+  socket.send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: run * EVENTS }, heartbeatMs: 15_000 });
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the REST answers land
+  if (tree.getSnapshot().sync.status !== 'live') throw new Error('not seeded');
+  let publishes = 0;
+  const unsubscribe = tree.subscribe(() => publishes++);
+  const start = performance.now();
+  let clockAt = start;
+  for (let i = 0; i < texts.length; i++) {
+    socket.send(texts[i]);
+    // The test clock follows the real one, so the live tree's 100 ms publish timer fires as it
+    // would in production: ten publishes per second of ingest, whatever the ingest rate. In
+    // whole milliseconds, as the wall clock (Date.now) the transports give the store moves.
+    if ((i & 255) === 255) {
+      const elapsed = Math.floor(performance.now() - clockAt);
+      if (elapsed > 0) {
+        port.clock.advance(elapsed);
+        clockAt += elapsed;
       }
     }
-    best = Math.min(best, performance.now() - start);
-    port.clock.advance(100); // the last publish, after the clock stopped
-    unsubscribe();
-    if (tree.getSnapshot().eventsApplied !== EVENTS) throw new Error(`applied ${tree.getSnapshot().eventsApplied} of ${EVENTS}`);
-    if (publishes < 3) throw new Error(`only ${publishes} publishes`);
-    const closing = tree.close();
-    port.clock.runAll(); // the fake socket reports its close on the test clock
-    await closing;
   }
-  return perSecond(EVENTS, best);
+  const ms = performance.now() - start;
+  port.clock.advance(100); // the last publish, after the clock stopped
+  unsubscribe();
+  if (tree.getSnapshot().eventsApplied !== EVENTS) throw new Error(`applied ${tree.getSnapshot().eventsApplied} of ${EVENTS}`);
+  if (publishes < 3) throw new Error(`only ${publishes} publishes`);
+  const closing = tree.close();
+  port.clock.runAll(); // the fake socket reports its close on the test clock
+  await closing;
+  return ms;
 }
 
 // --- 2. over loopback ---------------------------------------------------------------------------
@@ -268,14 +263,28 @@ console.log(`@events/transport-node ingest — node ${process.version}, ${cpus()
 console.log(`${EVENTS.toLocaleString('en-US')} container updates (~${Math.round(frames(1, 1)[0]?.length ?? 0)} bytes each) on a store of 10,000 containers\n`);
 
 const texts = frames(EVENTS, 1);
-const parseRate = jsonParseAlone();
-const treeRate = await liveTreeInMemory();
+// Interleaved (baseline, tree, lean tree; five times), not five of each in a row: this machine's
+// speed drifts by 10-20 % over a minute, and a drift between two blocks of runs moved the ratio
+// by as much as a code change would. Each rate is the best of its five runs.
+const parseMs: number[] = [];
+const treeMs: number[] = [];
+const leanTreeMs: number[] = [];
+for (let run = 0; run < RUNS; run++) {
+  parseMs.push(jsonParseAlone(run));
+  treeMs.push(await liveTreeInMemory(run));
+  // What the recent events of each object (the store's event log: every event recorded) cost: a
+  // client that never reads recentEvents() can turn them off.
+  leanTreeMs.push(await liveTreeInMemory(run, { recentEventsPerObject: 0 }));
+}
+const bestRate = (ms: readonly number[]) => perSecond(EVENTS, Math.min(...ms));
+const parseRate = bestRate(parseMs);
+const treeRate = bestRate(treeMs);
+const leanTreeRate = bestRate(leanTreeMs);
 line('in memory: JSON.parse alone, events/s', fmt(parseRate));
 line('in memory: live tree (parse, validate, dedupe, apply, publish), events/s', fmt(treeRate), `${(treeRate / parseRate).toFixed(3)}× JSON.parse (target ≥ 0.5×)`);
-// What the recent events of each object (the store's event log: every event recorded) cost: a
-// client that never reads recentEvents() can turn them off.
-const leanTreeRate = await liveTreeInMemory({ recentEventsPerObject: 0 });
 line('in memory: the same, store: { recentEventsPerObject: 0 }, events/s', fmt(leanTreeRate), `${(leanTreeRate / parseRate).toFixed(3)}× JSON.parse`);
+// Each run's tree against the baseline run just before it: the spread a single ratio hides.
+line('in memory: live tree ÷ JSON.parse, run by run', treeMs.map((ms, run) => ((parseMs[run] as number) / ms).toFixed(3)).join(' '));
 
 let rawBest = 0;
 let streamBest = 0;
