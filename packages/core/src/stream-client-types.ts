@@ -133,7 +133,8 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
    * rejection of runForever and what the iterator throws), invalid frames, a failed resync
    * handler. Transient connection failures (refused or dropped connections, server restarts,
    * timeouts, throttling) are retried and never reach it: onState reports them (`lastClose`,
-   * `attempt`, `retryAt`).
+   * `attempt`, `retryAt`). Added after the stream stopped on an error, it hears that error once,
+   * on a microtask.
    */
   onError(listener: (error: EventsError) => void): () => void;
   /** Calls `listener` with each new snapshot (as subscribe, with the snapshot). */

@@ -167,17 +167,26 @@ describe('connecting', () => {
         throw new Error('Requires net access to "127.0.0.1:8080", run again with the --allow-net flag');
       },
     };
-    // Refused while it is being created: only callbacks passed as options can hear it.
+    // Refused while it is being created: the option hears it then, a listener attached after
+    // creation (as most scripts attach) once, on a microtask; one that unsubscribes at once, never.
     const errors: EventsError[] = [];
     const { stream } = setup({ onError: (error) => errors.push(error) }, denied);
+    const late: EventsError[] = [];
+    stream.onError((error) => late.push(error));
+    const unsubscribed: EventsError[] = [];
+    stream.onError((error) => unsubscribed.push(error))();
+    expect(late).toEqual([]); // not re-entrantly, inside onError()
     const ended = stream.runForever();
     expect(stream.getSnapshot()).toMatchObject({ phase: 'stopped', stopReason: 'fatal' });
     await expect(ended).rejects.toMatchObject({ code: 'invalid-config', message: expect.stringContaining('--allow-net') });
     expect(errors.map((e) => e.message)).toEqual([
       'the socket could not be opened: Requires net access to "127.0.0.1:8080", run again with the --allow-net flag',
     ]);
+    expect(late).toEqual(errors);
+    expect(unsubscribed).toEqual([]);
     port.clock.advance(10 * 60_000);
     expect(attempts).toBe(1);
+    expect(late).toHaveLength(1);
   });
 
   it('throws at once on options no connection can be built from', () => {

@@ -544,7 +544,19 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     },
     getSnapshot: () => snapshot,
     onEvent: (listener) => addTo(eventListeners, listener),
-    onError: (listener) => addTo(errorListeners, listener),
+    onError(listener) {
+      const unsubscribe = addTo(errorListeners, listener);
+      // A stream that already stopped on an error (the runtime refused its first socket while it
+      // was being created, before any caller could attach) tells a listener that comes late, once,
+      // on a microtask: `createEventStream(…).onError(fn)` must not miss why it never ran.
+      const error = snapshot.error;
+      if (error !== null) {
+        void Promise.resolve().then(() => {
+          if (errorListeners.has(listener)) call(listener, error);
+        });
+      }
+      return unsubscribe;
+    },
     onState: (listener) => addTo(stateListeners, listener),
     onConnected: (listener) => addTo(connectedListeners, listener),
     onResync: (handler) => addTo(resyncHandlers, handler),
