@@ -9,6 +9,7 @@ export * from './read-query.js';
 export * from './filter-index.js';
 export * from './client-options.js';
 export * from './did-you-mean.js';
+export { describeValue } from './describe-value.js';
 export * from './endpoint.js';
 export * from './hierarchy-store.js';
 export * from './reconnect-machine.js';

@@ -1,7 +1,7 @@
 import { EventsError } from '@events/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkOptions, describeRule, describeValue, keepsRule, type NumberRule, OPTION_RULES, optionalNumber, optionalOfType, required } from './check-options.js';
+import { checkOptions, describeRule, keepsRule, type NumberRule, OPTION_RULES, optionalNumber, optionalOfType, required } from './check-options.js';
 
 const SCHEMA = {
   port: optionalNumber(OPTION_RULES.port),
@@ -71,20 +71,5 @@ describe('number rules', () => {
         expect(keepsRule(n, { ...rule, whole: false, exclusiveMin: true })).toBe(Number.isFinite(n) && n > -5 && n <= 5);
       }),
     );
-  });
-});
-
-describe('describeValue', () => {
-  it('names a value by kind, a string and a number by value too', () => {
-    expect([describeValue('x'), describeValue(5), describeValue(null), describeValue([]), describeValue({}), describeValue(new Map()), describeValue(() => 1)]).toEqual([
-      'the string "x"',
-      'number 5',
-      'null',
-      'an array',
-      'an object',
-      'a Map',
-      'a function',
-    ]);
-    expect(describeValue('v'.repeat(500))).toBe(`the string "${'v'.repeat(57)}..."`);
   });
 });

@@ -1,4 +1,4 @@
-import { didYouMeanHint, EventsError } from '@events/core';
+import { describeValue, didYouMeanHint, EventsError } from '@events/core';
 import { quoteValue } from './quote-value.js';
 
 // The options of the server's JavaScript API (createEventsServer, createSimulatedCloud) are
@@ -54,35 +54,6 @@ export function describeRule(rule: NumberRule): string {
 export function keepsRule(value: number, rule: NumberRule): boolean {
   if (!Number.isFinite(value) || (rule.whole && !Number.isInteger(value))) return false;
   return (rule.exclusiveMin ? value > rule.min : value >= rule.min) && value <= rule.max;
-}
-
-/**
- * A value as a configuration error shows it: `the string "x"`, `number 5`, `null`, `an array`.
- * Never for secrets (an API key is named by its type only).
- *
- * @example
- * describeValue('fast') // 'the string "fast"'
- * describeValue([1])    // 'an array'
- */
-export function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  switch (typeof value) {
-    case 'string':
-      return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return `${typeof value} ${String(value)}`;
-    case 'symbol':
-      return 'a symbol';
-    case 'function':
-      return 'a function';
-    default: {
-      if (Array.isArray(value)) return 'an array';
-      const name: unknown = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-      return typeof name === 'string' && name !== '' && name !== 'Object' ? `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}` : 'an object';
-    }
-  }
 }
 
 /** Why an option's value is wrong, to follow its name (`must be …, got …`); undefined when it is right. */

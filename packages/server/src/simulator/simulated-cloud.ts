@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { EventsError, type ObjectType, type RestObjectByType } from '@events/core';
+import { describeValue, EventsError, type ObjectType, type RestObjectByType } from '@events/core';
 import {
   checkOptions,
   describeRule,
-  describeValue,
   keepsRule,
   MAX_STACKS,
   MAX_TIMER_MS,
