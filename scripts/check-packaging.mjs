@@ -2,12 +2,14 @@
 // Proves every published package installs and imports on its own: builds, checks that each
 // declares what its dist/ imports, packs each package with
 // `npm pack`, installs the tarballs into a fresh project outside the workspace and imports them
-// there. A missing `files` entry, a wrong `exports` path or an undeclared dependency fails here.
+// there. A missing `files` entry, a wrong `exports` path or an undeclared dependency fails here,
+// and so does a README link to a file the tarball does not hold (broken on npm).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { readmeLinkProblems } from './check-packaging-readme-links.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const run = (cmd, args, cwd, extra = {}) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', ...extra });
@@ -92,6 +94,18 @@ try {
         failures++;
         console.error(`packaging: FAIL ${info.name} ships no ${required}`);
       }
+    }
+    // npm shows the README without the repository: a relative link must point into the tarball.
+    const readme = join(dir, 'README.md');
+    if (existsSync(readme)) {
+      const problems = readmeLinkProblems(readFileSync(readme, 'utf8'), shipped);
+      for (const { line, link, reason } of problems) {
+        failures++;
+        console.error(
+          `packaging: FAIL ${info.name}: ${relative(root, readme)}:${line} links to "${link}", which ${reason}`,
+        );
+      }
+      if (problems.length === 0) console.log(`packaging: ok   ${info.name} README links only to what the tarball holds`);
     }
   }
   const project = join(work, 'consumer');
