@@ -1,9 +1,20 @@
 import { toEventsError } from '@events/core';
 
+/**
+ * What the cache knows of an object's REST fields. `at` is on the cache's clock (`now`): when
+ * the answer came, or for a looked-up answer the time its fields are of (a replay: when the
+ * recording got them).
+ */
 export type FetchedFields =
   | { readonly status: 'pending'; readonly at: number }
-  | { readonly status: 'ok'; readonly at: number; readonly fields: Readonly<Record<string, unknown>> }
-  | { readonly status: 'error'; readonly at: number; readonly message: string };
+  /** `listed`: from a REST list that held the object, not from a GET of it. */
+  | { readonly status: 'ok'; readonly at: number; readonly fields: Readonly<Record<string, unknown>>; readonly listed?: boolean }
+  | { readonly status: 'error'; readonly at: number; readonly message: string }
+  /** Nothing can answer (a replay whose recording never saw the object): no request was made, and none is retried. */
+  | { readonly status: 'unavailable'; readonly at: number; readonly reason: string };
+
+/** An answer that needs no request (FieldsCacheOptions.lookup). */
+export type StoredFields = Extract<FetchedFields, { readonly status: 'ok' | 'unavailable' }>;
 
 /** What the cache holds at one publish: a new object each time, for React memos to depend on. */
 export interface FieldsView {
@@ -24,9 +35,12 @@ export interface FieldsCache {
   fields(uri: string): Readonly<Record<string, unknown>> | undefined;
   /**
    * Fetches `uri` unless it is pending, or was fetched less than `maxAgeMs` ago (default: never
-   * refetch a success; errors are retried after 30 s).
+   * refetch a success; errors are retried after 30 s). A URI the lookup answers is never
+   * fetched: the lookup is asked again each time (it costs no request).
    */
   request(uri: string, maxAgeMs?: number): void;
+  /** The clock of every `at` (FieldsCacheOptions.now): the view shows and compares those times on it. */
+  readonly now: () => number;
   subscribe(listener: () => void): () => void;
   /** Grows with every answer. */
   getVersion(): number;
@@ -36,7 +50,15 @@ export interface FieldsCache {
 }
 
 export interface FieldsCacheOptions {
+  /** The GET of a resource URI (LiveTree.fetchObject). */
   readonly fetch: (uri: string) => Promise<Readonly<Record<string, unknown>>>;
+  /**
+   * Answers without a request, asked before `fetch`; undefined: fetch it. A replay answers every
+   * URI from its recording (createRecordedFields), so that it sends nothing that only a server
+   * could answer.
+   */
+  readonly lookup?: (uri: string) => StoredFields | undefined;
+  /** The clock of `at`, of the retry of errors and of `maxAgeMs`: the view's clock. Default Date.now. */
   readonly now?: () => number;
   /** Default 4. */
   readonly concurrency?: number;
@@ -48,9 +70,15 @@ export interface FieldsCacheOptions {
 
 const ERROR_RETRY_MS = 30_000;
 
+/** Whether a looked-up answer is the one held already (then nothing is published). */
+function sameAnswer(held: FetchedFields | undefined, next: StoredFields): boolean {
+  if (held === undefined || held.status !== next.status || held.at !== next.at) return false;
+  return held.status !== 'ok' || (next.status === 'ok' && held.fields === next.fields);
+}
+
 /**
  * @example
- * const cache = createFieldsCache({ fetch: (uri) => tree.fetchObject(uri) });
+ * const cache = createFieldsCache({ fetch: (uri) => tree.fetchObject(uri), now: clock });
  * cache.request(uri);
  * cache.fields(uri)?.image_name;
  */
@@ -121,6 +149,7 @@ export function createFieldsCache(options: FieldsCacheOptions): FieldsCache {
 
   view = makeView();
   return {
+    now,
     getSnapshot: () => view,
     get: (uri) => entries.get(uri),
     fields(uri) {
@@ -130,6 +159,14 @@ export function createFieldsCache(options: FieldsCacheOptions): FieldsCache {
     request(uri, maxAgeMs) {
       if (closed) return;
       const entry = entries.get(uri);
+      const stored = options.lookup?.(uri);
+      if (stored !== undefined) {
+        if (!sameAnswer(entry, stored)) {
+          set(uri, stored);
+          changed();
+        }
+        return;
+      }
       if (entry !== undefined) {
         if (entry.status === 'pending') return;
         const age = now() - entry.at;

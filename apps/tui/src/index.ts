@@ -12,7 +12,7 @@ export { type ConnectOptions, connectLiveTree } from './connect-live-tree.js';
 export { type DemoServer, type DemoServerOptions, startDemoServer } from './demo-server.js';
 export { createStateTracker, describeUri, formatEventJson, formatEventPlain, type StateTracker } from './event-format.js';
 export { createEventLog, type EventLog, type EventLogOptions, type EventLogSnapshot, type LoggedEvent } from './event-log.js';
-export { createFieldsCache, type FetchedFields, type FieldsCache, type FieldsCacheOptions, type FieldsView } from './fields-cache.js';
+export { createFieldsCache, type FetchedFields, type FieldsCache, type FieldsCacheOptions, type FieldsView, type StoredFields } from './fields-cache.js';
 export { createInProcessLiveTree, type InProcessLiveTreeOptions } from './in-process-live-tree.js';
 export {
   CONFIRM_KEYMAP,
@@ -33,7 +33,8 @@ export {
   SCALE_KEYMAP,
 } from './keymap.js';
 export { createLocalLiveTree, LIVE_CONNECTION, type LocalLiveTree, type LocalLiveTreeOptions } from './local-live-tree.js';
-export { type OpenedSource, openSource } from './open-source.js';
+export { clockOf, fieldsCacheOf, type OpenedSource, openSource } from './open-source.js';
+export { createRecordedFields, NOT_RECORDED, type RecordedFields } from './recorded-fields.js';
 export {
   isEndOfRecording,
   parseRecording,
@@ -45,6 +46,7 @@ export {
   type RecordingHeader,
   type RecordingLine,
   recordFilter,
+  recordingStart,
   replayFilter,
   withoutCredentials,
 } from './recording.js';

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunOptions } from './cli-options.js';
-import { openSource } from './open-source.js';
-import { parseRecording } from './recording.js';
+import { fieldsCacheOf, openSource } from './open-source.js';
+import { parseRecording, recordingStart } from './recording.js';
 
 const EVENTS = 40;
 
@@ -35,6 +35,8 @@ describe('openSource', () => {
   let dir: string;
   let file: string;
   let recorded: number;
+  /** A service the recorded session fetched with a GET, as the live view does for what it shows. */
+  let fetchedUri: string;
 
   beforeAll(async () => {
     // A short demo session recorded through the same port a user's --record uses.
@@ -51,6 +53,13 @@ describe('openSource', () => {
         resolve();
       });
     });
+    expect(opened.clock).toBe(Date.now); // a live source's data is of now
+    // Events can come before the lists are in (and published): wait for those, as a view would.
+    for (let i = 0; i < 200 && opened.tree.getSnapshot().tree.ofType('service').length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    const service = opened.tree.getSnapshot().tree.ofType('service')[0];
+    if (service === undefined) throw new Error('no service listed');
+    fetchedUri = service.resource_uri;
+    await opened.tree.fetchObject(fetchedUri);
     await opened.close();
     const text = `${lines.join('\n')}\n`;
     writeFileSync(file, text);
@@ -113,6 +122,40 @@ describe('openSource', () => {
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThan(recorded);
     expect(events.every((e) => e.event.type === 'container')).toBe(true);
+    await opened.close();
+  });
+
+  it('gives a replay its REST fields from the recording, dated by the recording, and sends no request a server would have to answer', async () => {
+    const recording = parseRecording(readFileSync(file, 'utf8'), 'test');
+    const start = recordingStart(recording.header);
+    const end = start + Math.max(...recording.steps.map((step) => step.t));
+    const gotAt = recording.steps.find((step) => step.kind === 'http' && step.url.includes(fetchedUri))?.t;
+    expect(gotAt).toBeDefined();
+    const opened = await openSource({ command: 'watch', source: { kind: 'replay', file, speed: 0 }, filter: null, format: 'json' });
+    await opened.ended;
+    const fetch = vi.spyOn(opened.tree, 'fetchObject');
+    const fields = fieldsCacheOf(opened, { publishIntervalMs: 0 });
+    // One clock: the cache's is the replay's, stopped at the recording's end.
+    expect(fields.now()).toBe(end);
+    expect(opened.clock?.()).toBe(end);
+    // What the recorded session fetched: that GET's answer, as of when it was recorded.
+    fields.request(fetchedUri);
+    expect(fields.get(fetchedUri)).toMatchObject({ status: 'ok', at: start + (gotAt as number), fields: { resource_uri: fetchedUri } });
+    expect(fields.get(fetchedUri)).not.toHaveProperty('listed');
+    // What it only listed: the list's fields, as of the listing.
+    const container = opened.tree.getSnapshot().tree.ofType('container').find((object) => object.fields !== null);
+    if (container === undefined) throw new Error('no listed container');
+    fields.request(container.resource_uri, 1_000);
+    const listed = fields.get(container.resource_uri);
+    expect(listed).toMatchObject({ status: 'ok', listed: true, fields: { resource_uri: container.resource_uri } });
+    expect(listed?.at).toBeGreaterThanOrEqual(start);
+    expect(listed?.at).toBeLessThanOrEqual(end);
+    // What the recording never saw: said so, calmly; not a failed GET.
+    const unseen = '/api/app/v1/demo/container/00000000-0000-4000-8000-000000000000/';
+    fields.request(unseen);
+    expect(fields.get(unseen)).toEqual({ status: 'unavailable', at: end, reason: 'not in the recording' });
+    expect(fetch).not.toHaveBeenCalled();
+    fields.close();
     await opened.close();
   });
 });

@@ -5,6 +5,8 @@ import { createNodePort } from '@events/transport-node';
 import type { RunOptions } from './cli-options.js';
 import { type ConnectOptions, connectLiveTree } from './connect-live-tree.js';
 import { createEventLog, type EventLog } from './event-log.js';
+import { createFieldsCache, type FieldsCache, type StoredFields } from './fields-cache.js';
+import { createRecordedFields } from './recorded-fields.js';
 import { parseRecording, recordFilter, replayFilter } from './recording.js';
 import { createRecordingPort } from './recording-port.js';
 import { createReplayPort } from './replay-port.js';
@@ -21,10 +23,17 @@ export interface OpenedSource {
   /** A recording played back, not a connection: the header says `replaying`, not `live`. */
   readonly replay?: boolean;
   /**
-   * The time the data is of, for ages and "as of": a replay's recorded time (it stops at the
-   * recording's end); absent for a live source, whose data is of now (Date.now).
+   * The time the data is of, for ages, "as of" and the times of fetched fields: Date.now for a
+   * live source, a replay's recorded time (it stops at the recording's end). openSource always
+   * sets it; absent (a source made by hand): Date.now. See clockOf.
    */
   readonly clock?: () => number;
+  /**
+   * A replay's REST fields of an object, from the recording as of the replay's clock (see
+   * createRecordedFields): what a replay shows in place of a GET, which only a server could
+   * answer. Absent for a live source.
+   */
+  readonly recordedFields?: (uri: string) => StoredFields;
   /**
    * The object types the view is about (`--type`, and for a replay the recorded `--type` too);
    * null or absent: every type. The view opens on the one that shows them.
@@ -42,6 +51,34 @@ export interface OpenedSource {
 }
 
 const never = new Promise<void>(() => {});
+
+/**
+ * The one clock of a source's view: its `clock`, else Date.now.
+ *
+ * @example
+ * formatAge(clockOf(opened)() - since)
+ */
+export function clockOf(opened: Pick<OpenedSource, 'clock'>): () => number {
+  return opened.clock ?? Date.now;
+}
+
+/**
+ * The fields cache a view of the source reads names and details from: on the source's clock,
+ * fetching over the tree's REST, or for a replay reading the recording and sending nothing.
+ *
+ * @example
+ * const fields = fieldsCacheOf(opened);
+ * render(<App tree={opened.tree} fields={fields} now={fields.now} … />);
+ */
+export function fieldsCacheOf(opened: Pick<OpenedSource, 'tree' | 'clock' | 'recordedFields'>, options: { readonly publishIntervalMs?: number } = {}): FieldsCache {
+  const { tree, recordedFields } = opened;
+  return createFieldsCache({
+    fetch: (uri) => tree.fetchObject(uri),
+    now: clockOf(opened),
+    ...(recordedFields !== undefined ? { lookup: recordedFields } : {}),
+    ...(options.publishIntervalMs !== undefined ? { publishIntervalMs: options.publishIntervalMs } : {}),
+  });
+}
 
 function hostOf(url: string): string {
   return url.replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
@@ -151,6 +188,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         types: typesOf(options.filter),
         notice: `demo server ${demo.url}/ · DOCKERCLOUD_USER=${demo.username} DOCKERCLOUD_APIKEY=${demo.apikey}`,
         ended: never,
+        clock: Date.now,
         ...(eventLog !== undefined ? { eventLog } : {}),
         async close() {
           eventLog?.close();
@@ -184,12 +222,14 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         port,
       );
       const eventLog = eventLogFor(options, tree);
+      const fieldsAt = createRecordedFields(recording);
       return {
         tree,
         title: `replay of ${basename(source.file)} ×${source.speed === 0 ? '∞' : source.speed} (recorded ${header.startedAt.slice(0, 19).replace('T', ' ')})${describeFilter(options.filter)}`,
         ended: port.ended,
         replay: true,
         clock: port.recordedTime,
+        recordedFields: (uri) => fieldsAt(uri, port.recordedTime()),
         types: typesOf(filter, options.filter),
         ...(eventLog !== undefined ? { eventLog } : {}),
         close: () => {
@@ -219,6 +259,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         title: `${user}@${hostOf(source.streamHost)}${namespace}${describeFilter(options.filter)}`,
         types: typesOf(options.filter),
         ended: never,
+        clock: Date.now,
         ...(eventLog !== undefined ? { eventLog } : {}),
         close: () => {
           eventLog?.close();

@@ -46,6 +46,18 @@ export interface RecordingHeader {
   readonly filter?: RecordedFilter;
 }
 
+/**
+ * When the recording started (epoch ms), the origin of its `t` offsets and so of a replay's
+ * clock; 0 for a header whose `startedAt` is no date.
+ *
+ * @example
+ * recordingStart(recording.header) + step.t // when the step happened
+ */
+export function recordingStart(header: RecordingHeader): number {
+  const startedAt = Date.parse(header.startedAt);
+  return Number.isNaN(startedAt) ? 0 : startedAt;
+}
+
 /** An EventFilter as JSON (its sets as arrays). */
 export interface RecordedFilter {
   readonly types: readonly ObjectType[] | null;

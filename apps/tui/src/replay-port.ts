@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { EventsError, type HttpResponse, type SocketHandlers, type StreamPort } from '@events/core';
-import { END_OF_RECORDING, type RecordedHttp, type RecordedStep, type Recording, withoutCredentials } from './recording.js';
+import { EventsError, type HttpResponse, OBJECT_TYPES, type SocketHandlers, type StreamPort } from '@events/core';
+import { END_OF_RECORDING, type RecordedHttp, type RecordedStep, type Recording, recordingStart, withoutCredentials } from './recording.js';
 
 export interface ReplayPortOptions {
   /** 1 = as recorded, 2 = twice as fast, 0 = as fast as possible. */
@@ -53,13 +53,31 @@ function requestKey(method: string, url: string): string {
   return `${method} ${withoutCredentials(url)}`;
 }
 
+const LISTED_TYPES = new Set<string>(OBJECT_TYPES);
+
+/**
+ * A GET of a list (`…/stack/?limit=1000`, a `next` page): asked by the stream client itself, as
+ * recorded. GETs of one object were asked by the recorded view, for what its user looked at;
+ * a replay's view reads those from the recording (createRecordedFields) and never asks.
+ */
+function isListRequest(step: RecordedHttp): boolean {
+  if (step.method !== 'GET') return false;
+  try {
+    const segments = new URL(step.url).pathname.split('/').filter((segment) => segment !== '');
+    return LISTED_TYPES.has(segments.at(-1) ?? '');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The network as recorded, for core's stream client and live tree: the n-th socket opened plays
  * the n-th recorded socket (open, frames at their recorded offsets divided by `speed`, close),
  * REST requests are answered with the recorded responses (by method and URL, in order; anything
  * else gets a 503 "not in the recording"), timers and the monotonic clock are real, the wall
  * clock is the recording's (see recordedTime). After the last recorded
- * socket, the client is closed with END_OF_RECORDING, which stops it without a retry.
+ * socket, the client is closed with END_OF_RECORDING, which stops it without a retry. A view's
+ * fields of one object come from createRecordedFields at recordedTime(), not from here.
  *
  * @example
  * const port = createReplayPort(parseRecording(text), { speed: 0 });
@@ -70,8 +88,7 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
   const { speed } = options;
   const sessions = sessionsOf(recording);
   // The recording's clock: its start, plus the offset of what was last played.
-  const startedAt = Date.parse(recording.header.startedAt);
-  const origin = Number.isNaN(startedAt) ? 0 : startedAt;
+  const origin = recordingStart(recording.header);
   /** The last line's offset (the recorder's own last close included): where the clock stops. */
   const endT = recording.steps.reduce((latest, step) => Math.max(latest, step.t), 0);
   let playedT = 0;
@@ -95,11 +112,12 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
     if (list === undefined) answers.set(key, [step]);
     else list.push(step);
   }
-  // The recorded answers in time order. A frame recorded after an answer waits for the client
-  // to ask for that answer (at most ORDER_WAIT_TURNS turns: it may never ask, e.g. a detail the
-  // user opened), so that a fast replay keeps the recorded order of lists and events: a tree
-  // that saw an object listed before its delete names it, as it did live.
-  const answersInOrder = recording.steps.filter((step): step is RecordedHttp => step.kind === 'http');
+  // The recorded lists in time order. A frame recorded after a list waits for the client to ask
+  // for it (at most ORDER_WAIT_TURNS turns: it may never ask), so that a fast replay keeps the
+  // recorded order of lists and events: a tree that saw an object listed before its delete
+  // names it, as it did live. Not for the GETs of one object: no client of a replay asks for
+  // those, and each would hold the frames after it back for those turns.
+  const answersInOrder = recording.steps.filter((step): step is RecordedHttp => step.kind === 'http' && isListRequest(step));
   const answered = new Set<RecordedHttp>();
   let answerCursor = 0;
   let waitedTurns = 0;
@@ -235,6 +253,7 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
       if (answer !== undefined) played(answer.t);
       // Counted as answered a turn later: the client's handling of it (a listing completing) runs in between.
       if (answer !== undefined) setTimeout(() => answered.add(answer), 0);
+      // Asked for nothing the recording holds (an operation, a GET it never saw): no server is there to answer.
       if (answer === undefined) {
         return { status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ detail: 'not in the recording (a replay is read-only)' }) };
       }

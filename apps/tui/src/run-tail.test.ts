@@ -104,4 +104,23 @@ describe('runTail --format plain', () => {
     expect(lines).toHaveLength(1);
     expect(asked).toEqual([]);
   });
+
+  it("names a replay's objects from its recording, in the same turn, and writes ids at once for what it never saw, asking no server", async () => {
+    const { tree, opened, asked } = source({ [NEW]: async () => ({ name: 'from a server' }) });
+    const recorded: Record<string, Record<string, unknown>> = { [NEW]: { name: 'web-9' }, [SERVICE]: { name: 'api' } };
+    const replay = {
+      ...opened,
+      recordedFields: (uri: string) =>
+        recorded[uri] !== undefined ? ({ status: 'ok', at: 0, fields: recorded[uri] } as const) : ({ status: 'unavailable', at: 0, reason: 'not in the recording' } as const),
+    };
+    const lines: string[] = [];
+    const done = runTail(replay, { format: 'plain', filter: null, count: 2, write: (line) => lines.push(line), warn: () => {}, now: () => 0 });
+    tree.push(event(NEW, 'create', 'Starting', [SERVICE]));
+    // No name to wait for: the clock never moves, and the line is out in the event's turn.
+    expect(lines).toEqual(['2026-11-27T09:00:00Z container create web-9 Starting  service/api\n']);
+    tree.push(event(OTHER, 'create', 'Starting', [SERVICE]));
+    expect(await done).toBe(0);
+    expect(lines[1]).toBe('2026-11-27T09:00:00Z container create c0000000 Starting  service/api\n');
+    expect(asked).toEqual([]);
+  });
 });

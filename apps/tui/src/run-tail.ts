@@ -1,8 +1,8 @@
 import { type DockerCloudEvent, type EventFilter, matchesFilter } from '@events/core';
 import { ExitCode, type OutputFormat } from './cli-options.js';
 import { createStateTracker, formatEventJson, formatEventPlain, knownName } from './event-format.js';
-import { createFieldsCache, type FieldsCache } from './fields-cache.js';
-import type { OpenedSource } from './open-source.js';
+import type { FieldsCache } from './fields-cache.js';
+import { clockOf, fieldsCacheOf, type OpenedSource } from './open-source.js';
 import { describeLink } from './state/link-status.js';
 
 /**
@@ -32,7 +32,7 @@ export interface TailOptions {
   readonly warn: (text: string) => void;
   /** Aborted on SIGINT/SIGTERM or a closed stdout: a normal end. */
   readonly signal?: AbortSignal;
-  /** Names for plain lines (default: a fields cache over the tree's REST, as the live view's); absent for json. */
+  /** Names for plain lines (default: the live view's, fieldsCacheOf: the tree's REST, or a replay's recording); absent for json. */
   readonly fields?: FieldsCache;
   /** The clock of NAME_WAIT_MS. Default performance.now. */
   readonly now?: () => number;
@@ -56,7 +56,9 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
   const now = options.now ?? (() => performance.now());
   const plain = options.format === 'plain';
   const ownsFields = plain && options.fields === undefined;
-  const fields = plain ? (options.fields ?? createFieldsCache({ fetch: (uri) => tree.fetchObject(uri), publishIntervalMs: 0 })) : undefined;
+  const fields = plain ? (options.fields ?? fieldsCacheOf(opened, { publishIntervalMs: 0 })) : undefined;
+  // The data's clock (a replay's: the recording's), for "resynced" in what is said on stderr.
+  const wallClock = clockOf(opened);
   const lookup = fields === undefined ? undefined : (uri: string) => fields.fields(uri);
   return new Promise<number>((resolve) => {
     /** Events taken (the count's), and lines written. */
@@ -160,7 +162,7 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       if (connection.phase === lastPhase && !nextAttempt) return;
       lastPhase = connection.phase;
       lastAttempt = connection.phase === 'reconnecting' ? connection.attempt : 0;
-      const link = describeLink(snapshot, { wall: Date.now(), monotonic: performance.now() });
+      const link = describeLink(snapshot, { wall: wallClock(), monotonic: performance.now() });
       if (connection.phase === 'stopped') {
         if (sourceEnded) return;
         if (connection.stopReason === 'auth') {

@@ -7,9 +7,8 @@ import { boundInkTextCaches } from './components/bound-ink-text-caches.js';
 import { installInkOutputCache } from './components/install-ink-output-cache.js';
 import { ThemeContext } from './components/theme.js';
 import { createEventLog } from './event-log.js';
-import { createFieldsCache } from './fields-cache.js';
 import { initialViewFor } from './state/view-modes.js';
-import type { OpenedSource } from './open-source.js';
+import { fieldsCacheOf, type OpenedSource } from './open-source.js';
 import { enterAlternateScreen, osc52 } from './terminal-session.js';
 
 export interface WatchOptions {
@@ -47,7 +46,9 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
   const ownsLog = opened.eventLog === undefined;
   const log = opened.eventLog ?? createEventLog();
   if (ownsLog) log.attach(tree, { filter: options.filter });
-  const fields = createFieldsCache({ fetch: (uri) => tree.fetchObject(uri) });
+  // On the source's clock (a replay's: the recording's), as the view is: the times of fields and ages agree.
+  // A replay reads fields from the recording and sends no GET that only a server could answer.
+  const fields = fieldsCacheOf(opened);
 
   const screen = enterAlternateScreen(stdout);
   let settle: (code: number) => void = () => {};
@@ -83,8 +84,8 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
         fields={fields}
         title={opened.title}
         replay={opened.replay === true}
-        // A replay's ages and "as of" are of the recording's time, not of today's.
-        {...(opened.clock !== undefined ? { now: opened.clock } : {})}
+        // One clock for the view and its fields: a replay's ages, "as of" and fetch times are of the recording's time, not of today's.
+        now={fields.now}
         {...(opened.notice !== undefined ? { notice: opened.notice } : {})}
         types={opened.types ?? null}
         // A run with --type opens on the view that shows its types (--type node: the nodes view).

@@ -329,6 +329,14 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     const recording = parseRecording(readFileSync(file, 'utf8'), file);
     const end = Date.parse(recording.header.startedAt) + Math.max(...recording.steps.map((step) => step.t));
     expect(screen.split('\n')[0]).toContain(`○ replay finished · data as of ${formatClock(end)}`);
+    // The selected stack's fields come from the recording (this session's lists; it sent no GET of
+    // one object), dated by it; a replay sends no request that only a server could answer.
+    screen = await session.waitFor(/Fields \((listed|GET) \d\d:\d\d:\d\d\)/, 'the fields of the selected stack');
+    expect(screen).not.toContain('GET failed');
+    const note = /Fields \((listed|GET) (\d\d:\d\d:\d\d)\)/.exec(screen);
+    expect(note?.[1]).toBe('listed');
+    const start = Date.parse(recording.header.startedAt);
+    expect(recording.steps.filter((step) => step.kind === 'http').map((step) => formatClock(start + step.t))).toContain(note?.[2]);
     session.keys('3');
     const before = await session.waitFor((s) => /STACK +SERVICE/.test(s), 'the containers view');
     const ages = (s: string) => s.split('\n').slice(4, 20).map((line) => line.replace(/│.*$/, ''));

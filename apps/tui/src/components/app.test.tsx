@@ -5,6 +5,7 @@ import { createFakeLiveTree, type FakeLiveTree } from '../../test/fake-live-tree
 import { createEventLog, type EventLog } from '../event-log.js';
 import { createFieldsCache, type FieldsCache } from '../fields-cache.js';
 import { NORMAL_KEYMAP } from '../keymap.js';
+import { formatAge, stateSince } from '../state/format.js';
 import { App, type AppProps } from './app.js';
 import { ThemeContext } from './theme.js';
 
@@ -27,12 +28,15 @@ let fake: FakeLiveTree;
 let log: EventLog;
 let fields: FieldsCache;
 let detach: () => void;
+/** The one clock of the view: its fields cache's, which the App reads by default. Moved by hand. */
+let clock: number;
 
 beforeEach(async () => {
   fake = await createFakeLiveTree(7);
   log = createEventLog({ publishIntervalMs: 0 });
   detach = log.attach(fake.tree);
-  fields = createFieldsCache({ fetch: (uri) => fake.tree.fetchObject(uri), publishIntervalMs: 0 });
+  clock = NOW;
+  fields = createFieldsCache({ fetch: (uri) => fake.tree.fetchObject(uri), now: () => clock, publishIntervalMs: 0 });
 });
 
 afterEach(async () => {
@@ -48,7 +52,6 @@ function app(overrides: Partial<AppProps> = {}, color = true) {
     fields,
     title: 'demo@test',
     size: { columns: 100, rows: 30 },
-    now: () => NOW,
     monotonicNow: () => 0,
     tickMs: 0,
     utc: true,
@@ -268,6 +271,33 @@ describe('App', () => {
     const view = app();
     await settle();
     expect(plain(view.lastFrame())).toContain('◌ reconnecting in 4 s (attempt 3) · data as of 09:29:01');
+    view.unmount();
+  });
+
+  it("runs on one clock, its fields cache's: ages and the times of fetched fields alike, moved by the test without sleeping for it", async () => {
+    const fetch = vi.spyOn(fake.tree, 'fetchObject');
+    const view = app();
+    await settle();
+    view.stdin.write('3'); // the containers view: the first container selected
+    let frame = await until(view, (f) => f.includes('CONTAINER cron-1') && f.includes('Fields (GET 09:30:00)'));
+    expect(frame).toContain('Fields (GET 09:30:00)');
+    expect(selectedLine(frame)).toMatch(/ cron-1 /);
+    const named = fake.tree.getSnapshot().tree.ofType('container').filter((object) => (object.fields as { name?: unknown } | null)?.name === 'cron-1');
+    expect(named).toHaveLength(1);
+    const since = stateSince(named[0] as never);
+    expect(since).not.toBeNull();
+    // The age the row and the detail show is of the same clock.
+    expect(selectedLine(frame).trimEnd()).toMatch(new RegExp(` ${formatAge(NOW - (since as number))} +│`));
+    expect(frame).toContain(`for ${formatAge(NOW - (since as number))}`);
+    // Five seconds on, by hand: the selection's fields are a refresh away (older than 1 s on that clock).
+    const calls = fetch.mock.calls.length;
+    clock = NOW + 5_000;
+    view.stdin.write('j');
+    await settle();
+    view.stdin.write('k');
+    frame = await until(view, (f) => f.includes('CONTAINER cron-1') && f.includes('Fields (GET 09:30:05)'));
+    expect(frame).toContain('Fields (GET 09:30:05)');
+    expect(fetch.mock.calls.length).toBeGreaterThan(calls);
     view.unmount();
   });
 });

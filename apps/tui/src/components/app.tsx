@@ -44,7 +44,10 @@ export interface AppProps {
   readonly notice?: string;
   /** A fixed size (tests); default: the terminal's, followed on resize. */
   readonly size?: TerminalSize;
-  /** The wall clock of ages and "as of" times. Default Date.now. */
+  /**
+   * The clock of ages and "as of" times (a replay's: the recording's). Default, and best: the
+   * fields cache's (`fields.now`), which dates the fetched fields the view shows and compares.
+   */
   readonly now?: () => number;
   /** The clock of the LiveTree's `retryAt` (the reconnect countdown). Default performance.now. */
   readonly monotonicNow?: () => number;
@@ -136,7 +139,7 @@ function combineStores(tree: LiveTree, log: EventLog, fields: FieldsCache): { su
  */
 export function App(props: AppProps) {
   const { tree, eventLog, fields } = props;
-  const nowFn = props.now ?? Date.now;
+  const nowFn = props.now ?? fields.now;
   const utc = props.utc ?? false;
   const { stdout } = useStdout();
   const terminal = useTerminalSize(stdout);

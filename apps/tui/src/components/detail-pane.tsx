@@ -45,6 +45,29 @@ function formatValue(value: unknown, snapshot: HierarchySnapshot, fields: Fields
   return String(value);
 }
 
+/**
+ * What the Fields heading says of where the fields come from: ` (GET 09:01:33)`, ` (listed
+ * 09:01:30)` (a replay's recording held the object only in a list), ` (fetching…)`, or why there
+ * is nothing to fetch (` (not in the recording)`: a replay asks no server, so that is no failure).
+ */
+function fieldsNote(fetched: FetchedFields | undefined, utc: boolean): string {
+  if (fetched === undefined) return '';
+  switch (fetched.status) {
+    case 'pending':
+      return ' (fetching…)';
+    case 'ok':
+      return ` (${fetched.listed === true ? 'listed' : 'GET'} ${formatClock(fetched.at, utc)})`;
+    case 'error':
+      return ''; // said on its own line, in red
+    case 'unavailable':
+      return ` (${fetched.reason})`;
+    default: {
+      const unknown: never = fetched;
+      return String(unknown);
+    }
+  }
+}
+
 export interface DetailOptions {
   readonly snapshot: HierarchySnapshot;
   readonly row: Row | undefined;
@@ -109,8 +132,7 @@ export function detailLines(options: DetailOptions): DetailLine[] {
 
   const fetched = options.fetched;
   const fields = fetched?.status === 'ok' ? fetched.fields : (object.fields as Readonly<Record<string, unknown>> | null);
-  const note = fetched?.status === 'pending' ? ' (fetching…)' : fetched?.status === 'ok' ? ` (GET ${formatClock(fetched.at, utc)})` : '';
-  lines.push({ text: `Fields${note}`, kind: 'section' });
+  lines.push({ text: `Fields${fieldsNote(fetched, utc)}`, kind: 'section' });
   if (fetched?.status === 'error') lines.push({ text: ` GET failed: ${failureReason(fetched.message, object.resource_uri)}`, kind: 'error' });
   if (fields === null) {
     if (fetched?.status !== 'error') lines.push({ text: ' known only from events so far', kind: 'dim' });
