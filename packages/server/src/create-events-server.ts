@@ -16,6 +16,7 @@ import {
 } from './check-options.js';
 import type { EventBus } from './event-bus.js';
 import { createFanOut } from './fan-out.js';
+import { ignoreUpgrade } from './ignore-upgrade.js';
 import { createLogger, type Logger } from './logger.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
@@ -25,6 +26,7 @@ import { retainTerminatedObjects } from './retain-terminated-objects.js';
 import type { CloudSource } from './source.js';
 import { createStreamEndpoint, hasStreamPathAfterPrefix, streamNotFoundDetail, writeJson, writeRawResponse } from './stream-endpoint.js';
 import { checkUserConfigs, createUserDirectory, type UserConfig } from './user-directory.js';
+import { offersWebSocket } from './websocket-handshake.js';
 
 export interface EventsServerOptions {
   readonly source: CloudSource;
@@ -221,11 +223,16 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     }
   };
 
+  /** Sockets whose ignored upgrade waits for the answers before it: closeAllConnections() misses them. */
+  const handingOver = new Set<Duplex>();
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Only WebSocket upgrades are done. Any other (`Upgrade: h2c` from `curl --http2`) is ignored,
+    // as HTTP/1.1 allows: the request gets the answer it would get without the header, on any path.
+    if (!offersWebSocket(req.headers.upgrade)) return ignoreUpgrade(server, req, socket, head, { waiting: handingOver });
     const url = requestUrl(req.url);
     if (url === 'too-long') return writeRawResponse(socket, 414, {}, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
     if (url === undefined) return writeRawResponse(socket, 400, {}, { detail: 'Malformed request target.' });
-    // Only the stream upgrades: the 404 says where it is.
+    // A WebSocket client at another path: the 404 says where the stream is.
     if (!endpoint.matches(url)) return writeRawResponse(socket, 404, {}, { detail: streamNotFoundDetail(url.pathname) });
     try {
       endpoint.handleUpgrade(req, socket, head, url);
@@ -292,7 +299,7 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
   } catch (error) {
     await endpoint.close(0);
     fanOut.close();
-    await closeHttp(server);
+    await closeHttp(server, handingOver);
     throw toEventsError(error);
   }
   logger.info('events server listening', { url: `http://${urlHost}:${address.port}`, source: source.name });
@@ -309,7 +316,7 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     },
     close() {
       closing ??= (async () => {
-        const httpClosed = closeHttp(server);
+        const httpClosed = closeHttp(server, handingOver);
         await endpoint.close();
         fanOut.close();
         try {
@@ -325,13 +332,19 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
   };
 }
 
-/** Stops accepting, closes idle keep-alive sockets at once and the rest once their answer is out. */
-function closeHttp(server: ReturnType<typeof createServer>): Promise<void> {
+/**
+ * Stops accepting, closes idle keep-alive sockets at once and the rest once their answer is out.
+ * `handingOver`: sockets Node does not track at the moment (ignore-upgrade.ts), closed with the rest.
+ */
+function closeHttp(server: ReturnType<typeof createServer>, handingOver: ReadonlySet<Duplex>): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
     // A REST request still running gets a moment; then its socket goes too.
-    setTimeout(() => server.closeAllConnections(), 1_000).unref();
+    setTimeout(() => {
+      server.closeAllConnections();
+      for (const socket of handingOver) socket.destroy();
+    }, 1_000).unref();
   });
 }
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkWebSocketHandshake, parseSubprotocols } from './websocket-handshake.js';
+import { checkWebSocketHandshake, offersWebSocket, parseSubprotocols } from './websocket-handshake.js';
 
 // ws's own parser, which its package does not export: what ours must agree with.
 const require = createRequire(import.meta.url);
@@ -96,3 +96,22 @@ describe('checkWebSocketHandshake', () => {
     );
   });
 });
+
+describe('offersWebSocket', () => {
+  it('is true when one of the protocols is websocket, in any case, with or without a version', () => {
+    for (const upgrade of ['websocket', 'WebSocket', 'h2c, websocket', 'websocket , h2c', 'websocket/13', 'foo,WEBSOCKET']) expect(offersWebSocket(upgrade)).toBe(true);
+  });
+
+  it('is false for any other upgrade, or none', () => {
+    for (const upgrade of [undefined, '', ' ', 'h2c', 'HTTP/2.0', 'websockets', 'web socket', 'h2c, TLS/1.0', 'xwebsocket']) expect(offersWebSocket(upgrade)).toBe(false);
+  });
+
+  it('everything it turns away, the handshake check would have refused', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('w', 'e', 'b', 's', 'o', 'c', 'k', 't', 'W', ',', ' ', '/', '1', 'h') }), (upgrade) => {
+        if (!offersWebSocket(upgrade)) expect(handshake({ upgrade }).ok).toBe(false);
+      }),
+    );
+  });
+});
+

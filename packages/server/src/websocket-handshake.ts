@@ -28,6 +28,22 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/;
 const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
 
 /**
+ * Whether an `Upgrade` header offers a WebSocket: one of its comma-separated protocols is
+ * `websocket` (any case, with or without a `/version`). A request whose Upgrade does not is served
+ * as plain HTTP/1.1, the upgrade ignored (ignore-upgrade.ts); one that does goes to the handshake,
+ * where anything but exactly `websocket` is refused as ws would.
+ *
+ * @example
+ * offersWebSocket('websocket')      // true
+ * offersWebSocket('h2c, WebSocket') // true (then refused by checkWebSocketHandshake)
+ * offersWebSocket('h2c')            // false
+ */
+export function offersWebSocket(upgrade: string | undefined): boolean {
+  if (upgrade === undefined) return false;
+  return upgrade.split(',').some((protocol) => protocol.split('/')[0]?.trim().toLowerCase() === 'websocket');
+}
+
+/**
  * Checks an opening handshake as ws would, with precise messages. Header values are echoed cut
  * (quote-value.ts).
  *

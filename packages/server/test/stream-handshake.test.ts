@@ -102,9 +102,10 @@ describe('handshakes ws would refuse answer JSON with a precise detail', () => {
       'Invalid Sec-WebSocket-Key header "not-a-key": expected 16 bytes in base64 (22 characters, then "==").',
     ],
     [
-      'an Upgrade to another protocol',
-      [...without('Upgrade'), 'Upgrade: h2c'],
-      'Invalid Upgrade header "h2c": this endpoint upgrades only to "websocket".',
+      // One that does not offer websocket at all is ignored instead (upgrade-ignored.test.ts).
+      'an Upgrade offering websocket among other protocols',
+      [...without('Upgrade'), 'Upgrade: h2c, websocket'],
+      'Invalid Upgrade header "h2c, websocket": this endpoint upgrades only to "websocket".',
     ],
   ])('400 for %s', async (_name, headers, detail) => {
     expectJson(await handshake(request(headers)), 400, detail);
@@ -136,8 +137,8 @@ describe('handshakes ws would refuse answer JSON with a precise detail', () => {
   });
 
   it('a long bad header value is echoed cut', async () => {
-    const answer = await handshake(request([...without('Upgrade'), `Upgrade: ${'h'.repeat(4000)}`]));
-    expectJson(answer, 400, `Invalid Upgrade header "${'h'.repeat(99)}…": this endpoint upgrades only to "websocket".`);
+    const answer = await handshake(request([...without('Upgrade'), `Upgrade: websocket, ${'h'.repeat(4000)}`]));
+    expectJson(answer, 400, `Invalid Upgrade header "websocket, ${'h'.repeat(88)}…": this endpoint upgrades only to "websocket".`);
   });
 
   it('whatever the handshake, the answer is a 101 or JSON', async () => {

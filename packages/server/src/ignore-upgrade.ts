@@ -1,0 +1,100 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex, Writable } from 'node:stream';
+
+/** What `requestHeadWithoutUpgrade` reads of a request (an `IncomingMessage` fits). */
+export type UpgradeRequestHead = Pick<IncomingMessage, 'method' | 'url' | 'httpVersion' | 'rawHeaders'>;
+
+export interface IgnoreUpgradeOptions {
+  /**
+   * Holds the socket while its request waits for answers pipelined before it. Node no longer
+   * tracks it then (`server.closeAllConnections()` misses it): a server shutting down should
+   * destroy what is left here too.
+   */
+  readonly waiting?: Set<Duplex>;
+}
+
+/**
+ * Serves a request that asked for an upgrade this server does not do (`Upgrade: h2c`, which
+ * `curl --http2` sends on http://) as the plain HTTP/1.1 request it also is: a server may ignore
+ * an Upgrade (RFC 9110 §7.8). Node 20 gives every request with `Connection: upgrade` and an
+ * `Upgrade` header to the 'upgrade' listener, its parser stopped after the headers and no way to
+ * decline (no shouldUpgradeCallback). So the request head is written again without the upgrade,
+ * put back in front of the bytes that followed it (`head`: the body, a pipelined request) and the
+ * socket handed to the server as a new connection, as Node's docs allow for 'connection'. Node's
+ * own parser then reads the body, keep-alive, pipelining, 100-continue and the timeouts, exactly
+ * as for any request, and `server.close()` sees the connection again. A request pipelined behind
+ * answers still going out is handed over once they are out. The new head has no
+ * `Upgrade` header, so it cannot come back here; a later request on the socket may, by itself.
+ *
+ * @example
+ * server.on('upgrade', (req, socket, head) => {
+ *   if (!offersWebSocket(req.headers.upgrade)) return ignoreUpgrade(server, req, socket, head);
+ *   // ... the WebSocket handshake
+ * });
+ */
+export function ignoreUpgrade(server: Server, req: UpgradeRequestHead, socket: Duplex, head: Buffer, options: IgnoreUpgradeOptions = {}): void {
+  // Node's parser reads header bytes as latin1, one char a byte: latin1 gives the bytes back.
+  const bytes = Buffer.concat([Buffer.from(requestHeadWithoutUpgrade(req), 'latin1'), head]);
+  // Until Node's listeners are back, an error (a reset) must not go unhandled.
+  const onError = () => socket.destroy();
+  socket.on('error', onError);
+  const { waiting } = options;
+  const onClose = () => waiting?.delete(socket);
+  const handOver = () => {
+    // A pipelined request answered before this one may still be going out, or queued behind one
+    // that is: its answer belongs to the connection's old state, which moves on to the next
+    // queued answer on 'finish' (a listener added before ours). A new connection now would start
+    // an empty queue, and this request's answer would wait behind one that never ends.
+    const answering = (socket as Duplex & { _httpMessage?: Writable | null })._httpMessage;
+    if (answering && !socket.destroyed) {
+      if (waiting !== undefined && !waiting.has(socket)) {
+        waiting.add(socket);
+        socket.once('close', onClose);
+      }
+      answering.once('finish', handOver);
+      return;
+    }
+    socket.off('error', onError);
+    if (waiting?.delete(socket) === true) socket.off('close', onClose);
+    // Gone, or closing after the answer before (`Connection: close`): nothing more to answer.
+    // (An 'end' already emitted would also make unshift throw.)
+    if (socket.destroyed || socket.readableEnded || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.unshift(bytes);
+    server.emit('connection', socket);
+  };
+  handOver();
+}
+
+/**
+ * The request line and headers of `req`, as sent (names in their case, repeated headers
+ * repeated, in order), with every `Upgrade` header left out and `upgrade` taken out of
+ * `Connection` (the header left out if nothing else is in it), ending with the blank line.
+ * Without `Upgrade` Node's parser sees no upgrade, whatever else `Connection` says.
+ *
+ * @example
+ * requestHeadWithoutUpgrade({ method: 'GET', url: '/healthz', httpVersion: '1.1', rawHeaders: ['Host', 'x', 'Connection', 'Upgrade, HTTP2-Settings', 'Upgrade', 'h2c'] })
+ * // 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: HTTP2-Settings\r\n\r\n'
+ */
+export function requestHeadWithoutUpgrade(req: UpgradeRequestHead): string {
+  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (lower === 'upgrade') continue;
+    if (lower === 'connection') {
+      const kept = value
+        .split(',')
+        .map((token) => token.trim())
+        .filter((token) => token !== '' && token.toLowerCase() !== 'upgrade');
+      if (kept.length > 0) lines.push(`${name}: ${kept.join(', ')}`);
+      continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
