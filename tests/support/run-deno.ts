@@ -26,6 +26,8 @@ export interface DenoRun {
   readonly child: ChildProcessByStdio<null, Readable, Readable>;
   /** Resolves with the exit code once the run ended and its output closed. */
   readonly exited: Promise<number | null>;
+  /** What the run printed so far (stdout is also readable as a stream, e.g. line by line). */
+  output(): { readonly stdout: string; readonly stderr: string };
   /** Ends the run: the launcher and the deno it started (idempotent). */
   stop(): void;
 }
@@ -46,6 +48,14 @@ export function spawnDeno(args: readonly string[], options: { readonly cwd: stri
     detached: true,
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   let ended = false;
   void exited.then(() => {
     ended = true;
@@ -61,5 +71,5 @@ export function spawnDeno(args: readonly string[], options: { readonly cwd: stri
   };
   const timer = setTimeout(stop, options.timeoutMs ?? 60_000);
   void exited.then(() => clearTimeout(timer));
-  return { child, exited, stop };
+  return { child, exited, output: () => ({ stdout, stderr }), stop };
 }

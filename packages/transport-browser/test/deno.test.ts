@@ -40,12 +40,8 @@ it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package 
     USER.apikey,
     String(COUNT),
   ];
-  const { child, exited, stop } = spawnDeno(args, { cwd: join(here, '..') });
+  const { child, exited, output, stop } = spawnDeno(args, { cwd: join(here, '..') });
   onTestFinished(stop);
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
   const lines: Record<string, unknown>[] = [];
   for await (const line of createInterface({ input: child.stdout })) {
     const message = JSON.parse(line) as Record<string, unknown>;
@@ -57,7 +53,7 @@ it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package 
       for (let i = 0; i < COUNT / 2; i++) events.source.emit('acme');
     }
   }
-  expect(await exited, stderr).toBe(0);
+  expect(await exited, output().stderr).toBe(0);
   expect(lines).toEqual([
     { connected: 'fresh', runtime: 'deno' },
     { connected: 'resumed', runtime: 'deno' },
@@ -75,19 +71,10 @@ it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package 
     join(here, 'deno', 'deno-denied.ts'),
     `ws://127.0.0.1:${events.server.port}/`,
   ];
-  const { child, exited, stop } = spawnDeno(args, { cwd: join(here, '..') });
+  const { exited, output, stop } = spawnDeno(args, { cwd: join(here, '..') });
   onTestFinished(stop);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const code = await exited;
-  expect(code, stderr).toBe(0);
-  const result = JSON.parse(stdout.trim()) as { code: string; message: string; phase: string };
+  expect(await exited, output().stderr).toBe(0);
+  const result = JSON.parse(output().stdout.trim()) as { code: string; message: string; phase: string };
   expect(result).toMatchObject({ code: 'invalid-config', phase: 'stopped' });
   expect(result.message).toMatch(/^the socket could not be opened: .*--allow-net/);
 }, 60_000);
