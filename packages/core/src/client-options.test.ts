@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkStreamOptions, MIN_PING_INTERVAL_MS, resolveClientOptions, withEnvDefaults } from './client-options.js';
+import { checkStreamOptions, type EnvSource, MIN_PING_INTERVAL_MS, resolveClientOptions, withEnvDefaults } from './client-options.js';
 import type { StreamClientOptions } from './stream-client-types.js';
 
 const CREDENTIALS = { username: 'alice', apikey: 'alice-key-123' };
@@ -23,6 +23,22 @@ describe('withEnvDefaults', () => {
     expect(() => withEnvDefaults({ credentials: CREDENTIALS }, {})).toThrow(/no stream host/);
     expect(withEnvDefaults({ streamHost: 'ws://127.0.0.1:8080/' }, undefined).restHost).toBe('http://127.0.0.1:8080/');
     expect(withEnvDefaults({}, { streamHost: 'wss://events.example.com/x' }).restHost).toBe('https://events.example.com/x/');
+  });
+
+  it('says where else a stream host can come from, by where the environment came from', () => {
+    const message = (source: EnvSource) => {
+      try {
+        resolveClientOptions({ credentials: CREDENTIALS }, {}, 'stream', source);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(message('process')).toMatch(/^no stream host: pass streamHost or set DOCKERCLOUD_STREAM_HOST \(/);
+    expect(message('option')).toMatch(/^no stream host: pass streamHost or DOCKERCLOUD_STREAM_HOST in env \(/);
+    // A browser reads no environment: "set DOCKERCLOUD_STREAM_HOST" would send its user to look for one.
+    expect(message('none')).toMatch(/^no stream host: pass streamHost \(this transport reads no environment: the env option can supply DOCKERCLOUD_STREAM_HOST\)/);
+    expect(message('none')).not.toMatch(/or set DOCKERCLOUD/);
   });
 });
 

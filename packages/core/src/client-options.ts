@@ -10,6 +10,13 @@ export type ClientEnv = Readonly<Record<string, string | undefined>>;
 /** What the client is made for: a stream alone, or a live tree (which takes more options). */
 export type ClientKind = 'stream' | 'live-tree';
 
+/**
+ * Where a transport's `env` came from, so that an error names only what the caller can change:
+ * `process` (Node's environment, read by default), `option` (the caller's `env` option), `none`
+ * (a transport that reads no environment unless given one: the browser's).
+ */
+export type EnvSource = 'process' | 'option' | 'none';
+
 // Every option each entry point takes, so that a misspelt one (`streamURL`, `pingInterval`) is
 // refused rather than ignored: a JavaScript caller has no type checker to catch it.
 const STREAM_OPTION_KEYS: readonly string[] = [
@@ -75,6 +82,7 @@ export function resolveClientOptions<T extends Partial<StreamClientOptions> & { 
   options: T,
   env: ClientEnv,
   kind: ClientKind,
+  envSource: EnvSource = 'process',
 ): T & { readonly streamHost: string; readonly restHost: string } {
   if (typeof options !== 'object' || options === null) throw new EventsError('invalid-config', `options must be an object, got ${describeValue(options)}`);
   const known = kind === 'stream' ? STREAM_OPTION_KEYS : LIVE_TREE_OPTION_KEYS;
@@ -86,10 +94,17 @@ export function resolveClientOptions<T extends Partial<StreamClientOptions> & { 
   }
   const config = configFromEnv(env);
   if (!config.ok) throw new EventsError('invalid-config', `${config.error.message} (fix the variable, or pass env: {} to ignore the environment)`);
-  const resolved = withEnvDefaults(options, config.value);
+  const resolved = withEnvDefaults(options, config.value, envSource);
   checkStreamOptions(resolved);
   return resolved;
 }
+
+/** What else gives a stream host, by where the environment came from. */
+const NO_STREAM_HOST_ELSE: Readonly<Record<EnvSource, string>> = {
+  process: ' or set DOCKERCLOUD_STREAM_HOST',
+  option: ' or DOCKERCLOUD_STREAM_HOST in env',
+  none: ' (this transport reads no environment: the env option can supply DOCKERCLOUD_STREAM_HOST)',
+};
 
 /**
  * Fills what `options` leave out from the Docker Cloud environment (configFromEnv's result):
@@ -104,12 +119,13 @@ export function resolveClientOptions<T extends Partial<StreamClientOptions> & { 
 export function withEnvDefaults<T extends Partial<StreamClientOptions> & { readonly restHost?: string }>(
   options: T,
   env: EnvConfig | undefined,
+  envSource: EnvSource = 'process',
 ): T & { readonly streamHost: string; readonly restHost: string } {
   const streamHost = options.streamHost ?? env?.streamHost;
   if (streamHost === undefined) {
     throw new EventsError(
       'invalid-config',
-      "no stream host: pass streamHost or set DOCKERCLOUD_STREAM_HOST (nothing is assumed: Docker Cloud's own hosts are gone, and credentials must not go to a host nobody named)",
+      `no stream host: pass streamHost${NO_STREAM_HOST_ELSE[envSource]} (nothing is assumed: Docker Cloud's own hosts are gone, and credentials must not go to a host nobody named)`,
     );
   }
   checkType('streamHost', streamHost, 'string', 'a string such as "ws://127.0.0.1:8080/"');

@@ -290,6 +290,21 @@ describe('createEventStream', () => {
 });
 
 describe('errors', () => {
+  it('asks for a stream host without sending the caller to an environment a browser does not have', () => {
+    const noHost = (options: Record<string, unknown>) => {
+      try {
+        createEventStream({ credentials: { username: 'alice', apikey: 'k1' }, WebSocket: FakeSocket, ...options });
+      } catch (error) {
+        return error as EventsError;
+      }
+      throw new Error('no error');
+    };
+    expect(noHost({})).toMatchObject({ code: 'invalid-config' });
+    expect(noHost({}).message).toMatch(/^no stream host: pass streamHost \(this transport reads no environment: the env option can supply DOCKERCLOUD_STREAM_HOST\)/);
+    expect(noHost({ env: { DOCKERCLOUD_NAMESPACE: 'acme' } }).message).toMatch(/^no stream host: pass streamHost or DOCKERCLOUD_STREAM_HOST in env /);
+    expect(FakeSocket.created).toHaveLength(0);
+  });
+
   it('exports EventsError as a value, so that browser code can test `instanceof` as Node code can', () => {
     let caught: unknown;
     try {

@@ -84,7 +84,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 /**
  * createEventStream's options: core's, plus the runtime's WebSocket and fetch. As in
  * transport-node, anything left out comes from `env` (DOCKERCLOUD_*); a browser has no
- * environment, so `env` defaults to none and the Docker Cloud defaults apply.
+ * environment, so `env` defaults to none: pass streamHost (no host is assumed).
  */
 export type BrowserEventStreamOptions = Partial<StreamClientOptions> & BrowserPortOptions & { readonly env?: Env };
 
@@ -122,8 +122,8 @@ export function createLiveTree(options: BrowserLiveTreeOptions = {}): LiveTreeHa
 }
 
 function resolveOptions<T extends Partial<StreamClientOptions> & { readonly restHost?: string; readonly env?: Env }>(options: T, kind: 'stream' | 'live-tree') {
-  const { env = {}, ...rest } = options;
-  const resolved = resolveClientOptions(rest, env, kind);
+  const { env, ...rest } = options;
+  const resolved = resolveClientOptions(rest, env ?? {}, kind, env === undefined ? 'none' : 'option');
   // A plain (Docker Cloud) server keeps connections alive with pings, which a browser never sees:
   // any silence timeout would drop a quiet stream, and lose its events, again and again. Extended
   // connections are still watched, through the server's position markers.

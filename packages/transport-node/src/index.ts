@@ -60,8 +60,8 @@ export type NodeLiveTreeOptions = Partial<LiveTreeOptions> & { readonly env?: En
  * for await (const event of stream) console.log(event.action, event.state, event.resource_uri);
  */
 export function createEventStream(options: NodeEventStreamOptions = {}): EventStream {
-  const { env = process.env, ...rest } = options;
-  return createStreamClient(resolveClientOptions(rest, env, 'stream'), createNodePort());
+  const { env, ...rest } = options;
+  return createStreamClient(resolveClientOptions(rest, env ?? process.env, 'stream', env === undefined ? 'process' : 'option'), createNodePort());
 }
 
 /**
@@ -72,8 +72,8 @@ export function createEventStream(options: NodeEventStreamOptions = {}): EventSt
  * tree.subscribe(() => console.log(tree.getSnapshot().tree.countsByType()));
  */
 export function createLiveTree(options: NodeLiveTreeOptions = {}): LiveTreeHandle {
-  const { env = process.env, ...rest } = options;
-  return createCoreLiveTree(resolveClientOptions(rest, env, 'live-tree'), createNodePort());
+  const { env, ...rest } = options;
+  return createCoreLiveTree(resolveClientOptions(rest, env ?? process.env, 'live-tree', env === undefined ? 'process' : 'option'), createNodePort());
 }
 
 
