@@ -200,15 +200,23 @@ describe('events-server (bin)', () => {
       });
     });
 
-    it('never prints the credentials of the engine address', async () => {
+    it('never prints the credentials of the engine address, masks them the same way for every scheme, and prints no Node warning', async () => {
       const blocker = createServer();
       await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
       const { port } = blocker.address() as { port: number };
       await new Promise((resolve) => blocker.close(resolve));
-      const result = await runBin(['--source', 'docker', '--docker-host', `tcp://user:s3cret@127.0.0.1:${port}`, '--port', '0', '--log-level', 'debug']);
-      expect(result.code).toBe(1);
-      expect(result.stderr).toContain(`cannot reach the Docker engine at tcp://***@127.0.0.1:${port}: ping: connect ECONNREFUSED`);
-      expect(result.stdout + result.stderr).not.toContain('s3cret');
+      const shown: string[] = [];
+      for (const scheme of ['tcp', 'ssh']) {
+        const result = await runBin(['--source', 'docker', '--docker-host', `${scheme}://user:s3cret@127.0.0.1:${port}`, '--port', '0', '--log-level', 'debug']);
+        expect(result.code).toBe(1);
+        expect(result.stdout + result.stderr).not.toContain('s3cret');
+        // docker-modem's ssh path built "ssh:127.0.0.1:PORT127.0.0.1", and Node warned of it (DEP0170).
+        expect(result.stderr).not.toMatch(/Warning|DEP0/);
+        const where = /cannot reach the Docker engine at (\S+): ping: connect ECONNREFUSED/.exec(result.stderr)?.[1];
+        expect(where, result.stderr).toBeDefined();
+        shown.push(String(where).replace(`${scheme}://`, '<scheme>://'));
+      }
+      expect(shown).toEqual([`<scheme>://***@127.0.0.1:${port}`, `<scheme>://***@127.0.0.1:${port}`]);
     });
   });
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import Docker from 'dockerode';
 import { EventsError } from '@events/core';
 import { type DockerAddress, formatDockerAddress, parseDockerAddress, redactDockerAddress } from './docker-host.js';
 import type { EngineJob } from './docker-mapper.js';
+import { createSshDialAgent } from './ssh-dial-agent.js';
 
 /**
  * The engine calls the Docker source makes: a port, so the source's reconnect and resync logic
@@ -73,8 +75,8 @@ export interface DockerEngineClientOptions {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** dockerode's options, with the two docker-modem reads that @types/dockerode leaves out. */
-export type DockerodeOptions = Docker.DockerOptions & { pathPrefix?: string | undefined; password?: string | undefined };
+/** dockerode's options, with the three docker-modem reads that @types/dockerode leaves out. */
+export type DockerodeOptions = Docker.DockerOptions & { pathPrefix?: string | undefined; password?: string | undefined; agent?: Agent | undefined };
 
 /** How to reach the engine: the modem's options, and the address for messages (credentials masked). */
 export interface ResolvedDockerEngine {
@@ -110,8 +112,12 @@ function modemOptions(address: DockerAddress, env: Env, home: string): Dockerode
     case 'unix':
     case 'npipe':
       return { ...none, socketPath: address.path, protocol: 'http' };
-    case 'ssh':
-      return { ...none, protocol: 'ssh', host: address.host, port: String(address.port), username: address.username, password: address.password, sshOptions: { agent: env.SSH_AUTH_SOCK } };
+    case 'ssh': {
+      // Plain http through an agent that dials over ssh, not the modem's `protocol: 'ssh'`, whose
+      // URL Node warns about on every call (see createSshDialAgent). The login stays in the agent.
+      const agent = createSshDialAgent({ host: address.host, port: address.port, username: address.username, password: address.password, agentSocket: env.SSH_AUTH_SOCK });
+      return { ...none, protocol: 'http', host: address.host, port: String(address.port), pathPrefix: '/', agent };
+    }
     case 'tcp': {
       const verify = set(env, 'DOCKER_TLS_VERIFY');
       const tls = address.https || verify || set(env, 'DOCKER_TLS') || address.port === 2376;
@@ -195,7 +201,7 @@ function modemClassOfDockerode(): ModemClass {
  */
 export function createModem(given: DockerodeOptions): object {
   // What the modem reads beyond dockerode's declared options.
-  const options = given as DockerodeOptions & { connectionTimeout?: number; checkServerIdentity?: unknown; agent?: unknown; agentForward?: unknown };
+  const options = given as DockerodeOptions & { connectionTimeout?: number; checkServerIdentity?: unknown; agentForward?: unknown };
   const sshOptions: Record<string, unknown> = { ...options.sshOptions };
   if (sshOptions.agentForward === undefined) sshOptions.agentForward = options.agentForward;
   const fields = {

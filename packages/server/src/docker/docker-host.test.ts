@@ -62,16 +62,33 @@ describe('parseDockerAddress', () => {
 });
 
 describe('formatDockerAddress and redactDockerAddress', () => {
-  it('never show a password, nor the user of a tcp address (it may be a token)', () => {
+  it('never show a password, nor a user (it may be a token), and mask every scheme the same way', () => {
     expect(formatDockerAddress(ok('tcp://user:s3cret@127.0.0.1:2375'))).toBe('tcp://***@127.0.0.1:2375');
     expect(formatDockerAddress(ok('tcp://t0ken@127.0.0.1'))).toBe('tcp://***@127.0.0.1:2375');
-    expect(formatDockerAddress(ok('ssh://me:s3cret@box:2222'))).toBe('ssh://me:***@box:2222');
-    expect(formatDockerAddress(ok('ssh://me@box'))).toBe('ssh://me@box');
+    expect(formatDockerAddress(ok('https://user:s3cret@h'))).toBe('https://***@h:2376');
+    expect(formatDockerAddress(ok('ssh://me:s3cret@box:2222'))).toBe('ssh://***@box:2222');
+    expect(formatDockerAddress(ok('ssh://me@box'))).toBe('ssh://***@box');
+    expect(formatDockerAddress(ok('ssh://box'))).toBe('ssh://box');
     expect(formatDockerAddress(ok('https://h'))).toBe('https://h:2376');
     expect(redactDockerAddress('tcp://user:s3cret@host:99999')).toBe('tcp://***@host:99999');
-    expect(redactDockerAddress('ssh://me:s3cret@box')).toBe('ssh://me:***@box');
+    expect(redactDockerAddress('ssh://me:s3cret@box:99999')).toBe('ssh://***@box:99999');
+    expect(redactDockerAddress('SSH://me:s3cret@box')).toBe('SSH://***@box');
     expect(redactDockerAddress('tcp://me:s3@cret@bad host')).toBe('tcp://***@bad host');
     expect(redactDockerAddress('unix:///var/run/docker.sock')).toBe('unix:///var/run/docker.sock');
+  });
+
+  it('mask the same credentials the same way whatever the scheme', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9]{1,8}(:[A-Za-z0-9@]{1,8})?$/), fc.constantFrom('127.0.0.1:2222', 'box:2222', '[::1]:2222', 'bad host:1'), (userinfo, rest) => {
+        const masked = ['tcp', 'https', 'ssh'].map((scheme) => redactDockerAddress(`${scheme}://${userinfo}@${rest}`).replace(/^\w+:/, ''));
+        expect(new Set(masked).size).toBe(1);
+        const formatted = ['tcp', 'https', 'ssh'].flatMap((scheme) => {
+          const parsed = parseDockerAddress(`${scheme}://${userinfo}@${rest}`);
+          return parsed.ok ? [formatDockerAddress(parsed.address).replace(/^\w+:/, '')] : [];
+        });
+        expect(new Set(formatted).size).toBeLessThanOrEqual(1);
+      }),
+    );
   });
 
   it('keep a password out of whatever they return', () => {

@@ -93,39 +93,34 @@ export function parseDockerAddress(text: string): DockerAddressParse {
 }
 
 /**
- * The address to show in messages, logs, `/healthz` and stdout: canonical, with any password (and a
- * tcp address's user, which may be a token) replaced by `***`.
+ * The address to show in messages, logs, `/healthz` and stdout: canonical, with any credentials
+ * (user and password: a user may be a token) replaced by `***`, the same for every scheme.
  *
  * @example
  * formatDockerAddress({ kind: 'tcp', host: 'box', port: 2375, https: false, username: 'u', password: 'pw' }) // 'tcp://***@box:2375'
+ * formatDockerAddress({ kind: 'ssh', host: 'box', port: 2222, username: 'u', password: 'pw' }) // 'ssh://***@box:2222'
  */
 export function formatDockerAddress(address: DockerAddress): string {
   switch (address.kind) {
     case 'unix':
     case 'npipe':
       return `${address.kind}://${address.path}`;
-    case 'tcp': {
-      const credentials = address.username !== undefined || address.password !== undefined ? '***@' : '';
-      return `${address.https ? 'https' : 'tcp'}://${credentials}${address.host}:${address.port}`;
-    }
+    case 'tcp':
     case 'ssh': {
-      const user = address.username === undefined ? '' : `${encodeURIComponent(address.username)}${address.password === undefined ? '' : ':***'}@`;
-      return `ssh://${user}${address.host}${address.port === 22 ? '' : `:${address.port}`}`;
+      const credentials = address.username !== undefined || address.password !== undefined ? '***@' : '';
+      const scheme = address.kind === 'ssh' ? 'ssh' : address.https ? 'https' : 'tcp';
+      return `${scheme}://${credentials}${address.host}${address.kind === 'ssh' && address.port === 22 ? '' : `:${address.port}`}`;
     }
   }
 }
 
 /**
- * An address as typed, with its credentials masked: for messages about an address that did not
- * parse (so {@link formatDockerAddress} cannot be used).
+ * An address as typed, with its credentials masked as {@link formatDockerAddress} masks them: for
+ * messages about an address that did not parse (so formatDockerAddress cannot be used).
  *
  * @example
  * redactDockerAddress('tcp://user:pw@host:99999') // 'tcp://***@host:99999'
  */
 export function redactDockerAddress(text: string): string {
-  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/]*)@/, (_, scheme: string, userinfo: string) => {
-    if (scheme.toLowerCase() !== 'ssh://') return `${scheme}***@`;
-    const colon = userinfo.indexOf(':');
-    return colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:***@` : `${scheme}${userinfo}@`;
-  });
+  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/]*@/, '$1***@');
 }
