@@ -20,6 +20,7 @@ import { ignoreUpgrade } from './ignore-upgrade.js';
 import { createLogger, type Logger } from './logger.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRestHandler } from './rest-api.js';
 import { retainTerminatedObjects } from './retain-terminated-objects.js';
@@ -205,6 +206,14 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
       if (endpoint.matches(url)) return endpoint.handleRequest(req, res, url);
       // The stream's URL used as a host, asked for without an upgrade (curl, a browser): the same hint.
       if (hasStreamPathAfterPrefix(url.pathname)) return writeJson(res, 404, {}, { detail: streamNotFoundDetail(url.pathname) });
+      if (url.pathname === '/healthz' || url.pathname === '/metrics') {
+        // Read-only, as the REST API's lists are: any other method is refused the same way.
+        const method = req.method ?? 'GET';
+        if (method !== 'GET' && method !== 'HEAD') {
+          const refusal = methodNotAllowed(method, ['GET', 'HEAD']);
+          return writeJson(res, refusal.status, { ...refusal.headers, 'Cache-Control': 'no-store' }, { detail: refusal.detail });
+        }
+      }
       if (url.pathname === '/healthz') {
         const body = health();
         return writeJson(res, body.status === 'ok' ? 200 : 503, { 'Cache-Control': 'no-store' }, body);

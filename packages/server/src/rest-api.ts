@@ -12,6 +12,7 @@ import {
 import { type Authenticator, authFailureHeaders } from './authenticate-request.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
+import { methodNotAllowed as refuseMethod } from './method-not-allowed.js';
 import { quoteValue, shortenQuotedValues } from './quote-value.js';
 import { filterRestList } from './rest-list-filter.js';
 import { pageOf, parsePaging } from './rest-paging.js';
@@ -339,7 +340,8 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
 }
 
 function methodNotAllowed(method: string, allowed: readonly string[]): RestError {
-  return new RestError(405, `Method ${quoteValue(method)} not allowed (allowed: ${allowed.join(', ')}).`, { Allow: allowed.join(', ') });
+  const answer = refuseMethod(method, allowed);
+  return new RestError(answer.status, answer.detail, answer.headers);
 }
 
 function capitalize(text: string): string {

@@ -459,6 +459,20 @@ describe('server lifecycle', () => {
     }
     expect(Number(/\nevents_in_total (\d+)/.exec(metrics.body)?.[1])).toBe(source.emitted.length);
   });
+
+  it.each(['/healthz', '/metrics'])('%s is read-only: HEAD answers as GET without a body, other methods 405 as the REST API does', async (path) => {
+    const get = await httpRequest('GET', path);
+    const head = await httpRequest('HEAD', path);
+    expect([head.status, head.body, head.headers['content-type']]).toEqual([200, '', get.headers['content-type']]);
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      const refused = await httpRequest(method, path);
+      expect([method, refused.status, refused.headers.allow, refused.headers['content-type']]).toEqual([method, 405, 'GET, HEAD', 'application/json']);
+      expect(JSON.parse(refused.body)).toEqual({ detail: `Method "${method}" not allowed (allowed: GET, HEAD).` });
+    }
+    // The REST API's own 405, for comparison: the same header and the same words.
+    const rest = await httpRequest('POST', '/api/app/v1/acme/stack/', ALICE);
+    expect([rest.status, rest.headers.allow, JSON.parse(rest.body)]).toEqual([405, 'GET, HEAD', { detail: 'Method "POST" not allowed (allowed: GET, HEAD).' }]);
+  });
 });
 
 function httpRequest(
