@@ -1,5 +1,22 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv, type Credentials, createFilter, didYouMean, type EventFilter, type ObjectType, parseResourceUri, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
+import { configFromEnv, type Credentials, createFilter, didYouMean, type EventFilter, OBJECT_TYPES, type ObjectType, parseResourceUri, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
+// The usage-error wording `events-server` uses, and its --seed and --rate rules: one message for one mistake in both tools.
+import {
+  badValue,
+  cannotCombine,
+  describeParseError,
+  joinNegativeNumbers,
+  type NumberRule,
+  needsFlag,
+  needsValue,
+  numberFlag,
+  OPTION_RULES,
+  oneOfFlag,
+  quoteArg,
+  rateFlag,
+  UsageError,
+  unexpectedArgument,
+} from '@events/server/cli-rules';
 
 /** The types that have children, so that a --parent value can match. */
 const PARENT_TYPES: ReadonlySet<ObjectType> = new Set(['stack', 'service', 'node', 'nodecluster']);
@@ -27,7 +44,8 @@ export type SourceOptions =
       /** The Authorization header value to send (DOCKERCLOUD_AUTH as given, or built from the credentials). */
       readonly authorization: string;
     }
-  | { readonly kind: 'demo'; readonly seed?: number; readonly rate: number }
+  /** `rate`: background events per second, or `max` for flat out, as `events-server --rate` takes it. */
+  | { readonly kind: 'demo'; readonly seed?: number; readonly rate: number | 'max' }
   | { readonly kind: 'replay'; readonly file: string; readonly speed: number };
 
 export interface RunOptions {
@@ -75,7 +93,8 @@ Filters (repeat a flag or give a comma list: values of one flag are alternatives
 Sources:
   --demo              start an embedded events server over a simulated cloud and watch it
   --seed N            the simulated cloud's seed (--demo)
-  --rate N            simulated background events per second (--demo; default ${DEFAULT_DEMO_RATE}, 0 = none)
+  --rate N|max        simulated background events per second (--demo; default ${DEFAULT_DEMO_RATE}, 0 = none,
+                      max = flat out), as events-server --rate takes it
   --record FILE       also write the session to FILE (NDJSON), for --replay
   --replay FILE       play a recording back instead of connecting
   --speed N           replay speed factor (default 1; 0 = as fast as possible)
@@ -114,46 +133,23 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
-/**
- * `--rate -1` as `--rate=-1`: node's parser takes `-1` for an option and answers with advice
- * about dashes; joined, the value reaches the flag's own check, which says what it accepts.
- */
-function joinNegativeNumbers(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const next = argv[i + 1];
-    const name = arg.startsWith('--') ? arg.slice(2) : '';
-    if (next !== undefined && /^-\d/.test(next) && (OPTIONS as Record<string, { type: string }>)[name]?.type === 'string') {
-      out.push(`${arg}=${next}`);
-      i++;
-    } else {
-      out.push(arg);
-    }
-  }
-  return out;
-}
+/** Flags whose value is a number: `--rate -1` is a value to check, not a flag. */
+const NUMERIC_FLAGS: ReadonlySet<string> = new Set(['seed', 'rate', 'speed', 'count']);
+
+/** `--count`: events to print before stopping. */
+const COUNT_RULE: NumberRule = { min: 0, exclusiveMin: true, max: Number.POSITIVE_INFINITY, whole: true, unit: 'events' };
+/** `--speed`: the replay's speed factor. */
+const SPEED_RULE: NumberRule = { min: 0, max: 1000, whole: false };
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 const usage = (message: string): CliCommand => ({ kind: 'usage-error', message });
-
-class UsageError extends Error {}
-
-function number(values: Values, name: 'seed' | 'rate' | 'speed' | 'count', check: (n: number) => boolean, expected: string): number | undefined {
-  const raw = values[name];
-  if (raw === undefined) return undefined;
-  const n = raw.trim() === '' ? Number.NaN : Number(raw);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${expected}, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 function list(values: readonly string[] | undefined): string[] | undefined {
   if (values === undefined) return undefined;
   return values.flatMap((value) => value.split(',')).map((value) => value.trim());
 }
 
-/** `ws://h:p/x` → `http://h:p/x`: our server answers both on one port. */
 /**
  * Parses `events` arguments and environment into what to run, validating everything up front
  * so that a mistake is a precise message (and exit 2) before anything connects. Pure: the
@@ -166,30 +162,34 @@ function list(values: readonly string[] | undefined): string[] | undefined {
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeNumbers(argv, NUMERIC_FLAGS), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    // node's messages name the flag ("Unknown option '--hots'"); drop its advice about "--" for
-    // positionals, and say which flag was probably meant.
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    const unknown = /^Unknown option '--([^']+)'/.exec(message);
-    const near = unknown === null ? undefined : didYouMean(unknown[1] as string, Object.keys(OPTIONS));
-    return usage(near === undefined ? message : `${message} (did you mean --${near}?)`);
+    return usage(describeParseError(error, Object.keys(OPTIONS)));
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
   if (positionals.length === 0) return usage('missing command: expected "watch" or "tail"');
   const [command, ...extra] = positionals;
-  if (command !== 'watch' && command !== 'tail') return usage(`unknown command ${JSON.stringify(command)}: expected "watch" or "tail"`);
-  if (extra.length > 0) return usage(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (command !== 'watch' && command !== 'tail') {
+    const near = didYouMean(command as string, ['watch', 'tail']);
+    return usage(`unknown command ${quoteArg(command as string)}: expected "watch" or "tail"${near === undefined ? '' : ` (did you mean ${quoteArg(near)}?)`}`);
+  }
+  if (extra.length > 0) return usage(unexpectedArgument(extra[0] as string));
 
   try {
-    const format = values.format ?? 'json';
-    if (format !== 'json' && format !== 'plain') throw new UsageError(`--format must be json or plain, got ${JSON.stringify(format)}`);
-    const count = number(values, 'count', (n) => Number.isInteger(n) && n > 0, 'a whole number above 0');
+    // An empty value is a missing one, for every flag (as events-server has it).
+    for (const [name, value] of Object.entries(values)) {
+      for (const one of typeof value === 'string' ? [value] : Array.isArray(value) ? value : []) {
+        if (one.trim() === '') throw new UsageError(needsValue(name));
+      }
+    }
+    const format = values.format === undefined ? 'json' : oneOfFlag('format', values.format, ['json', 'plain'] as const);
+    const count = values.count === undefined ? undefined : numberFlag('count', values.count, COUNT_RULE);
 
     let filter: EventFilter | null = null;
     const type = list(values.type);
+    for (const item of type ?? []) oneOfFlag('type', item, OBJECT_TYPES);
     const object = list(values.object);
     const parent = list(values.parent);
     // Filters compare URIs exactly: a value that is no resource URI would wait forever for a match.
@@ -217,23 +217,23 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
 
     const remoteFlags = (['host', 'rest-host', 'namespace', 'user', 'apikey'] as const).filter((name) => values[name] !== undefined);
     const sources = [values.demo ? '--demo' : null, values.replay !== undefined ? '--replay' : null].filter((s) => s !== null);
-    if (sources.length > 1) throw new UsageError('--demo and --replay cannot be combined: choose one source');
-    if (sources.length === 1 && remoteFlags.length > 0) throw new UsageError(`--${remoteFlags[0]} cannot be used with ${sources[0]}`);
+    if (sources.length > 1) throw new UsageError(cannotCombine('replay', '--demo', 'choose one source'));
+    if (sources.length === 1 && remoteFlags.length > 0) throw new UsageError(cannotCombine(remoteFlags[0] as string, sources[0] as string));
     if (!values.demo && (values.seed !== undefined || values.rate !== undefined)) {
-      throw new UsageError(`--${values.seed !== undefined ? 'seed' : 'rate'} needs --demo`);
+      throw new UsageError(needsFlag(values.seed !== undefined ? 'seed' : 'rate', '--demo'));
     }
-    if (values.replay === undefined && values.speed !== undefined) throw new UsageError('--speed needs --replay');
-    if (values.replay !== undefined && values.record !== undefined) throw new UsageError('--record cannot be used with --replay');
-    if (values.record === '') throw new UsageError('--record needs a file name');
+    if (values.replay === undefined && values.speed !== undefined) throw new UsageError(needsFlag('speed', '--replay'));
+    if (values.replay !== undefined && values.record !== undefined) throw new UsageError(cannotCombine('record', '--replay'));
 
     let source: SourceOptions;
     if (values.demo) {
-      const seed = number(values, 'seed', Number.isSafeInteger, 'a whole number');
-      const rate = number(values, 'rate', (n) => n >= 0 && n <= 10_000, 'a number of events per second from 0 to 10000') ?? DEFAULT_DEMO_RATE;
+      // The simulated cloud's own rules (createSimulatedCloud checks them too): the demo is
+      // events-server's simulator in this process, so --seed and --rate take what it takes.
+      const seed = values.seed === undefined ? undefined : numberFlag('seed', values.seed, OPTION_RULES.seed);
+      const rate = values.rate === undefined ? DEFAULT_DEMO_RATE : rateFlag(values.rate);
       source = { kind: 'demo', ...(seed !== undefined ? { seed } : {}), rate };
     } else if (values.replay !== undefined) {
-      if (values.replay === '') throw new UsageError('--replay needs a file name');
-      const speed = number(values, 'speed', (n) => n >= 0 && n <= 1000, 'a factor from 0 (as fast as possible) to 1000') ?? 1;
+      const speed = values.speed === undefined ? 1 : numberFlag('speed', values.speed, SPEED_RULE, ' (0 = as fast as possible)');
       source = { kind: 'replay', file: values.replay, speed };
     } else {
       source = remoteSource(values, env);
@@ -281,12 +281,10 @@ function remoteSource(values: Values, env: Readonly<Record<string, string | unde
     }
   }
   if ((values.user === undefined) !== (values.apikey === undefined)) {
-    throw new UsageError(values.user === undefined ? '--apikey needs --user' : '--user needs --apikey');
+    throw new UsageError(values.user === undefined ? needsFlag('apikey', '--user') : needsFlag('user', '--apikey'));
   }
-  if (values.user !== undefined && (values.user === '' || values.user.includes(':'))) {
-    throw new UsageError('--user must be a non-empty name without ":"');
-  }
-  if (values.apikey === '') throw new UsageError('--apikey is empty');
+  // Basic auth joins the two with ":", so a name with one would split in the wrong place.
+  if (values.user?.includes(':')) throw new UsageError(badValue('user', 'a name without ":"', values.user));
 
   const merged: Record<string, string | undefined> = { ...env };
   if (values.user !== undefined && values.apikey !== undefined) {

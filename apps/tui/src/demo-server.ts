@@ -18,8 +18,8 @@ export interface DemoServer {
 export interface DemoServerOptions {
   /** Default: random. */
   readonly seed?: number;
-  /** Background events per second. */
-  readonly rate: number;
+  /** Background events per second, or `max` for flat out (`events-server --rate max`). */
+  readonly rate: number | 'max';
   /** Default `demo`. */
   readonly username?: string;
   /** Default 0: any free port. */
@@ -38,7 +38,7 @@ export interface DemoServerOptions {
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   const user = generateDefaultUser(options.username ?? 'demo');
   const seed = options.seed ?? randomInt(1, 1_000_000_000);
-  const cloud = createSimulatedCloud({ seed, rate: options.rate, namespaces: [user.username] });
+  const cloud = createSimulatedCloud({ seed, rate: options.rate === 'max' ? Number.POSITIVE_INFINITY : options.rate, namespaces: [user.username] });
   const server = await createEventsServer({ source: cloud, users: [user], host: '127.0.0.1', port: options.port ?? 0, logger: silentLogger });
   return {
     server,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { didYouMean } from '@events/core';
-import { describeRule, keepsRule, MAX_RATE, MAX_STACKS, type NumberRule, OPTION_RULES } from './check-options.js';
+import { MAX_RATE, MAX_STACKS, OPTION_RULES } from './check-options.js';
+import { badValue, cannotCombine, describeParseError, joinNegativeNumbers, needsFlag, needsValue, numberFlag, oneOfFlag, quoteArg, rateFlag, UsageError, unexpectedArgument } from './cli-rules.js';
 import { parseDockerAddress, redactDockerAddress } from './docker/docker-host.js';
 import type { LogLevel } from './logger.js';
 
@@ -13,7 +13,8 @@ export const ExitCode = {
   usage: 2,
 } as const;
 
-export type SourceKind = 'simulate' | 'docker';
+/** Where events come from, named as the source names itself (in the logs, /healthz and /metrics). */
+export type SourceKind = 'simulator' | 'docker';
 
 /** What `events-server` was asked to do, every value validated. */
 export interface CliOptions {
@@ -24,7 +25,7 @@ export interface CliOptions {
   readonly usersFile: string | undefined;
   /** Simulator seed; undefined = pick one at random (and print it). */
   readonly seed: number | undefined;
-  /** Simulated events per second, or `max` to run the simulator flat out. */
+  /** Simulated events per second, or `max` to run the simulator flat out (the TUI's `--demo --rate` takes the same). */
   readonly rate: number | 'max';
   /** Stacks per namespace in the simulated cloud; undefined = the simulator's default. */
   readonly stacks: number | undefined;
@@ -50,7 +51,7 @@ export const DEFAULT_RATE = 2;
 // The ranges are the JavaScript API's too (check-options.ts): a value is valid in both or in neither.
 export { MAX_RATE, MAX_STACKS };
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
-const SOURCES: readonly SourceKind[] = ['simulate', 'docker'];
+const SOURCES: readonly SourceKind[] = ['simulator', 'docker'];
 
 export const HELP_TEXT = `Usage: events-server [options]
 
@@ -65,7 +66,7 @@ Options:
   --seed N                Simulator seed, for a reproducible cloud (default: random, printed)
   --rate N|max            Simulated events per second, 0 = only operations (default ${DEFAULT_RATE}); max = flat out
   --stacks N              Stacks per namespace in the simulated cloud
-  --source simulate|docker
+  --source simulator|docker
                           Where events come from: the simulated cloud (default) or a Docker Engine/Swarm,
                           whose objects all appear in the first user's namespace (docs/docker-mapping.md)
   --docker-host ADDR      The engine for --source docker: unix:///path, tcp://host:2375 or ssh://user@host
@@ -99,47 +100,8 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
-class UsageError extends Error {}
-
 /** Flags whose value is a number (or a duration): `--rate -1` is a value to check, not a flag. */
 const NUMERIC_FLAGS: ReadonlySet<string> = new Set(['port', 'seed', 'rate', 'stacks', 'retention-count', 'retention-age']);
-
-/**
- * `--rate -1` as `--rate=-1`: node's parser takes `-1` for an option and answers with advice
- * about dashes; joined, the value reaches the flag's own check, which says what range it takes.
- * Only for flags that take a number, and never after `--`.
- */
-function joinNegativeNumbers(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    const next = argv[i + 1];
-    if (next !== undefined && /^-\.?\d/.test(next) && arg.startsWith('--') && NUMERIC_FLAGS.has(arg.slice(2))) {
-      out.push(`${arg}=${next}`);
-      i++;
-    } else {
-      out.push(arg);
-    }
-  }
-  return out;
-}
-
-/**
- * A flag's number, by the rule the JavaScript API checks the same option with (OPTION_RULES);
- * `alternative` names another value the flag takes (` or "max"`). The message says the rule,
- * whichever way the value breaks it.
- */
-function numberFlag(flag: string, text: string, rule: NumberRule, alternative = ''): number {
-  const numeric = /^-?(\d{1,20}(\.\d{1,20})?|\.\d{1,20})$/.test(text);
-  // + 0: `-0` is 0.
-  const value = numeric ? Number(text) + 0 : Number.NaN;
-  if (!keepsRule(value, rule)) throw new UsageError(`--${flag} must be ${describeRule(rule)}${alternative}, got ${numeric ? text : JSON.stringify(text)}`);
-  return value;
-}
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -158,40 +120,32 @@ export function parseDuration(text: string): number | undefined {
   return Number.isFinite(ms) && ms <= Number.MAX_SAFE_INTEGER ? Math.round(ms) : undefined;
 }
 
-function rate(text: string): number | 'max' {
-  return text === 'max' ? 'max' : numberFlag('rate', text, OPTION_RULES.rate, ' or "max"');
-}
-
-function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(text)) {
-    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
-  }
-  return text as T;
-}
-
 /**
  * Parses and validates the `events-server` command line (without `node` and the script path).
  * Pure: it reads no file and no environment; the users file is loaded by the caller.
  *
  * @example
  * parseCliOptions(['--port', '0', '--seed', '42'])
- * // { kind: 'run', options: { host: '127.0.0.1', port: 0, seed: 42, rate: 2, source: 'simulate', ... } }
+ * // { kind: 'run', options: { host: '127.0.0.1', port: 0, seed: 42, rate: 2, source: 'simulator', ... } }
  * parseCliOptions(['--port', 'http']) // { kind: 'usage-error', message: '--port must be a whole number from 0 to 65535, got "http"' }
  */
 export function parseCliOptions(argv: readonly string[]): CliCommand {
   let values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({ args: joinNegativeNumbers(argv, NUMERIC_FLAGS), options: OPTIONS, strict: true, allowPositionals: true }));
   } catch (error) {
-    return { kind: 'usage-error', message: describeParseError(error) };
+    return { kind: 'usage-error', message: describeParseError(error, Object.keys(OPTIONS)) };
   }
+  // As in `events`: help and version answer before anything else is checked.
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
+  if (positionals.length > 0) return { kind: 'usage-error', message: unexpectedArgument(positionals[0] as string, 'events-server takes only options') };
   try {
     const text = (flag: keyof typeof OPTIONS): string | undefined => {
       const value = values[flag];
       if (typeof value !== 'string') return undefined;
-      if (value.trim() === '') throw new UsageError(`--${flag} needs a value`);
+      if (value.trim() === '') throw new UsageError(needsValue(flag));
       return value;
     };
     const retentionAge = text('retention-age');
@@ -199,7 +153,7 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
     if (retentionAge !== undefined) {
       retentionAgeMs = parseDuration(retentionAge);
       if (retentionAgeMs === undefined) {
-        throw new UsageError(`--retention-age must be a duration such as 90s, 10m or 2h, got ${JSON.stringify(retentionAge)}`);
+        throw new UsageError(badValue('retention-age', 'a duration such as 90s, 10m or 2h', retentionAge));
       }
     }
     const port = text('port');
@@ -209,18 +163,20 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
     const rateText = text('rate');
     const sourceText = text('source');
     const dockerHost = text('docker-host');
-    const source = sourceText === undefined ? 'simulate' : oneOf('source', sourceText, SOURCES);
-    if (dockerHost !== undefined && source !== 'docker') throw new UsageError('--docker-host goes with --source docker');
+    // `simulate` was the flag's word for the simulator before it took the source's own name: kept for scripts.
+    const source = sourceText === undefined ? 'simulator' : oneOfFlag('source', sourceText === 'simulate' ? 'simulator' : sourceText, SOURCES);
+    if (dockerHost !== undefined && source !== 'docker') throw new UsageError(needsFlag('docker-host', '--source docker'));
     if (source === 'docker') {
       // The simulator's knobs would be silently ignored: refuse them as --docker-host is refused without docker.
       for (const [flag, value] of [['seed', seed], ['rate', rateText], ['stacks', stacks]] as const) {
-        if (value !== undefined) throw new UsageError(`--${flag} is for the simulated cloud: it does not go with --source docker`);
+        if (value !== undefined) throw new UsageError(cannotCombine(flag, '--source docker', 'it is for the simulated cloud'));
       }
     }
     if (dockerHost !== undefined) {
       // Checked in full here, so that a bad address is a usage error (exit 2), not a failed start.
+      // Worded as a bad DOCKER_HOST is (docker-engine-client.ts), with the flag's name for the variable's.
       const parsed = parseDockerAddress(dockerHost);
-      if (!parsed.ok) throw new UsageError(`--docker-host ${JSON.stringify(redactDockerAddress(dockerHost))} is not a Docker engine address: ${parsed.reason}`);
+      if (!parsed.ok) throw new UsageError(`--docker-host ${quoteArg(redactDockerAddress(dockerHost))} is not a Docker engine address: ${parsed.reason}`);
     }
     const logLevel = text('log-level');
     return {
@@ -230,47 +186,19 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
         port: port === undefined ? DEFAULT_PORT : numberFlag('port', port, OPTION_RULES.port),
         usersFile: text('users'),
         seed: seed === undefined ? undefined : numberFlag('seed', seed, OPTION_RULES.seed),
-        rate: rateText === undefined ? DEFAULT_RATE : rate(rateText),
+        rate: rateText === undefined ? DEFAULT_RATE : rateFlag(rateText),
         stacks: stacks === undefined ? undefined : numberFlag('stacks', stacks, OPTION_RULES.stacks),
         source,
         dockerHost,
         retentionCount: retentionCount === undefined ? undefined : numberFlag('retention-count', retentionCount, OPTION_RULES.retentionCount),
         retentionAgeMs,
-        logLevel: logLevel === undefined ? 'info' : oneOf('log-level', logLevel, LOG_LEVELS),
+        logLevel: logLevel === undefined ? 'info' : oneOfFlag('log-level', logLevel, LOG_LEVELS),
       },
     };
   } catch (error) {
     if (error instanceof UsageError) return { kind: 'usage-error', message: error.message };
     throw error;
   }
-}
-
-/** node:util's messages, reworded to name the flag the way the help text does. */
-function describeParseError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: string }).code;
-  // The first long flag named in the message (node writes "Option '-h, --help' ..."), else a short one.
-  const flag = /'[^']*?(--[^' ,<]+)/.exec(message)?.[1] ?? /'(-[^' ,<]+)/.exec(message)?.[1];
-  switch (code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
-      const near = flag?.startsWith('--') ? closestOption(flag.slice(2)) : undefined;
-      return `unknown option ${flag ?? message}${near ? ` (did you mean --${near}?)` : ''}`;
-    }
-    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      if (flag && /argument missing/.test(message)) return `${flag} needs a value`;
-      if (flag && /ambiguous/.test(message)) return `${flag} needs a value (write ${flag}=-VALUE for a value that starts with "-")`;
-      if (flag && /does not take an argument/.test(message)) return `${flag} takes no value`;
-      return message;
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
-      return `unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? message}: events-server takes only options`;
-    default:
-      return message;
-  }
-}
-
-/** The option a mistyped one most likely meant (`--user` → `--users`). */
-function closestOption(typed: string): string | undefined {
-  return didYouMean(typed, Object.keys(OPTIONS));
 }
 
 /** What to print on stdout once the server listens: how to connect, and never anything but the generated key. */
@@ -298,7 +226,7 @@ export function connectHost(host: string): string {
  * Docker Cloud SDKs and CLI read.
  *
  * @example
- * formatConnectionInfo({ host: '127.0.0.1', port: 8080, source: 'simulate', seed: 7, rate: 2, users: { kind: 'generated', username: 'admin', apikey: 'k' } })
+ * formatConnectionInfo({ host: '127.0.0.1', port: 8080, source: 'simulator', seed: 7, rate: 2, users: { kind: 'generated', username: 'admin', apikey: 'k' } })
  */
 export function formatConnectionInfo(info: ConnectionInfo): string {
   const host = connectHost(info.host);

@@ -87,7 +87,7 @@ describe('events-server (bin)', () => {
     const [, url] = await bin.waitForStdout(/export DOCKERCLOUD_REST_HOST=(http:\/\/127\.0\.0\.1:\d+\/)\n/);
     await bin.waitForStdout(/Event stream: /);
     const out = bin.stdout();
-    expect(out).toMatch(/^events-server listening on http:\/\/127\.0\.0\.1:\d+\/ \(source: simulate, seed 5, rate 0\/s\)\n/);
+    expect(out).toMatch(/^events-server listening on http:\/\/127\.0\.0\.1:\d+\/ \(source: simulator, seed 5, rate 0\/s\)\n/);
     const username = /export DOCKERCLOUD_USER=(\S+)\n/.exec(out)?.[1];
     const apikey = /export DOCKERCLOUD_APIKEY=(\S+)\n/.exec(out)?.[1] as string;
     expect(username).toBe('admin');
@@ -116,6 +116,9 @@ describe('events-server (bin)', () => {
     expect(lines.length).toBeGreaterThan(1);
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
     expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toContain('shutting down');
+    // The source has one name, on stdout and in the logs (and in /healthz and /metrics): the one --source takes.
+    const listening = lines.map((line) => JSON.parse(line) as { msg: string; source?: string }).find((line) => line.msg === 'events server listening');
+    expect(listening?.source).toBe('simulator');
     expect(bin.stderr()).not.toContain(apikey);
   });
 
@@ -148,10 +151,10 @@ describe('events-server (bin)', () => {
     [['--verbose'], 'events-server: unknown option --verbose'],
     [['--users'], 'events-server: --users needs a value'],
     // A negative number is the flag's value, refused by the flag's own range.
-    [['--rate', '-3'], 'events-server: --rate must be a number of events per second from 0 to 100000 or "max", got -3'],
-    [['--port', '-1'], 'events-server: --port must be a whole number from 0 to 65535, got -1'],
+    [['--rate', '-3'], 'events-server: --rate must be a number of events per second from 0 to 100000 or "max", got "-3"'],
+    [['--port', '-1'], 'events-server: --port must be a whole number from 0 to 65535, got "-1"'],
     [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], 'events-server: --docker-host "tcp://127.0.0.1:99999" is not a Docker engine address: port 99999 is not from 1 to 65535'],
-    [['--source', 'docker', '--seed', '5'], 'events-server: --seed is for the simulated cloud: it does not go with --source docker'],
+    [['--source', 'docker', '--seed', '5'], 'events-server: --seed cannot be used with --source docker: it is for the simulated cloud'],
   ])('%j is a usage error: exit 2 with a precise message and nothing on stdout', async (args, message) => {
     const result = await runBin(args);
     expect(result).toEqual({ code: 2, stdout: '', stderr: `${message}\nRun "events-server --help" for the options.\n` });

@@ -23,7 +23,7 @@ describe('parseCliOptions', () => {
       seed: undefined,
       rate: 2,
       stacks: undefined,
-      source: 'simulate',
+      source: 'simulator',
       dockerHost: undefined,
       retentionCount: undefined,
       retentionAgeMs: undefined,
@@ -35,7 +35,7 @@ describe('parseCliOptions', () => {
     expect(
       run([
         '--host=0.0.0.0', '--port', '0', '--users', 'users.json', '--seed=42', '--rate', '0.5', '--stacks', '10',
-        '--source', 'simulate', '--retention-count', '500', '--retention-age', '10m', '--log-level', 'debug',
+        '--source', 'simulator', '--retention-count', '500', '--retention-age', '10m', '--log-level', 'debug',
       ]),
     ).toEqual({
       host: '0.0.0.0',
@@ -44,7 +44,7 @@ describe('parseCliOptions', () => {
       seed: 42,
       rate: 0.5,
       stacks: 10,
-      source: 'simulate',
+      source: 'simulator',
       dockerHost: undefined,
       retentionCount: 500,
       retentionAgeMs: 600_000,
@@ -54,15 +54,17 @@ describe('parseCliOptions', () => {
     expect(run(['--source', 'docker']).source).toBe('docker');
     expect(run(['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:2375']).dockerHost).toBe('tcp://127.0.0.1:2375');
     expect(run(['--source', 'docker', '--docker-host', 'ssh://me@box:2222']).dockerHost).toBe('ssh://me@box:2222');
-    // The simulator's flags still go with the simulator.
-    expect(run(['--source', 'simulate', '--seed', '5', '--rate', '3', '--stacks', '2'])).toMatchObject({ seed: 5, rate: 3, stacks: 2 });
+    // The simulator's flags still go with the simulator; `simulate`, the flag's old word for it, still names it.
+    expect(run(['--source', 'simulate', '--seed', '5', '--rate', '3', '--stacks', '2'])).toMatchObject({ source: 'simulator', seed: 5, rate: 3, stacks: 2 });
   });
 
   it("answers a negative number for any numeric flag with the flag's own range, never with advice about dashes", () => {
     fc.assert(
-      fc.property(fc.constantFrom('port', 'rate', 'stacks', 'retention-count'), fc.double({ max: -Number.MIN_VALUE, noNaN: true }), fc.boolean(), (flag, n, joined) => {
+      fc.property(fc.constantFrom('port', 'rate', 'stacks', 'retention-count'), fc.double({ max: -Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }), fc.boolean(), (flag, n, joined) => {
         const argv = joined ? [`--${flag}=${n}`] : [`--${flag}`, String(n)];
         expect(usage(argv)).toMatch(new RegExp(`^--${flag} must be a (whole )?number .*, got `));
+        // As typed, quoted: a flag's value is text.
+        expect(usage(argv).endsWith(`, got ${JSON.stringify(String(n))}`)).toBe(true);
       }),
     );
   });
@@ -77,6 +79,8 @@ describe('parseCliOptions', () => {
 
   it('answers help and version before validating anything else', () => {
     expect(parseCliOptions(['--help'])).toEqual({ kind: 'help' });
+    // A stray argument too, as `events` does.
+    expect(parseCliOptions(['serve', '--help'])).toEqual({ kind: 'help' });
     expect(parseCliOptions(['-h', '--port', 'nope'])).toEqual({ kind: 'help' });
     expect(parseCliOptions(['--version'])).toEqual({ kind: 'version' });
     expect(parseCliOptions(['-v'])).toEqual({ kind: 'version' });
@@ -89,41 +93,44 @@ describe('parseCliOptions', () => {
     [['-x'], 'unknown option -x'],
     [['--port'], '--port needs a value'],
     [['--port='], '--port needs a value'],
-    [['serve'], 'unexpected argument serve: events-server takes only options'],
+    [['--users', ' '], '--users needs a value'],
+    [['--port', '-x'], '--port needs a value (write --port=-VALUE for a value that starts with "-")'],
+    [['serve'], 'unexpected argument "serve": events-server takes only options'],
     [['--port', 'http'], '--port must be a whole number from 0 to 65535, got "http"'],
     // A negative number is the value of a flag that takes a number, refused by the flag's own range.
-    [['--port', '-1'], '--port must be a whole number from 0 to 65535, got -1'],
-    [['--port=-1'], '--port must be a whole number from 0 to 65535, got -1'],
-    [['--port', '65536'], '--port must be a whole number from 0 to 65535, got 65536'],
-    [['--port', '80.5'], '--port must be a whole number from 0 to 65535, got 80.5'],
+    [['--port', '-1'], '--port must be a whole number from 0 to 65535, got "-1"'],
+    [['--port=-1'], '--port must be a whole number from 0 to 65535, got "-1"'],
+    [['--port', '65536'], '--port must be a whole number from 0 to 65535, got "65536"'],
+    [['--port', '80.5'], '--port must be a whole number from 0 to 65535, got "80.5"'],
     [['--seed', 'abc'], `--seed must be a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got "abc"`],
-    [['--seed', '9007199254740993'], `--seed must be a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got 9007199254740993`],
+    [['--seed', '9007199254740993'], `--seed must be a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got "9007199254740993"`],
     [['--rate', 'fast'], '--rate must be a number of events per second from 0 to 100000 or "max", got "fast"'],
-    [['--rate', '1000001'], '--rate must be a number of events per second from 0 to 100000 or "max", got 1000001'],
-    [['--rate', '-1'], '--rate must be a number of events per second from 0 to 100000 or "max", got -1'],
-    [['--rate', '-0.5'], '--rate must be a number of events per second from 0 to 100000 or "max", got -0.5'],
-    [['--rate', '-.5'], '--rate must be a number of events per second from 0 to 100000 or "max", got -.5'],
-    [['--stacks', '5000'], '--stacks must be a whole number from 0 to 1000, got 5000'],
-    [['--stacks', '-3'], '--stacks must be a whole number from 0 to 1000, got -3'],
-    [['--retention-count', '-1'], '--retention-count must be a whole number of events from 0 to 10000000, got -1'],
+    [['--rate', '1000001'], '--rate must be a number of events per second from 0 to 100000 or "max", got "1000001"'],
+    [['--rate', '-1'], '--rate must be a number of events per second from 0 to 100000 or "max", got "-1"'],
+    [['--rate', '-0.5'], '--rate must be a number of events per second from 0 to 100000 or "max", got "-0.5"'],
+    [['--rate', '-.5'], '--rate must be a number of events per second from 0 to 100000 or "max", got "-.5"'],
+    [['--stacks', '5000'], '--stacks must be a whole number from 0 to 1000, got "5000"'],
+    [['--stacks', '-3'], '--stacks must be a whole number from 0 to 1000, got "-3"'],
+    [['--retention-count', '-1'], '--retention-count must be a whole number of events from 0 to 10000000, got "-1"'],
     [['--retention-age', '-10m'], '--retention-age must be a duration such as 90s, 10m or 2h, got "-10m"'],
     // A flag that takes no number keeps node's advice, and `--` still ends the options.
     [['--host', '-1'], '--host needs a value (write --host=-VALUE for a value that starts with "-")'],
-    [['--', '--port', '-1'], 'unexpected argument --port: events-server takes only options'],
-    [['--source', 'kubernetes'], '--source must be one of simulate, docker, got "kubernetes"'],
-    [['--docker-host', 'unix:///x.sock'], '--docker-host goes with --source docker'],
+    [['--', '--port', '-1'], 'unexpected argument "--port": events-server takes only options'],
+    [['--source', 'kubernetes'], '--source must be simulator or docker, got "kubernetes"'],
+    [['--source', 'simulated'], '--source must be simulator or docker, got "simulated" (did you mean "simulator"?)'],
+    [['--docker-host', 'unix:///x.sock'], '--docker-host needs --source docker'],
     [['--source', 'docker', '--docker-host', '/var/run/docker.sock'], '--docker-host "/var/run/docker.sock" is not a Docker engine address: it has no scheme: write unix:///var/run/docker.sock for a socket'],
     [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], '--docker-host "tcp://127.0.0.1:99999" is not a Docker engine address: port 99999 is not from 1 to 65535'],
     [['--source', 'docker', '--docker-host', 'tcp://exa mple:1'], '--docker-host "tcp://exa mple:1" is not a Docker engine address: "exa mple" is not a host name or an IP address'],
     [['--source', 'docker', '--docker-host', 'tcp://me:s3cret@h:0'], '--docker-host "tcp://***@h:0" is not a Docker engine address: port 0 is not from 1 to 65535'],
     [['--source', 'docker', '--docker-host', 'ftp://h'], '--docker-host "ftp://h" is not a Docker engine address: unknown scheme ftp:// (expected unix, tcp or ssh)'],
-    [['--source', 'docker', '--seed', '5'], '--seed is for the simulated cloud: it does not go with --source docker'],
-    [['--source', 'docker', '--rate', '3'], '--rate is for the simulated cloud: it does not go with --source docker'],
-    [['--stacks', '2', '--source', 'docker'], '--stacks is for the simulated cloud: it does not go with --source docker'],
+    [['--source', 'docker', '--seed', '5'], '--seed cannot be used with --source docker: it is for the simulated cloud'],
+    [['--source', 'docker', '--rate', '3'], '--rate cannot be used with --source docker: it is for the simulated cloud'],
+    [['--stacks', '2', '--source', 'docker'], '--stacks cannot be used with --source docker: it is for the simulated cloud'],
     [['--retention-count', '1e3'], '--retention-count must be a whole number of events from 0 to 10000000, got "1e3"'],
     [['--retention-age', '10'], '--retention-age must be a duration such as 90s, 10m or 2h, got "10"'],
     [['--retention-age', 'ten minutes'], '--retention-age must be a duration such as 90s, 10m or 2h, got "ten minutes"'],
-    [['--log-level', 'verbose'], '--log-level must be one of debug, info, warn, error, silent, got "verbose"'],
+    [['--log-level', 'verbose'], '--log-level must be debug, info, warn, error or silent, got "verbose"'],
     [['--help=yes'], '--help takes no value'],
   ])('%j → %s', (argv, message) => {
     expect(usage(argv)).toBe(message);
@@ -184,14 +191,14 @@ describe('formatConnectionInfo', () => {
     const text = formatConnectionInfo({
       host: '127.0.0.1',
       port: 8080,
-      source: 'simulate',
+      source: 'simulator',
       seed: 7,
       rate: 2,
       users: { kind: 'generated', username: 'admin', apikey: 'k3y' },
     });
     expect(text).toBe(
       [
-        'events-server listening on http://127.0.0.1:8080/ (source: simulate, seed 7, rate 2/s)',
+        'events-server listening on http://127.0.0.1:8080/ (source: simulator, seed 7, rate 2/s)',
         '',
         'Username: admin',
         'API key:  k3y',
@@ -212,12 +219,12 @@ describe('formatConnectionInfo', () => {
     const text = formatConnectionInfo({
       host: '0.0.0.0',
       port: 9000,
-      source: 'simulate',
+      source: 'simulator',
       seed: 1,
       rate: 'max',
       users: { kind: 'file', file: 'users.json', usernames: ['alice', 'bob'] },
     });
-    expect(text).toContain('listening on http://127.0.0.1:9000/ (source: simulate, seed 1, rate max)');
+    expect(text).toContain('listening on http://127.0.0.1:9000/ (source: simulator, seed 1, rate max)');
     expect(text).toContain('Users from users.json: alice, bob');
     expect(text).toContain("  export DOCKERCLOUD_APIKEY=YOUR_API_KEY   # alice's key in users.json");
     expect(text).not.toContain('API key:');

@@ -57,6 +57,9 @@ describe('describeLink', () => {
     expect(link).toEqual({ glyph: '○', text: 'replay finished', tone: 'idle', stale: true, asOf: 5_000 });
     // The same code for another reason is a refusal, and says so.
     const refused = describeLink(snap({ phase: 'stopped', status: 'stopped', stopReason: 'fatal', lastClose: { ...end, reason: 'bad filter' } }), at(0));
-    expect(refused).toMatchObject({ tone: 'error', text: 'stopped · bad filter' });
+    // `stopped: WHY`, as an authentication failure says it (not `stopped · WHY`).
+    expect(refused).toMatchObject({ tone: 'error', text: 'stopped: bad filter' });
+    const noClose = describeLink(snap({ phase: 'stopped', status: 'stopped', stopReason: 'fatal' }), at(0));
+    expect(noClose.text).toBe('stopped: the server refused the connection');
   });
 });

@@ -38,7 +38,8 @@ export function describeLink(snapshot: LiveTreeSnapshot, clock: LinkClock, utc =
   const { connection, sync, lastResync } = snapshot;
   const stale = sync.status === 'stale';
   const asOf = sync.status === 'stale' ? sync.since : null;
-  const why = connection.lastClose === null ? '' : ` · ${connection.lastClose.reason !== '' ? connection.lastClose.reason : `closed (${connection.lastClose.code})`}`;
+  const closedBy = connection.lastClose === null ? null : connection.lastClose.reason !== '' ? connection.lastClose.reason : `closed (${connection.lastClose.code})`;
+  const why = closedBy === null ? '' : ` · ${closedBy}`;
   switch (connection.phase) {
     case 'live': {
       if (sync.status === 'listing') {
@@ -73,7 +74,8 @@ export function describeLink(snapshot: LiveTreeSnapshot, clock: LinkClock, utc =
         case 'auth':
           return { glyph: '✖', text: `stopped: authentication failed${why}`, tone: 'error', stale, asOf };
         case 'fatal':
-          return { glyph: '✖', text: `stopped${why || ': the server refused the connection'}`, tone: 'error', stale, asOf };
+          // `stopped: WHY`, as the auth case says it: the reason is what stopped it, not an aside.
+          return { glyph: '✖', text: `stopped: ${closedBy ?? 'the server refused the connection'}`, tone: 'error', stale, asOf };
         case 'stop':
         case null:
           return { glyph: '○', text: 'closed', tone: 'idle', stale, asOf };
