@@ -16,6 +16,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { type Authenticator, authFailureHeaders } from './authenticate-request.js';
 import type { FanOut, Subscription } from './fan-out.js';
 import type { Logger } from './logger.js';
+import { methodNotAllowed } from './method-not-allowed.js';
 import type { Metrics } from './metrics.js';
 import { createFlushScheduler, createOutboundQueue, type OutboundQueue } from './outbound-queue.js';
 import { quoteValue, shortenQuotedValues } from './quote-value.js';
@@ -60,6 +61,8 @@ export interface StreamEndpoint {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** The methods the stream path answers over plain HTTP (with 426): a HEAD as a GET. */
+const STREAM_METHODS: readonly string[] = ['GET', 'HEAD'];
 const STREAM_PATH = /^\/api\/audit\/v1\/(?:([^/]+)\/)?events\/?$/;
 /** A stream path anywhere in a path (ending at a `/` or the end, which the lookahead leaves for the next match). */
 const STREAM_PATH_ANYWHERE = /\/api\/audit\/v1\/(?:[^/]+\/)?events(?=\/|$)/g;
@@ -394,13 +397,15 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
     },
 
     handleRequest(req, res, _url) {
-      if (req.method === 'GET' || req.method === 'HEAD') {
+      if (STREAM_METHODS.includes(req.method ?? '')) {
         writeJson(res, 426, { Upgrade: 'websocket', Connection: 'Upgrade' }, {
           detail: 'This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket).',
         });
         return;
       }
-      writeJson(res, 405, { Allow: 'GET' }, { detail: `Method ${quoteValue(req.method ?? '')} not allowed.` });
+      // Worded as the REST API's and /healthz's 405, naming the methods this path answers.
+      const refusal = methodNotAllowed(req.method ?? '', STREAM_METHODS);
+      writeJson(res, refusal.status, { ...refusal.headers, 'Cache-Control': 'no-store' }, { detail: refusal.detail });
     },
 
     get connections() {

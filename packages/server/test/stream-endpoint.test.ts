@@ -241,18 +241,29 @@ describe('authentication and refusals before the upgrade', () => {
     expect(server.metrics.snapshot().authFailures.throttled).toBeGreaterThanOrEqual(1);
   });
 
-  it('a plain GET on the stream path is 426 with a JSON detail; other methods 405; other paths 404', async () => {
+  it('a plain GET on the stream path is 426 with a JSON detail; other paths 404', async () => {
     const get = await httpRequest('GET', '/api/audit/v1/events/');
     expect(get.status).toBe(426);
     expect(get.headers.upgrade).toBe('websocket');
     expect(JSON.parse(get.body).detail).toMatch(/WebSocket/);
-    const post = await httpRequest('POST', '/api/audit/v1/acme/events');
-    expect(post.status).toBe(405);
-    expect(post.headers.allow).toBe('GET');
     const elsewhere = await refusedUpgrade(`${ws}/api/audit/v1/evnts/`, { headers: ALICE });
     expect(elsewhere.status).toBe(404);
     expect(JSON.parse(elsewhere.body)).toEqual({ detail: 'Not found: no event stream at "/api/audit/v1/evnts/"; the event stream is at /api/audit/v1/[namespace/]events/.' });
   });
+
+  it.each(['/api/audit/v1/events/', '/api/audit/v1/acme/events'])(
+    'the stream path %s answers HEAD as GET (426), and another method with the REST API’s 405',
+    async (path) => {
+      const get = await httpRequest('GET', path);
+      const head = await httpRequest('HEAD', path);
+      expect([head.status, head.body, head.headers.upgrade, head.headers['content-length']]).toEqual([426, '', 'websocket', get.headers['content-length']]);
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+        const refused = await httpRequest(method, path, ALICE);
+        expect([method, refused.status, refused.headers.allow, refused.headers['content-type']]).toEqual([method, 405, 'GET, HEAD', 'application/json']);
+        expect(JSON.parse(refused.body)).toEqual({ detail: `Method "${method}" not allowed (allowed: GET, HEAD).` });
+      }
+    },
+  );
 
   describe('an upgrade to another path: 404 that names the path and says where the stream is', () => {
     const HINT =
