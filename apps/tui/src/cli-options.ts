@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { configFromEnv, type Credentials, createFilter, didYouMean, type EventFilter, OBJECT_TYPES, type ObjectType, parseResourceUri, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
 // The usage-error wording `events-server` uses, and its --seed and --rate rules: one message for one mistake in both tools.
 import {
+  badAddress,
   badValue,
   cannotCombine,
   describeParseError,
@@ -161,10 +162,11 @@ function list(values: readonly string[] | undefined): string[] | undefined {
  */
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
   let parsed: { values: Values; positionals: string[] };
+  const args = joinNegativeNumbers(argv, NUMERIC_FLAGS);
   try {
-    parsed = parseArgs({ args: joinNegativeNumbers(argv, NUMERIC_FLAGS), options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    return usage(describeParseError(error, Object.keys(OPTIONS)));
+    return usage(describeParseError(error, Object.keys(OPTIONS), args));
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
@@ -255,6 +257,23 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   }
 }
 
+/** What --host and --rest-host take, to follow "must be". */
+const HOST_RULES = {
+  host: { expected: 'a stream host (ws://, wss://, http:// or https://)', what: 'stream host' },
+  'rest-host': { expected: 'a REST host (http:// or https://)', what: 'REST host' },
+} as const;
+
+/**
+ * A host core refused, in the shared words: `--host must be a stream host (…), got "x": why`, with
+ * core's reason (its message without its own `invalid stream host "x": `) and credentials masked.
+ */
+function badHost(flag: keyof typeof HOST_RULES, text: string, error: unknown): UsageError {
+  const { expected, what } = HOST_RULES[flag];
+  const message = toEventsError(error).message;
+  const prefix = `invalid ${what} ${JSON.stringify(text)}: `;
+  return new UsageError(badAddress(`--${flag}`, expected, text, message.startsWith(prefix) ? message.slice(prefix.length) : message));
+}
+
 function remoteSource(values: Values, env: Readonly<Record<string, string | undefined>>): SourceOptions {
   // Flags are checked on their own first, so that their errors name the flag, not a variable.
   const host = values.host;
@@ -262,7 +281,7 @@ function remoteSource(values: Values, env: Readonly<Record<string, string | unde
     try {
       streamUrl({ streamHost: host });
     } catch (error) {
-      throw new UsageError(`--host: ${toEventsError(error).message}`);
+      throw badHost('host', host, error);
     }
   }
   const restHost = values['rest-host'] ?? (host !== undefined ? restHostFor(host) : undefined);
@@ -270,7 +289,7 @@ function remoteSource(values: Values, env: Readonly<Record<string, string | unde
     try {
       restListUrl(restHost, 'stack');
     } catch (error) {
-      throw new UsageError(`--${values['rest-host'] !== undefined ? 'rest-host' : 'host'}: ${toEventsError(error).message}`);
+      throw values['rest-host'] !== undefined ? badHost('rest-host', restHost, error) : badHost('host', host as string, error);
     }
   }
   if (values.namespace !== undefined) {

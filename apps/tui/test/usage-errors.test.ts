@@ -65,6 +65,8 @@ const SAME_MISTAKE: readonly (readonly [string, readonly string[], readonly stri
   ['a seed that is no whole number', ['tail', '--demo', '--seed', '1.5'], ['--seed', '1.5'], `--seed must be a whole number from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}, got "1.5"`],
   ['a flag without its value', ['tail', '--demo', '--seed'], ['--seed'], '--seed needs a value'],
   ['a value for a flag that takes none', ['tail', '--help=yes'], ['--help=yes'], '--help takes no value'],
+  // node's parser reads `-h=yes` as the flags -h, -=, -y, -e, -s: not "unknown option -=".
+  ['a value for a short flag that takes none', ['tail', '-h=yes'], ['-h=yes'], '-h takes no value'],
 ];
 
 describe('events and events-server word the same mistake the same way', () => {
@@ -78,6 +80,12 @@ describe('events and events-server word the same mistake the same way', () => {
     const [tui, server] = await Promise.all([events(['tail', 'now']), eventsServer(['now'])]);
     expect(usageError(tui, 'events')).toBe('unexpected argument "now"');
     expect(usageError(server, 'events-server')).toBe('unexpected argument "now": events-server takes only options');
+  });
+
+  it('an address: what the flag takes, the text as typed with its credentials masked, and why it is none', async () => {
+    const [tui, server] = await Promise.all([events(['tail', '--host', 'x']), eventsServer(['--source', 'docker', '--docker-host', 'me:s3cret@x'])]);
+    expect(usageError(tui, 'events')).toBe('--host must be a stream host (ws://, wss://, http:// or https://), got "x": expected scheme://host[:port][/path] without user, query or fragment');
+    expect(usageError(server, 'events-server')).toBe('--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "***@x": it has no scheme');
   });
 
   it('a value that is not one of a list: the list, the text as typed, and the one meant', async () => {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_RATE, MAX_STACKS, OPTION_RULES } from './check-options.js';
-import { badValue, cannotCombine, describeParseError, joinNegativeNumbers, needsFlag, needsValue, numberFlag, oneOfFlag, quoteArg, rateFlag, UsageError, unexpectedArgument } from './cli-rules.js';
-import { parseDockerAddress, redactDockerAddress } from './docker/docker-host.js';
+import { badValue, cannotCombine, describeParseError, joinNegativeNumbers, needsFlag, needsValue, numberFlag, oneOfFlag, rateFlag, UsageError, unexpectedArgument } from './cli-rules.js';
+import { badDockerAddress, parseDockerAddress } from './docker/docker-host.js';
 import type { LogLevel } from './logger.js';
 
 /** Exit codes of `events-server`. */
@@ -132,10 +132,11 @@ export function parseDuration(text: string): number | undefined {
 export function parseCliOptions(argv: readonly string[]): CliCommand {
   let values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
   let positionals: string[];
+  const args = joinNegativeNumbers(argv, NUMERIC_FLAGS);
   try {
-    ({ values, positionals } = parseArgs({ args: joinNegativeNumbers(argv, NUMERIC_FLAGS), options: OPTIONS, strict: true, allowPositionals: true }));
+    ({ values, positionals } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true }));
   } catch (error) {
-    return { kind: 'usage-error', message: describeParseError(error, Object.keys(OPTIONS)) };
+    return { kind: 'usage-error', message: describeParseError(error, Object.keys(OPTIONS), args) };
   }
   // As in `events`: help and version answer before anything else is checked.
   if (values.help) return { kind: 'help' };
@@ -176,7 +177,7 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
       // Checked in full here, so that a bad address is a usage error (exit 2), not a failed start.
       // Worded as a bad DOCKER_HOST is (docker-engine-client.ts), with the flag's name for the variable's.
       const parsed = parseDockerAddress(dockerHost);
-      if (!parsed.ok) throw new UsageError(`--docker-host ${quoteArg(redactDockerAddress(dockerHost))} is not a Docker engine address: ${parsed.reason}`);
+      if (!parsed.ok) throw new UsageError(badDockerAddress('--docker-host', dockerHost, parsed.reason));
     }
     const logLevel = text('log-level');
     return {

@@ -2,10 +2,14 @@ import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  badAddress,
+  badValue,
   cannotCombine,
   describeParseError,
   joinNegativeNumbers,
   MAX_RATE,
+  maskCredentials,
+  mustBe,
   needsFlag,
   needsValue,
   numberFlag,
@@ -33,7 +37,7 @@ const parseError = (args: string[]): string => {
   try {
     parseArgs({ args, options: OPTIONS, strict: true });
   } catch (error) {
-    return describeParseError(error, Object.keys(OPTIONS));
+    return describeParseError(error, Object.keys(OPTIONS), args);
   }
   throw new Error('expected parseArgs to refuse');
 };
@@ -94,6 +98,35 @@ describe('the usage-error rules both command lines share', () => {
     expect(parseError(['--port'])).toBe('--port needs a value');
     expect(parseError(['--port', '-x'])).toBe('--port needs a value (write --port=-VALUE for a value that starts with "-")');
     expect(parseError(['--help=yes'])).toBe('--help takes no value');
+    // node reads -h=yes as a group of short flags, -h -= -y -e -s, and names "-=".
+    expect(parseError(['-h=yes'])).toBe('-h takes no value');
+    expect(parseError(['-hh=1'])).toBe('-h takes no value');
+    expect(parseError(['--port', '1', '-h='])).toBe('-h takes no value');
+    expect(parseError(['-=yes'])).toBe('unknown option -=yes');
+    expect(parseError(['-x=1'])).toBe('unknown option -x');
+  });
+
+  it('words a bad value, and a refused address, by the name of what gave it', () => {
+    expect(mustBe('DOCKER_HOST', 'an address', 'x')).toBe('DOCKER_HOST must be an address, got "x"');
+    expect(mustBe('dockerHost', 'an address', 'x', ': why')).toBe('dockerHost must be an address, got "x": why');
+    expect(badValue('format', 'json or plain', 'xml')).toBe(mustBe('--format', 'json or plain', 'xml'));
+    expect(badAddress('--host', 'a stream host', 'ws://bob:s3cret@h:99999', 'port 99999 is out of range')).toBe('--host must be a stream host, got "ws://***@h:99999": port 99999 is out of range');
+  });
+
+  it('masks whatever comes before the last "@" of an address, and nothing in a path', () => {
+    expect(maskCredentials('tcp://user:s3cret@host:1')).toBe('tcp://***@host:1');
+    expect(maskCredentials('wss://t0ken@host')).toBe('wss://***@host');
+    expect(maskCredentials('tcp://user:s3@c/r:et@host')).toBe('tcp://***@host');
+    expect(maskCredentials('user:s3cret@host')).toBe('***@host');
+    expect(maskCredentials('host:1')).toBe('host:1');
+    expect(maskCredentials('unix:///run/a@b.sock')).toBe('unix:///run/a@b.sock');
+    expect(maskCredentials('/run/a@b.sock')).toBe('/run/a@b.sock');
+    const password = fc.stringMatching(/^[!-~]{1,12}$/).map((s) => `\u00a7${s}`);
+    fc.assert(
+      fc.property(fc.constantFrom('tcp://', 'ws://', 'ssh://', ''), fc.stringMatching(/^[a-z]{0,6}$/), password, fc.constantFrom('h', 'h:99999', 'bad host'), (scheme, user, secret, rest) => {
+        expect(maskCredentials(`${scheme}${user}:${secret}@${rest}`)).not.toContain(secret);
+      }),
+    );
   });
 
   it('joins a negative number to a numeric flag, and nothing after --', () => {

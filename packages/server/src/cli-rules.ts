@@ -9,7 +9,10 @@ import { describeRule, keepsRule, MAX_RATE, type NumberRule, OPTION_RULES } from
 // The rules:
 // - a value is quoted as typed, JSON-quoted: a flag's value is always text (`got "-1"`, `got "fast"`);
 // - a bad value: `--flag must be WHAT, got "TEXT"`, and a hint when one allowed value is close;
+//   an address, with why its parser refused it and any credentials in it masked:
+//   `--flag must be WHAT, got "TEXT": WHY` (an environment variable's the same, by its name);
 // - an unknown flag: `unknown option --flag`, with `(did you mean --other?)` when one is close;
+// - a value for a flag that takes none: `--flag takes no value` (`-h takes no value` for `-h=yes`);
 // - a flag without its value, or with an empty one: `--flag needs a value`;
 // - a flag that needs another: `--flag needs --other`; two that exclude each other:
 //   `--flag cannot be used with --other` (and why, where it is not plain);
@@ -40,13 +43,56 @@ function alternatives(words: readonly string[]): string {
 }
 
 /**
+ * `NAME must be WHAT, got "TEXT"` for any input by its name: a flag (`--port`), an environment
+ * variable (`DOCKER_HOST`) or an option of the JavaScript API (`dockerHost`); `detail` follows as
+ * is (` (did you mean "json"?)`, `: why`).
+ *
+ * @example
+ * mustBe('DOCKER_HOST', 'a Docker engine address', 'x', ': it has no scheme') // 'DOCKER_HOST must be a Docker engine address, got "x": it has no scheme'
+ */
+export function mustBe(name: string, expected: string, text: string, detail = ''): string {
+  return `${name} must be ${expected}, got ${quoteArg(text)}${detail}`;
+}
+
+/**
  * The message for a value the flag does not take.
  *
  * @example
  * badValue('format', 'json or plain', 'xml') // '--format must be json or plain, got "xml"'
  */
 export function badValue(flag: string, expected: string, text: string, hint = ''): string {
-  return `--${flag} must be ${expected}, got ${quoteArg(text)}${hint}`;
+  return mustBe(`--${flag}`, expected, text, hint);
+}
+
+/**
+ * An address as typed, for a message about it, with whatever comes before its last `@` (after the
+ * scheme, if it has one) shown as `***`: a user and a password alike (a user may be a token), and
+ * a password with `/`, `@` or `:` in it whole. An address that is a path (`unix:///a@b.sock`,
+ * `/a@b.sock`) is left as it is.
+ *
+ * @example
+ * maskCredentials('tcp://user:pw@host:99999') // 'tcp://***@host:99999'
+ * maskCredentials('ws://u:a/b@host')           // 'ws://***@host'
+ * maskCredentials('user:pw@host')              // '***@host'
+ */
+export function maskCredentials(text: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(text)?.[0] ?? '';
+  const rest = text.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  return at < 0 || rest.startsWith('/') ? text : `${scheme}***${rest.slice(at)}`;
+}
+
+/**
+ * An address its parser refused: `NAME must be WHAT, got "TEXT": WHY`, the text with its
+ * credentials masked ({@link maskCredentials}); `why` is the parser's reason, which must not
+ * repeat them.
+ *
+ * @example
+ * badAddress('--host', 'a stream host (ws://, wss://, http:// or https://)', 'ws://u:pw@h:99999', 'port 99999 is out of range')
+ * // '--host must be a stream host (ws://, wss://, http:// or https://), got "ws://***@h:99999": port 99999 is out of range'
+ */
+export function badAddress(name: string, expected: string, text: string, why: string): string {
+  return mustBe(name, expected, maskCredentials(text), `: ${why}`);
 }
 
 /**
@@ -149,15 +195,16 @@ export function joinNegativeNumbers(argv: readonly string[], numericFlags: Reado
 /**
  * node:util `parseArgs`'s errors, in the words above: node's own ("Unknown option '--prot'. To
  * specify a positional argument starting with a '-' ...") name the flag but not what was meant.
- * `options` are the long names the tool takes.
+ * `options` are the long names the tool takes; `args` the arguments parseArgs was given.
  */
-export function describeParseError(error: unknown, options: readonly string[]): string {
+export function describeParseError(error: unknown, options: readonly string[], args: readonly string[] = []): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string } | null)?.code;
   // The first long flag named in the message (node writes "Option '-h, --help' ..."), else a short one.
   const flag = /'[^']*?(--[^' ,<]+)/.exec(message)?.[1] ?? /'(-[^' ,<]+)/.exec(message)?.[1];
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      if (flag === '-=') return shortFlagWithValue(args) ?? unknownOption(flag, options);
       return flag === undefined ? message : unknownOption(flag, options);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (flag && /argument missing/.test(message)) return needsValue(flag.replace(/^-+/, ''));
@@ -167,4 +214,19 @@ export function describeParseError(error: unknown, options: readonly string[]): 
     default:
       return message;
   }
+}
+
+/**
+ * `-h=yes`: node's parser reads a single-dash argument as a group of short flags (`-h -= -y -e -s`)
+ * and names `-=` as the unknown one. It gets that far only when the letters before the `=` are
+ * flags it knows that take no value (a short flag that takes one would have taken `=yes`; neither
+ * tool has one), so the last of them was given a value: `-h takes no value`. An argument that starts with `-=` is named
+ * whole. Undefined when no argument before `--` is such a group.
+ */
+function shortFlagWithValue(args: readonly string[]): string | undefined {
+  const end = args.indexOf('--');
+  const group = (end < 0 ? args : args.slice(0, end)).find((arg) => /^-[^-]/.test(arg) && arg.includes('='));
+  if (group === undefined) return undefined;
+  const letters = group.slice(1, group.indexOf('='));
+  return letters === '' ? `unknown option ${group}` : `-${letters.at(-1)} takes no value`;
 }

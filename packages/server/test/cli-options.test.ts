@@ -119,11 +119,15 @@ describe('parseCliOptions', () => {
     [['--source', 'kubernetes'], '--source must be simulator or docker, got "kubernetes"'],
     [['--source', 'simulated'], '--source must be simulator or docker, got "simulated" (did you mean "simulator"?)'],
     [['--docker-host', 'unix:///x.sock'], '--docker-host needs --source docker'],
-    [['--source', 'docker', '--docker-host', '/var/run/docker.sock'], '--docker-host "/var/run/docker.sock" is not a Docker engine address: it has no scheme: write unix:///var/run/docker.sock for a socket'],
-    [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], '--docker-host "tcp://127.0.0.1:99999" is not a Docker engine address: port 99999 is not from 1 to 65535'],
-    [['--source', 'docker', '--docker-host', 'tcp://exa mple:1'], '--docker-host "tcp://exa mple:1" is not a Docker engine address: "exa mple" is not a host name or an IP address'],
-    [['--source', 'docker', '--docker-host', 'tcp://me:s3cret@h:0'], '--docker-host "tcp://***@h:0" is not a Docker engine address: port 0 is not from 1 to 65535'],
-    [['--source', 'docker', '--docker-host', 'ftp://h'], '--docker-host "ftp://h" is not a Docker engine address: unknown scheme ftp:// (expected unix, tcp or ssh)'],
+    // An address: the shared form, with why it was refused, and credentials masked.
+    [['--source', 'docker', '--docker-host', 'x'], '--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "x": it has no scheme'],
+    [['--source', 'docker', '--docker-host', '/var/run/docker.sock'], '--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "/var/run/docker.sock": it has no scheme: write unix:///var/run/docker.sock for a socket'],
+    [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], '--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://127.0.0.1:99999": port 99999 is not from 1 to 65535'],
+    [['--source', 'docker', '--docker-host', 'tcp://exa mple:1'], '--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://exa mple:1": "exa mple" is not a host name or an IP address'],
+    [['--source', 'docker', '--docker-host', 'tcp://me:s3cret@h:0'], '--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@h:0": port 0 is not from 1 to 65535'],
+    [['--source', 'docker', '--docker-host', 'tcp://me:s3c/ret@h'], '--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@h": a "/" in a user name or password must be written %2F'],
+    [['--source', 'docker', '--docker-host', 'me:s3cret@h:2375'], '--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "***@h:2375": it has no scheme'],
+    [['--source', 'docker', '--docker-host', 'ftp://h'], '--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "ftp://h": unknown scheme ftp://'],
     [['--source', 'docker', '--seed', '5'], '--seed cannot be used with --source docker: it is for the simulated cloud'],
     [['--source', 'docker', '--rate', '3'], '--rate cannot be used with --source docker: it is for the simulated cloud'],
     [['--stacks', '2', '--source', 'docker'], '--stacks cannot be used with --source docker: it is for the simulated cloud'],
@@ -132,6 +136,11 @@ describe('parseCliOptions', () => {
     [['--retention-age', 'ten minutes'], '--retention-age must be a duration such as 90s, 10m or 2h, got "ten minutes"'],
     [['--log-level', 'verbose'], '--log-level must be debug, info, warn, error or silent, got "verbose"'],
     [['--help=yes'], '--help takes no value'],
+    // node reads -h=yes as the flags -h, -=, -y, -e, -s, and would name "-=".
+    [['-h=yes'], '-h takes no value'],
+    [['--port', '1', '-v='], '-v takes no value'],
+    [['-hv=1'], '-v takes no value'],
+    [['-=x'], 'unknown option -=x'],
   ])('%j → %s', (argv, message) => {
     expect(usage(argv)).toBe(message);
   });

@@ -75,10 +75,14 @@ describe('resolveDockerEngine', () => {
   it('reads DOCKER_HOST when no address is given, naming it when it is not an address', () => {
     expect(resolveDockerEngine(undefined, { DOCKER_HOST: 'tcp://a:1' }, dir)).toMatchObject({ endpoint: 'tcp://a:1', from: 'DOCKER_HOST' });
     expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: '/run/docker.sock' }, dir)).toThrow(
-      new EventsError('invalid-config', 'DOCKER_HOST="/run/docker.sock" (from the environment) is not a Docker engine address: it has no scheme: write unix:///run/docker.sock for a socket'),
+      new EventsError(
+        'invalid-config',
+        'DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "/run/docker.sock": it has no scheme: write unix:///run/docker.sock for a socket',
+      ),
     );
-    expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: 'bogus' }, dir)).toThrow(/^DOCKER_HOST="bogus" \(from the environment\) is not a Docker engine address: it has no scheme/);
-    expect(() => resolveDockerEngine('ftp://x', {}, dir)).toThrow(/^the docker host "ftp:\/\/x" is not a Docker engine address: unknown scheme/);
+    expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: 'bogus' }, dir)).toThrow(/^DOCKER_HOST must be a Docker engine address \(.*\), got "bogus": it has no scheme$/);
+    // The JavaScript API's option, by its name.
+    expect(() => resolveDockerEngine('ftp://x', {}, dir)).toThrow(/^dockerHost must be a Docker engine address \(.*\), got "ftp:\/\/x": unknown scheme ftp:\/\/$/);
   });
 
   it('falls back to ~/.docker/run/docker.sock when it exists, else /var/run/docker.sock, and says which', () => {
@@ -95,7 +99,13 @@ describe('resolveDockerEngine', () => {
     const engine = resolveDockerEngine('tcp://user:s3cret@127.0.0.1:2375', {}, dir);
     expect(engine.endpoint).toBe('tcp://***@127.0.0.1:2375');
     expect(engine.options.headers).toEqual({ Authorization: `Basic ${Buffer.from('user:s3cret').toString('base64')}` });
-    expect(() => resolveDockerEngine('tcp://user:s3cret@127.0.0.1:99999', {}, dir)).toThrow('the docker host "tcp://***@127.0.0.1:99999" is not a Docker engine address: port 99999 is not from 1 to 65535');
+    expect(() => resolveDockerEngine('tcp://user:s3cret@127.0.0.1:99999', {}, dir)).toThrow(
+      'dockerHost must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@127.0.0.1:99999": port 99999 is not from 1 to 65535',
+    );
+    // A "/" in the password: neither its start (taken for a port) nor its whole.
+    expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: 'tcp://user:s3c/ret@127.0.0.1' }, dir)).toThrow(
+      'DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@127.0.0.1": a "/" in a user name or password must be written %2F',
+    );
   });
 });
 

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { EventsError } from '@events/core';
-import { type DockerAddress, formatDockerAddress, parseDockerAddress, redactDockerAddress } from './docker-host.js';
+import { badDockerAddress, type DockerAddress, formatDockerAddress, parseDockerAddress } from './docker-host.js';
 import type { EngineJob } from './docker-mapper.js';
 import { createSshDialAgent } from './ssh-dial-agent.js';
 
@@ -168,8 +168,8 @@ export function resolveDockerEngine(dockerHost: string | undefined, env: Env = {
   }
   const parsed = parseDockerAddress(text);
   if (!parsed.ok) {
-    const what = from === 'option' ? `the docker host ${JSON.stringify(redactDockerAddress(text))}` : `DOCKER_HOST=${JSON.stringify(redactDockerAddress(text))} (from the environment)`;
-    throw new EventsError('invalid-config', `${what} is not a Docker engine address: ${parsed.reason}`);
+    // Named as given: the option of the JavaScript API (events-server checks --docker-host itself), or the variable.
+    throw new EventsError('invalid-config', badDockerAddress(from === 'option' ? 'dockerHost' : 'DOCKER_HOST', text, parsed.reason));
   }
   return { endpoint: formatDockerAddress(parsed.address), from, options: modemOptions(parsed.address, env, home) };
 }

@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { badAddress, maskCredentials } from '../cli-rules.js';
 
 // Docker Engine addresses (`--docker-host`, DOCKER_HOST), parsed and checked in one place: the
 // CLI refuses a bad one before anything starts, and the engine client connects to exactly what
@@ -23,7 +24,8 @@ export type DockerAddress =
 
 export type DockerAddressParse = { readonly ok: true; readonly address: DockerAddress } | { readonly ok: false; readonly reason: string };
 
-const EXAMPLES = 'unix:///var/run/docker.sock, tcp://host:2375 or ssh://user@host';
+/** What `--docker-host`, DOCKER_HOST and `dockerHost` take, to follow "must be". */
+export const DOCKER_ADDRESS = 'a Docker engine address (unix://, tcp://, ssh:// or npipe://)';
 const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
 
 function decode(text: string | undefined): string | undefined {
@@ -49,7 +51,7 @@ export function parseDockerAddress(text: string): DockerAddressParse {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     if (text.startsWith('/')) return fail(`it has no scheme: write unix://${text} for a socket`);
-    return fail(`it has no scheme: expected an address like ${EXAMPLES}`);
+    return fail('it has no scheme');
   }
   const rest = text.slice(scheme.length + 3);
   switch (scheme) {
@@ -64,8 +66,11 @@ export function parseDockerAddress(text: string): DockerAddressParse {
     case 'ssh':
       break;
     default:
-      return fail(`unknown scheme ${scheme}:// (expected unix, tcp or ssh)`);
+      return fail(`unknown scheme ${scheme}://`);
   }
+  // A "/" ends the host part, so a "/" in a password (a base64 token has them) would make the
+  // rest of it a path and the part before it a port, which a reason would repeat: said as such.
+  if (/\/.*@/s.test(rest)) return fail('a "/" in a user name or password must be written %2F');
   // authority [/]: userinfo@host:port, the host possibly an [IPv6] address; the userinfo runs to
   // the last @, so a password with an @ in it is never taken for the host (and echoed).
   const match = /^(?:([^/]*)@)?(\[[^\]/@]*\]|[^:/[\]@]*)(?::([^/]*))?(\/.*)?$/.exec(rest);
@@ -116,11 +121,25 @@ export function formatDockerAddress(address: DockerAddress): string {
 
 /**
  * An address as typed, with its credentials masked as {@link formatDockerAddress} masks them: for
- * messages about an address that did not parse (so formatDockerAddress cannot be used).
+ * messages about an address that did not parse (so formatDockerAddress cannot be used). Everything
+ * before the last `@` goes, so that a password with a `/` in it, or one without a scheme before
+ * it, is masked too ({@link maskCredentials}, as the TUI masks its hosts).
  *
  * @example
  * redactDockerAddress('tcp://user:pw@host:99999') // 'tcp://***@host:99999'
  */
 export function redactDockerAddress(text: string): string {
-  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/]*@/, '$1***@');
+  return maskCredentials(text);
+}
+
+/**
+ * Why an address is refused, by the name of what gave it (`--docker-host`, `DOCKER_HOST`,
+ * `dockerHost`), in the command lines' words, credentials masked.
+ *
+ * @example
+ * badDockerAddress('DOCKER_HOST', 'tcp://u:pw@h:0', 'port 0 is not from 1 to 65535')
+ * // 'DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@h:0": port 0 is not from 1 to 65535'
+ */
+export function badDockerAddress(name: string, text: string, reason: string): string {
+  return badAddress(name, DOCKER_ADDRESS, text, reason);
 }
