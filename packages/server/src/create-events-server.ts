@@ -20,7 +20,7 @@ import { ignoreUpgrade } from './ignore-upgrade.js';
 import { createLogger, type Logger } from './logger.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
-import { methodNotAllowed } from './method-not-allowed.js';
+import { methodNotAllowed, optionsAnswer } from './method-not-allowed.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRestHandler } from './rest-api.js';
 import { retainTerminatedObjects } from './retain-terminated-objects.js';
@@ -207,8 +207,15 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
       // The stream's URL used as a host, asked for without an upgrade (curl, a browser): the same hint.
       if (hasStreamPathAfterPrefix(url.pathname)) return writeJson(res, 404, {}, { detail: streamNotFoundDetail(url.pathname) });
       if (url.pathname === '/healthz' || url.pathname === '/metrics') {
-        // Read-only, as the REST API's lists are: any other method is refused the same way.
+        // Read-only, as the REST API's lists are: OPTIONS and any other method are answered the
+        // same way. No CORS grant: they take no key, and `*` would let any web page a user opens
+        // read a local server's health and metrics.
         const method = req.method ?? 'GET';
+        if (method === 'OPTIONS') {
+          const options = optionsAnswer(['GET', 'HEAD']);
+          res.writeHead(options.status, options.headers);
+          return res.end();
+        }
         if (method !== 'GET' && method !== 'HEAD') {
           const refusal = methodNotAllowed(method, ['GET', 'HEAD']);
           return writeJson(res, refusal.status, { ...refusal.headers, 'Cache-Control': 'no-store' }, { detail: refusal.detail });

@@ -12,7 +12,7 @@ import {
 import { type Authenticator, authFailureHeaders } from './authenticate-request.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
-import { methodNotAllowed as refuseMethod } from './method-not-allowed.js';
+import { optionsAnswer, methodNotAllowed as refuseMethod } from './method-not-allowed.js';
 import { quoteValue, shortenQuotedValues } from './quote-value.js';
 import { filterRestList } from './rest-list-filter.js';
 import { pageOf, parsePaging } from './rest-paging.js';
@@ -276,19 +276,20 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
         throw new RestError(404, route.detail);
       case 'events':
         // Plain GETs of the stream endpoint come here (upgrades never do).
+        if (!read) throw methodNotAllowed(method, routeMethods(route));
         throw new RestError(426, 'This is the event stream: connect with a WebSocket upgrade.', { Upgrade: 'websocket', Connection: 'Upgrade' });
       case 'list':
-        if (!read) throw methodNotAllowed(method, ['GET', 'HEAD']);
+        if (!read) throw methodNotAllowed(method, routeMethods(route));
         return handleList(res, user, route, path, query);
       case 'detail': {
-        const allowed = ['GET', 'HEAD', ...(TERMINABLE_TYPES.has(route.type) ? ['DELETE'] : []), ...(route.type === 'service' ? ['PATCH'] : [])];
+        const allowed = routeMethods(route);
         if (!allowed.includes(method)) throw methodNotAllowed(method, allowed);
         if (read) return handleDetail(res, user, route);
         if (method === 'DELETE') return handleOperation(req, res, user, route, 'terminate', path);
         return handlePatch(req, res, user, route, path);
       }
       case 'operation':
-        if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
+        if (method !== 'POST') throw methodNotAllowed(method, routeMethods(route));
         return handleOperation(req, res, user, route, route.operation, path);
     }
   };
@@ -310,8 +311,12 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     };
     try {
       if (method === 'OPTIONS') {
-        // A CORS preflight carries no credentials: answer it before authenticating.
+        // A CORS preflight carries no credentials: answer it before authenticating. A path that is
+        // no resource is answered too, so that the page's request gets its JSON 404, not a CORS
+        // error; one that is names its methods, as its 405 does.
+        const route = parseRestPath(path);
         res.writeHead(204, {
+          ...(route.kind === 'not-found' ? {} : optionsAnswer(routeMethods(route)).headers),
           ...CORS_HEADERS,
           'Access-Control-Allow-Methods': 'GET, HEAD, POST, PATCH, DELETE',
           'Access-Control-Allow-Headers': 'Authorization, Content-Type',
@@ -337,6 +342,19 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
       fail(error);
     }
   };
+}
+
+/** The methods a resource answers besides OPTIONS (method-not-allowed.ts adds it). */
+function routeMethods(route: Exclude<RestRoute, { kind: 'not-found' }>): readonly string[] {
+  switch (route.kind) {
+    case 'events':
+    case 'list':
+      return ['GET', 'HEAD'];
+    case 'detail':
+      return ['GET', 'HEAD', ...(TERMINABLE_TYPES.has(route.type) ? ['DELETE'] : []), ...(route.type === 'service' ? ['PATCH'] : [])];
+    case 'operation':
+      return ['POST'];
+  }
 }
 
 function methodNotAllowed(method: string, allowed: readonly string[]): RestError {

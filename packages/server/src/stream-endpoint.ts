@@ -16,7 +16,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { type Authenticator, authFailureHeaders } from './authenticate-request.js';
 import type { FanOut, Subscription } from './fan-out.js';
 import type { Logger } from './logger.js';
-import { methodNotAllowed } from './method-not-allowed.js';
+import { methodNotAllowed, optionsAnswer } from './method-not-allowed.js';
 import type { Metrics } from './metrics.js';
 import { createFlushScheduler, createOutboundQueue, type OutboundQueue } from './outbound-queue.js';
 import { quoteValue, shortenQuotedValues } from './quote-value.js';
@@ -54,7 +54,7 @@ export interface StreamEndpoint {
   /** Whether `url` is a stream path. */
   matches(url: URL): boolean;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
-  /** A stream path requested without an upgrade: 426 (GET/HEAD) or 405. */
+  /** A stream path requested without an upgrade: 426 (GET/HEAD), 204 (OPTIONS) or 405. */
   handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): void;
   readonly connections: number;
   /** Closes every connection with 1001 (going away) and waits for them, at most `timeoutMs`. */
@@ -401,6 +401,13 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
         writeJson(res, 426, { Upgrade: 'websocket', Connection: 'Upgrade' }, {
           detail: 'This is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket).',
         });
+        return;
+      }
+      if (req.method === 'OPTIONS') {
+        // As /healthz's: the methods, and no CORS grant (a browser opens a WebSocket from any origin without one).
+        const options = optionsAnswer(STREAM_METHODS);
+        res.writeHead(options.status, options.headers);
+        res.end();
         return;
       }
       // Worded as the REST API's and /healthz's 405, naming the methods this path answers.

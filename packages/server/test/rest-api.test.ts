@@ -208,17 +208,20 @@ describe('details', () => {
 
 describe('405', () => {
   it.each([
-    ['PUT', '/api/app/v1/acme/stack/', 'GET, HEAD'],
-    ['POST', '/api/app/v1/acme/service/', 'GET, HEAD'],
-    ['DELETE', '/api/infra/v1/acme/node/77b0/', 'GET, HEAD'],
-    ['PATCH', '/api/app/v1/acme/stack/9a2e/', 'GET, HEAD, DELETE'],
-    ['POST', '/api/app/v1/acme/service/5f1c/', 'GET, HEAD, DELETE, PATCH'],
-    ['GET', '/api/app/v1/acme/service/5f1c/start/', 'POST'],
-  ])('%s %s → Allow: %s', async (method, path, allow) => {
+    ['PUT', '/api/app/v1/acme/stack/', 'GET, HEAD, OPTIONS'],
+    ['POST', '/api/app/v1/acme/service/', 'GET, HEAD, OPTIONS'],
+    ['DELETE', '/api/infra/v1/acme/node/77b0/', 'GET, HEAD, OPTIONS'],
+    ['PATCH', '/api/app/v1/acme/stack/9a2e/', 'GET, HEAD, DELETE, OPTIONS'],
+    ['POST', '/api/app/v1/acme/service/5f1c/', 'GET, HEAD, DELETE, PATCH, OPTIONS'],
+    ['GET', '/api/app/v1/acme/service/5f1c/start/', 'POST, OPTIONS'],
+    ['POST', '/api/audit/v1/acme/events/', 'GET, HEAD, OPTIONS'],
+  ])('%s %s → Allow: %s, the same as OPTIONS answers', async (method, path, allow) => {
     const answer = await call(method, path);
     expect(answer.status).toBe(405);
     expect(answer.headers.get('allow')).toBe(allow);
     expect(detail(answer)).toBe(`Method "${method}" not allowed (allowed: ${allow}).`);
+    const options = await call('OPTIONS', path, { user: null });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, allow]);
   });
 });
 
@@ -446,6 +449,10 @@ describe('CORS', () => {
     expect(answer.status).toBe(204);
     expect(answer.headers.get('access-control-allow-origin')).toBe('*');
     expect(answer.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type');
+    expect(answer.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    // A path that is no resource passes the preflight, so that the page reads its JSON 404.
+    const nowhere = await call('OPTIONS', '/api/app/v1/acme/volume/', { user: null });
+    expect([nowhere.status, nowhere.headers.get('access-control-allow-origin'), nowhere.headers.get('allow')]).toEqual([204, '*', null]);
     const list = await call('GET', '/api/app/v1/acme/stack/');
     expect(list.headers.get('access-control-expose-headers')).toBe(`${POSITION_HEADER}, ${ACTION_URI_HEADER}`);
   });

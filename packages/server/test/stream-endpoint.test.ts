@@ -252,16 +252,18 @@ describe('authentication and refusals before the upgrade', () => {
   });
 
   it.each(['/api/audit/v1/events/', '/api/audit/v1/acme/events'])(
-    'the stream path %s answers HEAD as GET (426), and another method with the REST API’s 405',
+    'the stream path %s answers HEAD as GET (426), OPTIONS with 204, and another method with the REST API’s 405',
     async (path) => {
       const get = await httpRequest('GET', path);
       const head = await httpRequest('HEAD', path);
       expect([head.status, head.body, head.headers.upgrade, head.headers['content-length']]).toEqual([426, '', 'websocket', get.headers['content-length']]);
       for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
         const refused = await httpRequest(method, path, ALICE);
-        expect([method, refused.status, refused.headers.allow, refused.headers['content-type']]).toEqual([method, 405, 'GET, HEAD', 'application/json']);
-        expect(JSON.parse(refused.body)).toEqual({ detail: `Method "${method}" not allowed (allowed: GET, HEAD).` });
+        expect([method, refused.status, refused.headers.allow, refused.headers['content-type']]).toEqual([method, 405, 'GET, HEAD, OPTIONS', 'application/json']);
+        expect(JSON.parse(refused.body)).toEqual({ detail: `Method "${method}" not allowed (allowed: GET, HEAD, OPTIONS).` });
       }
+      const options = await httpRequest('OPTIONS', path);
+      expect([options.status, options.headers.allow, options.body, options.headers['access-control-allow-origin']]).toEqual([204, 'GET, HEAD, OPTIONS', '', undefined]);
     },
   );
 
@@ -471,18 +473,23 @@ describe('server lifecycle', () => {
     expect(Number(/\nevents_in_total (\d+)/.exec(metrics.body)?.[1])).toBe(source.emitted.length);
   });
 
-  it.each(['/healthz', '/metrics'])('%s is read-only: HEAD answers as GET without a body, other methods 405 as the REST API does', async (path) => {
+  it.each(['/healthz', '/metrics'])('%s is read-only: HEAD answers as GET without a body, OPTIONS 204 and other methods 405 as the REST API does', async (path) => {
     const get = await httpRequest('GET', path);
     const head = await httpRequest('HEAD', path);
     expect([head.status, head.body, head.headers['content-type']]).toEqual([200, '', get.headers['content-type']]);
-    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
       const refused = await httpRequest(method, path);
-      expect([method, refused.status, refused.headers.allow, refused.headers['content-type']]).toEqual([method, 405, 'GET, HEAD', 'application/json']);
-      expect(JSON.parse(refused.body)).toEqual({ detail: `Method "${method}" not allowed (allowed: GET, HEAD).` });
+      expect([method, refused.status, refused.headers.allow, refused.headers['content-type']]).toEqual([method, 405, 'GET, HEAD, OPTIONS', 'application/json']);
+      expect(JSON.parse(refused.body)).toEqual({ detail: `Method "${method}" not allowed (allowed: GET, HEAD, OPTIONS).` });
     }
-    // The REST API's own 405, for comparison: the same header and the same words.
+    // No CORS grant: they take no key, so another origin's page may not read them.
+    const options = await httpRequest('OPTIONS', path, { Origin: 'https://elsewhere.example', 'Access-Control-Request-Method': 'GET' });
+    expect([options.status, options.headers.allow, options.body, options.headers['access-control-allow-origin']]).toEqual([204, 'GET, HEAD, OPTIONS', '', undefined]);
+    // The REST API's own, for comparison: the same header and the same words.
     const rest = await httpRequest('POST', '/api/app/v1/acme/stack/', ALICE);
-    expect([rest.status, rest.headers.allow, JSON.parse(rest.body)]).toEqual([405, 'GET, HEAD', { detail: 'Method "POST" not allowed (allowed: GET, HEAD).' }]);
+    expect([rest.status, rest.headers.allow, JSON.parse(rest.body)]).toEqual([405, 'GET, HEAD, OPTIONS', { detail: 'Method "POST" not allowed (allowed: GET, HEAD, OPTIONS).' }]);
+    const restOptions = await httpRequest('OPTIONS', '/api/app/v1/acme/stack/');
+    expect([restOptions.status, restOptions.headers.allow]).toEqual([204, 'GET, HEAD, OPTIONS']);
   });
 });
 
