@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv, type Credentials, createFilter, didYouMean, type EventFilter, OBJECT_TYPES, type ObjectType, parseResourceUri, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
+import { configFromEnv, type Credentials, createFilter, didYouMean, type EventFilter, OBJECT_TYPES, type ObjectType, parseResourceUri, redactHost, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
 // The usage-error wording `events-server` uses, and its --seed and --rate rules: one message for one mistake in both tools.
 import {
   badAddress,
@@ -270,7 +270,7 @@ const HOST_RULES = {
 function badHost(flag: keyof typeof HOST_RULES, text: string, error: unknown): UsageError {
   const { expected, what } = HOST_RULES[flag];
   const message = toEventsError(error).message;
-  const prefix = `invalid ${what} ${JSON.stringify(text)}: `;
+  const prefix = `invalid ${what} ${JSON.stringify(redactHost(text))}: `;
   return new UsageError(badAddress(`--${flag}`, expected, text, message.startsWith(prefix) ? message.slice(prefix.length) : message));
 }
 

@@ -8,6 +8,7 @@ import {
   decodeBase64,
   decodeUtf8,
   detailOfBody,
+  redactHost,
   encodeBase64,
   encodeUtf8,
   parseAuthorizationHeader,
@@ -93,6 +94,33 @@ describe('streamUrl', () => {
     const bad = ['', 'localhost:8080', 'ftp://h/', 'ws://user:pw@h/', 'ws://h/?x=1', 'ws://h/#x', 'ws://h:99999/', 'ws:///path', 'ws://h/a b'];
     for (const streamHost of bad) expect(() => streamUrl({ streamHost })).toThrowError(throwsCode('invalid-config'));
     expect(() => streamUrl({ streamHost: 'ws://h', namespace: 'a/b' })).toThrowError(throwsCode('invalid-config'));
+  });
+
+  it('never echoes a password written into a host: the refusal masks everything up to the last @', () => {
+    const refusal = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(refusal(() => streamUrl({ streamHost: 'wss://me:s3cret@events.example.com/' }))).toBe(
+      'invalid stream host "wss://***@events.example.com/": expected scheme://host[:port][/path] without user, query or fragment',
+    );
+    expect(refusal(() => restListUrl('http://me:s3cret@h/', 'stack'))).toContain('"http://***@h/"');
+    const env = configFromEnv({ DOCKERCLOUD_STREAM_HOST: 'ws://me:pa/ss@h/', DOCKERCLOUD_REST_HOST: 'https://u:r3st@h/' });
+    expect(env.ok ? 'accepted' : env.error.message).not.toMatch(/pa\/ss|r3st|me:pa/);
+    fc.assert(
+      fc.property(fc.constantFrom('ws://', 'wss://', 'http://', 'HTTPS://', ''), fc.string({ minLength: 1 }).filter((p) => !p.includes('@')), fc.string(), (scheme, password, rest) => {
+        const host = `${scheme}user:${password}@${rest.replaceAll('@', '')}`;
+        const message = refusal(() => streamUrl({ streamHost: host }));
+        expect(message).toContain(`${scheme}***@`);
+        expect(redactHost(host)).not.toContain(`:${password}@`);
+      }),
+    );
+    // Nothing to mask: the value as written.
+    expect(redactHost('ws://h/a b')).toBe('ws://h/a b');
   });
 
   it('round-trips any filter and query credentials through the URL', () => {

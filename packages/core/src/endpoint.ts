@@ -31,9 +31,21 @@ const HOST_URL = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.
 const STREAM_SCHEMES: Readonly<Record<string, string>> = { ws: 'ws', wss: 'wss', http: 'ws', https: 'wss' };
 const REST_SCHEMES: Readonly<Record<string, string>> = { http: 'http', https: 'https' };
 
+/**
+ * A host as error messages show it: anything up to its last `@` (a user and password, which a
+ * host must not carry but a caller may have written) replaced by `***`, so that the refusal of
+ * `wss://me:secret@host/` does not print the secret.
+ *
+ * @example
+ * redactHost('wss://me:s3cret@events.example.com/') // 'wss://***@events.example.com/'
+ */
+export function redactHost(value: string): string {
+  return value.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)?.*@/is, (_, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
 function parseHost(value: string, schemes: Readonly<Record<string, string>>, what: string): Result<HostUrl> {
   if (typeof value !== 'string') return err(new EventsError('invalid-config', `${what} must be a string such as "ws://127.0.0.1:8080/", got ${typeName(value)}`));
-  const fail = (why: string) => err(new EventsError('invalid-config', `invalid ${what} ${JSON.stringify(value)}: ${why}`));
+  const fail = (why: string) => err(new EventsError('invalid-config', `invalid ${what} ${JSON.stringify(redactHost(value))}: ${why}`));
   const m = HOST_URL.exec(value.trim());
   if (m === null) return fail('expected scheme://host[:port][/path] without user, query or fragment');
   const [, scheme = '', host = '', port, path = ''] = m;
