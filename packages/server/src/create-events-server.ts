@@ -16,7 +16,7 @@ import {
 } from './check-options.js';
 import type { EventBus } from './event-bus.js';
 import { createFanOut } from './fan-out.js';
-import { ignoreUpgrade } from './ignore-upgrade.js';
+import { afterAnswersAhead, ignoreUpgrade } from './ignore-upgrade.js';
 import { createLogger, type Logger } from './logger.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
@@ -239,12 +239,20 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     }
   };
 
-  /** Sockets whose ignored upgrade waits for the answers before it: closeAllConnections() misses them. */
+  /** Sockets whose upgrade request waits for the answers before it: closeAllConnections() misses them. */
   const handingOver = new Set<Duplex>();
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Only WebSocket upgrades are done. Any other (`Upgrade: h2c` from `curl --http2`) is ignored,
     // as HTTP/1.1 allows: the request gets the answer it would get without the header, on any path.
     if (!offersWebSocket(req.headers.upgrade)) return ignoreUpgrade(server, req, socket, head, { waiting: handingOver });
+    // A handshake pipelined behind a request is answered after it, as any pipelined request: its
+    // 101 or refusal written now would go out before that answer, which would then be lost or
+    // land inside the WebSocket stream.
+    afterAnswersAhead(socket, { waiting: handingOver }, () => onWebSocketUpgrade(req, socket, head));
+  };
+  const onWebSocketUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node's listeners are gone: a reset while a refusal goes out must not go unhandled.
+    socket.on('error', () => socket.destroy());
     const url = requestUrl(req.url);
     if (url === 'too-long') return writeRawResponse(socket, 414, {}, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
     if (url === undefined) return writeRawResponse(socket, 400, {}, { detail: 'Malformed request target.' });

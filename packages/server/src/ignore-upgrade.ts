@@ -14,6 +14,48 @@ export interface IgnoreUpgradeOptions {
 }
 
 /**
+ * Calls `then` once the answers to the requests pipelined before an upgrade request are out, on
+ * a socket Node has just handed to its 'upgrade' listener. Node does so as soon as it has parsed
+ * the upgrade's head, while the answer to a request before it may still be going out (a large
+ * one), or not even begun (one whose handler reads a body first): anything written to the socket
+ * now (a 101, a refusal, a request handed back to Node) would go out before that answer, or
+ * into the middle of it. The answer going out is the socket's `_httpMessage`; Node moves on to the
+ * next one queued on its 'finish' (a listener added before ours), so this waits for each in turn.
+ * `then` is not called on a socket that is gone, has had the client's end (the client half-closed
+ * while it waited: nothing more to answer; an 'end' already emitted would also make `unshift`
+ * throw) or is closing after the answer before it (`Connection: close`): that socket is destroyed.
+ *
+ * @example
+ * server.on('upgrade', (req, socket, head) => afterAnswersAhead(socket, { waiting }, () => handshake(req, socket, head)));
+ */
+export function afterAnswersAhead(socket: Duplex, options: IgnoreUpgradeOptions, then: () => void): void {
+  // Until the socket has an owner again, an error (a reset) must not go unhandled.
+  const onError = () => socket.destroy();
+  socket.on('error', onError);
+  const { waiting } = options;
+  const onClose = () => waiting?.delete(socket);
+  const next = () => {
+    const answering = (socket as Duplex & { _httpMessage?: Writable | null })._httpMessage;
+    if (answering && !socket.destroyed) {
+      if (waiting !== undefined && !waiting.has(socket)) {
+        waiting.add(socket);
+        socket.once('close', onClose);
+      }
+      answering.once('finish', next);
+      return;
+    }
+    socket.off('error', onError);
+    if (waiting?.delete(socket) === true) socket.off('close', onClose);
+    if (socket.destroyed || socket.readableEnded || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    then();
+  };
+  next();
+}
+
+/**
  * Serves a request that asked for an upgrade this server does not do (`Upgrade: h2c`, which
  * `curl --http2` sends on http://) as the plain HTTP/1.1 request it also is: a server may ignore
  * an Upgrade (RFC 9110 §7.8). Node 20 gives every request with `Connection: upgrade` and an
@@ -23,8 +65,8 @@ export interface IgnoreUpgradeOptions {
  * socket handed to the server as a new connection, as Node's docs allow for 'connection'. Node's
  * own parser then reads the body, keep-alive, pipelining, 100-continue and the timeouts, exactly
  * as for any request, and `server.close()` sees the connection again. A request pipelined behind
- * answers still going out is handed over once they are out. The new head has no
- * `Upgrade` header, so it cannot come back here; a later request on the socket may, by itself.
+ * answers still going out is handed over once they are out (afterAnswersAhead). The new head has
+ * no `Upgrade` header, so it cannot come back here; a later request on the socket may, by itself.
  *
  * @example
  * server.on('upgrade', (req, socket, head) => {
@@ -35,37 +77,10 @@ export interface IgnoreUpgradeOptions {
 export function ignoreUpgrade(server: Server, req: UpgradeRequestHead, socket: Duplex, head: Buffer, options: IgnoreUpgradeOptions = {}): void {
   // Node's parser reads header bytes as latin1, one char a byte: latin1 gives the bytes back.
   const bytes = Buffer.concat([Buffer.from(requestHeadWithoutUpgrade(req), 'latin1'), head]);
-  // Until Node's listeners are back, an error (a reset) must not go unhandled.
-  const onError = () => socket.destroy();
-  socket.on('error', onError);
-  const { waiting } = options;
-  const onClose = () => waiting?.delete(socket);
-  const handOver = () => {
-    // A pipelined request answered before this one may still be going out, or queued behind one
-    // that is: its answer belongs to the connection's old state, which moves on to the next
-    // queued answer on 'finish' (a listener added before ours). A new connection now would start
-    // an empty queue, and this request's answer would wait behind one that never ends.
-    const answering = (socket as Duplex & { _httpMessage?: Writable | null })._httpMessage;
-    if (answering && !socket.destroyed) {
-      if (waiting !== undefined && !waiting.has(socket)) {
-        waiting.add(socket);
-        socket.once('close', onClose);
-      }
-      answering.once('finish', handOver);
-      return;
-    }
-    socket.off('error', onError);
-    if (waiting?.delete(socket) === true) socket.off('close', onClose);
-    // Gone, or closing after the answer before (`Connection: close`): nothing more to answer.
-    // (An 'end' already emitted would also make unshift throw.)
-    if (socket.destroyed || socket.readableEnded || !socket.writable) {
-      socket.destroy();
-      return;
-    }
+  afterAnswersAhead(socket, options, () => {
     socket.unshift(bytes);
     server.emit('connection', socket);
-  };
-  handOver();
+  });
 }
 
 /**

@@ -6,6 +6,7 @@ import { createEventsServer, type EventsServer } from '../src/create-events-serv
 import { silentLogger } from '../src/logger.js';
 import { type RawAnswer, rawConnection, rawRequest } from './helpers/raw-http.js';
 import { basic, openStream, refusedUpgrade } from './helpers/stream-client.js';
+import { until } from './helpers/wait.js';
 import { createFixtureSource, FIXTURE_USERS, type FixtureSource, makeService } from './rest-fixture.js';
 
 // An upgrade the server does not do (`Upgrade: h2c`, which `curl --http2` sends on http://) is
@@ -180,6 +181,52 @@ describe('WebSocket upgrades are unchanged', () => {
   });
 });
 
+describe('a WebSocket handshake pipelined behind a request is answered after it', () => {
+  const WS = ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
+  // A PATCH's answer is not begun when Node has parsed what follows it: the handler reads the body first.
+  const patch = (target: number) => {
+    const body = `{"target_num_containers": ${target}}`;
+    return requestText('PATCH', `/api/app/v1/acme/service/${service.uuid}/`, ['Content-Type: application/json', `Content-Length: ${body.length}`], body);
+  };
+  const handshake = (path: string, authorized = true) =>
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${authorized ? `Authorization: ${AUTH}\r\n` : ''}${WS.map((h) => `${h}\r\n`).join('')}\r\n`;
+
+  it('upgrades once the answer before it is out, and the stream works', async () => {
+    const conn = await rawConnection(server.port);
+    try {
+      conn.send(patch(7) + handshake('/api/audit/v1/acme/events/'));
+      const first = await conn.next();
+      expect([first.status, JSON.parse(first.body).uuid]).toEqual([202, service.uuid]);
+      const second = await conn.next();
+      expect([second.status, second.headers.upgrade]).toEqual([101, 'websocket']);
+      expect(conn.rest()).toBe('');
+      // An operation's events arrive as WebSocket text frames (0x81), not inside an HTTP answer.
+      await fetch(`${server.url}/api/app/v1/acme/service/${service.uuid}/start/`, { method: 'POST', headers: { Authorization: AUTH } });
+      await until(() => conn.rest().includes(service.uuid), 2_000, 'an event frame');
+      expect(conn.rest().charCodeAt(0)).toBe(0x81);
+    } finally {
+      conn.destroy();
+    }
+  });
+
+  it.each([
+    ['refused (no credentials)', '/api/audit/v1/acme/events/', false, 401],
+    ['to another path', '/api/app/v1/acme/service/', true, 404],
+  ])('answers one %s with its refusal after the answer before it', async (_name, path, authorized, status) => {
+    const conn = await rawConnection(server.port);
+    try {
+      conn.send(patch(8) + handshake(path, authorized));
+      const first = await conn.next();
+      expect([first.status, JSON.parse(first.body).uuid]).toEqual([202, service.uuid]);
+      expect((await conn.next()).status).toBe(status);
+      await conn.closed;
+      expect(conn.rest()).toBe('');
+    } finally {
+      conn.destroy();
+    }
+  });
+});
+
 describe('shutting down', () => {
   it('close() closes an idle connection left open after an ignored upgrade, at once', async () => {
     const own = await createEventsServer({ source: createFixtureSource(), users: FIXTURE_USERS, logger: silentLogger });
@@ -193,14 +240,17 @@ describe('shutting down', () => {
     expect(Date.now() - started).toBeLessThan(900);
   });
 
-  it('close() ends a connection whose ignored upgrade waits behind an answer the client does not read', async () => {
+  it.each([
+    ['an ignored upgrade', requestText('GET', '/healthz', H2C)],
+    ['a WebSocket handshake', requestText('GET', '/api/audit/v1/acme/events/', ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='])],
+  ])('close() ends a connection with %s waiting behind an answer the client does not read', async (_name, pipelined) => {
     const big = createFixtureSource();
     // 1000 services of 10 KB: an answer far larger than what the loopback buffers hold.
     for (let i = 0; i < 1000; i += 1) big.add('acme', 'service', makeService('acme', `s${i}-${'x'.repeat(10_000)}`, null));
     const own = await createEventsServer({ source: big, users: FIXTURE_USERS, logger: silentLogger });
     const conn = await rawConnection(own.port);
     conn.socket.pause();
-    conn.send(requestText('GET', '/api/app/v1/acme/service/?limit=1000', []) + requestText('GET', '/healthz', H2C));
+    conn.send(requestText('GET', '/api/app/v1/acme/service/?limit=1000', []) + pipelined);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = Date.now();
     await own.close();
