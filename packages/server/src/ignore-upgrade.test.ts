@@ -134,6 +134,21 @@ describe('ignoreUpgrade on a bare Node server', () => {
       expect(conn.rest()).toBe('');
     });
 
+    it('answers a request that takes longer than the keep-alive timeout the answer before it left running', async () => {
+      const keepAliveTimeout = server.keepAliveTimeout;
+      // Node lets a connection idle for this plus 1 s after an answer, then closes it.
+      server.keepAliveTimeout = 1;
+      try {
+        const conn = await rawConnection(port);
+        conn.send(get('/slow/20', false) + get('/slow/1300', true));
+        expect(await url(conn)).toBe('/slow/20');
+        expect(await url(conn)).toBe('/slow/1300');
+        conn.destroy();
+      } finally {
+        server.keepAliveTimeout = keepAliveTimeout;
+      }
+    });
+
     it('lets a client go while it waits', async () => {
       const conn = await rawConnection(port);
       conn.send(get('/slow/50', false) + get('/a', true));

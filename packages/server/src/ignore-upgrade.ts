@@ -50,6 +50,10 @@ export function afterAnswersAhead(socket: Duplex, options: IgnoreUpgradeOptions,
       socket.destroy();
       return;
     }
+    // The answer before, once out, set the connection's keep-alive timeout on the socket (Node
+    // clears it when the next request comes, in the connection state this request no longer
+    // belongs to): left running, it would cut this request's answer after 5 s of quiet.
+    (socket as Duplex & { setTimeout?: (ms: number) => unknown }).setTimeout?.(0);
     then();
   };
   next();
