@@ -149,6 +149,20 @@ describe('ignoreUpgrade on a bare Node server', () => {
       }
     });
 
+    it('answers what came before and closes when the client half-closes while it waits', async () => {
+      const conn = await rawConnection(port);
+      conn.send(get('/slow/300', false) + get('/a', true));
+      await until(() => waiting.size === 1, 2_000, 'the socket waiting');
+      // Its FIN, read while the request waits, ends the socket's reading side: the request can no
+      // longer be handed back. The answer before goes out whole, then a clean close (plain Node
+      // closes at a FIN at once, dropping even the answer before). No hang, nothing left waiting.
+      conn.socket.end();
+      expect(await url(conn)).toBe('/slow/300');
+      await conn.closed;
+      expect(conn.rest()).toBe('');
+      expect(waiting.size).toBe(0);
+    });
+
     it('lets a client go while it waits', async () => {
       const conn = await rawConnection(port);
       conn.send(get('/slow/50', false) + get('/a', true));

@@ -181,6 +181,26 @@ describe('WebSocket upgrades are unchanged', () => {
   });
 });
 
+describe('headers at the size limit', () => {
+  // Node counts the target and every header name and value, and refuses 16384 bytes or more (431).
+  const LIMIT = 16 * 1024;
+  const withHeadersCounting = (total: number, extra: readonly string[]) => {
+    const headers = ['Host: 127.0.0.1', `Authorization: ${AUTH}`, ...extra];
+    const counted = '/healthz'.length + headers.reduce((sum, h) => sum + h.replace(': ', '').length, 0);
+    const pad = total - counted - 'X-Pad'.length;
+    return `GET /healthz HTTP/1.1\r\n${[...headers, `X-Pad: ${'p'.repeat(pad)}`].map((h) => `${h}\r\n`).join('')}\r\n`;
+  };
+
+  it('judges a request with Upgrade: h2c by the bytes it sent, as without: served just under the limit, 431 at it', async () => {
+    for (const extra of [H2C, ['Connection: Keep-Alive, HTTP2-Settings', 'X-Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA']]) {
+      const under = await rawRequest(server.port, withHeadersCounting(LIMIT - 1, extra));
+      expect([under.status, JSON.parse(under.body).status]).toEqual([200, 'ok']);
+      const at = await rawRequest(server.port, withHeadersCounting(LIMIT, extra));
+      expect([at.status, JSON.parse(at.body)]).toEqual([431, { detail: 'Request header fields too large.' }]);
+    }
+  });
+});
+
 describe('a WebSocket handshake pipelined behind a request is answered after it', () => {
   const WS = ['Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
   // A PATCH's answer is not begun when Node has parsed what follows it: the handler reads the body first.
