@@ -32,15 +32,21 @@ const STREAM_SCHEMES: Readonly<Record<string, string>> = { ws: 'ws', wss: 'wss',
 const REST_SCHEMES: Readonly<Record<string, string>> = { http: 'http', https: 'https' };
 
 /**
- * A host as error messages show it: anything up to its last `@` (a user and password, which a
- * host must not carry but a caller may have written) replaced by `***`, so that the refusal of
- * `wss://me:secret@host/` does not print the secret.
+ * A host or address as error messages show it: whatever comes before its last `@` (after the
+ * scheme, if it has one) shown as `***`, a user and a password alike (a user may be a token), and
+ * a password with `/`, `@` or `:` in it whole, so that the refusal of `wss://me:secret@host/`
+ * does not print the secret. An address that is a path (`unix:///a@b.sock`, `/a@b.sock`) is
+ * left as it is. The server's command line masks Docker engine addresses with it too.
  *
  * @example
  * redactHost('wss://me:s3cret@events.example.com/') // 'wss://***@events.example.com/'
+ * redactHost('user:pw@host')                         // '***@host'
  */
 export function redactHost(value: string): string {
-  return value.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)?.*@/is, (_, scheme: string | undefined) => `${scheme ?? ''}***@`);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0] ?? '';
+  const rest = value.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  return at < 0 || rest.startsWith('/') ? value : `${scheme}***${rest.slice(at)}`;
 }
 
 function parseHost(value: string, schemes: Readonly<Record<string, string>>, what: string): Result<HostUrl> {

@@ -1,4 +1,4 @@
-import { didYouMean } from '@events/core';
+import { didYouMean, redactHost } from '@events/core';
 import { describeRule, keepsRule, MAX_RATE, type NumberRule, OPTION_RULES } from './check-options.js';
 
 // How both command lines, `events-server` and the TUI's `events`, word a usage error, in one
@@ -65,22 +65,14 @@ export function badValue(flag: string, expected: string, text: string, hint = ''
 }
 
 /**
- * An address as typed, for a message about it, with whatever comes before its last `@` (after the
- * scheme, if it has one) shown as `***`: a user and a password alike (a user may be a token), and
- * a password with `/`, `@` or `:` in it whole. An address that is a path (`unix:///a@b.sock`,
- * `/a@b.sock`) is left as it is.
+ * An address as typed, for a message about it, credentials masked: core's `redactHost`, under the
+ * name the command lines use.
  *
  * @example
  * maskCredentials('tcp://user:pw@host:99999') // 'tcp://***@host:99999'
- * maskCredentials('ws://u:a/b@host')           // 'ws://***@host'
- * maskCredentials('user:pw@host')              // '***@host'
+ * maskCredentials('unix:///run/a@b.sock')      // 'unix:///run/a@b.sock'
  */
-export function maskCredentials(text: string): string {
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(text)?.[0] ?? '';
-  const rest = text.slice(scheme.length);
-  const at = rest.lastIndexOf('@');
-  return at < 0 || rest.startsWith('/') ? text : `${scheme}***${rest.slice(at)}`;
-}
+export const maskCredentials: (text: string) => string = redactHost;
 
 /**
  * An address its parser refused: `NAME must be WHAT, got "TEXT": WHY`, the text with its
