@@ -20,12 +20,11 @@ import { afterAnswersAhead, ignoreUpgrade } from './ignore-upgrade.js';
 import { createLogger, type Logger } from './logger.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
-import { methodNotAllowed, optionsAnswer } from './method-not-allowed.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createRestHandler } from './rest-api.js';
 import { retainTerminatedObjects } from './retain-terminated-objects.js';
 import type { CloudSource } from './source.js';
-import { createStreamEndpoint, hasStreamPathAfterPrefix, streamNotFoundDetail, writeJson, writeRawResponse } from './stream-endpoint.js';
+import { answerOtherMethods, createStreamEndpoint, hasStreamPathAfterPrefix, streamNotFoundDetail, writeJson, writeRawResponse } from './stream-endpoint.js';
 import { checkUserConfigs, createUserDirectory, type UserConfig } from './user-directory.js';
 import { offersWebSocket } from './websocket-handshake.js';
 
@@ -210,16 +209,7 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
         // Read-only, as the REST API's lists are: OPTIONS and any other method are answered the
         // same way. No CORS grant: they take no key, and `*` would let any web page a user opens
         // read a local server's health and metrics.
-        const method = req.method ?? 'GET';
-        if (method === 'OPTIONS') {
-          const options = optionsAnswer(['GET', 'HEAD']);
-          res.writeHead(options.status, options.headers);
-          return res.end();
-        }
-        if (method !== 'GET' && method !== 'HEAD') {
-          const refusal = methodNotAllowed(method, ['GET', 'HEAD']);
-          return writeJson(res, refusal.status, { ...refusal.headers, 'Cache-Control': 'no-store' }, { detail: refusal.detail });
-        }
+        if (answerOtherMethods(req, res, ['GET', 'HEAD'])) return;
       }
       if (url.pathname === '/healthz') {
         const body = health();

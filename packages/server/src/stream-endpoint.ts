@@ -403,16 +403,8 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
         });
         return;
       }
-      if (req.method === 'OPTIONS') {
-        // As /healthz's: the methods, and no CORS grant (a browser opens a WebSocket from any origin without one).
-        const options = optionsAnswer(STREAM_METHODS);
-        res.writeHead(options.status, options.headers);
-        res.end();
-        return;
-      }
-      // Worded as the REST API's and /healthz's 405, naming the methods this path answers.
-      const refusal = methodNotAllowed(req.method ?? '', STREAM_METHODS);
-      writeJson(res, refusal.status, { ...refusal.headers, 'Cache-Control': 'no-store' }, { detail: refusal.detail });
+      // As /healthz's: no CORS grant (a browser opens a WebSocket from any origin without one).
+      answerOtherMethods(req, res, STREAM_METHODS);
     },
 
     get connections() {
@@ -486,6 +478,28 @@ export function writeRawResponse(socket: Duplex, status: number, headers: Record
 }
 
 /** A JSON answer `{"detail": ...}` as Docker Cloud's API gave. */
+/**
+ * Answers a request whose method a plain-HTTP resource without CORS does not serve: OPTIONS with
+ * 204 and `Allow`, any other method outside `methods` with the REST API's 405 (method-not-allowed.ts).
+ * Returns whether it answered; when it did not, the method is one of `methods`.
+ *
+ * @example
+ * if (answerOtherMethods(req, res, ['GET', 'HEAD'])) return;
+ */
+export function answerOtherMethods(req: IncomingMessage, res: ServerResponse, methods: readonly string[]): boolean {
+  const method = req.method ?? '';
+  if (methods.includes(method)) return false;
+  if (method === 'OPTIONS') {
+    const options = optionsAnswer(methods);
+    res.writeHead(options.status, options.headers);
+    res.end();
+    return true;
+  }
+  const refusal = methodNotAllowed(method, methods);
+  writeJson(res, refusal.status, { ...refusal.headers, 'Cache-Control': 'no-store' }, { detail: refusal.detail });
+  return true;
+}
+
 export function writeJson(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
