@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,44 +5,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEventsServer, createSimulatedCloud, type EventsServer } from '@events/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliResult, runSourceCli } from '../../../tests/support/run-source-cli.js';
 
 // The CLI as a user runs it, piped (stdout is not a terminal), from source without a build.
 const PACKAGE = fileURLToPath(new URL('..', import.meta.url));
 const SEVEN = ['type', 'action', 'parents', 'resource_uri', 'state', 'uuid', 'datetime'];
 
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Result = CliResult;
 
 /** Runs the CLI to its end, or until `stopAfterMs`, when it gets SIGTERM (a user's Ctrl-C or kill). */
 function events(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 25_000, stopAfterMs?: number): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: PACKAGE,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const stop = stopAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`events ${args.join(' ')} did not end in ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      clearTimeout(stop);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runSourceCli(PACKAGE, 'src/cli.ts', args, { env, timeoutMs, ...(stopAfterMs === undefined ? {} : { stopAfterMs }) });
 }
 
 function jsonLines(text: string): Record<string, unknown>[] {

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { type CliResult, runSourceCli } from '../../../tests/support/run-source-cli.js';
 
 // The two command lines, `events` and `events-server`, run as a user runs them (from source),
 // given the same mistake: each must say it in the same words (after its own name), exit 2 and
@@ -13,38 +13,9 @@ import { describe, expect, it } from 'vitest';
 const TUI = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = dirname(createRequire(import.meta.url).resolve('@events/server/package.json'));
 
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Result = CliResult;
 
-function runCli(cwd: string, script: string, args: readonly string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', script, ...args], {
-      cwd,
-      // No DOCKERCLOUD_* or DOCKER_HOST from the machine running the tests.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} ${args.join(' ')} did not end in 20 s; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runCli = (cwd: string, script: string, args: readonly string[]) => runSourceCli(cwd, script, args);
 
 const events = (args: readonly string[]) => runCli(TUI, 'src/cli.ts', args);
 const eventsServer = (args: readonly string[]) => runCli(SERVER, 'src/bin.ts', args);
