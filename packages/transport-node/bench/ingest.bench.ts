@@ -4,7 +4,10 @@
 //
 //   npm run bench   (node --conditions=@events/source --import tsx bench/ingest.bench.ts; EVENTS=n to change the count)
 //
-// 1. In memory: the live tree over core's fake port (no socket): the whole client pipeline.
+// 1. In memory: the live tree over core's fake port (no socket): the whole client pipeline; also
+//    without recent events, and in a steady state (after one lap of the store's event log). Each
+//    timed loop's minor page faults are printed too: on a host where a fresh page costs tens of
+//    microseconds (this repo's AMD VM: ~20 µs) they explain much of the run-to-run spread.
 // 2. Over loopback: a ws server in a worker thread sends the same frames as fast as it can;
 //    a raw ws client that only JSON.parses each frame, against createEventStream + the store.
 import { cpus } from 'node:os';
@@ -103,11 +106,26 @@ function collectGarbage(): void {
  * collection, so that neither the baseline nor the client pays, inside its timed loop, for the
  * collector copying 80 MB of frames it has not read yet.
  */
-function framesForRun(run: number): string[] {
-  const texts = frames(EVENTS, run * EVENTS + 1);
+function framesForRun(first: number): string[] {
+  const texts = frames(EVENTS, first);
   collectGarbage();
   return texts;
 }
+
+/**
+ * Events the steady-state runs apply before the clock starts: one lap of the store's event log
+ * (its default eventHistory), so that the timed events overwrite records as a client that has
+ * run for a while does, rather than growing the log.
+ */
+const LOG_LAP = 262_144;
+
+/** A timed loop: its milliseconds and the minor page faults the process took meanwhile. */
+interface Timed {
+  readonly ms: number;
+  readonly faults: number;
+}
+
+const minorPageFaults = () => process.resourceUsage().minorPageFault;
 
 /**
  * The baseline: JSON.parse alone over frames made exactly as the live tree's are, each parsed
@@ -115,19 +133,25 @@ function framesForRun(run: number): string[] {
  * V8 than parsing new ones, so re-parsing one set of frames would flatter the baseline.)
  * One run; returns its milliseconds.
  */
-function jsonParseAlone(run: number): number {
-  const texts = framesForRun(run);
+function jsonParseAlone(run: number): Timed {
+  const texts = framesForRun(run * EVENTS + 1);
   let sink = 0;
+  const faultsBefore = minorPageFaults();
   const start = performance.now();
   for (const text of texts) sink += (JSON.parse(text) as { position: { seq: number } }).position.seq;
   const ms = performance.now() - start;
+  const faults = minorPageFaults() - faultsBefore;
   if (sink === 0) throw new Error('unreachable');
-  return ms;
+  return { ms, faults };
 }
 
-/** One run of the live tree in memory; `store` as createLiveTree's option of that name. Returns its milliseconds. */
-async function liveTreeInMemory(run: number, store?: HierarchyStoreOptions): Promise<number> {
-  const texts = framesForRun(run);
+/**
+ * One run of the live tree in memory; `store` as createLiveTree's option of that name; `warm`
+ * events applied before the clock starts (see LOG_LAP).
+ */
+async function liveTreeInMemory(run: number, { store, warm = 0 }: { store?: HierarchyStoreOptions; warm?: number } = {}): Promise<Timed> {
+  const first = run * (warm + EVENTS) + 1;
+  const texts = framesForRun(first + warm);
   const port = createFakeStreamPort({
     http: (request) => {
       const type = /\/(stack|service|container|nodecluster|node|action)\/\?/.exec(request.url)?.[1] as ObjectType;
@@ -138,11 +162,18 @@ async function liveTreeInMemory(run: number, store?: HierarchyStoreOptions): Pro
   const tree = createLiveTree({ streamHost: 'ws://h/', restHost: 'http://h/', namespace: NS, credentials: { username: 'b', apikey: 'k' }, ...(store ? { store } : {}) }, port);
   const socket = port.last();
   socket.open(RESUME_SUBPROTOCOL);
-  socket.send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: run * EVENTS }, heartbeatMs: 15_000 });
+  socket.send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: first - 1 }, heartbeatMs: 15_000 });
   await new Promise((resolve) => setTimeout(resolve, 0)); // the REST answers land
   if (tree.getSnapshot().sync.status !== 'live') throw new Error('not seeded');
+  // Made a few at a time, so that they die young as a stream's frames do, and the heap holds no
+  // more frames than the other runs' when the clock starts.
+  for (let sent = 0; sent < warm; sent += 1024) {
+    for (const text of frames(Math.min(1024, warm - sent), first + sent)) socket.send(text);
+    port.clock.advance(100); // a publish every 1,024 events
+  }
   let publishes = 0;
   const unsubscribe = tree.subscribe(() => publishes++);
+  const faultsBefore = minorPageFaults();
   const start = performance.now();
   let clockAt = start;
   for (let i = 0; i < texts.length; i++) {
@@ -159,14 +190,15 @@ async function liveTreeInMemory(run: number, store?: HierarchyStoreOptions): Pro
     }
   }
   const ms = performance.now() - start;
+  const faults = minorPageFaults() - faultsBefore;
   port.clock.advance(100); // the last publish, after the clock stopped
   unsubscribe();
-  if (tree.getSnapshot().eventsApplied !== EVENTS) throw new Error(`applied ${tree.getSnapshot().eventsApplied} of ${EVENTS}`);
+  if (tree.getSnapshot().eventsApplied !== warm + EVENTS) throw new Error(`applied ${tree.getSnapshot().eventsApplied} of ${warm + EVENTS}`);
   if (publishes < 3) throw new Error(`only ${publishes} publishes`);
   const closing = tree.close();
   port.clock.runAll(); // the fake socket reports its close on the test clock
   await closing;
-  return ms;
+  return { ms, faults };
 }
 
 // --- 2. over loopback ---------------------------------------------------------------------------
@@ -263,28 +295,39 @@ console.log(`@events/transport-node ingest — node ${process.version}, ${cpus()
 console.log(`${EVENTS.toLocaleString('en-US')} container updates (~${Math.round(frames(1, 1)[0]?.length ?? 0)} bytes each) on a store of 10,000 containers\n`);
 
 const texts = frames(EVENTS, 1);
-// Interleaved (baseline, tree, lean tree; five times), not five of each in a row: this machine's
-// speed drifts by 10-20 % over a minute, and a drift between two blocks of runs moved the ratio
-// by as much as a code change would. Each rate is the best of its five runs.
-const parseMs: number[] = [];
-const treeMs: number[] = [];
-const leanTreeMs: number[] = [];
+// Interleaved (baseline, tree, lean tree, steady tree; five times), not five of each in a row:
+// this machine's speed drifts by 10-20 % over a minute, and a drift between two blocks of runs
+// moved the ratio by as much as a code change would. Each rate is the best of its five runs.
+const parseRuns: Timed[] = [];
+const treeRuns: Timed[] = [];
+const leanTreeRuns: Timed[] = [];
+const steadyTreeRuns: Timed[] = [];
 for (let run = 0; run < RUNS; run++) {
-  parseMs.push(jsonParseAlone(run));
-  treeMs.push(await liveTreeInMemory(run));
+  parseRuns.push(jsonParseAlone(run));
+  treeRuns.push(await liveTreeInMemory(run));
   // What the recent events of each object (the store's event log: every event recorded) cost: a
   // client that never reads recentEvents() can turn them off.
-  leanTreeMs.push(await liveTreeInMemory(run, { recentEventsPerObject: 0 }));
+  leanTreeRuns.push(await liveTreeInMemory(run, { store: { recentEventsPerObject: 0 } }));
+  steadyTreeRuns.push(await liveTreeInMemory(run, { warm: LOG_LAP }));
 }
-const bestRate = (ms: readonly number[]) => perSecond(EVENTS, Math.min(...ms));
-const parseRate = bestRate(parseMs);
-const treeRate = bestRate(treeMs);
-const leanTreeRate = bestRate(leanTreeMs);
+const bestRate = (runs: readonly Timed[]) => perSecond(EVENTS, Math.min(...runs.map((r) => r.ms)));
+const parseRate = bestRate(parseRuns);
+const treeRate = bestRate(treeRuns);
+const leanTreeRate = bestRate(leanTreeRuns);
+const steadyTreeRate = bestRate(steadyTreeRuns);
 line('in memory: JSON.parse alone, events/s', fmt(parseRate));
 line('in memory: live tree (parse, validate, dedupe, apply, publish), events/s', fmt(treeRate), `${(treeRate / parseRate).toFixed(3)}× JSON.parse (target ≥ 0.5×)`);
 line('in memory: the same, store: { recentEventsPerObject: 0 }, events/s', fmt(leanTreeRate), `${(leanTreeRate / parseRate).toFixed(3)}× JSON.parse`);
+line('in memory: the same, after one lap of the event log (steady state), events/s', fmt(steadyTreeRate), `${(steadyTreeRate / parseRate).toFixed(3)}× JSON.parse`);
 // Each run's tree against the baseline run just before it: the spread a single ratio hides.
-line('in memory: live tree ÷ JSON.parse, run by run', treeMs.map((ms, run) => ((parseMs[run] as number) / ms).toFixed(3)).join(' '));
+line('in memory: live tree ÷ JSON.parse, run by run', treeRuns.map((r, run) => ((parseRuns[run] as Timed).ms / r.ms).toFixed(3)).join(' '));
+line('in memory: steady-state tree ÷ JSON.parse, run by run', steadyTreeRuns.map((r, run) => ((parseRuns[run] as Timed).ms / r.ms).toFixed(3)).join(' '));
+// Where touching a fresh page costs tens of microseconds (some virtual machines), a run that
+// grows the heap pays for it inside its timed loop: these explain much of the spread.
+const faultsOf = (runs: readonly Timed[]) => runs.map((r) => r.faults).join(' ');
+line('minor page faults per timed loop: JSON.parse alone', faultsOf(parseRuns));
+line('minor page faults per timed loop: live tree', faultsOf(treeRuns));
+line('minor page faults per timed loop: steady state', faultsOf(steadyTreeRuns));
 
 let rawBest = 0;
 let streamBest = 0;
