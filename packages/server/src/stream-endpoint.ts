@@ -477,7 +477,6 @@ export function writeRawResponse(socket: Duplex, status: number, headers: Record
   socket.end(`${lines.join('\r\n')}\r\n\r\n${text}`);
 }
 
-/** A JSON answer `{"detail": ...}` as Docker Cloud's API gave. */
 /**
  * Answers a request whose method a plain-HTTP resource without CORS does not serve: OPTIONS with
  * 204 and `Allow`, any other method outside `methods` with the REST API's 405 (method-not-allowed.ts).
@@ -500,6 +499,7 @@ export function answerOtherMethods(req: IncomingMessage, res: ServerResponse, me
   return true;
 }
 
+/** A JSON answer `{"detail": ...}` as Docker Cloud's API gave. */
 export function writeJson(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
