@@ -21,6 +21,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { optionsAnswer } from './method-not-allowed.js';
+import { quoteValue } from './quote-value.js';
 import { createRestHandler } from './rest-api.js';
 import { retainTerminatedObjects } from './retain-terminated-objects.js';
 import type { CloudSource } from './source.js';
@@ -198,6 +200,7 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '*') return answerAsteriskTarget(req, res);
     const url = requestUrl(req.url);
     if (url === 'too-long') return writeJson(res, 414, {}, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
     if (url === undefined) return writeJson(res, 400, {}, { detail: 'Malformed request target.' });
@@ -367,6 +370,24 @@ function closeHttp(server: ReturnType<typeof createServer>, handingOver: Readonl
  * `DOCKERCLOUD_STREAM_HOST + "/api/..."`, so a host ending in `/` gives `//api/...`, which `new
  * URL(target, base)` would read as a protocol-relative URL whose host is "api".
  */
+/** Every method some resource of the server answers: the REST API's, and OPTIONS. */
+const SERVER_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
+
+/**
+ * A request for `*`, which asks about the server as a whole and which only OPTIONS may make
+ * (RFC 9110, 9.3.7): 204 with every method in `Allow`; any other method gets a 400 that says so.
+ */
+function answerAsteriskTarget(req: IncomingMessage, res: ServerResponse): void {
+  const method = req.method ?? '';
+  if (method !== 'OPTIONS') {
+    writeJson(res, 400, {}, { detail: `Method ${quoteValue(method)} needs a path: the request target "*" is for OPTIONS only.` });
+    return;
+  }
+  const answer = optionsAnswer(SERVER_METHODS);
+  res.writeHead(answer.status, answer.headers);
+  res.end();
+}
+
 export function requestUrl(target: string | undefined): URL | 'too-long' | undefined {
   if (target === undefined) return undefined;
   if (target.length > MAX_URL_LENGTH) return 'too-long';

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsServer, type EventsServer } from '../src/create-events-server.js';
 import { silentLogger } from '../src/logger.js';
 import { createScriptedSource, type ScriptedSource } from '../../../tests/support/scripted-source.js';
+import { rawRequest } from './helpers/raw-http.js';
 import { basic, openStream, refusedUpgrade, type StreamClient } from './helpers/stream-client.js';
 import { settle, until } from './helpers/wait.js';
 
@@ -249,6 +250,13 @@ describe('authentication and refusals before the upgrade', () => {
     const elsewhere = await refusedUpgrade(`${ws}/api/audit/v1/evnts/`, { headers: ALICE });
     expect(elsewhere.status).toBe(404);
     expect(JSON.parse(elsewhere.body)).toEqual({ detail: 'Not found: no event stream at "/api/audit/v1/evnts/"; the event stream is at /api/audit/v1/[namespace/]events/.' });
+  });
+
+  it('OPTIONS * answers for the server as a whole; another method with the target * is a 400 that says why', async () => {
+    const options = await rawRequest(server.port, 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect([options.status, options.headers.allow, options.body]).toEqual([204, 'GET, HEAD, POST, PATCH, DELETE, OPTIONS', '']);
+    const get = await rawRequest(server.port, 'GET * HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect([get.status, JSON.parse(get.body)]).toEqual([400, { detail: 'Method "GET" needs a path: the request target "*" is for OPTIONS only.' }]);
   });
 
   it.each(['/api/audit/v1/events/', '/api/audit/v1/acme/events'])(
