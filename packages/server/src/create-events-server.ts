@@ -365,12 +365,7 @@ function closeHttp(server: ReturnType<typeof createServer>, handingOver: Readonl
   });
 }
 
-/**
- * The request target as a URL on a fixed origin. Runs of slashes collapse: the Go SDK builds
- * `DOCKERCLOUD_STREAM_HOST + "/api/..."`, so a host ending in `/` gives `//api/...`, which `new
- * URL(target, base)` would read as a protocol-relative URL whose host is "api".
- */
-/** Every method some resource of the server answers: the REST API's, and OPTIONS. */
+/** Every method some resource of the server answers besides OPTIONS (optionsAnswer adds it). */
 const SERVER_METHODS = ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'];
 
 /**
@@ -388,6 +383,11 @@ function answerAsteriskTarget(req: IncomingMessage, res: ServerResponse): void {
   res.end();
 }
 
+/**
+ * The request target as a URL on a fixed origin. Runs of slashes collapse: the Go SDK builds
+ * `DOCKERCLOUD_STREAM_HOST + "/api/..."`, so a host ending in `/` gives `//api/...`, which `new
+ * URL(target, base)` would read as a protocol-relative URL whose host is "api".
+ */
 export function requestUrl(target: string | undefined): URL | 'too-long' | undefined {
   if (target === undefined) return undefined;
   if (target.length > MAX_URL_LENGTH) return 'too-long';
