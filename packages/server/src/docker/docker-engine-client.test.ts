@@ -1,12 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventsError } from '@events/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerEngineClient, createModem, resolveDockerEngine } from './docker-engine-client.js';
+import { createDockerEngineClient, resolveDockerEngine } from './docker-engine-client.js';
+import type { EngineConnection } from './engine-http.js';
 
 let dir: string;
 let certs: string;
@@ -20,42 +20,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const text = (value: unknown) => (value === undefined ? undefined : String(value));
 
+/** The tcp connection an address resolves to; fails the test for any other kind. */
+function tcp(connection: EngineConnection): Extract<EngineConnection, { kind: 'tcp' }> {
+  if (connection.kind !== 'tcp') throw new Error(`expected a tcp connection, got ${connection.kind}`);
+  return connection;
+}
+
 describe('resolveDockerEngine', () => {
   it('lets an explicit unix socket decide the transport, whatever DOCKER_HOST and the TLS variables say', () => {
     const env = { DOCKER_HOST: 'tcp://10.0.0.5:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs, DOCKER_CLIENT_TIMEOUT: '120' };
     const engine = resolveDockerEngine('unix:///tmp/x/docker.sock', env, dir);
-    expect(engine).toMatchObject({ endpoint: 'unix:///tmp/x/docker.sock', from: 'option' });
-    // Every key dockerode would otherwise take from the environment is set (to nothing).
-    expect(engine.options).toEqual({
-      socketPath: '/tmp/x/docker.sock',
-      protocol: 'http',
-      host: undefined,
-      port: undefined,
-      ca: undefined,
-      cert: undefined,
-      key: undefined,
-      username: undefined,
-      password: undefined,
-      pathPrefix: undefined,
-      headers: {},
-      timeout: 0,
-    });
-  });
-
-  it('never has a request timeout, so the long-lived event stream cannot inherit DOCKER_CLIENT_TIMEOUT', () => {
-    for (const host of [undefined, 'unix:///x.sock', 'tcp://h:2375', 'ssh://me@box']) {
-      expect(resolveDockerEngine(host, { DOCKER_HOST: 'tcp://h:2375', DOCKER_CLIENT_TIMEOUT: '120' }, dir).options.timeout).toBe(0);
-    }
+    expect(engine).toEqual({ endpoint: 'unix:///tmp/x/docker.sock', from: 'option', connection: { kind: 'socket', socketPath: '/tmp/x/docker.sock' } });
   });
 
   it('speaks TLS over tcp on port 2376, https://, or with DOCKER_TLS_VERIFY, with the certificates of DOCKER_CERT_PATH', () => {
-    const tls = resolveDockerEngine('tcp://10.0.0.5:2376', { DOCKER_CERT_PATH: certs }, dir).options;
-    expect([tls.protocol, tls.host, tls.port, text(tls.ca), text(tls.cert), text(tls.key)]).toEqual(['https', '10.0.0.5', '2376', '-- ca.pem --', '-- cert.pem --', '-- key.pem --']);
-    expect(resolveDockerEngine('tcp://10.0.0.5:2375', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs }, dir).options.protocol).toBe('https');
-    expect(resolveDockerEngine('https://10.0.0.5:9999', { DOCKER_CERT_PATH: certs }, dir).options.protocol).toBe('https');
+    const tls = tcp(resolveDockerEngine('tcp://10.0.0.5:2376', { DOCKER_CERT_PATH: certs }, dir).connection);
+    expect([tls.host, tls.port, text(tls.tls?.ca), text(tls.tls?.cert), text(tls.tls?.key)]).toEqual(['10.0.0.5', 2376, '-- ca.pem --', '-- cert.pem --', '-- key.pem --']);
+    expect(tcp(resolveDockerEngine('tcp://10.0.0.5:2375', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs }, dir).connection).tls).toBeDefined();
+    expect(tcp(resolveDockerEngine('https://10.0.0.5:9999', { DOCKER_CERT_PATH: certs }, dir).connection).tls).toBeDefined();
     // Plain tcp reads no certificate, even with DOCKER_CERT_PATH set.
-    const plain = resolveDockerEngine('tcp://10.0.0.5:2375', { DOCKER_CERT_PATH: certs }, dir).options;
-    expect([plain.protocol, plain.ca, plain.cert, plain.key]).toEqual(['http', undefined, undefined, undefined]);
+    expect(tcp(resolveDockerEngine('tcp://10.0.0.5:2375', { DOCKER_CERT_PATH: certs }, dir).connection).tls).toBeUndefined();
+    // An IPv6 address is connected to without its brackets.
+    expect(tcp(resolveDockerEngine('tcp://[::1]:2375', {}, dir).connection).host).toBe('::1');
   });
 
   it('reads the certificates from ~/.docker by default, and refuses DOCKER_TLS_VERIFY without a CA', () => {
@@ -68,8 +54,8 @@ describe('resolveDockerEngine', () => {
     writeFileSync(join(home, '.docker', 'cert.pem'), 'home cert');
     expect(() => resolveDockerEngine('tcp://h:2376', {}, home)).toThrow(/cert.pem has no key.pem beside it/);
     writeFileSync(join(home, '.docker', 'key.pem'), 'home key');
-    const options = resolveDockerEngine('tcp://h:2375', { DOCKER_TLS_VERIFY: '1' }, home).options;
-    expect([options.protocol, text(options.ca), text(options.cert), text(options.key)]).toEqual(['https', 'home ca', 'home cert', 'home key']);
+    const { tls } = tcp(resolveDockerEngine('tcp://h:2375', { DOCKER_TLS_VERIFY: '1' }, home).connection);
+    expect([text(tls?.ca), text(tls?.cert), text(tls?.key)]).toEqual(['home ca', 'home cert', 'home key']);
   });
 
   it('reads DOCKER_HOST when no address is given, naming it when it is not an address', () => {
@@ -87,18 +73,18 @@ describe('resolveDockerEngine', () => {
 
   it('falls back to ~/.docker/run/docker.sock when it exists, else /var/run/docker.sock, and says which', () => {
     const home = join(dir, 'desktop');
-    expect(resolveDockerEngine(undefined, {}, home)).toMatchObject({ endpoint: 'unix:///var/run/docker.sock', from: 'default', options: { socketPath: '/var/run/docker.sock' } });
+    expect(resolveDockerEngine(undefined, {}, home)).toMatchObject({ endpoint: 'unix:///var/run/docker.sock', from: 'default', connection: { socketPath: '/var/run/docker.sock' } });
     mkdirSync(join(home, '.docker', 'run'), { recursive: true });
     writeFileSync(join(home, '.docker', 'run', 'docker.sock'), '');
     const socket = join(home, '.docker', 'run', 'docker.sock');
-    expect(resolveDockerEngine(undefined, {}, home)).toMatchObject({ endpoint: `unix://${socket}`, from: 'default', options: { socketPath: socket } });
+    expect(resolveDockerEngine(undefined, {}, home)).toMatchObject({ endpoint: `unix://${socket}`, from: 'default', connection: { socketPath: socket } });
     expect(resolveDockerEngine(undefined, { HOME: home })).toMatchObject({ endpoint: `unix://${socket}` });
   });
 
   it('sends the credentials of a tcp address as Basic auth, and never shows them', () => {
     const engine = resolveDockerEngine('tcp://user:s3cret@127.0.0.1:2375', {}, dir);
     expect(engine.endpoint).toBe('tcp://***@127.0.0.1:2375');
-    expect(engine.options.headers).toEqual({ Authorization: `Basic ${Buffer.from('user:s3cret').toString('base64')}` });
+    expect(tcp(engine.connection).headers).toEqual({ Authorization: `Basic ${Buffer.from('user:s3cret').toString('base64')}` });
     expect(() => resolveDockerEngine('tcp://user:s3cret@127.0.0.1:99999', {}, dir)).toThrow(
       'dockerHost must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@127.0.0.1:99999": port 99999 is not from 1 to 65535',
     );
@@ -192,10 +178,90 @@ describe('createDockerEngineClient', () => {
   });
 });
 
-// ---- the modem: built on exactly the resolved options, without reading the environment ------------
+// ---- what is sent: each job's method, path and body, against a fake engine ----------------------
 
-/** docker-modem's Modem, the one dockerode loads. */
-const Modem = createRequire(createRequire(import.meta.url).resolve('dockerode'))('docker-modem') as new (options: object) => object;
+describe('the requests of each call', () => {
+  let server: HttpServer;
+  let socketPath: string;
+  const sent: string[] = [];
+  let updates = 0;
+  beforeAll(async () => {
+    socketPath = join(dir, 'requests.sock');
+    server = createHttpServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        sent.push(`${req.method} ${req.url}${body ? ` ${req.headers['content-type']} ${body}` : ''}`);
+        const answer = (status: number, json?: unknown) => {
+          res.writeHead(status, { 'Content-Type': 'application/json' });
+          res.end(json === undefined ? undefined : JSON.stringify(json));
+        };
+        const route = `${req.method} ${req.url}`;
+        if (route === 'GET /containers/abc/json') return answer(200, { Id: 'abc', Config: { StopTimeout: 1 } });
+        if (route === 'POST /containers/abc/start') return answer(304);
+        if (route === 'POST /containers/abc/stop' || route === 'POST /containers/abc/restart') return answer(204);
+        if (route === 'DELETE /containers/abc?force=1') return answer(404, { message: 'No such container: abc' });
+        if (route === 'GET /services/s1') return answer(200, { Version: { Index: 7 + updates }, Spec: { Name: 'web', TaskTemplate: { ForceUpdate: 2 } } });
+        if (route.startsWith('POST /services/s1/update')) {
+          updates++;
+          // The first update loses a race with the orchestrator, as a real one may.
+          return updates === 1 ? answer(500, { message: 'rpc error: update out of sequence' }) : answer(200, { Warnings: null });
+        }
+        if (route === 'DELETE /services/s1') return answer(404, { message: 'service s1 not found' });
+        if (route === 'GET /containers/json?all=1') return answer(200, [{ Id: 'abc' }]);
+        return answer(404, { message: `no route ${route}` });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('asks the Engine API what docker\'s CLI asks, takes already-done and already-gone as done, and retries an update that lost a race', async () => {
+    const client = createDockerEngineClient({ dockerHost: `unix://${socketPath}`, env: {} });
+    await expect(client.listContainers()).resolves.toEqual([{ Id: 'abc' }]);
+    await client.run({ kind: 'container-start', id: 'abc' });
+    await client.run({ kind: 'container-stop', id: 'abc' });
+    await client.run({ kind: 'container-restart', id: 'abc' });
+    await client.run({ kind: 'container-remove', id: 'abc' });
+    await client.run({ kind: 'service-scale', id: 's1', replicas: 3 });
+    await client.run({ kind: 'service-redeploy', id: 's1' });
+    await client.run({ kind: 'service-remove', id: 's1' });
+    // An id is one path segment, whatever it holds.
+    await expect(client.inspectContainer('a/b?c')).resolves.toBeUndefined();
+    const json = 'application/json';
+    expect(sent).toEqual([
+      'GET /containers/json?all=1',
+      'POST /containers/abc/start',
+      'GET /containers/abc/json',
+      'POST /containers/abc/stop',
+      'GET /containers/abc/json',
+      'POST /containers/abc/restart',
+      'GET /containers/abc/json',
+      'DELETE /containers/abc?force=1',
+      'GET /services/s1',
+      `POST /services/s1/update?version=7 ${json} {"Name":"web","TaskTemplate":{"ForceUpdate":2},"Mode":{"Replicated":{"Replicas":3}}}`,
+      'GET /services/s1',
+      `POST /services/s1/update?version=8 ${json} {"Name":"web","TaskTemplate":{"ForceUpdate":2},"Mode":{"Replicated":{"Replicas":3}}}`,
+      'GET /services/s1',
+      `POST /services/s1/update?version=9 ${json} {"Name":"web","TaskTemplate":{"ForceUpdate":3}}`,
+      'DELETE /services/s1',
+      'GET /containers/a%2Fb%3Fc/json',
+    ]);
+  });
+
+  it("gives the engine's own message when it refuses", async () => {
+    const client = createDockerEngineClient({ dockerHost: `unix://${socketPath}`, env: {} });
+    await expect(client.listNodes()).rejects.toMatchObject({ name: 'DockerApiError', statusCode: 404, message: 'list nodes: no route GET /nodes' });
+  });
+});
+
+// ---- the environment: read through `env` only ------------------------------------------------
 
 /** Runs `fn` with these variables in process.env (undefined: absent), then puts process.env back as it was. */
 function withProcessEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
@@ -214,27 +280,7 @@ function withProcessEnv<T>(vars: Record<string, string | undefined>, fn: () => T
   }
 }
 
-describe('createModem', () => {
-  const CASES: [string, string | undefined, Record<string, string>][] = [
-    ['an explicit unix socket', 'unix:///tmp/x/docker.sock', {}],
-    ['plain tcp', 'tcp://10.0.0.5:2375', {}],
-    ['tcp with credentials', 'tcp://user:s3cret@10.0.0.5:2375', {}],
-    ['tcp over TLS with certificates', 'tcp://10.0.0.5:2376', { DOCKER_CERT_PATH: '' }],
-    ['ssh', 'ssh://me@box:2222', { SSH_AUTH_SOCK: '/tmp/agent.sock' }],
-    ['the default socket', undefined, {}],
-  ];
-
-  it.each(CASES)("builds the modem that docker-modem's constructor builds: %s", (_name, dockerHost, env) => {
-    const options = resolveDockerEngine(dockerHost, { ...env, ...(env.DOCKER_CERT_PATH === '' ? { DOCKER_CERT_PATH: certs } : {}) }, dir).options;
-    // The constructor, with nothing in the environment for it to read.
-    const reference = withProcessEnv({ DOCKER_HOST: undefined }, () => new Modem(options));
-    const modem = createModem(options);
-    expect(Object.getPrototypeOf(modem)).toBe(Modem.prototype);
-    // Every field, the ones left undefined included: a docker-modem that sets one more fails here.
-    expect(Object.keys(modem).sort()).toEqual(Object.keys(reference).sort());
-    expect({ ...modem }).toEqual({ ...reference });
-  });
-
+describe('the environment', () => {
   it('never reads process.env, nor changes it, while the client is made', () => {
     const reads: string[] = [];
     const writes: string[] = [];
@@ -279,7 +325,7 @@ describe('createModem', () => {
     });
 
     it.each([
-      ['a DOCKER_HOST docker-modem cannot parse', { DOCKER_HOST: 'tcp://exa mple:1' }],
+      ['a DOCKER_HOST that is not an address', { DOCKER_HOST: 'tcp://exa mple:1' }],
       ['a DOCKER_CERT_PATH without certificates', { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_CERT_PATH: '/nonexistent/events-no-certs', DOCKER_TLS_VERIFY: '1' }],
       ['a DOCKER_CLIENT_TIMEOUT of 1 ms', { DOCKER_HOST: 'tcp://127.0.0.1:9', DOCKER_CLIENT_TIMEOUT: '1' }],
     ])('reaches an explicit address whatever process.env holds: %s', async (_name, vars) => {

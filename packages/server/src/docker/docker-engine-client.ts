@@ -1,17 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Agent } from 'node:http';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { EventsError } from '@events/core';
 import { badDockerAddress, type DockerAddress, formatDockerAddress, parseDockerAddress } from './docker-host.js';
 import type { EngineJob } from './docker-mapper.js';
+import { type EngineConnection, readBody, requestEngine } from './engine-http.js';
 import { createSshDialAgent } from './ssh-dial-agent.js';
 
 /**
  * The engine calls the Docker source makes: a port, so the source's reconnect and resync logic
- * runs in tests against a fake engine. {@link createDockerEngineClient} fills it with dockerode.
+ * runs in tests against a fake engine. {@link createDockerEngineClient} fills it over HTTP.
  */
 export interface DockerEngineClient {
   /** Where the engine is, for messages: `unix:///var/run/docker.sock`, `tcp://host:2375`; credentials masked (`tcp://***@host:2375`). */
@@ -69,22 +67,28 @@ export interface DockerEngineClientOptions {
    * DOCKER_CLIENT_TIMEOUT is not read (see docs/docker-mapping.md).
    */
   readonly requestTimeoutMs?: number;
-  /** DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_TLS, DOCKER_CERT_PATH, SSH_AUTH_SOCK, HOME. Default: process.env. */
+  /**
+   * DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_TLS, DOCKER_CERT_PATH, HOME; for an `ssh://` address,
+   * the ssh program's whole environment (PATH, SSH_AUTH_SOCK). Default: process.env.
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * For an `ssh://` address: the ssh program and the arguments to put before docker's own, e.g.
+   * `['ssh', '-F', '/etc/events/ssh_config']`. Default `['ssh']`, the OpenSSH client on PATH, which
+   * reads ~/.ssh/config, the keys, ssh-agent and known_hosts of the user it runs as.
+   */
+  readonly sshCommand?: readonly [string, ...string[]];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** dockerode's options, with the three docker-modem reads that @types/dockerode leaves out. */
-export type DockerodeOptions = Docker.DockerOptions & { pathPrefix?: string | undefined; password?: string | undefined; agent?: Agent | undefined };
-
-/** How to reach the engine: the modem's options, and the address for messages (credentials masked). */
+/** How to reach the engine: the connection, and the address for messages (credentials masked). */
 export interface ResolvedDockerEngine {
   /** e.g. `unix:///var/run/docker.sock`, `tcp://***@10.0.0.5:2375`: never a password. */
   readonly endpoint: string;
   /** Where the address came from, for messages. */
   readonly from: 'option' | 'DOCKER_HOST' | 'default';
-  readonly options: DockerodeOptions;
+  readonly connection: EngineConnection;
 }
 
 /** Reads a file; undefined when it does not exist. Other errors throw. */
@@ -99,24 +103,15 @@ function readIfThere(path: string): Buffer | undefined {
 
 const set = (env: Env, name: string): boolean => (env[name] ?? '') !== '';
 
-/**
- * Every option the modem reads, set explicitly: dockerode merges what it derives from
- * DOCKER_HOST, DOCKER_CERT_PATH and DOCKER_CLIENT_TIMEOUT underneath whatever it is given, so an
- * option left out would come from the environment (a unix socket spoken to over TLS, an event
- * stream with a 120 ms timeout). `timeout: 0`: no idle timeout on any request, the event stream's
- * above all; the client puts its own deadline on each call.
- */
-function modemOptions(address: DockerAddress, env: Env, home: string): DockerodeOptions {
-  const none = { host: undefined, port: undefined, socketPath: undefined, ca: undefined, cert: undefined, key: undefined, username: undefined, password: undefined, pathPrefix: undefined, headers: {}, timeout: 0 };
+/** The connection an address stands for: files are read here, the environment only through `env`. */
+function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand: readonly [string, ...string[]] | undefined): EngineConnection {
   switch (address.kind) {
     case 'unix':
     case 'npipe':
-      return { ...none, socketPath: address.path, protocol: 'http' };
+      return { kind: 'socket', socketPath: address.path };
     case 'ssh': {
-      // Plain http through an agent that dials over ssh, not the modem's `protocol: 'ssh'`, whose
-      // URL Node warns about on every call (see createSshDialAgent). The login stays in the agent.
-      const agent = createSshDialAgent({ host: address.host, port: address.port, username: address.username, password: address.password, agentSocket: env.SSH_AUTH_SOCK });
-      return { ...none, protocol: 'http', host: address.host, port: String(address.port), pathPrefix: '/', agent };
+      const agent = createSshDialAgent({ host: address.host, port: address.port, username: address.username, env, ...(sshCommand !== undefined ? { sshCommand } : {}) });
+      return { kind: 'agent', host: address.host.replace(/^\[(.*)\]$/, '$1'), agent };
     }
     case 'tcp': {
       const verify = set(env, 'DOCKER_TLS_VERIFY');
@@ -125,8 +120,9 @@ function modemOptions(address: DockerAddress, env: Env, home: string): Dockerode
       if (address.username !== undefined || address.password !== undefined) {
         headers.Authorization = `Basic ${Buffer.from(`${address.username ?? ''}:${address.password ?? ''}`).toString('base64')}`;
       }
-      const base = { ...none, host: address.host, port: String(address.port), pathPrefix: '/', headers };
-      if (!tls) return { ...base, protocol: 'http' };
+      // net.connect takes an IPv6 address without its brackets.
+      const base = { kind: 'tcp', host: address.host.replace(/^\[(.*)\]$/, '$1'), port: address.port, headers } as const;
+      if (!tls) return { ...base, tls: undefined };
       const folder = env.DOCKER_CERT_PATH || join(home, '.docker');
       const [ca, cert, key] = ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readIfThere(join(folder, file)));
       if (verify && ca === undefined) {
@@ -135,7 +131,7 @@ function modemOptions(address: DockerAddress, env: Env, home: string): Dockerode
       if ((cert === undefined) !== (key === undefined)) {
         throw new EventsError('invalid-config', `${join(folder, cert === undefined ? 'key.pem' : 'cert.pem')} has no ${cert === undefined ? 'cert.pem' : 'key.pem'} beside it`);
       }
-      return { ...base, protocol: 'https', ca, cert, key };
+      return { ...base, tls: { ca, cert, key } };
     }
   }
 }
@@ -149,9 +145,14 @@ function modemOptions(address: DockerAddress, env: Env, home: string): Dockerode
  *
  * @example
  * resolveDockerEngine('unix:///tmp/x/docker.sock', { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1' })
- * // { endpoint: 'unix:///tmp/x/docker.sock', from: 'option', options: { socketPath: '/tmp/x/docker.sock', protocol: 'http', ca: undefined, timeout: 0, ... } }
+ * // { endpoint: 'unix:///tmp/x/docker.sock', from: 'option', connection: { kind: 'socket', socketPath: '/tmp/x/docker.sock' } }
  */
-export function resolveDockerEngine(dockerHost: string | undefined, env: Env = {}, home: string = env.HOME || homedir()): ResolvedDockerEngine {
+export function resolveDockerEngine(
+  dockerHost: string | undefined,
+  env: Env = {},
+  home: string = env.HOME || homedir(),
+  sshCommand?: readonly [string, ...string[]],
+): ResolvedDockerEngine {
   let from: ResolvedDockerEngine['from'];
   let text: string;
   if (dockerHost !== undefined && dockerHost !== '') {
@@ -161,79 +162,16 @@ export function resolveDockerEngine(dockerHost: string | undefined, env: Env = {
     from = 'DOCKER_HOST';
     text = env.DOCKER_HOST as string;
   } else {
-    // What dockerode would pick, decided here so that messages name the socket actually used.
     const desktop = join(home, '.docker', 'run', 'docker.sock');
     const address: DockerAddress = { kind: 'unix', path: existsSync(desktop) ? desktop : '/var/run/docker.sock' };
-    return { endpoint: formatDockerAddress(address), from: 'default', options: modemOptions(address, env, home) };
+    return { endpoint: formatDockerAddress(address), from: 'default', connection: connectionTo(address, env, home, sshCommand) };
   }
   const parsed = parseDockerAddress(text);
   if (!parsed.ok) {
     // Named as given: the option of the JavaScript API (events-server checks --docker-host itself), or the variable.
     throw new EventsError('invalid-config', badDockerAddress(from === 'option' ? 'dockerHost' : 'DOCKER_HOST', text, parsed.reason));
   }
-  return { endpoint: formatDockerAddress(parsed.address), from, options: modemOptions(parsed.address, env, home) };
-}
-
-/** The part of docker-modem's Modem that building one takes: its prototype, which holds dial(). */
-type ModemClass = { readonly prototype: object };
-
-let modemClass: ModemClass | undefined;
-
-/**
- * docker-modem's Modem, the very one dockerode loads: resolved from dockerode's own folder, so
- * it is dockerode's dependency (whatever version dockerode brings), not one of ours.
- */
-function modemClassOfDockerode(): ModemClass {
-  modemClass ??= createRequire(createRequire(import.meta.url).resolve('dockerode'))('docker-modem') as ModemClass;
-  return modemClass;
-}
-
-/**
- * A docker-modem on exactly `options`, made without running its constructor. That constructor
- * reads the environment whatever it is given (docker-modem 5, lib/modem.js `defaultOpts`):
- * with DOCKER_HOST set it parses it, and reads DOCKER_CERT_PATH's certificate files, throwing on
- * a value it cannot read, so a broken DOCKER_HOST would stop an explicit `--docker-host`, and the
- * `env` option could not keep process.env out. No option turns that off, so the fields the
- * constructor would set from `options` are set here, and nothing reads the environment but
- * {@link resolveDockerEngine}, from `env`. The test "builds the modem that docker-modem's
- * constructor builds" compares the two field by field, so a docker-modem that adds a field
- * fails it rather than leaving the field unset.
- */
-export function createModem(given: DockerodeOptions): object {
-  // What the modem reads beyond dockerode's declared options.
-  const options = given as DockerodeOptions & { connectionTimeout?: number; checkServerIdentity?: unknown; agentForward?: unknown };
-  const sshOptions: Record<string, unknown> = { ...options.sshOptions };
-  if (sshOptions.agentForward === undefined) sshOptions.agentForward = options.agentForward;
-  const fields = {
-    host: options.host,
-    ...(options.host ? {} : { socketPath: options.socketPath }),
-    port: options.port,
-    pathPrefix: options.pathPrefix,
-    username: options.username,
-    password: options.password,
-    version: options.version,
-    key: options.key,
-    cert: options.cert,
-    ca: options.ca,
-    timeout: options.timeout,
-    connectionTimeout: options.connectionTimeout,
-    checkServerIdentity: options.checkServerIdentity,
-    agent: options.agent,
-    headers: options.headers || {},
-    sshOptions,
-    protocol: options.protocol || (options.key && options.cert && options.ca ? 'https' : 'http'),
-  };
-  return Object.assign(Object.create(modemClassOfDockerode().prototype) as object, fields);
-}
-
-/** dockerode over {@link createModem}'s modem: neither reads DOCKER_HOST nor any other variable. */
-function dockerodeOn(options: DockerodeOptions): Docker {
-  return new Docker({ modem: createModem(options) } as Docker.DockerOptions);
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
+  return { endpoint: formatDockerAddress(parsed.address), from, connection: connectionTo(parsed.address, env, home, sshCommand) };
 }
 
 /** `30 s`, `1.5 s`, `250 ms`. */
@@ -241,20 +179,27 @@ function duration(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
 }
 
-/** Turns dockerode's errors into DockerApiError (with the engine's message) or EventsError `connection`. */
-function wrap(error: unknown, what: string): Error {
-  if (error instanceof DockerApiError || error instanceof EventsError) return error;
-  const status = statusOf(error);
-  if (status !== undefined) {
-    const json = (error as { json?: unknown }).json;
-    const engineMessage = (json as { message?: unknown } | null)?.message;
-    // dockerode words a body that is not the engine's JSON as "[object Object]": say what came back.
-    const message =
-      typeof engineMessage === 'string'
-        ? engineMessage
-        : `HTTP ${status}${Buffer.isBuffer(json) || typeof json === 'string' ? `: ${String(json).replace(/\s+/g, ' ').trim().slice(0, 120)}` : ''} (not an answer of the Docker Engine API)`;
-    return new DockerApiError(status, `${what}: ${message}`, { cause: error });
+/**
+ * The engine's refusal: its own message (`{"message": "..."}`), else what came back, for a server
+ * that is not a Docker engine.
+ */
+function refusal(status: number, body: Buffer, what: string): DockerApiError {
+  const text = body.toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
   }
+  const engineMessage = (json as { message?: unknown } | null | undefined)?.message;
+  if (typeof engineMessage === 'string') return new DockerApiError(status, `${what}: ${engineMessage}`);
+  const shown = json === undefined && text.trim() !== '' ? `: ${text.replace(/\s+/g, ' ').trim().slice(0, 120)}` : '';
+  return new DockerApiError(status, `${what}: HTTP ${status}${shown} (not an answer of the Docker Engine API)`);
+}
+
+/** Node's errors (the engine not there, the connection broken, ssh refused) as EventsError `connection`. */
+function unreachable(error: unknown, what: string): Error {
+  if (error instanceof DockerApiError || error instanceof EventsError) return error;
   return new EventsError('connection', `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 
@@ -268,7 +213,7 @@ async function withDeadline<T>(what: string, ms: number | null, fn: (signal: Abo
     try {
       return await fn(undefined);
     } catch (error) {
-      throw wrap(error, what);
+      throw unreachable(error, what);
     }
   }
   const controller = new AbortController();
@@ -282,7 +227,7 @@ async function withDeadline<T>(what: string, ms: number | null, fn: (signal: Abo
     return await fn(controller.signal);
   } catch (error) {
     if (timedOut) throw new EventsError('timeout', `${what}: timed out after ${duration(ms)} waiting for the engine`, { cause: error });
-    throw wrap(error, what);
+    throw unreachable(error, what);
   } finally {
     clearTimeout(timer);
   }
@@ -298,9 +243,12 @@ function stopTimeoutMsOf(inspect: unknown): number | null {
   return seconds < 0 ? null : seconds * 1000;
 }
 
+/** `/containers/abc/json`: each id as one path segment, whatever it holds. */
+const at = (strings: TemplateStringsArray, ...ids: string[]): string => strings.reduce((path, part, i) => path + part + (i < ids.length ? encodeURIComponent(ids[i] as string) : ''), '');
+
 /**
- * A {@link DockerEngineClient} on dockerode. Throws EventsError `invalid-config` for an address
- * that is not one (see {@link resolveDockerEngine}).
+ * A {@link DockerEngineClient} over HTTP, with Node alone (see engine-http.ts). Throws EventsError
+ * `invalid-config` for an address that is not one (see {@link resolveDockerEngine}).
  *
  * @example
  * const client = createDockerEngineClient({ dockerHost: 'unix:///var/run/docker.sock' });
@@ -310,19 +258,40 @@ export function createDockerEngineClient(options: DockerEngineClientOptions = {}
   const env = options.env ?? process.env;
   const timeout = options.requestTimeoutMs ?? 30_000;
   if (!Number.isFinite(timeout) || timeout <= 0) throw new EventsError('invalid-config', `requestTimeoutMs must be a positive number, got ${timeout}`);
-  const engine = resolveDockerEngine(options.dockerHost, env);
-  // One modem without any idle timeout (see modemOptions): the event stream stays open for hours,
-  // and every other call gets its own deadline below.
-  const docker = dockerodeOn(engine.options);
-  // ping and info take options (an abortSignal) at run time, as every other call; their types say not.
-  const untyped = docker as unknown as { ping(opts: object): Promise<unknown>; info(opts: object): Promise<unknown> };
+  const { sshCommand } = options;
+  if (sshCommand !== undefined && !(Array.isArray(sshCommand) && sshCommand.length > 0 && sshCommand.every((part) => typeof part === 'string' && part !== ''))) {
+    throw new EventsError('invalid-config', `sshCommand must be the ssh program and its arguments, as a list of strings (e.g. ["ssh", "-F", "/etc/events/ssh_config"]), got ${JSON.stringify(sshCommand)}`);
+  }
+  const { endpoint, connection } = resolveDockerEngine(options.dockerHost, env, env.HOME || homedir(), sshCommand);
 
-  const call = <T>(what: string, fn: (opts: { abortSignal?: AbortSignal }) => Promise<T>, ms: number | null = timeout): Promise<T> =>
-    withDeadline(what, ms, (signal) => fn(signal === undefined ? {} : { abortSignal: signal }));
+  /** One call, answered whole: the body of a 2xx answer; DockerApiError for any other status. */
+  const send = (what: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, ms: number | null = timeout): Promise<Buffer> =>
+    withDeadline(what, ms, async (signal) => {
+      const response = await requestEngine(connection, { method, path, body, signal });
+      const answer = await readBody(response);
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status > 299) throw refusal(status, answer, what);
+      return answer;
+    });
 
-  const orUndefinedOn404 = async <T>(what: string, fn: (opts: { abortSignal?: AbortSignal }) => Promise<T>): Promise<T | undefined> => {
+  const json = async (what: string, path: string): Promise<unknown> => {
+    const answer = await send(what, 'GET', path);
     try {
-      return await call(what, fn);
+      return JSON.parse(answer.toString('utf8')) as unknown;
+    } catch {
+      throw new EventsError('connection', `${what}: the answer is not JSON (${JSON.stringify(answer.toString('utf8').slice(0, 80))}): not a Docker engine`);
+    }
+  };
+
+  const list = async (what: string, path: string): Promise<unknown[]> => {
+    const answer = await json(what, path);
+    if (!Array.isArray(answer)) throw new EventsError('connection', `${what}: the answer is not a list: not a Docker engine`);
+    return answer;
+  };
+
+  const orUndefinedOn404 = async (what: string, path: string): Promise<unknown> => {
+    try {
+      return await json(what, path);
     } catch (error) {
       if (error instanceof DockerApiError && error.statusCode === 404) return undefined;
       throw error;
@@ -331,10 +300,9 @@ export function createDockerEngineClient(options: DockerEngineClientOptions = {}
 
   const updateService = async (id: string, change: (spec: Record<string, unknown>) => Record<string, unknown>): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
-      const service = docker.getService(id);
-      const current = (await call(`inspect service ${id}`, (opts) => service.inspect(opts))) as { Version?: { Index?: number }; Spec?: Record<string, unknown> };
+      const current = (await json(`inspect service ${id}`, at`/services/${id}`)) as { Version?: { Index?: number }; Spec?: Record<string, unknown> };
       try {
-        await call(`update service ${id}`, (opts) => service.update({ ...opts, _query: { version: current.Version?.Index ?? 0 }, _body: change(current.Spec ?? {}) }));
+        await send(`update service ${id}`, 'POST', `${at`/services/${id}/update`}?version=${current.Version?.Index ?? 0}`, change(current.Spec ?? {}));
         return;
       } catch (error) {
         if (attempt < 3 && error instanceof DockerApiError && OUT_OF_SEQUENCE.test(error.message)) continue;
@@ -343,9 +311,10 @@ export function createDockerEngineClient(options: DockerEngineClientOptions = {}
     }
   };
 
-  const tolerate = async (what: string, fn: (opts: { abortSignal?: AbortSignal }) => Promise<unknown>, ok: readonly number[], ms: number | null = timeout): Promise<void> => {
+  /** A call whose refusal with one of `ok` means it is already done (304) or already gone (404). */
+  const tolerate = async (what: string, method: 'POST' | 'DELETE', path: string, ok: readonly number[], ms: number | null = timeout): Promise<void> => {
     try {
-      await call(what, fn, ms);
+      await send(what, method, path, undefined, ms);
     } catch (error) {
       if (error instanceof DockerApiError && ok.includes(error.statusCode)) return;
       throw error;
@@ -358,36 +327,38 @@ export function createDockerEngineClient(options: DockerEngineClientOptions = {}
    * that plus the ordinary timeout. None for a stop timeout of -1 (the engine waits for ever too).
    */
   const stopDeadline = async (id: string): Promise<number | null> => {
-    const inspect = await orUndefinedOn404(`inspect container ${id}`, (opts) => docker.getContainer(id).inspect(opts));
-    const stop = stopTimeoutMsOf(inspect);
+    const stop = stopTimeoutMsOf(await orUndefinedOn404(`inspect container ${id}`, at`/containers/${id}/json`));
     return stop === null ? null : stop + timeout;
   };
 
   return {
-    endpoint: engine.endpoint,
+    endpoint,
     async ping() {
-      const answer = await call('ping', (opts) => untyped.ping(opts));
+      const text = (await send('ping', 'GET', '/_ping')).toString('utf8').trim();
       // An HTTP server that is not a Docker engine may answer 200 to anything: the engine says OK.
-      const text = Buffer.isBuffer(answer) || typeof answer === 'string' ? String(answer).trim() : JSON.stringify(answer);
       if (text !== 'OK') throw new EventsError('connection', `ping: the server answered ${JSON.stringify(text.slice(0, 80))}, not a Docker engine's "OK"`);
     },
-    info: () => call('info', (opts) => untyped.info(opts)),
-    listNodes: () => call('list nodes', (opts) => docker.listNodes(opts)),
-    listServices: () => call('list services', (opts) => docker.listServices(opts)),
-    listContainers: () => call('list containers', (opts) => docker.listContainers({ ...opts, all: true })),
-    inspectContainer: (id) => orUndefinedOn404(`inspect container ${id}`, (opts) => docker.getContainer(id).inspect(opts)),
-    inspectService: (id) => orUndefinedOn404(`inspect service ${id}`, (opts) => docker.getService(id).inspect(opts)),
-    inspectNode: (id) => orUndefinedOn404(`inspect node ${id}`, (opts) => docker.getNode(id).inspect(opts)),
+    info: () => json('info', '/info'),
+    listNodes: () => list('list nodes', '/nodes'),
+    listServices: () => list('list services', '/services'),
+    listContainers: () => list('list containers', '/containers/json?all=1'),
+    inspectContainer: (id) => orUndefinedOn404(`inspect container ${id}`, at`/containers/${id}/json`),
+    inspectService: (id) => orUndefinedOn404(`inspect service ${id}`, at`/services/${id}`),
+    inspectNode: (id) => orUndefinedOn404(`inspect node ${id}`, at`/nodes/${id}`),
 
     async streamEvents(onLine, onEnd) {
       // The engine filters for us: network, image, volume, plugin and daemon events are not part
       // of the Docker Cloud model, and on a busy engine they are most of the stream.
-      const filters = { type: ['container', 'service', 'node'] };
+      const filters = encodeURIComponent(JSON.stringify({ type: ['container', 'service', 'node'] }));
+      const what = 'open the event stream';
       // The deadline covers the engine's answer only: once open, the stream may stay quiet for
       // hours (the source's pings notice an engine gone silent).
-      const stream = (await call('open the event stream', (opts) => docker.getEvents({ ...opts, filters: JSON.stringify(filters) }))) as NodeJS.ReadableStream & {
-        destroy(): void;
-      };
+      const stream = await withDeadline(what, timeout, async (signal) => {
+        const response = await requestEngine(connection, { method: 'GET', path: `/events?filters=${filters}`, signal });
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status > 299) throw refusal(status, await readBody(response), what);
+        return response;
+      });
       let buffer = '';
       let done = false;
       const end = (error: Error) => {
@@ -421,16 +392,16 @@ export function createDockerEngineClient(options: DockerEngineClientOptions = {}
     async run(job) {
       switch (job.kind) {
         case 'container-start':
-          return tolerate(`start container ${job.id}`, (opts) => docker.getContainer(job.id).start(opts), [304]);
+          return tolerate(`start container ${job.id}`, 'POST', at`/containers/${job.id}/start`, [304]);
         case 'container-stop':
-          return tolerate(`stop container ${job.id}`, (opts) => docker.getContainer(job.id).stop(opts), [304], await stopDeadline(job.id));
+          return tolerate(`stop container ${job.id}`, 'POST', at`/containers/${job.id}/stop`, [304], await stopDeadline(job.id));
         case 'container-restart':
-          return tolerate(`restart container ${job.id}`, (opts) => docker.getContainer(job.id).restart(opts), [], await stopDeadline(job.id));
+          return tolerate(`restart container ${job.id}`, 'POST', at`/containers/${job.id}/restart`, [], await stopDeadline(job.id));
         case 'container-remove':
           // `docker rm -f` kills at once, but the removal may wait on the container like a stop.
-          return tolerate(`remove container ${job.id}`, (opts) => docker.getContainer(job.id).remove({ ...opts, force: true }), [404, 409], await stopDeadline(job.id));
+          return tolerate(`remove container ${job.id}`, 'DELETE', `${at`/containers/${job.id}`}?force=1`, [404, 409], await stopDeadline(job.id));
         case 'service-remove':
-          return tolerate(`remove service ${job.id}`, (opts) => docker.getService(job.id).remove(opts), [404]);
+          return tolerate(`remove service ${job.id}`, 'DELETE', at`/services/${job.id}`, [404]);
         case 'service-scale':
           return updateService(job.id, (spec) => ({ ...spec, Mode: { Replicated: { Replicas: job.replicas } } }));
         case 'service-redeploy':

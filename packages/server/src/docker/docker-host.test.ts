@@ -21,7 +21,7 @@ describe('parseDockerAddress', () => {
     expect(ok('tcp://docker_dind:2376/')).toMatchObject({ kind: 'tcp', host: 'docker_dind', port: 2376, https: false });
     expect(ok('https://engine.example.com')).toMatchObject({ kind: 'tcp', host: 'engine.example.com', port: 2376, https: true });
     expect(ok('tcp://[::1]:2375')).toMatchObject({ kind: 'tcp', host: '[::1]', port: 2375 });
-    expect(ok('ssh://me@box')).toEqual({ kind: 'ssh', host: 'box', port: 22, username: 'me', password: undefined });
+    expect(ok('ssh://me@box')).toEqual({ kind: 'ssh', host: 'box', port: 22, username: 'me' });
     expect(ok('tcp://us%40er:p%3Aw@h:1')).toMatchObject({ username: 'us@er', password: 'p:w' });
     expect(ok('tcp://user:p@ss@h:1')).toMatchObject({ host: 'h', username: 'user', password: 'p@ss' });
   });
@@ -43,6 +43,8 @@ describe('parseDockerAddress', () => {
     // Not the part of the password before the "/" taken for a port: `the port "abc" is not a number`.
     ['tcp://user:abc/def@proxy:2375', 'a "/" in a user name or password must be written %2F'],
     ['ssh://me:abc/def@box', 'a "/" in a user name or password must be written %2F'],
+    // The OpenSSH client takes no password: not accepted, then silently not sent.
+    ['ssh://me:s3cret@box:2222', 'an ssh:// address cannot carry a password: log in with a key (ssh-agent, or IdentityFile in ~/.ssh/config)'],
   ])('%s is refused: %s', (text, why) => {
     expect(reason(text)).toBe(why);
   });
@@ -69,7 +71,7 @@ describe('formatDockerAddress and redactDockerAddress', () => {
     expect(formatDockerAddress(ok('tcp://user:s3cret@127.0.0.1:2375'))).toBe('tcp://***@127.0.0.1:2375');
     expect(formatDockerAddress(ok('tcp://t0ken@127.0.0.1'))).toBe('tcp://***@127.0.0.1:2375');
     expect(formatDockerAddress(ok('https://user:s3cret@h'))).toBe('https://***@h:2376');
-    expect(formatDockerAddress(ok('ssh://me:s3cret@box:2222'))).toBe('ssh://***@box:2222');
+    expect(formatDockerAddress(ok('ssh://me@box:2222'))).toBe('ssh://***@box:2222');
     expect(formatDockerAddress(ok('ssh://me@box'))).toBe('ssh://***@box');
     expect(formatDockerAddress(ok('ssh://box'))).toBe('ssh://box');
     expect(formatDockerAddress(ok('https://h'))).toBe('https://h:2376');

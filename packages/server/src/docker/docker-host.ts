@@ -20,7 +20,7 @@ export type DockerAddress =
       readonly username: string | undefined;
       readonly password: string | undefined;
     }
-  | { readonly kind: 'ssh'; readonly host: string; readonly port: number; readonly username: string | undefined; readonly password: string | undefined };
+  | { readonly kind: 'ssh'; readonly host: string; readonly port: number; readonly username: string | undefined };
 
 export type DockerAddressParse = { readonly ok: true; readonly address: DockerAddress } | { readonly ok: false; readonly reason: string };
 
@@ -88,12 +88,16 @@ export function parseDockerAddress(text: string): DockerAddressParse {
     port = Number(portText);
     if (port < 1 || port > 65535) return fail(`port ${port} is not from 1 to 65535`);
   }
-  // dockerode resolves every API path against the host: a path prefix would be silently dropped.
+  // docker's CLI takes a path as a prefix of every API path; we do not, so say so rather than drop it.
   if (path !== undefined && path !== '/') return fail('a path after the host is not supported');
   const colon = userinfo?.indexOf(':') ?? -1;
   const username = decode(colon >= 0 ? userinfo?.slice(0, colon) : userinfo);
   const password = decode(colon >= 0 ? userinfo?.slice(colon + 1) : undefined);
-  if (scheme === 'ssh') return { ok: true, address: { kind: 'ssh', host, port, username, password } };
+  if (scheme === 'ssh') {
+    // The OpenSSH client takes no password from its command line, and docker's CLI refuses one too.
+    if (password !== undefined) return fail('an ssh:// address cannot carry a password: log in with a key (ssh-agent, or IdentityFile in ~/.ssh/config)');
+    return { ok: true, address: { kind: 'ssh', host, port, username } };
+  }
   return { ok: true, address: { kind: 'tcp', host, port, https: scheme === 'https', username, password } };
 }
 
@@ -103,7 +107,7 @@ export function parseDockerAddress(text: string): DockerAddressParse {
  *
  * @example
  * formatDockerAddress({ kind: 'tcp', host: 'box', port: 2375, https: false, username: 'u', password: 'pw' }) // 'tcp://***@box:2375'
- * formatDockerAddress({ kind: 'ssh', host: 'box', port: 2222, username: 'u', password: 'pw' }) // 'ssh://***@box:2222'
+ * formatDockerAddress({ kind: 'ssh', host: 'box', port: 2222, username: 'u' }) // 'ssh://***@box:2222'
  */
 export function formatDockerAddress(address: DockerAddress): string {
   switch (address.kind) {
@@ -112,7 +116,7 @@ export function formatDockerAddress(address: DockerAddress): string {
       return `${address.kind}://${address.path}`;
     case 'tcp':
     case 'ssh': {
-      const credentials = address.username !== undefined || address.password !== undefined ? '***@' : '';
+      const credentials = address.username !== undefined || (address.kind === 'tcp' && address.password !== undefined) ? '***@' : '';
       const scheme = address.kind === 'ssh' ? 'ssh' : address.https ? 'https' : 'tcp';
       return `${scheme}://${credentials}${address.host}${address.kind === 'ssh' && address.port === 22 ? '' : `:${address.port}`}`;
     }

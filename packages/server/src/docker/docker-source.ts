@@ -41,11 +41,13 @@ export interface DockerSourceOptions {
    * DOCKER_HOST, else the local socket. See DockerEngineClientOptions.dockerHost.
    */
   readonly dockerHost?: string;
-  /** Where DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, ... are read. Default: process.env. */
+  /** Where DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, ... are read; the ssh program's environment. Default: process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Longest an ordinary engine call may take (a stop gets the container's stop timeout on top). Default 30 s. */
   readonly requestTimeoutMs?: number;
-  /** Instead of dockerode (tests pass a fake engine). `dockerHost`, `env` and `requestTimeoutMs` are then ignored. */
+  /** For an `ssh://` engine: the ssh program and its leading arguments. See DockerEngineClientOptions.sshCommand. */
+  readonly sshCommand?: readonly [string, ...string[]];
+  /** Instead of the HTTP client (tests pass a fake engine). `dockerHost`, `env`, `requestTimeoutMs` and `sshCommand` are then ignored. */
   readonly client?: DockerEngineClient;
   readonly now?: () => number;
   /** One draw in [0, 1) per backoff delay. */
@@ -163,6 +165,7 @@ class DockerEngineSource implements DockerSource {
         ...(options.dockerHost !== undefined ? { dockerHost: options.dockerHost } : {}),
         ...(options.env !== undefined ? { env: options.env } : {}),
         ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+        ...(options.sshCommand !== undefined ? { sshCommand: options.sshCommand } : {}),
       });
     this.endpoint = this.client.endpoint;
     this.now = options.now ?? Date.now;

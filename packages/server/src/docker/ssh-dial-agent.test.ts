@@ -1,95 +1,114 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createRequire } from 'node:module';
-import { connect, type AddressInfo } from 'node:net';
-import type * as Ssh2 from 'ssh2';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sshdUnavailable, startTestSshd, type TestSshd } from '../../test/helpers/test-sshd.js';
 import { createDockerEngineClient } from './docker-engine-client.js';
+import { sshDialArguments } from './ssh-dial-agent.js';
 
-// A real ssh server on loopback (ssh2's, the library the client dials with) whose
-// `docker system dial-stdio` pipes to a fake engine's HTTP port, as the docker CLI's does.
-const fromModem = createRequire(createRequire(createRequire(import.meta.url).resolve('dockerode')).resolve('docker-modem'));
-const ssh2 = fromModem('ssh2') as typeof Ssh2;
+// ssh:// engines over the real OpenSSH client and a real sshd on loopback. The sshd's
+// ForceCommand stands for the engine host's `docker system dial-stdio`: it records the command
+// the client asked for and pipes the session to a fake engine's HTTP port. (A real engine behind
+// a real `docker system dial-stdio`: test/docker/real-engine-connection.test.ts.)
 
+const unavailable = sshdUnavailable();
+const skipReason = unavailable !== undefined ? ` (skipped: ${unavailable})` : '';
+
+let dir: string;
 let engine: HttpServer;
-let sshd: Ssh2.Server;
-let sshPort: number;
-/** What the engine was asked: method, path and Host. */
+let sshd: TestSshd;
+/** What the engine was asked: method and path. */
 const requests: string[] = [];
-/** What the ssh server saw: logins and commands. */
-const seen: string[] = [];
-/** ssh sessions open now. */
-let sessions = 0;
+/** ssh sessions whose bridge to the engine is open now. */
+let bridged = 0;
 
 beforeAll(async () => {
+  if (unavailable !== undefined) return;
+  dir = mkdtempSync(join(tmpdir(), 'events-ssh-'));
   engine = createHttpServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    if (req.url?.endsWith('/_ping')) return res.end('OK');
-    if (req.url?.includes('/events')) {
+    if (req.url === '/_ping') return res.end('OK');
+    if (req.url?.startsWith('/events')) {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.write('{"Type":"container","Action":"start"}\n');
       return;
     }
-    res.writeHead(404).end();
+    res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"message":"page not found"}');
+  });
+  engine.on('connection', (socket) => {
+    bridged++;
+    socket.once('close', () => bridged--);
   });
   await new Promise<void>((resolve) => engine.listen(0, '127.0.0.1', resolve));
   const enginePort = (engine.address() as AddressInfo).port;
 
-  sshd = new ssh2.Server({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private] }, (client) => {
-    client.on('error', () => {});
-    client.on('authentication', (context) => {
-      if (context.method !== 'password') return context.reject(['password']);
-      seen.push(`login ${context.username}:${context.password}`);
-      if (context.username === 'user' && context.password === 's3cret') context.accept();
-      else context.reject(['password']);
-    });
-    client.on('ready', () => {
-      sessions++;
-      client.once('close', () => sessions--);
-      client.on('session', (acceptSession) => {
-        acceptSession().once('exec', (acceptExec, _reject, info) => {
-          seen.push(`exec ${info.command}`);
-          const channel = acceptExec();
-          const upstream = connect(enginePort, '127.0.0.1');
-          upstream.on('error', () => channel.destroy());
-          channel.on('error', () => upstream.destroy());
-          channel.pipe(upstream).pipe(channel);
-          upstream.once('close', () => channel.close());
-        });
-      });
-    });
-  });
-  await new Promise<void>((resolve) => sshd.listen(0, '127.0.0.1', resolve));
-  sshPort = (sshd.address() as AddressInfo).port;
-});
+  const bridge = join(dir, 'bridge.cjs');
+  writeFileSync(
+    bridge,
+    `const fs = require('node:fs');
+fs.appendFileSync(${JSON.stringify(join(dir, 'commands.log'))}, String(process.env.SSH_ORIGINAL_COMMAND) + '\\n');
+const upstream = require('node:net').connect(${enginePort}, '127.0.0.1');
+process.stdin.pipe(upstream).pipe(process.stdout);
+upstream.on('close', () => process.exit(0));
+process.stdin.on('end', () => upstream.end());
+`,
+  );
+  sshd = await startTestSshd(join(dir, 'sshd'), { forceCommand: `${process.execPath} ${bridge}` });
+}, 30_000);
 
 afterAll(async () => {
+  if (unavailable !== undefined) return;
+  sshd.stop();
   engine.closeAllConnections();
   await new Promise((resolve) => engine.close(resolve));
-  await new Promise((resolve) => sshd.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
 });
 
-describe('an ssh:// engine address', () => {
-  it('logs in with the address credentials, runs docker system dial-stdio, and Node warns of nothing', async () => {
+/** A connection error's message, or a failure of the test when the call succeeded. */
+async function failure(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+  return promise.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (reason: unknown) => reason as Error & { code?: string },
+  );
+}
+
+describe('sshDialArguments', () => {
+  it("gives ssh docker's CLI arguments, in batch mode, the host last before the command", () => {
+    expect(sshDialArguments({ host: '[::1]', port: 2222, username: 'me', env: {} })).toEqual([
+      ...['-o', 'ConnectTimeout=30', '-o', 'BatchMode=yes', '-T', '-l', 'me', '-p', '2222', '--', '::1'],
+      ...['docker', 'system', 'dial-stdio'],
+    ]);
+    // No user: ssh's own default (~/.ssh/config, then the local user). A host starting with "-" is no option.
+    expect(sshDialArguments({ host: '-oProxyCommand=x', port: 22, username: undefined, env: {} }).slice(-5)).toEqual(['--', '-oProxyCommand=x', 'docker', 'system', 'dial-stdio']);
+  });
+});
+
+describe(`an ssh:// engine address, over OpenSSH${skipReason}`, () => {
+  it.skipIf(skipReason !== '')('runs docker system dial-stdio on the host, pings and follows the event stream through it, and Node warns of nothing', async () => {
     const warnings: string[] = [];
     const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
     process.on('warning', onWarning);
     try {
       requests.length = 0;
-      seen.length = 0;
-      const client = createDockerEngineClient({ dockerHost: `ssh://user:s3cret@127.0.0.1:${sshPort}`, env: {} });
-      expect(client.endpoint).toBe(`ssh://***@127.0.0.1:${sshPort}`);
+      const client = createDockerEngineClient({ dockerHost: `ssh://${sshd.user}@127.0.0.1:${sshd.port}`, env: process.env, sshCommand: ['ssh', '-F', sshd.configs.trusted] });
+      expect(client.endpoint).toBe(`ssh://***@127.0.0.1:${sshd.port}`);
       await client.ping();
       expect(requests).toEqual(['GET /_ping']);
-      expect(seen).toEqual(['login user:s3cret', 'exec docker system dial-stdio']);
+      expect(readFileSync(join(dir, 'commands.log'), 'utf8').trim().split('\n')).toEqual(['docker system dial-stdio']);
+      // The engine's refusal comes back through ssh like any other answer.
+      await expect(client.inspectNode('nope')).resolves.toBeUndefined();
 
       // The event stream: one ssh session for as long as it is open, ended with it.
       const lines: string[] = [];
       const stream = await client.streamEvents((line) => lines.push(line), () => {});
       await expect.poll(() => lines).toEqual(['{"Type":"container","Action":"start"}']);
-      expect(requests[1]).toMatch(/^GET \/events\?filters=/);
+      expect(requests.at(-1)).toBe(`GET /events?filters=${encodeURIComponent('{"type":["container","service","node"]}')}`);
       stream.close();
-      await expect.poll(() => sessions).toBe(0);
-      // DEP0170 is emitted on the next tick of the call that provoked it.
+      await expect.poll(() => bridged, { timeout: 5_000 }).toBe(0);
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings).toEqual([]);
     } finally {
@@ -97,14 +116,34 @@ describe('an ssh:// engine address', () => {
     }
   });
 
-  it('a refused login is a connection error that does not repeat the password', async () => {
-    const client = createDockerEngineClient({ dockerHost: `ssh://user:wr0ng-pass@127.0.0.1:${sshPort}`, env: {} });
-    const error = await client.ping().then(
-      () => undefined,
-      (reason: unknown) => reason as Error,
-    );
+  it.skipIf(skipReason !== '')('refuses a host whose key is not known: ssh says why, and the call is a connection error', async () => {
+    const client = createDockerEngineClient({ dockerHost: `ssh://${sshd.user}@127.0.0.1:${sshd.port}`, env: process.env, sshCommand: ['ssh', '-F', sshd.configs.unknownHost] });
+    const error = await failure(client.ping());
     expect(error).toMatchObject({ name: 'EventsError', code: 'connection' });
-    expect(error?.message).toMatch(/^ping: All configured authentication methods failed/);
-    expect(error?.message).not.toContain('wr0ng-pass');
+    expect(error.message).toMatch(/^ping: ssh: .*Host key verification failed\.$/);
+  });
+
+  it.skipIf(skipReason !== '')('a refused login is a connection error with what ssh said, and asks nobody for a password', async () => {
+    const client = createDockerEngineClient({ dockerHost: `ssh://${sshd.user}@127.0.0.1:${sshd.port}`, env: process.env, sshCommand: ['ssh', '-F', sshd.configs.unauthorizedKey] });
+    const started = Date.now();
+    const error = await failure(client.ping());
+    expect(error).toMatchObject({ name: 'EventsError', code: 'connection' });
+    expect(error.message).toMatch(/^ping: ssh: .*Permission denied \(publickey\)\.$/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('refuses an sshCommand that is not a program and its arguments', () => {
+    for (const sshCommand of [[], [''], 'ssh -F x', ['ssh', 3]]) {
+      expect(() => createDockerEngineClient({ dockerHost: 'ssh://me@box', env: {}, sshCommand: sshCommand as unknown as [string] })).toThrow(
+        `sshCommand must be the ssh program and its arguments, as a list of strings (e.g. ["ssh", "-F", "/etc/events/ssh_config"]), got ${JSON.stringify(sshCommand)}`,
+      );
+    }
+  });
+
+  it('says so when there is no ssh program to run', async () => {
+    const client = createDockerEngineClient({ dockerHost: 'ssh://me@127.0.0.1:1', env: {}, sshCommand: ['/nonexistent/events-ssh'] });
+    const error = await failure(client.ping());
+    expect(error).toMatchObject({ name: 'EventsError', code: 'connection' });
+    expect(error.message).toBe('ping: cannot run /nonexistent/events-ssh: it is not installed (an OpenSSH client is needed for ssh:// addresses)');
   });
 });

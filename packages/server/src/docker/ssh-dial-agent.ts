@@ -1,98 +1,119 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { Agent, type ClientRequestArgs } from 'node:http';
-import { createRequire } from 'node:module';
-import type { Duplex } from 'node:stream';
-import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { Duplex } from 'node:stream';
 
-/** Where the engine's host is and who logs in: from an `ssh://user[:password]@host[:port]` address. */
+/** Where the engine's host is and who logs in: from an `ssh://[user@]host[:port]` address. */
 export interface SshDialTarget {
   /** A name or an IP address; an IPv6 address with or without its brackets. */
   readonly host: string;
   readonly port: number;
   readonly username: string | undefined;
-  readonly password: string | undefined;
-  /** The ssh agent's socket (SSH_AUTH_SOCK), for key logins. */
-  readonly agentSocket: string | undefined;
+  /**
+   * The ssh program and the arguments to put before docker's own, e.g. `['ssh', '-F', '/etc/events/ssh_config']`.
+   * Default `['ssh']`: the OpenSSH client found on PATH.
+   */
+  readonly sshCommand?: readonly [string, ...string[]];
+  /** The ssh program's environment (SSH_AUTH_SOCK, PATH, ...). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-let clientClass: (new () => Client) | undefined;
+/** The arguments docker's CLI gives ssh for an `ssh://` host (cli/connhelper), in batch mode: a server has nobody to answer a prompt. */
+export function sshDialArguments(target: SshDialTarget): string[] {
+  return [
+    ...['-o', 'ConnectTimeout=30', '-o', 'BatchMode=yes', '-T'],
+    ...(target.username !== undefined ? ['-l', target.username] : []),
+    ...['-p', String(target.port)],
+    '--',
+    target.host.replace(/^\[(.*)\]$/, '$1'),
+    ...['docker', 'system', 'dial-stdio'],
+  ];
+}
+
+/** What ssh said last on stderr, on one line: "Host key verification failed.", "Permission denied (publickey)." */
+function lastWords(stderr: string): string {
+  return stderr
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^Warning: Permanently added/.test(line))
+    .slice(-3)
+    .join(' ')
+    .slice(0, 300);
+}
 
 /**
- * ssh2's Client, the very one docker-modem dials with: resolved from docker-modem's folder (itself
- * resolved from dockerode's), so it is dockerode's dependency, not one of ours.
+ * One connection to the engine: the standard input and output of `ssh … docker system
+ * dial-stdio`. Destroying it ends the ssh process; ssh exiting before it is done destroys it
+ * with what ssh said.
  */
-function sshClientClass(): new () => Client {
-  if (clientClass === undefined) {
-    const fromDockerode = createRequire(createRequire(import.meta.url).resolve('dockerode'));
-    clientClass = (createRequire(fromDockerode.resolve('docker-modem'))('ssh2') as { Client: new () => Client }).Client;
+class SshChannel extends Duplex {
+  readonly #child: ChildProcessWithoutNullStreams;
+  #stderr = '';
+
+  constructor(child: ChildProcessWithoutNullStreams, what: string) {
+    super();
+    this.#child = child;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      this.#stderr = (this.#stderr + text).slice(-4096);
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) child.stdout.pause();
+    });
+    // EPIPE when ssh is gone: its exit says why.
+    child.stdin.on('error', () => {});
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'ENOENT' ? `cannot run ${what}: it is not installed (an OpenSSH client is needed for ssh:// addresses)` : `cannot run ${what}: ${error.message}`;
+      this.destroy(new Error(reason, { cause: error }));
+    });
+    // The end of the output waits for ssh's exit: a failed login ends the output too, and the
+    // request should fail with what ssh said, not with "socket hang up".
+    child.once('close', (code, signal) => {
+      if (this.destroyed) return;
+      if (code === 0) {
+        this.push(null);
+        return;
+      }
+      const said = lastWords(this.#stderr);
+      // ssh prefixes some of its messages ("ssh: connect to host …"), not others ("Host key verification failed.").
+      this.destroy(new Error(said !== '' ? said.replace(/^(ssh: )?/, 'ssh: ') : `ssh exited with ${code !== null ? `code ${code}` : signal}`));
+    });
   }
-  return clientClass;
+
+  override _read(): void {
+    this.#child.stdout.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#child.stdin.write(chunk, () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#child.stdin.end(callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill();
+    callback(error);
+  }
 }
 
 /**
- * An http.Agent whose every connection is `docker system dial-stdio` run on the engine's host, over
- * an ssh session of its own that ends with the connection: what docker's CLI does for `ssh://`, and
- * what docker-modem's `protocol: 'ssh'` does. The modem is given it as its `agent` over plain http
- * because its own ssh path formats the engine's URL as `ssh:HOST:PORTHOST` (no `//`: `ssh` is not
- * one of url.format's slashed protocols) and Node warns on every run that it is invalid (DEP0170).
- * The login is kept in a closure, not a field: nothing that prints the agent (util.inspect,
- * docker-modem's debug output) can show the password.
+ * An http.Agent whose every connection is `docker system dial-stdio` run on the engine's host
+ * by the OpenSSH client, as docker's CLI does for `ssh://`: the user's ~/.ssh/config, keys,
+ * ssh-agent and known_hosts apply, so a host key that is unknown or changed is refused, never
+ * trusted silently. Batch mode: a passphrase or a password is never asked for.
  *
  * @example
- * const agent = createSshDialAgent({ host: 'box', port: 22, username: 'me', password: undefined, agentSocket: process.env.SSH_AUTH_SOCK });
- * new Docker({ protocol: 'http', host: 'box', port: 22, agent });
+ * const agent = createSshDialAgent({ host: 'box', port: 22, username: 'me', env: process.env });
+ * http.request({ host: 'box', path: '/_ping', agent });
  */
 export function createSshDialAgent(target: SshDialTarget): Agent {
-  const config: ConnectConfig = {
-    // net.connect takes an IPv6 address without brackets.
-    host: target.host.replace(/^\[(.*)\]$/, '$1'),
-    port: target.port,
-    ...(target.username !== undefined ? { username: target.username } : {}),
-    ...(target.password !== undefined ? { password: target.password } : {}),
-    ...(target.agentSocket !== undefined && target.agentSocket !== '' ? { agent: target.agentSocket } : {}),
-  };
-
-  const dial = (callback: (error: Error | null, stream?: Duplex) => void): void => {
-    const connection = new (sshClientClass())();
-    let channel: ClientChannel | undefined;
-    let settled = false;
-    const settle = (error: Error | null, stream?: Duplex) => {
-      if (settled) return;
-      settled = true;
-      callback(error, stream);
-    };
-    connection.on('error', (error: Error) => {
-      connection.end();
-      settle(error);
-    });
-    // The session gone (the host rebooted, the network dropped): so is the connection on it.
-    connection.on('close', () => {
-      channel?.destroy();
-      settle(new Error('the ssh connection closed before the engine answered'));
-    });
-    connection.once('ready', () => {
-      connection.exec('docker system dial-stdio', (error, opened) => {
-        if (error) {
-          connection.end();
-          settle(error);
-          return;
-        }
-        channel = opened;
-        opened.once('close', () => connection.end());
-        settle(null, opened);
-      });
-    });
-    try {
-      connection.connect(config);
-    } catch (error) {
-      settle(error instanceof Error ? error : new Error(String(error)));
-    }
-  };
-
+  const [program, ...leading] = target.sshCommand ?? ['ssh'];
+  const args = [...leading, ...sshDialArguments(target)];
   const agent = new Agent();
-  // Node's Agent takes the stream from the callback when createConnection returns nothing.
-  agent.createConnection = (_options: ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void) => {
-    dial((error, stream) => callback?.(error, stream as Duplex));
-    return undefined;
+  agent.createConnection = (_options: ClientRequestArgs) => {
+    const child = spawn(program, args, { env: target.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    return new SshChannel(child, program) as unknown as ReturnType<Agent['createConnection']>;
   };
   return agent;
 }

@@ -8,6 +8,7 @@ import { createEventsServer } from '../../src/create-events-server.js';
 import { createDockerEngineClient } from '../../src/docker/docker-engine-client.js';
 import { createDockerSource, type DockerSource, type DockerSourceOptions } from '../../src/docker/docker-source.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
+import { sshdUnavailable, startTestSshd } from '../helpers/test-sshd.js';
 import { cleanUp, createEngineProxy as engineProxy, engine, FAST_BACKOFF, requireEngine, suiteName } from './docker-test-kit.js';
 import { docker, TEST_IMAGE, type TestEngine, until } from './engine-harness.js';
 
@@ -18,7 +19,7 @@ import { docker, TEST_IMAGE, type TestEngine, until } from './engine-harness.js'
 const run = promisify(execFile);
 
 
-/** Restores the variables it changes in process.env (dockerode reads process.env itself). */
+/** Restores the variables it changes in process.env (the source reads it by default: these tests check what it makes of it). */
 function setEnv(values: Record<string, string>): () => void {
   const saved = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
   Object.assign(process.env, values);
@@ -107,7 +108,7 @@ describe.skipIf(!engine)(suiteName('connecting to a real engine'), () => {
     await cleanUp(host, { containers: 'conn-' });
   });
 
-  it('keeps the event stream open with DOCKER_CLIENT_TIMEOUT set (compose users set seconds; dockerode reads ms)', async () => {
+  it('keeps the event stream open with DOCKER_CLIENT_TIMEOUT set (compose users set seconds; dockerode read ms)', async () => {
     const proxy = await engineProxy(host.socket, { port: 0 });
     const restore = setEnv({ DOCKER_HOST: `tcp://127.0.0.1:${proxy.port}`, DOCKER_CLIENT_TIMEOUT: '150' });
     try {
@@ -146,7 +147,7 @@ describe.skipIf(!engine)(suiteName('connecting to a real engine'), () => {
     } finally {
       restore();
     }
-    // dockerode parses DOCKER_HOST, and reads DOCKER_CERT_PATH's files, even when told where to go:
+    // dockerode parsed DOCKER_HOST, and read DOCKER_CERT_PATH's files, even when told where to go:
     // neither a DOCKER_HOST it cannot parse nor certificates that are not there stop an explicit address.
     for (const env of [{ DOCKER_HOST: 'tcp://exa mple:1' } as Record<string, string>, { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_CERT_PATH: join(host.dir, 'no-such-certs') }]) {
       const restoreAgain = setEnv(env);
@@ -180,6 +181,29 @@ describe.skipIf(!engine)(suiteName('connecting to a real engine'), () => {
       await expect(refused.start(() => {})).rejects.toThrow(/^cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:\d+: ping: /);
     } finally {
       await proxy.close();
+    }
+  });
+
+  it('reaches the engine at ssh://user@host:port through OpenSSH and the host\'s own docker system dial-stdio, and follows it', async (context) => {
+    const why = sshdUnavailable();
+    if (why !== undefined) return context.skip(why);
+    // The engine's host: an sshd whose sessions have DOCKER_HOST set to the engine, as a remote
+    // Docker host's shell would, and the docker CLI installed.
+    const sshd = await startTestSshd(join(host.dir, 'sshd'), { setEnv: { DOCKER_HOST: host.host } });
+    try {
+      const { source } = await startSource({ dockerHost: `ssh://${sshd.user}@127.0.0.1:${sshd.port}`, sshCommand: ['ssh', '-F', sshd.configs.trusted] });
+      expect(source.endpoint).toBe(`ssh://***@127.0.0.1:${sshd.port}`);
+      expect(source.health()).toMatchObject({ ok: true });
+      expect(source.list('u', 'node')).toHaveLength(1);
+      // The event stream comes through ssh too: a container started now is seen.
+      await docker(host, ['run', '-d', '--name', 'conn-ssh', TEST_IMAGE, 'sleep', '600']);
+      await until(() => source.list('u', 'container').find((c) => c.name === 'conn-ssh')?.state === 'Running', 20_000, 'conn-ssh Running');
+      await source.stop();
+      // A host whose key is not known is refused, in ssh's words.
+      const refused = createDockerSource({ namespace: 'u', dockerHost: `ssh://${sshd.user}@127.0.0.1:${sshd.port}`, sshCommand: ['ssh', '-F', sshd.configs.unknownHost], pingTimeoutMs: 10_000 });
+      await expect(refused.start(() => {})).rejects.toThrow(/^cannot reach the Docker engine at ssh:\/\/\*\*\*@127\.0\.0\.1:\d+: ping: ssh: .*Host key verification failed\.$/);
+    } finally {
+      sshd.stop();
     }
   });
 

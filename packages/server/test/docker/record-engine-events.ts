@@ -14,7 +14,7 @@
 //   the mapper reads).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Docker from 'dockerode';
+import { type EngineConnection, readBody, requestEngine } from '../../src/docker/engine-http.js';
 import { destroyTestEngine, docker, startTestEngine, TEST_IMAGE, testEngineUnavailable, until } from './engine-harness.js';
 
 const reason = testEngineUnavailable();
@@ -25,15 +25,22 @@ if (reason) {
 
 const fixtures = join(import.meta.dirname, 'fixtures');
 const engine = await startTestEngine();
-const client = new Docker({ socketPath: engine.socket });
+const connection: EngineConnection = { kind: 'socket', socketPath: engine.socket };
+/** A GET's JSON answer; null for a refusal (an object gone by the time it is inspected). */
+const get = async (path: string): Promise<unknown> => {
+  const response = await requestEngine(connection, { method: 'GET', path });
+  const body = await readBody(response);
+  return response.statusCode === 200 ? (JSON.parse(body.toString('utf8')) as unknown) : null;
+};
 const lines: string[] = [];
 const inspects: Record<number, { kind: 'service' | 'node'; id: string; json: unknown }[]> = {};
 let pending = Promise.resolve();
 
 try {
-  const info = (await client.info()) as Record<string, unknown>;
-  const nodes = (await client.listNodes()) as Record<string, unknown>[];
-  const stream = (await client.getEvents({})) as NodeJS.ReadableStream & { destroy(): void };
+  const info = (await get('/info')) as Record<string, unknown>;
+  const nodes = (await get('/nodes')) as Record<string, unknown>[];
+  // Every event, unfiltered: the fixtures show the mapper the types it ignores too.
+  const stream = await requestEngine(connection, { method: 'GET', path: '/events' });
   let buffer = '';
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
@@ -47,8 +54,7 @@ try {
       if ((event.Type === 'service' && event.Action !== 'remove') || (event.Type === 'node' && event.Action !== 'remove')) {
         // Inspect at once and in order, as the source does.
         pending = pending.then(async () => {
-          const target = event.Type === 'service' ? client.getService(event.Actor.ID) : client.getNode(event.Actor.ID);
-          const json = await target.inspect().catch(() => null);
+          const json = await get(`/${event.Type === 'service' ? 'services' : 'nodes'}/${encodeURIComponent(event.Actor.ID)}`).catch(() => null);
           const answers = inspects[index] ?? [];
           answers.push({ kind: event.Type as 'service' | 'node', id: event.Actor.ID, json: json === null ? null : trim(json) });
           inspects[index] = answers;
