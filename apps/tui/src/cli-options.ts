@@ -7,6 +7,7 @@ import {
   cannotCombine,
   describeParseError,
   joinNegativeNumbers,
+  mustBe,
   type NumberRule,
   needsFlag,
   needsValue,
@@ -197,11 +198,12 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     // Filters compare URIs exactly: a value that is no resource URI would wait forever for a match.
     for (const [flag, uris] of [['object', object], ['parent', parent]] as const) {
       for (const uri of uris ?? []) {
+        const expected = flag === 'parent' ? "the resource URI of a stack, service, node or node cluster" : 'a resource URI';
         const parsed = parseResourceUri(uri);
-        if (!parsed.ok) throw new UsageError(`--${flag}: ${parsed.error.message}`);
-        if (!parsed.value.trailingSlash) throw new UsageError(`--${flag}: ${JSON.stringify(uri)} needs its trailing slash, as events spell resource URIs`);
+        if (!parsed.ok) throw new UsageError(mustBe(`--${flag}`, expected, uri, `: ${withoutPrefix(parsed.error.message, 'resource URI', uri)}`));
+        if (!parsed.value.trailingSlash) throw new UsageError(mustBe(`--${flag}`, expected, uri, ': it needs its trailing slash, as events spell resource URIs'));
         if (flag === 'parent' && !PARENT_TYPES.has(parsed.value.type)) {
-          throw new UsageError(`--parent: ${JSON.stringify(uri)} is a ${parsed.value.type}, which is no one's parent (expected a stack, service, node or node cluster)`);
+          throw new UsageError(mustBe('--parent', expected, uri, `: it is a ${parsed.value.type}'s, and a ${parsed.value.type} is no one's parent`));
         }
       }
     }
@@ -269,9 +271,13 @@ const HOST_RULES = {
  */
 function badHost(flag: keyof typeof HOST_RULES, text: string, error: unknown): UsageError {
   const { expected, what } = HOST_RULES[flag];
-  const message = toEventsError(error).message;
-  const prefix = `invalid ${what} ${JSON.stringify(redactHost(text))}: `;
-  return new UsageError(badAddress(`--${flag}`, expected, text, message.startsWith(prefix) ? message.slice(prefix.length) : message));
+  return new UsageError(badAddress(`--${flag}`, expected, text, withoutPrefix(toEventsError(error).message, what, redactHost(text))));
+}
+
+/** Core's reason alone: its message without `invalid WHAT "TEXT": `, which the flag's message says its own way. */
+function withoutPrefix(message: string, what: string, text: string): string {
+  const prefix = `invalid ${what} ${JSON.stringify(text)}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
 function remoteSource(values: Values, env: Readonly<Record<string, string | undefined>>): SourceOptions {
@@ -296,7 +302,7 @@ function remoteSource(values: Values, env: Readonly<Record<string, string | unde
     try {
       streamUrl({ streamHost: 'ws://localhost', namespace: values.namespace });
     } catch (error) {
-      throw new UsageError(`--namespace: ${toEventsError(error).message}`);
+      throw new UsageError(mustBe('--namespace', 'a namespace', values.namespace, `: ${withoutPrefix(toEventsError(error).message, 'namespace', values.namespace)}`));
     }
   }
   if ((values.user === undefined) !== (values.apikey === undefined)) {
