@@ -38,6 +38,11 @@ export interface DockerEngineClient {
    * EventsError `timeout` ("timed out after N s waiting for the engine").
    */
   run(job: EngineJob): Promise<void>;
+  /**
+   * Ends the connections kept open between calls (an `ssh://` engine's ssh sessions); the next
+   * call opens new ones. Optional, for clients that keep none.
+   */
+  disconnect?(): void;
 }
 
 /** An engine answer with an HTTP status: 404 no such object, 409 conflict, 503 not a swarm manager. */
@@ -333,6 +338,10 @@ export function createDockerEngineClient(options: DockerEngineClientOptions = {}
 
   return {
     endpoint,
+    disconnect() {
+      // The shared global agents of unix and tcp close their own idle sockets within seconds.
+      if (connection.kind === 'agent') connection.agent.destroy();
+    },
     async ping() {
       const text = (await send('ping', 'GET', '/_ping')).toString('utf8').trim();
       // An HTTP server that is not a Docker engine may answer 200 to anything: the engine says OK.

@@ -209,6 +209,7 @@ class DockerEngineSource implements DockerSource {
     this.generation++;
     this.stream?.close();
     this.stream = undefined;
+    this.client.disconnect?.();
     for (const timer of [this.retryTimer, this.pingTimer, this.deadlineTimer]) if (timer !== undefined) this.timers.clearTimeout(timer);
     this.retryTimer = this.pingTimer = this.deadlineTimer = undefined;
     this.queue = [];

@@ -101,13 +101,27 @@ describe(`an ssh:// engine address, over OpenSSH${skipReason}`, () => {
       expect(readFileSync(join(dir, 'commands.log'), 'utf8').trim().split('\n')).toEqual(['docker system dial-stdio']);
       // The engine's refusal comes back through ssh like any other answer.
       await expect(client.inspectNode('nope')).resolves.toBeUndefined();
+      // Calls one after another share the session: no new login for each ping.
+      for (let i = 0; i < 4; i++) await client.ping();
+      expect(requests).toHaveLength(6);
+      expect(readFileSync(join(dir, 'commands.log'), 'utf8').trim().split('\n')).toHaveLength(1);
 
-      // The event stream: one ssh session for as long as it is open, ended with it.
+      // The engine ends the kept connection (it restarted, say): ssh exits, and the next call logs in again.
+      engine.closeAllConnections();
+      await expect.poll(() => bridged, { timeout: 5_000 }).toBe(0);
+      await client.ping();
+      expect(readFileSync(join(dir, 'commands.log'), 'utf8').trim().split('\n')).toHaveLength(2);
+
+      // The event stream comes through, for as long as it is open.
       const lines: string[] = [];
       const stream = await client.streamEvents((line) => lines.push(line), () => {});
       await expect.poll(() => lines).toEqual(['{"Type":"container","Action":"start"}']);
       expect(requests.at(-1)).toBe(`GET /events?filters=${encodeURIComponent('{"type":["container","service","node"]}')}`);
       stream.close();
+      await client.ping();
+      // disconnect() ends every session, the idle ones included.
+      expect(bridged).toBeGreaterThan(0);
+      client.disconnect?.();
       await expect.poll(() => bridged, { timeout: 5_000 }).toBe(0);
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings).toEqual([]);

@@ -43,11 +43,16 @@ function lastWords(stderr: string): string {
 /**
  * One connection to the engine: the standard input and output of `ssh … docker system
  * dial-stdio`. Destroying it ends the ssh process; ssh exiting before it is done destroys it
- * with what ssh said.
+ * with what ssh said. It has the few net.Socket methods an http.Agent that keeps connections
+ * alive calls (ref, unref, setKeepAlive, setNoDelay, setTimeout).
  */
 class SshChannel extends Duplex {
   readonly #child: ChildProcessWithoutNullStreams;
   #stderr = '';
+  /** The idle timeout, as net.Socket has it: 0 for none. The agent reads it. */
+  timeout = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #referenced = true;
 
   constructor(child: ChildProcessWithoutNullStreams, what: string) {
     super();
@@ -57,6 +62,7 @@ class SshChannel extends Duplex {
       this.#stderr = (this.#stderr + text).slice(-4096);
     });
     child.stdout.on('data', (chunk: Buffer) => {
+      this.#active();
       if (!this.push(chunk)) child.stdout.pause();
     });
     // EPIPE when ssh is gone: its exit says why.
@@ -70,6 +76,9 @@ class SshChannel extends Duplex {
     child.once('close', (code, signal) => {
       if (this.destroyed) return;
       if (code === 0) {
+        // Once what ssh passed on is read, the connection is over: closed, so that the agent
+        // drops it (an agent listens for 'close', not 'end').
+        this.once('end', () => this.destroy());
         this.push(null);
         return;
       }
@@ -84,24 +93,76 @@ class SshChannel extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#active();
     this.#child.stdin.write(chunk, () => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.#child.stdin.end(callback);
+    // ssh gone already: there is nothing left to end, and end() would never call back.
+    if (this.#child.stdin.destroyed) callback();
+    else this.#child.stdin.end(() => callback());
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#idleTimer);
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill();
     callback(error);
   }
+
+  /** Emits 'timeout' after `ms` without a byte either way, as net.Socket does (the agent then ends an idle connection). */
+  setTimeout(ms: number, onTimeout?: () => void): this {
+    this.timeout = ms;
+    if (onTimeout !== undefined) this.once('timeout', onTimeout);
+    this.#active();
+    return this;
+  }
+
+  #active(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (this.timeout > 0 && !this.destroyed) {
+      this.#idleTimer = setTimeout(() => this.emit('timeout'), this.timeout);
+      if (!this.#referenced) this.#idleTimer.unref();
+    }
+  }
+
+  /** An idle connection kept by the agent does not keep the process alive: neither its ssh process nor its pipes. */
+  unref(): this {
+    this.#referenced = false;
+    this.#child.unref();
+    for (const pipe of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (pipe as Partial<{ unref(): void }>).unref?.();
+    this.#idleTimer?.unref();
+    return this;
+  }
+
+  ref(): this {
+    this.#referenced = true;
+    this.#child.ref();
+    for (const pipe of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (pipe as Partial<{ ref(): void }>).ref?.();
+    this.#idleTimer?.ref();
+    return this;
+  }
+
+  /** No TCP socket of ours to tune: ssh has its own. */
+  setKeepAlive(): this {
+    return this;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
 }
+
+/** How long an ssh connection is kept for the next call: longer than the source's 10 s between pings. */
+export const SSH_IDLE_MS = 30_000;
 
 /**
  * An http.Agent whose every connection is `docker system dial-stdio` run on the engine's host
  * by the OpenSSH client, as docker's CLI does for `ssh://`: the user's ~/.ssh/config, keys,
  * ssh-agent and known_hosts apply, so a host key that is unknown or changed is refused, never
- * trusted silently. Batch mode: a passphrase or a password is never asked for.
+ * trusted silently. Batch mode: a passphrase or a password is never asked for. Connections are
+ * kept alive between calls ({@link SSH_IDLE_MS}), so that pings and a re-list's inspects do not
+ * each log in again; `agent.destroy()` ends them all.
  *
  * @example
  * const agent = createSshDialAgent({ host: 'box', port: 22, username: 'me', env: process.env });
@@ -110,7 +171,7 @@ class SshChannel extends Duplex {
 export function createSshDialAgent(target: SshDialTarget): Agent {
   const [program, ...leading] = target.sshCommand ?? ['ssh'];
   const args = [...leading, ...sshDialArguments(target)];
-  const agent = new Agent();
+  const agent = new Agent({ keepAlive: true, timeout: SSH_IDLE_MS, scheduling: 'lifo' });
   agent.createConnection = (_options: ClientRequestArgs) => {
     const child = spawn(program, args, { env: target.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     return new SshChannel(child, program) as unknown as ReturnType<Agent['createConnection']>;

@@ -198,7 +198,11 @@ describe.skipIf(!engine)(suiteName('connecting to a real engine'), () => {
       // The event stream comes through ssh too: a container started now is seen.
       await docker(host, ['run', '-d', '--name', 'conn-ssh', TEST_IMAGE, 'sleep', '600']);
       await until(() => source.list('u', 'container').find((c) => c.name === 'conn-ssh')?.state === 'Running', 20_000, 'conn-ssh Running');
+      // Its ssh sessions (the stream's, and the ones kept between calls) end with it.
+      const sshRunning = () => run('pgrep', ['-f', sshd.configs.trusted]).then(() => true, () => false);
+      expect(await sshRunning()).toBe(true);
       await source.stop();
+      await until(async () => !(await sshRunning()), 5_000, 'no ssh process left');
       // A host whose key is not known is refused, in ssh's words.
       const refused = createDockerSource({ namespace: 'u', dockerHost: `ssh://${sshd.user}@127.0.0.1:${sshd.port}`, sshCommand: ['ssh', '-F', sshd.configs.unknownHost], pingTimeoutMs: 10_000 });
       await expect(refused.start(() => {})).rejects.toThrow(/^cannot reach the Docker engine at ssh:\/\/\*\*\*@127\.0\.0\.1:\d+: ping: ssh: .*Host key verification failed\.$/);
