@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EventsError } from '@events/core';
-import { badDockerAddress, type DockerAddress, formatDockerAddress, parseDockerAddress } from './docker-host.js';
+import { badDockerAddress, bareHost, type DockerAddress, formatDockerAddress, parseDockerAddress } from './docker-host.js';
 import type { EngineJob } from './docker-mapper.js';
 import { type EngineConnection, readBody, requestEngine } from './engine-http.js';
 import { createSshDialAgent } from './ssh-dial-agent.js';
@@ -116,7 +116,7 @@ function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand
       return { kind: 'socket', socketPath: address.path };
     case 'ssh': {
       const agent = createSshDialAgent({ host: address.host, port: address.port, username: address.username, env, ...(sshCommand !== undefined ? { sshCommand } : {}) });
-      return { kind: 'agent', host: address.host.replace(/^\[(.*)\]$/, '$1'), agent };
+      return { kind: 'agent', host: bareHost(address.host), agent };
     }
     case 'tcp': {
       const verify = set(env, 'DOCKER_TLS_VERIFY');
@@ -125,8 +125,7 @@ function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand
       if (address.username !== undefined || address.password !== undefined) {
         headers.Authorization = `Basic ${Buffer.from(`${address.username ?? ''}:${address.password ?? ''}`).toString('base64')}`;
       }
-      // net.connect takes an IPv6 address without its brackets.
-      const base = { kind: 'tcp', host: address.host.replace(/^\[(.*)\]$/, '$1'), port: address.port, headers } as const;
+      const base = { kind: 'tcp', host: bareHost(address.host), port: address.port, headers } as const;
       if (!tls) return { ...base, tls: undefined };
       const folder = env.DOCKER_CERT_PATH || join(home, '.docker');
       const [ca, cert, key] = ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readIfThere(join(folder, file)));

@@ -102,6 +102,17 @@ export function parseDockerAddress(text: string): DockerAddressParse {
 }
 
 /**
+ * A host as a socket connects to it: an IPv6 address without its brackets (net.connect, ssh).
+ *
+ * @example
+ * bareHost('[::1]') // '::1'
+ * bareHost('box')   // 'box'
+ */
+export function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/**
  * The address to show in messages, logs, `/healthz` and stdout: canonical, with any credentials
  * (user and password: a user may be a token) replaced by `***`, the same for every scheme.
  *

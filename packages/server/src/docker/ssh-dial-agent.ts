@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { Agent, type ClientRequestArgs } from 'node:http';
 import { Duplex } from 'node:stream';
+import { bareHost } from './docker-host.js';
 
 /** Where the engine's host is and who logs in: from an `ssh://[user@]host[:port]` address. */
 export interface SshDialTarget {
@@ -24,7 +25,7 @@ export function sshDialArguments(target: SshDialTarget): string[] {
     ...(target.username !== undefined ? ['-l', target.username] : []),
     ...['-p', String(target.port)],
     '--',
-    target.host.replace(/^\[(.*)\]$/, '$1'),
+    bareHost(target.host),
     ...['docker', 'system', 'dial-stdio'],
   ];
 }
