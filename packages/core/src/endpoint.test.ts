@@ -91,7 +91,7 @@ describe('streamUrl', () => {
   });
 
   it('throws invalid-config for bad hosts and namespaces', () => {
-    const bad = ['', 'localhost:8080', 'ftp://h/', 'ws://user:pw@h/', 'ws://h/?x=1', 'ws://h/#x', 'ws://h:99999/', 'ws:///path', 'ws://h/a b'];
+    const bad = ['', 'localhost:8080', 'ftp://h/', 'ws://user:pw@h/', 'ws://h/?x=1', 'ws://h/#x', 'ws://h:99999/', 'ws://h:0/', 'ws:///path', 'ws://h/a b'];
     for (const streamHost of bad) expect(() => streamUrl({ streamHost })).toThrowError(throwsCode('invalid-config'));
     expect(() => streamUrl({ streamHost: 'ws://h', namespace: 'a/b' })).toThrowError(throwsCode('invalid-config'));
   });
@@ -109,6 +109,9 @@ describe('streamUrl', () => {
       'invalid stream host "wss://***@events.example.com/": expected scheme://host[:port][/path] without user, query or fragment',
     );
     expect(refusal(() => restListUrl('http://me:s3cret@h/', 'stack'))).toContain('"http://***@h/"');
+    // A password whose "/" would make its start a port and the rest a path: refused all the same (fast-check found it).
+    expect(refusal(() => streamUrl({ streamHost: 'ws://user:0/$@' }))).toBe('invalid stream host "ws://***@": expected scheme://host[:port][/path] without user, query or fragment');
+    expect(refusal(() => streamUrl({ streamHost: 'ws://user:1/x@h/' }))).toBe('invalid stream host "ws://***@h/": expected scheme://host[:port][/path] without user, query or fragment');
     const env = configFromEnv({ DOCKERCLOUD_STREAM_HOST: 'ws://me:pa/ss@h/', DOCKERCLOUD_REST_HOST: 'https://u:r3st@h/' });
     expect(env.ok ? 'accepted' : env.error.message).not.toMatch(/pa\/ss|r3st|me:pa/);
     fc.assert(

@@ -26,7 +26,9 @@ interface HostUrl {
 }
 
 // No userinfo, query or fragment: a host setting is a place, credentials travel separately.
-const HOST_URL = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::(\d{1,5}))?(\/[^\s?#]*)?$/;
+// No `@` in the path either: `ws://me:pa/ss@h/` is a user and a password with a "/" in it, not
+// the host `me` on port "pa" (nor `ws://me:1/x@h/` the host `me` on port 1).
+const HOST_URL = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~-]+)(?::(\d{1,5}))?(\/[^\s?#@]*)?$/;
 
 const STREAM_SCHEMES: Readonly<Record<string, string>> = { ws: 'ws', wss: 'wss', http: 'ws', https: 'wss' };
 const REST_SCHEMES: Readonly<Record<string, string>> = { http: 'http', https: 'https' };
@@ -57,7 +59,8 @@ function parseHost(value: string, schemes: Readonly<Record<string, string>>, wha
   const [, scheme = '', host = '', port, path = ''] = m;
   const mapped = schemes[scheme.toLowerCase()];
   if (mapped === undefined) return fail(`scheme must be ${Object.keys(schemes).join(', ')}`);
-  if (port !== undefined && Number(port) > 65535) return fail(`port ${port} is out of range`);
+  // Port 0 is "any port" to listen on, and no port to connect to.
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return fail(`port ${port} is out of range`);
   const prefix = path.replace(/\/+$/, '');
   return ok({ origin: `${mapped}://${host}${port === undefined ? '' : `:${port}`}`, prefix });
 }
