@@ -95,7 +95,9 @@ describe.skipIf(!engine)(suiteName('connecting to a real engine'), () => {
       await sh(`${key('key.pem')} && openssl req -new -key key.pem -out client.csr -subj /CN=client && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem -days 1 -extfile client.ext`);
       mkdirSync(join(dir, 'client'));
       mkdirSync(join(dir, 'ca-only'));
+      mkdirSync(join(dir, 'no-ca'));
       for (const file of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, 'client', file), readFileSync(join(dir, file)));
+      for (const file of ['cert.pem', 'key.pem']) writeFileSync(join(dir, 'no-ca', file), readFileSync(join(dir, file)));
       writeFileSync(join(dir, 'ca-only', 'ca.pem'), readFileSync(join(dir, 'ca.pem')));
       certs = dir;
       serverTls = { key: readFileSync(join(dir, 'server-key.pem')), cert: readFileSync(join(dir, 'server-cert.pem')), ca: readFileSync(join(dir, 'ca.pem')) };
@@ -179,6 +181,10 @@ describe.skipIf(!engine)(suiteName('connecting to a real engine'), () => {
       // Without a client certificate the engine refuses us: the certificate above is what let us in.
       const refused = createDockerSource({ namespace: 'u', dockerHost: address, env: { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: join(certs, 'ca-only') }, pingTimeoutMs: 3_000 });
       await expect(refused.start(() => {})).rejects.toThrow(/^cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:\d+: ping: /);
+      // DOCKER_TLS alone (docker's CLI then skips the check): the engine's certificate is still
+      // verified, and one signed by a CA we were not given is refused.
+      const unverified = createDockerSource({ namespace: 'u', dockerHost: address, env: { DOCKER_TLS: '1', DOCKER_CERT_PATH: join(certs, 'no-ca') }, pingTimeoutMs: 3_000 });
+      await expect(unverified.start(() => {})).rejects.toThrow(/^cannot reach the Docker engine at tcp:\/\/127\.0\.0\.1:\d+: ping: .*(self-signed|unable to (get|verify)).*certificate/i);
     } finally {
       await proxy.close();
     }
