@@ -30,7 +30,7 @@ export interface CliOptions {
   /** Stacks per namespace in the simulated cloud; undefined = the simulator's default. */
   readonly stacks: number | undefined;
   readonly source: SourceKind;
-  /** The engine for --source docker (unix://, tcp://, ssh://); undefined = DOCKER_HOST, then the local socket. */
+  /** The engine for --source docker (unix://, tcp://, ssh://); undefined = DOCKER_HOST, then the docker context, then the local socket. */
   readonly dockerHost: string | undefined;
   /** Events retained per namespace for resume; undefined = the bus default. */
   readonly retentionCount: number | undefined;
@@ -70,8 +70,9 @@ Options:
                           Where events come from: the simulated cloud (default) or a Docker Engine/Swarm,
                           whose objects all appear in the first user's namespace (docs/docker-mapping.md)
   --docker-host ADDR      The engine for --source docker: unix:///path, tcp://host:2375 or ssh://user@host
-                          (default: DOCKER_HOST, then ~/.docker/run/docker.sock if it exists, then
-                          unix:///var/run/docker.sock); tcp uses TLS on port 2376 or with DOCKER_TLS_VERIFY,
+                          (default: DOCKER_HOST, then the current docker context, then
+                          ~/.docker/run/docker.sock if it exists, then unix:///var/run/docker.sock);
+                          tcp uses TLS on port 2376 or with DOCKER_TLS_VERIFY,
                           with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH (default ~/.docker)
   --retention-count N     Events kept per namespace for resuming clients
   --retention-age DUR     How long events are kept for resuming clients, e.g. 90s, 10m, 2h

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -79,6 +80,64 @@ describe('resolveDockerEngine', () => {
     const socket = join(home, '.docker', 'run', 'docker.sock');
     expect(resolveDockerEngine(undefined, {}, home)).toMatchObject({ endpoint: `unix://${socket}`, from: 'default', connection: { socketPath: socket } });
     expect(resolveDockerEngine(undefined, { HOME: home })).toMatchObject({ endpoint: `unix://${socket}` });
+  });
+
+  describe('docker contexts', () => {
+    /** A docker config folder with these contexts (name → host; `tls`: TLS files of its own). */
+    function configFolder(name: string, contexts: Record<string, { host?: string; tls?: boolean }>, currentContext?: string): string {
+      const folder = join(dir, name);
+      mkdirSync(folder, { recursive: true });
+      if (currentContext !== undefined) writeFileSync(join(folder, 'config.json'), JSON.stringify({ auths: {}, currentContext }));
+      for (const [context, { host, tls }] of Object.entries(contexts)) {
+        const id = createHash('sha256').update(context).digest('hex');
+        mkdirSync(join(folder, 'contexts', 'meta', id), { recursive: true });
+        const endpoint = host === undefined ? {} : { docker: { Host: host, SkipTLSVerify: false } };
+        writeFileSync(join(folder, 'contexts', 'meta', id, 'meta.json'), JSON.stringify({ Name: context, Metadata: {}, Endpoints: endpoint }));
+        if (tls) {
+          mkdirSync(join(folder, 'contexts', 'tls', id, 'docker'), { recursive: true });
+          for (const file of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(folder, 'contexts', 'tls', id, 'docker', file), `${context} ${file}`);
+        }
+      }
+      return folder;
+    }
+
+    it("talks to the current context's engine, as docker's CLI does, after an explicit address and DOCKER_HOST", () => {
+      const folder = configFolder('ctx-current', { remote: { host: 'ssh://me@box:2222' }, secure: { host: 'tcp://10.0.0.5:2375', tls: true } }, 'remote');
+      const env = { DOCKER_CONFIG: folder };
+      expect(resolveDockerEngine(undefined, env, dir)).toMatchObject({ endpoint: 'ssh://***@box:2222', from: 'context', connection: { kind: 'agent', host: 'box' } });
+      // DOCKER_CONTEXT over config.json; the context's own TLS files, whatever DOCKER_CERT_PATH says.
+      const secure = resolveDockerEngine(undefined, { ...env, DOCKER_CONTEXT: 'secure', DOCKER_CERT_PATH: certs }, dir);
+      expect(secure).toMatchObject({ endpoint: 'tcp://10.0.0.5:2375', from: 'context' });
+      const { tls } = tcp(secure.connection);
+      expect([text(tls?.ca), text(tls?.cert), text(tls?.key)]).toEqual(['secure ca.pem', 'secure cert.pem', 'secure key.pem']);
+      // DOCKER_HOST and an explicit address come first; the default context is no context.
+      expect(resolveDockerEngine(undefined, { ...env, DOCKER_HOST: 'tcp://h:1' }, dir)).toMatchObject({ endpoint: 'tcp://h:1', from: 'DOCKER_HOST' });
+      expect(resolveDockerEngine('unix:///x.sock', env, dir)).toMatchObject({ from: 'option' });
+      expect(resolveDockerEngine(undefined, { ...env, DOCKER_CONTEXT: 'default' }, dir)).toMatchObject({ from: 'default' });
+      // ~/.docker when DOCKER_CONFIG is not set.
+      const home = join(dir, 'ctx-home');
+      const dotDocker = configFolder(join('ctx-home', '.docker'), { box: { host: 'unix:///run/box.sock' } }, 'box');
+      expect(dotDocker).toBe(join(home, '.docker'));
+      expect(resolveDockerEngine(undefined, {}, home)).toMatchObject({ endpoint: 'unix:///run/box.sock', from: 'context' });
+    });
+
+    it('says which context, and why it is current, when it cannot be used', () => {
+      const folder = configFolder('ctx-bad', { empty: {}, odd: { host: 'bogus' } }, 'gone');
+      const meta = (name: string) => join(folder, 'contexts', 'meta', createHash('sha256').update(name).digest('hex'), 'meta.json');
+      expect(() => resolveDockerEngine(undefined, { DOCKER_CONFIG: folder }, dir)).toThrow(
+        new EventsError('invalid-config', `docker context "gone" (currentContext in ${join(folder, 'config.json')}) does not exist: there is no ${meta('gone')} ("docker context ls" lists the contexts)`),
+      );
+      expect(() => resolveDockerEngine(undefined, { DOCKER_CONFIG: folder, DOCKER_CONTEXT: 'empty' }, dir)).toThrow(
+        `docker context "empty" (DOCKER_CONTEXT) names no engine: ${meta('empty')} has no Endpoints.docker.Host`,
+      );
+      expect(() => resolveDockerEngine(undefined, { DOCKER_CONFIG: folder, DOCKER_CONTEXT: 'odd' }, dir)).toThrow(
+        'the host of docker context "odd" (DOCKER_CONTEXT) must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "bogus": it has no scheme',
+      );
+      writeFileSync(join(folder, 'config.json'), '{ not json');
+      expect(() => resolveDockerEngine(undefined, { DOCKER_CONFIG: folder }, dir)).toThrow(new RegExp(`^${join(folder, 'config.json').replaceAll('/', '\\/')} is not JSON: `));
+      // None of it stands in the way of an address given outright.
+      expect(resolveDockerEngine(undefined, { DOCKER_CONFIG: folder, DOCKER_HOST: 'tcp://h:1' }, dir)).toMatchObject({ from: 'DOCKER_HOST' });
+    });
   });
 
   it('sends the credentials of a tcp address as Basic auth, and never shows them', () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EventsError } from '@events/core';
+import { currentDockerContext } from './docker-context.js';
 import { badDockerAddress, bareHost, type DockerAddress, formatDockerAddress, parseDockerAddress } from './docker-host.js';
 import type { EngineJob } from './docker-mapper.js';
 import { type EngineConnection, readBody, requestEngine } from './engine-http.js';
@@ -62,7 +63,8 @@ export interface DockerEngineClientOptions {
    * connect (a unix socket never speaks TLS, whatever DOCKER_HOST or DOCKER_TLS_VERIFY say). Over
    * tcp, TLS when the scheme is `https://`, the port 2376, or DOCKER_TLS_VERIFY (or DOCKER_TLS) is
    * set, with ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH (default ~/.docker), as docker's
-   * CLI does. Default: the DOCKER_HOST environment variable, else ~/.docker/run/docker.sock when it
+   * CLI does. Default: the DOCKER_HOST environment variable, else the current docker context
+   * (DOCKER_CONTEXT, else config.json's currentContext), else ~/.docker/run/docker.sock when it
    * exists (Docker Desktop, rootless), else unix:///var/run/docker.sock.
    */
   readonly dockerHost?: string;
@@ -73,7 +75,7 @@ export interface DockerEngineClientOptions {
    */
   readonly requestTimeoutMs?: number;
   /**
-   * DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_TLS, DOCKER_CERT_PATH, HOME; for an `ssh://` address,
+   * DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG, DOCKER_TLS_VERIFY, DOCKER_TLS, DOCKER_CERT_PATH, HOME; for an `ssh://` address,
    * the ssh program's whole environment (PATH, SSH_AUTH_SOCK). Default: process.env.
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -92,7 +94,7 @@ export interface ResolvedDockerEngine {
   /** e.g. `unix:///var/run/docker.sock`, `tcp://***@10.0.0.5:2375`: never a password. */
   readonly endpoint: string;
   /** Where the address came from, for messages. */
-  readonly from: 'option' | 'DOCKER_HOST' | 'default';
+  readonly from: 'option' | 'DOCKER_HOST' | 'context' | 'default';
   readonly connection: EngineConnection;
 }
 
@@ -108,8 +110,12 @@ function readIfThere(path: string): Buffer | undefined {
 
 const set = (env: Env, name: string): boolean => (env[name] ?? '') !== '';
 
-/** The connection an address stands for: files are read here, the environment only through `env`. */
-function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand: readonly [string, ...string[]] | undefined): EngineConnection {
+/**
+ * The connection an address stands for: files are read here, the environment only through `env`.
+ * `contextTlsFolder`: the address is a docker context's, whose TLS files are its own (and whose
+ * TLS the environment's DOCKER_TLS_VERIFY and DOCKER_CERT_PATH do not change, as for docker's CLI).
+ */
+function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand: readonly [string, ...string[]] | undefined, contextTlsFolder?: string): EngineConnection {
   switch (address.kind) {
     case 'unix':
     case 'npipe':
@@ -119,16 +125,25 @@ function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand
       return { kind: 'agent', host: bareHost(address.host), agent };
     }
     case 'tcp': {
-      const verify = set(env, 'DOCKER_TLS_VERIFY');
-      const tls = address.https || verify || set(env, 'DOCKER_TLS') || address.port === 2376;
       const headers: Record<string, string> = {};
       if (address.username !== undefined || address.password !== undefined) {
         headers.Authorization = `Basic ${Buffer.from(`${address.username ?? ''}:${address.password ?? ''}`).toString('base64')}`;
       }
       const base = { kind: 'tcp', host: bareHost(address.host), port: address.port, headers } as const;
+      const folder = contextTlsFolder ?? (env.DOCKER_CERT_PATH || join(home, '.docker'));
+      const files = () => ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readIfThere(join(folder, file)));
+      const verify = contextTlsFolder === undefined && set(env, 'DOCKER_TLS_VERIFY');
+      let pems: (Buffer | undefined)[] | undefined;
+      let tls = address.https || address.port === 2376;
+      if (contextTlsFolder !== undefined) {
+        // A context speaks TLS when it was made with TLS files.
+        pems = files();
+        tls ||= pems.some((pem) => pem !== undefined);
+      } else {
+        tls ||= verify || set(env, 'DOCKER_TLS');
+      }
       if (!tls) return { ...base, tls: undefined };
-      const folder = env.DOCKER_CERT_PATH || join(home, '.docker');
-      const [ca, cert, key] = ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readIfThere(join(folder, file)));
+      const [ca, cert, key] = pems ?? files();
       if (verify && ca === undefined) {
         throw new EventsError('invalid-config', `DOCKER_TLS_VERIFY is set but there is no ${join(folder, 'ca.pem')} (DOCKER_CERT_PATH names the folder of ca.pem, cert.pem and key.pem)`);
       }
@@ -142,10 +157,12 @@ function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand
 
 /**
  * Works out which engine to talk to and how, as docker's CLI would: the explicit address, else
- * DOCKER_HOST, else Docker Desktop's `~/.docker/run/docker.sock` when it exists, else
+ * DOCKER_HOST, else the current docker context (DOCKER_CONTEXT, else `currentContext` in
+ * config.json), else Docker Desktop's `~/.docker/run/docker.sock` when it exists, else
  * `/var/run/docker.sock`. The address alone decides the transport (see
  * {@link DockerEngineClientOptions.dockerHost}). Throws EventsError `invalid-config` naming
- * `dockerHost` or DOCKER_HOST for an address that is not one, or for missing TLS files.
+ * `dockerHost`, DOCKER_HOST or the context for an address that is not one, for a context that
+ * does not exist, or for missing TLS files.
  *
  * @example
  * resolveDockerEngine('unix:///tmp/x/docker.sock', { DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1' })
@@ -159,23 +176,31 @@ export function resolveDockerEngine(
 ): ResolvedDockerEngine {
   let from: ResolvedDockerEngine['from'];
   let text: string;
-  if (dockerHost !== undefined && dockerHost !== '') {
+  let name: string;
+  const explicit = dockerHost !== undefined && dockerHost !== '';
+  // Read only when neither names an engine: a broken context must not stop an explicit address.
+  const context = explicit || set(env, 'DOCKER_HOST') ? undefined : currentDockerContext(env, home);
+  if (explicit) {
     from = 'option';
-    text = dockerHost;
+    // The option of the JavaScript API (events-server checks --docker-host itself).
+    name = 'dockerHost';
+    text = dockerHost as string;
   } else if (set(env, 'DOCKER_HOST')) {
     from = 'DOCKER_HOST';
+    name = 'DOCKER_HOST';
     text = env.DOCKER_HOST as string;
+  } else if (context !== undefined) {
+    from = 'context';
+    name = `the host of docker context ${JSON.stringify(context.name)} (${context.chosenBy})`;
+    text = context.host;
   } else {
     const desktop = join(home, '.docker', 'run', 'docker.sock');
     const address: DockerAddress = { kind: 'unix', path: existsSync(desktop) ? desktop : '/var/run/docker.sock' };
     return { endpoint: formatDockerAddress(address), from: 'default', connection: connectionTo(address, env, home, sshCommand) };
   }
   const parsed = parseDockerAddress(text);
-  if (!parsed.ok) {
-    // Named as given: the option of the JavaScript API (events-server checks --docker-host itself), or the variable.
-    throw new EventsError('invalid-config', badDockerAddress(from === 'option' ? 'dockerHost' : 'DOCKER_HOST', text, parsed.reason));
-  }
-  return { endpoint: formatDockerAddress(parsed.address), from, connection: connectionTo(parsed.address, env, home, sshCommand) };
+  if (!parsed.ok) throw new EventsError('invalid-config', badDockerAddress(name, text, parsed.reason));
+  return { endpoint: formatDockerAddress(parsed.address), from, connection: connectionTo(parsed.address, env, home, sshCommand, context?.tlsFolder) };
 }
 
 /** `30 s`, `1.5 s`, `250 ms`. */

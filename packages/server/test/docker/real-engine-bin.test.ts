@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engine, requireEngine, suiteName } from './docker-test-kit.js';
 import type { TestEngine } from './engine-harness.js';
@@ -11,6 +12,7 @@ import type { TestEngine } from './engine-harness.js';
 // engine it found, and what /healthz says.
 
 const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
 
 /** Forwards `listen` (a tcp port on loopback, or a unix socket path) to the engine's socket. */
 async function forward(socket: string, listen: number | string): Promise<{ port: number; close(): Promise<void> }> {
@@ -80,6 +82,20 @@ async function startBin(args: readonly string[], env: Record<string, string | un
   };
 }
 
+/** Runs the bin to its exit (a failed start). */
+async function runBin(args: readonly string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  delete childEnv.NODE_OPTIONS;
+  const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+  return { code, stderr };
+}
+
 describe.skipIf(!engine)(suiteName('events-server --source docker on a real engine'), () => {
   let host: TestEngine;
   beforeAll(() => {
@@ -100,6 +116,22 @@ describe.skipIf(!engine)(suiteName('events-server --source docker on a real engi
     } finally {
       await proxy.close();
     }
+  });
+
+  it("follows the docker context that docker's own CLI made current, and refuses one that does not exist", async () => {
+    // The context files are written by `docker context create` / `use` themselves, not by hand.
+    const config = join(host.dir, 'bin-docker-config');
+    mkdirSync(config, { recursive: true });
+    const cli = (...args: string[]) => run('docker', ['--config', config, ...args], { env: { ...process.env, DOCKER_HOST: '' }, timeout: 30_000 });
+    await cli('context', 'create', 'events-test', '--docker', `host=${host.host}`);
+    await cli('context', 'use', 'events-test');
+    const bin = await startBin(['--source', 'docker', '--port', '0'], { DOCKER_CONFIG: config, DOCKER_HOST: undefined, DOCKER_CONTEXT: undefined });
+    expect(bin.stdout).toContain(`(source: docker, engine ${host.host})\n`);
+    expect(await bin.stop()).toBe(0);
+    // A context that is not there: docker's CLI says it does not exist, and so do we, before listening.
+    const gone = await runBin(['--source', 'docker', '--port', '0'], { DOCKER_CONFIG: config, DOCKER_HOST: undefined, DOCKER_CONTEXT: 'nowhere' });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^events-server: cannot start: docker context "nowhere" \(DOCKER_CONTEXT\) does not exist: there is no .*meta\.json \("docker context ls" lists the contexts\)\n$/);
   });
 
   it('names the socket it really uses when it falls back to ~/.docker/run/docker.sock', async () => {
