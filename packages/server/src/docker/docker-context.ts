@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventsError } from '@events/core';
+import { readIfThere } from './read-if-there.js';
 
 // docker's CLI contexts (`docker context use remote`), read from its config folder as the CLI
 // reads them, so that events-server talks to the engine `docker` itself talks to.
@@ -20,21 +20,16 @@ export interface DockerContext {
 }
 
 /** docker's CLI's config folder: DOCKER_CONFIG, else ~/.docker. */
-export function dockerConfigFolder(env: Env, home: string): string {
+function dockerConfigFolder(env: Env, home: string): string {
   return env.DOCKER_CONFIG || join(home, '.docker');
 }
 
 /** A JSON file's content; undefined when the file does not exist. Unreadable or not JSON: EventsError `invalid-config`. */
 function readJson(path: string): unknown {
-  let text: string;
+  const bytes = readIfThere(path);
+  if (bytes === undefined) return undefined;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EventsError('invalid-config', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch (error) {
     throw new EventsError('invalid-config', `${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

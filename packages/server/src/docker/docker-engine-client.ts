@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EventsError } from '@events/core';
@@ -6,6 +6,7 @@ import { currentDockerContext } from './docker-context.js';
 import { badDockerAddress, bareHost, type DockerAddress, formatDockerAddress, parseDockerAddress } from './docker-host.js';
 import type { EngineJob } from './docker-mapper.js';
 import { type EngineConnection, readBody, requestEngine } from './engine-http.js';
+import { readIfThere } from './read-if-there.js';
 import { createSshDialAgent } from './ssh-dial-agent.js';
 
 /**
@@ -98,16 +99,6 @@ export interface ResolvedDockerEngine {
   readonly connection: EngineConnection;
 }
 
-/** Reads a file; undefined when it does not exist. Other errors throw. */
-function readIfThere(path: string): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EventsError('invalid-config', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-}
-
 const set = (env: Env, name: string): boolean => (env[name] ?? '') !== '';
 
 /**
@@ -131,19 +122,13 @@ function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand
       }
       const base = { kind: 'tcp', host: bareHost(address.host), port: address.port, headers } as const;
       const folder = contextTlsFolder ?? (env.DOCKER_CERT_PATH || join(home, '.docker'));
-      const files = () => ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readIfThere(join(folder, file)));
+      const readPems = () => ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readIfThere(join(folder, file)));
       const verify = contextTlsFolder === undefined && set(env, 'DOCKER_TLS_VERIFY');
-      let pems: (Buffer | undefined)[] | undefined;
-      let tls = address.https || address.port === 2376;
-      if (contextTlsFolder !== undefined) {
-        // A context speaks TLS when it was made with TLS files.
-        pems = files();
-        tls ||= pems.some((pem) => pem !== undefined);
-      } else {
-        tls ||= verify || set(env, 'DOCKER_TLS');
-      }
+      // A context speaks TLS when it was made with TLS files; otherwise the environment says.
+      const contextPems = contextTlsFolder === undefined ? undefined : readPems();
+      const tls = address.https || address.port === 2376 || (contextPems !== undefined ? contextPems.some((pem) => pem !== undefined) : verify || set(env, 'DOCKER_TLS'));
       if (!tls) return { ...base, tls: undefined };
-      const [ca, cert, key] = pems ?? files();
+      const [ca, cert, key] = contextPems ?? readPems();
       if (verify && ca === undefined) {
         throw new EventsError('invalid-config', `DOCKER_TLS_VERIFY is set but there is no ${join(folder, 'ca.pem')} (DOCKER_CERT_PATH names the folder of ca.pem, cert.pem and key.pem)`);
       }

@@ -2,7 +2,7 @@ import { type Agent, type ClientRequest, type IncomingMessage, request as httpRe
 import { request as httpsRequest } from 'node:https';
 
 // The Docker Engine API over HTTP, with nothing but Node: a unix socket, tcp (TLS with the
-// client certificates of DOCKER_CERT_PATH), or an agent that dials each connection itself (ssh).
+// certificates it is given), or an agent that dials each connection itself (ssh).
 // It reads no environment variable: the connection it is given is all it knows.
 
 /** How to reach the engine, decided once by resolveDockerEngine. */

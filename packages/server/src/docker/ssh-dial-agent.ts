@@ -129,18 +129,19 @@ class SshChannel extends Duplex {
 
   /** An idle connection kept by the agent does not keep the process alive: neither its ssh process nor its pipes. */
   unref(): this {
-    this.#referenced = false;
-    this.#child.unref();
-    for (const pipe of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (pipe as Partial<{ unref(): void }>).unref?.();
-    this.#idleTimer?.unref();
-    return this;
+    return this.#reference(false);
   }
 
   ref(): this {
-    this.#referenced = true;
-    this.#child.ref();
-    for (const pipe of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (pipe as Partial<{ ref(): void }>).ref?.();
-    this.#idleTimer?.ref();
+    return this.#reference(true);
+  }
+
+  #reference(on: boolean): this {
+    this.#referenced = on;
+    const method = on ? 'ref' : 'unref';
+    this.#child[method]();
+    for (const pipe of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (pipe as Partial<Record<'ref' | 'unref', () => void>>)[method]?.();
+    this.#idleTimer?.[method]();
     return this;
   }
 
