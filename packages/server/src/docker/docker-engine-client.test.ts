@@ -227,6 +227,39 @@ describe('createDockerEngineClient', () => {
       expect(client.endpoint).toBe(`tcp://***@127.0.0.1:${port}`);
     });
 
+    it('puts the path of tcp://host:port/prefix before every API path, the event stream included', async () => {
+      const urls: string[] = [];
+      const proxy = createHttpServer((req, res) => {
+        urls.push(`${req.method} ${req.url}`);
+        if (req.url === '/under/engine/_ping') return res.end('OK');
+        if (req.url?.startsWith('/under/engine/events?')) {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          return res.end('{"Type":"container","Action":"start","Actor":{"ID":"abc","Attributes":{}},"time":1,"timeNano":1}\n');
+        }
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(req.url?.startsWith('/under/engine/containers/json') ? '[]' : '{}');
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      closers.push(() => new Promise((resolve) => proxy.close(() => resolve())));
+      const client = createDockerEngineClient({ dockerHost: `tcp://127.0.0.1:${(proxy.address() as { port: number }).port}/under/engine/`, env: {} });
+      expect(client.endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+\/under\/engine$/);
+      await client.ping();
+      await expect(client.listContainers()).resolves.toEqual([]);
+      await client.inspectContainer('a b');
+      const lines: string[] = [];
+      const ended = await new Promise<Error>((resolve, reject) => {
+        client.streamEvents((line) => lines.push(line), resolve).catch(reject);
+      });
+      expect(ended.message).toBe('the engine closed the event stream');
+      expect(lines.map((line) => JSON.parse(line).Action)).toEqual(['start']);
+      expect(urls.map((url) => url.replace(/\?.*/, ''))).toEqual([
+        'GET /under/engine/_ping',
+        'GET /under/engine/containers/json',
+        'GET /under/engine/containers/a%20b/json',
+        'GET /under/engine/events',
+      ]);
+    });
+
     it('refuses a server that answers 200 to anything but is not a Docker engine', async () => {
       const everything = createHttpServer((_req, res) => res.end('<html>welcome</html>'));
       await new Promise<void>((resolve) => everything.listen(0, '127.0.0.1', resolve));

@@ -120,7 +120,7 @@ function connectionTo(address: DockerAddress, env: Env, home: string, sshCommand
       if (address.username !== undefined || address.password !== undefined) {
         headers.Authorization = `Basic ${Buffer.from(`${address.username ?? ''}:${address.password ?? ''}`).toString('base64')}`;
       }
-      const base = { kind: 'tcp', host: bareHost(address.host), port: address.port, headers } as const;
+      const base = { kind: 'tcp', host: bareHost(address.host), port: address.port, pathPrefix: address.pathPrefix, headers } as const;
       const folder = contextTlsFolder ?? (env.DOCKER_CERT_PATH || join(home, '.docker'));
       const readPems = () => ['ca.pem', 'cert.pem', 'key.pem'].map((file) => readIfThere(join(folder, file)));
       const verify = contextTlsFolder === undefined && set(env, 'DOCKER_TLS_VERIFY');

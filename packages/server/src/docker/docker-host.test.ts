@@ -17,13 +17,23 @@ describe('parseDockerAddress', () => {
   it('reads the schemes docker uses, with their default ports', () => {
     expect(ok('unix:///var/run/docker.sock')).toEqual({ kind: 'unix', path: '/var/run/docker.sock' });
     expect(ok('npipe:////./pipe/docker_engine')).toEqual({ kind: 'npipe', path: '//./pipe/docker_engine' });
-    expect(ok('tcp://10.0.0.5')).toEqual({ kind: 'tcp', host: '10.0.0.5', port: 2375, https: false, username: undefined, password: undefined });
+    expect(ok('tcp://10.0.0.5')).toEqual({ kind: 'tcp', host: '10.0.0.5', port: 2375, https: false, username: undefined, password: undefined, pathPrefix: '' });
     expect(ok('tcp://docker_dind:2376/')).toMatchObject({ kind: 'tcp', host: 'docker_dind', port: 2376, https: false });
     expect(ok('https://engine.example.com')).toMatchObject({ kind: 'tcp', host: 'engine.example.com', port: 2376, https: true });
     expect(ok('tcp://[::1]:2375')).toMatchObject({ kind: 'tcp', host: '[::1]', port: 2375 });
     expect(ok('ssh://me@box')).toEqual({ kind: 'ssh', host: 'box', port: 22, username: 'me' });
     expect(ok('tcp://us%40er:p%3Aw@h:1')).toMatchObject({ username: 'us@er', password: 'p:w' });
     expect(ok('tcp://user:p@ss@h:1')).toMatchObject({ host: 'h', username: 'user', password: 'p@ss' });
+  });
+
+  it('takes a path after a tcp host as a prefix of every API path, as docker\'s CLI does', () => {
+    expect(ok('tcp://proxy:8080/docker')).toMatchObject({ kind: 'tcp', host: 'proxy', port: 8080, pathPrefix: '/docker' });
+    // Without its trailing "/", so that the prefix and "/containers/json" join with one.
+    expect(ok('https://proxy/a/b-1/')).toMatchObject({ https: true, port: 2376, pathPrefix: '/a/b-1' });
+    expect(ok('tcp://proxy:8080//')).toMatchObject({ pathPrefix: '' });
+    expect(ok('tcp://u:pw@proxy/engine%20one')).toMatchObject({ username: 'u', password: 'pw', pathPrefix: '/engine%20one' });
+    expect(formatDockerAddress(ok('tcp://u:pw@proxy:8080/docker/'))).toBe('tcp://***@proxy:8080/docker');
+    expect(ok('ssh://me@box/')).toEqual({ kind: 'ssh', host: 'box', port: 22, username: 'me' });
   });
 
   it.each([
@@ -39,7 +49,13 @@ describe('parseDockerAddress', () => {
     ['tcp://999.1.1.1:2375', '"999.1.1.1" is not a host name or an IP address'],
     ['tcp://[zz]:2375', '"[zz]" is not a host name or an IP address'],
     ['tcp://:2375', 'it names no host'],
-    ['tcp://host:2375/v1.41', 'a path after the host is not supported'],
+    ['ssh://me@box/home/me', 'an ssh:// address takes no path after the host'],
+    ['tcp://host:2375/a?b=1', 'the path "/a?b=1" has a query or fragment: an address takes a path prefix only'],
+    ['tcp://host:2375/a#top', 'the path "/a#top" has a query or fragment: an address takes a path prefix only'],
+    ...['/a b', '/a//b', '/a/../b', '/./a', '/100%', '/%zz', '/a\u0000'].map((path) => [
+      `tcp://host:2375${path}`,
+      `the path ${JSON.stringify(path)} is not a URL path: segments of letters, digits, -._~!$&'()*+,;=: and %XX escapes, none empty, "." or ".."`,
+    ]),
     // Not the part of the password before the "/" taken for a port: `the port "abc" is not a number`.
     ['tcp://user:abc/def@proxy:2375', 'a "/" in a user name or password must be written %2F'],
     ['ssh://me:abc/def@box', 'a "/" in a user name or password must be written %2F'],
@@ -60,6 +76,7 @@ describe('parseDockerAddress', () => {
         if (again.ok && parsed.address.kind !== 'tcp' && parsed.address.kind !== 'ssh') expect(again.address).toEqual(parsed.address);
         if (again.ok && (parsed.address.kind === 'tcp' || parsed.address.kind === 'ssh')) {
           expect(again.address).toMatchObject({ kind: parsed.address.kind, host: parsed.address.host, port: parsed.address.port });
+          if (parsed.address.kind === 'tcp') expect(again.address).toMatchObject({ pathPrefix: parsed.address.pathPrefix });
         }
       }),
     );

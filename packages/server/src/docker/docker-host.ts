@@ -19,6 +19,11 @@ export type DockerAddress =
       /** From `tcp://user:password@host`, sent as HTTP Basic auth (for an authenticating proxy). */
       readonly username: string | undefined;
       readonly password: string | undefined;
+      /**
+       * From `tcp://host:2375/prefix`: put before every API path, as docker's CLI does (an engine
+       * behind a reverse proxy that serves it under a path). `''` when the address has none.
+       */
+      readonly pathPrefix: string;
     }
   | { readonly kind: 'ssh'; readonly host: string; readonly port: number; readonly username: string | undefined };
 
@@ -26,6 +31,8 @@ export type DockerAddressParse = { readonly ok: true; readonly address: DockerAd
 
 /** What `--docker-host`, DOCKER_HOST and `dockerHost` take, to follow "must be". */
 export const DOCKER_ADDRESS = 'a Docker engine address (unix://, tcp://, ssh:// or npipe://)';
+/** Segments of URL path characters (RFC 3986 pchar, `@` aside: it reads as credentials), none empty, `.` or `..`. */
+const PATH_PREFIX = /^(\/(?!\.{1,2}(\/|$))([A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})+)+$/;
 const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
 
 function decode(text: string | undefined): string | undefined {
@@ -40,10 +47,12 @@ function decode(text: string | undefined): string | undefined {
 /**
  * Parses a Docker Engine address the way docker's CLI reads DOCKER_HOST: a scheme is required,
  * the host and port are checked (a port from 1 to 65535), and `tcp://` defaults to port 2375
- * (2376 for `https://`), `ssh://` to 22. The reason, when it fails, never repeats a password.
+ * (2376 for `https://`), `ssh://` to 22. A tcp address may end in a path, which prefixes every API
+ * path, as with docker's CLI. The reason, when it fails, never repeats a password.
  *
  * @example
  * parseDockerAddress('tcp://10.0.0.5:2376') // { ok: true, address: { kind: 'tcp', host: '10.0.0.5', port: 2376, https: false, ... } }
+ * parseDockerAddress('tcp://proxy:8080/docker/') // { ok: true, address: { kind: 'tcp', host: 'proxy', port: 8080, pathPrefix: '/docker', ... } }
  * parseDockerAddress('tcp://127.0.0.1:99999') // { ok: false, reason: 'port 99999 is not from 1 to 65535' }
  */
 export function parseDockerAddress(text: string): DockerAddressParse {
@@ -88,8 +97,16 @@ export function parseDockerAddress(text: string): DockerAddressParse {
     port = Number(portText);
     if (port < 1 || port > 65535) return fail(`port ${port} is not from 1 to 65535`);
   }
-  // docker's CLI takes a path as a prefix of every API path; we do not, so say so rather than drop it.
-  if (path !== undefined && path !== '/') return fail('a path after the host is not supported');
+  // docker's CLI takes a path as a prefix of every API path (tcp only; ssh refuses one). Its
+  // trailing "/" goes, so that the prefix and an API path join with exactly one.
+  const pathPrefix = (path ?? '').replace(/\/+$/, '');
+  if (pathPrefix !== '') {
+    if (scheme === 'ssh') return fail('an ssh:// address takes no path after the host');
+    if (/[?#]/.test(pathPrefix)) return fail(`the path ${JSON.stringify(path)} has a query or fragment: an address takes a path prefix only`);
+    if (!PATH_PREFIX.test(pathPrefix)) {
+      return fail(`the path ${JSON.stringify(path)} is not a URL path: segments of letters, digits, -._~!$&'()*+,;=: and %XX escapes, none empty, "." or ".."`);
+    }
+  }
   const colon = userinfo?.indexOf(':') ?? -1;
   const username = decode(colon >= 0 ? userinfo?.slice(0, colon) : userinfo);
   const password = decode(colon >= 0 ? userinfo?.slice(colon + 1) : undefined);
@@ -98,7 +115,7 @@ export function parseDockerAddress(text: string): DockerAddressParse {
     if (password !== undefined) return fail('an ssh:// address cannot carry a password: log in with a key (ssh-agent, or IdentityFile in ~/.ssh/config)');
     return { ok: true, address: { kind: 'ssh', host, port, username } };
   }
-  return { ok: true, address: { kind: 'tcp', host, port, https: scheme === 'https', username, password } };
+  return { ok: true, address: { kind: 'tcp', host, port, https: scheme === 'https', username, password, pathPrefix } };
 }
 
 /**
@@ -129,7 +146,8 @@ export function formatDockerAddress(address: DockerAddress): string {
     case 'ssh': {
       const credentials = address.username !== undefined || (address.kind === 'tcp' && address.password !== undefined) ? '***@' : '';
       const scheme = address.kind === 'ssh' ? 'ssh' : address.https ? 'https' : 'tcp';
-      return `${scheme}://${credentials}${address.host}${address.kind === 'ssh' && address.port === 22 ? '' : `:${address.port}`}`;
+      const port = address.kind === 'ssh' && address.port === 22 ? '' : `:${address.port}`;
+      return `${scheme}://${credentials}${address.host}${port}${address.kind === 'tcp' ? address.pathPrefix : ''}`;
     }
   }
 }

@@ -13,6 +13,8 @@ export type EngineConnection =
       /** A name, an IPv4 address, or an IPv6 address without brackets. */
       readonly host: string;
       readonly port: number;
+      /** Put before every request's path (`tcp://host:port/prefix`): `''` or `/a/b`, no trailing "/". */
+      readonly pathPrefix: string;
       /** Sent with every request: Basic auth from the address's credentials. */
       readonly headers: Readonly<Record<string, string>>;
       /** TLS, with these files' contents (undefined: the system's CAs, no client certificate). */
@@ -58,7 +60,7 @@ export function requestEngine(connection: EngineConnection, { method, path, body
         sent = httpRequest({ ...common, host: connection.host, agent: connection.agent });
         break;
       case 'tcp': {
-        const where = { ...common, host: connection.host, port: connection.port };
+        const where = { ...common, path: connection.pathPrefix + path, host: connection.host, port: connection.port };
         const { tls } = connection;
         sent = tls === undefined ? httpRequest(where) : httpsRequest({ ...where, ca: tls.ca, cert: tls.cert, key: tls.key });
         break;

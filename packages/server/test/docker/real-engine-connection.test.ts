@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DockerCloudEvent } from '@events/core';
@@ -17,6 +18,39 @@ import { docker, TEST_IMAGE, type TestEngine, until } from './engine-harness.js'
 // docker-compose or Docker Desktop user, and through an engine that goes away and comes back.
 
 const run = promisify(execFile);
+
+/**
+ * A reverse proxy that serves the engine under `/prefix/` only, as an ingress in front of a
+ * remote engine may: answers stream through (the event stream stays open), anything else is 404.
+ */
+async function prefixProxy(socket: string, prefix: string): Promise<{ readonly port: number; readonly paths: string[]; close(): Promise<void> }> {
+  const paths: string[] = [];
+  const server = createHttpServer((req, res) => {
+    const url = req.url ?? '';
+    paths.push(url.replace(/\?.*/, ''));
+    if (!url.startsWith(`${prefix}/`)) {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      return res.end(JSON.stringify({ message: `no route ${url}` }));
+    }
+    const upstream = httpRequest({ socketPath: socket, method: req.method, path: url.slice(prefix.length), headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      // Now, as the engine does: the event stream's head comes long before any event.
+      res.flushHeaders();
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    paths,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 
 /** Restores the variables it changes in process.env (the source reads it by default: these tests check what it makes of it). */
@@ -214,6 +248,26 @@ describe.skipIf(!engine)(suiteName('connecting to a real engine'), () => {
       await expect(refused.start(() => {})).rejects.toThrow(/^cannot reach the Docker engine at ssh:\/\/\*\*\*@127\.0\.0\.1:\d+: ping: ssh: .*Host key verification failed\.$/);
     } finally {
       sshd.stop();
+    }
+  });
+
+  it('reaches an engine served under a path (tcp://host:port/prefix) as docker\'s CLI does, and follows it', async () => {
+    const proxy = await prefixProxy(host.socket, '/engines/one');
+    try {
+      const address = `tcp://127.0.0.1:${proxy.port}/engines/one/`;
+      // The same address works for docker's own CLI: our reading of it is docker's.
+      expect(await docker({ host: address }, ['version', '--format', '{{.Server.Version}}'])).toMatch(/^\d+\.\d+/);
+      const { source } = await startSource({ dockerHost: address });
+      expect(source.endpoint).toBe(`tcp://127.0.0.1:${proxy.port}/engines/one`);
+      expect(source.list('u', 'node')).toHaveLength(1);
+      await docker(host, ['run', '-d', '--name', 'conn-prefix', TEST_IMAGE, 'sleep', '600']);
+      await until(() => source.list('u', 'container').find((c) => c.name === 'conn-prefix')?.state === 'Running', 20_000, 'conn-prefix Running');
+      await source.stop();
+      expect(proxy.paths.length).toBeGreaterThan(3);
+      expect(proxy.paths.filter((path) => !path.startsWith('/engines/one/'))).toEqual([]);
+      expect(proxy.paths).toContain('/engines/one/events');
+    } finally {
+      await proxy.close();
     }
   });
 
