@@ -459,6 +459,85 @@ describe('createHierarchyStore', () => {
     });
   });
 
+  describe('ended actions', () => {
+    const action = (i: number) => `/api/audit/v1/action/e${i}/`;
+
+    it('are kept up to endedActions at a prune, the earliest to end dropped first, and a running one never', () => {
+      expect(() => createHierarchyStore({ endedActions: 1.5 })).toThrow(new EventsError('invalid-config', 'endedActions must be a non-negative integer, got 1.5'));
+      const store = storeWith(accountEvents(), { endedActions: 2 });
+      for (let i = 0; i < 4; i++) store.apply(event('action', 'create', action(i), 'Pending', [SV, S]), 1);
+      // They end in another order than they began: 2, 0, 3; 1 still runs.
+      for (const [i, state] of [[2, 'Success'], [0, 'Failed'], [3, 'Canceled']] as const) store.apply(event('action', 'update', action(i), state, [SV, S]), 1);
+      store.publish();
+      expect(store.getSnapshot().actionsOf(SV)).toHaveLength(4); // only prune() drops them
+      expect(urisOf(store.prune(1))).toEqual([action(2)]);
+      store.publish();
+      expect(sorted(urisOf(store.getSnapshot().actionsOf(SV)))).toEqual(sorted([action(0), action(1), action(3)]));
+      expect(store.getSnapshot().get(action(2))).toBeUndefined();
+      expect(store.getSnapshot().countsByState('action')).toMatchObject({ Pending: 1, Failed: 1, Canceled: 1, Success: 0 });
+      store.apply(event('action', 'update', action(1), 'Success', [SV, S]), 1);
+      expect(urisOf(store.prune(1))).toEqual([action(0)]);
+      expect(store.prune(1)).toEqual([]);
+    });
+
+    it('seeded ones count from the earliest started, and a deleted one no longer counts', () => {
+      const store = createHierarchyStore({ endedActions: 1 });
+      store.seed(
+        {
+          service: [restService(SV, null)],
+          action: [restAction(action(1), SV, 'Fri, 27 Nov 2026 10:00:00 +0000'), restAction(action(0), SV, 'Fri, 27 Nov 2026 09:00:00 +0000')],
+        },
+        1,
+      );
+      store.apply(event('action', 'delete', action(1), 'Success', [SV]), 1);
+      expect(store.prune(1)).toEqual([]);
+      store.apply(event('action', 'create', action(2), 'Success', [SV]), 1);
+      expect(urisOf(store.prune(1))).toEqual([action(0)]);
+    });
+
+    it('hold exactly the running actions and the last endedActions to end, whatever the events and prunes', () => {
+      const step = fc.oneof(
+        { weight: 8, arbitrary: fc.record({ kind: fc.constant('event' as const), action: fc.nat(7), delete: fc.boolean(), state: fc.constantFrom('Pending', 'In progress', 'Canceling', 'Canceled', 'Success', 'Failed') }) },
+        { weight: 1, arbitrary: fc.record({ kind: fc.constant('prune' as const) }) },
+      );
+      fc.assert(
+        fc.property(fc.array(step, { maxLength: 120 }), fc.nat(4), (steps, cap) => {
+          const store = createHierarchyStore({ endedActions: cap, dedupeWindow: 0 });
+          store.apply(event('service', 'create', SV, 'Running'), 1);
+          // The model: each held action's state, and the ended ones in the order they ended.
+          const held = new Map<string, string>();
+          let endedOrder: string[] = [];
+          const isEnded = (state: string | undefined) => state === 'Success' || state === 'Failed' || state === 'Canceled';
+          for (const s of steps) {
+            if (s.kind === 'prune') {
+              const dropped = endedOrder.slice(0, Math.max(0, endedOrder.length - cap));
+              expect(sorted(urisOf(store.prune(1)))).toEqual(sorted(dropped));
+              endedOrder = endedOrder.slice(dropped.length);
+              for (const uri of dropped) held.delete(uri);
+              continue;
+            }
+            const uri = action(s.action);
+            if (s.delete) {
+              store.apply(event('action', 'delete', uri, s.state, [SV]), 1);
+              held.delete(uri);
+              endedOrder = endedOrder.filter((u) => u !== uri);
+              continue;
+            }
+            store.apply(event('action', held.has(uri) ? 'update' : 'create', uri, s.state, [SV]), 1);
+            const was = held.get(uri);
+            held.set(uri, s.state);
+            if (isEnded(s.state) && !(was !== undefined && isEnded(was))) endedOrder.push(uri);
+            if (!isEnded(s.state)) endedOrder = endedOrder.filter((u) => u !== uri);
+          }
+          store.publish();
+          expect(sorted(urisOf(store.getSnapshot().actionsOf(SV)))).toEqual(sorted([...held.keys()]));
+          for (const [uri, state] of held) expect(store.getSnapshot().get(uri)?.state).toBe(state);
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
   it('keeps the last events of each object, newest first and bounded', () => {
     const store = createHierarchyStore({ recentEventsPerObject: 3 });
     const events = ['Starting', 'Running', 'Stopping', 'Stopped', 'Starting'].map((state) => event('container', 'update', K, state, [SV, S, N, C]));

@@ -13,7 +13,7 @@ import {
   type SnapshotParts,
   type StoredObject,
 } from './hierarchy-snapshot.js';
-import { isTerminatedState, OBJECT_TYPES, type ObjectType, STATES } from './object-types.js';
+import { isEndedActionState, isTerminatedState, OBJECT_TYPES, type ObjectType, STATES } from './object-types.js';
 import { typeOfUri, uuidOfUri } from './resource-uri.js';
 import { parentsOfRestObject, type RestObject, type RestObjectByType } from './rest-schema.js';
 
@@ -44,6 +44,13 @@ export interface HierarchyStoreOptions {
    * within as many events. Default 10,000; 0 disables duplicate detection.
    */
   readonly dedupeWindow?: number;
+  /**
+   * How many ended actions (`Success`, `Failed`, `Canceled`) prune() keeps, the latest to end;
+   * older ones are dropped, as the server forgets them (it lists 1,000 per namespace). Actions
+   * never get a delete event, so without this a long-running client would keep every action it
+   * ever saw. Default 1,000; actions still running are always kept.
+   */
+  readonly endedActions?: number;
 }
 
 /** REST list snapshots by type; a type that is absent is left as it is. */
@@ -89,7 +96,10 @@ export interface HierarchyStore {
    * object's resource_uri does not name the type of its list.
    */
   seed(lists: SeedLists, nowMs: number): ReseedDiff;
-  /** Drops the objects that have been `Terminated` for the retention or longer; returns them. */
+  /**
+   * Drops the objects that have been `Terminated` for the retention or longer, and the ended
+   * actions beyond `endedActions` (the earliest to end first); returns them.
+   */
   prune(nowMs: number): readonly StoredObject[];
   /** Publishes a new snapshot and notifies subscribers if anything changed; returns whether it did. */
   publish(): boolean;
@@ -106,6 +116,7 @@ export function createHierarchyStore(options: HierarchyStoreOptions = {}): Hiera
     recentEventsPerObject: checkOption('recentEventsPerObject', options.recentEventsPerObject, 20, true),
     eventHistory: checkOption('eventHistory', options.eventHistory, 262_144, true),
     dedupeWindow: checkOption('dedupeWindow', options.dedupeWindow, 10_000, true),
+    endedActions: checkOption('endedActions', options.endedActions, 1_000, true),
   });
 }
 
@@ -230,7 +241,10 @@ interface StoreConfig {
   readonly recentEventsPerObject: number;
   readonly eventHistory: number;
   readonly dedupeWindow: number;
+  readonly endedActions: number;
 }
+
+const ACTION_TYPE_INDEX = OBJECT_TYPES.indexOf('action');
 
 class Store implements HierarchyStore {
   private readonly config: StoreConfig;
@@ -238,6 +252,8 @@ class Store implements HierarchyStore {
   /** Held objects by type (for seeding and counting). */
   private readonly held: Record<ObjectType, Set<Entry>>;
   private readonly terminated = new Set<Entry>();
+  /** Held actions in an ended state, in the order they ended (or were seeded, oldest first). */
+  private readonly ended = new Set<Entry>();
   /**
    * Objects by type and state: [typeIndex * STATE_SLOTS + stateIndex] for the states of STATES,
    * a Map per type for any other state an event carried. Two array writes per state change
@@ -405,6 +421,11 @@ class Store implements HierarchyStore {
         removed.push(this.removeObject(entry)); // deleting from a Set while iterating it is safe
       }
     }
+    let excess = this.ended.size - this.config.endedActions;
+    for (const entry of this.ended) {
+      if (excess-- <= 0) break;
+      removed.push(this.removeObject(entry));
+    }
     return removed;
   }
 
@@ -458,7 +479,7 @@ class Store implements HierarchyStore {
     this.held[type].add(entry);
     this.count(entry, 1);
     this.setParents(entry, parents);
-    this.trackTerminated(entry, nowMs);
+    this.trackEnd(entry, nowMs);
     this.markChildrenOrphanDirty(entry);
     this.markDirty(entry, DIRTY_OBJECT);
   }
@@ -473,6 +494,7 @@ class Store implements HierarchyStore {
     entry.terminatedAt = undefined;
     this.held[type].delete(entry);
     this.terminated.delete(entry);
+    this.ended.delete(entry);
     this.count(entry, -1);
     this.repeats?.forgetRecords(entry);
     entry.newestRecord = NO_RECORD;
@@ -490,10 +512,16 @@ class Store implements HierarchyStore {
     entry.state = canonical;
     entry.stateIndex = index;
     this.count(entry, 1);
-    this.trackTerminated(entry, nowMs);
+    this.trackEnd(entry, nowMs);
   }
 
-  private trackTerminated(entry: Entry, nowMs: number): void {
+  /** Keeps `terminated` (objects, dropped after the retention) and `ended` (actions, kept up to a count) current. */
+  private trackEnd(entry: Entry, nowMs: number): void {
+    if (entry.typeIndex === ACTION_TYPE_INDEX) {
+      if (isEndedActionState(entry.state)) this.ended.add(entry);
+      else this.ended.delete(entry);
+      return;
+    }
     if (isTerminatedState(entry.state)) {
       if (entry.terminatedAt === undefined) {
         entry.terminatedAt = nowMs;

@@ -71,3 +71,8 @@ export function isTransitionalState(state: string): boolean {
 export function isTerminatedState(state: string): boolean {
   return state === 'Terminated';
 }
+
+/** An action's states once it is over: it changes no more. */
+export function isEndedActionState(state: string): boolean {
+  return state === 'Success' || state === 'Failed' || state === 'Canceled';
+}
