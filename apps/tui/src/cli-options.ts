@@ -85,7 +85,8 @@ Connection (flags win over the environment):
   --namespace NS      namespace to watch; default: the user's own    [DOCKERCLOUD_NAMESPACE]
   --user NAME         user name                                      [DOCKERCLOUD_USER]
   --apikey KEY        API key                                        [DOCKERCLOUD_APIKEY]
-                      (DOCKERCLOUD_AUTH, a whole Authorization header, works too)
+                      (--user and --apikey come together, never one with the other's variable;
+                      DOCKERCLOUD_AUTH, a whole Authorization header, works too)
 
 Filters (repeat a flag or give a comma list: values of one flag are alternatives, flags combine):
   --type TYPE         stack, service, container, nodecluster, node, action

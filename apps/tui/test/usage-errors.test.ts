@@ -56,7 +56,7 @@ describe('events and events-server word the same mistake the same way', () => {
   it('an address: what the flag takes, the text as typed with its credentials masked, and why it is none', async () => {
     const [tui, server] = await Promise.all([events(['tail', '--host', 'x']), eventsServer(['--source', 'docker', '--docker-host', 'me:s3cret@x'])]);
     expect(usageError(tui, 'events')).toBe('--host must be a stream host (ws://, wss://, http:// or https://), got "x": expected scheme://host[:port][/path] without user, query or fragment');
-    expect(usageError(server, 'events-server')).toBe('--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "***@x": it has no scheme');
+    expect(usageError(server, 'events-server')).toBe('--docker-host must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "***@x": it has no scheme');
   });
 
   it('a value that is not one of a list: the list, the text as typed, and the one meant', async () => {

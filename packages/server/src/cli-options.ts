@@ -69,7 +69,7 @@ Options:
   --source simulator|docker
                           Where events come from: the simulated cloud (default) or a Docker Engine/Swarm,
                           whose objects all appear in the first user's namespace (docs/docker-mapping.md)
-  --docker-host ADDR      The engine for --source docker: unix:///path, tcp://host:2375 or ssh://user@host
+  --docker-host ADDR      The engine for --source docker: unix:///path, tcp://host:2375[/prefix] or ssh://user@host
                           (default: DOCKER_HOST, then the current docker context, then
                           ~/.docker/run/docker.sock if it exists, then unix:///var/run/docker.sock);
                           tcp uses TLS on port 2376 or with DOCKER_TLS_VERIFY,

@@ -84,7 +84,9 @@ export function parseRestPath(path: string): RestRoute {
   const operation = (namespace: string | null, type: ObjectType, uuid: string, name: string): RestRoute => {
     const allowed = OPERATIONS_OF_TYPE[type];
     if (!(allowed as readonly string[]).includes(name)) {
-      const offer = allowed.length > 0 ? ` (${type} operations: ${allowed.join(', ')})` : '';
+      // Terminating is no path of its own: DELETE of the object's URI, as in Docker Cloud's API.
+      const terminate = TERMINABLE_TYPES.has(type) ? '; terminate with DELETE of its resource_uri' : '';
+      const offer = allowed.length > 0 ? ` (${type} operations: ${allowed.join(', ')}${terminate})` : '';
       return notFound(`Not found: a ${type} has no operation ${quoteValue(name)}${offer}.`);
     }
     return { kind: 'operation', namespace, type, uuid, operation: name as PathOperation };

@@ -153,8 +153,8 @@ describe('events-server (bin)', () => {
     // A negative number is the flag's value, refused by the flag's own range.
     [['--rate', '-3'], 'events-server: --rate must be a number of events per second from 0 to 100000 or "max", got "-3"'],
     [['--port', '-1'], 'events-server: --port must be a whole number from 0 to 65535, got "-1"'],
-    [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], 'events-server: --docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://127.0.0.1:99999": port 99999 is not from 1 to 65535'],
-    [['--source', 'docker', '--docker-host', 'ssh://me:s3cret@box'], 'events-server: --docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "ssh://***@box": an ssh:// address cannot carry a password: log in with a key (ssh-agent, or IdentityFile in ~/.ssh/config)'],
+    [['--source', 'docker', '--docker-host', 'tcp://127.0.0.1:99999'], 'events-server: --docker-host must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "tcp://127.0.0.1:99999": port 99999 is not from 1 to 65535'],
+    [['--source', 'docker', '--docker-host', 'ssh://me:s3cret@box'], 'events-server: --docker-host must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "ssh://***@box": an ssh:// address cannot carry a password: log in with a key (ssh-agent, or IdentityFile in ~/.ssh/config)'],
     [['-h=yes'], 'events-server: -h takes no value'],
     [['--source', 'docker', '--seed', '5'], 'events-server: --seed cannot be used with --source docker: it is for the simulated cloud'],
   ])('%j is a usage error: exit 2 with a precise message and nothing on stdout', async (args, message) => {
@@ -201,7 +201,7 @@ describe('events-server (bin)', () => {
       expect(result).toEqual({
         code: 1,
         stdout: '',
-        stderr: 'events-server: cannot start: DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "/tmp/nowhere/docker.sock": it has no scheme: write unix:///tmp/nowhere/docker.sock for a socket\n',
+        stderr: 'events-server: cannot start: DOCKER_HOST must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "/tmp/nowhere/docker.sock": it has no scheme: write unix:///tmp/nowhere/docker.sock for a socket\n',
       });
     });
 

@@ -84,7 +84,7 @@ describe('the REST API', () => {
     ['an unknown path', `/api/app/v1/${'p'.repeat(LONG)}/`, 404, `Not found: no resource at /api/app/v1/${'p'.repeat(87)}….`],
     ['a namespace the user may not read', `/api/app/v1/${'n'.repeat(LONG)}/stack/`, 403, `You do not have permission to access namespace "${cut('n')}".`],
     ['an unknown object', `/api/app/v1/acme/stack/${'u'.repeat(LONG)}/`, 404, `Not found: no stack "${cut('u')}" in namespace "acme".`],
-    ['an unknown operation', `/api/app/v1/acme/stack/9a2e/${'o'.repeat(LONG)}/`, 404, `Not found: a stack has no operation "${cut('o')}" (stack operations: start, stop, redeploy).`],
+    ['an unknown operation', `/api/app/v1/acme/stack/9a2e/${'o'.repeat(LONG)}/`, 404, `Not found: a stack has no operation "${cut('o')}" (stack operations: start, stop, redeploy; terminate with DELETE of its resource_uri).`],
   ])('cuts %s', async (_name, path, status, detail) => {
     expect(await call('GET', path)).toEqual({ status, detail });
   });

@@ -64,7 +64,7 @@ describe('resolveDockerEngine', () => {
     expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: '/run/docker.sock' }, dir)).toThrow(
       new EventsError(
         'invalid-config',
-        'DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "/run/docker.sock": it has no scheme: write unix:///run/docker.sock for a socket',
+        'DOCKER_HOST must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "/run/docker.sock": it has no scheme: write unix:///run/docker.sock for a socket',
       ),
     );
     expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: 'bogus' }, dir)).toThrow(/^DOCKER_HOST must be a Docker engine address \(.*\), got "bogus": it has no scheme$/);
@@ -131,7 +131,7 @@ describe('resolveDockerEngine', () => {
         `docker context "empty" (DOCKER_CONTEXT) names no engine: ${meta('empty')} has no Endpoints.docker.Host`,
       );
       expect(() => resolveDockerEngine(undefined, { DOCKER_CONFIG: folder, DOCKER_CONTEXT: 'odd' }, dir)).toThrow(
-        'the host of docker context "odd" (DOCKER_CONTEXT) must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "bogus": it has no scheme',
+        'the host of docker context "odd" (DOCKER_CONTEXT) must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "bogus": it has no scheme',
       );
       writeFileSync(join(folder, 'config.json'), '{ not json');
       expect(() => resolveDockerEngine(undefined, { DOCKER_CONFIG: folder }, dir)).toThrow(new RegExp(`^${join(folder, 'config.json').replaceAll('/', '\\/')} is not JSON: `));
@@ -145,11 +145,11 @@ describe('resolveDockerEngine', () => {
     expect(engine.endpoint).toBe('tcp://***@127.0.0.1:2375');
     expect(tcp(engine.connection).headers).toEqual({ Authorization: `Basic ${Buffer.from('user:s3cret').toString('base64')}` });
     expect(() => resolveDockerEngine('tcp://user:s3cret@127.0.0.1:99999', {}, dir)).toThrow(
-      'dockerHost must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@127.0.0.1:99999": port 99999 is not from 1 to 65535',
+      'dockerHost must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "tcp://***@127.0.0.1:99999": port 99999 is not from 1 to 65535',
     );
     // A "/" in the password: neither its start (taken for a port) nor its whole.
     expect(() => resolveDockerEngine(undefined, { DOCKER_HOST: 'tcp://user:s3c/ret@127.0.0.1' }, dir)).toThrow(
-      'DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@127.0.0.1": a "/" in a user name or password must be written %2F',
+      'DOCKER_HOST must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "tcp://***@127.0.0.1": a "/" in a user name or password must be written %2F',
     );
   });
 });

@@ -143,9 +143,9 @@ describe('formatDockerAddress and redactDockerAddress', () => {
 
 describe('badDockerAddress', () => {
   it('words a refused address as the command lines word a bad value, by the name that gave it, credentials masked', () => {
-    expect(badDockerAddress('--docker-host', 'x', 'it has no scheme')).toBe('--docker-host must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "x": it has no scheme');
+    expect(badDockerAddress('--docker-host', 'x', 'it has no scheme')).toBe('--docker-host must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "x": it has no scheme');
     expect(badDockerAddress('DOCKER_HOST', 'tcp://me:s3cret@h:0', 'port 0 is not from 1 to 65535')).toBe(
-      'DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@h:0": port 0 is not from 1 to 65535',
+      'DOCKER_HOST must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "tcp://***@h:0": port 0 is not from 1 to 65535',
     );
   });
 });

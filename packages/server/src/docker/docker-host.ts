@@ -30,7 +30,7 @@ export type DockerAddress =
 export type DockerAddressParse = { readonly ok: true; readonly address: DockerAddress } | { readonly ok: false; readonly reason: string };
 
 /** What `--docker-host`, DOCKER_HOST and `dockerHost` take, to follow "must be". */
-export const DOCKER_ADDRESS = 'a Docker engine address (unix://, tcp://, ssh:// or npipe://)';
+export const DOCKER_ADDRESS = 'a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://)';
 /** Segments of URL path characters (RFC 3986 pchar, `@` aside: it reads as credentials), none empty, `.` or `..`. */
 const PATH_PREFIX = /^(\/(?!\.{1,2}(\/|$))([A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})+)+$/;
 const HOST_NAME = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
@@ -171,7 +171,7 @@ export function redactDockerAddress(text: string): string {
  *
  * @example
  * badDockerAddress('DOCKER_HOST', 'tcp://u:pw@h:0', 'port 0 is not from 1 to 65535')
- * // 'DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "tcp://***@h:0": port 0 is not from 1 to 65535'
+ * // 'DOCKER_HOST must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "tcp://***@h:0": port 0 is not from 1 to 65535'
  */
 export function badDockerAddress(name: string, text: string, reason: string): string {
   return badAddress(name, DOCKER_ADDRESS, text, reason);

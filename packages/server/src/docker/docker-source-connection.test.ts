@@ -96,7 +96,7 @@ describe('the docker source connecting', () => {
 
   it('refuses a DOCKER_HOST that is not an address, naming it', () => {
     expect(() => createDockerSource({ namespace: 'u', env: { DOCKER_HOST: '/var/run/docker.sock' } })).toThrow(
-      'DOCKER_HOST must be a Docker engine address (unix://, tcp://, ssh:// or npipe://), got "/var/run/docker.sock": it has no scheme: write unix:///var/run/docker.sock for a socket',
+      'DOCKER_HOST must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "/var/run/docker.sock": it has no scheme: write unix:///var/run/docker.sock for a socket',
     );
   });
 });
