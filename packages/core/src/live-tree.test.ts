@@ -235,6 +235,29 @@ describe('publishing', () => {
     port.clock.advance(1_500);
     expect(tree.getSnapshot().tree.has(CONTAINER(1))).toBe(false);
   });
+
+  it('keeps at most store.endedActions ended actions, however long it runs: actions get no delete event', async () => {
+    const { port, tree } = setup({ store: { endedActions: 3 }, pruneIntervalMs: 500 });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    answerLists(port, world(), 0);
+    await ticks();
+    let seq = 0;
+    const action = (id: string, state: string, eventAction: 'create' | 'update'): DockerCloudEvent => ({
+      type: 'action', action: eventAction, parents: [SERVICE, STACK], resource_uri: uri('action', id), state: state as DockerCloudEvent['state'],
+      uuid: `act-${id}-${state}`, datetime: '2026-11-27T09:01:33Z', position: { epoch: EPOCH, seq: ++seq },
+    });
+    port.last().send(action('running', 'In progress', 'create'));
+    for (let i = 0; i < 10; i++) {
+      port.last().send(action(`a${i}`, 'Pending', 'create'));
+      port.last().send(action(`a${i}`, 'Success', 'update'));
+    }
+    port.clock.advance(100);
+    expect(tree.getSnapshot().tree.actionsOf(SERVICE)).toHaveLength(11); // only a prune drops them
+    port.clock.advance(500);
+    const kept = tree.getSnapshot().tree.actionsOf(SERVICE).map((a) => a.uuid);
+    expect(kept.sort()).toEqual(['a7', 'a8', 'a9', 'running']);
+  });
 });
 
 describe('resync', () => {
