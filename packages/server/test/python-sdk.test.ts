@@ -1,5 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DockerCloudEvent } from '@events/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { createScriptedSource, type ScriptedSource } from '../../../tests/suppor
 import { createEventsServer, type EventsServer } from '../src/create-events-server.js';
 import { silentLogger } from '../src/logger.js';
 import { createSimulatedCloud } from '../src/simulator/simulated-cloud.js';
+import { killJsonLinesProcesses, startJsonLines } from './helpers/json-lines-process.js';
 import { basic } from './helpers/stream-client.js';
 
 // The server against the libraries python-dockercloud was built on (websocket-client and
@@ -27,57 +27,12 @@ function pythonUnavailable(): string | undefined {
 const why = pythonUnavailable();
 const USERS = [{ username: 'alice', apikey: 'alice-key-123', namespaces: ['acme'] }];
 
-/** Every client started, killed after each test (one left waiting by a failed test included). */
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill();
-  running.clear();
-});
+afterEach(killJsonLinesProcesses);
 
 type Line = { open?: true; event?: DockerCloudEvent; error?: string; closed?: string[]; auth_error?: true; count?: number; uris?: string[]; requests?: number; status?: number; body?: Record<string, unknown> };
 
-/** The client running one command; its stdout read as JSON lines as they come. */
-function runClient(args: readonly string[], env: Record<string, string>) {
-  const child: ChildProcess = spawn(PYTHON, [CLIENT, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  const lines: Line[] = [];
-  let stderr = '';
-  const waiters = new Set<() => void>();
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
-    lines.push(JSON.parse(text) as Line);
-    for (const check of [...waiters]) check();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    lines,
-    /** Resolves once a line satisfies `predicate`; rejects when the client exits first or after `timeoutMs`. */
-    waitFor(predicate: (line: Line) => boolean, timeoutMs = 10_000): Promise<Line> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error(`timed out; lines: ${JSON.stringify(lines)}; stderr: ${stderr}`)), timeoutMs);
-        const check = () => {
-          const found = lines.find(predicate);
-          if (found !== undefined) done(undefined, found);
-        };
-        const done = (error?: Error, line?: Line) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (error !== undefined) reject(error);
-          else resolve(line as Line);
-        };
-        waiters.add(check);
-        void exited.then(() => setImmediate(() => waiters.has(check) && done(new Error(`the client exited; lines: ${JSON.stringify(lines)}; stderr: ${stderr}`))));
-        check();
-      });
-    },
-    async finished(): Promise<{ code: number | null; stderr: string }> {
-      const code = await exited;
-      return { code, stderr };
-    },
-  };
-}
+/** The client running one command. */
+const runClient = (args: readonly string[], env: Record<string, string>) => startJsonLines<Line>(PYTHON, [CLIENT, ...args], env);
 
 describe.skipIf(why !== undefined)(`a python-dockercloud-style client (websocket-client, requests)${why === undefined ? '' : ` [SKIPPED: ${why}]`}`, () => {
   describe('on the stream', () => {
