@@ -151,7 +151,10 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
   getPosition(): StreamPosition | null;
   /** Resolves after close() (or an abort); rejects with the EventsError that stopped the client. */
   runForever(): Promise<void>;
-  /** Drops the connection and connects now (also after a stop on auth or fatal). */
+  /**
+   * Drops the connection and connects now (also after a stop on auth or fatal). While reading is
+   * paused (an async-iterator consumer is behind) it connects once the consumer drained, as then.
+   */
   reconnect(): void;
   /**
    * What the platform says about the network (a browser's online/offline events). Offline: the

@@ -509,6 +509,35 @@ describe('the async iterator', () => {
     expect(served).toBe(5);
   });
 
+  it('stays paused on reconnect() while the consumer is still behind, and loses no event', async () => {
+    const { port, stream } = setup({ highWaterMark: 4 });
+    openExtended(port, 'fresh', 0);
+    const iterator = stream[Symbol.asyncIterator]();
+    const sent = Array.from({ length: 8 }, (_, i) => event(i + 1));
+    for (const e of sent.slice(0, 4)) port.last().send(e);
+    expect(stream.getSnapshot().paused).toBe(true);
+    // A reconnect button pressed while the consumer is behind: a socket now could only deliver
+    // events the full queue refuses. Reading resumes (and connects) once the consumer drained.
+    stream.reconnect();
+    expect(port.sockets).toHaveLength(1);
+    expect(stream.getSnapshot()).toMatchObject({ paused: true, phase: 'stopped' });
+    const received: DockerCloudEvent[] = [];
+    for (let i = 0; i < 2; i++) received.push((await iterator.next()).value as DockerCloudEvent);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toContain(`resume=${EPOCH}%3A4`);
+    let served = 1;
+    while (received.length < 8) {
+      if (port.sockets.length > served) {
+        served = port.sockets.length;
+        const from = Number(/%3A(\d+)/.exec(port.last().request.url)?.[1]);
+        openExtended(port, 'resumed', from);
+        for (const e of sent.slice(from)) port.last().send(e); // past the mark they fall on a closed socket
+      }
+      received.push((await iterator.next()).value as DockerCloudEvent);
+    }
+    expect(received.map((e) => e.uuid)).toEqual(sent.map((e) => e.uuid));
+  });
+
   it('closes the stream when the consumer breaks out of the loop', async () => {
     const { port, stream } = setup();
     openExtended(port);

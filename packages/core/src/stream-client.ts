@@ -582,8 +582,11 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     },
     reconnect() {
       if (closed) return;
-      paused = false;
       offerExtended = options.extended ?? true;
+      // Still behind: a socket now could only deliver events the full queue refuses (lost, with
+      // the position already past them). Reading resumes, connecting afresh, once it drained.
+      if (paused && [...queues].some((queue) => queue.full)) return;
+      paused = false;
       run(() => {
         input({ type: 'reconnect' });
         publish();
