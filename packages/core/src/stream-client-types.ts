@@ -164,8 +164,8 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
   /**
    * Reconnects with the new filter, resuming from the current position. Throws `invalid-filter`
    * (keeping the old filter) for a filter no URL can be built from. Where no socket is open or
-   * due (offline, paused, stopped on a failure), it only keeps the filter for the next
-   * connection: offline, no socket is opened until setOnline(true). After close() it does nothing,
+   * due (offline, unless reconnect() opened one anyway; paused; stopped on a failure), it only
+   * keeps the filter for the next connection: offline, no socket is opened until setOnline(true). After close() it does nothing,
    * as reconnect() and setOnline() (an invalid filter still throws: it is the caller's bug).
    */
   setFilter(filter: StreamFilterInput): void;

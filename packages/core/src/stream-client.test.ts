@@ -333,6 +333,19 @@ describe('reconnecting', () => {
     expect(() => stream.setFilter({ type: [] })).toThrow(/empty list/);
     expect(port.sockets).toHaveLength(2);
   });
+
+  it('reconnects with the new filter on setFilter while offline, when reconnect() opened a socket anyway', () => {
+    const { port, stream } = setup();
+    openExtended(port, 'fresh', 7);
+    stream.setOnline(false);
+    stream.reconnect(); // the explicit override: it connects even while offline
+    openExtended(port, 'resumed', 7);
+    expect(stream.getSnapshot().phase).toBe('live');
+    stream.setFilter({ type: 'service' });
+    expect(port.sockets[1]?.closedBy).toEqual({ code: 1000, reason: 'reconnect' });
+    expect(port.sockets).toHaveLength(3);
+    expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service&resume=${EPOCH}%3A7`);
+  });
 });
 
 describe('stopping on failures', () => {

@@ -609,11 +609,12 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
         filter = previous; // a documented no-op, as reconnect() and setOnline() after close()
         return;
       }
-      // Every later socket reads `filter`. Reconnect now only where a socket is open or due: not
-      // while paused (resuming connects), stopped on a failure (reconnect() connects), or offline
-      // (the machine's `reconnect` would override offline; `online` connects with the new filter).
+      // Every later socket reads `filter`. Reconnect now only where a socket is open or due (also
+      // one reconnect() opened while offline): not while paused (resuming connects), stopped on a
+      // failure (reconnect() connects), or suspended offline (the machine's `reconnect` would
+      // override offline; `online` connects with the new filter).
       run(() => {
-        if (closed || paused || state.offline || state.status === 'idle' || (state.status === 'stopped' && state.reason !== 'stop')) return;
+        if (closed || paused || !(hasSocket(state) || state.status === 'backoff')) return;
         input({ type: 'reconnect' });
       });
     },
