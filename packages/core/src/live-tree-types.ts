@@ -72,7 +72,8 @@ export interface LiveTree {
   /**
    * Stops the stream and the timers for good. The snapshot then shows the stopped connection
    * (`phase: 'stopped'`, `stopReason: 'stop'`; `sync` no longer `live`), subscribers are told
-   * once, and it never changes again.
+   * once, and it never changes again. Aborting the `signal` of its options, or closing the
+   * stream under it, closes it as well.
    */
   close(): Promise<void>;
 }

@@ -416,4 +416,25 @@ describe('closing', () => {
     expect(port.clock.pending()).toEqual([]);
     expect(tree.getSnapshot().tree.size).toBe(0);
   });
+
+  it('closes as close() when its stream closes (the signal of its options aborted): no timers, later answers ignored', async () => {
+    for (const how of ['signal', 'stream.close()'] as const) {
+      const controller = new AbortController();
+      const { port, tree } = setup({ signal: controller.signal });
+      port.last().open(RESUME_SUBPROTOCOL);
+      port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+      port.last().send(containerEvent(1, 'Stopped', 1));
+      if (how === 'signal') controller.abort();
+      else void tree.stream.close();
+      port.clock.runAll();
+      await ticks();
+      expect(port.clock.pending()).toEqual([]);
+      expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped', closed: true });
+      answerLists(port, world(), 0);
+      await ticks();
+      expect(port.clock.pending()).toEqual([]);
+      expect(tree.getSnapshot().tree.size).toBe(0);
+      await tree.close();
+    }
+  });
 });

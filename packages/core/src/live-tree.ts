@@ -207,6 +207,9 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     const next = stream.getSnapshot();
     if (next.phase !== 'live' && connection.phase === 'live') staleSince = port.wallClock();
     connection = next;
+    // The stream closed on its own (the signal of our options aborted, tree.stream.close(), a
+    // `for await` over tree.stream left early): the tree is closed with it, or its timers run forever.
+    if (next.closed && !closed) shutDown();
     // After close(), only the stream's own last word (its closed, stopped snapshot) is published:
     // a UI must not go on showing `live` for a closed tree.
     if (!closed || next.closed) publishNow();
@@ -367,14 +370,19 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     },
     async close() {
       if (closed) return stream.close();
-      closed = true;
-      for (const timer of [publishTimer, pruneTimer, listing?.retryTimer ?? null]) if (timer !== null) port.clearTimer(timer);
-      publishTimer = null;
-      pruneTimer = null;
-      listing = null;
+      shutDown();
       await stream.close();
     },
   };
+
+  /** Stops the tree's own timers and listing for good (close(), or its stream closed). */
+  function shutDown(): void {
+    closed = true;
+    for (const timer of [publishTimer, pruneTimer, listing?.retryTimer ?? null]) if (timer !== null) port.clearTimer(timer);
+    publishTimer = null;
+    pruneTimer = null;
+    listing = null;
+  }
 
   async function runOperation(resourceUri: string, operation: ObjectOperation, target: number | undefined): Promise<HttpResponse> {
     let response: HttpResponse;
