@@ -68,6 +68,10 @@ export interface LiveTree {
   operate(resourceUri: string, operation: ObjectOperation, params?: { readonly targetNumContainers?: number }): Promise<{ readonly actionUri: string | null }>;
   /** GET of the object's resource URI (all REST fields). */
   fetchObject(resourceUri: string): Promise<Readonly<Record<string, unknown>>>;
+  /**
+   * The stream's reconnect(); a REST listing refused with 401 or 403, which does not retry on its
+   * own, starts over too.
+   */
   reconnect(): void;
   /**
    * Stops the stream and the timers for good. The snapshot then shows the stopped connection

@@ -201,6 +201,25 @@ describe('seeding', () => {
     await ticks();
     expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
   });
+
+  it('lists again on reconnect() after a listing refused with 401, also when the stream then resumes', async () => {
+    const { port, tree, errors } = setup({ filter: { type: 'stack' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    port.calls[0]?.respond({ status: 401, body: { detail: 'Invalid username/API key.' } });
+    await ticks();
+    expect(errors.map((e) => e.code)).toEqual(['auth']);
+    // No retry on its own: only the user can cure a refusal.
+    port.clock.advance(10_000);
+    expect(port.calls).toHaveLength(1);
+    tree.reconnect();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    expect(port.calls).toHaveLength(2);
+    answerLists(port, world(), 1);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+  });
 });
 
 describe('publishing', () => {

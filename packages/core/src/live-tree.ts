@@ -69,6 +69,8 @@ interface Listing {
   /** The last attempt's error, shown in the snapshot while the listing waits to retry. */
   failure: string | null;
   retryTimer: unknown;
+  /** Refused (auth, forbidden): no retry on its own; reconnect() starts it over. */
+  halted: boolean;
   readonly waiters: (() => void)[];
 }
 
@@ -225,7 +227,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   function startListing(generation: number): void {
     const previous = listing;
     if (previous !== null && previous.retryTimer !== null) port.clearTimer(previous.retryTimer);
-    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryTimer: null, waiters: previous?.waiters ?? [] };
+    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryTimer: null, halted: false, waiters: previous?.waiters ?? [] };
     listing = next;
     if (previous === null) publishNow(); // sync: listing
     void runListing(next);
@@ -243,7 +245,10 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       current.attempt++;
       current.failure = failure.message;
       publishNow();
-      if (failure.code === 'auth' || failure.code === 'forbidden') return; // the stream stops too; reconnect() starts over
+      if (failure.code === 'auth' || failure.code === 'forbidden') {
+        current.halted = true; // retrying cannot cure it; reconnect() starts over
+        return;
+      }
       const delay = computeBackoffDelay({ failures: current.attempt, kind: failure.code === 'throttled' ? 'throttled' : 'transient' }, DEFAULT_BACKOFF_POLICY, port.random());
       current.retryTimer = port.setTimer(() => {
         current.retryTimer = null;
@@ -366,7 +371,10 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       return value as Readonly<Record<string, unknown>>;
     },
     reconnect() {
-      if (!closed) stream.reconnect();
+      if (closed) return;
+      // A refused listing waits for the user: the stream may well resume (no new listing then).
+      if (listing?.halted === true) startListing(listing.generation);
+      stream.reconnect();
     },
     async close() {
       if (closed) return stream.close();
