@@ -1,10 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DockerCloudEvent } from './event-schema.js';
 import type { EventsError } from './events-error.js';
 import { RESUME_SUBPROTOCOL } from './extended-protocol.js';
 import { createLiveTree, type LiveTreeOptions } from './live-tree.js';
 import type { ObjectType } from './object-types.js';
-import { createFakeStreamPort, type FakeHttpCall, type FakeStreamPort } from './testing/index.js';
+import { createFakeStreamPort, createSeededRandom, type FakeHttpCall, type FakeSocket, type FakeStreamPort } from './testing/index.js';
 
 const EPOCH = 'ep1';
 const NS = 'acme';
@@ -455,5 +456,147 @@ describe('closing', () => {
       expect(tree.getSnapshot().tree.size).toBe(0);
       await tree.close();
     }
+  });
+});
+
+describe('converges (property)', () => {
+  // A model server: three containers, one log per epoch, lists built when asked for (two pages,
+  // each with its own X-Events-Position) and answered later, in any order, or refused with 500.
+  // Whatever the interleaving with drops, restarts, retention and buffer overflows, the tree ends
+  // with the server's state.
+  type Step =
+    | { kind: 'emit'; container: number; state: number }
+    | { kind: 'drop' }
+    | { kind: 'restart' }
+    | { kind: 'marker' }
+    | { kind: 'wait'; ms: number }
+    | { kind: 'answer' }
+    | { kind: 'answer-one'; index: number }
+    | { kind: 'refuse-one'; index: number };
+  const STATES = ['Starting', 'Running', 'Stopping', 'Stopped'] as const;
+  const stepArb: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('emit' as const), container: fc.integer({ min: 1, max: 3 }), state: fc.integer({ min: 0, max: 3 }) }) },
+    fc.constant({ kind: 'drop' as const }),
+    fc.constant({ kind: 'restart' as const }),
+    fc.constant({ kind: 'marker' as const }),
+    fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 40_000 }) }),
+    { weight: 2, arbitrary: fc.constant({ kind: 'answer' as const }) },
+    fc.record({ kind: fc.constant('answer-one' as const), index: fc.nat(10) }),
+    fc.record({ kind: fc.constant('refuse-one' as const), index: fc.nat(10) }),
+  );
+
+  it('ends with the server state', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer(), async (steps, maxBufferedEvents, retained, seed) => {
+        const port = createFakeStreamPort({ random: createSeededRandom(seed) });
+        const { tree } = setup({ filter: { type: 'container' }, maxBufferedEvents }, port);
+        const world = new Map<number, string>([
+          [1, 'Running'],
+          [2, 'Running'],
+          [3, 'Running'],
+        ]);
+        let epoch = 'ep1';
+        let epochs = 1;
+        const log: DockerCloudEvent[] = [];
+        const built = new Map<FakeHttpCall, { objects: unknown[]; position: string }>();
+        let socket = null as FakeSocket | null; // assigned in serve(): keep TS from narrowing it to null
+        let sent = 0;
+        // The server builds a list (and its position) when the request arrives.
+        const build = () => {
+          for (const call of port.pending()) {
+            if (built.has(call)) continue;
+            const objects = [...world].map(([c, state]) => ({ uuid: `c${c}`, resource_uri: CONTAINER(c), state, name: `c${c}`, service: SERVICE }));
+            built.set(call, { objects, position: `${epoch}:${log.length}` });
+          }
+        };
+        const respond = (call: FakeHttpCall) => {
+          const list = built.get(call);
+          if (list === undefined) throw new Error('a list answered before it was built');
+          const second = call.request.url.includes('offset=2');
+          const next = second ? null : `/api/app/v1/${NS}/container/?limit=1000&offset=2`;
+          call.respond({
+            status: 200,
+            body: { meta: { limit: 2, offset: second ? 2 : 0, total_count: 3, next, previous: null }, objects: second ? list.objects.slice(2) : list.objects.slice(0, 2) },
+            headers: { 'X-Events-Position': list.position },
+          });
+        };
+        const serve = () => {
+          const last = port.last();
+          if (last === socket || last.status !== 'connecting') return;
+          socket = last;
+          socket.open(RESUME_SUBPROTOCOL);
+          const asked = /resume=([^%]+)%3A(\d+)/.exec(last.request.url);
+          const from = asked === null ? null : asked[1] === epoch ? Number(asked[2]) : -1;
+          const resumed = from !== null && from >= 0 && from >= log.length - retained;
+          sent = resumed ? from : log.length;
+          socket.send({ type: 'hello', resume: resumed ? 'resumed' : from === null ? 'fresh' : 'gone', position: { epoch, seq: sent }, heartbeatMs: 15_000 });
+          build();
+          for (; sent < log.length && socket.status === 'open'; sent++) {
+            socket.send(log[sent]);
+            build();
+          }
+        };
+        serve();
+        for (const step of steps) {
+          switch (step.kind) {
+            case 'emit': {
+              const state = STATES[step.state] ?? 'Running';
+              world.set(step.container, state);
+              log.push({ ...containerEvent(step.container, state, null), position: { epoch, seq: log.length + 1 } });
+              if (socket?.status === 'open') socket.send(log[sent++]);
+              build();
+              break;
+            }
+            case 'drop':
+              if (socket?.status === 'open') socket.close(1006);
+              break;
+            case 'restart':
+              if (socket?.status === 'open') socket.close(1001);
+              epoch = `ep${++epochs}`;
+              log.length = 0;
+              sent = 0;
+              break;
+            case 'marker':
+              if (socket?.status === 'open') socket.send({ type: 'position', position: { epoch, seq: log.length } });
+              break;
+            case 'wait':
+              port.clock.advance(step.ms);
+              break;
+            case 'answer':
+              build();
+              for (const call of port.pending()) respond(call);
+              break;
+            case 'answer-one':
+            case 'refuse-one': {
+              build();
+              const pending = port.pending();
+              const call = pending[step.index % Math.max(1, pending.length)];
+              if (call !== undefined && step.kind === 'answer-one') respond(call);
+              if (call !== undefined && step.kind === 'refuse-one') call.respond({ status: 500, body: { detail: 'boom' } });
+              break;
+            }
+          }
+          await ticks();
+          serve();
+        }
+        // Then a quiet network: connect, answer every list, until live.
+        for (let i = 0; i < 200; i++) {
+          if (port.last() === socket || port.last().status !== 'connecting') port.clock.runNext();
+          serve();
+          if (socket?.status === 'open') for (; sent < log.length; sent++) socket.send(log[sent]);
+          build();
+          for (const call of port.pending()) respond(call);
+          await ticks();
+          if (port.pending().length === 0 && tree.getSnapshot().sync.status === 'live' && socket?.status === 'open') break;
+        }
+        port.clock.advance(100); // the store is published at most every 100 ms
+        expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+        for (const [c, state] of world) expect(stateOf(tree, CONTAINER(c)), `c${c}`).toBe(state);
+        const closing = tree.close();
+        port.clock.runAll();
+        await closing;
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -726,3 +726,117 @@ describe('exactly once, in order (property)', () => {
   });
 });
 
+
+describe('the async iterator gets every event once, in order (property)', () => {
+  // A model server that retains everything; a consumer that reads in bursts behind a small
+  // high-water mark, so the stream keeps pausing and resuming, while filters change (to ones every
+  // event still matches), reconnect() is pressed and the network comes and goes.
+  type Step =
+    | { kind: 'emit'; count: number }
+    | { kind: 'drop' }
+    | { kind: 'take'; count: number }
+    | { kind: 'filter'; which: number }
+    | { kind: 'reconnect' }
+    | { kind: 'offline' }
+    | { kind: 'online' }
+    | { kind: 'marker' }
+    | { kind: 'wait'; ms: number };
+  const FILTERS: readonly StreamClientOptions['filter'][] = [{ type: 'container' }, { type: ['container', 'service'] }, {}];
+  const stepArb: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('emit' as const), count: fc.integer({ min: 1, max: 5 }) }) },
+    fc.constant({ kind: 'drop' as const }),
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('take' as const), count: fc.integer({ min: 1, max: 6 }) }) },
+    fc.record({ kind: fc.constant('filter' as const), which: fc.integer({ min: 0, max: FILTERS.length - 1 }) }),
+    fc.constant({ kind: 'reconnect' as const }),
+    fc.constant({ kind: 'offline' as const }),
+    fc.constant({ kind: 'online' as const }),
+    fc.constant({ kind: 'marker' as const }),
+    fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 40_000 }) }),
+  );
+
+  it('whatever the pauses, filter changes, reconnects and offline spells', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 50 }), fc.integer({ min: 1, max: 5 }), fc.integer(), async (steps, highWaterMark, seed) => {
+        const port = createFakeStreamPort({ random: createSeededRandom(seed) });
+        const { stream, events } = setup({ highWaterMark }, port);
+        const iterator = stream[Symbol.asyncIterator]();
+        const taken: string[] = [];
+        const log: DockerCloudEvent[] = [];
+        let socket = null as FakeSocket | null; // assigned in serve(): keep TS from narrowing it to null
+        let sent = 0;
+        const serve = () => {
+          const last = port.sockets[port.sockets.length - 1];
+          if (last === undefined || last === socket || last.status !== 'connecting') return;
+          const resume = /resume=[^%]+%3A(\d+)/.exec(last.request.url);
+          socket = last;
+          socket.open(RESUME_SUBPROTOCOL);
+          sent = resume ? Number(resume[1]) : log.length;
+          socket.send(hello(resume ? 'resumed' : 'fresh', sent));
+          for (; sent < log.length && socket.status === 'open'; sent++) socket.send(log[sent]);
+        };
+        let waiting = false;
+        const take = async (count: number) => {
+          for (let i = 0; i < count && !waiting; i++) {
+            waiting = true;
+            void iterator.next().then((result) => {
+              waiting = false;
+              if (!result.done) taken.push(result.value.uuid);
+            });
+            await ticks();
+          }
+        };
+        serve();
+        for (const step of steps) {
+          switch (step.kind) {
+            case 'emit':
+              for (let i = 0; i < step.count; i++) {
+                log.push(event(log.length + 1));
+                if (socket?.status === 'open') socket.send(log[sent++]);
+              }
+              break;
+            case 'drop':
+              if (socket?.status === 'open') socket.close(1006);
+              break;
+            case 'take':
+              await take(step.count);
+              break;
+            case 'filter':
+              stream.setFilter(FILTERS[step.which] ?? {});
+              break;
+            case 'reconnect':
+              stream.reconnect();
+              break;
+            case 'offline':
+              stream.setOnline(false);
+              break;
+            case 'online':
+              stream.setOnline(true);
+              break;
+            case 'marker':
+              if (socket?.status === 'open') socket.send({ type: 'position', position: { epoch: EPOCH, seq: sent } });
+              break;
+            case 'wait':
+              port.clock.advance(step.ms);
+              break;
+          }
+          serve();
+        }
+        // Then the network stays up and the consumer reads until it has everything.
+        stream.setOnline(true);
+        for (let i = 0; i < 400 && taken.length < log.length; i++) {
+          serve();
+          if (socket?.status === 'open') for (; sent < log.length; sent++) socket.send(log[sent]);
+          await take(1);
+          await ticks();
+          if (socket?.status !== 'open' && port.sockets[port.sockets.length - 1]?.status !== 'connecting') port.clock.runNext();
+        }
+        expect(taken).toEqual(log.map((e) => e.uuid));
+        expect(events.map((e) => e.uuid)).toEqual(log.map((e) => e.uuid));
+        const closing = stream.close();
+        port.clock.runAll();
+        await closing;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
