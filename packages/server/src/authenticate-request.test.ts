@@ -58,6 +58,19 @@ describe('createAuthenticator', () => {
     expect(authenticator.authenticate(req(basic('bob', 'bob-key-456'), from), url())).toMatchObject({ status: 429 });
   });
 
+  it('reads an empty Authorization header as no header: the query decides, and none is "not provided", not a guess', () => {
+    // A client that adds its header whatever it holds sends "Authorization: " when it has no
+    // credentials (Go's Header.Add does); Django REST framework, Docker Cloud's API, read that as absent.
+    const { authenticator, metrics } = make();
+    for (const blank of ['', '   ', '\t']) {
+      expect(authenticator.authenticate(req(blank, '10.0.0.6'), url('?user=alice&token=alice-key-123'))).toMatchObject({ ok: true });
+      expect(authenticator.authenticate(req(blank, '10.0.0.7'), url())).toEqual({ ok: false, status: 401, reason: 'missing', detail: 'Authentication credentials were not provided.' });
+    }
+    expect(metrics.snapshot().authFailures).toMatchObject({ missing: 3, malformed: 0 });
+    // Not counted towards the lockout (maxFailures is 2 here).
+    expect(authenticator.authenticate(req(basic('alice', 'alice-key-123'), '10.0.0.7'), url())).toMatchObject({ ok: true });
+  });
+
   it('never echoes the key in a detail', () => {
     const { authenticator } = make();
     const outcome = authenticator.authenticate(req(basic('alice', 'sekrit-value'), '10.0.0.4'), url());

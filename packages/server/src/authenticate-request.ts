@@ -72,10 +72,15 @@ export function createAuthenticator(deps: {
   };
 }
 
-/** The credentials of a request in the documented order of precedence; null when there are none. */
+/**
+ * The credentials of a request in the documented order of precedence; null when there are none.
+ * A blank `Authorization` header carries no credentials, so it counts as absent: the query decides,
+ * and without credentials there it is "not provided" (as Django REST framework, Docker Cloud's
+ * API, answered), not a malformed login that would count towards the lockout.
+ */
 export function readCredentials(headers: IncomingHttpHeaders, url: URL): Result<Credentials | null> {
   const header = headers.authorization;
-  if (header !== undefined) return parseAuthorizationHeader(header);
+  if (header !== undefined && header.trim() !== '') return parseAuthorizationHeader(header);
   return credentialsFromQuery(url.search);
 }
 
