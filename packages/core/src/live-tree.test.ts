@@ -457,6 +457,16 @@ describe('closing', () => {
       await tree.close();
     }
   });
+
+  it('starts closed, with no timers, when the signal of its options is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { port, tree } = setup({ signal: controller.signal });
+    expect(port.sockets).toEqual([]);
+    expect(port.clock.pending()).toEqual([]);
+    expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped', closed: true });
+    await tree.close();
+  });
 });
 
 describe('converges (property)', () => {

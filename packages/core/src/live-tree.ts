@@ -421,7 +421,9 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     return response;
   }
 
-  schedulePrune();
+  // A signal aborted before we were created closed the stream before we subscribed.
+  if (stream.getSnapshot().closed) shutDown();
+  else schedulePrune();
   return tree;
 }
 
