@@ -127,6 +127,8 @@ interface Connection {
 }
 
 const SLOW_CONSUMER_RETRY_MS = 5_000;
+/** How often a paced replay looks again at a client whose socket will not signal "drain". */
+const REPLAY_RECHECK_MS = 10;
 const OPEN = 1;
 
 export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndpoint {
@@ -251,6 +253,10 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
           conn.queue.flush();
           const socket = raw as Duplex & { writableNeedDrain?: boolean };
           if (socket.writableNeedDrain) socket.once('drain', then);
+          // Still over half the budget, yet under the socket's high-water mark: no 'drain' will
+          // come (a budget under twice the mark), so look again shortly, not on every turn of
+          // the event loop, which spun a core for as long as the client read nothing.
+          else if (conn.queue.pendingBytes > byteBudget / 2) setTimeout(then, REPLAY_RECHECK_MS);
           else setImmediate(then);
         },
         overflow: () => slowConsumer(conn),
