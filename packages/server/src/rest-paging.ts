@@ -16,11 +16,14 @@ export interface Paging {
   readonly offset: number;
 }
 
-const INTEGER = /^\d{1,15}$/;
+const DIGITS = /^\d+$/;
+/** Longest offset read exactly (a double holds every integer below 2^53, about 9 * 10^15). */
+const MAX_OFFSET_DIGITS = 15;
 
 /**
  * Reads `limit` and `offset` from a list request's query. A repeated key takes its last value,
- * as Django's QueryDict did. Anything but a non-negative integer is a 400.
+ * as Django's QueryDict did. Anything but a non-negative integer is a 400, and so is an offset of
+ * more than 15 digits (it could not be read exactly).
  *
  * @example
  * parsePaging(new URLSearchParams('limit=10&offset=20')) // { ok: true, value: { limit: 10, offset: 20 } }
@@ -31,10 +34,16 @@ export function parsePaging(query: URLSearchParams): Result<Paging> {
     const values = query.getAll(key);
     const text = values[values.length - 1];
     if (text === undefined) return ok(fallback);
-    if (!INTEGER.test(text)) {
+    if (!DIGITS.test(text)) {
       return err(new EventsError('invalid-filter', `Invalid ${key} ${quoteValue(text)}: expected a non-negative integer.`));
     }
-    return ok(Number(text));
+    // A limit of any length is clamped below (a script asking for everything sends MaxInt64);
+    // an offset must be read exactly, and one this long is past any list anyway.
+    const digits = text.replace(/^0+(?=\d)/, '');
+    if (key === 'offset' && digits.length > MAX_OFFSET_DIGITS) {
+      return err(new EventsError('invalid-filter', `Invalid offset ${quoteValue(text)}: expected a non-negative integer.`));
+    }
+    return ok(Number(digits));
   };
   const limit = read('limit', DEFAULT_LIMIT);
   if (!limit.ok) return limit;
