@@ -41,7 +41,7 @@ export function parsePaging(query: URLSearchParams): Result<Paging> {
     // an offset must be read exactly, and one this long is past any list anyway.
     const digits = text.replace(/^0+(?=\d)/, '');
     if (key === 'offset' && digits.length > MAX_OFFSET_DIGITS) {
-      return err(new EventsError('invalid-filter', `Invalid offset ${quoteValue(text)}: expected a non-negative integer.`));
+      return err(new EventsError('invalid-filter', `Invalid offset ${quoteValue(text)}: expected a non-negative integer of at most ${MAX_OFFSET_DIGITS} digits.`));
     }
     return ok(Number(digits));
   };

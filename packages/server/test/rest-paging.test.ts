@@ -28,7 +28,7 @@ describe('parsePaging', () => {
     ['limit=1e3', 'Invalid limit "1e3": expected a non-negative integer.'],
     ['offset=x', 'Invalid offset "x": expected a non-negative integer.'],
     ['offset=%201', 'Invalid offset " 1": expected a non-negative integer.'],
-    ['offset=99999999999999999', 'Invalid offset "99999999999999999": expected a non-negative integer.'],
+    ['offset=99999999999999999', 'Invalid offset "99999999999999999": expected a non-negative integer of at most 15 digits.'],
   ])('refuses %s with a precise message', (query, message) => {
     const result = parsePaging(q(query));
     expect(result.ok).toBe(false);
