@@ -57,6 +57,25 @@ const ticks = async (n = 5) => {
   for (let i = 0; i < n; i++) await Promise.resolve();
 };
 
+/**
+ * Takes events from `iterator` into `received` until it holds all of `sent`, answering each new
+ * connection as a resuming server would: `resumed` from the position in its URL, then the events
+ * after it. Returns how many connections there were.
+ */
+async function takeServingResumes(port: FakeStreamPort, iterator: AsyncIterator<DockerCloudEvent>, sent: readonly DockerCloudEvent[], received: DockerCloudEvent[]): Promise<number> {
+  let served = 1;
+  while (received.length < sent.length) {
+    if (port.sockets.length > served) {
+      served = port.sockets.length;
+      const from = Number(/%3A(\d+)/.exec(port.last().request.url)?.[1]);
+      openExtended(port, 'resumed', from);
+      for (const e of sent.slice(from)) port.last().send(e); // past the mark they fall on a closed socket
+    }
+    received.push((await iterator.next()).value as DockerCloudEvent);
+  }
+  return served;
+}
+
 describe('created offline', () => {
   it('opens no socket and arms no timer until the network is back, then connects at once', () => {
     const { port, stream } = setup({ online: false });
@@ -507,16 +526,7 @@ describe('the async iterator', () => {
     expect(port.sockets).toHaveLength(2);
     expect(port.last().request.url).toContain(`resume=${EPOCH}%3A4`);
     // Serve each new connection from its resume position; the consumer keeps taking.
-    let served = 1;
-    while (received.length < 10) {
-      if (port.sockets.length > served) {
-        served = port.sockets.length;
-        const from = Number(/%3A(\d+)/.exec(port.last().request.url)?.[1]);
-        openExtended(port, 'resumed', from);
-        for (const e of sent.slice(from)) port.last().send(e); // past the mark they fall on a closed socket
-      }
-      received.push((await iterator.next()).value as DockerCloudEvent);
-    }
+    const served = await takeServingResumes(port, iterator, sent, received);
     expect(received.map((e) => e.uuid)).toEqual(sent.map((e) => e.uuid));
     // Each connection refills the queue to the mark (4, then 2 more each time) and pauses again.
     expect(served).toBe(5);
@@ -538,16 +548,7 @@ describe('the async iterator', () => {
     for (let i = 0; i < 2; i++) received.push((await iterator.next()).value as DockerCloudEvent);
     expect(port.sockets).toHaveLength(2);
     expect(port.last().request.url).toContain(`resume=${EPOCH}%3A4`);
-    let served = 1;
-    while (received.length < 8) {
-      if (port.sockets.length > served) {
-        served = port.sockets.length;
-        const from = Number(/%3A(\d+)/.exec(port.last().request.url)?.[1]);
-        openExtended(port, 'resumed', from);
-        for (const e of sent.slice(from)) port.last().send(e); // past the mark they fall on a closed socket
-      }
-      received.push((await iterator.next()).value as DockerCloudEvent);
-    }
+    await takeServingResumes(port, iterator, sent, received);
     expect(received.map((e) => e.uuid)).toEqual(sent.map((e) => e.uuid));
   });
 
