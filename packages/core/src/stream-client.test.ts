@@ -657,6 +657,55 @@ describe('closing', () => {
   });
 });
 
+/**
+ * A model resuming server over a fake port, for the properties: one log, retained whole; a
+ * connection resumed from a position gets hello, then exactly the events after it.
+ */
+function createModelServer(port: FakeStreamPort) {
+  const log: DockerCloudEvent[] = [];
+  let socket: FakeSocket | null = null;
+  /** How far the current socket got in the log. */
+  let sent = 0;
+  const open = () => socket?.status === 'open';
+  return {
+    log,
+    get socket(): FakeSocket | null {
+      return socket;
+    },
+    get sent(): number {
+      return sent;
+    },
+    /** Accepts a pending connection: hello, then the replay from its resume position. */
+    serve(): void {
+      const last = port.sockets[port.sockets.length - 1];
+      if (last === undefined || last === socket || last.status !== 'connecting') return;
+      const resume = /resume=[^%]+%3A(\d+)/.exec(last.request.url);
+      socket = last;
+      socket.open(RESUME_SUBPROTOCOL);
+      sent = resume ? Number(resume[1]) : log.length;
+      socket.send(hello(resume ? 'resumed' : 'fresh', sent));
+      this.sendRest();
+    },
+    /** Appends `count` events to the log, each sent at once on an open socket. */
+    emit(count: number): void {
+      for (let i = 0; i < count; i++) {
+        log.push(event(log.length + 1));
+        if (open()) socket?.send(log[sent++]);
+      }
+    },
+    sendRest(): void {
+      for (; sent < log.length && open(); sent++) socket?.send(log[sent]);
+    },
+    drop(): void {
+      if (open()) socket?.close(1006);
+    },
+    /** A position marker at what the socket has sent. */
+    marker(): void {
+      if (open()) socket?.send({ type: 'position', position: { epoch: EPOCH, seq: sent } });
+    },
+  };
+}
+
 describe('exactly once, in order (property)', () => {
   // A model server: one log; a connection resumed from a retained position replays exactly what
   // follows it; drops, late frames and repeats happen at random points.
@@ -674,51 +723,37 @@ describe('exactly once, in order (property)', () => {
       fc.property(fc.array(stepArb, { maxLength: 40 }), fc.integer(), (steps, seed) => {
         const port = createFakeStreamPort({ random: createSeededRandom(seed) });
         const { events } = setup({}, port);
-        const log: DockerCloudEvent[] = [];
-        let socket = null as FakeSocket | null; // assigned in serve(): keep TS from narrowing it to null
-        let sent = 0; // how far the current socket got in the log
-        const serve = () => {
-          // Accept any pending connection: hello, then the replay from its resume position.
-          const last = port.last();
-          if (last === socket || last.status !== 'connecting') return;
-          const resume = /resume=[^%]+%3A(\d+)/.exec(last.request.url);
-          socket = last;
-          socket.open(RESUME_SUBPROTOCOL);
-          const from = resume ? Number(resume[1]) : log.length;
-          socket.send(hello(resume ? 'resumed' : 'fresh', from));
-          sent = from;
-          for (; sent < log.length && socket.status === 'open'; sent++) socket.send(log[sent]);
-        };
-        serve();
+        const server = createModelServer(port);
+        const { log } = server;
+        server.serve();
         for (const s of steps) {
           switch (s.kind) {
             case 'emit':
-              for (let i = 0; i < s.count; i++) {
-                log.push(event(log.length + 1));
-                if (socket?.status === 'open') socket.send(log[sent++]);
-              }
+              server.emit(s.count);
               break;
             case 'drop':
-              if (socket?.status === 'open') socket.close(1006);
+              server.drop();
               break;
-            case 'late':
+            case 'late': {
               // A frame from a socket the client already gave up on.
+              const { socket } = server;
               if (socket !== null && socket.status === 'closed' && socket.closedBy !== null && log.length > 0) socket.send(log[log.length - 1]);
               break;
+            }
             case 'repeat':
-              if (socket?.status === 'open' && sent > 0) socket.send(log[sent - 1]);
+              if (server.socket?.status === 'open' && server.sent > 0) server.socket.send(log[server.sent - 1]);
               break;
             case 'wait':
               port.clock.advance(s.ms);
-              if (socket?.status === 'open') socket.send({ type: 'position', position: { epoch: EPOCH, seq: sent } });
+              server.marker();
               break;
           }
-          serve();
+          server.serve();
         }
         // Let it reconnect until it has everything.
         for (let i = 0; i < 20 && events.length < log.length; i++) {
           port.clock.runNext();
-          serve();
+          server.serve();
         }
         expect(events.map((e) => e.uuid)).toEqual(log.map((e) => e.uuid));
       }),
@@ -762,19 +797,8 @@ describe('the async iterator gets every event once, in order (property)', () => 
         const { stream, events } = setup({ highWaterMark }, port);
         const iterator = stream[Symbol.asyncIterator]();
         const taken: string[] = [];
-        const log: DockerCloudEvent[] = [];
-        let socket = null as FakeSocket | null; // assigned in serve(): keep TS from narrowing it to null
-        let sent = 0;
-        const serve = () => {
-          const last = port.sockets[port.sockets.length - 1];
-          if (last === undefined || last === socket || last.status !== 'connecting') return;
-          const resume = /resume=[^%]+%3A(\d+)/.exec(last.request.url);
-          socket = last;
-          socket.open(RESUME_SUBPROTOCOL);
-          sent = resume ? Number(resume[1]) : log.length;
-          socket.send(hello(resume ? 'resumed' : 'fresh', sent));
-          for (; sent < log.length && socket.status === 'open'; sent++) socket.send(log[sent]);
-        };
+        const server = createModelServer(port);
+        const { log } = server;
         let waiting = false;
         const take = async (count: number) => {
           for (let i = 0; i < count && !waiting; i++) {
@@ -786,17 +810,14 @@ describe('the async iterator gets every event once, in order (property)', () => 
             await ticks();
           }
         };
-        serve();
+        server.serve();
         for (const step of steps) {
           switch (step.kind) {
             case 'emit':
-              for (let i = 0; i < step.count; i++) {
-                log.push(event(log.length + 1));
-                if (socket?.status === 'open') socket.send(log[sent++]);
-              }
+              server.emit(step.count);
               break;
             case 'drop':
-              if (socket?.status === 'open') socket.close(1006);
+              server.drop();
               break;
             case 'take':
               await take(step.count);
@@ -814,22 +835,22 @@ describe('the async iterator gets every event once, in order (property)', () => 
               stream.setOnline(true);
               break;
             case 'marker':
-              if (socket?.status === 'open') socket.send({ type: 'position', position: { epoch: EPOCH, seq: sent } });
+              server.marker();
               break;
             case 'wait':
               port.clock.advance(step.ms);
               break;
           }
-          serve();
+          server.serve();
         }
         // Then the network stays up and the consumer reads until it has everything.
         stream.setOnline(true);
         for (let i = 0; i < 400 && taken.length < log.length; i++) {
-          serve();
-          if (socket?.status === 'open') for (; sent < log.length; sent++) socket.send(log[sent]);
+          server.serve();
+          server.sendRest();
           await take(1);
           await ticks();
-          if (socket?.status !== 'open' && port.sockets[port.sockets.length - 1]?.status !== 'connecting') port.clock.runNext();
+          if (server.socket?.status !== 'open' && port.sockets[port.sockets.length - 1]?.status !== 'connecting') port.clock.runNext();
         }
         expect(taken).toEqual(log.map((e) => e.uuid));
         expect(events.map((e) => e.uuid)).toEqual(log.map((e) => e.uuid));
