@@ -42,8 +42,9 @@ export interface EventsServerOptions {
   /** Extended protocol: the longest an idle connection goes without a position marker. Default 15 s. */
   readonly heartbeatMs?: number;
   /**
-   * Every this often, connections silent since the round before are pinged, and those that did
-   * not answer by the next round are dropped. Default 30 s.
+   * Every this often, every connection is pinged, and one that sent nothing (pong, ping or frame)
+   * since the round before's ping is dropped: a dead connection goes within two intervals of its
+   * last frame. Default 30 s.
    */
   readonly pingIntervalMs?: number;
   /**
