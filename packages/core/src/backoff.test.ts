@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffRange, type BackoffPolicy, computeBackoffDelay, DEFAULT_BACKOFF_POLICY, parseRetryAfter } from './backoff.js';
+import { backoffRange, type BackoffPolicy, computeBackoffDelay, DEFAULT_BACKOFF_POLICY, parseRetryAfter, serverWaitMs } from './backoff.js';
 
 const P = DEFAULT_BACKOFF_POLICY;
 
@@ -80,6 +80,26 @@ describe('computeBackoffDelay', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 100 }), fc.constantFrom('transient' as const, 'throttled' as const), (failures, kind) => {
         expect(backoffRange({ failures: failures + 1, kind }, P).max).toBeGreaterThanOrEqual(backoffRange({ failures, kind }, P).max);
+      }),
+    );
+  });
+});
+
+describe('serverWaitMs', () => {
+  it("is the server's hint (clamped), at least the throttled floor after a throttled close, and never our own floor", () => {
+    expect(serverWaitMs({ kind: 'throttled', hintMs: 60_000 }, P)).toBe(60_000);
+    expect(serverWaitMs({ kind: 'throttled', hintMs: 1_000 }, P)).toBe(P.throttledFloorMs);
+    expect(serverWaitMs({ kind: 'throttled' }, P)).toBe(P.throttledFloorMs);
+    expect(serverWaitMs({ kind: 'transient', hintMs: 2_000.5 }, P)).toBe(2_001);
+    expect(serverWaitMs({ kind: 'transient', hintMs: 10 * P.maxHintMs }, P)).toBe(P.maxHintMs);
+    expect(serverWaitMs({ kind: 'transient' }, P)).toBe(0);
+    expect(serverWaitMs({ kind: 'transient', hintMs: -5 }, P)).toBe(0);
+  });
+
+  it('never exceeds the least backoff delay for the same close (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.constantFrom('transient' as const, 'throttled' as const), fc.option(fc.integer({ min: -10, max: 10 * P.maxHintMs }), { nil: undefined }), (failures, kind, hintMs) => {
+        expect(serverWaitMs({ kind, hintMs }, P)).toBeLessThanOrEqual(backoffRange({ failures, kind, hintMs }, P).min);
       }),
     );
   });

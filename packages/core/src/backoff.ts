@@ -82,6 +82,22 @@ export function computeBackoffDelay(request: BackoffRequest, policy: BackoffPoli
   return start + Math.floor(r * (hi - lo));
 }
 
+/**
+ * How long the server asked the client to stay away after a failure, in whole ms: its hint
+ * (clamped to maxHintMs), and after a throttled close at least throttledFloorMs (a server that
+ * said "too many" or "try again later" without a number still meant it). 0: it asked for nothing.
+ * Every backoff delay for the same request is at least this long; the machine also holds
+ * reconnect, online and start to it (reconnect-machine.ts).
+ *
+ * @example
+ * serverWaitMs({ kind: 'throttled', hintMs: 60_000 }, DEFAULT_BACKOFF_POLICY) // 60000
+ * serverWaitMs({ kind: 'throttled' }, DEFAULT_BACKOFF_POLICY) // 5000
+ * serverWaitMs({ kind: 'transient' }, DEFAULT_BACKOFF_POLICY) // 0: the floor is ours, not the server's
+ */
+export function serverWaitMs(request: Omit<BackoffRequest, 'failures'>, policy: BackoffPolicy): number {
+  return Math.max(request.kind === 'throttled' ? policy.throttledFloorMs : 0, clampHint(request.hintMs, policy));
+}
+
 function curve(request: BackoffRequest, policy: BackoffPolicy): { lo: number; hi: number; start: number } {
   const throttled = request.kind === 'throttled';
   const lo = throttled ? policy.throttledFloorMs : policy.floorMs;

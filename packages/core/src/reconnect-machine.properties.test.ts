@@ -10,6 +10,7 @@ import {
   DEFAULT_RECONNECT_POLICY,
   describeConnection,
   hasSocket,
+  type LastClose,
   type ReconnectEffect,
   type ReconnectInput,
   type TimerName,
@@ -172,21 +173,36 @@ function apply(d: ReconnectDriver, c: Command): void {
 }
 
 function nudge(d: ReconnectDriver): void {
+  // A function: send() changes d.state, which the narrowing of the switch below cannot see.
+  const waiting = () => d.state.status === 'backoff';
   switch (d.state.status) {
     case 'backoff':
       d.clock.runNext();
       return;
     case 'suspended':
       d.send({ type: 'online' });
+      if (waiting()) d.clock.runNext(); // the server's wait
       return;
     case 'idle':
     case 'stopped':
       d.send({ type: 'start' });
+      if (waiting()) d.clock.runNext();
       return;
     case 'connecting':
     case 'open':
       return;
   }
+}
+
+/**
+ * When the wait the server asked for with `close` ends, by the protocol's words rather than the
+ * machine's code: its hint (retryAfterMs, Retry-After) clamped to maxHintMs, and after a throttled
+ * close at least the throttled floor. -Infinity: it asked for none.
+ */
+function serverWaitEnd(close: LastClose | null): number {
+  if (close === null) return Number.NEGATIVE_INFINITY;
+  const hint = close.retryAfterMs !== undefined && close.retryAfterMs > 0 ? Math.min(Math.ceil(close.retryAfterMs), P.maxHintMs) : 0;
+  return close.at + Math.max(hint, close.class === 'throttled' ? P.throttledFloorMs : 0);
 }
 
 const ORDER: ReconnectEffect['type'][] = ['clear-timer', 'close-socket', 'open-socket', 'set-timer', 'resync', 'notify'];
@@ -209,7 +225,7 @@ function createChecker() {
   let authFailures = 0;
   /** The last position seen on an extended connection, followed independently of the machine. */
   let seen: StreamPosition | null = null;
-  const steps = { total: 0, opens: 0, retries: 0, stale: 0, authRetries: 0, resyncs: 0, stops: 0, suspends: 0, settles: 0 };
+  const steps = { total: 0, opens: 0, retries: 0, waits: 0, stale: 0, authRetries: 0, resyncs: 0, stops: 0, suspends: 0, settles: 0 };
 
   const check = (r: ReconnectStepRecord): void => {
     const { input, before, after, effects, now } = r;
@@ -242,11 +258,13 @@ function createChecker() {
       () => effects.map((e) => e.type),
     );
 
-    // Never two live sockets; generations strictly increase per open-socket.
+    // Never two live sockets; generations strictly increase per open-socket. None opens before
+    // the wait the server asked for after the latest close is over, whatever asked for it.
     const live = new Set(r.liveBefore);
     for (const e of effects) {
       if (e.type === 'open-socket') {
         steps.opens++;
+        ensure(now >= serverWaitEnd(after.lastClose), 'opened during the wait the server asked for', () => ({ input, now, lastClose: after.lastClose }));
         ensure(live.size === 0, 'open-socket while a socket is live', () => [...live]);
         ensure(e.generation === highestGeneration + 1, 'generation did not grow by one', () => [highestGeneration, e.generation]);
         highestGeneration = e.generation;
@@ -274,11 +292,20 @@ function createChecker() {
     ensure(isDeepStrictEqual(timers, new Set(armedTimers(after))), 'armed timers differ from the state', () => [[...timers], armedTimers(after)]);
 
     // Backoff delays stay in their window: at least the floor (or the hint), at most the cap unless a hint pushed it.
+    // What would have connected at once during the server's wait (an input, or a close that
+    // reconnects without backoff: the auth retry, a 4410 on a resuming socket) retries exactly when it ends.
+    const immediate = newClose === null || newClose.class === 'auth' || (newClose.class === 'resync' && hasSocket(before) && before.resume !== null);
     for (const e of effects) {
       if (e.type !== 'set-timer' || e.timer !== 'retry') continue;
       steps.retries++;
       ensure(after.status === 'backoff', 'retry timer outside backoff');
       if (after.status !== 'backoff') continue;
+      if (immediate) {
+        steps.waits++;
+        const end = serverWaitEnd(after.lastClose);
+        ensure(e.at === end && after.retryAt === end && after.delayMs === end - now && end > now, 'a held connection does not retry when the wait ends', () => ({ input, at: e.at, end }));
+        continue;
+      }
       const delay = e.at - now;
       const hintMs = after.lastClose.retryAfterMs;
       const kind = after.lastClose.class === 'throttled' ? 'throttled' : 'transient';
@@ -365,7 +392,7 @@ function run(commands: readonly Command[], seed: number, onStep?: (r: ReconnectS
 
 describe('reconnect machine properties', () => {
   it('holds every invariant over random input sequences (incl. stale generations and stray timers)', () => {
-    const totals = { total: 0, opens: 0, retries: 0, stale: 0, authRetries: 0, resyncs: 0, stops: 0, suspends: 0, settles: 0 };
+    const totals = { total: 0, opens: 0, retries: 0, waits: 0, stale: 0, authRetries: 0, resyncs: 0, stops: 0, suspends: 0, settles: 0 };
     fc.assert(
       fc.property(fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }), fc.integer(), (commands, seed) => {
         const { check, steps } = createChecker();
@@ -381,6 +408,7 @@ describe('reconnect machine properties', () => {
     expect(totals.stops).toBeGreaterThan(150);
     expect(totals.suspends).toBeGreaterThan(60);
     expect(totals.settles).toBeGreaterThan(40);
+    expect(totals.waits).toBeGreaterThan(40);
   });
 
   it('never storms after auth failures, whatever the credentials provider does', () => {

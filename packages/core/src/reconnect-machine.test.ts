@@ -763,6 +763,99 @@ describe('reconnect', () => {
   });
 });
 
+describe("a server's wait", () => {
+  // A throttled close (1013, 4008, 4029, HTTP 429/503) or any close with a retry hint asks the
+  // client to stay away for a while. The retry timer honours it; so must every input that would
+  // otherwise connect at once: reconnect (also setFilter's), online, start after a stop (a paused
+  // iterator resuming) and fresh credentials.
+  const throttled = (retryAfterMs?: number) => {
+    const d = live({ random: 0.5 });
+    socket(d).frame(errorFrame('Too many login attempts.', { code: 4029, ...(retryAfterMs !== undefined && { retryAfterMs }) }));
+    socket(d).close(4029);
+    expect(d.state).toMatchObject({ status: 'backoff', lastClose: { class: 'throttled' } });
+    return d;
+  };
+
+  it('holds reconnect until the hint has passed, then connects at once (no jitter on top)', () => {
+    const d = throttled(60_000);
+    const closedAt = d.clock.now();
+    expect(d.state).toMatchObject({ retryAt: closedAt + 62_500 }); // 60 s + jitter over the throttled window
+    d.clock.advance(10_000);
+    const effects = d.send({ type: 'reconnect' });
+    expect(opens(effects)).toEqual([]);
+    expect(without(effects, 'notify')).toEqual([
+      { type: 'clear-timer', timer: 'retry' },
+      { type: 'set-timer', timer: 'retry', at: closedAt + 60_000, generation: 1 },
+    ]);
+    expect(d.state).toMatchObject({ status: 'backoff', retryAt: closedAt + 60_000, delayMs: 50_000, attempt: 1, lastClose: { code: 4029 } });
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'reconnecting', retryAt: closedAt + 60_000 });
+    d.clock.advance(49_999);
+    expect(d.liveSockets()).toEqual([]);
+    d.clock.advance(1);
+    expect(d.state).toMatchObject({ status: 'connecting', generation: 2 });
+  });
+
+  it('after a throttled close without a hint, holds reconnect for the throttled floor', () => {
+    const d = throttled();
+    const closedAt = d.clock.now();
+    d.send({ type: 'reconnect' });
+    expect(d.state).toMatchObject({ status: 'backoff', retryAt: closedAt + P.throttledFloorMs });
+    d.clock.advance(P.throttledFloorMs);
+    expect(status(d)).toBe('connecting');
+  });
+
+  it('honours a hint on a close that is not throttled, and clamps it to maxHintMs', () => {
+    const d = live({ random: 0 });
+    socket(d).frame(errorFrame('Restarting.', { retryAfterMs: 400_000 }));
+    socket(d).close(1001);
+    const closedAt = d.clock.now();
+    d.send({ type: 'reconnect' });
+    expect(d.state).toMatchObject({ status: 'backoff', retryAt: closedAt + P.maxHintMs });
+  });
+
+  it('lets reconnect connect at once once the wait is over, and after an ordinary failure', () => {
+    const d = throttled(20_000);
+    d.clock.advanceTo((d.state.lastClose?.at ?? 0) + 20_000);
+    expect(opens(d.send({ type: 'reconnect' }))).toHaveLength(1);
+    const e = live();
+    socket(e).close(1006);
+    expect(opens(e.send({ type: 'reconnect' }))).toHaveLength(1);
+  });
+
+  it('holds online, start after a stop, and fresh credentials after a refusal the same way', () => {
+    const offline = throttled(60_000);
+    const closedAt = offline.clock.now();
+    offline.send({ type: 'offline' });
+    offline.clock.advance(1_000);
+    offline.send({ type: 'online' });
+    expect(offline.state).toMatchObject({ status: 'backoff', retryAt: closedAt + 60_000 });
+
+    const stopped = throttled(60_000);
+    stopped.send({ type: 'stop' });
+    stopped.send({ type: 'start' });
+    expect(stopped.state).toMatchObject({ status: 'backoff', retryAt: closedAt + 60_000, attempt: 0 });
+
+    const refused = drive();
+    refused.send({ type: 'start' });
+    socket(refused).refuse(401, 30_000);
+    expect(status(refused)).toBe('stopped');
+    refused.send({ type: 'credentials-changed' });
+    expect(refused.state).toMatchObject({ status: 'backoff', retryAt: T0 + 30_000 });
+    refused.clock.advance(30_000);
+    expect(status(refused)).toBe('connecting');
+  });
+
+  it('lets reconnect override offline at the end of the wait', () => {
+    const d = throttled(60_000);
+    const closedAt = d.clock.now();
+    d.send({ type: 'offline' });
+    d.send({ type: 'reconnect' });
+    expect(d.state).toMatchObject({ status: 'backoff', offline: true, retryAt: closedAt + 60_000 });
+    d.clock.advance(60_000);
+    expect(d.state).toMatchObject({ status: 'connecting', offline: true });
+  });
+});
+
 describe('offline and online', () => {
   it('offline from open terminates the socket, clears every timer and suspends', () => {
     const d = live();

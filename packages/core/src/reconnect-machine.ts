@@ -1,4 +1,4 @@
-import { type BackoffKind, computeBackoffDelay } from './backoff.js';
+import { type BackoffKind, computeBackoffDelay, serverWaitMs } from './backoff.js';
 import type { StreamPosition } from './event-schema.js';
 import { EventsError } from './events-error.js';
 import { classifyCloseCode, classifyHttpStatus, type Frame, type HelloFrame, RESUME_SUBPROTOCOL } from './extended-protocol.js';
@@ -28,6 +28,11 @@ export * from './reconnect-state.js';
 // - start, reconnect and online connect at once; only failures back off (backoff.ts). A start is
 //   not correlated with other clients, so jitter would only slow it down; every failure, the
 //   first connect's included, goes through the same backoff.
+// - Except during a wait the server asked for (serverWaitMs: a throttled close, or any close with
+//   a retry hint): no input connects before it is over. start, reconnect (also the stream's
+//   setFilter), online and fresh credentials then wait in backoff until exactly its end, without
+//   the jitter a retry adds on top: the user acted, they cut our own backoff short, never the
+//   server's. Connecting sooner would only be refused again, and a 4029 lockout may grow.
 // - transient → backoff; throttled → backoff with a higher floor and ceiling, honouring the
 //   server's hint; fatal → stopped. resync (4410) → reconnect at once without resume and ask
 //   the client to re-list once the new hello says where the stream continues. A 4410 on a socket
@@ -97,7 +102,7 @@ function transition(s: ReconnectState, input: ReconnectInput, x: StepEnv): Trans
       return s.status === 'idle' || s.status === 'stopped' ? begin(restart(s), [], x) : [s, []];
     case 'reconnect': {
       const ctx = s.status === 'idle' || s.status === 'stopped' ? restart(s) : contextOf(s);
-      return connect(ctx, teardown(s, { reason: 'reconnect', terminate: false }), x);
+      return connectAllowed(ctx, teardown(s, { reason: 'reconnect', terminate: false }), x);
     }
     case 'stop':
       if (s.status === 'stopped' && s.reason === 'stop') return [s, []];
@@ -109,7 +114,7 @@ function transition(s: ReconnectState, input: ReconnectInput, x: StepEnv): Trans
       }
       return s.offline ? [s, []] : [{ ...s, offline: true }, []];
     case 'online':
-      if (s.status === 'suspended') return connect({ ...contextOf(s), offline: false }, [], x);
+      if (s.status === 'suspended') return connectAllowed({ ...contextOf(s), offline: false }, [], x);
       return s.offline ? [{ ...s, offline: false }, []] : [s, []];
     case 'credentials-changed':
       if (s.status === 'stopped' && s.reason === 'auth' && s.authRetry) return begin({ ...contextOf(s), authRetry: false }, [], x);
@@ -297,9 +302,22 @@ function backoff(ctx: ReconnectContext, kind: BackoffKind, lastClose: LastClose,
   return [{ ...ctx, status: 'backoff', retryAt, delayMs, lastClose }, effects];
 }
 
-/** Connect now, or wait in suspended while offline. */
+/** Connect now (or once the server's wait is over), or wait in suspended while offline. */
 function begin(ctx: ReconnectContext, effects: Effects, x: StepEnv): Transition {
-  return ctx.offline ? [{ ...ctx, status: 'suspended' }, effects] : connect(ctx, effects, x);
+  return ctx.offline ? [{ ...ctx, status: 'suspended' }, effects] : connectAllowed(ctx, effects, x);
+}
+
+/**
+ * Connect now, unless the server asked to wait after the latest close and that wait is not over:
+ * then back off until exactly its end (see the decisions above).
+ */
+function connectAllowed(ctx: ReconnectContext, effects: Effects, x: StepEnv): Transition {
+  const close = ctx.lastClose;
+  if (close === null) return connect(ctx, effects, x);
+  const end = close.at + serverWaitMs({ kind: close.class === 'throttled' ? 'throttled' : 'transient', hintMs: close.retryAfterMs }, x.policy);
+  if (end <= x.now) return connect(ctx, effects, x);
+  effects.push(setTimer('retry', end, ctx.generation));
+  return [{ ...ctx, status: 'backoff', retryAt: end, delayMs: end - x.now, lastClose: close }, effects];
 }
 
 function connect(ctx: ReconnectContext, effects: Effects, x: StepEnv): Transition {

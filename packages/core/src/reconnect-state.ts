@@ -221,7 +221,11 @@ export function createReconnectState(options: { readonly offline?: boolean } = {
 export type ReconnectInput =
   | { readonly type: 'start' }
   | { readonly type: 'stop' }
-  /** Close any socket and connect now; from `stopped` it also resets the attempt counter. */
+  /**
+   * Close any socket and connect now; from `stopped` it also resets the attempt counter. During a
+   * wait the server asked for (serverWaitMs) it connects when that wait is over, as do `start`,
+   * `online` and `credentials-changed`: it cuts our backoff short, never the server's.
+   */
   | { readonly type: 'reconnect' }
   /** New credentials are available; the next socket uses them. */
   | { readonly type: 'credentials-changed' }

@@ -154,19 +154,25 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
   /**
    * Drops the connection and connects now (also after a stop on auth or fatal). While reading is
    * paused (an async-iterator consumer is behind) it connects once the consumer drained, as then.
+   * While the server's own wait runs (a throttled close such as 4029 or HTTP 429, or a close with
+   * `retryAfterMs`: see `lastClose`), it connects as soon as that wait is over, not before: it cuts
+   * the client's backoff short, never the server's. `retryAt` then says when.
    */
   reconnect(): void;
   /**
    * What the platform says about the network (a browser's online/offline events). Offline: the
-   * socket is closed and nothing is retried (phase `offline`); back online: it connects at once.
+   * socket is closed and nothing is retried (phase `offline`); back online: it connects at once
+   * (during the server's own wait: once it is over, as reconnect()).
    */
   setOnline(online: boolean): void;
   /**
-   * Reconnects with the new filter, resuming from the current position. Throws `invalid-filter`
-   * (keeping the old filter) for a filter no URL can be built from. Where no socket is open or
-   * due (offline, unless reconnect() opened one anyway; paused; stopped on a failure), it only
-   * keeps the filter for the next connection: offline, no socket is opened until setOnline(true). After close() it does nothing,
-   * as reconnect() and setOnline() (an invalid filter still throws: it is the caller's bug).
+   * Reconnects with the new filter, resuming from the current position; during a backoff it
+   * connects at once, and during the server's own wait once that wait is over, as reconnect().
+   * Throws `invalid-filter` (keeping the old filter) for a filter no URL can be built from. Where
+   * no socket is open or due (offline, unless reconnect() opened one anyway; paused; stopped on a
+   * failure), it only keeps the filter for the next connection: offline, no socket is opened
+   * until setOnline(true). After close() it does nothing, as reconnect() and setOnline() (an
+   * invalid filter still throws: it is the caller's bug).
    */
   setFilter(filter: StreamFilterInput): void;
   /** Stops for good; resolves once the socket is gone. No timers remain. */

@@ -367,6 +367,65 @@ describe('reconnecting', () => {
   });
 });
 
+describe("a server's wait (retryAfterMs)", () => {
+  /** A live extended connection the server then throttles: 4029 with a 60 s hint. */
+  const throttled = () => {
+    const { port, stream } = setup();
+    openExtended(port, 'fresh', 7);
+    port.last().send({ type: 'error', data: { errorMessage: 'Too many login attempts.', code: 4029, retryAfterMs: 60_000 } });
+    port.last().close(4029);
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'reconnecting', lastClose: { class: 'throttled', retryAfterMs: 60_000 } });
+    return { port, stream, closedAt: port.clock.now() };
+  };
+
+  it('setFilter during the wait takes effect on the next attempt, when the wait is over', () => {
+    const { port, stream, closedAt } = throttled();
+    port.clock.advance(1_000);
+    stream.setFilter({ type: 'service' });
+    expect(port.sockets).toHaveLength(1);
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'reconnecting', retryAt: closedAt + 60_000 });
+    port.clock.advanceTo(closedAt + 59_999);
+    expect(port.sockets).toHaveLength(1);
+    port.clock.advance(1);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service&resume=${EPOCH}%3A7`);
+  });
+
+  it('reconnect() during the wait connects when the wait is over, not before', () => {
+    const { port, stream, closedAt } = throttled();
+    stream.reconnect();
+    expect(port.sockets).toHaveLength(1);
+    port.clock.advanceTo(closedAt + 59_999);
+    expect(port.sockets).toHaveLength(1);
+    port.clock.advance(1);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toContain(`resume=${EPOCH}%3A7`);
+  });
+
+  it('HTTP 429 with Retry-After holds setFilter and reconnect() alike', () => {
+    const { port, stream } = setup({ extended: false });
+    port.last().refuse(429, 30_000);
+    const refusedAt = port.clock.now();
+    stream.setFilter({ type: 'service' });
+    stream.reconnect();
+    port.clock.advanceTo(refusedAt + 29_999);
+    expect(port.sockets).toHaveLength(1);
+    port.clock.advance(1);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toBe('ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service');
+  });
+
+  it('setFilter during an ordinary backoff still reconnects at once with the new filter', () => {
+    const { port, stream } = setup();
+    openExtended(port, 'fresh', 7);
+    port.last().close(1006);
+    expect(stream.getSnapshot().phase).toBe('reconnecting');
+    stream.setFilter({ type: 'service' });
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service&resume=${EPOCH}%3A7`);
+  });
+});
+
 describe('stopping on failures', () => {
   it('stops on 401 without retrying, and says so through runForever, onError, the iterator and the snapshot', async () => {
     const { port, stream, errors } = setup();
