@@ -22,7 +22,9 @@ export type BusListener = (event: PositionedEvent) => void;
 /**
  * Where accepted events live between the source and the subscribers: one ordered, bounded stream
  * per namespace. Positions are `{epoch, seq}`: `seq` grows by one per event within a namespace
- * and the epoch names the stream's incarnation (a new epoch voids every older position).
+ * and the epoch names that namespace's stream and its incarnation (a new epoch voids every older
+ * position). Each namespace has an epoch of its own, so a position is honoured only by the stream
+ * that gave it: `replay` answers one of another namespace `gone`, as any epoch it does not know.
  *
  * The interface is what a multi-instance deployment needs, so a broker can fill it later:
  *
@@ -41,14 +43,17 @@ export type BusListener = (event: PositionedEvent) => void;
  *   a concurrent writer is refused; the epoch is stored in the stream's metadata and changes when
  *   the stream is recreated. `subscribe` is an ordered push consumer with `deliver_policy=new`
  *   filtered to the subject; `replay` an ordered consumer with `opt_start_seq` (gone when the
- *   first message's sequence is not the next one).
+ *   first message's sequence is not the next one). One stream holds every namespace, so a
+ *   namespace's epoch is derived from the stream's and the namespace (as the memory bus does).
  *
  * `replay` is the only call that must reach the broker, so it alone returns a promise.
  *
  * @example
  * const off = bus.subscribe('acme', (e) => console.log(e.position.seq, e.event.type));
+ * const { epoch } = bus.head('acme');  // acme's own epoch
  * bus.publish('acme', event);          // → { namespace: 'acme', event, position: { epoch, seq: 1 } }
- * await bus.replay('acme', { epoch, seq: 0 }); // → { outcome: 'resumed', events: [that event] }
+ * await bus.replay('acme', { epoch, seq: 0 });  // → { outcome: 'resumed', events: [that event] }
+ * await bus.replay('other', { epoch, seq: 0 }); // → { outcome: 'gone', head: other's head }
  * off();
  */
 export interface EventBus {
@@ -63,6 +68,9 @@ export interface EventBus {
   replay(namespace: string, after: StreamPosition): Promise<ReplayResult>;
   /** The position of the last event accepted in `namespace` (`seq` 0 before the first one). */
   head(namespace: string): StreamPosition;
-  /** The stream incarnation of this bus. */
+  /**
+   * The incarnation of this bus. The positions of a namespace carry that namespace's own epoch
+   * (see `head`), which changes with it.
+   */
   readonly epoch: string;
 }

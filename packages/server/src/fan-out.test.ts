@@ -78,6 +78,9 @@ describe('encodeEvent', () => {
   });
 });
 
+/** The epoch of namespace acme's stream on a bus whose incarnation is 'e' (each namespace has its own). */
+const E = createMemoryEventBus({ epoch: 'e' }).head('acme').epoch;
+
 describe('createFanOut', () => {
   it('shares one Buffer per variant between all subscribers and filters by the index', () => {
     const bus = createMemoryEventBus({ epoch: 'e' });
@@ -91,7 +94,7 @@ describe('createFanOut', () => {
     bus.publish('other', makeEvent('other', { type: 'container' }));
     expect(a!.frames).toHaveLength(1);
     expect(b!.frames[0]).toBe(a!.frames[0]);
-    expect(c!.json()[0]?.position).toEqual({ epoch: 'e', seq: 1 });
+    expect(c!.json()[0]?.position).toEqual({ epoch: E, seq: 1 });
     expect(a!.json()[0]).not.toHaveProperty('position');
     expect(d!.frames).toEqual([]);
   });
@@ -139,9 +142,9 @@ describe('createFanOut', () => {
       ...start('extended'),
       onStart: (...args) => starts.push(args),
     });
-    expect(starts).toEqual([['fresh', { epoch: 'e', seq: 1 }]]);
+    expect(starts).toEqual([['fresh', { epoch: E, seq: 1 }]]);
     bus.publish('acme', makeEvent('acme', { type: 'container' }));
-    expect(sub.position()).toEqual({ epoch: 'e', seq: 2 });
+    expect(sub.position()).toEqual({ epoch: E, seq: 2 });
   });
 
   it('property: a resume delivers exactly the events after the position, once each, in order, whatever the timing', async () => {
@@ -171,7 +174,7 @@ describe('createFanOut', () => {
             namespace: 'acme',
             filter: containersOnly ? createFilter({ type: 'container' }) : MATCH_ALL,
             sink: out.sink,
-            resumeFrom: { epoch: 'e', seq: from },
+            resumeFrom: { epoch: E, seq: from },
             ...start('extended'),
             onStart: (outcome) => outcomes.push(outcome),
           });
@@ -183,7 +186,7 @@ describe('createFanOut', () => {
           expect(outcomes).toEqual(['resumed']);
           const expected = all.filter((e) => e.seq > from && (!containersOnly || e.type === 'container')).map((e) => e.seq);
           expect(out.json().map((f) => f.position?.seq)).toEqual(expected);
-          expect(sub.position()).toEqual({ epoch: 'e', seq: all.length });
+          expect(sub.position()).toEqual({ epoch: E, seq: all.length });
         },
       ),
       { numRuns: 150 },
@@ -201,7 +204,7 @@ describe('createFanOut', () => {
       namespace: 'acme',
       filter: MATCH_ALL,
       sink: out.sink,
-      resumeFrom: { epoch: 'e', seq: 1 },
+      resumeFrom: { epoch: E, seq: 1 },
       ...start('extended'),
       onStart: (...args) => starts.push(args),
     });
@@ -209,7 +212,7 @@ describe('createFanOut', () => {
     release();
     await flushPromises();
     bus.publish('acme', makeEvent('acme')); // 7
-    expect(starts).toEqual([['gone', { epoch: 'e', seq: 5 }]]);
+    expect(starts).toEqual([['gone', { epoch: E, seq: 5 }]]);
     expect(out.json().map((f) => f.position?.seq)).toEqual([6, 7]);
   });
 
@@ -223,7 +226,7 @@ describe('createFanOut', () => {
       pending += 300;
       return true;
     };
-    createFanOut({ bus }).subscribe({ namespace: 'acme', filter: MATCH_ALL, sink: out.sink, resumeFrom: { epoch: 'e', seq: 0 }, ...start('extended') });
+    createFanOut({ bus }).subscribe({ namespace: 'acme', filter: MATCH_ALL, sink: out.sink, resumeFrom: { epoch: E, seq: 0 }, ...start('extended') });
     await flushPromises();
     expect(out.frames).toHaveLength(2); // 600 > 500: wait
     expect(out.waiting).toHaveLength(1);
@@ -241,7 +244,7 @@ describe('createFanOut', () => {
     const inner = createMemoryEventBus({ epoch: 'e' });
     const { bus } = deferredReplayBus(inner, false);
     const out = fakeSink({ budget: 2_000 });
-    createFanOut({ bus }).subscribe({ namespace: 'acme', filter: MATCH_ALL, sink: out.sink, resumeFrom: { epoch: 'e', seq: 0 }, ...start('extended') });
+    createFanOut({ bus }).subscribe({ namespace: 'acme', filter: MATCH_ALL, sink: out.sink, resumeFrom: { epoch: E, seq: 0 }, ...start('extended') });
     for (let i = 0; i < 20; i++) bus.publish('acme', makeEvent('acme'));
     expect(out.overflows).toBe(1);
     expect(out.frames).toEqual([]);

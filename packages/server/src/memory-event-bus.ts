@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { type DockerCloudEvent, EventsError, type StreamPosition } from '@events/core';
 import type { BusListener, EventBus, PositionedEvent, ReplayResult } from './event-bus.js';
 
@@ -12,7 +12,10 @@ export interface RetentionOptions {
 export interface MemoryEventBusOptions {
   readonly retention?: RetentionOptions;
   readonly now?: () => number;
-  /** The stream incarnation. Default: random, so a restarted server voids every old position. */
+  /**
+   * The bus incarnation, from which each namespace's epoch is derived. Default: random, so a
+   * restarted server voids every old position.
+   */
   readonly epoch?: string;
   /** Called when a listener throws; delivery to the other listeners goes on. */
   readonly onListenerError?: (error: unknown, namespace: string) => void;
@@ -21,6 +24,8 @@ export interface MemoryEventBusOptions {
 export const DEFAULT_RETENTION = { count: 10_000, ageMs: 60 * 60 * 1000 } as const;
 
 interface Stream {
+  /** This namespace's epoch (epochOf): its positions are honoured by this stream only. */
+  readonly epoch: string;
   seq: number;
   /** Retained events, oldest first, from index `start` (a ring without copying on every drop). */
   events: PositionedEvent[];
@@ -49,7 +54,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
   const streamOf = (namespace: string): Stream => {
     let stream = streams.get(namespace);
     if (!stream) {
-      stream = { seq: 0, events: [], acceptedAt: [], start: 0, listeners: new Set() };
+      stream = { epoch: namespaceEpoch(epoch, namespace), seq: 0, events: [], acceptedAt: [], start: 0, listeners: new Set() };
       streams.set(namespace, stream);
     }
     return stream;
@@ -77,7 +82,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       stream.seq += 1;
       // The source's object is not trusted to stay unchanged, and plain frames must not carry a position.
       const { position: _ignored, ...plain } = event;
-      const positioned: PositionedEvent = { namespace, event: plain, position: { epoch, seq: stream.seq } };
+      const positioned: PositionedEvent = { namespace, event: plain, position: { epoch: stream.epoch, seq: stream.seq } };
       stream.events.push(positioned);
       stream.acceptedAt.push(now());
       prune(stream);
@@ -102,8 +107,10 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
     async replay(namespace, after: StreamPosition): Promise<ReplayResult> {
       const stream = streamOf(namespace);
       prune(stream);
-      const head: StreamPosition = { epoch, seq: stream.seq };
-      if (after.epoch !== epoch || !Number.isInteger(after.seq) || after.seq < 0 || after.seq > stream.seq) {
+      const head: StreamPosition = { epoch: stream.epoch, seq: stream.seq };
+      // Another epoch: an older incarnation, or another namespace's stream (a position means
+      // nothing outside the stream that gave it). Either way the position is unknown here.
+      if (after.epoch !== stream.epoch || !Number.isInteger(after.seq) || after.seq < 0 || after.seq > stream.seq) {
         return { outcome: 'gone', head };
       }
       const retained = stream.events.length - stream.start;
@@ -113,7 +120,9 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       return { outcome: 'resumed', events: stream.events.slice(from) };
     },
     head(namespace) {
-      return { epoch, seq: streams.get(namespace)?.seq ?? 0 };
+      const stream = streams.get(namespace);
+      // A namespace without events yet has no stream to keep: its epoch is derived, as its stream's will be.
+      return stream === undefined ? { epoch: namespaceEpoch(epoch, namespace), seq: 0 } : { epoch: stream.epoch, seq: stream.seq };
     },
     retained(namespace) {
       const stream = streams.get(namespace);
@@ -122,4 +131,16 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       return stream.events.length - stream.start;
     },
   };
+}
+
+/**
+ * The epoch of one namespace's stream: derived from the bus incarnation and the namespace, so
+ * that a position is honoured only by the stream it came from. Sharing one epoch, a position of
+ * namespace A (or of one user's own namespace) was "resumed" on B's stream from an unrelated seq.
+ * Opaque, 8 base64url characters as the incarnation's own; the same inputs give the same epoch,
+ * so X-Events-Position read before a namespace's first event stays good after it.
+ * For example the incarnation `Xk3p9Q2a` gives `acme` the epoch `5t0gTqKN` and `other` `irxcfaWN`.
+ */
+function namespaceEpoch(incarnation: string, namespace: string): string {
+  return createHmac('sha256', incarnation).update(namespace).digest('base64url').slice(0, 8);
 }

@@ -37,7 +37,7 @@ describe('lists', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('application/json');
     expect(answer.body).toEqual({ meta: { limit: 25, next: null, offset: 0, previous: null, total_count: 1 }, objects: [stack] });
-    expect(answer.headers.get(POSITION_HEADER)).toBe(`${fx.bus.epoch}:0`);
+    expect(answer.headers.get(POSITION_HEADER)).toBe(`${fx.bus.head('acme').epoch}:0`);
   });
 
   it('lists the user’s own namespace when the path has none, and each type under its API', async () => {
@@ -57,7 +57,7 @@ describe('lists', () => {
     const answer = await call('HEAD', '/api/app/v1/acme/stack/');
     expect(answer.status).toBe(200);
     expect(answer.body).toBeUndefined();
-    expect(answer.headers.get(POSITION_HEADER)).toBe(`${fx.bus.epoch}:0`);
+    expect(answer.headers.get(POSITION_HEADER)).toBe(`${fx.bus.head('acme').epoch}:0`);
   });
 
   it('refuses bad paging with 400 and a precise detail', async () => {
@@ -241,7 +241,7 @@ describe('operations', () => {
     expect(answer.body).toMatchObject({ uuid: service.uuid, resource_uri: service.resource_uri, state: 'Running' });
     const actionUri = answer.headers.get(ACTION_URI_HEADER);
     expect(actionUri).toMatch(/^\/api\/audit\/v1\/action\/[0-9a-f-]+\/$/);
-    expect(answer.headers.get(POSITION_HEADER)).toBe(`${fx.bus.epoch}:2`);
+    expect(answer.headers.get(POSITION_HEADER)).toBe(`${fx.bus.head('acme').epoch}:2`);
     const action = await call('GET', actionUri as string);
     expect(action.status).toBe(200);
     expect(action.body).toMatchObject({ resource_uri: actionUri, object: service.resource_uri, user: 'alice', method: 'POST', path: `${service.resource_uri}start/` });
@@ -250,7 +250,7 @@ describe('operations', () => {
     ]);
     // The list now reflects the events up to its header's position.
     const list = await call('GET', '/api/app/v1/acme/service/');
-    expect(list.headers.get(POSITION_HEADER)).toBe(`${fx.bus.epoch}:2`);
+    expect(list.headers.get(POSITION_HEADER)).toBe(`${fx.bus.head('acme').epoch}:2`);
     expect((list.body as RestList<RestService>).objects[0]?.state).toBe('Running');
   });
 

@@ -79,7 +79,7 @@ describe('hello, positions and markers', () => {
   });
 
   it('plain clients see none of it, even when they send ?resume=', async () => {
-    const plain = await openStream(acmeUrl(`?resume=${server.bus.epoch}:1`), { headers: ALICE });
+    const plain = await openStream(acmeUrl(`?resume=${server.bus.head('acme').epoch}:1`), { headers: ALICE });
     expect(plain.ws.protocol).toBe('');
     const event = source.emit('acme');
     await plain.waitForFrames(1);
