@@ -1,9 +1,11 @@
-import { type EventFilter, ok, parseFilter, type Result, readQuery } from '@events/core';
+import { type EventFilter, EventsError, err, isObjectType, OBJECT_TYPES, ok, parseFilter, type Result, readQuery } from '@events/core';
 
 /** The `type` of an error frame (protocol.md §5), which a stream filter may name like an object type. */
 export const ERROR_FRAME_TYPE = 'error';
 
 const FILTER_KEYS: ReadonlySet<string> = new Set(['type', 'object', 'parent', 'parents']);
+/** Every value `type` takes on the stream, for the message that refuses another: core's list, and error. */
+const STREAM_TYPES = [...OBJECT_TYPES, ERROR_FRAME_TYPE].join(', ');
 
 /**
  * The filter of a stream request (protocol.md §4), as core's parseFilter reads it, except that
@@ -16,14 +18,19 @@ const FILTER_KEYS: ReadonlySet<string> = new Set(['type', 'object', 'parent', 'p
  * @example
  * parseStreamFilter('?type=container,error') // ok: types Set { 'container' }
  * parseStreamFilter('?type=error')           // ok: types Set {} (no event matches)
- * parseStreamFilter('?type=volume')          // err: unknown event type "volume" ...
+ * parseStreamFilter('?type=volume')          // err: unknown event type "volume" in filter "type"; expected one of nodecluster, ..., action, error
  */
 export function parseStreamFilter(search: string): Result<EventFilter> {
   const read = readQuery(search, FILTER_KEYS);
   // Bad percent-encoding: parseFilter says so in its own words.
   if (!read.ok) return parseFilter(search);
-  const types = read.value.get('type');
-  if (types === undefined || !types.some((value) => value.split(',').includes(ERROR_FRAME_TYPE))) return parseFilter(search);
+  const types = (read.value.get('type') ?? []).flatMap((value) => value.split(','));
+  // Refused here, not by parseFilter, whose list of the types it takes leaves out error.
+  const unknown = types.find((type) => type !== '' && type !== ERROR_FRAME_TYPE && !isObjectType(type));
+  if (unknown !== undefined) {
+    return err(new EventsError('invalid-filter', `unknown event type ${JSON.stringify(unknown)} in filter "type"; expected one of ${STREAM_TYPES}`));
+  }
+  if (!types.includes(ERROR_FRAME_TYPE)) return parseFilter(search);
   const pairs: [string, string][] = [];
   for (const [key, values] of read.value) {
     for (const value of values) {

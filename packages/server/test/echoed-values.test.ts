@@ -14,7 +14,8 @@ const LONG = 6_000;
 const cut = (char: string) => `${char.repeat(99)}…`;
 const USERS = [{ username: 'alice', apikey: 'alice-key-123', namespaces: ['acme'] }];
 const ALICE = { Authorization: basic('alice', 'alice-key-123') };
-const TYPES = OBJECT_TYPES.join(', ');
+// The types a stream filter takes: the object types, and error (the type of error frames).
+const TYPES = [...OBJECT_TYPES, 'error'].join(', ');
 
 describe('the stream', () => {
   let server: EventsServer;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventsServer, type EventsServer } from '../src/create-events-server.js';
 import { silentLogger } from '../src/logger.js';
 import { createScriptedSource, type ScriptedSource } from '../../../tests/support/scripted-source.js';
-import { basic, openStream } from './helpers/stream-client.js';
+import { basic, openStream, refusedUpgrade } from './helpers/stream-client.js';
 import { settle } from './helpers/wait.js';
 
 // protocol.md §5 lists `error` among the values of `type`, so a client may name it in its filter
@@ -59,5 +59,24 @@ describe('type=error in a stream filter', () => {
     } finally {
       await own.close();
     }
+  });
+});
+
+describe('an unknown type in a stream filter', () => {
+  // Every type the stream takes, error included: the list a client reads to fix its filter.
+  const detail = 'Unknown event type "volume" in filter "type"; expected one of nodecluster, node, stack, service, container, action, error.';
+
+  it('is refused with 400 naming every type the stream takes, error included', async () => {
+    for (const query of ['?type=volume', '?type=error,volume', '?type=container&type=volume']) {
+      const refused = await refusedUpgrade(`${url}${query}`, { headers: ALICE });
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body)).toEqual({ detail });
+    }
+  });
+
+  it('closes an extended connection with 4000 after an error frame that says the same', async () => {
+    const client = await openStream(`${url}?type=volume`, { headers: ALICE, protocols: [RESUME_SUBPROTOCOL] });
+    expect((await client.closed).code).toBe(4000);
+    expect(client.json()).toEqual([{ type: 'error', data: { errorMessage: detail, code: 4000 } }]);
   });
 });
