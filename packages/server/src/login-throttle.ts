@@ -4,7 +4,12 @@ export interface LoginThrottleOptions {
   readonly windowMs?: number;
   /** How long a locked-out address is refused (429), whatever credentials it sends. Default 60 s. */
   readonly lockoutMs?: number;
-  /** Addresses tracked at most (the oldest are forgotten first), so a spray of addresses cannot grow memory. */
+  /**
+   * Addresses tracked at most, so a spray of addresses cannot grow memory. Default 10,000. Past
+   * it, the address whose last failure is oldest among those not locked out is forgotten; a
+   * locked-out one only when every tracked address is locked out, and then the one whose lockout
+   * ends first.
+   */
   readonly maxTracked?: number;
   readonly now?: () => number;
 }
@@ -30,47 +35,59 @@ export interface LoginThrottle {
   readonly tracked: number;
 }
 
-interface Entry {
-  failures: number[];
-  lockedUntil: number;
-}
-
 export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginThrottle {
   const maxFailures = options.maxFailures ?? 10;
   const windowMs = options.windowMs ?? 60_000;
   const lockoutMs = options.lockoutMs ?? 60_000;
   const maxTracked = options.maxTracked ?? 10_000;
   const now = options.now ?? Date.now;
-  // Insertion order = age order: re-inserting on every failure keeps the map an LRU.
-  const entries = new Map<string, Entry>();
+  // Two maps, so that eviction never has to search. Insertion order is age order in both:
+  // `failing` is an LRU (an address is re-inserted on each failure), and `locked`, whose entries
+  // all got the same lockoutMs, is ordered by the end of their lockout.
+  /** Addresses not locked out: the times of their failures within the window. */
+  const failing = new Map<string, number[]>();
+  /** Locked-out addresses: when their lockout ends. */
+  const locked = new Map<string, number>();
+
+  /** Forgets the lockouts that have ended: they are the first in `locked`. */
+  const unlockExpired = (t: number) => {
+    for (const [address, until] of locked) {
+      if (until > t) break;
+      locked.delete(address);
+    }
+  };
 
   return {
     check(address) {
-      const entry = entries.get(address);
-      if (!entry) return { allowed: true };
+      const until = locked.get(address);
+      if (until === undefined) return { allowed: true };
       const t = now();
-      if (entry.lockedUntil > t) return { allowed: false, retryAfterMs: entry.lockedUntil - t };
+      if (until > t) return { allowed: false, retryAfterMs: until - t };
       return { allowed: true };
     },
     failure(address) {
       const t = now();
-      const entry = entries.get(address) ?? { failures: [], lockedUntil: 0 };
-      entries.delete(address);
-      entry.failures = entry.failures.filter((at) => at > t - windowMs);
-      entry.failures.push(t);
-      if (entry.failures.length >= maxFailures) {
-        entry.lockedUntil = t + lockoutMs;
-        entry.failures = [];
-      }
-      entries.set(address, entry);
-      while (entries.size > maxTracked) {
-        const oldest = entries.keys().next().value;
+      unlockExpired(t);
+      // A locked-out address is refused before its credentials are read (see check): nothing to add.
+      if (locked.has(address)) return;
+      const failures = (failing.get(address) ?? []).filter((at) => at > t - windowMs);
+      failing.delete(address);
+      failures.push(t);
+      if (failures.length >= maxFailures) locked.set(address, t + lockoutMs);
+      else failing.set(address, failures);
+      // The addresses not locked out go first, oldest first: a spray of new failing addresses
+      // must not free one that is locked out. When every address is locked out, the one whose
+      // lockout ends first goes: memory stays bounded, and it takes maxTracked addresses locked
+      // out at once to free one a little early (it is locked again after maxFailures more).
+      while (failing.size + locked.size > maxTracked) {
+        const from = failing.size > 0 ? failing : locked;
+        const oldest = from.keys().next().value;
         if (oldest === undefined) break;
-        entries.delete(oldest);
+        from.delete(oldest);
       }
     },
     get tracked() {
-      return entries.size;
+      return failing.size + locked.size;
     },
   };
 }
