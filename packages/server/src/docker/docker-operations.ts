@@ -5,9 +5,8 @@ import { isUp } from './docker-states.js';
 // What an operation from the REST API (start, stop, scale, redeploy, terminate of a stack, service
 // or container) means on a Docker Engine: which transitional states it puts objects in and which
 // engine calls it takes. Planning only reads the mapper's records, so it lives here as a function
-// of them; DockerMapper.beginOperation validates the request, opens the action, applies the plan
-// and flushes, and DockerMapper.jobsDone closes it (both change the mapper's private state
-// throughout, so they stay in the class).
+// of them; DockerMapper.beginOperation validates the request, opens the action (transitions.ts),
+// applies the plan and flushes, and DockerMapper.jobsDone closes it.
 
 /** One call to the engine that an operation needs. */
 export type EngineJob =

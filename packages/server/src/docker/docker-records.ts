@@ -11,10 +11,10 @@ import {
 } from './docker-model.js';
 import { isDown, isUp } from './docker-states.js';
 
-// What DockerMapper keeps of the engine, indexed for deriving (docker-model.ts is what the engine
-// sends; these are the mapper's records of it), and MapperRecords: the read-only view of them that
-// the derive (docker-derive.ts) and planning (docker-operations.ts) functions are given, so that
-// they can live outside the class without reaching into its private fields. Pure.
+// The shapes of what DockerMapper keeps of the engine (docker-model.ts is what the engine sends;
+// engine-records.ts keeps the mapper's records of it, indexed for deriving), and MapperRecords:
+// the read-only view of them that the derive (docker-derive.ts) and planning
+// (docker-operations.ts) functions are given. Pure.
 
 /** The Docker Cloud types derived from the engine (actions are not: they come from operations). */
 export type Kind = 'container' | 'service' | 'stack' | 'node' | 'nodecluster';
