@@ -21,7 +21,7 @@ import {
 const FIXTURES = join(import.meta.dirname, '../../test/docker/fixtures');
 const T0 = Date.UTC(2026, 10, 27, 9, 0, 0);
 
-function createMapper(options: { settleTimeoutMs?: number } = {}) {
+function createMapper(options: { settleTimeoutMs?: number; maxActions?: number } = {}) {
   const clock = { now: T0 };
   let n = 0;
   const mapper = new DockerMapper({
@@ -389,6 +389,22 @@ describe('DockerMapper operations', () => {
     expect(states(plan.events)).toEqual(['action create Pending', 'action In progress', 'container Starting']);
     expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c1', { name: 'web-1' })).events)).toEqual(['container Running']);
     expect(states(mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []).events)).toEqual(['action Success']);
+  });
+
+  it('keeps every open action beyond maxActions readable, and prunes finished ones oldest first', () => {
+    const { mapper } = createMapper({ settleTimeoutMs: 30_000, maxActions: 1 });
+    const listed = [container('c1', 'running', {}, { name: 'web-1' }), container('c2', 'running', {}, { name: 'web-2' })];
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: listed });
+    const [one, two] = mapper.list('container').map((c) => c.uuid) as [string, string];
+    const actionOf = (plan: ReturnType<DockerMapper['beginOperation']>) => (plan.result.ok ? plan.result.action.uuid : 'refused');
+    const first = actionOf(mapper.beginOperation(request('container', one, 'stop')));
+    const second = actionOf(mapper.beginOperation(request('container', two, 'stop')));
+    // Both open: over the limit, and neither may go.
+    expect([mapper.get('action', first)?.state, mapper.get('action', second)?.state]).toEqual(['In progress', 'In progress']);
+    expect(states(mapper.jobsDone(first, ['refused']).events)).toEqual(['container Running', 'action Failed']);
+    expect(states(mapper.jobsDone(second, ['refused']).events)).toEqual(['container Running', 'action Failed']);
+    const third = actionOf(mapper.beginOperation(request('container', one, 'stop')));
+    expect(mapper.list('action').map((a) => a.uuid)).toEqual([third]);
   });
 
   it('fails the action and drops the transitional state when the engine refuses', () => {
