@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffRange, type BackoffPolicy, computeBackoffDelay, DEFAULT_BACKOFF_POLICY, parseRetryAfter, serverWaitMs } from './backoff.js';
+import { MAX_TIMER_MS } from './timer-delay.js';
 
 const P = DEFAULT_BACKOFF_POLICY;
 
@@ -82,6 +83,16 @@ describe('computeBackoffDelay', () => {
         expect(backoffRange({ failures: failures + 1, kind }, P).max).toBeGreaterThanOrEqual(backoffRange({ failures, kind }, P).max);
       }),
     );
+  });
+});
+
+describe('the longest timer delay', () => {
+  it('is never exceeded, though a hint and the jitter window above it may add up past it', () => {
+    const wide: BackoffPolicy = { ...P, capMs: MAX_TIMER_MS, maxHintMs: MAX_TIMER_MS };
+    const request = { failures: 40, kind: 'throttled', hintMs: MAX_TIMER_MS } as const;
+    expect(computeBackoffDelay(request, wide, 0.999_999)).toBe(MAX_TIMER_MS);
+    expect(backoffRange(request, wide)).toEqual({ min: MAX_TIMER_MS, max: MAX_TIMER_MS });
+    expect(backoffRange({ failures: 40, kind: 'transient', hintMs: MAX_TIMER_MS - 10 }, wide)).toEqual({ min: MAX_TIMER_MS - 10, max: MAX_TIMER_MS });
   });
 });
 

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from './timer-delay.js';
+
 /**
  * How long to wait before the next connection attempt (field-notes.md, "Reconnecting clients").
  *
@@ -64,7 +66,7 @@ export interface BackoffRequest {
  */
 export function backoffRange(request: BackoffRequest, policy: BackoffPolicy): { readonly min: number; readonly max: number } {
   const { lo, hi, start } = curve(request, policy);
-  return { min: start, max: start + (hi - lo) };
+  return { min: start, max: Math.min(MAX_TIMER_MS, start + (hi - lo)) };
 }
 
 /**
@@ -79,7 +81,8 @@ export function computeBackoffDelay(request: BackoffRequest, policy: BackoffPoli
   const { lo, hi, start } = curve(request, policy);
   // A random source that returns exactly 1 (or garbage) must not push the delay past the window.
   const r = random >= 0 && random < 1 ? random : 0;
-  return start + Math.floor(r * (hi - lo));
+  // A hint near maxHintMs plus a window near capMs may add up past what a timer keeps.
+  return Math.min(MAX_TIMER_MS, start + Math.floor(r * (hi - lo)));
 }
 
 /**
@@ -104,7 +107,7 @@ function curve(request: BackoffRequest, policy: BackoffPolicy): { lo: number; hi
   const exponent = Math.max(0, request.failures - 1) + (throttled ? policy.throttledBoost : 0);
   // 2 ** 1100 is Infinity, which min() turns into the cap: no overflow guard needed.
   const hi = Math.max(lo, Math.min(policy.capMs, Math.max(2 * lo, policy.baseMs * 2 ** exponent)));
-  return { lo, hi, start: Math.max(lo, clampHint(request.hintMs, policy)) };
+  return { lo, hi, start: Math.min(MAX_TIMER_MS, Math.max(lo, clampHint(request.hintMs, policy))) };
 }
 
 function clampHint(hintMs: number | undefined, policy: BackoffPolicy): number {

@@ -3,6 +3,7 @@ import { didYouMeanHint } from './did-you-mean.js';
 import { describeValue } from './describe-value.js';
 import { EventsError } from './events-error.js';
 import type { StreamClientOptions } from './stream-client-types.js';
+import { checkTimerOption } from './timer-delay.js';
 
 /** The environment Docker Cloud programs read (DOCKERCLOUD_*), e.g. `process.env`. */
 export type ClientEnv = Readonly<Record<string, string | undefined>>;
@@ -155,14 +156,9 @@ export function checkStreamOptions(options: Partial<StreamClientOptions>): void 
   if (options.authorization === '') throw new EventsError('invalid-config', 'authorization is empty');
   for (const key of ['extended', 'trailingSlash', 'online'] as const) checkType(key, options[key], 'boolean', 'true or false');
   for (const key of ['onEvent', 'onError', 'onState'] as const) checkType(key, options[key], 'function', 'a function');
-  const ping = options.pingIntervalMs;
-  if (ping !== undefined && ping !== null && !(typeof ping === 'number' && Number.isFinite(ping) && ping >= MIN_PING_INTERVAL_MS)) {
-    throw new EventsError('invalid-config', `pingIntervalMs must be a number of milliseconds ≥ ${MIN_PING_INTERVAL_MS}, or null for no pings; got ${describeValue(ping)}`);
-  }
-  const close = options.closeTimeoutMs;
-  if (close !== undefined && !(typeof close === 'number' && Number.isFinite(close) && close >= 0)) {
-    throw new EventsError('invalid-config', `closeTimeoutMs must be a non-negative number of milliseconds, got ${describeValue(close)}`);
-  }
+  // The transport pings on a timer: a longer interval than a timer keeps would ping every millisecond.
+  checkTimerOption('pingIntervalMs', options.pingIntervalMs, { min: MIN_PING_INTERVAL_MS, nullMeans: 'for no pings' });
+  checkTimerOption('closeTimeoutMs', options.closeTimeoutMs, { min: 0 });
   const window = options.dedupeWindow;
   if (window !== undefined && !(Number.isSafeInteger(window) && window >= 0)) {
     throw new EventsError('invalid-config', `dedupeWindow must be a whole number ≥ 0 (0: no duplicate detection), got ${describeValue(window)}`);

@@ -10,6 +10,7 @@ export * from './filter-index.js';
 export * from './client-options.js';
 export * from './did-you-mean.js';
 export { describeValue } from './describe-value.js';
+export { MAX_TIMER_MS } from './timer-delay.js';
 export * from './endpoint.js';
 export * from './hierarchy-store.js';
 export * from './reconnect-machine.js';

@@ -13,6 +13,7 @@ import { typeOfUri } from './resource-uri.js';
 import { parseRestList, type RestObject } from './rest-schema.js';
 import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, toFilter } from './stream-client.js';
 import type { HttpResponse, StreamPort } from './stream-port.js';
+import { checkTimerOption } from './timer-delay.js';
 
 // The live tree: REST lists seed the hierarchy store, the stream keeps it current.
 //
@@ -37,9 +38,9 @@ export interface LiveTreeOptions extends Omit<StreamClientOptions, 'onEvent' | '
   readonly restHost: string;
   /** Store options; dedupeWindow defaults to 0 here, as the stream already drops repeats. */
   readonly store?: HierarchyStoreOptions;
-  /** Least time between two publishes of the store (100 ms). */
+  /** Least time between two publishes of the store (100 ms; at most MAX_TIMER_MS). */
   readonly publishIntervalMs?: number;
-  /** How often terminated objects past their retention are dropped (5 s). */
+  /** How often terminated objects past their retention are dropped (5 s; at most MAX_TIMER_MS). */
   readonly pruneIntervalMs?: number;
   /** Objects per REST page asked for (1,000; the server may serve fewer, and `next` is followed). */
   readonly pageSize?: number;
@@ -90,8 +91,10 @@ interface ListResult {
  * await tree.operate(service.resource_uri, 'scale', { targetNumContainers: 3 });
  */
 export function createLiveTree(options: LiveTreeOptions, port: StreamPort): LiveTreeHandle {
-  const publishIntervalMs = positive('publishIntervalMs', options.publishIntervalMs ?? DEFAULT_PUBLISH_INTERVAL_MS);
-  const pruneIntervalMs = positive('pruneIntervalMs', options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS);
+  checkTimerOption('publishIntervalMs', options.publishIntervalMs, { min: 0, exclusiveMin: true });
+  checkTimerOption('pruneIntervalMs', options.pruneIntervalMs, { min: 0, exclusiveMin: true });
+  const publishIntervalMs = options.publishIntervalMs ?? DEFAULT_PUBLISH_INTERVAL_MS;
+  const pruneIntervalMs = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
   const pageSize = positive('pageSize', options.pageSize ?? DEFAULT_PAGE_SIZE);
   const maxBuffered = positive('maxBufferedEvents', options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED);
   const filter = toFilter(options.filter);
@@ -462,7 +465,7 @@ function stripQuery(url: string): string {
 }
 
 function positive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new EventsError('invalid-config', `${name} must be a positive number, got ${String(value)}`);
+  if (!(Number.isFinite(value) && value > 0)) throw new EventsError('invalid-config', `${name} must be a positive number, got ${describeValue(value)}`);
   return value;
 }
 

@@ -993,11 +993,12 @@ describe('createReconnectPolicy', () => {
   });
 
   it.each([
-    [{ baseMs: 0 }, /baseMs must be a positive number/],
-    [{ floorMs: -1 }, /floorMs must be a non-negative number/],
+    [{ baseMs: 0 }, /^reconnect policy: baseMs must be a number of milliseconds > 0 and ≤ 2147483647, got number 0$/],
+    [{ floorMs: -1 }, /^reconnect policy: floorMs must be a number of milliseconds from 0 to 2147483647, got number -1$/],
+    [{ throttledBoost: -1 }, /^reconnect policy: throttledBoost must be a non-negative number, got number -1$/],
     [{ floorMs: 40_000 }, /floorMs must be at most capMs/],
     [{ throttledFloorMs: 60_000 }, /throttledFloorMs must be at most capMs/],
-    [{ idleTimeoutMs: 0 }, /idleTimeoutMs must be a positive number or null/],
+    [{ idleTimeoutMs: 0 }, /^reconnect policy: idleTimeoutMs must be a number of milliseconds > 0 and ≤ 2147483647, or null for no idle timeout; got number 0$/],
     [{ heartbeatFactor: 0.5 }, /heartbeatFactor must be a number ≥ 1/],
     [{ connectTimeoutMs: Number.NaN }, /connectTimeoutMs/],
     [{ capMS: 5_000 } as Partial<typeof P>, /unknown option capMS; expected one of baseMs, capMs/],

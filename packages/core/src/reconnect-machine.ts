@@ -18,6 +18,7 @@ import {
   type ReconnectState,
   type TimerName,
 } from './reconnect-state.js';
+import { MAX_TIMER_MS } from './timer-delay.js';
 
 export * from './backoff.js';
 export * from './reconnect-state.js';
@@ -255,7 +256,9 @@ function onFrame(s: OpenState, frame: Frame, x: StepEnv): Transition {
 }
 
 function onHello(s: OpenState, hello: HelloFrame, effects: Effects, x: StepEnv): OpenState {
-  const idleMs = Math.round(hello.heartbeatMs * x.policy.heartbeatFactor);
+  // A server's heartbeat may be longer than a timer keeps (its hello is not ours to refuse): wait
+  // that longest delay instead, or the idle timer would fire, and re-arm, every millisecond.
+  const idleMs = Math.min(MAX_TIMER_MS, Math.round(hello.heartbeatMs * x.policy.heartbeatFactor));
   effects.push(setTimer('idle', x.now + idleMs, s.generation));
   const next: OpenState = { ...s, position: hello.position, idleMs, helloReceived: true };
   // A repeated hello refreshes position and heartbeat; the connection's outcome is already decided.

@@ -1,14 +1,17 @@
 import { DEFAULT_BACKOFF_POLICY, type BackoffPolicy } from './backoff.js';
+import { describeValue } from './describe-value.js';
 import type { StreamPosition } from './event-schema.js';
 import { EventsError } from './events-error.js';
 import type { CloseClass, Frame } from './extended-protocol.js';
+import { checkTimerOption } from './timer-delay.js';
 
 // The data of the reconnect machine: its policy, states, inputs and effects, and the read-only
 // views a UI needs. The transitions live in reconnect-machine.ts.
 
 /**
  * Everything the machine decides by: backoff (see backoff.ts) plus timeouts. Build one with
- * createReconnectPolicy, which fills defaults and rejects nonsense.
+ * createReconnectPolicy, which fills defaults and rejects nonsense, such as a time in ms past
+ * MAX_TIMER_MS (a longer timer fires at once).
  */
 export interface ReconnectPolicy extends BackoffPolicy {
   /** A socket that has not opened after this long is abandoned (10 s). */
@@ -52,27 +55,24 @@ export function createReconnectPolicy(overrides: Partial<ReconnectPolicy> = {}):
     }
   }
   const policy: ReconnectPolicy = { ...DEFAULT_RECONNECT_POLICY, ...overrides };
-  const positive = ['baseMs', 'capMs', 'connectTimeoutMs'] as const;
-  const nonNegative = ['floorMs', 'throttledFloorMs', 'throttledBoost', 'maxHintMs', 'stableMs'] as const;
-  for (const key of positive) {
-    if (!(Number.isFinite(policy[key]) && policy[key] > 0)) fail(key, 'a positive number', policy[key]);
-  }
-  for (const key of nonNegative) {
-    if (!(Number.isFinite(policy[key]) && policy[key] >= 0)) fail(key, 'a non-negative number', policy[key]);
-  }
+  // Each is (or bounds) a timer delay, so none may exceed what a timer keeps (maxHintMs: a server's
+  // "retry after 30 days" would otherwise fire at once).
+  for (const key of ['baseMs', 'capMs', 'connectTimeoutMs'] as const) checkTimerOption(key, policy[key], { min: 0, exclusiveMin: true }, PREFIX);
+  for (const key of ['floorMs', 'throttledFloorMs', 'maxHintMs', 'stableMs'] as const) checkTimerOption(key, policy[key], { min: 0 }, PREFIX);
+  checkTimerOption('idleTimeoutMs', policy.idleTimeoutMs, { min: 0, exclusiveMin: true, nullMeans: 'for no idle timeout' }, PREFIX);
+  if (!(Number.isFinite(policy.throttledBoost) && policy.throttledBoost >= 0)) fail('throttledBoost', 'a non-negative number', policy.throttledBoost);
   if (policy.floorMs > policy.capMs) fail('floorMs', `at most capMs (${policy.capMs})`, policy.floorMs);
   if (policy.throttledFloorMs > policy.capMs) fail('throttledFloorMs', `at most capMs (${policy.capMs})`, policy.throttledFloorMs);
-  if (policy.idleTimeoutMs !== null && !(Number.isFinite(policy.idleTimeoutMs) && policy.idleTimeoutMs > 0)) {
-    fail('idleTimeoutMs', 'a positive number or null', policy.idleTimeoutMs);
-  }
   if (!(Number.isFinite(policy.heartbeatFactor) && policy.heartbeatFactor >= 1)) {
     fail('heartbeatFactor', 'a number ≥ 1', policy.heartbeatFactor);
   }
   return Object.freeze(policy);
 }
 
+const PREFIX = 'reconnect policy: ';
+
 function fail(key: string, expected: string, actual: unknown): never {
-  throw new EventsError('invalid-config', `reconnect policy: ${key} must be ${expected}, got ${String(actual)}`);
+  throw new EventsError('invalid-config', `${PREFIX}${key} must be ${expected}, got ${describeValue(actual)}`);
 }
 
 /** The timers the machine arms. At most one of each name is pending at a time. */

@@ -34,13 +34,13 @@ export interface StreamClientOptions {
   readonly extended?: boolean;
   /** Reconnect policy overrides (backoff, timeouts), validated by createReconnectPolicy. */
   readonly policy?: Partial<ReconnectPolicy>;
-  /** WebSocket pings, where the runtime can send them (10 s, as python-dockercloud); null: none. */
+  /** WebSocket pings, where the runtime can send them (10 s, as python-dockercloud; 100 ms to MAX_TIMER_MS); null: none. */
   readonly pingIntervalMs?: number | null;
   /** Events an async-iterator consumer may have waiting before the client pauses reading (10,000). */
   readonly highWaterMark?: number;
   /** Uuids of events without a position (plain servers) remembered to drop repeats (10,000). */
   readonly dedupeWindow?: number;
-  /** How long a closing socket may take to report its close before it is terminated (2 s). */
+  /** How long a closing socket may take to report its close before it is terminated (2 s; at most MAX_TIMER_MS). */
   readonly closeTimeoutMs?: number;
   /** Where the runtime cannot set headers: `?auth=<header>` (default) or `?user=&token=`. */
   readonly queryAuth?: 'auth' | 'token';

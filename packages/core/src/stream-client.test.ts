@@ -6,6 +6,7 @@ import { RESUME_SUBPROTOCOL } from './extended-protocol.js';
 import { createStreamClient, type EventStream, errorOfClose, type StreamClientOptions } from './stream-client.js';
 import type { StreamPort } from './stream-port.js';
 import { createFakeStreamPort, createSeededRandom, type FakeSocket, type FakeStreamPort } from './testing/index.js';
+import { MAX_TIMER_MS } from './timer-delay.js';
 
 const HOST = 'ws://127.0.0.1:8080/';
 const CREDENTIALS = { username: 'alice', apikey: 'alice-key-123' };
@@ -313,6 +314,17 @@ describe('reconnecting', () => {
     expect(stream.getSnapshot().lastClose).toMatchObject({ kind: 'idle-timeout' });
     port.clock.advanceTo(stream.getSnapshot().retryAt as number);
     expect(port.sockets).toHaveLength(2);
+  });
+
+  it("waits at most the longest timer delay for a server whose heartbeat is longer: no idle timer firing every millisecond", () => {
+    const { port, stream } = setup();
+    const socket = port.last();
+    socket.open(RESUME_SUBPROTOCOL);
+    socket.send(hello('fresh', 0, 2_000_000_000)); // × heartbeatFactor 2.5: past the longest timer delay
+    expect(port.clock.advance(10_000)).toBeLessThan(5); // the stable timer, not an idle timer every ms
+    expect(port.clock.pending().every((timer) => timer.at - port.clock.now() <= MAX_TIMER_MS)).toBe(true);
+    expect(socket.closedBy).toBeNull();
+    expect(stream.getSnapshot().phase).toBe('live');
   });
 
   it('steps event frames lazily, with their own arrival time: the idle deadline is the last frame + idle', () => {

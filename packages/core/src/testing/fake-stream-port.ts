@@ -1,5 +1,6 @@
 import { EventsError } from '../events-error.js';
 import type { HttpRequest, HttpResponse, SocketHandlers, SocketRequest, StreamPort } from '../stream-port.js';
+import { MAX_TIMER_MS } from '../timer-delay.js';
 import { createSeededRandom } from './seeded-random.js';
 import { createTestClock, type TestClock } from './test-clock.js';
 
@@ -59,7 +60,8 @@ export interface FakeStreamPortOptions {
 /**
  * A StreamPort that runs nothing on its own: timers are TestClock timers, sockets are records the
  * test drives (open, send, close), REST calls wait for the test to answer. For pure tests of the
- * stream client and the live tree, with no sleeps.
+ * stream client and the live tree, with no sleeps. As Node's, its timers fire after 1 ms when
+ * asked to wait longer than MAX_TIMER_MS.
  *
  * @example
  * const port = createFakeStreamPort();
@@ -152,7 +154,8 @@ export function createFakeStreamPort(options: FakeStreamPortOptions = {}): FakeS
       const s = socket as FakeSocket & { clientClose(code: number, reason: string): void; clientTerminate(): void };
       return { close: (code, reason) => s.clientClose(code, reason), terminate: () => s.clientTerminate() };
     },
-    setTimer: (callback, delayMs) => clock.setTimeout(callback, delayMs),
+    // As Node does (browsers fire at once): a delay past the longest a timer keeps fires after 1 ms.
+    setTimer: (callback, delayMs) => clock.setTimeout(callback, delayMs > MAX_TIMER_MS ? 1 : delayMs),
     clearTimer: (handle) => clock.clearTimeout(handle as number | undefined),
     now: () => clock.now(),
     wallClock: () => clock.now() + wallOffset,
