@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DockerCloudEvent } from './event-schema.js';
 import type { EventsError } from './events-error.js';
 import { RESUME_SUBPROTOCOL } from './extended-protocol.js';
+import { createFilter, type EventFilter, MATCH_ALL, matchesFilter, parseFilter } from './filter.js';
 import { createLiveTree, type LiveTreeOptions } from './live-tree.js';
 import type { ObjectType } from './object-types.js';
 import { createFakeStreamPort, createSeededRandom, type FakeHttpCall, type FakeSocket, type FakeStreamPort } from './testing/index.js';
@@ -344,6 +345,127 @@ describe('resync', () => {
   });
 });
 
+describe('filter changes', () => {
+  const STACK2 = uri('stack', 'st2');
+  /** A tree with `filter`, live after its first listing of `lists`. */
+  const liveTree = async (filter: LiveTreeOptions['filter'], lists = world(), options: Partial<LiveTreeOptions> = {}) => {
+    const t = setup({ filter, ...options });
+    t.port.last().open(RESUME_SUBPROTOCOL);
+    t.port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    answerLists(t.port, lists, 10);
+    await ticks();
+    expect(t.tree.getSnapshot().sync).toEqual({ status: 'live' });
+    return t;
+  };
+  const listed = (port: FakeStreamPort) => port.pending().map(typeOfListCall).sort();
+
+  it('lists the types a wider filter adds, at the next connection, though the stream resumes', async () => {
+    const { port, tree } = await liveTree({ type: 'service' });
+    expect(tree.getSnapshot().tree.ofType('container')).toHaveLength(0);
+    tree.stream.setFilter({ type: ['service', 'container'] });
+    expect(port.last().request.url).toContain('type=service%2Ccontainer&resume=ep1%3A10');
+    expect(port.pending()).toEqual([]); // not before the stream says where it starts
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 12 }, heartbeatMs: 15_000 });
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing' });
+    expect(listed(port)).toEqual(['container', 'service']);
+    port.last().send(containerEvent(2, 'Stopped', 13)); // after the lists: applied on top of them
+    answerLists(port, world(), 12);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+    expect(stateOf(tree, CONTAINER(1))).toBe('Running');
+    expect(stateOf(tree, CONTAINER(2))).toBe('Stopped');
+    // The containers are new to the tree, not news from the server: no resync report counts them.
+    expect(tree.getSnapshot().lastResync).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+  });
+
+  it('re-lists for a new parent: objects that changed while the old filter hid them are current again', async () => {
+    const { port, tree } = await liveTree({ type: 'container', parent: STACK2 });
+    // Every container is listed (lists are whole types), but the stream sends only those under STACK2.
+    expect(stateOf(tree, CONTAINER(1))).toBe('Running');
+    tree.setFilter({ type: 'container', parent: STACK });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 20 }, heartbeatMs: 15_000 });
+    expect(listed(port)).toEqual(['container']);
+    answerLists(port, world({ c1: 'Stopped', c2: 'Running' }), 20); // c1 stopped at seq 15, hidden then
+    await ticks();
+    expect(stateOf(tree, CONTAINER(1))).toBe('Stopped');
+    expect(tree.getSnapshot().lastResync).toMatchObject({ created: 0, updated: 1, deleted: 0 });
+  });
+
+  it('drops the types a narrower filter leaves out', async () => {
+    const { port, tree } = await liveTree(undefined);
+    expect(tree.getSnapshot().tree.size).toBe(4);
+    tree.setFilter({ type: 'container' });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    expect(listed(port)).toEqual(['container']);
+    answerLists(port, world(), 10);
+    await ticks();
+    const snapshot = tree.getSnapshot();
+    expect(snapshot.tree.has(STACK)).toBe(false);
+    expect(snapshot.tree.has(SERVICE)).toBe(false);
+    expect(snapshot.tree.ofType('container').map((c) => c.uuid).sort()).toEqual(['c1', 'c2']);
+    expect(snapshot.lastResync).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+  });
+
+  it('re-lists with the new filter on a plain server too (it lists on every connection)', async () => {
+    const { port, tree } = await liveTree({ type: 'service' }, world(), { extended: false });
+    tree.stream.setFilter({ type: 'container' });
+    port.last().open(null);
+    expect(listed(port)).toEqual(['container']);
+    answerLists(port, world(), null);
+    await ticks();
+    expect(tree.getSnapshot().tree.ofType('container')).toHaveLength(2);
+    expect(tree.getSnapshot().tree.has(SERVICE)).toBe(false);
+  });
+
+  it('re-lists at the connection after an offline spell, when a filter changed while offline', async () => {
+    const { port, tree } = await liveTree({ type: 'service' });
+    tree.stream.setOnline(false);
+    tree.setFilter({ type: 'container' });
+    expect(port.live()).toEqual([]);
+    tree.stream.setOnline(true);
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    expect(listed(port)).toEqual(['container']);
+  });
+
+  it('supersedes a listing still running with one of the new types', async () => {
+    const { port, tree } = setup({ filter: { type: 'service' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    const old = port.pending()[0] as FakeHttpCall;
+    tree.setFilter({ type: 'container' });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    answerLists(port, world(), 10); // also the old service list: ignored, as superseded
+    await ticks();
+    expect(old.answered).toBe(true);
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+    expect(tree.getSnapshot().tree.ofType('service')).toHaveLength(0);
+    expect(tree.getSnapshot().tree.ofType('container')).toHaveLength(2);
+    expect(tree.getSnapshot().lastResync).toBeNull(); // the first listing to complete
+  });
+
+  it('refuses an invalid filter as the stream does, keeping the old one and listing nothing; does nothing after close()', async () => {
+    const { port, tree } = await liveTree({ type: 'service' });
+    expect(() => tree.setFilter({ typ: 'container' } as never)).toThrow(/^filter: unknown key "typ"/);
+    expect(() => tree.stream.setFilter({ type: [] })).toThrow(/empty list/);
+    expect(port.sockets).toHaveLength(1);
+    tree.reconnect();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    expect(port.pending()).toEqual([]);
+    const closing = tree.close();
+    tree.setFilter({ type: 'container' });
+    expect(() => tree.setFilter({ typ: 'container' } as never)).toThrow(/unknown key/);
+    port.clock.runAll();
+    await closing;
+    expect(port.sockets).toHaveLength(2);
+  });
+});
+
 describe('operations', () => {
   it('scales with a POST and a JSON body, terminates with DELETE, and returns the action URI', async () => {
     const port = createFakeStreamPort({
@@ -470,12 +592,14 @@ describe('closing', () => {
 });
 
 describe('converges (property)', () => {
-  // A model server: three containers, one log per epoch, lists built when asked for (two pages,
-  // each with its own X-Events-Position) and answered later, in any order, or refused with 500.
-  // Whatever the interleaving with drops, restarts, retention and buffer overflows, the tree ends
-  // with the server's state.
+  // A model server: three containers (two in one stack, one in another), one log per epoch,
+  // lists built when asked for (two pages, each with its own X-Events-Position) and answered
+  // later, in any order, or refused with 500; each connection gets the events its filter matches.
+  // Whatever the interleaving with drops, restarts, retention, buffer overflows and filter
+  // changes, the tree ends with the server's state of every container its filter follows.
   type Step =
     | { kind: 'emit'; container: number; state: number }
+    | { kind: 'filter'; index: number; onStream: boolean }
     | { kind: 'drop' }
     | { kind: 'restart' }
     | { kind: 'marker' }
@@ -493,13 +617,20 @@ describe('converges (property)', () => {
     { weight: 2, arbitrary: fc.constant({ kind: 'answer' as const }) },
     fc.record({ kind: fc.constant('answer-one' as const), index: fc.nat(10) }),
     fc.record({ kind: fc.constant('refuse-one' as const), index: fc.nat(10) }),
+    fc.record({ kind: fc.constant('filter' as const), index: fc.nat(2), onStream: fc.boolean() }),
   );
+  const STACK2 = uri('stack', 'st2');
+  const SERVICE2 = uri('service', 'sv2');
+  const serviceOf = (c: number) => (c === 3 ? SERVICE2 : SERVICE);
+  const parentsOf = (c: number) => (c === 3 ? [SERVICE2, STACK2] : [SERVICE, STACK]);
+  const FILTERS = [createFilter({ type: 'container' }), createFilter({ type: 'container', parent: STACK }), createFilter({ type: 'container', parent: STACK2 })] as const;
 
   it('ends with the server state', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer(), async (steps, maxBufferedEvents, retained, seed) => {
+      fc.asyncProperty(fc.array(stepArb, { maxLength: 40 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.nat(2), fc.integer(), async (steps, maxBufferedEvents, retained, initialFilter, seed) => {
         const port = createFakeStreamPort({ random: createSeededRandom(seed) });
-        const { tree } = setup({ filter: { type: 'container' }, maxBufferedEvents }, port);
+        let filter: EventFilter = FILTERS[initialFilter] ?? MATCH_ALL;
+        const { tree } = setup({ filter, maxBufferedEvents }, port);
         const world = new Map<number, string>([
           [1, 'Running'],
           [2, 'Running'],
@@ -515,7 +646,7 @@ describe('converges (property)', () => {
         const build = () => {
           for (const call of port.pending()) {
             if (built.has(call)) continue;
-            const objects = [...world].map(([c, state]) => ({ uuid: `c${c}`, resource_uri: CONTAINER(c), state, name: `c${c}`, service: SERVICE }));
+            const objects = [...world].map(([c, state]) => ({ uuid: `c${c}`, resource_uri: CONTAINER(c), state, name: `c${c}`, service: serviceOf(c) }));
             built.set(call, { objects, position: `${epoch}:${log.length}` });
           }
         };
@@ -530,10 +661,23 @@ describe('converges (property)', () => {
             headers: { 'X-Events-Position': list.position },
           });
         };
+        /** The filter of the socket serving, as its URL asks for it. */
+        let served: EventFilter = MATCH_ALL;
+        /** Sends the socket what the log holds past `sent` that its filter matches. */
+        const flush = () => {
+          for (; sent < log.length && socket?.status === 'open'; sent++) {
+            const event = log[sent] as DockerCloudEvent;
+            if (matchesFilter(served, event)) socket.send(event);
+            build();
+          }
+        };
         const serve = () => {
           const last = port.last();
           if (last === socket || last.status !== 'connecting') return;
           socket = last;
+          const query = parseFilter(new URL(last.request.url).search);
+          if (!query.ok) throw query.error;
+          served = query.value;
           socket.open(RESUME_SUBPROTOCOL);
           const asked = /resume=([^%]+)%3A(\d+)/.exec(last.request.url);
           const from = asked === null ? null : asked[1] === epoch ? Number(asked[2]) : -1;
@@ -541,10 +685,7 @@ describe('converges (property)', () => {
           sent = resumed ? from : log.length;
           socket.send({ type: 'hello', resume: resumed ? 'resumed' : from === null ? 'fresh' : 'gone', position: { epoch, seq: sent }, heartbeatMs: 15_000 });
           build();
-          for (; sent < log.length && socket.status === 'open'; sent++) {
-            socket.send(log[sent]);
-            build();
-          }
+          flush();
         };
         serve();
         for (const step of steps) {
@@ -552,11 +693,16 @@ describe('converges (property)', () => {
             case 'emit': {
               const state = STATES[step.state] ?? 'Running';
               world.set(step.container, state);
-              log.push({ ...containerEvent(step.container, state, null), position: { epoch, seq: log.length + 1 } });
-              if (socket?.status === 'open') socket.send(log[sent++]);
+              log.push({ ...containerEvent(step.container, state, null), parents: parentsOf(step.container), position: { epoch, seq: log.length + 1 } });
+              flush();
               build();
               break;
             }
+            case 'filter':
+              filter = FILTERS[step.index] ?? MATCH_ALL;
+              if (step.onStream) tree.stream.setFilter(filter);
+              else tree.setFilter(filter);
+              break;
             case 'drop':
               if (socket?.status === 'open') socket.close(1006);
               break;
@@ -593,7 +739,7 @@ describe('converges (property)', () => {
         for (let i = 0; i < 200; i++) {
           if (port.last() === socket || port.last().status !== 'connecting') port.clock.runNext();
           serve();
-          if (socket?.status === 'open') for (; sent < log.length; sent++) socket.send(log[sent]);
+          flush();
           build();
           for (const call of port.pending()) respond(call);
           await ticks();
@@ -601,7 +747,9 @@ describe('converges (property)', () => {
         }
         port.clock.advance(100); // the store is published at most every 100 ms
         expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
-        for (const [c, state] of world) expect(stateOf(tree, CONTAINER(c)), `c${c}`).toBe(state);
+        for (const [c, state] of world) {
+          if (matchesFilter(filter, { type: 'container', resource_uri: CONTAINER(c), parents: parentsOf(c) })) expect(stateOf(tree, CONTAINER(c)), `c${c}`).toBe(state);
+        }
         const closing = tree.close();
         port.clock.runAll();
         await closing;

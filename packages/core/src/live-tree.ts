@@ -4,14 +4,15 @@ import { detailOfBody, restListUrl, restObjectUrl, restOperationUrl } from './en
 import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
 import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
 import { parsePosition, POSITION_HEADER } from './extended-protocol.js';
+import type { EventFilter } from './filter.js';
 import { encodeQueryComponent } from './read-query.js';
-import { createHierarchyStore, type HierarchyStoreOptions, type SeedLists } from './hierarchy-store.js';
+import { createHierarchyStore, type HierarchyStoreOptions, type ReseedDiff, type SeedLists, type StoredObject } from './hierarchy-store.js';
 import { type LiveTree, type LiveTreeSnapshot, type LiveTreeSync, type ObjectOperation, OPERATIONS_OF_TYPE, type ResyncReport } from './live-tree-types.js';
 import { OBJECT_TYPES, type ObjectType } from './object-types.js';
 import type { ConnectionSummary } from './reconnect-machine.js';
 import { typeOfUri } from './resource-uri.js';
 import { parseRestList, type RestObject } from './rest-schema.js';
-import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, toFilter } from './stream-client.js';
+import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, type StreamFilterInput, toFilter } from './stream-client.js';
 import type { HttpResponse, StreamPort } from './stream-port.js';
 import { checkTimerOption } from './timer-delay.js';
 
@@ -23,6 +24,9 @@ import { checkTimerOption } from './timer-delay.js';
 // - on the machine's resync effect (hello `gone`, or a 4410): the events in between are lost;
 // - on every plain connection: Docker Cloud's stream has no positions, so only a re-list tells
 //   what happened while the socket was down.
+// - at the first connection after a filter change (setFilter on the tree or on tree.stream), even
+//   one that resumes: the new filter's types and parents may name objects the tree never listed,
+//   or whose changes the old filter kept from it. Types the new filter leaves out are dropped.
 // While a listing runs, stream events are buffered. Each list carries X-Events-Position, the
 // stream position it already reflects; buffered events of that type at or before it are skipped
 // and the rest are applied in order. A list read over several pages takes its first page's
@@ -50,7 +54,21 @@ export interface LiveTreeOptions extends Omit<StreamClientOptions, 'onEvent' | '
 
 /** A LiveTree plus the stream under it (for its position, filters and errors). */
 export interface LiveTreeHandle extends LiveTree {
+  /** The stream under the tree; its setFilter is the tree's. */
   readonly stream: EventStream;
+  /**
+   * The stream's setFilter (it reconnects with the new filter, resuming), after which the tree
+   * lists again at the next connection, even one that resumes: the objects of the types and
+   * parents the new filter adds that exist already, and the changes the old filter kept from it.
+   * The tree holds every object of the filter's types (REST lists whole types; `parent` and
+   * `object` narrow only the events that keep them current), so the objects of types the new
+   * filter leaves out are dropped. Throws `invalid-filter` as the stream's, keeping the old
+   * filter; after close() it does nothing. `tree.stream.setFilter` is the same function.
+   *
+   * @example
+   * tree.setFilter({ type: ['service', 'container'], parent: stack.resource_uri });
+   */
+  setFilter(filter: StreamFilterInput): void;
 }
 
 const DEFAULT_PUBLISH_INTERVAL_MS = 100;
@@ -72,6 +90,8 @@ interface Listing {
   retryTimer: unknown;
   /** Refused (auth, forbidden): no retry on its own; reconnect() starts it over. */
   halted: boolean;
+  /** The types it lists: the filter's when it started. */
+  readonly types: readonly ObjectType[];
   readonly waiters: (() => void)[];
 }
 
@@ -97,17 +117,23 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   const pruneIntervalMs = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
   const pageSize = positive('pageSize', options.pageSize ?? DEFAULT_PAGE_SIZE);
   const maxBuffered = positive('maxBufferedEvents', options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED);
-  const filter = toFilter(options.filter);
-  const types: readonly ObjectType[] = filter.types === null ? OBJECT_TYPES : OBJECT_TYPES.filter((type) => filter.types?.has(type));
+  /** The types the filter names (every type without `type`): what a listing lists. */
+  let types = typesOf(toFilter(options.filter));
   const auth = resolveAuth(options, port.canSetHeaders);
   const restRoot = restRootOf(options.restHost); // validates the host now
   // The stream already delivers each event once (exactly, by position, on extended servers): the
   // store's own uuid window would only repeat that work on every event.
   const store = createHierarchyStore({ dedupeWindow: 0, ...options.store });
-  const stream = createStreamClient(options, port);
+  const client = createStreamClient(options, port);
+  // tree.stream.setFilter must list the new filter's objects as tree.setFilter does.
+  const stream: EventStream = { ...client, setFilter: (filter) => tree.setFilter(filter) };
 
   let closed = false;
   let seeded = false;
+  /** The types the store holds: the last completed listing's. */
+  let seededTypes: readonly ObjectType[] = [];
+  /** The filter changed since the last connection met the stream: its first connection lists. */
+  let filterChanged = false;
   let listing: Listing | null = null;
   let listingIds = 0;
   let eventsApplied = 0;
@@ -196,9 +222,12 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
 
   stream.onConnected((info: ConnectedInfo) => {
     if (closed) return;
-    // A resync effect of the same connection may have started one already (it runs first).
+    const relist = filterChanged;
+    filterChanged = false;
+    // A resync effect of the same connection may have started one already (it runs first), with
+    // the types of the filter as it is now.
     if (listing?.generation === info.generation) return;
-    if (!info.extended || info.resume === 'fresh') startListing(info.generation);
+    if (relist || !info.extended || info.resume === 'fresh') startListing(info.generation);
   });
 
   stream.onResync(({ generation }) => {
@@ -230,7 +259,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   function startListing(generation: number): void {
     const previous = listing;
     if (previous !== null && previous.retryTimer !== null) port.clearTimer(previous.retryTimer);
-    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryTimer: null, halted: false, waiters: previous?.waiters ?? [] };
+    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryTimer: null, halted: false, types, waiters: previous?.waiters ?? [] };
     listing = next;
     if (previous === null) publishNow(); // sync: listing
     void runListing(next);
@@ -239,7 +268,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   async function runListing(current: Listing): Promise<void> {
     let lists: Map<ObjectType, ListResult>;
     try {
-      const results = await Promise.all(types.map(async (type) => [type, await listType(type, current)] as const));
+      const results = await Promise.all(current.types.map(async (type) => [type, await listType(type, current)] as const));
       lists = new Map(results);
     } catch (error) {
       if (closed || listing !== current) return;
@@ -263,7 +292,11 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     const seed: Record<string, readonly RestObject[]> = {};
     for (const [type, list] of lists) seed[type] = list.objects;
     const now = port.wallClock();
-    const diff = store.seed(seed as SeedLists, now);
+    const diff = reportable(store.seed(seed as SeedLists, now), seededTypes);
+    // A type the filter no longer names gets no events: its objects go rather than freeze. After
+    // the lists, so that a container still finds its stack through the service it held.
+    const dropped = seededTypes.filter((type) => !lists.has(type));
+    if (dropped.length > 0) store.seed(Object.fromEntries(dropped.map((type) => [type, []])) as SeedLists, now);
     for (const event of current.buffer) {
       const reflected = lists.get(event.type)?.position ?? null;
       const position = event.position;
@@ -274,6 +307,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       lastResync = Object.freeze({ at: now, created: diff.created.length, updated: diff.updated.length, deleted: diff.deleted.length, diff });
     }
     seeded = true;
+    seededTypes = current.types;
     listing = null;
     publishNow();
     for (const resolve of current.waiters.splice(0)) resolve();
@@ -373,6 +407,24 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EventsError('protocol', `GET ${resourceUri}: the answer is not a JSON object`);
       return value as Readonly<Record<string, unknown>>;
     },
+    setFilter(filter) {
+      // Checked as the stream checks it, so that a refused filter changes nothing here either.
+      const next = typesOf(toFilter(filter));
+      if (closed) {
+        client.setFilter(filter); // a no-op after close(), which still throws for an invalid filter
+        return;
+      }
+      const before = { types, filterChanged };
+      // Before the stream's setFilter: a transport may report the new connection from inside it.
+      types = next;
+      filterChanged = true;
+      try {
+        client.setFilter(filter);
+      } catch (error) {
+        ({ types, filterChanged } = before);
+        throw error;
+      }
+    },
     reconnect() {
       if (closed) return;
       // A refused listing waits for the user: the stream may well resume (no new listing then).
@@ -428,6 +480,20 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   if (stream.getSnapshot().closed) shutDown();
   else schedulePrune();
   return tree;
+}
+
+function typesOf(filter: EventFilter): readonly ObjectType[] {
+  return filter.types === null ? OBJECT_TYPES : OBJECT_TYPES.filter((type) => filter.types?.has(type));
+}
+
+/**
+ * A re-list's diff as the resync report tells it: only the types the tree held before. The
+ * objects of a type a filter change added are new to the tree, not news from the server.
+ */
+function reportable(diff: ReseedDiff, held: readonly ObjectType[]): ReseedDiff {
+  const kept = (object: StoredObject) => held.includes(object.type);
+  if (diff.created.every(kept) && diff.deleted.every(kept) && diff.updated.every((u) => kept(u.after))) return diff;
+  return { created: diff.created.filter(kept), updated: diff.updated.filter((u) => kept(u.after)), deleted: diff.deleted.filter(kept) };
 }
 
 /** `scheme://host[:port][/prefix]`: what a `next` path (starting with /api/) is appended to. */
