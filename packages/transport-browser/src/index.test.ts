@@ -195,14 +195,18 @@ describe('createEventStream', () => {
   /** A window-like global: the events a browser fires, and what was removed. */
   function stubWindow(onLine: boolean) {
     const target = new EventTarget();
+    const added: string[] = [];
     const removed: string[] = [];
     vi.stubGlobal('navigator', { onLine });
-    vi.stubGlobal('addEventListener', (type: string, listener: () => void) => target.addEventListener(type, listener));
+    vi.stubGlobal('addEventListener', (type: string, listener: () => void) => {
+      added.push(type);
+      target.addEventListener(type, listener);
+    });
     vi.stubGlobal('removeEventListener', (type: string, listener: () => void) => {
       removed.push(type);
       target.removeEventListener(type, listener);
     });
-    return { fire: (type: 'online' | 'offline') => target.dispatchEvent(new Event(type)), removed };
+    return { fire: (type: 'online' | 'offline') => target.dispatchEvent(new Event(type)), added, removed };
   }
 
   it('authenticates in the query, since it cannot set headers', async () => {
@@ -277,6 +281,19 @@ describe('createEventStream', () => {
     const forced = createEventStream({ ...options, online: true });
     expect(forced.getSnapshot().status).toBe('connecting');
     await forced.close();
+  });
+
+  it('leaves no online/offline listener behind for a stream or tree created with an aborted signal', async () => {
+    const window = stubWindow(true);
+    const signal = AbortSignal.abort();
+    const stream = createEventStream({ ...options, signal });
+    const tree = createLiveTree({ ...options, restHost: 'http://127.0.0.1:1/', signal });
+    expect([stream.getSnapshot().closed, tree.stream.getSnapshot().closed]).toEqual([true, true]);
+    // Created closed, they never publish again: a listener added now would hold them for the page's life.
+    expect(window.added.length - window.removed.length).toBe(0);
+    await Promise.all([stream.close(), tree.close()]);
+    expect(window.added.length - window.removed.length).toBe(0);
+    expect(FakeSocket.created).toHaveLength(0);
   });
 
   it('the live tree follows them too', async () => {

@@ -149,6 +149,9 @@ interface Globals {
  * is closed.
  */
 function followNetwork(stream: EventStream): void {
+  // Created closed (its signal was already aborted), it never publishes again: listeners added
+  // now would never be removed, and would keep the stream for the page's lifetime.
+  if (stream.getSnapshot().closed) return;
   const globals = globalThis as Globals;
   const add = globals.addEventListener;
   const remove = globals.removeEventListener;
