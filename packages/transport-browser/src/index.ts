@@ -61,7 +61,11 @@ export interface StandardWebSocket {
 /** `globalThis.WebSocket`, or `WebSocket` from `ws` on Node 20. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => StandardWebSocket;
 
-/** A `fetch` as the standard defines it (globalThis.fetch by default). */
+/**
+ * A `fetch` as the standard defines it (globalThis.fetch by default). A live tree's requests also
+ * carry `signal` (a standard AbortSignal), aborted when the tree closes; a fetch that ignores it
+ * only lets its request run on.
+ */
 export type FetchFunction = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; cache?: 'no-store' },
@@ -116,8 +120,18 @@ export function createEventStream(options: BrowserEventStreamOptions = {}): Even
  */
 export function createLiveTree(options: BrowserLiveTreeOptions = {}): LiveTreeHandle {
   const { WebSocket, fetch, ...rest } = options;
-  const tree = createCoreLiveTree(resolveOptions(rest, 'live-tree'), createBrowserPort({ WebSocket, fetch }));
+  const requests = new Set<AbortController>();
+  const tree = createCoreLiveTree(resolveOptions(rest, 'live-tree'), createPort({ WebSocket, fetch }, requests));
   followNetwork(tree.stream);
+  // Core sends no signal with a request: the tree's requests in flight (its listing, an operate()
+  // or fetchObject() not yet answered) would outlive close(). A page has 6 connections per host:
+  // lists left hanging by a closed tree would make the next tree's wait behind them.
+  const aborting = tree.stream.subscribe(() => {
+    if (!tree.stream.getSnapshot().closed) return;
+    aborting();
+    for (const controller of requests) controller.abort();
+    requests.clear();
+  });
   return tree;
 }
 
@@ -179,6 +193,11 @@ function followNetwork(stream: EventStream): void {
  * @throws EventsError `invalid-config` when the runtime has no WebSocket or fetch and none was given
  */
 export function createBrowserPort(options: BrowserPortOptions = {}): StreamPort {
+  return createPort(options, null);
+}
+
+/** The port; with `inFlight`, each request's AbortController stays there until it settles. */
+function createPort(options: BrowserPortOptions, inFlight: Set<AbortController> | null): StreamPort {
   const globals = globalThis as Globals;
   const Socket = options.WebSocket ?? globals.WebSocket;
   if (Socket === undefined) {
@@ -196,18 +215,27 @@ export function createBrowserPort(options: BrowserPortOptions = {}): StreamPort 
     random: () => Math.random(),
     async request(request: HttpRequest): Promise<HttpResponse> {
       if (fetchFn === undefined) throw new EventsError('invalid-config', 'this runtime has no global fetch: pass one as the fetch option');
-      const response = await fetchFn(request.url, {
+      const controller = inFlight !== null && typeof AbortController === 'function' ? new AbortController() : null;
+      if (controller !== null) inFlight?.add(controller);
+      // Not a literal: `signal` is left out of FetchFunction's type, which names no DOM type.
+      const init = {
         method: request.method,
         headers: { ...request.headers },
         ...(request.body !== undefined ? { body: request.body } : {}),
         // A re-list after a resync must see the server's state now, never an HTTP cache's.
-        cache: 'no-store',
-      });
-      const headers: Record<string, string> = {};
-      response.headers.forEach((value, key) => {
-        headers[key.toLowerCase()] = value;
-      });
-      return { status: response.status, headers, body: await response.text() };
+        cache: 'no-store' as const,
+        ...(controller !== null ? { signal: controller.signal } : {}),
+      };
+      try {
+        const response = await fetchFn(request.url, init);
+        const headers: Record<string, string> = {};
+        response.headers.forEach((value, key) => {
+          headers[key.toLowerCase()] = value;
+        });
+        return { status: response.status, headers, body: await response.text() };
+      } finally {
+        if (controller !== null) inFlight?.delete(controller);
+      }
     },
   };
 }

@@ -1,3 +1,5 @@
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { OBJECT_TYPES, restListUrl } from '@events/core';
 import { createEventsServer, createSimulatedCloud, silentLogger } from '@events/server';
@@ -164,7 +166,63 @@ describe.skipIf(!hasChromium)(hasChromium ? 'in headless Chromium' : `SKIPPED: n
       await server.close();
     }
   });
+
+  // Chromium opens at most 6 connections to a host: requests a closed tree left hanging would hold
+  // them all, and the next tree's lists would wait behind them.
+  it("closing a live tree aborts its REST requests in flight, so the next tree gets the host's connections", async () => {
+    const rest = await holdingRestProxy(events.url);
+    const other = await context.newPage();
+    try {
+      await other.goto(pageUrl(events.url.replace('http://', 'ws://'), { mode: 'tree', rest: rest.url }));
+      await expect.poll(rest.inFlight, { timeout: 10_000 }).toBe(6); // one list per type
+      await other.evaluate(() => window.__closeStream());
+      await expect.poll(rest.inFlight, { timeout: 2_000 }).toBe(0);
+      rest.release();
+      await other.evaluate(() => window.__openTree());
+      await expect.poll(async () => (await other.evaluate(() => window.__tree())).sync, { timeout: 5_000 }).toBe('live');
+    } finally {
+      await other.evaluate(() => window.__closeStream()).catch(() => {});
+      await other.close();
+      await rest.close();
+    }
+  });
 });
+
+/**
+ * An HTTP proxy in front of the server's REST API that holds every request unanswered while
+ * `holding`. `inFlight()` counts the held requests whose connection is still open.
+ */
+async function holdingRestProxy(serverUrl: string): Promise<{ url: string; inFlight: () => number; release: () => void; close: () => Promise<void> }> {
+  const target = new URL(serverUrl);
+  let holding = true;
+  const held = new Set<ServerResponse>();
+  const proxy = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    if (holding) {
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      return;
+    }
+    const upstream = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`,
+    inFlight: () => held.size,
+    release: () => {
+      holding = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  };
+}
 
 /** `resource_uri state` of every object the server's REST lists hold, sorted. */
 async function restState(serverUrl: string): Promise<string[]> {

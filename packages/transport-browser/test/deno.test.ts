@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -77,4 +78,38 @@ it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package 
   const result = JSON.parse(output().stdout.trim()) as { code: string; message: string; phase: string };
   expect(result).toMatchObject({ code: 'invalid-config', phase: 'stopped' });
   expect(result.message).toMatch(/^the socket could not be opened: .*--allow-net/);
+}, 60_000);
+
+it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package deno is not installed: ' : ''}exits once a live tree closed while its REST host never answered (close() aborts the requests)`, async () => {
+  // A REST host that accepts and never answers: the tree's lists stay in flight until aborted.
+  const accepted: Socket[] = [];
+  const silent = createServer((socket) => {
+    accepted.push(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of accepted) socket.destroy();
+        silent.close(() => resolve());
+      }),
+  );
+  const restHost = `http://127.0.0.1:${(silent.address() as { port: number }).port}/`;
+  const args = [
+    'run',
+    '--quiet',
+    '--no-prompt',
+    '--unstable-sloppy-imports',
+    '--conditions=@events/source',
+    '--allow-net=127.0.0.1',
+    join(here, 'deno', 'deno-tree-close.ts'),
+    `ws://127.0.0.1:${events.server.port}/`,
+    restHost,
+  ];
+  // Killed (exit code null) if the run outlives 15 s: the requests held it open.
+  const { exited, output, stop } = spawnDeno(args, { cwd: join(here, '..'), timeoutMs: 15_000 });
+  onTestFinished(stop);
+  expect(await exited, output().stderr).toBe(0);
+  expect(JSON.parse(output().stdout.trim())).toEqual({ sync: 'listing', closed: true });
 }, 60_000);

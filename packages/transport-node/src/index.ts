@@ -4,6 +4,8 @@ import {
   createStreamClient,
   detailOfBody,
   type EventStream,
+  type HttpRequest,
+  type HttpResponse,
   type LiveTreeHandle,
   type LiveTreeOptions,
   parseRetryAfter,
@@ -73,7 +75,30 @@ export function createEventStream(options: NodeEventStreamOptions = {}): EventSt
  */
 export function createLiveTree(options: NodeLiveTreeOptions = {}): LiveTreeHandle {
   const { env, ...rest } = options;
-  return createCoreLiveTree(resolveClientOptions(rest, env ?? process.env, 'live-tree', env === undefined ? 'process' : 'option'), createNodePort());
+  const requests = new Set<AbortController>();
+  const port: StreamPort = { ...createNodePort(), request: (request) => abortable(requests, (signal) => fetchResponse(request, signal)) };
+  const tree = createCoreLiveTree(resolveClientOptions(rest, env ?? process.env, 'live-tree', env === undefined ? 'process' : 'option'), port);
+  // Core sends no signal with a request: the tree's requests in flight (its listing, an operate()
+  // or fetchObject() not yet answered) would outlive close(), and hold the process open for as
+  // long as a REST host that does not answer takes to time out (fetch's own limit is 300 s).
+  const aborting = tree.stream.subscribe(() => {
+    if (!tree.stream.getSnapshot().closed) return;
+    aborting();
+    for (const controller of requests) controller.abort();
+    requests.clear();
+  });
+  return tree;
+}
+
+/** Runs `send` with a signal that stays in `inFlight` until the request settles. */
+async function abortable<T>(inFlight: Set<AbortController>, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  inFlight.add(controller);
+  try {
+    return await send(controller.signal);
+  } finally {
+    inFlight.delete(controller);
+  }
 }
 
 
@@ -155,17 +180,21 @@ export function createNodePort(): StreamPort {
     now: () => performance.now(),
     wallClock: () => Date.now(),
     random: () => Math.random(),
-    async request(request) {
-      const response = await fetch(request.url, {
-        method: request.method,
-        headers: request.headers,
-        ...(request.body !== undefined && { body: request.body }),
-      });
-      const headers: Record<string, string> = {};
-      response.headers.forEach((value, name) => {
-        headers[name] = value;
-      });
-      return { status: response.status, headers, body: await response.text() };
-    },
+    request: (request) => fetchResponse(request),
   };
+}
+
+/** One REST request over fetch; aborting `signal` ends it, its body included. */
+async function fetchResponse(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+  const response = await fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    ...(request.body !== undefined && { body: request.body }),
+    ...(signal !== undefined && { signal }),
+  });
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return { status: response.status, headers, body: await response.text() };
 }

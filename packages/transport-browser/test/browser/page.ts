@@ -32,6 +32,8 @@ declare global {
     __closeStream: () => Promise<void>;
     __tree: () => TreeRecord;
     __operate: (resourceUri: string, operation: 'redeploy') => Promise<string | null>;
+    /** Tree mode: a new tree in place of the current one (close that one first). */
+    __openTree: () => void;
   }
 }
 
@@ -52,13 +54,17 @@ const common = {
 };
 
 if (query.get('mode') === 'tree') {
-  const tree = createLiveTree({ ...common, restHost: param('rest'), publishIntervalMs: 20 });
+  const open = () => createLiveTree({ ...common, restHost: param('rest'), publishIntervalMs: 20 });
+  let tree = open();
   window.__tree = () => {
     const { sync, tree: snapshot } = tree.getSnapshot();
     return { sync: sync.status, objects: OBJECT_TYPES.flatMap((type) => snapshot.ofType(type).map((o) => `${o.resource_uri} ${o.state}`)).sort() };
   };
   window.__operate = async (resourceUri, operation) => (await tree.operate(resourceUri, operation)).actionUri;
   window.__closeStream = () => tree.close();
+  window.__openTree = () => {
+    tree = open();
+  };
 } else {
   const record: PageRecord = { uuids: [], connections: [], phases: [], errors: [], lastClose: null, onlineEvents: 'onoffline' in window };
   const stream = createEventStream(common);

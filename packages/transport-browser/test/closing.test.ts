@@ -1,0 +1,77 @@
+// What close() leaves behind, with `ws` as the standard WebSocket and the runtime's fetch, against a
+// real server on loopback: a live tree's REST requests in flight go with it (see browser.test.ts
+// for what they cost a page: the host's connections).
+import { createServer, type Server, type Socket } from 'node:net';
+import { createEventsServer, silentLogger } from '@events/server';
+import { afterEach, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createScriptedSource } from '../../../tests/support/scripted-source.js';
+import { until } from '../../../tests/transport-conformance/fixtures.js';
+import { createLiveTree, type EventsError } from '../src/index.js';
+
+const NS = 'acme';
+const CREDENTIALS = { username: 'alice', apikey: 'alice-key-123' };
+const POLICY = { baseMs: 60, capMs: 400, floorMs: 20, throttledFloorMs: 200, connectTimeoutMs: 3_000, stableMs: 300 };
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/**
+ * A REST host that accepts every connection and never answers: the requests a client sends stay
+ * in flight. `inFlight()` counts the connections that carried a request and are still open (after
+ * an abort, fetch may open idle connections that carry none).
+ */
+async function silentRestHost(): Promise<{ url: string; inFlight: () => number }> {
+  const accepted: Socket[] = [];
+  const carrying = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    accepted.push(socket);
+    socket.on('error', () => {});
+    socket.once('data', () => carrying.add(socket));
+    socket.on('close', () => carrying.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of accepted) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, inFlight: () => carrying.size };
+}
+
+for (const how of ['close()', 'its signal'] as const) {
+  it(`a live tree closed by ${how} while it lists aborts its REST requests in flight, and reports nothing`, async () => {
+    const source = createScriptedSource();
+    const server = await createEventsServer({ source, users: [{ ...CREDENTIALS, namespaces: [NS] }], logger: silentLogger, heartbeatMs: 150 });
+    cleanups.push(() => server.close());
+    const rest = await silentRestHost();
+    const controller = new AbortController();
+    const errors: EventsError[] = [];
+    const tree = createLiveTree({
+      WebSocket,
+      streamHost: server.url,
+      restHost: rest.url,
+      namespace: NS,
+      credentials: CREDENTIALS,
+      policy: POLICY,
+      signal: controller.signal,
+      onError: (error) => errors.push(error),
+    });
+    cleanups.push(() => tree.close());
+    // One list per type, all sent, none answered.
+    await until(() => rest.inFlight() === 6 && tree.getSnapshot().sync.status === 'listing', 'six list requests in flight', 5_000, () => rest.inFlight());
+    // A request the caller made is aborted too: it rejects rather than hang.
+    const fetched = tree.fetchObject(`/api/app/v1/${NS}/service/8b1f0c2e-0d4e-4a39-9a57-8e2f7c1d5b60/`).then(() => 'answered', (error: unknown) => error);
+    await until(() => rest.inFlight() === 7, 'the fetchObject request in flight', 5_000, () => rest.inFlight());
+    if (how === 'close()') await tree.close();
+    else controller.abort();
+    await until(() => rest.inFlight() === 0, 'the requests aborted', 2_000, () => rest.inFlight());
+    expect(await fetched).toMatchObject({ name: 'EventsError', code: 'connection', message: expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+\/api\/app\/v1\/acme\/service\/[\w-]+\/ failed: /) });
+    expect(tree.getSnapshot().connection).toMatchObject({ closed: true, phase: 'stopped' });
+    expect(errors).toEqual([]);
+  });
+}
