@@ -14,4 +14,4 @@ await new Promise<void>((resolve) => {
 });
 const { sync } = tree.getSnapshot();
 await tree.close();
-console.log(JSON.stringify({ sync: sync.status, closed: tree.getSnapshot().connection.closed }));
+console.log(JSON.stringify({ sync: sync.status, closed: tree.stream.getSnapshot().closed }));
