@@ -48,8 +48,15 @@ export function createAuthenticator(deps: {
   throttle: LoginThrottle;
   metrics?: Metrics;
   logger?: Logger;
+  /**
+   * The client address the throttle counts and the log names. Default: the peer's. Behind a
+   * reverse proxy, TrustedProxies.clientAddress (trusted-proxies.ts), so that each client behind
+   * it is counted on its own.
+   */
+  clientAddress?: (req: AuthRequest) => string;
 }): Authenticator {
   const { directory, throttle, metrics, logger } = deps;
+  const clientAddress = deps.clientAddress ?? peerAddress;
   const refuse = (address: string, status: 401 | 429, reason: AuthFailureReason, detail: string, retryAfterMs?: number): AuthOutcome => {
     metrics?.authFailure(reason);
     if (reason === 'malformed' || reason === 'invalid') throttle.failure(address);
@@ -58,7 +65,7 @@ export function createAuthenticator(deps: {
   };
   return {
     authenticate(req, url) {
-      const address = req.socket.remoteAddress ?? 'unknown';
+      const address = clientAddress(req);
       const verdict = throttle.check(address);
       if (!verdict.allowed) return refuse(address, 429, 'throttled', DETAIL_THROTTLED, verdict.retryAfterMs);
       const found = readCredentials(req.headers, url);
@@ -70,6 +77,11 @@ export function createAuthenticator(deps: {
       return { ok: true, user };
     },
   };
+}
+
+/** The address a request came from: its socket's peer; `unknown` once the socket is closed. */
+export function peerAddress(req: AuthRequest): string {
+  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /**

@@ -111,6 +111,7 @@ async function start(options: CliOptions, logger: Logger): Promise<EventsServer 
       host: options.host,
       port: options.port,
       logger,
+      trustedProxies: options.trustedProxies,
       retention: {
         ...(options.retentionCount !== undefined ? { count: options.retentionCount } : {}),
         ...(options.retentionAgeMs !== undefined ? { ageMs: options.retentionAgeMs } : {}),
@@ -140,7 +141,7 @@ async function start(options: CliOptions, logger: Logger): Promise<EventsServer 
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const command = parseCliOptions(argv);
+  const command = parseCliOptions(argv, process.env);
   switch (command.kind) {
     case 'help':
       process.stdout.write(HELP_TEXT);

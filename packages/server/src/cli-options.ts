@@ -1,8 +1,22 @@
 import { parseArgs } from 'node:util';
 import { MAX_RATE, MAX_STACKS, OPTION_RULES } from './check-options.js';
-import { badValue, cannotCombine, describeParseError, joinNegativeNumbers, needsFlag, needsValue, numberFlag, oneOfFlag, rateFlag, UsageError, unexpectedArgument } from './cli-rules.js';
+import {
+  badValue,
+  cannotCombine,
+  describeParseError,
+  joinNegativeNumbers,
+  mustBe,
+  needsFlag,
+  needsValue,
+  numberFlag,
+  oneOfFlag,
+  rateFlag,
+  UsageError,
+  unexpectedArgument,
+} from './cli-rules.js';
 import { badDockerAddress, parseDockerAddress } from './docker/docker-host.js';
 import type { LogLevel } from './logger.js';
+import { parseAddressRange, TRUSTED_PROXY_EXPECTED } from './trusted-proxies.js';
 
 /** Exit codes of `events-server`. */
 export const ExitCode = {
@@ -37,6 +51,8 @@ export interface CliOptions {
   /** How long events are retained for resume, in ms; undefined = the bus default. */
   readonly retentionAgeMs: number | undefined;
   readonly logLevel: LogLevel;
+  /** Reverse proxies whose X-Forwarded-For is believed (addresses and CIDR ranges); none by default. */
+  readonly trustedProxies: readonly string[];
 }
 
 export type CliCommand =
@@ -52,6 +68,8 @@ export const DEFAULT_RATE = 2;
 export { MAX_RATE, MAX_STACKS };
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const SOURCES: readonly SourceKind[] = ['simulator', 'docker'];
+/** The variable --trusted-proxies is read from when the flag is not given. */
+export const TRUSTED_PROXIES_ENV = 'EVENTS_SERVER_TRUSTED_PROXIES';
 
 export const HELP_TEXT = `Usage: events-server [options]
 
@@ -77,12 +95,17 @@ Options:
   --retention-count N     Events kept per namespace for resuming clients
   --retention-age DUR     How long events are kept for resuming clients, e.g. 90s, 10m, 2h
   --log-level LEVEL       debug, info, warn, error or silent (default info); logs are JSON lines on stderr
+  --trusted-proxies LIST  Reverse proxies in front of the server: IPv4/IPv6 addresses and CIDR ranges,
+                          comma-separated or repeated, e.g. 10.0.0.2,fd00::/8 (default none; the flag wins
+                          over ${TRUSTED_PROXIES_ENV}). A request from one counts as from the client
+                          its X-Forwarded-For names (walked from the right past trusted addresses), for the
+                          login throttle and the logs; from any other address that header is ignored
   -h, --help              Show this help
   -v, --version           Show the version
 
 Connection details go to stdout, logs to stderr.
 Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 when the server cannot start or run,
-2 for a command-line error.
+2 for a command-line error (${TRUSTED_PROXIES_ENV} included).
 `;
 
 const OPTIONS = {
@@ -97,6 +120,7 @@ const OPTIONS = {
   'retention-count': { type: 'string' },
   'retention-age': { type: 'string' },
   'log-level': { type: 'string' },
+  'trusted-proxies': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -122,16 +146,40 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /**
- * Parses and validates the `events-server` command line (without `node` and the script path).
- * Pure: it reads no file and no environment; the users file is loaded by the caller.
+ * The entries of --trusted-proxies (every value given, each a comma-separated list) or of its
+ * variable, each checked; a bad one is named as typed, with why.
+ *
+ * @throws UsageError `--trusted-proxies must be an IPv4 or IPv6 address or a CIDR range …, got "10.0.0.300": 300 is more than 255`
+ */
+function trustedProxyList(name: string, values: readonly string[]): string[] {
+  const entries: string[] = [];
+  for (const value of values) {
+    for (const part of value.split(',')) {
+      const entry = part.trim();
+      if (entry === '') throw new UsageError(mustBe(name, 'IPv4 or IPv6 addresses and CIDR ranges separated by commas, such as 10.0.0.2,fd00::/8', value, ': it has an empty entry'));
+      const parsed = parseAddressRange(entry);
+      if (!parsed.ok) throw new UsageError(mustBe(name, TRUSTED_PROXY_EXPECTED, entry, `: ${parsed.error}`));
+      entries.push(entry);
+    }
+  }
+  return entries;
+}
+
+/**
+ * Parses and validates the `events-server` command line (without `node` and the script path) and
+ * the environment variables it reads (EVENTS_SERVER_TRUSTED_PROXIES; a flag wins over its
+ * variable, which is then not read). Pure: it reads no file, and the environment is passed in;
+ * the users file is loaded by the caller.
  *
  * @example
  * parseCliOptions(['--port', '0', '--seed', '42'])
  * // { kind: 'run', options: { host: '127.0.0.1', port: 0, seed: 42, rate: 2, source: 'simulator', ... } }
  * parseCliOptions(['--port', 'http']) // { kind: 'usage-error', message: '--port must be a whole number from 0 to 65535, got "http"' }
  */
-export function parseCliOptions(argv: readonly string[]): CliCommand {
-  let values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CliCommand {
+  let values: {
+    [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+  };
   let positionals: string[];
   const args = joinNegativeNumbers(argv, NUMERIC_FLAGS);
   try {
@@ -181,6 +229,16 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
       if (!parsed.ok) throw new UsageError(badDockerAddress('--docker-host', dockerHost, parsed.reason));
     }
     const logLevel = text('log-level');
+    const proxyFlags = values['trusted-proxies'];
+    if (proxyFlags?.some((value) => value.trim() === '')) throw new UsageError(needsValue('trusted-proxies'));
+    // An empty variable is an unset one, as DOCKER_HOST's is.
+    const proxyEnv = env[TRUSTED_PROXIES_ENV]?.trim() ? env[TRUSTED_PROXIES_ENV] : undefined;
+    const trustedProxies =
+      proxyFlags !== undefined
+        ? trustedProxyList('--trusted-proxies', proxyFlags)
+        : proxyEnv !== undefined
+          ? trustedProxyList(TRUSTED_PROXIES_ENV, [proxyEnv])
+          : [];
     return {
       kind: 'run',
       options: {
@@ -195,6 +253,7 @@ export function parseCliOptions(argv: readonly string[]): CliCommand {
         retentionCount: retentionCount === undefined ? undefined : numberFlag('retention-count', retentionCount, OPTION_RULES.retentionCount),
         retentionAgeMs,
         logLevel: logLevel === undefined ? 'info' : oneOfFlag('log-level', logLevel, LOG_LEVELS),
+        trustedProxies,
       },
     };
   } catch (error) {

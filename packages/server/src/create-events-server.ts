@@ -27,6 +27,7 @@ import { createRestHandler } from './rest-api.js';
 import { retainTerminatedObjects } from './retain-terminated-objects.js';
 import type { CloudSource } from './source.js';
 import { answerOtherMethods, createStreamEndpoint, hasStreamPathAfterPrefix, streamNotFoundDetail, writeJson, writeRawResponse } from './stream-endpoint.js';
+import { createTrustedProxies } from './trusted-proxies.js';
 import { checkUserConfigs, createUserDirectory, type UserConfig } from './user-directory.js';
 import { offersWebSocket } from './websocket-handshake.js';
 
@@ -58,6 +59,15 @@ export interface EventsServerOptions {
   readonly now?: () => number;
   /** Login throttling per client address. Default: 10 failures in a minute lock it out for a minute. */
   readonly loginThrottle?: Omit<LoginThrottleOptions, 'now'>;
+  /**
+   * The reverse proxies in front of the server, as IPv4/IPv6 addresses and CIDR ranges
+   * (`['10.0.0.2', 'fd00::/8']`). A request from one of them is the client's its
+   * `X-Forwarded-For` names, walked from the right past the trusted ones, for the login throttle
+   * and the logs; from any other address the header is ignored. Default none: every client is
+   * the address it connects from. Trust only the proxies' addresses: a client inside a trusted
+   * range can name any address it likes.
+   */
+  readonly trustedProxies?: readonly string[];
   /** A request whose headers have not all arrived after this long gets 408. Default 10 s. */
   readonly headersTimeoutMs?: number;
   /** How long a closing WebSocket may take to answer the close frame. Default 5 s. */
@@ -126,6 +136,11 @@ const SERVER_OPTIONS: OptionSchema = {
   },
   headersTimeoutMs: optionalNumber(TIMER_MS),
   closeTimeoutMs: optionalNumber({ ...TIMER_MS, exclusiveMin: false }),
+  // Each entry is checked by createTrustedProxies, which names it: trustedProxies[1] must be ….
+  trustedProxies: (value) =>
+    value === undefined || Array.isArray(value)
+      ? undefined
+      : `must be an array of IPv4 or IPv6 addresses and CIDR ranges such as ["10.0.0.2", "fd00::/8"], got ${describeValue(value)}${typeof value === 'string' ? ' (write it in [ ])' : ''}`,
 };
 
 /** Names people write for the server's options. */
@@ -140,6 +155,9 @@ const SERVER_NEAR_MISSES: Readonly<Record<string, string>> = {
   clock: 'now',
   cloud: 'source',
   simulator: 'source',
+  // Express's and other servers' words for it.
+  trustproxy: 'trustedProxies',
+  proxies: 'trustedProxies',
 };
 
 /**
@@ -155,6 +173,7 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     nearMisses: SERVER_NEAR_MISSES,
   });
   const users = checkUserConfigs(options.users);
+  const proxies = createTrustedProxies(options.trustedProxies ?? []);
   const host = options.host ?? DEFAULTS.host;
   const port = options.port ?? DEFAULTS.port;
   const heartbeatMs = options.heartbeatMs ?? DEFAULTS.heartbeatMs;
@@ -173,7 +192,8 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
   });
   const fanOut = createFanOut({ bus, metrics, logger });
   const throttle = createLoginThrottle({ ...options.loginThrottle, now });
-  const authenticator = createAuthenticator({ directory, throttle, metrics, logger });
+  const { clientAddress } = proxies;
+  const authenticator = createAuthenticator({ directory, throttle, metrics, logger, clientAddress });
   const endpoint = createStreamEndpoint({
     directory,
     authenticator,
@@ -183,13 +203,14 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     heartbeatMs,
     pingIntervalMs,
     byteBudget,
+    clientAddress,
     ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
   });
   const source = retainTerminatedObjects(options.source, {
     ...(options.terminatedRetentionMs !== undefined ? { retentionMs: options.terminatedRetentionMs } : {}),
     now,
   });
-  const rest = createRestHandler({ source, directory, authenticator, bus, logger });
+  const rest = createRestHandler({ source, directory, authenticator, bus, logger, clientAddress });
 
   const health = () => {
     const sourceHealth = source.health();
@@ -320,7 +341,11 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     await closeHttp(server, handingOver);
     throw toEventsError(error);
   }
-  logger.info('events server listening', { url: `http://${urlHost}:${address.port}`, source: source.name });
+  logger.info('events server listening', {
+    url: `http://${urlHost}:${address.port}`,
+    source: source.name,
+    ...(proxies.entries.length > 0 ? { trustedProxies: proxies.entries } : {}),
+  });
 
   let closing: Promise<void> | undefined;
   return {

@@ -9,7 +9,7 @@ import {
   typeOfUri,
   uuidOfUri,
 } from '@events/core';
-import { type Authenticator, authFailureHeaders } from './authenticate-request.js';
+import { type Authenticator, authFailureHeaders, peerAddress } from './authenticate-request.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
 import { optionsAnswer, methodNotAllowed as refuseMethod } from './method-not-allowed.js';
@@ -41,6 +41,8 @@ export interface RestHandlerDeps {
   readonly logger: Logger;
   readonly maxBodyBytes?: number;
   readonly bodyTimeoutMs?: number;
+  /** The client address the access log names (the authenticator's). Default: the peer's. */
+  readonly clientAddress?: (req: IncomingMessage) => string;
 }
 
 /**
@@ -94,6 +96,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
   const { source, directory, authenticator, bus, logger } = deps;
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const bodyTimeoutMs = deps.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const clientAddress = deps.clientAddress ?? peerAddress;
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}) => {
     if (res.headersSent || res.destroyed) return;
@@ -298,8 +301,10 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     const started = performance.now();
     const path = url.pathname.replace(/\/{2,}/g, '/');
     const method = req.method ?? 'GET';
+    // Read now: by 'finish' a closed socket has no peer address left.
+    const remote = clientAddress(req);
     res.once('finish', () => {
-      logger.debug('rest request', { method, path, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10 });
+      logger.debug('rest request', { method, path, status: res.statusCode, remote, ms: Math.round((performance.now() - started) * 10) / 10 });
     });
     const fail = (error: unknown) => {
       if (error instanceof RestError) {

@@ -13,7 +13,7 @@ import {
   type StreamPosition,
 } from '@events/core';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type Authenticator, authFailureHeaders } from './authenticate-request.js';
+import { type Authenticator, authFailureHeaders, peerAddress } from './authenticate-request.js';
 import type { FanOut, Subscription } from './fan-out.js';
 import type { Logger } from './logger.js';
 import { methodNotAllowed, optionsAnswer } from './method-not-allowed.js';
@@ -43,6 +43,8 @@ export interface StreamEndpointOptions {
   readonly closeTimeoutMs?: number;
   /** Largest frame a client may send (they have no reason to send any). Default 64 KiB. */
   readonly maxClientPayload?: number;
+  /** The client address the logs name (the authenticator's). Default: the peer's. */
+  readonly clientAddress?: (req: IncomingMessage) => string;
 }
 
 /**
@@ -137,6 +139,7 @@ const OPEN = 1;
 
 export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndpoint {
   const { directory, authenticator, fanOut, metrics, logger, heartbeatMs, pingIntervalMs, byteBudget } = options;
+  const clientAddress = options.clientAddress ?? peerAddress;
   const scheduler = createFlushScheduler();
   const connections = new Set<Connection>();
   const wsOptions = {
@@ -362,7 +365,7 @@ export function createStreamEndpoint(options: StreamEndpointOptions): StreamEndp
 
     handleUpgrade(req, socket, head, url) {
       socket.on('error', () => socket.destroy());
-      const remote = req.socket.remoteAddress ?? 'unknown';
+      const remote = clientAddress(req);
       if (shuttingDown) {
         writeRawResponse(socket, 503, { 'Retry-After': '1' }, { detail: 'The server is shutting down; reconnect in a moment.' });
         return;

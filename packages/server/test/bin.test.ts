@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +161,38 @@ describe('events-server (bin)', () => {
   ])('%j is a usage error: exit 2 with a precise message and nothing on stdout', async (args, message) => {
     const result = await runBin(args);
     expect(result).toEqual({ code: 2, stdout: '', stderr: `${message}\nRun "events-server --help" for the options.\n` });
+  });
+
+  it('a bad EVENTS_SERVER_TRUSTED_PROXIES is a usage error naming the variable: exit 2', async () => {
+    const result = await runBin(['--port', '0'], { EVENTS_SERVER_TRUSTED_PROXIES: '10.0.0.2, 10.0.0.256' });
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'events-server: EVENTS_SERVER_TRUSTED_PROXIES must be an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8, got "10.0.0.256": 256 is more than 255\nRun "events-server --help" for the options.\n',
+    });
+  });
+
+  it.each([
+    [['--trusted-proxies', '127.0.0.2'], {}],
+    [[], { EVENTS_SERVER_TRUSTED_PROXIES: '127.0.0.2' }],
+  ])('%j %j: the server trusts the proxy (X-Forwarded-For names the client in the logs)', async (args, env) => {
+    const bin = startBin(['--port', '0', '--rate', '0', '--log-level', 'debug', ...args], env);
+    const [, url] = await bin.waitForStdout(/export DOCKERCLOUD_REST_HOST=(http:\/\/127\.0\.0\.1:\d+\/)\n/);
+    const { port } = new URL(url as string);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/app/v1/stack/', localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': '203.0.113.7' }, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(401);
+    bin.child.kill('SIGTERM');
+    await bin.exited;
+    const lines = bin.stderr().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => line.msg === 'events server listening')).toMatchObject({ trustedProxies: ['127.0.0.2'] });
+    expect(lines.find((line) => line.msg === 'login refused')).toMatchObject({ remote: '203.0.113.7', reason: 'missing' });
   });
 
   it('--source docker with an engine that cannot be reached: a clear message and exit 1', async () => {

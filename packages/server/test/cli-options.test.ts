@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CliCommand, connectHost, DEFAULT_PORT, formatConnectionInfo, parseCliOptions, parseDuration } from '../src/cli-options.js';
+import { type CliCommand, connectHost, DEFAULT_PORT, formatConnectionInfo, parseCliOptions, parseDuration, TRUSTED_PROXIES_ENV } from '../src/cli-options.js';
 import { createSimulatedCloud } from '../src/simulator/simulated-cloud.js';
 
 const run = (argv: string[]) => {
@@ -8,6 +8,7 @@ const run = (argv: string[]) => {
   if (command.kind !== 'run') throw new Error(`expected run, got ${JSON.stringify(command)}`);
   return command.options;
 };
+const PROXY_ENTRY = 'an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8';
 const usage = (argv: string[]) => {
   const command: CliCommand = parseCliOptions(argv);
   if (command.kind !== 'usage-error') throw new Error(`expected a usage error, got ${JSON.stringify(command)}`);
@@ -28,6 +29,7 @@ describe('parseCliOptions', () => {
       retentionCount: undefined,
       retentionAgeMs: undefined,
       logLevel: 'info',
+      trustedProxies: [],
     });
   });
 
@@ -49,6 +51,7 @@ describe('parseCliOptions', () => {
       retentionCount: 500,
       retentionAgeMs: 600_000,
       logLevel: 'debug',
+      trustedProxies: [],
     });
     expect(run(['--rate', 'max']).rate).toBe('max');
     expect(run(['--source', 'docker']).source).toBe('docker');
@@ -141,13 +144,42 @@ describe('parseCliOptions', () => {
     [['--port', '1', '-v='], '-v takes no value'],
     [['-hv=1'], '-v takes no value'],
     [['-=x'], 'unknown option -=x'],
+    [['--trusted-proxies'], '--trusted-proxies needs a value'],
+    [['--trusted-proxies', '10.0.0.1', '--trusted-proxies', ' '], '--trusted-proxies needs a value'],
+    [['--trusted-proxies', '10.0.0.300'], `--trusted-proxies must be ${PROXY_ENTRY}, got "10.0.0.300": 300 is more than 255`],
+    [['--trusted-proxies', '10.0.0.1, proxy.internal'], `--trusted-proxies must be ${PROXY_ENTRY}, got "proxy.internal": it is not an IP address (host names are not looked up)`],
+    [['--trusted-proxies', '10.0.0.0/33'], `--trusted-proxies must be ${PROXY_ENTRY}, got "10.0.0.0/33": the prefix length of an IPv4 range is a whole number from 0 to 32`],
+    [['--trusted-proxies', '10.0.0.1/8'], `--trusted-proxies must be ${PROXY_ENTRY}, got "10.0.0.1/8": it has bits set past its /8 prefix: the range is 10.0.0.0/8`],
+    [['--trusted-proxies', 'fd00::zz'], `--trusted-proxies must be ${PROXY_ENTRY}, got "fd00::zz": it is not a valid IPv6 address`],
+    [['--trusted-proxies', '10.0.0.1,'], '--trusted-proxies must be IPv4 or IPv6 addresses and CIDR ranges separated by commas, such as 10.0.0.2,fd00::/8, got "10.0.0.1,": it has an empty entry'],
   ])('%j → %s', (argv, message) => {
     expect(usage(argv)).toBe(message);
   });
 
+  it('takes --trusted-proxies as comma lists, repeated, else from EVENTS_SERVER_TRUSTED_PROXIES', () => {
+    expect(run(['--trusted-proxies', '10.0.0.2, fd00::/8', '--trusted-proxies=172.16.0.0/12']).trustedProxies).toEqual(['10.0.0.2', 'fd00::/8', '172.16.0.0/12']);
+    const env = { [TRUSTED_PROXIES_ENV]: ' 10.0.0.2,::1 ' };
+    const fromEnv = parseCliOptions([], env);
+    expect(fromEnv.kind === 'run' && fromEnv.options.trustedProxies).toEqual(['10.0.0.2', '::1']);
+    // The flag wins, and the variable is then not read (not even checked).
+    const both = parseCliOptions(['--trusted-proxies', '10.0.0.3'], { [TRUSTED_PROXIES_ENV]: 'garbage' });
+    expect(both.kind === 'run' && both.options.trustedProxies).toEqual(['10.0.0.3']);
+    // An empty variable is an unset one.
+    const empty = parseCliOptions([], { [TRUSTED_PROXIES_ENV]: ' ' });
+    expect(empty.kind === 'run' && empty.options.trustedProxies).toEqual([]);
+  });
+
+  it.each([
+    ['10.0.0.300', `${TRUSTED_PROXIES_ENV} must be ${PROXY_ENTRY}, got "10.0.0.300": 300 is more than 255`],
+    ['10.0.0.2,,::1', `${TRUSTED_PROXIES_ENV} must be IPv4 or IPv6 addresses and CIDR ranges separated by commas, such as 10.0.0.2,fd00::/8, got "10.0.0.2,,::1": it has an empty entry`],
+    ['[::1]', `${TRUSTED_PROXIES_ENV} must be ${PROXY_ENTRY}, got "[::1]": write an IPv6 address without brackets`],
+  ])('%j in EVENTS_SERVER_TRUSTED_PROXIES is a usage error naming the variable', (value, message) => {
+    expect(parseCliOptions([], { [TRUSTED_PROXIES_ENV]: value })).toEqual({ kind: 'usage-error', message });
+  });
+
   it('never throws, whatever the arguments', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('--port', '--rate', '--seed', '--users', '--help', '--', '-h', '--retention-age'))), (argv) => {
+      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('--port', '--rate', '--seed', '--users', '--help', '--', '-h', '--retention-age', '--trusted-proxies'))), (argv) => {
         const command = parseCliOptions(argv);
         expect(['run', 'help', 'version', 'usage-error']).toContain(command.kind);
       }),
