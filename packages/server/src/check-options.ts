@@ -22,8 +22,6 @@ export interface NumberRule {
 export const MAX_RATE = 100_000;
 /** Most stacks per namespace in the simulated cloud. */
 export const MAX_STACKS = 1000;
-/** Longest delay Node's timers take: a longer one fires after 1 ms instead. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 /** The rules of the options that both `events-server` and the JavaScript API take. */
 export const OPTION_RULES = {

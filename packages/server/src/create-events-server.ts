@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { describeValue, EventsError, toEventsError } from '@events/core';
+import { describeValue, EventsError, MAX_TIMER_MS, toEventsError } from '@events/core';
 import { createAuthenticator } from './authenticate-request.js';
 import {
   checkOptions,
-  MAX_TIMER_MS,
   type NumberRule,
   OPTION_RULES,
   type OptionSchema,

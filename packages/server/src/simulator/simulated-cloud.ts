@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { describeValue, EventsError, type ObjectType, type RestObjectByType } from '@events/core';
+import { describeValue, EventsError, MAX_TIMER_MS, type ObjectType, type RestObjectByType } from '@events/core';
 import {
   checkOptions,
   describeRule,
   keepsRule,
   MAX_STACKS,
-  MAX_TIMER_MS,
   type NumberRule,
   OPTION_RULES,
   type OptionSchema,
