@@ -10,6 +10,7 @@ export * from './outbound-queue.js';
 export * from './rest-api.js';
 export * from './source.js';
 export * from './stream-endpoint.js';
+export { type AddressedRequest, createTrustedProxies, type TrustedProxies } from './trusted-proxies.js';
 export * from './user-directory.js';
 export * from './simulator/simulated-cloud.js';
 export * from './docker/docker-source.js';
