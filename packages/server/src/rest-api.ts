@@ -229,6 +229,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     if (targetNumContainers !== undefined) rememberTarget(namespace, target.uuid, targetNumContainers, result.action.uuid);
     logger.info('operation accepted', {
       user: user.username,
+      remote: clientAddress(req),
       namespace,
       object: object.resource_uri,
       operation: `${capitalize(target.type)} ${OPERATION_NAMES[operation]}`,

@@ -4,6 +4,7 @@ import { WebSocket } from 'ws';
 import { createScriptedSource } from '../../../tests/support/scripted-source.js';
 import { createEventsServer, type EventsServer, type EventsServerOptions } from '../src/create-events-server.js';
 import { createLogger } from '../src/logger.js';
+import { createSimulatedCloud } from '../src/simulator/simulated-cloud.js';
 import { basic } from './helpers/stream-client.js';
 
 // Behind a reverse proxy every client connects from the proxy's address. The login throttle
@@ -214,5 +215,31 @@ describe('IPv6', () => {
     expect(await status(RIGHT, '2001:db8:0:0:0:0:0:7')).toBe(429);
     expect(await status(RIGHT, '2001:db8::8')).toBe(200);
     expect(started.logs.filter((line) => line.msg === 'login refused').map((line) => line.remote)).toEqual(['2001:db8::7', '2001:db8::7', '2001:db8::7']);
+  });
+});
+
+describe('an operation through a trusted proxy', () => {
+  it('names the client in its "operation accepted" line', async () => {
+    const source = createSimulatedCloud({ seed: 7, rate: 0, namespaces: ['acme'], manual: true });
+    const { server, logs } = await start({ source, trustedProxies: [PROXY] });
+    try {
+      const container = source.list('acme', 'container')[0];
+      expect(container).toBeDefined();
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: server.port, method: 'POST', path: `${container?.resource_uri}stop/`, localAddress: PROXY, headers: { Authorization: RIGHT, ...forwardedFor('203.0.113.40') }, agent: false },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toBe(202);
+      expect(logs.find((line) => line.msg === 'operation accepted')).toMatchObject({ user: 'alice', remote: '203.0.113.40', operation: 'Container Stop' });
+    } finally {
+      await server.close();
+    }
   });
 });
