@@ -345,6 +345,33 @@ describe('resync', () => {
   });
 });
 
+describe('aborting requests', () => {
+  it('aborts the requests of a listing that a newer listing supersedes', async () => {
+    const { port } = setup({ filter: { type: ['stack', 'service'] } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    const first = [...port.calls];
+    expect(first.map((c) => c.request.signal?.aborted)).toEqual([false, false]);
+    port.last().close(1006);
+    port.clock.runNext(); // the stream's retry
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'gone', position: { epoch: 'ep2', seq: 3 }, heartbeatMs: 15_000 });
+    expect(first.map((c) => c.request.signal?.aborted)).toEqual([true, true]);
+    expect(port.pending().slice(2).map((c) => c.request.signal?.aborted)).toEqual([false, false]);
+  });
+
+  it("aborts the rest of a failed attempt's requests: they would pile up with each retry", async () => {
+    const { port, tree } = setup({ filter: { type: ['stack', 'service'] } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    const [failing, other] = port.calls as [FakeHttpCall, FakeHttpCall];
+    failing.respond({ status: 500, body: { detail: 'boom' } });
+    await ticks();
+    expect(tree.getSnapshot().sync).toMatchObject({ status: 'listing', failure: { attempts: 1 } });
+    expect(other.request.signal?.aborted).toBe(true);
+  });
+});
+
 describe('filter changes', () => {
   const STACK2 = uri('stack', 'st2');
   /** A tree with `filter`, live after its first listing of `lists`. */
@@ -578,6 +605,25 @@ describe('closing', () => {
       expect(tree.getSnapshot().tree.size).toBe(0);
       await tree.close();
     }
+  });
+
+  it("aborts its REST requests in flight, and a caller's pending request rejects with `connection`, even from a port that ignores the signal", async () => {
+    const { port, tree, errors } = setup({ filter: { type: 'stack' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    const fetched = tree.fetchObject(STACK).then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
+    const [list, fetch] = port.calls as [FakeHttpCall, FakeHttpCall];
+    expect([list.request.signal?.aborted, fetch.request.signal?.aborted]).toEqual([false, false]);
+    const closing = tree.close();
+    expect([list.request.signal?.aborted, fetch.request.signal?.aborted]).toEqual([true, true]);
+    // The fake port goes on waiting for an answer: the tree does not wait with it.
+    expect(await fetched).toMatchObject({ name: 'EventsError', code: 'connection', message: `GET http://h:1${STACK} failed: the live tree was closed` });
+    port.clock.runAll();
+    await closing;
+    expect(errors).toEqual([]);
   });
 
   it('starts closed, with no timers, when the signal of its options is already aborted', async () => {

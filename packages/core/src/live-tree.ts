@@ -1,3 +1,4 @@
+import { createAbortHandle } from './abort-signal.js';
 import { computeBackoffDelay, DEFAULT_BACKOFF_POLICY } from './backoff.js';
 import { describeValue } from './describe-value.js';
 import { detailOfBody, restListUrl, restObjectUrl, restOperationUrl } from './endpoint.js';
@@ -33,6 +34,12 @@ import { checkTimerOption } from './timer-delay.js';
 // position (the oldest), so no event it may lack is skipped; re-applying an event a later page
 // already reflects is harmless for a state store. A newer listing supersedes an older one, and
 // its buffer starts empty: events older than a list must never be applied on top of it.
+//
+// Every REST request carries a signal (HttpRequest.signal) that the tree aborts when it no longer
+// wants the answer: a newer listing superseded the one it lists for, another list of the same
+// attempt failed (the attempt is over: left running, they would pile up with each retry), or the
+// tree closed. The tree settles its own promise then, so that a caller's operate() or
+// fetchObject() rejects at close even through a port that ignores the signal.
 //
 // The store is published through port timers, at most every publishIntervalMs (100 ms: ≤ 10 Hz),
 // never per event.
@@ -95,6 +102,14 @@ interface Listing {
   readonly waiters: (() => void)[];
 }
 
+/** A REST request not answered yet. */
+interface InFlight {
+  /** The listing it lists for; null for a caller's operate() or fetchObject(). */
+  readonly listing: Listing | null;
+  /** Rejects it now with an EventsError of `code` saying "{method} {url} failed: {reason}", and aborts it at the port. */
+  readonly cancel: (code: EventsErrorCode, reason: string) => void;
+}
+
 interface ListResult {
   readonly objects: readonly RestObject[];
   /** The oldest position among its pages; null when the server sent none (a plain Docker Cloud). */
@@ -136,6 +151,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   let filterChanged = false;
   let listing: Listing | null = null;
   let listingIds = 0;
+  const inFlight = new Set<InFlight>();
   let eventsApplied = 0;
   let lastResync: ResyncReport | null = null;
   let connection: ConnectionSummary = stream.getSnapshot();
@@ -258,7 +274,10 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
 
   function startListing(generation: number): void {
     const previous = listing;
-    if (previous !== null && previous.retryTimer !== null) port.clearTimer(previous.retryTimer);
+    if (previous !== null) {
+      if (previous.retryTimer !== null) port.clearTimer(previous.retryTimer);
+      cancelRequests(previous, 'aborted', 'a newer listing superseded it');
+    }
     const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryTimer: null, halted: false, types, waiters: previous?.waiters ?? [] };
     listing = next;
     if (previous === null) publishNow(); // sync: listing
@@ -273,8 +292,9 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     } catch (error) {
       if (closed || listing !== current) return;
       const failure = toEventsError(error, 'http');
+      current.attempt++; // before the lists still running see it: they stop (listType)
+      cancelRequests(current, 'aborted', 'another list of the attempt failed');
       report(failure);
-      current.attempt++;
       current.failure = failure.message;
       publishNow();
       if (failure.code === 'auth' || failure.code === 'forbidden') {
@@ -327,15 +347,21 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
           ? `${restRoot}/api/audit/v1/${encodeQueryComponent(namespace as string)}/action/?limit=${pageSize}`
           : restListUrl(options.restHost, type, { ...(namespace !== undefined && { namespace }), limit: pageSize }),
       );
+    const attempt = current.attempt;
+    // Once the attempt is over (superseded, failed elsewhere, closed), no further page is asked for.
+    const get = async (url: string) => {
+      const response = await request('GET', url, undefined, current);
+      if (closed || listing !== current || current.attempt !== attempt) throw new EventsError('aborted', 'listing attempt over');
+      return response;
+    };
     let url = first(namespacedActions);
     for (let page = 0; ; page++) {
       if (page >= MAX_PAGES) throw new EventsError('protocol', `${type} list: more than ${MAX_PAGES} pages; the server's "next" links go in circles`);
-      let response = await request('GET', url);
+      let response = await get(url);
       if (page === 0 && namespacedActions && response.status === 404) {
         url = first(false);
-        response = await request('GET', url);
+        response = await get(url);
       }
-      if (closed || listing !== current) throw new EventsError('aborted', 'listing superseded');
       if (response.status !== 200) throw httpError(response, `GET ${type} list`);
       const parsed = parseRestList(type, parseJson(response.body, `${type} list`));
       if (!parsed.ok) throw parsed.error;
@@ -362,16 +388,45 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     return `${url}${url.includes('?') ? '&' : '?'}${param}`;
   }
 
-  function request(method: 'GET' | 'POST' | 'DELETE', url: string, body?: string): Promise<HttpResponse> {
+  /** A REST request through the port, which cancelRequests() (close, a superseded or failed listing) ends. */
+  function request(method: 'GET' | 'POST' | 'DELETE', url: string, body?: string, owner: Listing | null = null): Promise<HttpResponse> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (auth.header !== undefined) headers.Authorization = auth.header;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return port.request({ method, url, headers, ...(body !== undefined && { body }) }).catch((error: unknown) => {
-      // fetch says only "fetch failed"; why (ECONNREFUSED, ENOTFOUND, …) is in its cause.
-      const reason = toEventsError(error).message;
-      const cause = error instanceof Error && error.cause instanceof Error && error.cause.message !== reason ? ` (${error.cause.message})` : '';
-      throw new EventsError('connection', `${method} ${stripQuery(url)} failed: ${reason}${cause}`, { cause: error });
+    const what = `${method} ${stripQuery(url)}`;
+    const { signal, abort } = createAbortHandle();
+    return new Promise<HttpResponse>((resolve, reject) => {
+      // In the set while unanswered: whichever settles it first (answer, failure, cancel) takes it out.
+      const entry: InFlight = {
+        listing: owner,
+        cancel(code, reason) {
+          if (!inFlight.delete(entry)) return;
+          abort();
+          reject(new EventsError(code, `${what} failed: ${reason}`));
+        },
+      };
+      inFlight.add(entry);
+      const answered = (response: HttpResponse) => {
+        if (inFlight.delete(entry)) resolve(response);
+      };
+      const failed = (error: unknown) => {
+        if (!inFlight.delete(entry)) return;
+        // fetch says only "fetch failed"; why (ECONNREFUSED, ENOTFOUND, …) is in its cause.
+        const reason = toEventsError(error).message;
+        const cause = error instanceof Error && error.cause instanceof Error && error.cause.message !== reason ? ` (${error.cause.message})` : '';
+        reject(new EventsError('connection', `${what} failed: ${reason}${cause}`, { cause: error }));
+      };
+      try {
+        port.request({ method, url, headers, ...(body !== undefined && { body }), signal }).then(answered, failed);
+      } catch (error) {
+        failed(error); // a port that throws instead of rejecting
+      }
     });
+  }
+
+  /** Ends the requests in flight of `owner` (undefined: every one), as InFlight.cancel. */
+  function cancelRequests(owner: Listing | undefined, code: EventsErrorCode, reason: string): void {
+    for (const entry of [...inFlight]) if (owner === undefined || entry.listing === owner) entry.cancel(code, reason);
   }
 
   function report(error: EventsError): void {
@@ -441,6 +496,8 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   /** Stops the tree's own timers and listing for good (close(), or its stream closed). */
   function shutDown(): void {
     closed = true;
+    // As a connection lost: a caller's pending operate() or fetchObject() rejects with `connection`.
+    cancelRequests(undefined, 'connection', 'the live tree was closed');
     for (const timer of [publishTimer, pruneTimer, listing?.retryTimer ?? null]) if (timer !== null) port.clearTimer(timer);
     publishTimer = null;
     pruneTimer = null;

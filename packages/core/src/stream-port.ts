@@ -1,3 +1,5 @@
+import type { AbortSignalLike } from './stream-client-types.js';
+
 /**
  * The port a transport fills so core's stream client can run on any runtime: a WebSocket
  * factory, timers and a clock. Core decides everything (URL, auth, frames, reconnect, resume,
@@ -68,6 +70,15 @@ export interface HttpRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
+  /**
+   * Aborted when core no longer wants the answer: the live tree closed, or a newer listing
+   * superseded the one the request reads for, or another list of its attempt failed. Core
+   * settles its own promise at once and ignores a later answer; a port that honours the signal
+   * (passes it on to fetch) ends the request too, freeing its connection. Core's lib has no DOM
+   * types: tie it to a standard AbortController, e.g.
+   * `signal.addEventListener('abort', () => controller.abort(), { once: true })`.
+   */
+  readonly signal?: AbortSignalLike;
 }
 
 export interface HttpResponse {

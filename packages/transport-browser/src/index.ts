@@ -1,4 +1,5 @@
 import {
+  type AbortSignalLike,
   createLiveTree as createCoreLiveTree,
   createStreamClient,
   type EventStream,
@@ -63,8 +64,9 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 
 /**
  * A `fetch` as the standard defines it (globalThis.fetch by default). A live tree's requests also
- * carry `signal` (a standard AbortSignal), aborted when the tree closes; a fetch that ignores it
- * only lets its request run on.
+ * carry `signal` (a standard AbortSignal), aborted when the tree no longer wants the answer (it
+ * closed, or a newer listing superseded the request's); a fetch that ignores it only lets its
+ * request run on.
  */
 export type FetchFunction = (
   url: string,
@@ -120,18 +122,8 @@ export function createEventStream(options: BrowserEventStreamOptions = {}): Even
  */
 export function createLiveTree(options: BrowserLiveTreeOptions = {}): LiveTreeHandle {
   const { WebSocket, fetch, ...rest } = options;
-  const requests = new Set<AbortController>();
-  const tree = createCoreLiveTree(resolveOptions(rest, 'live-tree'), createPort({ WebSocket, fetch }, requests));
+  const tree = createCoreLiveTree(resolveOptions(rest, 'live-tree'), createBrowserPort({ WebSocket, fetch }));
   followNetwork(tree.stream);
-  // Core sends no signal with a request: the tree's requests in flight (its listing, an operate()
-  // or fetchObject() not yet answered) would outlive close(). A page has 6 connections per host:
-  // lists left hanging by a closed tree would make the next tree's wait behind them.
-  const aborting = tree.stream.subscribe(() => {
-    if (!tree.stream.getSnapshot().closed) return;
-    aborting();
-    for (const controller of requests) controller.abort();
-    requests.clear();
-  });
   return tree;
 }
 
@@ -193,11 +185,6 @@ function followNetwork(stream: EventStream): void {
  * @throws EventsError `invalid-config` when the runtime has no WebSocket or fetch and none was given
  */
 export function createBrowserPort(options: BrowserPortOptions = {}): StreamPort {
-  return createPort(options, null);
-}
-
-/** The port; with `inFlight`, each request's AbortController stays there until it settles. */
-function createPort(options: BrowserPortOptions, inFlight: Set<AbortController> | null): StreamPort {
   const globals = globalThis as Globals;
   const Socket = options.WebSocket ?? globals.WebSocket;
   if (Socket === undefined) {
@@ -215,8 +202,9 @@ function createPort(options: BrowserPortOptions, inFlight: Set<AbortController> 
     random: () => Math.random(),
     async request(request: HttpRequest): Promise<HttpResponse> {
       if (fetchFn === undefined) throw new EventsError('invalid-config', 'this runtime has no global fetch: pass one as the fetch option');
-      const controller = inFlight !== null && typeof AbortController === 'function' ? new AbortController() : null;
-      if (controller !== null) inFlight?.add(controller);
+      // Core aborts the signal when it no longer wants the answer: a page has 6 connections per
+      // host, and lists a closed tree left hanging would make the next tree's wait behind them.
+      const signal = request.signal === undefined ? undefined : standardSignal(request.signal);
       // Not a literal: `signal` is left out of FetchFunction's type, which names no DOM type.
       const init = {
         method: request.method,
@@ -224,20 +212,25 @@ function createPort(options: BrowserPortOptions, inFlight: Set<AbortController> 
         ...(request.body !== undefined ? { body: request.body } : {}),
         // A re-list after a resync must see the server's state now, never an HTTP cache's.
         cache: 'no-store' as const,
-        ...(controller !== null ? { signal: controller.signal } : {}),
+        ...(signal !== undefined ? { signal } : {}),
       };
-      try {
-        const response = await fetchFn(request.url, init);
-        const headers: Record<string, string> = {};
-        response.headers.forEach((value, key) => {
-          headers[key.toLowerCase()] = value;
-        });
-        return { status: response.status, headers, body: await response.text() };
-      } finally {
-        if (controller !== null) inFlight?.delete(controller);
-      }
+      const response = await fetchFn(request.url, init);
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, key) => {
+        headers[key.toLowerCase()] = value;
+      });
+      return { status: response.status, headers, body: await response.text() };
     },
   };
+}
+
+/** A standard AbortSignal that follows core's (fetch takes no other kind); none where the runtime has no AbortController. */
+function standardSignal(signal: AbortSignalLike): AbortSignal | undefined {
+  if (typeof AbortController !== 'function') return undefined;
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort();
+  else signal.addEventListener('abort', () => controller.abort(), { once: true });
+  return controller.signal;
 }
 
 function openSocket(Socket: WebSocketConstructor, request: SocketRequest, handlers: SocketHandlers): SocketHandle {

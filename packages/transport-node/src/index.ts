@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
+  type AbortSignalLike,
   createLiveTree as createCoreLiveTree,
   createStreamClient,
   detailOfBody,
@@ -75,32 +76,8 @@ export function createEventStream(options: NodeEventStreamOptions = {}): EventSt
  */
 export function createLiveTree(options: NodeLiveTreeOptions = {}): LiveTreeHandle {
   const { env, ...rest } = options;
-  const requests = new Set<AbortController>();
-  const port: StreamPort = { ...createNodePort(), request: (request) => abortable(requests, (signal) => fetchResponse(request, signal)) };
-  const tree = createCoreLiveTree(resolveClientOptions(rest, env ?? process.env, 'live-tree', env === undefined ? 'process' : 'option'), port);
-  // Core sends no signal with a request: the tree's requests in flight (its listing, an operate()
-  // or fetchObject() not yet answered) would outlive close(), and hold the process open for as
-  // long as a REST host that does not answer takes to time out (fetch's own limit is 300 s).
-  const aborting = tree.stream.subscribe(() => {
-    if (!tree.stream.getSnapshot().closed) return;
-    aborting();
-    for (const controller of requests) controller.abort();
-    requests.clear();
-  });
-  return tree;
+  return createCoreLiveTree(resolveClientOptions(rest, env ?? process.env, 'live-tree', env === undefined ? 'process' : 'option'), createNodePort());
 }
-
-/** Runs `send` with a signal that stays in `inFlight` until the request settles. */
-async function abortable<T>(inFlight: Set<AbortController>, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  inFlight.add(controller);
-  try {
-    return await send(controller.signal);
-  } finally {
-    inFlight.delete(controller);
-  }
-}
-
 
 /** Characters of a refused upgrade's body read for its `detail`. */
 const MAX_REFUSAL_BODY = 8 * 1024;
@@ -180,21 +157,33 @@ export function createNodePort(): StreamPort {
     now: () => performance.now(),
     wallClock: () => Date.now(),
     random: () => Math.random(),
-    request: (request) => fetchResponse(request),
+    request: fetchResponse,
   };
 }
 
-/** One REST request over fetch; aborting `signal` ends it, its body included. */
-async function fetchResponse(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+/**
+ * One REST request over fetch. Core aborts `request.signal` when it no longer wants the answer (a
+ * closed live tree: a REST host that never answers would hold the process open for fetch's own
+ * 300 s); that ends the request, its body included.
+ */
+async function fetchResponse(request: HttpRequest): Promise<HttpResponse> {
   const response = await fetch(request.url, {
     method: request.method,
     headers: request.headers,
     ...(request.body !== undefined && { body: request.body }),
-    ...(signal !== undefined && { signal }),
+    ...(request.signal !== undefined && { signal: standardSignal(request.signal) }),
   });
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
   return { status: response.status, headers, body: await response.text() };
+}
+
+/** A standard AbortSignal that follows core's: fetch takes no other kind. */
+function standardSignal(signal: AbortSignalLike): AbortSignal {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort();
+  else signal.addEventListener('abort', () => controller.abort(), { once: true });
+  return controller.signal;
 }
