@@ -48,6 +48,7 @@ const LIVE_TREE_OPTION_KEYS: readonly string[] = [
   'pruneIntervalMs',
   'pageSize',
   'maxBufferedEvents',
+  'restTimeoutMs',
 ];
 
 /** The least interval between two pings: below it a client floods the server (0 would ping every tick). */

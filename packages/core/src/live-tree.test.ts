@@ -372,6 +372,78 @@ describe('aborting requests', () => {
   });
 });
 
+describe('request timeout', () => {
+  /** Keeps the stream alive as the server does (position markers) while the clock runs `ms`. */
+  const advanceLive = (port: FakeStreamPort, ms: number) => {
+    for (let left = ms; left > 0; left -= 1_000) {
+      port.last().send({ type: 'position', position: { epoch: EPOCH, seq: 1 } });
+      port.clock.advance(Math.min(1_000, left));
+    }
+  };
+
+  it('times a list out after restTimeoutMs: a failed attempt, shown in the snapshot, retried with backoff', async () => {
+    const { port, tree, errors } = setup({ filter: { type: 'stack' }, restTimeoutMs: 5_000 });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    const silent = port.calls[0] as FakeHttpCall;
+    port.clock.advance(4_999);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing' });
+    port.clock.advance(1);
+    await ticks();
+    expect(silent.request.signal?.aborted).toBe(true);
+    const message = 'GET http://h:1/api/app/v1/acme/stack/ failed: no answer in 5000 ms (restTimeoutMs)';
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['timeout', message]]);
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing', failure: { message, attempts: 1 } });
+    // The first retry comes within the default policy's first ceiling (baseMs, 800 ms).
+    advanceLive(port, 800);
+    expect(port.calls).toHaveLength(2);
+    // The timed-out request's answer comes after all (the fake port ignores the signal): ignored.
+    silent.respond({ status: 200, body: { meta: { limit: 1000, offset: 0, total_count: 0, next: null, previous: null }, objects: [] } });
+    await ticks();
+    expect(tree.getSnapshot().sync).toMatchObject({ status: 'listing' });
+    answerLists(port, world(), 1);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+    expect(tree.getSnapshot().tree.size).toBe(1);
+  });
+
+  it('waits 30 s by default, and times out a caller\'s request too', async () => {
+    const { port, tree } = setup({ filter: { type: 'stack' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    const fetched = tree.fetchObject(STACK).then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
+    advanceLive(port, 29_999);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing' });
+    advanceLive(port, 1);
+    await ticks();
+    expect(tree.getSnapshot().sync).toMatchObject({ status: 'listing', failure: { attempts: 1 } });
+    expect(await fetched).toMatchObject({ name: 'EventsError', code: 'timeout', message: `GET http://h:1${STACK} failed: no answer in 30000 ms (restTimeoutMs)` });
+  });
+
+  it('leaves no request timer behind once answered or closed', async () => {
+    const { port, tree } = setup({ filter: { type: 'stack' }, restTimeoutMs: 7_777 });
+    const requestTimers = () => port.clock.pending().filter((timer) => timer.at === port.clock.now() + 7_777);
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    expect(requestTimers()).toHaveLength(1);
+    answerLists(port, world(), 1);
+    await ticks();
+    expect(requestTimers()).toHaveLength(0);
+    void tree.fetchObject(STACK).catch(() => {});
+    expect(requestTimers()).toHaveLength(1);
+    const closing = tree.close();
+    expect(requestTimers()).toHaveLength(0);
+    port.clock.runAll();
+    await closing;
+    expect(port.clock.pending()).toEqual([]);
+  });
+});
+
 describe('filter changes', () => {
   const STACK2 = uri('stack', 'st2');
   /** A tree with `filter`, live after its first listing of `lists`. */

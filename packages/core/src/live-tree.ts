@@ -37,8 +37,8 @@ import { checkTimerOption } from './timer-delay.js';
 //
 // Every REST request carries a signal (HttpRequest.signal) that the tree aborts when it no longer
 // wants the answer: a newer listing superseded the one it lists for, another list of the same
-// attempt failed (the attempt is over: left running, they would pile up with each retry), or the
-// tree closed. The tree settles its own promise then, so that a caller's operate() or
+// attempt failed (the attempt is over: left running, they would pile up with each retry), it went
+// unanswered for restTimeoutMs (a listing counts that as a failed attempt), or the tree closed. The tree settles its own promise then, so that a caller's operate() or
 // fetchObject() rejects at close even through a port that ignores the signal.
 //
 // The store is published through port timers, at most every publishIntervalMs (100 ms: ≤ 10 Hz),
@@ -57,6 +57,11 @@ export interface LiveTreeOptions extends Omit<StreamClientOptions, 'onEvent' | '
   readonly pageSize?: number;
   /** Events buffered during a listing before it starts over with a fresh buffer (100,000). */
   readonly maxBufferedEvents?: number;
+  /**
+   * How long a REST request may go unanswered before it fails with `timeout` and is aborted (30 s;
+   * at most MAX_TIMER_MS). A timed-out list is a failed listing attempt, retried with backoff.
+   */
+  readonly restTimeoutMs?: number;
 }
 
 /** A LiveTree plus the stream under it (for its position, filters and errors). */
@@ -82,6 +87,8 @@ const DEFAULT_PUBLISH_INTERVAL_MS = 100;
 const DEFAULT_PRUNE_INTERVAL_MS = 5_000;
 const DEFAULT_PAGE_SIZE = 1_000;
 const DEFAULT_MAX_BUFFERED = 100_000;
+/** fetch has no timeout of its own worth the name (Node's: 300 s); a REST host that never answers would hold a listing for good. */
+const DEFAULT_REST_TIMEOUT_MS = 30_000;
 /** A paging loop that never ends (a server whose `next` goes in circles) stops here. */
 const MAX_PAGES = 10_000;
 const ACTION_URI_HEADER = 'x-dockercloud-action-uri';
@@ -128,8 +135,10 @@ interface ListResult {
 export function createLiveTree(options: LiveTreeOptions, port: StreamPort): LiveTreeHandle {
   checkTimerOption('publishIntervalMs', options.publishIntervalMs, { min: 0, exclusiveMin: true });
   checkTimerOption('pruneIntervalMs', options.pruneIntervalMs, { min: 0, exclusiveMin: true });
+  checkTimerOption('restTimeoutMs', options.restTimeoutMs, { min: 0, exclusiveMin: true });
   const publishIntervalMs = options.publishIntervalMs ?? DEFAULT_PUBLISH_INTERVAL_MS;
   const pruneIntervalMs = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
+  const restTimeoutMs = options.restTimeoutMs ?? DEFAULT_REST_TIMEOUT_MS;
   const pageSize = positive('pageSize', options.pageSize ?? DEFAULT_PAGE_SIZE);
   const maxBuffered = positive('maxBufferedEvents', options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED);
   /** The types the filter names (every type without `type`): what a listing lists. */
@@ -388,7 +397,10 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     return `${url}${url.includes('?') ? '&' : '?'}${param}`;
   }
 
-  /** A REST request through the port, which cancelRequests() (close, a superseded or failed listing) ends. */
+  /**
+   * A REST request through the port, which cancelRequests() (close, a superseded or failed
+   * listing) ends, and which fails with `timeout` after restTimeoutMs.
+   */
   function request(method: 'GET' | 'POST' | 'DELETE', url: string, body?: string, owner: Listing | null = null): Promise<HttpResponse> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (auth.header !== undefined) headers.Authorization = auth.header;
@@ -396,21 +408,27 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     const what = `${method} ${stripQuery(url)}`;
     const { signal, abort } = createAbortHandle();
     return new Promise<HttpResponse>((resolve, reject) => {
-      // In the set while unanswered: whichever settles it first (answer, failure, cancel) takes it out.
+      // In the set while unanswered: whichever settles it first (answer, failure, cancel, timeout) takes it out.
+      const settle = () => {
+        if (!inFlight.delete(entry)) return false;
+        port.clearTimer(timer);
+        return true;
+      };
       const entry: InFlight = {
         listing: owner,
         cancel(code, reason) {
-          if (!inFlight.delete(entry)) return;
+          if (!settle()) return;
           abort();
           reject(new EventsError(code, `${what} failed: ${reason}`));
         },
       };
       inFlight.add(entry);
+      const timer = port.setTimer(() => entry.cancel('timeout', `no answer in ${restTimeoutMs} ms (restTimeoutMs)`), restTimeoutMs);
       const answered = (response: HttpResponse) => {
-        if (inFlight.delete(entry)) resolve(response);
+        if (settle()) resolve(response);
       };
       const failed = (error: unknown) => {
-        if (!inFlight.delete(entry)) return;
+        if (!settle()) return;
         // fetch says only "fetch failed"; why (ECONNREFUSED, ENOTFOUND, …) is in its cause.
         const reason = toEventsError(error).message;
         const cause = error instanceof Error && error.cause instanceof Error && error.cause.message !== reason ? ` (${error.cause.message})` : '';

@@ -71,8 +71,9 @@ export interface HttpRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   /**
-   * Aborted when core no longer wants the answer: the live tree closed, or a newer listing
-   * superseded the one the request reads for, or another list of its attempt failed. Core
+   * Aborted when core no longer wants the answer: the live tree closed, a newer listing
+   * superseded the one the request reads for, another list of its attempt failed, or it went
+   * unanswered for the tree's restTimeoutMs. Core
    * settles its own promise at once and ignores a later answer; a port that honours the signal
    * (passes it on to fetch) ends the request too, freeing its connection. Core's lib has no DOM
    * types: tie it to a standard AbortController, e.g.

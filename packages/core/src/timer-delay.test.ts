@@ -52,7 +52,7 @@ const OPTIONS: readonly TimerOption[] = [
     message: `reconnect policy: ${name} must be ${MS(0, false)}, got`,
   })),
   { name: 'idleTimeoutMs', min: 0, exclusive: true, create: policy('idleTimeoutMs'), message: `reconnect policy: idleTimeoutMs must be ${MS(0, true)}, or null for no idle timeout; got` },
-  ...(['publishIntervalMs', 'pruneIntervalMs'] as const).map((name) => ({ name, min: 0, exclusive: true, create: tree(name), message: `${name} must be ${MS(0, true)}, got` })),
+  ...(['publishIntervalMs', 'pruneIntervalMs', 'restTimeoutMs'] as const).map((name) => ({ name, min: 0, exclusive: true, create: tree(name), message: `${name} must be ${MS(0, true)}, got` })),
 ];
 
 const refusal = (option: TimerOption, value: unknown): string => {

@@ -65,8 +65,8 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 /**
  * A `fetch` as the standard defines it (globalThis.fetch by default). A live tree's requests also
  * carry `signal` (a standard AbortSignal), aborted when the tree no longer wants the answer (it
- * closed, or a newer listing superseded the request's); a fetch that ignores it only lets its
- * request run on.
+ * closed, a newer listing superseded the request's, or it timed out); a fetch that ignores it
+ * only lets its request run on.
  */
 export type FetchFunction = (
   url: string,
