@@ -84,6 +84,13 @@ function typeOfListCall(call: FakeHttpCall): ObjectType {
 const ticks = async (n = 10) => {
   for (let i = 0; i < n; i++) await Promise.resolve();
 };
+/** Keeps the stream alive as the server does (position markers) while the clock runs `ms`. */
+const advanceLive = (port: FakeStreamPort, ms: number) => {
+  for (let left = ms; left > 0; left -= 1_000) {
+    port.last().send({ type: 'position', position: { epoch: EPOCH, seq: 1 } });
+    port.clock.advance(Math.min(1_000, left));
+  }
+};
 const stateOf = (tree: ReturnType<typeof setup>['tree'], u: string) => tree.getSnapshot().tree.get(u)?.state;
 
 describe('seeding', () => {
@@ -202,6 +209,34 @@ describe('seeding', () => {
     answerLists(port, world(), 1);
     await ticks();
     expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+  });
+
+  it('retries a failed listing with the reconnect policy of its options', async () => {
+    const { port } = setup({ filter: { type: 'stack' }, policy: { floorMs: 2_000, baseMs: 3_000, capMs: 3_000, throttledFloorMs: 3_000 } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    port.calls[0]?.respond({ status: 500, body: { detail: 'boom' } });
+    await ticks();
+    advanceLive(port, 1_999);
+    expect(port.calls).toHaveLength(1); // the default policy's floor is 250 ms
+    advanceLive(port, 1_001);
+    expect(port.calls).toHaveLength(2);
+  });
+
+  it("honours a 429 or 503 answer's Retry-After: the retry comes no sooner", async () => {
+    for (const status of [429, 503]) {
+      const { port, errors } = setup({ filter: { type: 'stack' } });
+      port.last().open(RESUME_SUBPROTOCOL);
+      port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+      port.calls[0]?.respond({ status, headers: { 'Retry-After': '20' }, body: { detail: 'Busy.' } });
+      await ticks();
+      expect(errors.map((e) => e.code)).toEqual(['throttled']);
+      advanceLive(port, 19_999);
+      expect(port.calls).toHaveLength(1); // without the hint: within 10 s (the throttled ceiling)
+      // The hint shifts the throttled jitter window (5 s wide) rather than replacing it.
+      advanceLive(port, 5_001);
+      expect(port.calls).toHaveLength(2);
+    }
   });
 
   it('lists again on reconnect() after a listing refused with 401, also when the stream then resumes', async () => {
@@ -373,13 +408,6 @@ describe('aborting requests', () => {
 });
 
 describe('request timeout', () => {
-  /** Keeps the stream alive as the server does (position markers) while the clock runs `ms`. */
-  const advanceLive = (port: FakeStreamPort, ms: number) => {
-    for (let left = ms; left > 0; left -= 1_000) {
-      port.last().send({ type: 'position', position: { epoch: EPOCH, seq: 1 } });
-      port.clock.advance(Math.min(1_000, left));
-    }
-  };
 
   it('times a list out after restTimeoutMs: a failed attempt, shown in the snapshot, retried with backoff', async () => {
     const { port, tree, errors } = setup({ filter: { type: 'stack' }, restTimeoutMs: 5_000 });

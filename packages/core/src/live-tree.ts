@@ -1,5 +1,5 @@
 import { createAbortHandle } from './abort-signal.js';
-import { computeBackoffDelay, DEFAULT_BACKOFF_POLICY } from './backoff.js';
+import { computeBackoffDelay, parseRetryAfter } from './backoff.js';
 import { describeValue } from './describe-value.js';
 import { detailOfBody, restListUrl, restObjectUrl, restOperationUrl } from './endpoint.js';
 import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
@@ -10,7 +10,7 @@ import { encodeQueryComponent } from './read-query.js';
 import { createHierarchyStore, type HierarchyStoreOptions, type ReseedDiff, type SeedLists, type StoredObject } from './hierarchy-store.js';
 import { type LiveTree, type LiveTreeSnapshot, type LiveTreeSync, type ObjectOperation, OPERATIONS_OF_TYPE, type ResyncReport } from './live-tree-types.js';
 import { OBJECT_TYPES, type ObjectType } from './object-types.js';
-import type { ConnectionSummary } from './reconnect-machine.js';
+import { type ConnectionSummary, createReconnectPolicy } from './reconnect-machine.js';
 import { typeOfUri } from './resource-uri.js';
 import { parseRestList, type RestObject } from './rest-schema.js';
 import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, type StreamFilterInput, toFilter } from './stream-client.js';
@@ -28,6 +28,8 @@ import { checkTimerOption } from './timer-delay.js';
 // - at the first connection after a filter change (setFilter on the tree or on tree.stream), even
 //   one that resumes: the new filter's types and parents may name objects the tree never listed,
 //   or whose changes the old filter kept from it. Types the new filter leaves out are dropped.
+// A failed listing attempt retries after the backoff of the stream's `policy`, no sooner than a
+// 429/503 answer's Retry-After; one refused (401, 403) waits for reconnect().
 // While a listing runs, stream events are buffered. Each list carries X-Events-Position, the
 // stream position it already reflects; buffered events of that type at or before it are skipped
 // and the rest are applied in order. A list read over several pages takes its first page's
@@ -101,6 +103,8 @@ interface Listing {
   attempt: number;
   /** The last attempt's error, shown in the snapshot while the listing waits to retry. */
   failure: string | null;
+  /** The longest `Retry-After` of the current attempt's 429/503 answers, in ms: the retry waits at least that. */
+  retryAfterMs: number | undefined;
   retryTimer: unknown;
   /** Refused (auth, forbidden): no retry on its own; reconnect() starts it over. */
   halted: boolean;
@@ -149,6 +153,8 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   // store's own uuid window would only repeat that work on every event.
   const store = createHierarchyStore({ dedupeWindow: 0, ...options.store });
   const client = createStreamClient(options, port);
+  // The stream's policy, which also spaces the listing's retries (the client has validated it).
+  const policy = createReconnectPolicy(options.policy ?? {});
   // tree.stream.setFilter must list the new filter's objects as tree.setFilter does.
   const stream: EventStream = { ...client, setFilter: (filter) => tree.setFilter(filter) };
 
@@ -287,7 +293,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       if (previous.retryTimer !== null) port.clearTimer(previous.retryTimer);
       cancelRequests(previous, 'aborted', 'a newer listing superseded it');
     }
-    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryTimer: null, halted: false, types, waiters: previous?.waiters ?? [] };
+    const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryAfterMs: undefined, retryTimer: null, halted: false, types, waiters: previous?.waiters ?? [] };
     listing = next;
     if (previous === null) publishNow(); // sync: listing
     void runListing(next);
@@ -295,6 +301,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
 
   async function runListing(current: Listing): Promise<void> {
     let lists: Map<ObjectType, ListResult>;
+    current.retryAfterMs = undefined;
     try {
       const results = await Promise.all(current.types.map(async (type) => [type, await listType(type, current)] as const));
       lists = new Map(results);
@@ -310,7 +317,8 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
         current.halted = true; // retrying cannot cure it; reconnect() starts over
         return;
       }
-      const delay = computeBackoffDelay({ failures: current.attempt, kind: failure.code === 'throttled' ? 'throttled' : 'transient' }, DEFAULT_BACKOFF_POLICY, port.random());
+      const kind = failure.code === 'throttled' ? 'throttled' : 'transient';
+      const delay = computeBackoffDelay({ failures: current.attempt, kind, hintMs: current.retryAfterMs }, policy, port.random());
       current.retryTimer = port.setTimer(() => {
         current.retryTimer = null;
         if (!closed && listing === current) void runListing(current);
@@ -371,7 +379,11 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
         url = first(false);
         response = await get(url);
       }
-      if (response.status !== 200) throw httpError(response, `GET ${type} list`);
+      if (response.status !== 200) {
+        const hint = retryAfterOf(response);
+        if (hint !== undefined) current.retryAfterMs = Math.max(hint, current.retryAfterMs ?? 0);
+        throw httpError(response, `GET ${type} list`);
+      }
       const parsed = parseRestList(type, parseJson(response.body, `${type} list`));
       if (!parsed.ok) throw parsed.error;
       objects.push(...(parsed.value.objects as readonly RestObject[]));
@@ -445,6 +457,13 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   /** Ends the requests in flight of `owner` (undefined: every one), as InFlight.cancel. */
   function cancelRequests(owner: Listing | undefined, code: EventsErrorCode, reason: string): void {
     for (const entry of [...inFlight]) if (owner === undefined || entry.listing === owner) entry.cancel(code, reason);
+  }
+
+  /** A 429 or 503 answer's `Retry-After`, in ms (RFC 9110 gives it no meaning on the other failures we see). */
+  function retryAfterOf(response: HttpResponse): number | undefined {
+    const header = response.headers['retry-after'];
+    if (header === undefined || (response.status !== 429 && response.status !== 503)) return undefined;
+    return parseRetryAfter(header, port.wallClock());
   }
 
   function report(error: EventsError): void {
