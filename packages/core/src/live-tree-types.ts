@@ -44,6 +44,11 @@ export interface ResyncReport {
 
 export interface LiveTreeSnapshot {
   readonly tree: HierarchySnapshot;
+  /**
+   * The stream's connection as a UI shows it (phase, retries, why it last closed). Only that, as
+   * every LiveTree can give it: a tree over a stream has the client's own flags (closed, paused,
+   * error, extended) on `tree.stream.getSnapshot()`.
+   */
   readonly connection: ConnectionSummary;
   readonly sync: LiveTreeSync;
   readonly lastResync: ResyncReport | null;

@@ -260,6 +260,20 @@ describe('seeding', () => {
 });
 
 describe('publishing', () => {
+  it("shows the connection as its type says, a ConnectionSummary: the stream's own flags are on tree.stream", async () => {
+    const { port, tree } = setup();
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+    const summaryKeys = ['attempt', 'generation', 'lastClose', 'outcome', 'phase', 'resyncPending', 'retryAt', 'status', 'stopReason'];
+    expect(Object.keys(tree.getSnapshot().connection).sort()).toEqual(summaryKeys);
+    expect(tree.getSnapshot().connection).toMatchObject({ phase: 'live', outcome: 'fresh' });
+    expect(tree.stream.getSnapshot()).toMatchObject({ phase: 'live', extended: true, closed: false, paused: false });
+    const closing = tree.close();
+    expect(Object.keys(tree.getSnapshot().connection).sort()).toEqual(summaryKeys);
+    port.clock.runAll();
+    await closing;
+  });
+
   it('publishes the store at most every 100 ms, not per event', async () => {
     const { port, tree, publishes } = setup();
     port.last().open(RESUME_SUBPROTOCOL);
@@ -652,7 +666,8 @@ describe('closing', () => {
     const before = publishes();
     const closing = tree.close();
     expect(publishes()).toBe(before + 1);
-    expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped', stopReason: 'stop', closed: true });
+    expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped', stopReason: 'stop' });
+    expect(tree.stream.getSnapshot().closed).toBe(true);
     expect(tree.getSnapshot().sync).toMatchObject({ status: 'stale' });
     port.clock.runAll();
     await closing;
@@ -698,7 +713,8 @@ describe('closing', () => {
       port.clock.runAll();
       await ticks();
       expect(port.clock.pending()).toEqual([]);
-      expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped', closed: true });
+      expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped' });
+      expect(tree.stream.getSnapshot().closed).toBe(true);
       answerLists(port, world(), 0);
       await ticks();
       expect(port.clock.pending()).toEqual([]);
@@ -732,7 +748,8 @@ describe('closing', () => {
     const { port, tree } = setup({ signal: controller.signal });
     expect(port.sockets).toEqual([]);
     expect(port.clock.pending()).toEqual([]);
-    expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped', closed: true });
+    expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped' });
+    expect(tree.stream.getSnapshot().closed).toBe(true);
     await tree.close();
   });
 });

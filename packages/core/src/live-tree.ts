@@ -13,7 +13,7 @@ import { OBJECT_TYPES, type ObjectType } from './object-types.js';
 import { type ConnectionSummary, createReconnectPolicy } from './reconnect-machine.js';
 import { typeOfUri } from './resource-uri.js';
 import { parseRestList, type RestObject } from './rest-schema.js';
-import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, type StreamFilterInput, toFilter } from './stream-client.js';
+import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, type StreamFilterInput, type StreamSnapshot, toFilter } from './stream-client.js';
 import type { HttpResponse, StreamPort } from './stream-port.js';
 import { checkTimerOption } from './timer-delay.js';
 
@@ -169,7 +169,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   const inFlight = new Set<InFlight>();
   let eventsApplied = 0;
   let lastResync: ResyncReport | null = null;
-  let connection: ConnectionSummary = stream.getSnapshot();
+  let connection: ConnectionSummary = summaryOf(stream.getSnapshot());
   let staleSince: number | null = null;
   let publishTimer: unknown = null;
   /** Events or prunes since the last publish. */
@@ -271,7 +271,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   stream.subscribe(() => {
     const next = stream.getSnapshot();
     if (next.phase !== 'live' && connection.phase === 'live') staleSince = port.wallClock();
-    connection = next;
+    connection = summaryOf(next);
     // The stream closed on its own (the signal of our options aborted, tree.stream.close(), a
     // `for await` over tree.stream left early): the tree is closed with it, or its timers run forever.
     if (next.closed && !closed) shutDown();
@@ -574,6 +574,16 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   if (stream.getSnapshot().closed) shutDown();
   else schedulePrune();
   return tree;
+}
+
+/**
+ * The stream's snapshot without the client's own flags (extended, paused, closed, error): the
+ * ConnectionSummary that LiveTreeSnapshot promises, and the most a tree without a stream (the
+ * TUI's in-process and replayed trees) can give. The flags are on tree.stream.getSnapshot().
+ */
+function summaryOf(s: StreamSnapshot): ConnectionSummary {
+  const { phase, status, attempt, retryAt, lastClose, outcome, resyncPending, generation, stopReason } = s;
+  return Object.freeze({ phase, status, attempt, retryAt, lastClose, outcome, resyncPending, generation, stopReason });
 }
 
 function typesOf(filter: EventFilter): readonly ObjectType[] {
