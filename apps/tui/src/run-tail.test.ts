@@ -1,6 +1,6 @@
-import type { DockerCloudEvent } from '@events/core';
+import type { ConnectionSummary, DockerCloudEvent, LastClose } from '@events/core';
 import { describe, expect, it } from 'vitest';
-import { createLocalLiveTree, type LocalLiveTree } from './local-live-tree.js';
+import { createLocalLiveTree, LIVE_CONNECTION, type LocalLiveTree } from './local-live-tree.js';
 import type { OpenedSource } from './open-source.js';
 import { runTail } from './run-tail.js';
 
@@ -122,5 +122,33 @@ describe('runTail --format plain', () => {
     expect(await done).toBe(0);
     expect(lines[1]).toBe('2026-11-27T09:00:00Z container create c0000000 Starting  service/api\n');
     expect(asked).toEqual([]);
+  });
+});
+
+describe('runTail on stderr', () => {
+  const closed = (reason: string, fatal: boolean): LastClose => ({ kind: 'error', code: 1006, reason, class: fatal ? 'fatal' : 'transient', at: 0 });
+  const stopped = (stopReason: 'auth' | 'fatal', reason: string): ConnectionSummary => ({
+    ...LIVE_CONNECTION,
+    phase: 'stopped',
+    status: 'stopped',
+    attempt: 1,
+    outcome: null,
+    lastClose: closed(reason, true),
+    stopReason,
+  });
+
+  it.each([
+    ['fatal', 1, 'events: stopped: Invalid character in header content ["Authorization"]\n'],
+    ['auth', 2, 'events: stopped: authentication failed · Invalid character in header content ["Authorization"]\n'],
+  ] as const)('ends at once with the reason when the connection stopped (%s) before it started: a header no socket can send stops it in the turn the tree is made', async (reason, code, message) => {
+    const { tree, opened } = source({});
+    tree.setConnection(stopped(reason, 'Invalid character in header content ["Authorization"]'));
+    const warnings: string[] = [];
+    const ended = await Promise.race([
+      runTail(opened, { format: 'json', filter: null, write: () => {}, warn: (text) => warnings.push(text) }),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500)),
+    ]);
+    expect(ended).toBe(code);
+    expect(warnings).toEqual([message]);
   });
 });

@@ -1,4 +1,4 @@
-import { type DockerCloudEvent, type EventFilter, matchesFilter } from '@events/core';
+import { type DockerCloudEvent, type EventFilter, type LiveTreeSnapshot, matchesFilter } from '@events/core';
 import { ExitCode, type OutputFormat } from './cli-options.js';
 import { createStateTracker, formatEventJson, formatEventPlain, knownName } from './event-format.js';
 import type { FieldsCache } from './fields-cache.js';
@@ -144,11 +144,12 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       queue.push({ event, previous, names, waits, deadline: now() + NAME_WAIT_MS });
       flush();
     });
-    let lastPhase = tree.getSnapshot().connection.phase;
+    let lastPhase: LiveTreeSnapshot['connection']['phase'] | null = null;
     let lastAttempt = 0;
-    let wasLive = lastPhase === 'live';
+    let wasLive = false;
     let listingFailure: string | null = null;
-    const offTree = tree.subscribe(() => {
+    const onTree = () => {
+      if (done) return;
       const snapshot = tree.getSnapshot();
       const { connection, sync } = snapshot;
       // Without the REST lists, lines name objects by id: say why, once per new reason, and when it recovers.
@@ -180,12 +181,16 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
         wasLive = true;
         return;
       }
-      if (connection.phase === 'connecting') return;
+      if (connection.phase === 'connecting' || connection.phase === 'idle') return;
       options.warn(`events: ${link.text}\n`);
-    });
+    };
+    const offTree = tree.subscribe(onTree);
     const onAbort = () => finish(ExitCode.ok);
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort);
+    // The connection may have stopped already, in the turn the tree was made (a header no socket
+    // can send): no publish would come to say so.
+    onTree();
     // A replay's end: let the last lines out first (those waiting for names, as long as they wait).
     opened.ended.then(() => {
       sourceEnded = true;

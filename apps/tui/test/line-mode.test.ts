@@ -111,6 +111,14 @@ describe('events tail (line mode)', () => {
     expect(attempts.slice(0, 3)).toEqual([1, 2, 3]);
   });
 
+  it('ends with the reason when the Authorization header cannot be sent at all, rather than waiting silently', async () => {
+    // Stopped in the turn the tree was made, before the line mode listened for it.
+    const result = await events(['tail', '--host', server.url.replace('http', 'ws')], { DOCKERCLOUD_AUTH: 'Basic a\nb' }, 10_000);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('events: stopped: Invalid character in header content ["Authorization"]\n');
+  });
+
   it('refuses a bad command line with a precise message and exit 2', async () => {
     const result = await events(['tail', '--type', 'volume']);
     expect(result.code).toBe(2);
