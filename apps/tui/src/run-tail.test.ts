@@ -151,4 +151,36 @@ describe('runTail on stderr', () => {
     expect(ended).toBe(code);
     expect(warnings).toEqual([message]);
   });
+
+  it('says the connection is live again once the re-list after a reconnect is done, not only that it is listing', async () => {
+    const { tree, opened } = source({});
+    const warnings: string[] = [];
+    const stop = new AbortController();
+    const done = runTail(opened, { format: 'json', filter: null, write: () => {}, warn: (text) => warnings.push(text), signal: stop.signal });
+    // The server goes away: attempts until it is back.
+    tree.setConnection({ ...LIVE_CONNECTION, phase: 'reconnecting', status: 'backoff', attempt: 1, retryAt: performance.now() + 1_000, outcome: null, lastClose: closed('closed (1006)', false) });
+    // Back, with a fresh stream: the tree lists again (source() seeded it once: this seed is a resync), then is live.
+    tree.setSync({ status: 'listing' });
+    tree.setConnection({ ...LIVE_CONNECTION, outcome: 'fresh' });
+    expect(warnings.at(-1)).toBe('events: listing objects…\n');
+    tree.seed({});
+    expect(warnings.at(-1)).toMatch(/^events: live · resynced \d\d:\d\d:\d\d \(\+0 ~0 -0\)\n$/);
+    expect(warnings.filter((line) => line.startsWith('events: live'))).toHaveLength(1);
+    stop.abort();
+    expect(await done).toBe(0);
+  });
+
+  it('says nothing of the first connection and its listing', async () => {
+    const { tree, opened } = source({});
+    tree.setConnection({ ...LIVE_CONNECTION, phase: 'connecting', status: 'connecting', outcome: null });
+    tree.setSync({ status: 'listing' });
+    const warnings: string[] = [];
+    const stop = new AbortController();
+    const done = runTail(opened, { format: 'json', filter: null, write: () => {}, warn: (text) => warnings.push(text), signal: stop.signal });
+    tree.setConnection(LIVE_CONNECTION);
+    tree.seed({});
+    stop.abort();
+    expect(await done).toBe(0);
+    expect(warnings).toEqual([]);
+  });
 });

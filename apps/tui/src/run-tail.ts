@@ -144,9 +144,15 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       queue.push({ event, previous, names, waits, deadline: now() + NAME_WAIT_MS });
       flush();
     });
-    let lastPhase: LiveTreeSnapshot['connection']['phase'] | null = null;
+    /**
+     * The link as news goes: its phase, with a live link that is still listing apart from one
+     * that is done (a reconnect that re-lists ends when the listing does, not when the socket opens).
+     */
+    const linkOf = (snapshot: LiveTreeSnapshot) => (snapshot.connection.phase === 'live' && snapshot.sync.status === 'listing' ? 'listing' : snapshot.connection.phase);
+    let lastLink: ReturnType<typeof linkOf> | null = null;
     let lastAttempt = 0;
-    let wasLive = false;
+    /** Something was said of a lost connection: its return (and its re-list) is news too. The first connection is not. */
+    let lost = false;
     let listingFailure: string | null = null;
     const onTree = () => {
       if (done) return;
@@ -159,30 +165,40 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       if (failure !== null || sync.status !== 'listing') listingFailure = failure;
       // Each failed attempt is news (the phase stays `reconnecting` from one to the next): a
       // server that stays away shows as attempts counting up, not one line and then silence.
+      const link = linkOf(snapshot);
       const nextAttempt = connection.phase === 'reconnecting' && connection.retryAt !== null && connection.attempt !== lastAttempt;
-      if (connection.phase === lastPhase && !nextAttempt) return;
-      lastPhase = connection.phase;
+      if (link === lastLink && !nextAttempt) return;
+      lastLink = link;
       lastAttempt = connection.phase === 'reconnecting' ? connection.attempt : 0;
-      const link = describeLink(snapshot, { wall: wallClock(), monotonic: performance.now() });
-      if (connection.phase === 'stopped') {
-        if (sourceEnded) return;
-        if (connection.stopReason === 'auth') {
-          options.warn(`events: ${link.text}\n`);
-          finish(ExitCode.auth);
-        } else if (connection.stopReason === 'fatal') {
-          options.warn(`events: ${link.text}\n`);
-          finish(ExitCode.failure);
-        }
-        // 'stop': the replay ended or we closed it; `ended` or the signal finishes.
-        return;
+      const text = () => describeLink(snapshot, { wall: wallClock(), monotonic: performance.now() }).text;
+      switch (link) {
+        case 'stopped':
+          if (sourceEnded) return;
+          if (connection.stopReason === 'auth') {
+            options.warn(`events: ${text()}\n`);
+            finish(ExitCode.auth);
+          } else if (connection.stopReason === 'fatal') {
+            options.warn(`events: ${text()}\n`);
+            finish(ExitCode.failure);
+          }
+          // 'stop': the replay ended or we closed it; `ended` or the signal finishes.
+          return;
+        case 'connecting':
+        case 'idle':
+          return;
+        case 'listing':
+        case 'live':
+          // The first connection and its listing are not news; getting a lost one back is, until it is done.
+          if (!lost) return;
+          if (link === 'live') lost = false;
+          options.warn(`events: ${text()}\n`);
+          return;
+        case 'reconnecting':
+        case 'offline':
+          lost = true;
+          options.warn(`events: ${text()}\n`);
+          return;
       }
-      // The first connection is not news; losing it, and getting it back, are.
-      if (connection.phase === 'live' && !wasLive) {
-        wasLive = true;
-        return;
-      }
-      if (connection.phase === 'connecting' || connection.phase === 'idle') return;
-      options.warn(`events: ${link.text}\n`);
     };
     const offTree = tree.subscribe(onTree);
     const onAbort = () => finish(ExitCode.ok);
