@@ -77,8 +77,10 @@ async function run(options: RunOptions): Promise<number> {
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      // `events tail | head` closes the pipe: a normal end, not a crash.
+      // `events tail | head` closes the pipe: a normal end, not a crash. So does `2>&1 | head`
+      // while only connection news is written (a server that is down): stderr fails first.
       process.stdout.on('error', onSignal);
+      process.stderr.on('error', onSignal);
       code = await runTail(opened, {
         format: options.format,
         filter: options.filter,

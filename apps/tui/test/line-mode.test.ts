@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,31 @@ describe('events tail (line mode)', () => {
     const attempts = [...result.stderr.matchAll(/reconnecting in \d+ s \(attempt (\d+)\) · connect ECONNREFUSED/g)].map((m) => Number(m[1]));
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(attempts.slice(0, 3)).toEqual([1, 2, 3]);
+  });
+
+  it('ends quietly with 0 when the reader of its messages goes away (`events tail 2>&1 | head -n 1` while the server is down)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve)); // nothing listens there now
+    // Only stderr is written to (one line per failed attempt): the second line meets a closed pipe.
+    const script = `node --conditions=@events/source --import tsx src/cli.ts tail --host ws://127.0.0.1:${port} --user ann --apikey k 2>&1 | head -n 1; echo "events exited $\{PIPESTATUS[0]}"`;
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn('bash', ['-c', script], { cwd: PACKAGE, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`did not end: ${stdout}`));
+      }, 20_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout });
+      });
+    });
+    expect(result.stdout).toMatch(/^events: reconnecting in \d+ s \(attempt 1\) · connect ECONNREFUSED .*\nevents exited 0\n$/);
   });
 
   it('ends with the reason when the Authorization header cannot be sent at all, rather than waiting silently', async () => {
