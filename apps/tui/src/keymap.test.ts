@@ -35,6 +35,24 @@ describe('keyPresses', () => {
     expect(keyPresses('x\u0004', {}).map((p) => p.name)).toEqual(['x', 'ctrl-d']);
   });
 
+  it('reads a key that came with an Escape before it (Ink folds ESC x, read in one chunk, into x with meta) as Escape, then the key', () => {
+    // Esc then y, typed quickly or read late by a busy view: the prompt is cancelled, and y does what y does after it.
+    expect(keyPresses('y', { meta: true })).toEqual([
+      { name: 'escape', input: '' },
+      { name: 'y', input: 'y' },
+    ]);
+    expect(keyPresses('q', { meta: true }).map((p) => p.name)).toEqual(['escape', 'q']);
+    expect(keyPresses('5', { meta: true }).map((p) => p.name)).toEqual(['escape', '5']);
+    // Escape itself is reported with meta: one press.
+    expect(keyPresses('', { escape: true, meta: true })).toEqual([{ name: 'escape', input: '' }]);
+  });
+
+  it('cancels a confirmation on Esc y read in one chunk, and never confirms it', () => {
+    const [esc, y] = keyPresses('y', { meta: true });
+    expect(resolveKey('confirm', esc?.name ?? null, esc?.input ?? '')).toEqual({ type: 'cancel' });
+    expect(resolveKey('normal', y?.name ?? null, y?.input ?? '')).toEqual({ type: 'yank' });
+  });
+
   it('keeps a single key as it is', () => {
     expect(keyPresses('', { upArrow: true })).toEqual([{ name: 'up', input: '' }]);
   });

@@ -17,6 +17,7 @@ export interface KeyFlags {
   readonly delete?: boolean;
   readonly ctrl?: boolean;
   readonly shift?: boolean;
+  readonly meta?: boolean;
 }
 
 /**
@@ -76,12 +77,20 @@ function keyNameOfChar(char: string): string {
  * The key presses in one chunk of input. Ink hands over a burst of typed keys (fast typing, key
  * repeat on a busy loop, tmux send-keys) as one string, like a paste (it splits off escape
  * sequences only); each character is then a key press of its own, so `jjl` moves twice and
- * unfolds and `web\r` types a filter and accepts it.
+ * unfolds and `web\r` types a filter and accepts it. A key Ink reports with meta (ESC and the
+ * key, read in one chunk) is Escape, then the key.
  *
  * @example
  * keyPresses('jjl', {}) // [{ name: 'j', input: 'j' }, { name: 'j', input: 'j' }, { name: 'l', input: 'l' }]
  */
 export function keyPresses(input: string, key: KeyFlags): readonly KeyPress[] {
+  // Ink reads ESC and the key after it, when they come in one chunk (typed quickly, or read late
+  // by a busy view), as one press of that key with meta, and drops the Escape: Esc y would
+  // confirm the prompt it meant to cancel. Nothing here is bound to Alt (which terminals send as
+  // that same ESC x): it is Escape, then the key.
+  if (key.meta === true && key.escape !== true && [...input].length === 1 && !/[\u0000-\u001f\u007f]/.test(input)) {
+    return [{ name: 'escape', input: '' }, ...keyPresses(input, { ...key, meta: false })];
+  }
   const name = keyNameOf(input, key);
   if (name !== null || [...input].length <= 1) return [{ name, input }];
   return [...input].map((char) => ({ name: keyNameOfChar(char), input: char }));

@@ -218,6 +218,25 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     expect(screen).not.toContain('events │'); // the view went away with the alternate screen
   }, 120_000);
 
+  it('cancels a confirmation on Esc and a key read in one chunk (ESC y), and never confirms it', async () => {
+    const session = Session.start('escape-then-key', `${EVENTS} watch --demo --seed 7 --rate 0`, 120, 40);
+    sessions.push(session);
+    await session.waitFor((s) => /notifications +stack +Running/.test(selected(s)), 'the stack selected', 40_000);
+    session.keys('S');
+    await session.waitFor(/STOP stack notifications\?/, 'the stop asking first');
+    // One send-keys: the view reads ESC and y in one chunk, as it does from a quick hand or when busy.
+    session.keys('Escape', 'y');
+    let screen = await session.waitFor(/copied \/api\/app\/v1\/demo\/stack\//, 'y copying the URI once the prompt is gone');
+    expect(screen).not.toMatch(/stop stack notifications: accepted/);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    screen = session.capture();
+    expect(selected(screen)).toMatch(/notifications +stack +Running/);
+    expect(screen).not.toMatch(/Stopping|stop stack notifications/);
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+  }, 120_000);
+
   it('pages the help at 80×24 so that every key can be read, and shows it all at once on a large terminal', async () => {
     const session = Session.start('help-80x24', `${EVENTS} watch --demo --seed 7 --rate 0`, 80, 24);
     sessions.push(session);
