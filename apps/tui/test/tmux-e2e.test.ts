@@ -367,6 +367,29 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     expect(screen).toMatch(/EXIT=0/);
   }, 120_000);
 
+  it('keeps playing a replay when R is pressed: there is no server to reconnect to, and a new socket would end it', async () => {
+    const file = join(dir, 'replay-r.ndjson');
+    execFileSync(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', 'tail', '--demo', '--seed', '7', '--rate', '50', '--count', '60', '--record', file], {
+      cwd: PACKAGE,
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
+    // About a second recorded, played over ten.
+    const session = Session.start('replay-r', `${EVENTS} watch --replay ${file} --speed 0.1`, 120, 40);
+    sessions.push(session);
+    await session.waitFor((s) => /● replaying/.test(s) && /─ Events · [1-9]\d* seen/.test(s), 'the replay playing', 40_000);
+    session.keys('R');
+    let screen = await session.waitFor(/a replay has no server to reconnect to/, 'R refused');
+    expect(screen.split('\n')[0]).toMatch(/● replaying$/);
+    const seen = (s: string) => Number(/─ Events · (\d+) seen/.exec(s)?.[1]);
+    const before = seen(screen);
+    screen = await session.waitFor((s) => seen(s) > before, 'more events played');
+    expect(screen).not.toContain('replay finished');
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+  }, 120_000);
+
   it('counts down to the next attempt while the server is down, and goes live again when it is back', async () => {
     const port = await freePort();
     const users = join(dir, 'users.json');

@@ -70,6 +70,8 @@ export interface AppProps {
 
 /** What a replay says when asked to operate. */
 const READ_ONLY_REPLAY = 'a replay is read-only: operations act on a live server';
+/** A replay plays its recorded sockets in order: one more is the end of the recording, played or not. */
+const REPLAY_NO_RECONNECT = 'a replay has no server to reconnect to';
 
 interface Frozen {
   readonly tree: LiveTreeSnapshot;
@@ -315,7 +317,7 @@ export function App(props: AppProps) {
         targetOf: (uri) => current.targetOf(uri) ?? null,
         // The live tree, not the frozen one a pause shows: an operation acts on what is there now.
         stateOf: (uri) => tree.getSnapshot().tree.get(uri)?.state ?? null,
-        ...(props.replay === true ? { readOnly: READ_ONLY_REPLAY } : {}),
+        ...(props.replay === true ? { readOnly: READ_ONLY_REPLAY, cannotReconnect: REPLAY_NO_RECONNECT } : {}),
         helpPages: current.helpPages,
         views: current.views,
       };

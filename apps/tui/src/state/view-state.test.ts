@@ -296,6 +296,15 @@ describe('other commands', () => {
     expect(run(createViewState({ status: { text: 'cancelled', tone: 'info' } }), store, { type: 'reconnect' })[0].status).toBeNull();
   });
 
+  it('does not reconnect where a new connection would end what is shown (a replay: its next socket is its end)', () => {
+    const store = account(1);
+    const state = createViewState();
+    const context = { rows: rowsOf(store, state), pageSize: 10, targetOf: () => null, stateOf: () => 'Running', cannotReconnect: 'a replay has no server to reconnect to' };
+    const [next, effects] = update(state, { type: 'reconnect' }, context);
+    expect(effects).toEqual([]);
+    expect(next.status).toEqual({ text: 'a replay has no server to reconnect to', tone: 'error' });
+  });
+
   it('toggles pause, faults, help, cycles views and sort', () => {
     const store = account(1);
     const state = runAll(createViewState(), store, [

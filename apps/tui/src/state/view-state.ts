@@ -115,6 +115,8 @@ export interface UpdateContext {
   readonly stateOf: (uri: string) => string | null;
   /** Why operations cannot run at all (a replay has no server to act on); absent when they can. */
   readonly readOnly?: string;
+  /** Why R cannot reconnect (a replay: the next socket it opens is the end of its recording); absent when it can. */
+  readonly cannotReconnect?: string;
   /** How many pages the help overlay has at the terminal's size. Default 1. */
   readonly helpPages?: number;
   /** The views that can show anything of what the tree holds (see viewsShowing): Tab skips the others. Default: all. */
@@ -382,6 +384,7 @@ export function update(state: ViewState, command: Command, context: UpdateContex
       if (state.mode.kind === 'normal') return [state, NONE];
       return [info({ ...state, mode: { kind: 'normal' } }, 'cancelled'), NONE];
     case 'reconnect':
+      if (context.cannotReconnect !== undefined) return [error(state, context.cannotReconnect), NONE];
       // No message: the header shows the link's progress, and a message would outlive it.
       return [{ ...state, status: null }, [{ type: 'reconnect' }]];
     case 'quit':
