@@ -1,4 +1,4 @@
-import { type Credentials, createLiveTree, type EventFilter, type LiveTreeHandle, type StreamPort } from '@events/core';
+import { type Credentials, createLiveTree, type EventFilter, type LiveTreeHandle, type LiveTreeOptions, type StreamPort } from '@events/core';
 import { createNodePort } from '@events/transport-node';
 
 /** What a network LiveTree needs: the hosts, the namespace, the credentials, the filter. */
@@ -10,6 +10,8 @@ export interface ConnectOptions {
   readonly authorization: string;
   readonly credentials?: Credentials;
   readonly filter?: EventFilter;
+  /** The client's reconnect policy (timeouts, backoff); default: core's. */
+  readonly policy?: LiveTreeOptions['policy'];
 }
 
 /**
@@ -31,6 +33,7 @@ export function connectLiveTree(options: ConnectOptions, port: StreamPort = crea
       ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
       ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
       ...(options.filter !== undefined ? { filter: options.filter } : {}),
+      ...(options.policy !== undefined ? { policy: options.policy } : {}),
     },
     port,
   );

@@ -159,3 +159,65 @@ describe('openSource', () => {
     await opened.close();
   });
 });
+
+describe('openSource: a replay', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'events-open-source-slow-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A session whose server sent a heartbeat every 20 ms: its client took 50 ms of silence for a dead socket. */
+  function quickHeartbeatRecording(): string {
+    const host = 'http://127.0.0.1:8080';
+    const event = (seq: number) =>
+      JSON.stringify({
+        type: 'stack',
+        action: 'update',
+        parents: [],
+        resource_uri: '/api/app/v1/demo/stack/5a000000-0000-4000-8000-000000000001/',
+        state: seq % 2 === 0 ? 'Running' : 'Stopped',
+        uuid: `00000000-0000-4000-8000-00000000000${seq}`,
+        datetime: '2026-11-27T09:00:01Z',
+        position: { epoch: 'E', seq },
+      });
+    const list = (t: number, path: string) => ({
+      t,
+      kind: 'http',
+      method: 'GET',
+      url: `${host}${path}?limit=1000`,
+      status: 200,
+      headers: { 'content-type': 'application/json', 'x-events-position': 'E:0' },
+      body: JSON.stringify({ meta: { limit: 1000, next: null, offset: 0, previous: null, total_count: 0 }, objects: [] }),
+    });
+    const lines = [
+      { recording: 'events', version: 2, startedAt: '2026-11-27T09:00:00.000Z', streamHost: 'ws://127.0.0.1:8080/', restHost: `${host}/` },
+      { t: 0, kind: 'connect', socket: 1, url: 'ws://127.0.0.1:8080/api/audit/v1/events/', protocols: ['events.resume.v1'] },
+      { t: 1, kind: 'open', socket: 1, protocol: 'events.resume.v1' },
+      { t: 2, kind: 'frame', socket: 1, text: JSON.stringify({ type: 'hello', resume: 'fresh', position: { epoch: 'E', seq: 0 }, heartbeatMs: 20 }) },
+      ...['/api/infra/v1/nodecluster/', '/api/infra/v1/node/', '/api/app/v1/stack/', '/api/app/v1/service/', '/api/app/v1/container/', '/api/audit/v1/action/'].map((path, i) => list(3 + i, path)),
+      // Never a silence of 50 ms, as recorded.
+      { t: 40, kind: 'frame', socket: 1, text: event(1) },
+      { t: 80, kind: 'frame', socket: 1, text: event(2) },
+      { t: 120, kind: 'frame', socket: 1, text: event(3) },
+    ];
+    return `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`;
+  }
+
+  it('plays a slow replay to its end: the client takes no recorded silence, however stretched, for a dead socket', async () => {
+    const file = join(dir, 'heartbeat.ndjson');
+    writeFileSync(file, quickHeartbeatRecording());
+    // At a tenth of the speed, 40 ms between two frames is 400 ms: eight heartbeats' worth of silence.
+    const opened = await openSource({ command: 'tail', source: { kind: 'replay', file, speed: 0.1 }, filter: null, format: 'json' });
+    const seen: number[] = [];
+    const phases = new Set<string>();
+    const off = opened.tree.onEvent((event) => seen.push(Number(event.uuid.slice(-1))));
+    const offTree = opened.tree.subscribe(() => phases.add(opened.tree.getSnapshot().connection.phase));
+    await opened.ended;
+    off();
+    offTree();
+    await opened.close();
+    expect(seen).toEqual([1, 2, 3]);
+    expect(phases.has('reconnecting')).toBe(false);
+  }, 10_000);
+});

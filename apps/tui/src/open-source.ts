@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { authorizationHeader, EventsError, type EventFilter, type LiveTree, type ObjectType, type StreamPort } from '@events/core';
+import { authorizationHeader, EventsError, type EventFilter, type LiveTree, MAX_TIMER_MS, type ObjectType, type StreamPort } from '@events/core';
 import { createNodePort } from '@events/transport-node';
 import type { RunOptions } from './cli-options.js';
 import { type ConnectOptions, connectLiveTree } from './connect-live-tree.js';
@@ -51,6 +51,13 @@ export interface OpenedSource {
 }
 
 const never = new Promise<void>(() => {});
+
+/**
+ * A replay's client never gives a socket up on its own: the recording says when each ended. Its
+ * silence timeouts, on real time, would take a recorded quiet spell played slowly (5 s at ×0.05
+ * is 100 s) for a dead socket and reconnect, which a replay answers with the end of the recording.
+ */
+const REPLAY_POLICY = { idleTimeoutMs: null, heartbeatFactor: MAX_TIMER_MS, connectTimeoutMs: MAX_TIMER_MS } as const;
 
 /**
  * The one clock of a source's view: its `clock`, else Date.now.
@@ -218,6 +225,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
           authorization: 'Replay',
           ...(header.namespace !== undefined ? { namespace: header.namespace } : {}),
           ...(filter !== undefined ? { filter } : {}),
+          policy: REPLAY_POLICY,
         },
         port,
       );
