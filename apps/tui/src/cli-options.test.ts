@@ -136,6 +136,27 @@ describe('parseCliOptions', () => {
     expect(error(['tail'], { DOCKERCLOUD_REST_HOST: 'nope' })).toMatch(/DOCKERCLOUD_REST_HOST/);
   });
 
+  it('words a bad DOCKERCLOUD_* variable as a bad flag: its name, what it takes, the value as set, and why', () => {
+    const env = { DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: 'key-1', DOCKERCLOUD_STREAM_HOST: 'ws://127.0.0.1:8080/' };
+    expect(error(['tail'], { ...env, DOCKERCLOUD_STREAM_HOST: 'ftp://x' })).toBe('DOCKERCLOUD_STREAM_HOST must be a stream host (ws://, wss://, http:// or https://), got "ftp://x": scheme must be ws, wss, http, https');
+    expect(error(['tail'], { ...env, DOCKERCLOUD_STREAM_HOST: 'ws://bob:s3cret@h' })).toBe(
+      'DOCKERCLOUD_STREAM_HOST must be a stream host (ws://, wss://, http:// or https://), got "ws://***@h": expected scheme://host[:port][/path] without user, query or fragment',
+    );
+    // go-dockercloud's name for it, read when DOCKERCLOUD_STREAM_HOST is not set.
+    expect(error(['tail'], { ...env, DOCKERCLOUD_STREAM_HOST: '', DOCKERCLOUD_STREAM_URL: 'x' })).toBe(
+      'DOCKERCLOUD_STREAM_URL must be a stream host (ws://, wss://, http:// or https://), got "x": expected scheme://host[:port][/path] without user, query or fragment',
+    );
+    expect(error(['tail'], { ...env, DOCKERCLOUD_REST_HOST: 'ws://y' })).toBe('DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got "ws://y": scheme must be http, https');
+    expect(error(['tail'], { ...env, DOCKERCLOUD_NAMESPACE: 'a/b' })).toBe('DOCKERCLOUD_NAMESPACE must be a namespace, got "a/b": expected letters, digits, \'_\', \'.\', \'~\' or \'-\'');
+    expect(error(['tail'], { ...env, DOCKERCLOUD_USER: 'a:c' })).toBe('DOCKERCLOUD_USER must be a name without ":", got "a:c"');
+    // A flag covers its variable: the variable is not read, so not refused.
+    expect(run(['tail', '--host', 'ws://h/'], { ...env, DOCKERCLOUD_STREAM_HOST: 'ftp://x' }).source).toMatchObject({ streamHost: 'ws://h/' });
+    expect(run(['tail', '--user', 'bob', '--apikey', 'k'], { ...env, DOCKERCLOUD_USER: 'a:c' }).source).toMatchObject({ credentials: { username: 'bob' } });
+    expect(run(['tail', '--namespace', 'acme'], { ...env, DOCKERCLOUD_NAMESPACE: 'a/b' }).source).toMatchObject({ namespace: 'acme' });
+    // DOCKERCLOUD_AUTH wins over the user and key, as in the SDKs: they are not read.
+    expect(run(['tail'], { ...env, DOCKERCLOUD_USER: 'a:c', DOCKERCLOUD_AUTH: 'Bearer t' }).source).toMatchObject({ authorization: 'Bearer t' });
+  });
+
   it('takes --demo --rate and --seed by events-server\'s rules: up to its MAX_RATE, or max for flat out', () => {
     expect(run(['tail', '--demo', '--rate', 'max'], {}).source).toEqual({ kind: 'demo', rate: 'max' });
     expect(run(['tail', '--demo', '--rate', String(MAX_RATE)], {}).source).toEqual({ kind: 'demo', rate: MAX_RATE });

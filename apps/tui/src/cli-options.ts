@@ -269,10 +269,57 @@ const HOST_RULES = {
 /**
  * A host core refused, in the shared words: `--host must be a stream host (…), got "x": why`, with
  * core's reason (its message without its own `invalid stream host "x": `) and credentials masked.
+ * `name` is what the user set, when not the flag: `DOCKERCLOUD_STREAM_HOST must be …`.
  */
-function badHost(flag: keyof typeof HOST_RULES, text: string, error: unknown): UsageError {
+function badHost(flag: keyof typeof HOST_RULES, text: string, error: unknown, name = `--${flag}`): UsageError {
   const { expected, what } = HOST_RULES[flag];
-  return new UsageError(badAddress(`--${flag}`, expected, text, withoutPrefix(toEventsError(error).message, what, redactHost(text))));
+  return new UsageError(badAddress(name, expected, text, withoutPrefix(toEventsError(error).message, what, redactHost(text))));
+}
+
+/** A variable as core's configFromEnv reads it: unset when empty, as in the SDKs. */
+function variable(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * The DOCKERCLOUD_* variables that will be read (those no flag covers), checked as their flags
+ * are and worded the same way (`DOCKERCLOUD_REST_HOST must be a REST host (…), got "x": why`):
+ * core's configFromEnv, which checks them too, words them its own way.
+ */
+function checkVariables(values: Values, env: Readonly<Record<string, string | undefined>>): void {
+  if (values.host === undefined) {
+    // go-dockercloud also reads DOCKERCLOUD_STREAM_URL, when DOCKERCLOUD_STREAM_HOST is not set.
+    const name = variable(env, 'DOCKERCLOUD_STREAM_HOST') !== undefined ? 'DOCKERCLOUD_STREAM_HOST' : 'DOCKERCLOUD_STREAM_URL';
+    const host = variable(env, name);
+    if (host !== undefined) {
+      try {
+        streamUrl({ streamHost: host });
+      } catch (error) {
+        throw badHost('host', host, error, name);
+      }
+    }
+    // With --host, REST is beside it unless --rest-host says otherwise: the variable is not read.
+    const restHost = values['rest-host'] === undefined ? variable(env, 'DOCKERCLOUD_REST_HOST') : undefined;
+    if (restHost !== undefined) {
+      try {
+        restListUrl(restHost, 'stack');
+      } catch (error) {
+        throw badHost('rest-host', restHost, error, 'DOCKERCLOUD_REST_HOST');
+      }
+    }
+  }
+  const namespace = values.namespace === undefined ? variable(env, 'DOCKERCLOUD_NAMESPACE') : undefined;
+  if (namespace !== undefined) {
+    try {
+      streamUrl({ streamHost: 'ws://localhost', namespace });
+    } catch (error) {
+      throw new UsageError(mustBe('DOCKERCLOUD_NAMESPACE', 'a namespace', namespace, `: ${withoutPrefix(toEventsError(error).message, 'namespace', namespace)}`));
+    }
+  }
+  // DOCKERCLOUD_AUTH wins over the user and key, as in the SDKs; the flags win over all three.
+  const user = values.user === undefined && variable(env, 'DOCKERCLOUD_AUTH') === undefined ? variable(env, 'DOCKERCLOUD_USER') : undefined;
+  if (user?.includes(':')) throw new UsageError(mustBe('DOCKERCLOUD_USER', 'a name without ":"', user));
 }
 
 /** Core's reason alone: its message without `invalid WHAT "TEXT": `, which the flag's message says its own way. */
@@ -311,6 +358,7 @@ function remoteSource(values: Values, env: Readonly<Record<string, string | unde
   }
   // Basic auth joins the two with ":", so a name with one would split in the wrong place.
   if (values.user?.includes(':')) throw new UsageError(badValue('user', 'a name without ":"', values.user));
+  checkVariables(values, env);
 
   const merged: Record<string, string | undefined> = { ...env };
   if (values.user !== undefined && values.apikey !== undefined) {
