@@ -274,6 +274,29 @@ describe('App', () => {
     view.unmount();
   });
 
+  it('keeps "as of" and the countdown in a narrow header, paused or not: the title, the reason and the pause marker give way first', async () => {
+    const lastClose = { kind: 'error', code: 1006, reason: 'connect ECONNREFUSED 127.0.0.1:18346', class: 'transient', at: 0 } as const;
+    fake.tree.setConnection({ ...fake.tree.getSnapshot().connection, phase: 'reconnecting', status: 'backoff', attempt: 5, retryAt: 13_000, lastClose });
+    fake.tree.setSync({ status: 'stale', since: Date.UTC(2026, 10, 27, 9, 29, 1) });
+    const view = app({ size: { columns: 80, rows: 24 } });
+    const headerOf = (frame: string) => (frame.split('\n')[0] ?? '').trimEnd();
+    let header = headerOf(await until(view, (f) => f.includes('reconnecting')));
+    expect([...header].length).toBeLessThanOrEqual(80);
+    expect(header).toMatch(/◌ reconnecting in 13 s \(attempt 5\) · connect ECONN\S*… · data as of 09:29:01$/);
+    view.stdin.write('p');
+    header = headerOf(await until(view, (f) => f.includes('PAUSED')));
+    expect([...header].length).toBeLessThanOrEqual(80);
+    expect(header).toMatch(/PAUSED .*◌ reconnecting in 13 s .*· data as of 09:29:01$/);
+    view.unmount();
+    // At the narrowest the view draws, too.
+    const narrow = app({ size: { columns: 60, rows: 16 } });
+    narrow.stdin.write('p');
+    header = headerOf(await until(narrow, (f) => f.includes('PAUSED')));
+    expect([...header].length).toBeLessThanOrEqual(60);
+    expect(header).toMatch(/PAUSED .*◌ reconnecting.* · data as of 09:29:01$/);
+    narrow.unmount();
+  });
+
   it("runs on one clock, its fields cache's: ages and the times of fetched fields alike, moved by the test without sleeping for it", async () => {
     const fetch = vi.spyOn(fake.tree, 'fetchObject');
     const view = app();

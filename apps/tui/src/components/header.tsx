@@ -5,6 +5,7 @@ import { formatClock, TYPE_LABEL } from '../state/format.js';
 import type { LinkStatus } from '../state/link-status.js';
 import { VIEW_MODES, VIEW_TITLES, type ViewMode } from '../state/view-modes.js';
 import { KIND_STYLES, type StateKind, styleOfState } from '../state/state-style.js';
+import { columnsOf } from '../state/text-width.js';
 import { fitSegments, Line, type Segment } from './line.js';
 
 const TONE_COLOR: Readonly<Record<LinkStatus['tone'], string>> = {
@@ -54,14 +55,21 @@ export interface HeaderProps {
 /** Three lines: title and connection; counts by type and state; views, sort and filter. */
 export function Header(props: HeaderProps) {
   const { link, width } = props;
-  const linkText = `${link.glyph} ${link.text}${link.asOf !== null ? ` · data as of ${formatClock(link.asOf, props.utc)}` : ''}`;
+  const asOf = link.asOf !== null ? ` · data as of ${formatClock(link.asOf, props.utc)}` : '';
+  // The connection never gives way: the title does. When the connection and the pause marker
+  // alone are too wide (a reconnect's reason at 80 columns), the marker says less, then the
+  // link's text is cut at its end (the reason, after the countdown), never "as of" its time.
+  const room = width - 1;
+  let paused = props.paused ? ` ‖ PAUSED · ${props.held} event${props.held === 1 ? '' : 's'} held back (p resumes) ` : '';
+  if (paused !== '' && columnsOf(paused) + 1 + columnsOf(`${link.glyph} ${link.text}${asOf}`) > room) paused = ` ‖ PAUSED · ${props.held} held `;
+  const pausedWidth = paused === '' ? 0 : columnsOf(paused) + 1;
+  const textRoom = room - pausedWidth - columnsOf(`${link.glyph} ${asOf}`);
+  const text = columnsOf(link.text) <= textRoom ? link.text : fitSegments([{ text: link.text }], Math.max(1, textRoom)).map((segment) => segment.text).join('');
+  const linkText = `${link.glyph} ${text}${asOf}`;
   const right: Segment[] = [];
-  if (props.paused) {
-    right.push({ text: ` ‖ PAUSED · ${props.held} event${props.held === 1 ? '' : 's'} held back (p resumes) `, inverse: true, bold: true, color: 'yellow' }, { text: ' ' });
-  }
+  if (paused !== '') right.push({ text: paused, inverse: true, bold: true, color: 'yellow' }, { text: ' ' });
   right.push({ text: linkText, color: TONE_COLOR[link.tone], bold: link.tone !== 'ok' });
-  const rightWidth = right.reduce((n, s) => n + s.text.length, 0);
-  // The connection never gives way: the title does.
+  const rightWidth = right.reduce((n, s) => n + columnsOf(s.text), 0);
   const left = fitSegments([{ text: ` events │ ${props.title}`, bold: true }], Math.max(0, width - rightWidth - 1), true);
 
   const counts: Segment[] = [];
