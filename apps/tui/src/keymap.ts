@@ -175,6 +175,13 @@ export const HELP_KEYMAP: readonly KeyBinding[] = [
   { keys: ['ctrl-c'], command: { type: 'quit' }, help: 'quit', group: 'App' },
 ];
 
+/**
+ * While the terminal is too small to draw the view, which says "enlarge it, or q to quit": only
+ * quitting works, whatever mode the view was in, so that no key acts on what nobody can see (a
+ * stop asked and confirmed blind, a filter that takes the q).
+ */
+export const TOO_SMALL_KEYMAP: readonly KeyBinding[] = [{ keys: ['q', 'ctrl-c'], command: { type: 'quit' }, help: 'quit', group: 'App' }];
+
 export const KEYMAPS: Readonly<Record<InputModeKind, readonly KeyBinding[]>> = {
   normal: NORMAL_KEYMAP,
   filter: FILTER_KEYMAP,
@@ -202,16 +209,19 @@ const INDEXES: Readonly<Record<InputModeKind, ReadonlyMap<string, Command>>> = {
   scale: index(SCALE_KEYMAP),
   help: index(HELP_KEYMAP),
 };
+const TOO_SMALL_INDEX = index(TOO_SMALL_KEYMAP);
 
 /**
  * The command for a key press in a mode, from the same tables the help overlay shows. In the
- * filter and scale prompts, printable text that is not bound becomes input.
+ * filter and scale prompts, printable text that is not bound becomes input. `too-small`: the
+ * terminal cannot show the view (TOO_SMALL_KEYMAP).
  *
  * @example
  * resolveKey('normal', 'j', 'j') // { type: 'move', by: 1 }
  * resolveKey('filter', 'j', 'j') // { type: 'filter-input', text: 'j' }
  */
-export function resolveKey(mode: InputModeKind, name: string | null, input: string): Command | null {
+export function resolveKey(mode: InputModeKind | 'too-small', name: string | null, input: string): Command | null {
+  if (mode === 'too-small') return (name === null ? undefined : TOO_SMALL_INDEX.get(name)) ?? null;
   const bound = name === null ? undefined : INDEXES[mode].get(name);
   if (bound !== undefined) return bound;
   const printable = input !== '' && !/[\u0000-\u001f\u007f]/.test(input) && (name === null || name === 'space' || [...name].length === 1);

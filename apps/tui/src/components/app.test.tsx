@@ -265,6 +265,21 @@ describe('App', () => {
     view.unmount();
   });
 
+  it('only quits on the too-small screen, as it says ("q to quit"): no key acts on what it cannot show', async () => {
+    const operate = vi.spyOn(fake.tree, 'operate');
+    const onQuit = vi.fn();
+    const view = app({ size: { columns: 50, rows: 10 }, onQuit });
+    await settle();
+    // Blind, a stop would be asked and confirmed where no prompt shows, and a filter opened would take the q.
+    for (const key of ['S', 'y', '/', 'w', 'q']) {
+      view.stdin.write(key);
+      await settle();
+    }
+    expect(operate).not.toHaveBeenCalled();
+    expect(onQuit).toHaveBeenCalledTimes(1);
+    view.unmount();
+  });
+
   it('dims the data and says "as of" when the connection is not live', async () => {
     fake.tree.setConnection({ ...fake.tree.getSnapshot().connection, phase: 'reconnecting', status: 'backoff', attempt: 3, retryAt: 4_000 });
     fake.tree.setSync({ status: 'stale', since: Date.UTC(2026, 10, 27, 9, 29, 1) });

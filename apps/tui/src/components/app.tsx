@@ -267,8 +267,9 @@ export function App(props: AppProps) {
   const views = useMemo(() => viewsShowing(types), [types]);
 
   // The handler reads the latest of everything through a ref, so useInput gets one stable function.
-  const latest = useRef({ state, rows, treeRows, targetOf, props, helpPages, views });
-  latest.current = { state, rows, treeRows, targetOf, props, helpPages, views };
+  const tooSmall = layout.kind === 'too-small';
+  const latest = useRef({ state, rows, treeRows, targetOf, props, helpPages, views, tooSmall });
+  latest.current = { state, rows, treeRows, targetOf, props, helpPages, views, tooSmall };
 
   // Async results (an operation accepted or refused) come back through the latest dispatch.
   const dispatchRef = useRef<(command: Command) => void>(() => {});
@@ -351,7 +352,8 @@ export function App(props: AppProps) {
     (input: string, key: Key) => {
       for (const press of keyPresses(input, key)) {
         // The mode may change within a burst (`/web`: the slash opens the filter, the rest is typed into it).
-        const command = resolveKey(stateRef.current.mode.kind, press.name, press.input);
+        // Too small to draw: only q and Ctrl-C, as the screen says, whatever the mode.
+        const command = resolveKey(latest.current.tooSmall ? 'too-small' : stateRef.current.mode.kind, press.name, press.input);
         if (command !== null) dispatch(command);
       }
     },
