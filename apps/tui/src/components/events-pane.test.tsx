@@ -83,9 +83,25 @@ describe('EventsPane', () => {
     const lines = pane(events, fake.tree.getSnapshot().tree, 40, 40).split('\n').slice(1).filter((line) => line.trim() !== '');
     for (const name of services) {
       expect(lines.some((line) => line.includes(`delete ${name} Terminated`))).toBe(true);
-      expect(lines.some((line) => line.includes(` ${name} Terminating →`))).toBe(true);
+      // The whole change where it fits; else the state it came to, never the one it left alone.
+      expect(lines.some((line) => line.includes(` ${name} Terminating → Terminated`) || line.includes(` ${name} → Terminated`))).toBe(true);
     }
     for (const line of lines) expect(line).not.toMatch(/ service +(update|delete) /);
+  });
+
+  it('shows the new state when the old one does not fit beside it: a cut change must not read as the state it left', () => {
+    const snapshot = fake.tree.getSnapshot().tree;
+    const entry: LoggedEvent = {
+      event: { type: 'node', action: 'update', parents: [], resource_uri: '/api/infra/v1/demo/node/ed31b26b-aaaa/', state: 'Unreachable', uuid: 'e1', datetime: '2026-11-27T09:01:33Z' },
+      previous: 'Deployed',
+      name: null,
+      parentName: null,
+    };
+    // 30 columns: a 60-column terminal's pane.
+    const line = pane([entry], snapshot, 2, 30).split('\n')[1] ?? '';
+    expect(line.trimEnd()).toBe(' 09:01:33 ✖ ed31b26b → Unreac…');
+    // Where it fits, the whole change.
+    expect(pane([entry], snapshot, 2, 45).split('\n')[1]?.trimEnd()).toBe(' 09:01:33 ✖ ed31b26b Deployed → Unreachable');
   });
 
   it('still finds a deleted object by its name with the filter', async () => {

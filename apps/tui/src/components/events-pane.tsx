@@ -6,6 +6,7 @@ import { describeUri, nameOf } from '../event-format.js';
 import type { LoggedEvent } from '../event-log.js';
 import { type FieldsLookup, fit, formatClock, parseDate, TYPE_LABEL } from '../state/format.js';
 import { isFaultState, styleOfState } from '../state/state-style.js';
+import { columnsOf } from '../state/text-width.js';
 import { Line } from './line.js';
 
 // What the filter searches in a line, for lines logged with both their names: nothing in it can
@@ -89,8 +90,13 @@ export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
           const ms = parseDate(event.datetime);
           const time = Number.isNaN(ms) ? event.datetime : formatClock(ms, props.utc);
           const name = nameOf(event.resource_uri, loggedName, props.snapshot, props.fields);
-          const change = previous !== null && previous !== event.state ? `${previous} → ${event.state}` : event.state;
           const parent = event.parents[0] === undefined ? '' : `  ${describeUri(event.parents[0], props.snapshot, props.fields, parentName)}`;
+          // A narrow pane (an 80-column terminal gives it 40) keeps the name and the change:
+          // the type and an `update` are what it can best do without.
+          const kind = narrow ? ` ${event.action === 'update' ? '' : `${event.action} `}` : ` ${fit(TYPE_LABEL[event.type], 9)} ${fit(event.action, 6)} `;
+          let change = previous !== null && previous !== event.state ? `${previous} → ${event.state}` : event.state;
+          // Cut, `Deployed → Unreachable` would read `Deployed…`, the state the object left: the new one goes first.
+          if (change !== event.state && columnsOf(` ${time} `) + 1 + columnsOf(kind) + columnsOf(name) + 1 + columnsOf(change) > props.width) change = `→ ${event.state}`;
           return (
             <Line
               // biome-ignore lint/suspicious/noArrayIndexKey: a line is a slot of the pane; at 1,000 events/s every slot gets a new event each frame, and updating a slot is cheaper for Ink than a new line
@@ -100,9 +106,7 @@ export const EventsPane = memo(function EventsPane(props: EventsPaneProps) {
               segments={[
                 { text: ` ${time} ` },
                 { text: style.glyph, color: style.color },
-                // A narrow pane (an 80-column terminal gives it 40) keeps the name and the change:
-                // the type and an `update` are what it can best do without.
-                { text: narrow ? ` ${event.action === 'update' ? '' : `${event.action} `}` : ` ${fit(TYPE_LABEL[event.type], 9)} ${fit(event.action, 6)} ` },
+                { text: kind },
                 { text: name, bold: true },
                 { text: ` ${change}` },
                 { text: parent, dim: true },
