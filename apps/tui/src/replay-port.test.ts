@@ -1,7 +1,7 @@
 import type { SocketHandlers } from '@events/core';
 import { describe, expect, it } from 'vitest';
 import type { RecordedStep, Recording } from './recording.js';
-import { createReplayPort } from './replay-port.js';
+import { createReplayPort, END_OF_RECORDING } from './replay-port.js';
 
 const HOST = 'http://127.0.0.1:8080';
 const LIST = `${HOST}/api/app/v1/service/?limit=1000`;
@@ -18,21 +18,22 @@ function recording(steps: RecordedStep[]): Recording {
   return { header: { recording: 'events', version: 2, startedAt: '2026-11-27T09:00:00.000Z', streamHost: 'ws://127.0.0.1:8080/', restHost: `${HOST}/` }, steps: [...start, ...steps] };
 }
 
-/** Opens the one recorded socket; `frames` collects what it delivers. */
-function play(port: ReturnType<typeof createReplayPort>): { frames: string[] } {
+/** Opens the one recorded socket; `frames` collects what it delivers, `closes` how it closed. */
+function play(port: ReturnType<typeof createReplayPort>): { frames: string[]; closes: [number, string][] } {
   const frames: string[] = [];
+  const closes: [number, string][] = [];
   const ignore = () => {};
   const handlers: SocketHandlers = {
     onOpen: ignore,
     onMessage: (text) => frames.push(text),
-    onClose: ignore,
+    onClose: (code, reason) => closes.push([code, reason]),
     onHandshakeFailed: ignore,
     onError: ignore,
     onPong: ignore,
     onSubprotocolRefused: ignore,
   };
   port.openSocket({ url: 'ws://127.0.0.1:8080/api/audit/v1/events/', protocols: [], headers: {}, pingIntervalMs: null }, handlers);
-  return { frames };
+  return { frames, closes };
 }
 
 const turns = async (n: number) => {
@@ -49,6 +50,25 @@ describe('createReplayPort', () => {
     expect(response.status).toBe(200);
     await port.ended;
     expect(frames).toEqual(['{"n":1}', '{"n":2}']);
+  });
+
+  it("plays a server's close of the last socket as recorded (a refusal), and has played to its end", async () => {
+    const refusal = '{"type":"error","data":{"errorMessage":"Invalid username/API key.","code":4001}}';
+    const port = createReplayPort(recording([{ t: 2, kind: 'frame', socket: 1, text: refusal }, { t: 3, kind: 'close', socket: 1, code: 4001, reason: 'Invalid username/API key.' }]), { speed: 0 });
+    const { frames, closes } = play(port);
+    await port.ended;
+    await turns(2);
+    expect(frames).toEqual([refusal]);
+    expect(closes).toEqual([[4001, 'Invalid username/API key.']]);
+  });
+
+  it("gives the recorder's own close at its exit way to the end of the recording", async () => {
+    const port = createReplayPort(recording([frame(2, 1), { t: 3, kind: 'close', socket: 1, code: 1000, reason: 'stopped' }]), { speed: 0 });
+    const { frames, closes } = play(port);
+    await port.ended;
+    await turns(2);
+    expect(frames).toEqual(['{"n":1}']);
+    expect(closes).toEqual([[END_OF_RECORDING.code, END_OF_RECORDING.reason]]);
   });
 
   it('does not hold frames back for GETs of one object, which only the recorded view asked for', async () => {

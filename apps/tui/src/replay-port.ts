@@ -42,12 +42,21 @@ function sessionsOf(recording: Recording): Session[] {
     else sessions.get(step.socket)?.steps.push(step);
   }
   const list = [...sessions.values()];
-  // The last socket was still open when the recording stopped; its own close (ours, at exit)
-  // gives way to END_OF_RECORDING.
+  // The last socket was still open when the recording stopped: its close, the recorder's own at
+  // exit, gives way to END_OF_RECORDING. A close of the server's (a refusal, 4001) is played as
+  // recorded: it is how the session ended.
   const last = list.at(-1);
-  if (last !== undefined && last.steps.at(-1)?.kind === 'close') last.steps.pop();
+  const end = last?.steps.at(-1);
+  if (end?.kind === 'close' && end.code === NORMAL_CLOSURE) last?.steps.pop();
   return list;
 }
+
+/**
+ * The code of the close core's stream client sends when it is stopped (the tree closed, at the
+ * recorder's exit: 1000 "stopped", which a server echoes, with or without the reason). A server
+ * ends a session with other codes: 4001 refused, 1001 going away, 1006 gone.
+ */
+const NORMAL_CLOSURE = 1000;
 
 function requestKey(method: string, url: string): string {
   return `${method} ${withoutCredentials(url)}`;
@@ -132,15 +141,19 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
     reportEnd = resolve;
   });
 
-  /** Resolves `ended`, then closes the socket on a later turn, once `ended`'s callbacks ran. */
-  function endOfRecording(handlers: SocketHandlers): ReturnType<typeof setTimeout> {
-    // From now on the data is as of the recording's end, and stays so.
+  /** Everything is played: from now on the data is as of the recording's end, and stays so. */
+  function playedToEnd(): void {
     finished = true;
     playing = null;
     if (!endReported) {
       endReported = true;
       reportEnd();
     }
+  }
+
+  /** Resolves `ended`, then closes the socket on a later turn, once `ended`'s callbacks ran. */
+  function endOfRecording(handlers: SocketHandlers): ReturnType<typeof setTimeout> {
+    playedToEnd();
     return setTimeout(() => handlers.onClose(END_OF_RECORDING.code, END_OF_RECORDING.reason), 0);
   }
 
@@ -222,6 +235,8 @@ export function createReplayPort(recording: Recording, options: ReplayPortOption
           if (step.kind === 'close') done = true;
           played(step.t);
           deliver(step, handlers);
+          // The last socket closed as recorded (by the server: a refusal): the recording has no more.
+          if (step.kind === 'close' && isLast) playedToEnd();
         }
         clock.nextT = session.steps[at]?.t ?? clock.nextT;
         if (done && playing === clock) playing = null;

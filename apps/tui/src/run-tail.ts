@@ -174,12 +174,10 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       switch (link) {
         case 'stopped':
           if (sourceEnded) return;
-          if (connection.stopReason === 'auth') {
+          if (connection.stopReason === 'auth' || connection.stopReason === 'fatal') {
             options.warn(`events: ${text()}\n`);
-            finish(ExitCode.auth);
-          } else if (connection.stopReason === 'fatal') {
-            options.warn(`events: ${text()}\n`);
-            finish(ExitCode.failure);
+            // A replay shows a recorded refusal as it went, and ends there: normally, as nothing refused the replay.
+            finish(opened.replay === true ? ExitCode.ok : connection.stopReason === 'auth' ? ExitCode.auth : ExitCode.failure);
           }
           // 'stop': the replay ended or we closed it; `ended` or the signal finishes.
           return;

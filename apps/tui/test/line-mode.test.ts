@@ -75,6 +75,17 @@ describe('events tail (line mode)', () => {
     expect(jsonLines(replay.stdout).slice(0, 30)).toEqual(recorded);
   });
 
+  it('replays a refused session as it went: the refusal said, and a normal end (the replay itself was refused nothing)', async () => {
+    const file = join(dir, 'refused.ndjson');
+    const live = await events(['tail', '--user', user.username, '--apikey', 'wrong-key-123', '--host', server.url.replace('http', 'ws'), '--record', file]);
+    expect(live.code).toBe(2);
+    const replay = await events(['tail', '--replay', file, '--speed', '0']);
+    expect(replay.stdout).toBe('');
+    expect(replay.stderr).toBe(live.stderr);
+    expect(replay.stderr).toMatch(/^events: stopped: authentication failed · /);
+    expect(replay.code).toBe(0);
+  });
+
   it('falls back to lines when "watch" has no terminal, and formats plain lines', async () => {
     const result = await events(['watch', '--demo', '--rate', '200', '--count', '8', '--format', 'plain']);
     expect(result.code).toBe(0);
