@@ -40,8 +40,9 @@ import { checkTimerOption } from './timer-delay.js';
 // Every REST request carries a signal (HttpRequest.signal) that the tree aborts when it no longer
 // wants the answer: a newer listing superseded the one it lists for, another list of the same
 // attempt failed (the attempt is over: left running, they would pile up with each retry), it went
-// unanswered for restTimeoutMs (a listing counts that as a failed attempt), or the tree closed. The tree settles its own promise then, so that a caller's operate() or
-// fetchObject() rejects at close even through a port that ignores the signal.
+// unanswered for restTimeoutMs (a listing counts that as a failed attempt), or the tree closed.
+// The tree settles its own promise then, so that a caller's operate() or fetchObject() rejects at
+// close even through a port that ignores the signal.
 //
 // The store is published through port timers, at most every publishIntervalMs (100 ms: ≤ 10 Hz),
 // never per event.
