@@ -326,8 +326,10 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
 
   it('logs and counts every event of a replay played at full speed while the view was still loading', async () => {
     const file = join(dir, 'replay.ndjson');
-    // A short demo session, recorded by the line mode (no terminal needed).
-    execFileSync(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', 'tail', '--demo', '--seed', '7', '--rate', '200', '--count', '30', '--record', file], {
+    // A short demo session, recorded by the line mode (no terminal needed). Slow enough for its
+    // six REST lists to be in before the 30th event ends it, even on a busy machine: a session
+    // that stopped while listing replays as it was, an empty tree with no "as of".
+    execFileSync(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', 'tail', '--demo', '--seed', '7', '--rate', '40', '--count', '30', '--record', file], {
       cwd: PACKAGE,
       stdio: 'ignore',
       timeout: 60_000,
@@ -337,6 +339,7 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
       .filter((line) => line.includes('"kind":"frame"'))
       .filter((line) => typeof (JSON.parse((JSON.parse(line) as { text: string }).text) as { resource_uri?: unknown }).resource_uri === 'string').length;
     expect(recorded).toBeGreaterThanOrEqual(30);
+    expect(readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('"kind":"http"'))).toHaveLength(6);
     // At --speed 0 the whole recording plays while React and Ink load: the pane must still have it all.
     const session = Session.start('replay', `${EVENTS} watch --replay ${file} --speed 0`, 120, 40);
     sessions.push(session);
