@@ -1,10 +1,10 @@
-import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { startEventsServer, type TestEventsServer, USER } from './helpers/events-server.js';
 import { denoLauncher, spawnDeno } from '../../../tests/support/run-deno.js';
+import { createSilentRestHost } from '../../../tests/support/silent-rest-host.js';
 import { createTcpProxy, type TcpProxy } from '../../../tests/support/tcp-proxy.js';
 
 // The browser transport under Deno, on Deno's own WebSocket, against the real server through a
@@ -82,20 +82,9 @@ it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package 
 
 it.skipIf(deno === undefined)(`${deno === undefined ? 'SKIPPED: the npm package deno is not installed: ' : ''}exits once a live tree closed while its REST host never answered (close() aborts the requests)`, async () => {
   // A REST host that accepts and never answers: the tree's lists stay in flight until aborted.
-  const accepted: Socket[] = [];
-  const silent = createServer((socket) => {
-    accepted.push(socket);
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of accepted) socket.destroy();
-        silent.close(() => resolve());
-      }),
-  );
-  const restHost = `http://127.0.0.1:${(silent.address() as { port: number }).port}/`;
+  const silent = await createSilentRestHost();
+  onTestFinished(() => silent.close());
+  const restHost = silent.url;
   const args = [
     'run',
     '--quiet',

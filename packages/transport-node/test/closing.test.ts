@@ -1,9 +1,9 @@
 // What close() leaves behind, against a real server on loopback: a live tree's REST requests in
 // flight go with it (a REST host that never answers held a closed tree's process open).
-import { createServer, type Server, type Socket } from 'node:net';
 import { createEventsServer, silentLogger } from '@events/server';
 import { afterEach, expect, it } from 'vitest';
 import { createScriptedSource } from '../../../tests/support/scripted-source.js';
+import { createSilentRestHost } from '../../../tests/support/silent-rest-host.js';
 import { until } from '../../../tests/transport-conformance/fixtures.js';
 import { createLiveTree, type EventsError } from '../src/index.js';
 
@@ -16,37 +16,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/**
- * A REST host that accepts every connection and never answers: the requests a client sends stay
- * in flight. `inFlight()` counts the connections that carried a request and are still open (after
- * an abort, fetch may open idle connections that carry none).
- */
-async function silentRestHost(): Promise<{ url: string; inFlight: () => number }> {
-  const accepted: Socket[] = [];
-  const carrying = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    accepted.push(socket);
-    socket.on('error', () => {});
-    socket.once('data', () => carrying.add(socket));
-    socket.on('close', () => carrying.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of accepted) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`, inFlight: () => carrying.size };
-}
-
 for (const how of ['close()', 'its signal'] as const) {
   it(`a live tree closed by ${how} while it lists aborts its REST requests in flight, and reports nothing`, async () => {
     const source = createScriptedSource();
     const server = await createEventsServer({ source, users: [{ ...CREDENTIALS, namespaces: [NS] }], logger: silentLogger, heartbeatMs: 150 });
     cleanups.push(() => server.close());
-    const rest = await silentRestHost();
+    const rest = await createSilentRestHost();
+    cleanups.push(() => rest.close());
     const controller = new AbortController();
     const errors: EventsError[] = [];
     const tree = createLiveTree({
