@@ -64,6 +64,13 @@ describe('the usage-error rules both command lines share', () => {
     }
   });
 
+  it('takes a decimal of any length, as the JavaScript API takes its number (found by the property test in test/cli-options.test.ts)', () => {
+    // More than 20 digits after the point, or before it, were refused as "not in range".
+    expect(rateFlag('0.0000010000000000000002')).toBe(0.0000010000000000000002);
+    expect(numberFlag('seed', `${'0'.repeat(30)}7`, OPTION_RULES.seed)).toBe(7);
+    expect(thrown(() => numberFlag('port', `1${'0'.repeat(25)}`, OPTION_RULES.port))).toBe(`--port must be a whole number from 0 to 65535, got "1${'0'.repeat(25)}"`);
+  });
+
   it('takes a rate up to MAX_RATE, or max', () => {
     expect(rateFlag('max')).toBe('max');
     expect(rateFlag(String(MAX_RATE))).toBe(MAX_RATE);

@@ -98,7 +98,7 @@ export function badAddress(name: string, expected: string, text: string, why: st
  * @throws UsageError naming the flag, the rule and the text
  */
 export function numberFlag(flag: string, text: string, rule: NumberRule, alternative = ''): number {
-  const numeric = /^-?(\d{1,20}(\.\d{1,20})?|\.\d{1,20})$/.test(text);
+  const numeric = /^-?(\d+(\.\d+)?|\.\d+)$/.test(text);
   // + 0: `-0` is 0.
   const value = numeric ? Number(text) + 0 : Number.NaN;
   if (!keepsRule(value, rule)) throw new UsageError(badValue(flag, `${describeRule(rule)}${alternative}`, text));
