@@ -88,6 +88,22 @@ class Session {
     throw new Error(`timed out waiting for ${what}; the screen was:\n${screen}`);
   }
 
+  /** The screen once it has stayed the same for `quietMs` (a view drawn whole, not mid-redraw). */
+  async waitForStill(what: string, quietMs = 600, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = this.capture();
+    let since = Date.now();
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const next = this.capture();
+      if (next !== screen) {
+        screen = next;
+        since = Date.now();
+      } else if (Date.now() - since >= quietMs) return screen;
+    }
+    throw new Error(`timed out waiting for ${what} to stay still for ${quietMs} ms; the screen was:\n${screen}`);
+  }
+
   kill(): void {
     try {
       tmux('kill-session', '-t', this.name);
@@ -360,7 +376,9 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     const start = Date.parse(recording.header.startedAt);
     expect(recording.steps.filter((step) => step.kind === 'http').map((step) => formatClock(start + step.t))).toContain(note?.[2]);
     session.keys('3');
-    const before = await session.waitFor((s) => /STACK +SERVICE/.test(s), 'the containers view');
+    await session.waitFor((s) => /STACK +SERVICE/.test(s), 'the containers view');
+    // On a busy machine the capture can land mid-redraw, with the last rows not yet drawn.
+    const before = await session.waitForStill('the containers view');
     const ages = (s: string) => s.split('\n').slice(4, 20).map((line) => line.replace(/│.*$/, ''));
     expect(ages(before).some((line) => /\b\d+[sm]$/.test(line.trimEnd()))).toBe(true); // objects changed while recording
     await new Promise((resolve) => setTimeout(resolve, 2_500));
