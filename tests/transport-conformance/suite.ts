@@ -10,7 +10,9 @@ import {
   type Credentials,
   type DockerCloudEvent,
   type EventStream,
+  type EventsError,
   type LiveTree,
+  type LiveTreeHandle,
   type LiveTreeOptions,
   OBJECT_TYPES,
   type ObjectType,
@@ -23,6 +25,7 @@ import { createEventsServer, createSimulatedCloud, type EventsServer, type Event
 import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createScriptedSource, type ScriptedSource } from '../support/scripted-source.js';
+import { createSilentRestHost } from '../support/silent-rest-host.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { activeTimers, createPlainRelay, sleep, until } from './fixtures.js';
 
@@ -30,7 +33,7 @@ import { activeTimers, createPlainRelay, sleep, until } from './fixtures.js';
 export interface TransportUnderTest {
   createEventStream(options: StreamClientOptions): EventStream;
   /** As the transports take it: `restHost` defaults to the stream host's origin over http(s). */
-  createLiveTree(options: Omit<LiveTreeOptions, 'restHost'> & { readonly restHost?: string }): LiveTree;
+  createLiveTree(options: Omit<LiveTreeOptions, 'restHost'> & { readonly restHost?: string }): LiveTreeHandle;
   /**
    * Whether the transport sees WebSocket control frames (pings/pongs), so that a silent plain
    * connection is detected too. Browsers cannot; Node can.
@@ -91,7 +94,7 @@ export function runTransportConformance(name: string, factory: () => TransportUn
       return { stream, events };
     }
 
-    function openTree(streamHost: string, restHost: string, options: Partial<LiveTreeOptions> = {}): LiveTree {
+    function openTree(streamHost: string, restHost: string, options: Partial<LiveTreeOptions> = {}): LiveTreeHandle {
       const tree = transport.createLiveTree({ streamHost, restHost, namespace: NS, credentials: CREDENTIALS, policy: POLICY, publishIntervalMs: 20, ...options });
       cleanups.push(() => tree.close());
       return tree;
@@ -375,6 +378,28 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         await until(() => activeTimers() <= baseline, 'timers back to baseline', 3_000, () => [activeTimers(), baseline]);
         expect(stream.getSnapshot().closed).toBe(true);
       });
+      for (const how of ['close()', 'its signal'] as const) {
+        it(`a live tree closed by ${how} while it lists aborts its REST requests in flight, and reports nothing`, async () => {
+          const { server } = await startServer();
+          const rest = await createSilentRestHost();
+          cleanups.push(() => rest.close());
+          const controller = new AbortController();
+          const errors: EventsError[] = [];
+          const tree = openTree(server.url, rest.url, { signal: controller.signal, onError: (error) => errors.push(error) });
+          // One list per type, all sent, none answered.
+          await until(() => rest.inFlight() === 6 && tree.getSnapshot().sync.status === 'listing', 'six list requests in flight', 5_000, () => rest.inFlight());
+          // A request the caller made is aborted too: it rejects rather than hang.
+          const fetched = tree.fetchObject(`/api/app/v1/${NS}/service/8b1f0c2e-0d4e-4a39-9a57-8e2f7c1d5b60/`).then(() => 'answered', (error: unknown) => error);
+          await until(() => rest.inFlight() === 7, 'the fetchObject request in flight', 5_000, () => rest.inFlight());
+          if (how === 'close()') await tree.close();
+          else controller.abort();
+          await until(() => rest.inFlight() === 0, 'the requests aborted', 2_000, () => rest.inFlight());
+          expect(await fetched).toMatchObject({ name: 'EventsError', code: 'connection', message: expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+\/api\/app\/v1\/acme\/service\/[\w-]+\/ failed: /) });
+          expect(tree.getSnapshot().connection).toMatchObject({ phase: 'stopped' });
+          expect(tree.stream.getSnapshot().closed).toBe(true); // the tree's connection is a ConnectionSummary, without the stream's flags
+          expect(errors).toEqual([]);
+        });
+      }
     });
 
     describe('exactly once (property)', () => {
