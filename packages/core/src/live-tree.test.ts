@@ -91,6 +91,7 @@ const advanceLive = (port: FakeStreamPort, ms: number) => {
     port.clock.advance(Math.min(1_000, left));
   }
 };
+const listedTypes = (port: FakeStreamPort) => port.pending().map(typeOfListCall).sort();
 const stateOf = (tree: ReturnType<typeof setup>['tree'], u: string) => tree.getSnapshot().tree.get(u)?.state;
 
 describe('seeding', () => {
@@ -237,6 +238,51 @@ describe('seeding', () => {
       advanceLive(port, 5_001);
       expect(port.calls).toHaveLength(2);
     }
+  });
+
+  it("holds a listing that replaces one waiting out a Retry-After to the server's wait (setFilter, reconnect); our own backoff it cuts short", async () => {
+    // setFilter during the wait: the listing of the new filter's first connection waits too.
+    const { port, tree } = setup({ filter: { type: 'stack' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    port.calls[0]?.respond({ status: 429, headers: { 'Retry-After': '20' }, body: { detail: 'Busy.' } });
+    await ticks();
+    advanceLive(port, 2_000);
+    tree.setFilter({ type: ['stack', 'service'] });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    expect(port.calls).toHaveLength(1);
+    // It says why it waits: the failure of the listing it replaced.
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing', failure: { message: 'GET stack list: HTTP 429: Busy.', attempts: 1 } });
+    advanceLive(port, 17_999);
+    expect(port.calls).toHaveLength(1);
+    // At the end of the server's wait exactly, without the jitter a retry adds: the user acted.
+    advanceLive(port, 1);
+    expect(listedTypes(port)).toEqual(['service', 'stack']);
+    answerLists(port, world(), 1);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+
+    // A plain server lists on every connection: reconnect() during the wait gives a listing that waits too.
+    const plain = setup({ filter: { type: 'stack' } });
+    plain.port.last().open(null);
+    plain.port.calls[0]?.respond({ status: 503, headers: { 'Retry-After': '30' }, body: { detail: 'Busy.' } });
+    await ticks();
+    plain.tree.reconnect();
+    plain.port.last().open(null);
+    plain.port.clock.advance(29_999);
+    expect(plain.port.calls).toHaveLength(1);
+    plain.port.clock.advance(1);
+    expect(plain.port.calls).toHaveLength(2);
+
+    // Our own backoff (a 500 asks for no wait) the new listing cuts short.
+    const ours = setup({ filter: { type: 'stack' } });
+    ours.port.last().open(null);
+    ours.port.calls[0]?.respond({ status: 500, body: { detail: 'boom' } });
+    await ticks();
+    ours.tree.reconnect();
+    ours.port.last().open(null);
+    expect(ours.port.calls).toHaveLength(2);
   });
 
   it('lists again on reconnect() after a listing refused with 401, also when the stream then resumes', async () => {

@@ -1,5 +1,5 @@
 import { createAbortHandle } from './abort-signal.js';
-import { computeBackoffDelay, parseRetryAfter } from './backoff.js';
+import { computeBackoffDelay, parseRetryAfter, serverWaitMs } from './backoff.js';
 import { describeValue } from './describe-value.js';
 import { detailOfBody, restListUrl, restObjectUrl, restOperationUrl } from './endpoint.js';
 import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
@@ -8,7 +8,7 @@ import { parsePosition, POSITION_HEADER } from './extended-protocol.js';
 import type { EventFilter } from './filter.js';
 import { encodeQueryComponent } from './read-query.js';
 import { createHierarchyStore, type HierarchyStoreOptions, type ReseedDiff, type SeedLists, type StoredObject } from './hierarchy-store.js';
-import { type LiveTree, type LiveTreeSnapshot, type LiveTreeSync, type ObjectOperation, OPERATIONS_OF_TYPE, type ResyncReport } from './live-tree-types.js';
+import { type ListingFailure, type LiveTree, type LiveTreeSnapshot, type LiveTreeSync, type ObjectOperation, OPERATIONS_OF_TYPE, type ResyncReport } from './live-tree-types.js';
 import { OBJECT_TYPES, type ObjectType } from './object-types.js';
 import { type ConnectionSummary, createReconnectPolicy } from './reconnect-machine.js';
 import { typeOfUri } from './resource-uri.js';
@@ -29,7 +29,10 @@ import { checkTimerOption } from './timer-delay.js';
 //   one that resumes: the new filter's types and parents may name objects the tree never listed,
 //   or whose changes the old filter kept from it. Types the new filter leaves out are dropped.
 // A failed listing attempt retries after the backoff of the stream's `policy`, no sooner than a
-// 429/503 answer's Retry-After; one refused (401, 403) waits for reconnect().
+// 429/503 answer's Retry-After; one refused (401, 403) waits for reconnect(). A newer listing (a
+// reconnect, a filter change) starts at once, cutting our own backoff short, but never the
+// server's wait (serverWaitMs of a 429/503 answer, as the stream's machine holds its reconnects):
+// asking sooner would only be refused again.
 // While a listing runs, stream events are buffered. Each list carries X-Events-Position, the
 // stream position it already reflects; buffered events of that type at or before it are skipped
 // and the rest are applied in order. A list read over several pages takes its first page's
@@ -102,8 +105,11 @@ interface Listing {
   readonly generation: number;
   buffer: DockerCloudEvent[];
   attempt: number;
-  /** The last attempt's error, shown in the snapshot while the listing waits to retry. */
-  failure: string | null;
+  /**
+   * The last attempt's error, shown in the snapshot while the listing waits to retry; for a
+   * listing that waits out the server's wait before its first attempt, the one it replaced.
+   */
+  failure: ListingFailure | null;
   /** The longest `Retry-After` of the current attempt's 429/503 answers, in ms: the retry waits at least that. */
   retryAfterMs: number | undefined;
   retryTimer: unknown;
@@ -167,6 +173,8 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   let filterChanged = false;
   let listing: Listing | null = null;
   let listingIds = 0;
+  /** When the wait the REST server asked for (429/503, serverWaitMs) ends, on port.now(): no list is asked for before. */
+  let restWaitEnd = Number.NEGATIVE_INFINITY;
   const inFlight = new Set<InFlight>();
   let eventsApplied = 0;
   let lastResync: ResyncReport | null = null;
@@ -185,7 +193,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
 
   function syncOf(): LiveTreeSync {
     if (!seeded || listing !== null) {
-      return listing?.failure != null ? { status: 'listing', failure: { message: listing.failure, attempts: listing.attempt } } : { status: 'listing' };
+      return listing?.failure != null ? { status: 'listing', failure: listing.failure } : { status: 'listing' };
     }
     if (connection.phase !== 'live') return { status: 'stale', since: staleSince ?? port.wallClock() };
     return { status: 'live' };
@@ -297,7 +305,18 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     const next: Listing = { id: ++listingIds, generation, buffer: [], attempt: 0, failure: null, retryAfterMs: undefined, retryTimer: null, halted: false, types, waiters: previous?.waiters ?? [] };
     listing = next;
     if (previous === null) publishNow(); // sync: listing
-    void runListing(next);
+    const wait = restWaitEnd - port.now();
+    if (wait <= 0) {
+      void runListing(next);
+      return;
+    }
+    // Why it waits, so that a UI need not show "listing…" with no reason.
+    next.failure = previous?.failure ?? null;
+    // The server's wait, to its end exactly: no jitter on top, as for the stream (the user acted).
+    next.retryTimer = port.setTimer(() => {
+      next.retryTimer = null;
+      if (!closed && listing === next) void runListing(next);
+    }, wait);
   }
 
   async function runListing(current: Listing): Promise<void> {
@@ -312,14 +331,15 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       current.attempt++; // before the lists still running see it: they stop (listType)
       cancelRequests(current, 'aborted', 'another list of the attempt failed');
       report(failure);
-      current.failure = failure.message;
+      current.failure = Object.freeze({ message: failure.message, attempts: current.attempt });
       publishNow();
       if (failure.code === 'auth' || failure.code === 'forbidden') {
         current.halted = true; // retrying cannot cure it; reconnect() starts over
         return;
       }
       const kind = failure.code === 'throttled' ? 'throttled' : 'transient';
-      const delay = computeBackoffDelay({ failures: current.attempt, kind, hintMs: current.retryAfterMs }, policy, port.random());
+      // Another list of the attempt may have been throttled for longer than the failure reported.
+      const delay = Math.max(computeBackoffDelay({ failures: current.attempt, kind, hintMs: current.retryAfterMs }, policy, port.random()), restWaitEnd - port.now());
       current.retryTimer = port.setTimer(() => {
         current.retryTimer = null;
         if (!closed && listing === current) void runListing(current);
@@ -383,6 +403,9 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       if (response.status !== 200) {
         const hint = retryAfterOf(response);
         if (hint !== undefined) current.retryAfterMs = Math.max(hint, current.retryAfterMs ?? 0);
+        if (response.status === 429 || response.status === 503) {
+          restWaitEnd = Math.max(restWaitEnd, port.now() + serverWaitMs({ kind: 'throttled', hintMs: hint }, policy));
+        }
         throw httpError(response, `GET ${type} list`);
       }
       const parsed = parseRestList(type, parseJson(response.body, `${type} list`));
