@@ -81,6 +81,8 @@ export function createLiveTree(options: NodeLiveTreeOptions = {}): LiveTreeHandl
 
 /** Characters of a refused upgrade's body read for its `detail`. */
 const MAX_REFUSAL_BODY = 8 * 1024;
+/** How long a refused upgrade's body may take before the refusal is reported without it. */
+const REFUSAL_BODY_WAIT_MS = 500;
 
 /**
  * The StreamPort on Node: `ws` sockets (Authorization header, pings, the HTTP status of a refused
@@ -112,25 +114,28 @@ export function createNodePort(): StreamPort {
       ws.on('pong', () => handlers.onPong());
       ws.on('ping', () => handlers.onPong());
       ws.on('unexpected-response', (_request, response) => {
+        // Everything that decides (status, Retry-After) is in the headers. The body only says why
+        // ({"detail": ...}): wait for a little of it, briefly, then report and drop the socket. A
+        // proxy that keeps the body open must not turn a 429 into a connect timeout (its
+        // Retry-After lost) or a 401 into retries.
         const retryAfter = response.headers['retry-after'];
         const retryAfterMs = retryAfter === undefined ? undefined : parseRetryAfter(retryAfter, Date.now());
-        // The body says why ({"detail": ...}); read a little of it, then report. The machine's
-        // connect timeout still bounds a body that never ends.
         let body = '';
         let reported = false;
         const report = () => {
           if (reported) return;
           reported = true;
+          clearTimeout(bodyTimer);
+          response.destroy();
           handlers.onHandshakeFailed(response.statusCode ?? 0, retryAfterMs, detailOfBody(body) ?? undefined);
           ws.terminate(); // with this listener ws leaves the refused request to us
         };
+        const bodyTimer = setTimeout(report, REFUSAL_BODY_WAIT_MS);
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
           body += chunk;
-          if (body.length > MAX_REFUSAL_BODY) {
-            response.destroy();
-            report();
-          }
+          // A complete {"detail": ...} needs no more; nor does a body past the cap.
+          if (body.length >= MAX_REFUSAL_BODY || detailOfBody(body) !== null) report();
         });
         response.on('end', report);
         response.on('error', report);
