@@ -6,6 +6,7 @@ import { RESUME_SUBPROTOCOL } from './extended-protocol.js';
 import { createFilter, type EventFilter, MATCH_ALL, matchesFilter, parseFilter } from './filter.js';
 import { createLiveTree, type LiveTreeOptions } from './live-tree.js';
 import type { ObjectType } from './object-types.js';
+import type { SocketHandlers } from './stream-port.js';
 import { createFakeStreamPort, createSeededRandom, type FakeHttpCall, type FakeSocket, type FakeStreamPort } from './testing/index.js';
 
 const EPOCH = 'ep1';
@@ -786,6 +787,74 @@ describe('closing', () => {
     port.clock.runAll();
     await closing;
     expect(errors).toEqual([]);
+  });
+
+  it('stopped inside createLiveTree (a socket the runtime refuses, a 401 reported from inside openSocket): the snapshot, a late onError and reconnect() all see it', async () => {
+    const refusals = {
+      'refused by the runtime': { open: () => { throw new Error('URL scheme not allowed'); }, stopReason: 'fatal', code: 'invalid-config', message: 'the socket could not be opened: URL scheme not allowed' },
+      '401 at once': { open: (h: SocketHandlers) => h.onHandshakeFailed(401, undefined, 'Invalid username/API key.'), stopReason: 'auth', code: 'auth', message: 'the server refused the connection with HTTP 401: Invalid username/API key.' },
+    } as const;
+    for (const [what, refusal] of Object.entries(refusals)) {
+      const fake = createFakeStreamPort();
+      let refuse = true;
+      const port: FakeStreamPort = {
+        ...fake,
+        openSocket(request, handlers) {
+          if (!refuse) return fake.openSocket(request, handlers);
+          refusal.open(handlers);
+          return { close() {}, terminate() {} };
+        },
+      };
+      const errors: EventsError[] = [];
+      const tree = createLiveTree({ streamHost: 'ws://h:1/', restHost: 'http://h:1/', namespace: NS, credentials: { username: 'alice', apikey: 'alice-key-123' }, onError: (e) => errors.push(e) }, port);
+      // Attached right after the call: the state is in the snapshot, the error reaches a late listener.
+      const late: EventsError[] = [];
+      tree.stream.onError((e) => late.push(e));
+      let published = 0;
+      tree.subscribe(() => published++);
+      expect(tree.getSnapshot().connection, what).toMatchObject({ phase: 'stopped', stopReason: refusal.stopReason });
+      expect(tree.getSnapshot().sync, what).toEqual({ status: 'listing' });
+      expect(tree.stream.getSnapshot().error, what).toMatchObject({ code: refusal.code, message: refusal.message });
+      expect(errors.map((e) => [e.code, e.message]), what).toEqual([[refusal.code, refusal.message]]);
+      await ticks();
+      expect(late.map((e) => e.code), what).toEqual([refusal.code]);
+      fake.clock.advance(60_000);
+      expect(fake.sockets, what).toEqual([]); // stopped: no retry of its own
+      expect(tree.getSnapshot().connection.phase, what).toBe('stopped');
+      // Not closed: reconnect() starts it over, and the tree lists as at a first connection.
+      refuse = false;
+      tree.reconnect();
+      expect(published, what).toBeGreaterThan(0);
+      fake.last().open(RESUME_SUBPROTOCOL);
+      fake.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 0 }, heartbeatMs: 15_000 });
+      answerLists(fake, world(), 0);
+      await ticks();
+      expect(tree.getSnapshot().sync, what).toEqual({ status: 'live' });
+      const closing = tree.close();
+      fake.clock.runAll();
+      await closing;
+    }
+  });
+
+  it('lists a plain server that a port reports open from inside openSocket, before createLiveTree returned', async () => {
+    const fake = createFakeStreamPort();
+    const port: FakeStreamPort = {
+      ...fake,
+      openSocket(request, handlers) {
+        const handle = fake.openSocket(request, handlers);
+        fake.last().open(null);
+        return handle;
+      },
+    };
+    const tree = createLiveTree({ streamHost: 'ws://h:1/', restHost: 'http://h:1/', namespace: NS, filter: { type: 'stack' } }, port);
+    expect(tree.getSnapshot().connection.phase).toBe('live');
+    expect(fake.pending().map(typeOfListCall)).toEqual(['stack']);
+    answerLists(fake, world(), null);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+    const closing = tree.close();
+    fake.clock.runAll();
+    await closing;
   });
 
   it('starts closed, with no timers, when the signal of its options is already aborted', async () => {

@@ -597,6 +597,11 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   // A signal aborted before we were created closed the stream before we subscribed.
   if (stream.getSnapshot().closed) shutDown();
   else schedulePrune();
+  // A port may report the upgrade (and a plain server's stream starts there) from inside
+  // openSocket, so before onConnected above was listening: that first connection lists as any.
+  // A stream that stopped in there (refused) shows it in the snapshot already; its error reached
+  // options.onError, and reaches a later tree.stream.onError.
+  if (!closed && connection.phase === 'live' && listing === null) startListing(connection.generation);
   return tree;
 }
 
