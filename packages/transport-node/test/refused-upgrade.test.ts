@@ -1,8 +1,8 @@
 // A refused upgrade whose body never ends, against a raw HTTP server on loopback: the status and
 // Retry-After are in the headers, so the throttle must be reported long before the connect
 // timeout, and the socket given up rather than left open on the server's body.
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRefusingHost, type RefusingHost } from '../../../tests/support/refusing-host.js';
 import { activeTimers, sleep, until } from '../../../tests/transport-conformance/fixtures.js';
 import { createEventStream } from '../src/index.js';
 
@@ -14,49 +14,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-interface RawServer {
-  readonly url: string;
-  /** Requests received (one per upgrade attempt). */
-  readonly requests: number;
-  /** Connections still open from the server's side. */
-  readonly open: number;
-}
-
-/** Answers every request with `head` (status line and headers) and then `body`, and never ends it. */
-async function startRawServer(head: string, body: string): Promise<RawServer> {
-  const sockets = new Set<Socket>();
-  let requests = 0;
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-    let received = '';
-    socket.on('data', (chunk) => {
-      received += chunk.toString('latin1');
-      if (!received.includes('\r\n\r\n')) return;
-      received = '';
-      requests++;
-      socket.write(`${head}\r\n\r\n${body}`);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}/`;
-  return {
-    url,
-    get requests() {
-      return requests;
-    },
-    get open() {
-      return sockets.size;
-    },
-  };
+async function startRawServer(head: string, body: string): Promise<RefusingHost> {
+  const host = await createRefusingHost(head, body);
+  cleanups.push(() => host.close());
+  return host;
 }
 
 describe('an upgrade refused with a body that never ends', () => {
