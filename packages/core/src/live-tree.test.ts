@@ -286,6 +286,27 @@ describe('seeding', () => {
     expect(ours.port.calls).toHaveLength(2);
   });
 
+  it('says, for a list answered 404 by a plain HTTP server, which URL it asked (without credentials) and what to check; still retried', async () => {
+    const { port, tree, errors } = setup({ filter: { type: 'stack' } }, createFakeStreamPort({ canSetHeaders: false }));
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    expect(port.calls[0]?.request.url).toContain('auth=');
+    port.calls[0]?.respond({ status: 404, body: '<html><body>404 Not Found</body></html>' });
+    await ticks();
+    const message = 'GET stack list: HTTP 404: no events API answered at http://h:1/api/app/v1/acme/stack/ (check DOCKERCLOUD_REST_HOST and the namespace)';
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['http', message]]);
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing', failure: { message, attempts: 1 } });
+    advanceLive(port, 10_000);
+    expect(port.calls).toHaveLength(2); // a listing failure, as before: retried with backoff
+    // An events server's own explanation is kept; an object's 404 (fetchObject) means no such object.
+    port.calls[1]?.respond({ status: 404, body: { detail: 'Not found: no resource at /api/app/v1/acme/stack/.' } });
+    await ticks();
+    expect(errors[1]?.message).toBe('GET stack list: HTTP 404: Not found: no resource at /api/app/v1/acme/stack/.');
+    const fetched = tree.fetchObject(STACK).catch((error: unknown) => error);
+    port.pending().at(-1)?.respond({ status: 404, body: '' });
+    expect(await fetched).toMatchObject({ code: 'http', message: `GET ${STACK}: HTTP 404` });
+  });
+
   it('lists again on reconnect() after a listing refused with 401, also when the stream then resumes', async () => {
     const { port, tree, errors } = setup({ filter: { type: 'stack' } });
     port.last().open(RESUME_SUBPROTOCOL);

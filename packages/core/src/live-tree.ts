@@ -6,6 +6,7 @@ import type { DockerCloudEvent, StreamPosition } from './event-schema.js';
 import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
 import { parsePosition, POSITION_HEADER } from './extended-protocol.js';
 import type { EventFilter } from './filter.js';
+import { notFoundDetail } from './not-found-detail.js';
 import { encodeQueryComponent } from './read-query.js';
 import { createHierarchyStore, type HierarchyStoreOptions, type ReseedDiff, type SeedLists, type StoredObject } from './hierarchy-store.js';
 import { type ListingFailure, type LiveTree, type LiveTreeSnapshot, type LiveTreeSync, type ObjectOperation, OPERATIONS_OF_TYPE, type ResyncReport } from './live-tree-types.js';
@@ -406,7 +407,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
         if (response.status === 429 || response.status === 503) {
           restWaitEnd = Math.max(restWaitEnd, port.now() + serverWaitMs({ kind: 'throttled', hintMs: hint }, policy));
         }
-        throw httpError(response, `GET ${type} list`);
+        throw httpError(response, `GET ${type} list`, url);
       }
       const parsed = parseRestList(type, parseJson(response.body, `${type} list`));
       if (!parsed.ok) throw parsed.error;
@@ -650,9 +651,14 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-/** A REST answer with an unexpected status, as an EventsError carrying the server's `detail`. */
-export function httpError(response: HttpResponse, what: string): EventsError {
-  const detail = detailOfBody(response.body);
+/**
+ * A REST answer with an unexpected status, as an EventsError carrying the server's `detail`. With
+ * `listUrl` (a list, where a 404 means no API at that path, not a missing object), a 404 the
+ * server did not explain names that URL and what to check.
+ */
+export function httpError(response: HttpResponse, what: string, listUrl?: string): EventsError {
+  const given = detailOfBody(response.body);
+  const detail = (response.status === 404 && listUrl !== undefined ? notFoundDetail('rest', listUrl, given) : null) ?? given;
   const code: EventsErrorCode =
     response.status === 401 ? 'auth' : response.status === 403 ? 'forbidden' : response.status === 429 || response.status === 503 ? 'throttled' : 'http';
   return new EventsError(code, `${what}: HTTP ${response.status}${detail === null ? '' : `: ${detail}`}`);

@@ -458,6 +458,23 @@ describe('stopping on failures', () => {
     expect(stream.getSnapshot().error).toBeNull();
   });
 
+  it('stops on a 404 from a plain HTTP server naming the URL it asked, without credentials, and what to check', () => {
+    const { port, stream, errors } = setup({ filter: { type: 'service' } }, createFakeStreamPort({ canSetHeaders: false }));
+    expect(port.last().request.url).toContain('auth=');
+    port.last().refuse(404); // an HTML page: no detail
+    const reason = 'no events stream answered at ws://127.0.0.1:8080/api/audit/v1/acme/events/ (check DOCKERCLOUD_STREAM_HOST and the namespace)';
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'stopped', stopReason: 'fatal', lastClose: { kind: 'http', code: 404, reason } });
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['http', `the server refused the connection with HTTP 404: ${reason}`]]);
+    // A generic "Not found." says no more than the status: the same message.
+    const generic = setup();
+    generic.port.last().refuse(404, undefined, 'Not found.');
+    expect(generic.errors.map((e) => e.message)).toEqual([`the server refused the connection with HTTP 404: ${reason}`]);
+    // An events server's own explanation is kept as it is.
+    const ours = setup();
+    ours.port.last().refuse(404, undefined, 'Not found: no event stream at "/x/api/audit/v1/acme/events/".');
+    expect(ours.errors.map((e) => e.message)).toEqual(['the server refused the connection with HTTP 404: Not found: no event stream at "/x/api/audit/v1/acme/events/".']);
+  });
+
   it('publishes the stop once, with its error already in that snapshot', () => {
     const states: { phase: string; error: string | null }[] = [];
     const { port } = setup({ onState: (s) => states.push({ phase: s.phase, error: s.error?.code ?? null }) });

@@ -5,6 +5,7 @@ import { createEventQueue, type EventQueue } from './event-queue.js';
 import { EventsError, type EventsErrorCode, toEventsError } from './events-error.js';
 import { type Frame, parseFrame, parseFrameValue, RESUME_SUBPROTOCOL, } from './extended-protocol.js';
 import { type EventFilter, resolveFilter } from './filter.js';
+import { notFoundDetail } from './not-found-detail.js';
 import {
   createReconnectPolicy,
   createReconnectState,
@@ -261,6 +262,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
   }
 
   function openSocket(generation: number, resume: StreamPosition | null): void {
+    const url = buildUrl(resume);
     const handlers: SocketHandlers = {
       onOpen: (protocol) => run(() => opened(generation, protocol === '' ? null : protocol)),
       onMessage: (text) => runMessage(generation, text),
@@ -269,7 +271,9 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
           socketEnded(generation);
           input({ type: 'socket-close', generation, code, reason });
         }),
-      onHandshakeFailed: (status, retryAfterMs, detail) =>
+      onHandshakeFailed: (status, retryAfterMs, given) => {
+        // A plain HTTP server's 404 says only "HTTP 404": say where we asked and what to check.
+        const detail = (status === 404 ? notFoundDetail('stream', url, given) : null) ?? given;
         run(() =>
           input({
             type: 'handshake-failed',
@@ -278,7 +282,8 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
             ...(retryAfterMs !== undefined && { retryAfterMs }),
             ...(detail !== undefined && detail !== '' && { detail }),
           }),
-        ),
+        );
+      },
       onError: (message) => run(() => input({ type: 'socket-error', generation, message })),
       onPong: () => run(() => input({ type: 'pong', generation })),
       onSubprotocolRefused: () =>
@@ -292,7 +297,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     try {
       const handle = port.openSocket(
         {
-          url: buildUrl(resume),
+          url,
           protocols: offerExtended ? [RESUME_SUBPROTOCOL] : [],
           headers: auth.header !== undefined ? { Authorization: auth.header } : {},
           pingIntervalMs,

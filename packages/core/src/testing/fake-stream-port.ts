@@ -17,7 +17,8 @@ export interface FakeSocket {
   send(frame: unknown): void;
   /** The server closed (or the network died: 1006). */
   close(code?: number, reason?: string): void;
-  refuse(status: number, retryAfterMs?: number): void;
+  /** The server refused the upgrade; `detail` as a transport reads it from a JSON body (detailOfBody). */
+  refuse(status: number, retryAfterMs?: number, detail?: string): void;
   error(message?: string): void;
   pong(): void;
   /** The server ignored the subprotocol offer and the runtime refused that (as Node's ws does). */
@@ -107,10 +108,11 @@ export function createFakeStreamPort(options: FakeStreamPortOptions = {}): FakeS
         status = 'closed';
         handlers.onClose(code, reason);
       },
-      refuse(httpStatus, retryAfterMs) {
+      refuse(httpStatus, retryAfterMs, detail) {
         ensure(['connecting'], 'refuse');
         status = 'closed';
-        handlers.onHandshakeFailed(httpStatus, retryAfterMs);
+        if (detail === undefined) handlers.onHandshakeFailed(httpStatus, retryAfterMs);
+        else handlers.onHandshakeFailed(httpStatus, retryAfterMs, detail);
       },
       error(message = 'socket error') {
         ensure(['connecting', 'open'], 'fail');
