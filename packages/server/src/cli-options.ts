@@ -16,7 +16,7 @@ import {
 } from './cli-rules.js';
 import { badDockerAddress, parseDockerAddress } from './docker/docker-host.js';
 import type { LogLevel } from './logger.js';
-import { parseAddressRange, TRUSTED_PROXY_EXPECTED } from './trusted-proxies.js';
+import { parseTrustedProxy, TRUSTED_PROXY_EXPECTED } from './trusted-proxies.js';
 
 /** Exit codes of `events-server`. */
 export const ExitCode = {
@@ -51,7 +51,7 @@ export interface CliOptions {
   /** How long events are retained for resume, in ms; undefined = the bus default. */
   readonly retentionAgeMs: number | undefined;
   readonly logLevel: LogLevel;
-  /** Reverse proxies whose X-Forwarded-For is believed (addresses and CIDR ranges); none by default. */
+  /** Reverse proxies whose X-Forwarded-For is believed (addresses, CIDR ranges and named ranges such as loopback); none by default. */
   readonly trustedProxies: readonly string[];
 }
 
@@ -95,8 +95,10 @@ Options:
   --retention-count N     Events kept per namespace for resuming clients
   --retention-age DUR     How long events are kept for resuming clients, e.g. 90s, 10m, 2h
   --log-level LEVEL       debug, info, warn, error or silent (default info); logs are JSON lines on stderr
-  --trusted-proxies LIST  Reverse proxies in front of the server: IPv4/IPv6 addresses and CIDR ranges,
-                          comma-separated or repeated, e.g. 10.0.0.2,fd00::/8 (default none; the flag wins
+  --trusted-proxies LIST  Reverse proxies in front of the server: IPv4/IPv6 addresses, CIDR ranges and the named
+                          ranges loopback (127.0.0.0/8, ::1), linklocal (169.254.0.0/16, fe80::/10) and
+                          uniquelocal (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7), comma-separated or
+                          repeated, e.g. loopback,10.0.0.2,fd00::/8 (default none; the flag wins
                           over ${TRUSTED_PROXIES_ENV}). A request from one counts as from the client
                           its X-Forwarded-For names (walked from the right past trusted addresses), for the
                           login throttle and the logs; from any other address that header is ignored
@@ -149,15 +151,15 @@ export function parseDuration(text: string): number | undefined {
  * The entries of --trusted-proxies (every value given, each a comma-separated list) or of its
  * variable, each checked; a bad one is named as typed, with why.
  *
- * @throws UsageError `--trusted-proxies must be an IPv4 or IPv6 address or a CIDR range …, got "10.0.0.300": 300 is more than 255`
+ * @throws UsageError `--trusted-proxies must be an IPv4 or IPv6 address, a CIDR range …, got "10.0.0.300": 300 is more than 255`
  */
 function trustedProxyList(name: string, values: readonly string[]): string[] {
   const entries: string[] = [];
   for (const value of values) {
     for (const part of value.split(',')) {
       const entry = part.trim();
-      if (entry === '') throw new UsageError(mustBe(name, 'IPv4 or IPv6 addresses and CIDR ranges separated by commas, such as 10.0.0.2,fd00::/8', value, ': it has an empty entry'));
-      const parsed = parseAddressRange(entry);
+      if (entry === '') throw new UsageError(mustBe(name, 'IPv4 or IPv6 addresses, CIDR ranges and named ranges separated by commas, such as loopback,10.0.0.2,fd00::/8', value, ': it has an empty entry'));
+      const parsed = parseTrustedProxy(entry);
       if (!parsed.ok) throw new UsageError(mustBe(name, TRUSTED_PROXY_EXPECTED, entry, `: ${parsed.error}`));
       entries.push(entry);
     }

@@ -57,10 +57,10 @@ describe('createEventsServer options', () => {
     [{ hostname: '0.0.0.0' }, /^unknown option "hostname" \(did you mean "host"\?\); createEventsServer takes /],
     [{ heartbeat: 1000 }, /^unknown option "heartbeat" \(did you mean "heartbeatMs"\?\)/],
     [{ colour: 'blue' }, /^unknown option "colour"; createEventsServer takes /],
-    [{ trustedProxies: '10.0.0.2' }, 'trustedProxies must be an array of IPv4 or IPv6 addresses and CIDR ranges such as ["10.0.0.2", "fd00::/8"], got the string "10.0.0.2" (write it in [ ])'],
-    [{ trustedProxies: ['10.0.0.2', '10.0.0.0/33'] }, 'trustedProxies[1] must be an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8, got the string "10.0.0.0/33": the prefix length of an IPv4 range is a whole number from 0 to 32'],
+    [{ trustedProxies: '10.0.0.2' }, 'trustedProxies must be an array of IPv4 or IPv6 addresses, CIDR ranges and named ranges such as ["loopback", "10.0.0.2", "fd00::/8"], got the string "10.0.0.2" (write it in [ ])'],
+    [{ trustedProxies: ['10.0.0.2', '10.0.0.0/33'] }, 'trustedProxies[1] must be an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (loopback, linklocal or uniquelocal), got the string "10.0.0.0/33": the prefix length of an IPv4 range is a whole number from 0 to 32'],
     [{ trustProxy: ['10.0.0.2'] }, /^unknown option "trustProxy" \(did you mean "trustedProxies"\?\); createEventsServer takes /],
-    [{ trustedProxies: [null] }, 'trustedProxies[0] must be an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8, got null'],
+    [{ trustedProxies: [null] }, 'trustedProxies[0] must be an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (loopback, linklocal or uniquelocal), got null'],
   ])('rejects %j, naming the option and what it takes', async (change, message) => {
     await expect(start(change)).rejects.toMatchObject({
       name: 'EventsError',

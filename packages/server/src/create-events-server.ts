@@ -59,8 +59,9 @@ export interface EventsServerOptions {
   /** Login throttling per client address. Default: 10 failures in a minute lock it out for a minute. */
   readonly loginThrottle?: Omit<LoginThrottleOptions, 'now'>;
   /**
-   * The reverse proxies in front of the server, as IPv4/IPv6 addresses and CIDR ranges
-   * (`['10.0.0.2', 'fd00::/8']`). A request from one of them is the client's its
+   * The reverse proxies in front of the server, as IPv4/IPv6 addresses, CIDR ranges and the
+   * named ranges `loopback`, `linklocal` and `uniquelocal`, as Express names them
+   * (`['loopback', '10.0.0.2', 'fd00::/8']`). A request from one of them is the client's its
    * `X-Forwarded-For` names, walked from the right past the trusted ones, for the login throttle
    * and the logs; from any other address the header is ignored. Default none: every client is
    * the address it connects from. Trust only the proxies' addresses: a client inside a trusted
@@ -139,7 +140,7 @@ const SERVER_OPTIONS: OptionSchema = {
   trustedProxies: (value) =>
     value === undefined || Array.isArray(value)
       ? undefined
-      : `must be an array of IPv4 or IPv6 addresses and CIDR ranges such as ["10.0.0.2", "fd00::/8"], got ${describeValue(value)}${typeof value === 'string' ? ' (write it in [ ])' : ''}`,
+      : `must be an array of IPv4 or IPv6 addresses, CIDR ranges and named ranges such as ["loopback", "10.0.0.2", "fd00::/8"], got ${describeValue(value)}${typeof value === 'string' ? ' (write it in [ ])' : ''}`,
 };
 
 /** Names people write for the server's options. */

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createTrustedProxies, formatAddress, parseAddressRange, parseForwardedAddress, walkForwardedFor } from './trusted-proxies.js';
+import { createTrustedProxies, formatAddress, NAMED_RANGES, parseAddressRange, parseForwardedAddress, parseTrustedProxy, walkForwardedFor } from './trusted-proxies.js';
 
 /** The client address of a request from `peer` with `forwardedFor`, behind `trusted`. */
 const clientOf = (trusted: readonly string[], peer: string, forwardedFor?: string | string[]) =>
@@ -40,6 +40,96 @@ describe('parseAddressRange', () => {
     ['fd00::1/64', 'it has bits set past its /64 prefix: the range is fd00::/64'],
   ])('refuses %j: %s', (text, why) => {
     expect(parseAddressRange(text)).toEqual({ ok: false, error: why });
+  });
+});
+
+describe('named ranges', () => {
+  const ranges = (text: string) => {
+    const parsed = parseTrustedProxy(text);
+    return parsed.ok ? parsed.value.map((range) => `${formatAddress(range.base)}/${range.prefix - (range.base >> 32n === 0xffffn ? 96 : 0)}`) : parsed.error;
+  };
+
+  it('stand for the ranges Express (proxy-addr) gives them', () => {
+    expect(ranges('loopback')).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(ranges('linklocal')).toEqual(['169.254.0.0/16', 'fe80::/10']);
+    expect(ranges('uniquelocal')).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']);
+    expect(Object.keys(NAMED_RANGES)).toEqual(['loopback', 'linklocal', 'uniquelocal']);
+    expect(ranges('10.1.2.3')).toEqual(['10.1.2.3/32']);
+  });
+
+  it.each([
+    ['localhost', 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?'],
+    ['Loopback', 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?'],
+    ['link-local', 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "linklocal"?'],
+    ['private', 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "uniquelocal"?'],
+    ['loopback/8', 'a named range takes no prefix length: write loopback'],
+    ['internal', 'it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)'],
+    ['constructor', 'it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)'],
+    ['proxy.internal', 'it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)'],
+    ['10.0.0.300', '300 is more than 255'],
+  ])('refuses %j: %s', (text, why) => {
+    expect(parseTrustedProxy(text)).toEqual({ ok: false, error: why });
+  });
+
+  // An oracle written from the RFCs, apart from the CIDR arithmetic under test.
+  const octets = (address: string) => address.split('.').map(Number) as [number, number, number, number];
+  const IPV4_ORACLE: Readonly<Record<keyof typeof NAMED_RANGES, (address: string) => boolean>> = {
+    loopback: (address) => octets(address)[0] === 127,
+    linklocal: (address) => octets(address)[0] === 169 && octets(address)[1] === 254,
+    uniquelocal: (address) => {
+      const [a, b] = octets(address);
+      return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+    },
+  };
+  const firstGroup = (address: string) => Number.parseInt(formatAddress(parseForwardedAddress(address) as bigint).split(':')[0] || '0', 16);
+  const IPV6_ORACLE: Readonly<Record<keyof typeof NAMED_RANGES, (address: string) => boolean>> = {
+    loopback: (address) => parseForwardedAddress(address) === 1n,
+    linklocal: (address) => (firstGroup(address) & 0xffc0) === 0xfe80,
+    uniquelocal: (address) => (firstGroup(address) & 0xfe00) === 0xfc00,
+  };
+  const names = fc.constantFrom(...(Object.keys(NAMED_RANGES) as (keyof typeof NAMED_RANGES)[]));
+  // Addresses near the edges of the ranges, where an off-by-one prefix would show.
+  const edgyV4 = fc
+    .tuple(fc.constantFrom(9, 10, 11, 126, 127, 128, 168, 169, 170, 171, 172, 173, 191, 192, 193), fc.constantFrom(0, 15, 16, 31, 32, 167, 168, 169, 253, 254, 255), fc.nat(255), fc.nat(255))
+    .map((parts) => parts.join('.'));
+  const edgyV6 = fc
+    .tuple(fc.constantFrom(0, 0xfbff, 0xfc00, 0xfd12, 0xfdff, 0xfe00, 0xfe7f, 0xfe80, 0xfebf, 0xfec0, 0xffff), fc.constantFrom(0n, 1n, 2n, 0xffffn))
+    .map(([group, low]) => formatAddress((BigInt(group) << 112n) | low));
+
+  it('trust an IPv4 peer, and its IPv4-mapped IPv6 form, exactly when it is in the range', () => {
+    fc.assert(
+      fc.property(names, fc.oneof(fc.ipV4(), edgyV4), (name, address) => {
+        const proxies = createTrustedProxies([name]);
+        const inside = IPV4_ORACLE[name](address);
+        expect(proxies.isTrusted(address)).toBe(inside);
+        expect(proxies.isTrusted(`::ffff:${address}`)).toBe(inside);
+        const bits = parseForwardedAddress(address) as bigint;
+        expect(proxies.isTrusted(`::ffff:${((bits >> 16n) & 0xffffn).toString(16)}:${(bits & 0xffffn).toString(16)}`)).toBe(inside);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('trust an IPv6 peer exactly when it is in the range, with or without a zone', () => {
+    // IPv4-mapped ones are the IPv4 property's.
+    const ipV6 = fc.oneof(fc.ipV6(), edgyV6, fc.constant('::1')).filter((address) => (parseForwardedAddress(address) as bigint) >> 32n !== 0xffffn);
+    fc.assert(
+      fc.property(names, ipV6, (name, address) => {
+        const inside = IPV6_ORACLE[name](address);
+        const proxies = createTrustedProxies([name]);
+        expect(proxies.isTrusted(address)).toBe(inside);
+        if (!address.includes('.')) expect(proxies.isTrusted(`${address}%eth0`)).toBe(inside);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('mix with addresses and ranges in one list', () => {
+    const proxies = createTrustedProxies(['loopback', '10.1.2.3', 'fd00::/8']);
+    expect(['127.0.0.1', '::ffff:127.9.9.9', '::1', '10.1.2.3', '::ffff:10.1.2.3', 'fd00::5'].filter((peer) => !proxies.isTrusted(peer))).toEqual([]);
+    expect(['10.1.2.4', '128.0.0.1', '::2', 'fe80::1', '192.168.1.1'].filter((peer) => proxies.isTrusted(peer))).toEqual([]);
+    expect(proxies.entries).toEqual(['loopback', '10.1.2.3', 'fd00::/8']);
+    expect(clientOf(['uniquelocal'], '::ffff:192.168.7.7', '203.0.113.9, 172.31.0.1')).toBe('203.0.113.9');
   });
 });
 
@@ -153,10 +243,11 @@ describe('walkForwardedFor', () => {
 
 describe('createTrustedProxies', () => {
   it('names the entry that is wrong, what it takes, what it got and why', () => {
-    const expected = 'an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8';
+    const expected = 'an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (loopback, linklocal or uniquelocal)';
     expect(() => createTrustedProxies(['10.0.0.1', '10.0.0.300'])).toThrow(`trustedProxies[1] must be ${expected}, got the string "10.0.0.300": 300 is more than 255`);
     expect(() => createTrustedProxies([10])).toThrow(`trustedProxies[0] must be ${expected}, got number 10`);
-    expect(() => createTrustedProxies(['proxy'], 'proxies')).toThrow(`proxies[0] must be ${expected}, got the string "proxy": it is not an IP address (host names are not looked up)`);
+    expect(() => createTrustedProxies(['loopback', 'localhost'])).toThrow(`trustedProxies[1] must be ${expected}, got the string "localhost": it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?`);
+    expect(() => createTrustedProxies(['proxy'], 'proxies')).toThrow(`proxies[0] must be ${expected}, got the string "proxy": it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)`);
   });
 
   it('answers "unknown" for a socket without a peer address (closed)', () => {

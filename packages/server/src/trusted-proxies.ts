@@ -26,8 +26,36 @@ export interface AddressRange {
   readonly prefix: number;
 }
 
+/**
+ * The ranges a trusted proxy entry may name instead of writing them out, by the names Express's
+ * `trust proxy` (proxy-addr) gives them, so that a setting carried over from Express means the same.
+ */
+export const NAMED_RANGES = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+} as const satisfies Readonly<Record<string, readonly string[]>>;
+
+/** A name of {@link NAMED_RANGES}. */
+export type RangeName = keyof typeof NAMED_RANGES;
+
+const RANGE_NAMES = Object.keys(NAMED_RANGES) as readonly RangeName[];
+/** The names, for messages: `loopback, linklocal and uniquelocal` (`or`, for one of them). */
+const rangeNameList = (conjunction: 'and' | 'or') => `${RANGE_NAMES.slice(0, -1).join(', ')} ${conjunction} ${RANGE_NAMES.at(-1)}`;
+
+/** Words people write for a named range, and the name they mean. */
+const RANGE_NAME_NEAR_MISSES: Readonly<Record<string, RangeName>> = {
+  localhost: 'loopback',
+  local: 'loopback',
+  'link-local': 'linklocal',
+  link_local: 'linklocal',
+  'unique-local': 'uniquelocal',
+  unique_local: 'uniquelocal',
+  private: 'uniquelocal',
+};
+
 /** What a trusted proxy entry takes, for messages: `NAME must be …, got …`. */
-export const TRUSTED_PROXY_EXPECTED = 'an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8';
+export const TRUSTED_PROXY_EXPECTED = `an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (${rangeNameList('or')})`;
 
 const MAPPED = 0xffffn << 32n;
 const ALL_BITS = (1n << 128n) - 1n;
@@ -140,6 +168,43 @@ export function parseAddressRange(text: string): Result<AddressRange, string> {
   return { ok: true, value: { base: bits, prefix } };
 }
 
+const isRangeName = (text: string): text is RangeName => Object.hasOwn(NAMED_RANGES, text);
+
+/**
+ * A trusted proxy entry as the ranges it stands for: an address or CIDR range
+ * ({@link parseAddressRange}), or a named range ({@link NAMED_RANGES}): `loopback`
+ * (127.0.0.0/8, ::1/128), `linklocal` (169.254.0.0/16, fe80::/10) or `uniquelocal` (10.0.0.0/8,
+ * 172.16.0.0/12, 192.168.0.0/16, fc00::/7). Names are lower case, as Express takes them; a word
+ * that is neither is refused with the names there are.
+ *
+ * @example
+ * parseTrustedProxy('loopback')  // { ok: true, value: [127.0.0.0/8, ::1/128] }
+ * parseTrustedProxy('localhost') // { ok: false, error: 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?' }
+ */
+export function parseTrustedProxy(text: string): Result<readonly AddressRange[], string> {
+  if (isRangeName(text)) return { ok: true, value: NAMED_RANGES[text].map(knownRange) };
+  const slash = text.indexOf('/');
+  const word = slash === -1 ? text : text.slice(0, slash);
+  // A letter outside an IPv6 address (which has colons): a name, or a host name, never an address.
+  if (!word.includes(':') && /[a-z]/i.test(word)) {
+    if (slash !== -1 && isRangeName(word)) return { ok: false, error: `a named range takes no prefix length: write ${word}` };
+    const lower = word.toLowerCase();
+    const meant = isRangeName(lower) ? lower : Object.hasOwn(RANGE_NAME_NEAR_MISSES, lower) ? RANGE_NAME_NEAR_MISSES[lower] : undefined;
+    const names = `(${rangeNameList('and')})`;
+    if (meant !== undefined) return { ok: false, error: `it is not a named range ${names}: did you mean ${JSON.stringify(meant)}?` };
+    return { ok: false, error: `it is neither an IP address (host names are not looked up) nor a named range ${names}` };
+  }
+  const range = parseAddressRange(text);
+  return range.ok ? { ok: true, value: [range.value] } : range;
+}
+
+/** A range of NAMED_RANGES, which are all valid. */
+function knownRange(text: string): AddressRange {
+  const range = parseAddressRange(text);
+  if (!range.ok) throw new Error(`named range ${text}: ${range.error}`);
+  return range.value;
+}
+
 /**
  * One entry of `X-Forwarded-For` as 128 bits, or undefined for anything else. Takes what proxies
  * write: an IPv4 or IPv6 address, an IPv4 address with a port (`1.2.3.4:5678`, as some cloud load
@@ -228,16 +293,16 @@ export interface TrustedProxies {
 }
 
 /**
- * Trusted proxies from their addresses and CIDR ranges ({@link parseAddressRange}); none by
- * default, and then every request's client address is its peer's, whatever headers it sends.
- * `name` names the list in errors.
+ * Trusted proxies from their addresses, CIDR ranges and named ranges ({@link parseTrustedProxy}),
+ * in any mix (`['loopback', '10.1.2.3']`); none by default, and then every request's client
+ * address is its peer's, whatever headers it sends. `name` names the list in errors.
  *
  * @throws EventsError `invalid-config` naming the entry, what it takes, what it got and why:
- * `trustedProxies[1] must be an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8, got the string "10.0.0.300": 300 is more than 255`
+ * `trustedProxies[1] must be an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (loopback, linklocal or uniquelocal), got the string "10.0.0.300": 300 is more than 255`
  */
 export function createTrustedProxies(entries: readonly unknown[], name = 'trustedProxies'): TrustedProxies {
-  const ranges = entries.map((entry, i) => {
-    const parsed = typeof entry === 'string' ? parseAddressRange(entry) : undefined;
+  const ranges = entries.flatMap((entry, i) => {
+    const parsed = typeof entry === 'string' ? parseTrustedProxy(entry) : undefined;
     if (parsed?.ok) return parsed.value;
     throw new EventsError('invalid-config', `${name}[${i}] must be ${TRUSTED_PROXY_EXPECTED}, got ${describeValue(entry)}${parsed === undefined ? '' : `: ${parsed.error}`}`);
   });

@@ -168,7 +168,7 @@ describe('events-server (bin)', () => {
     expect(result).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'events-server: EVENTS_SERVER_TRUSTED_PROXIES must be an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8, got "10.0.0.256": 256 is more than 255\nRun "events-server --help" for the options.\n',
+      stderr: 'events-server: EVENTS_SERVER_TRUSTED_PROXIES must be an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (loopback, linklocal or uniquelocal), got "10.0.0.256": 256 is more than 255\nRun "events-server --help" for the options.\n',
     });
   });
 

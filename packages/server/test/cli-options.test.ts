@@ -8,7 +8,7 @@ const run = (argv: string[]) => {
   if (command.kind !== 'run') throw new Error(`expected run, got ${JSON.stringify(command)}`);
   return command.options;
 };
-const PROXY_ENTRY = 'an IPv4 or IPv6 address or a CIDR range such as 10.0.0.0/8 or fd00::/8';
+const PROXY_ENTRY = 'an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (loopback, linklocal or uniquelocal)';
 const usage = (argv: string[]) => {
   const command: CliCommand = parseCliOptions(argv);
   if (command.kind !== 'usage-error') throw new Error(`expected a usage error, got ${JSON.stringify(command)}`);
@@ -147,13 +147,26 @@ describe('parseCliOptions', () => {
     [['--trusted-proxies'], '--trusted-proxies needs a value'],
     [['--trusted-proxies', '10.0.0.1', '--trusted-proxies', ' '], '--trusted-proxies needs a value'],
     [['--trusted-proxies', '10.0.0.300'], `--trusted-proxies must be ${PROXY_ENTRY}, got "10.0.0.300": 300 is more than 255`],
-    [['--trusted-proxies', '10.0.0.1, proxy.internal'], `--trusted-proxies must be ${PROXY_ENTRY}, got "proxy.internal": it is not an IP address (host names are not looked up)`],
+    [['--trusted-proxies', '10.0.0.1, proxy.internal'], `--trusted-proxies must be ${PROXY_ENTRY}, got "proxy.internal": it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)`],
     [['--trusted-proxies', '10.0.0.0/33'], `--trusted-proxies must be ${PROXY_ENTRY}, got "10.0.0.0/33": the prefix length of an IPv4 range is a whole number from 0 to 32`],
     [['--trusted-proxies', '10.0.0.1/8'], `--trusted-proxies must be ${PROXY_ENTRY}, got "10.0.0.1/8": it has bits set past its /8 prefix: the range is 10.0.0.0/8`],
     [['--trusted-proxies', 'fd00::zz'], `--trusted-proxies must be ${PROXY_ENTRY}, got "fd00::zz": it is not a valid IPv6 address`],
-    [['--trusted-proxies', '10.0.0.1,'], '--trusted-proxies must be IPv4 or IPv6 addresses and CIDR ranges separated by commas, such as 10.0.0.2,fd00::/8, got "10.0.0.1,": it has an empty entry'],
+    [['--trusted-proxies', '10.0.0.1,'], '--trusted-proxies must be IPv4 or IPv6 addresses, CIDR ranges and named ranges separated by commas, such as loopback,10.0.0.2,fd00::/8, got "10.0.0.1,": it has an empty entry'],
   ])('%j → %s', (argv, message) => {
     expect(usage(argv)).toBe(message);
+  });
+
+  it('takes named ranges in --trusted-proxies and EVENTS_SERVER_TRUSTED_PROXIES, mixed with addresses', () => {
+    expect(run(['--trusted-proxies', 'loopback,10.1.2.3', '--trusted-proxies', 'uniquelocal']).trustedProxies).toEqual(['loopback', '10.1.2.3', 'uniquelocal']);
+    expect(parseCliOptions([], { [TRUSTED_PROXIES_ENV]: 'linklocal, fd00::/8' })).toMatchObject({ kind: 'run', options: { trustedProxies: ['linklocal', 'fd00::/8'] } });
+    expect(parseCliOptions(['--trusted-proxies', 'loopback,LOCALHOST'])).toEqual({
+      kind: 'usage-error',
+      message: `--trusted-proxies must be ${PROXY_ENTRY}, got "LOCALHOST": it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?`,
+    });
+    expect(parseCliOptions([], { [TRUSTED_PROXIES_ENV]: 'uniquelocal/8' })).toEqual({
+      kind: 'usage-error',
+      message: `${TRUSTED_PROXIES_ENV} must be ${PROXY_ENTRY}, got "uniquelocal/8": a named range takes no prefix length: write uniquelocal`,
+    });
   });
 
   it('takes --trusted-proxies as comma lists, repeated, else from EVENTS_SERVER_TRUSTED_PROXIES', () => {
@@ -171,7 +184,7 @@ describe('parseCliOptions', () => {
 
   it.each([
     ['10.0.0.300', `${TRUSTED_PROXIES_ENV} must be ${PROXY_ENTRY}, got "10.0.0.300": 300 is more than 255`],
-    ['10.0.0.2,,::1', `${TRUSTED_PROXIES_ENV} must be IPv4 or IPv6 addresses and CIDR ranges separated by commas, such as 10.0.0.2,fd00::/8, got "10.0.0.2,,::1": it has an empty entry`],
+    ['10.0.0.2,,::1', `${TRUSTED_PROXIES_ENV} must be IPv4 or IPv6 addresses, CIDR ranges and named ranges separated by commas, such as loopback,10.0.0.2,fd00::/8, got "10.0.0.2,,::1": it has an empty entry`],
     ['[::1]', `${TRUSTED_PROXIES_ENV} must be ${PROXY_ENTRY}, got "[::1]": write an IPv6 address without brackets`],
   ])('%j in EVENTS_SERVER_TRUSTED_PROXIES is a usage error naming the variable', (value, message) => {
     expect(parseCliOptions([], { [TRUSTED_PROXIES_ENV]: value })).toEqual({ kind: 'usage-error', message });

@@ -188,6 +188,26 @@ describe('IPv4-mapped IPv6 peers', () => {
   });
 });
 
+describe('named ranges', () => {
+  let started: Started;
+  beforeAll(async () => {
+    // A dual-stack socket bound to loopback: Node reports IPv4 peers as ::ffff:127.0.0.x, which
+    // the IPv4 half of `loopback` (127.0.0.0/8) must match.
+    started = await start({ host: '::ffff:127.0.0.1', trustedProxies: ['loopback', '10.1.2.3'] });
+  });
+  afterAll(() => started?.server.close());
+
+  it('trust every loopback peer, as IPv4-mapped IPv6, in a list mixed with an address', async () => {
+    const { server, logs } = started;
+    expect(await restStatus(server, '127.0.0.2', WRONG, forwardedFor('203.0.113.67'))).toBe(401);
+    expect(await restStatus(server, '127.0.0.3', WRONG, forwardedFor('203.0.113.67', '127.0.0.4'))).toBe(401);
+    expect(await restStatus(server, '127.1.2.3', RIGHT, forwardedFor('203.0.113.67'))).toBe(429);
+    expect(await upgradeStatus(server, '127.0.0.5', RIGHT, forwardedFor('203.0.113.68'))).toBe(101);
+    expect(logs.filter((line) => line.msg === 'login refused').map((line) => line.remote)).toEqual(['203.0.113.67', '203.0.113.67', '203.0.113.67']);
+    expect(logs.find((line) => line.msg === 'events server listening')).toMatchObject({ trustedProxies: ['loopback', '10.1.2.3'] });
+  });
+});
+
 describe('IPv6', () => {
   let started: Started;
   beforeAll(async () => {
