@@ -157,6 +157,24 @@ describe('parseCliOptions', () => {
     expect(run(['tail'], { ...env, DOCKERCLOUD_USER: 'a:c', DOCKERCLOUD_AUTH: 'Bearer t' }).source).toMatchObject({ authorization: 'Bearer t' });
   });
 
+  it('refuses a flag that takes one value given twice, naming both values, rather than take the last', () => {
+    expect(error(['tail', '--host', 'ws://a/', '--host', 'ws://b/'])).toBe('--host takes one value, got "ws://a/" and "ws://b/"');
+    expect(error(['watch', '--demo', '--rate', '5', '--rate=9'], {})).toBe('--rate takes one value, got "5" and "9"');
+    expect(error(['tail', '--demo', '--format', 'json', '--count', '1', '--format', 'plain', '--format', 'json'], {})).toBe('--format takes one value, got "json", "plain" and "json"');
+    // Negative numbers are joined to their flag before parsing: still both values, as typed.
+    expect(error(['tail', '--demo', '--seed', '-1', '--seed', '2'], {})).toBe('--seed takes one value, got "-1" and "2"');
+    // An empty value is a value given: the repeat is the mistake named.
+    expect(error(['tail', '--replay', '', '--replay', 'f'], {})).toBe('--replay takes one value, got "" and "f"');
+    // Credentials typed into a host are masked, and an API key is never repeated back.
+    expect(error(['tail', '--host', 'ws://bob:s3cret@a/', '--host', 'ws://b/'])).toBe('--host takes one value, got "ws://***@a/" and "ws://b/"');
+    const key = error(['tail', '--user', 'u', '--apikey', 'k-secret-1', '--apikey', 'k-secret-2']);
+    expect(key).toBe('--apikey takes one value, got 2 (not shown: it is a secret)');
+    // The filters repeat, as documented; a boolean given twice says the same thing twice.
+    expect(run(['tail', '--type', 'stack', '--type', 'node', '--object', '/api/app/v1/a/node/1/', '--object', '/api/app/v1/a/node/2/']).filter?.types).toEqual(new Set(['stack', 'node']));
+    expect(run(['tail', '--demo', '--demo'], {}).source).toMatchObject({ kind: 'demo' });
+    expect(HELP_TEXT).toMatch(/^Only --type, --object and --parent repeat; any other flag given twice is refused\.$/m);
+  });
+
   it('takes --demo --rate and --seed by events-server\'s rules: up to its MAX_RATE, or max for flat out', () => {
     expect(run(['tail', '--demo', '--rate', 'max'], {}).source).toEqual({ kind: 'demo', rate: 'max' });
     expect(run(['tail', '--demo', '--rate', String(MAX_RATE)], {}).source).toEqual({ kind: 'demo', rate: MAX_RATE });

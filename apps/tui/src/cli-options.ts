@@ -110,6 +110,7 @@ Output (tail, and watch without a terminal):
   -h, --help          show this help
   -v, --version       show the version
 
+Only --type, --object and --parent repeat; any other flag given twice is refused.
 Keys in watch: press ? for the full list (j/k move, h/l fold, / filter, p pause, q quit).
 Exit codes: 0 normal end (also after Ctrl-C or SIGTERM), 2 bad credentials or a bad
 command line, 1 any other failure (the message says which).
@@ -145,6 +146,43 @@ const COUNT_RULE: NumberRule = { min: 0, exclusiveMin: true, max: Number.POSITIV
 const SPEED_RULE: NumberRule = { min: 0, max: 1000, whole: false };
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+type Tokens = NonNullable<ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true; tokens: true }>>['tokens']>;
+
+/** Flags whose value is a secret: a message names them but never repeats what was typed. */
+const SECRET_FLAGS: ReadonlySet<string> = new Set(['apikey']);
+/** Flags whose value may hold a user and password, masked in a message as every host message masks them. */
+const HOST_FLAGS: ReadonlySet<string> = new Set(['host', 'rest-host']);
+
+/** `"a", "b" and "c"`. */
+function quotedList(texts: readonly string[]): string {
+  const quoted = texts.map(quoteArg);
+  return `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+}
+
+/**
+ * A flag that takes one value given more than once (`--host a --host b`): refused, rather than
+ * the last one silently winning (which one a user meant is a guess, and a script that sets a flag
+ * twice has a mistake in it). Only --type, --object and --parent are repeatable (`multiple` in
+ * OPTIONS); a boolean flag given twice says the same thing twice, which is harmless.
+ * `--host takes one value, got "a" and "b"`; an API key is never repeated back.
+ */
+function repeatedFlag(tokens: Tokens): string | undefined {
+  const seen = new Map<string, string[]>();
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const option = OPTIONS[token.name as keyof typeof OPTIONS];
+    if (option === undefined || option.type !== 'string' || ('multiple' in option && option.multiple)) continue;
+    const texts = seen.get(token.name) ?? [];
+    texts.push(token.value ?? '');
+    seen.set(token.name, texts);
+  }
+  for (const [name, texts] of seen) {
+    if (texts.length < 2) continue;
+    if (SECRET_FLAGS.has(name)) return `--${name} takes one value, got ${texts.length} (not shown: it is a secret)`;
+    return `--${name} takes one value, got ${quotedList(HOST_FLAGS.has(name) ? texts.map(redactHost) : texts)}`;
+  }
+  return undefined;
+}
 
 const usage = (message: string): CliCommand => ({ kind: 'usage-error', message });
 
@@ -163,16 +201,18 @@ function list(values: readonly string[] | undefined): string[] | undefined {
  * // { kind: 'run', options: { command: 'tail', source: { kind: 'remote', ... }, filter: {...}, format: 'plain' } }
  */
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): CliCommand {
-  let parsed: { values: Values; positionals: string[] };
+  let parsed: { values: Values; positionals: string[]; tokens: Tokens };
   const args = joinNegativeNumbers(argv, NUMERIC_FLAGS);
   try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     return usage(describeParseError(error, Object.keys(OPTIONS), args));
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
+  const repeated = repeatedFlag(tokens);
+  if (repeated !== undefined) return usage(repeated);
   if (positionals.length === 0) return usage('missing command: expected "watch" or "tail"');
   const [command, ...extra] = positionals;
   if (command !== 'watch' && command !== 'tail') {

@@ -54,7 +54,7 @@ describe('resolveClientOptions', () => {
   it('reports a malformed variable even when options cover it, rather than drop the valid ones beside it', () => {
     const env = { DOCKERCLOUD_NAMESPACE: 'acme', DOCKERCLOUD_REST_HOST: 'cloud.example.com' };
     expect(() => resolveClientOptions({ streamHost: 'ws://127.0.0.1:8080/', credentials: CREDENTIALS }, env, 'stream')).toThrow(
-      /^DOCKERCLOUD_REST_HOST: invalid REST host "cloud.example.com": .* \(fix the variable, or pass env: \{\} to ignore the environment\)$/,
+      /^DOCKERCLOUD_REST_HOST must be a REST host \(http:\/\/ or https:\/\/\), got the string "cloud.example.com": .* \(fix the variable, or pass env: \{\} to ignore the environment\)$/,
     );
     expect(resolveClientOptions({ streamHost: 'ws://127.0.0.1:8080/', credentials: CREDENTIALS } as Partial<StreamClientOptions>, {}, 'stream').namespace).toBeUndefined();
   });

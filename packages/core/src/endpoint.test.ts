@@ -408,21 +408,57 @@ describe('configFromEnv', () => {
     expect(okValue(configFromEnv({ DOCKERCLOUD_STREAM_URL: 'ws://h:1/', DOCKERCLOUD_STREAM_HOST: 'ws://h:2/' })).streamHost).toBe('ws://h:2/');
   });
 
-  it('names the variable that is wrong', () => {
-    const cases: [Record<string, string>, RegExp][] = [
-      [{ DOCKERCLOUD_USER: 'ann' }, /DOCKERCLOUD_USER is set but DOCKERCLOUD_APIKEY is not/],
-      [{ DOCKERCLOUD_APIKEY: 'k' }, /DOCKERCLOUD_APIKEY is set but DOCKERCLOUD_USER is not/],
-      [{ DOCKERCLOUD_USER: 'a:b', DOCKERCLOUD_APIKEY: 'k' }, /DOCKERCLOUD_USER must not contain ":"/],
-      [{ DOCKERCLOUD_NAMESPACE: 'ac/me' }, /DOCKERCLOUD_NAMESPACE "ac\/me"/],
-      [{ DOCKERCLOUD_REST_HOST: 'ws://h/' }, /DOCKERCLOUD_REST_HOST: invalid REST host "ws:\/\/h\/": scheme must be http, https/],
-      [{ DOCKERCLOUD_REST_HOST: '127.0.0.1:8080' }, /DOCKERCLOUD_REST_HOST/],
-      [{ DOCKERCLOUD_STREAM_HOST: 'ftp://h' }, /DOCKERCLOUD_STREAM_HOST: invalid stream host/],
-      [{ DOCKERCLOUD_STREAM_URL: 'nope' }, /DOCKERCLOUD_STREAM_URL/],
+  it('names the variable that is wrong, what it takes and what it got', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ DOCKERCLOUD_USER: 'ann' }, "DOCKERCLOUD_APIKEY must be set with DOCKERCLOUD_USER (that user's API key), got nothing: it is unset or empty"],
+      [{ DOCKERCLOUD_APIKEY: 'k' }, 'DOCKERCLOUD_USER must be set with DOCKERCLOUD_APIKEY (the username the key belongs to), got nothing: it is unset or empty'],
+      [{ DOCKERCLOUD_USER: 'a:b', DOCKERCLOUD_APIKEY: 'k' }, 'DOCKERCLOUD_USER must be a username without ":", got the string "a:b"'],
+      [{ DOCKERCLOUD_NAMESPACE: 'ac/me' }, 'DOCKERCLOUD_NAMESPACE must be a namespace (letters, digits, \'_\', \'.\', \'~\' or \'-\'), got the string "ac/me"'],
+      [{ DOCKERCLOUD_REST_HOST: 'ws://h/' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "ws://h/": scheme must be http, https'],
+      [{ DOCKERCLOUD_REST_HOST: '127.0.0.1:8080' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "127.0.0.1:8080": expected scheme://host[:port][/path] without user, query or fragment'],
+      [{ DOCKERCLOUD_REST_HOST: 'https://u:r3st@h/' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "https://***@h/": expected scheme://host[:port][/path] without user, query or fragment'],
+      [{ DOCKERCLOUD_STREAM_HOST: 'ftp://h' }, 'DOCKERCLOUD_STREAM_HOST must be a stream host (ws://, wss://, http:// or https://), got the string "ftp://h": scheme must be ws, wss, http, https'],
+      [{ DOCKERCLOUD_STREAM_URL: 'nope' }, 'DOCKERCLOUD_STREAM_URL must be a stream host (ws://, wss://, http:// or https://), got the string "nope": expected scheme://host[:port][/path] without user, query or fragment'],
     ];
-    for (const [env, why] of cases) {
+    for (const [env, message] of cases) {
       const error = errorOf(configFromEnv(env));
       expect(error.code).toBe('invalid-config');
-      expect(error.message).toMatch(why);
+      expect(error.message).toBe(message);
     }
+  });
+
+  it('refuses a DOCKERCLOUD_USER of white space only, when it is read', () => {
+    for (const user of [' ', '\t \n']) {
+      expect(errorOf(configFromEnv({ DOCKERCLOUD_USER: user, DOCKERCLOUD_APIKEY: 'k' })).message).toBe(`DOCKERCLOUD_USER must be a username, got the string ${JSON.stringify(user)}: only white space`);
+      expect(errorOf(configFromEnv({ DOCKERCLOUD_USER: user })).message).toMatch(/^DOCKERCLOUD_USER must be a username, got /);
+    }
+    // DOCKERCLOUD_AUTH wins: the user is not read.
+    expect(okValue(configFromEnv({ DOCKERCLOUD_USER: ' ', DOCKERCLOUD_AUTH: 'Bearer t' })).authorization).toBe('Bearer t');
+  });
+
+  it('refuses a DOCKERCLOUD_AUTH no header can carry (a control character, white space only), by its shape, never its text', () => {
+    const SECRET = 'Basic c2VjcmV0LWtleQ==';
+    const cases: [string, string][] = [
+      [`${SECRET}\n`, `got 23 characters (not shown: it is a secret) with a line feed (LF) at the end`],
+      [`${SECRET}\r\n`, `got 24 characters (not shown: it is a secret) with a carriage return (CR) at character 23 of 24`],
+      [`Bearer a\u0000b`, `got 10 characters (not shown: it is a secret) with a NUL at character 9 of 10`],
+      [`Bearer \u001bx`, `got 9 characters (not shown: it is a secret) with a control character (U+001B) at character 8 of 9`],
+      [`Bearer \u20ac`, `got 8 characters (not shown: it is a secret) with a character beyond U+00FF, which a header cannot carry, at the end`],
+    ];
+    for (const [auth, got] of cases) {
+      const error = errorOf(configFromEnv({ DOCKERCLOUD_AUTH: auth, DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: 'k' }));
+      expect(error.code).toBe('invalid-config');
+      expect(error.message).toBe(`DOCKERCLOUD_AUTH must be a whole Authorization header value (such as "Basic …") without control characters, ${got}`);
+    }
+    expect(errorOf(configFromEnv({ DOCKERCLOUD_AUTH: '   ' })).message).toBe('DOCKERCLOUD_AUTH must be a whole Authorization header value (such as "Basic …"), got 3 characters: only white space');
+    // A tab is allowed in a header value.
+    expect(okValue(configFromEnv({ DOCKERCLOUD_AUTH: 'Bearer\ttok' })).authorization).toBe('Bearer\ttok');
+    fc.assert(
+      fc.property(fc.string(), fc.constantFrom('\n', '\r', '\u0000', '\u007f'), fc.string(), (before, control, after) => {
+        const result = configFromEnv({ DOCKERCLOUD_AUTH: `Basic S3CR3T${before}${control}${after}` });
+        expect(result.ok).toBe(false);
+        if (!result.ok) expect(result.error.message).not.toContain("S3CR3T");
+      }),
+    );
   });
 });

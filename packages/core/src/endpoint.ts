@@ -5,6 +5,7 @@ import { type EventFilter, type FilterQuery, formatFilterQuery } from './filter.
 import { encodeQueryComponent, readQuery } from './read-query.js';
 import { API_OF_TYPE, isObjectType, OBJECT_TYPES, type ObjectType } from './object-types.js';
 import { parseResourceUri } from './resource-uri.js';
+import { describeValue } from './describe-value.js';
 import { typeName } from './schema-messages.js';
 
 /** A Docker Cloud user and API key: what `Authorization: Basic` carries. */
@@ -53,16 +54,21 @@ export function redactHost(value: string): string {
 
 function parseHost(value: string, schemes: Readonly<Record<string, string>>, what: string): Result<HostUrl> {
   if (typeof value !== 'string') return err(new EventsError('invalid-config', `${what} must be a string such as "ws://127.0.0.1:8080/", got ${typeName(value)}`));
-  const fail = (why: string) => err(new EventsError('invalid-config', `invalid ${what} ${JSON.stringify(redactHost(value))}: ${why}`));
+  const host = readHost(value, schemes);
+  return typeof host === 'string' ? err(new EventsError('invalid-config', `invalid ${what} ${JSON.stringify(redactHost(value))}: ${host}`)) : ok(host);
+}
+
+/** The host `value` names, or why it names none (a reason without the value). */
+function readHost(value: string, schemes: Readonly<Record<string, string>>): HostUrl | string {
   const m = HOST_URL.exec(value.trim());
-  if (m === null) return fail('expected scheme://host[:port][/path] without user, query or fragment');
+  if (m === null) return 'expected scheme://host[:port][/path] without user, query or fragment';
   const [, scheme = '', host = '', port, path = ''] = m;
   const mapped = schemes[scheme.toLowerCase()];
-  if (mapped === undefined) return fail(`scheme must be ${Object.keys(schemes).join(', ')}`);
+  if (mapped === undefined) return `scheme must be ${Object.keys(schemes).join(', ')}`;
   // Port 0 is "any port" to listen on, and no port to connect to.
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return fail(`port ${port} is out of range`);
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `port ${port} is out of range`;
   const prefix = path.replace(/\/+$/, '');
-  return ok({ origin: `${mapped}://${host}${port === undefined ? '' : `:${port}`}`, prefix });
+  return { origin: `${mapped}://${host}${port === undefined ? '' : `:${port}`}`, prefix };
 }
 
 function hostOrThrow(value: string, schemes: Readonly<Record<string, string>>, what: string): HostUrl {
@@ -356,8 +362,12 @@ export interface EnvConfig {
  * DOCKERCLOUD_NAMESPACE; DOCKERCLOUD_REST_HOST and DOCKERCLOUD_STREAM_HOST (go-dockercloud also
  * reads DOCKERCLOUD_STREAM_URL). Empty variables count as unset, as in both SDKs. Unlike the
  * SDKs, an unset host is left unset rather than pointed at Docker Cloud's hosts: the service is
- * gone, and a default there would send the credentials to a third party. Errors name the
- * variable and have code `invalid-config`.
+ * gone, and a default there would send the credentials to a third party. Errors have code
+ * `invalid-config` and say, as core's other input errors, `NAME must be WHAT IT TAKES, got WHAT
+ * IT GOT`: a host's or user's value as set (a host's credentials masked), a secret's shape only
+ * (DOCKERCLOUD_APIKEY and DOCKERCLOUD_AUTH are never repeated). DOCKERCLOUD_AUTH is refused when
+ * no header can carry it (a control character: a trailing newline from a file or `echo`), here
+ * rather than at the first connection.
  *
  * @example
  * configFromEnv(process.env)
@@ -368,7 +378,8 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     const value = env[name];
     return value === undefined || value === '' ? undefined : value;
   };
-  const fail = (why: string) => err(new EventsError('invalid-config', why));
+  const fail = (name: string, expected: string, got: string) => err(new EventsError('invalid-config', `${name} must be ${expected}, got ${got}`));
+  const UNSET = 'nothing: it is unset or empty';
 
   let credentials: Credentials | undefined;
   let authorization: string | undefined;
@@ -376,34 +387,40 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   const user = get('DOCKERCLOUD_USER');
   const apikey = get('DOCKERCLOUD_APIKEY');
   if (auth !== undefined) {
+    const shape = `${auth.length} characters`;
+    if (auth.trim() === '') return fail('DOCKERCLOUD_AUTH', AUTH_EXPECTED, `${shape}: only white space`);
+    const bad = headerCharProblem(auth);
+    if (bad !== null) return fail('DOCKERCLOUD_AUTH', `${AUTH_EXPECTED} without control characters`, `${shape} (not shown: it is a secret) with ${bad}`);
     authorization = auth;
     // Not an error when it is not Basic: the header goes out as-is and the server judges it.
     const parsed = parseAuthorizationHeader(auth);
     if (parsed.ok) credentials = parsed.value;
   } else if (user !== undefined || apikey !== undefined) {
-    if (apikey === undefined) return fail('DOCKERCLOUD_USER is set but DOCKERCLOUD_APIKEY is not');
-    if (user === undefined) return fail('DOCKERCLOUD_APIKEY is set but DOCKERCLOUD_USER is not');
-    if (user.includes(':')) return fail('DOCKERCLOUD_USER must not contain ":"');
+    if (user !== undefined && user.trim() === '') return fail('DOCKERCLOUD_USER', 'a username', `${describeValue(user)}: only white space`);
+    if (apikey === undefined) return fail('DOCKERCLOUD_APIKEY', "set with DOCKERCLOUD_USER (that user's API key)", UNSET);
+    if (user === undefined) return fail('DOCKERCLOUD_USER', 'set with DOCKERCLOUD_APIKEY (the username the key belongs to)', UNSET);
+    // Basic auth joins the two with ":", so a name with one would split in the wrong place.
+    if (user.includes(':')) return fail('DOCKERCLOUD_USER', 'a username without ":"', describeValue(user));
     credentials = { username: user, apikey };
     authorization = authorizationHeader(credentials);
   }
 
   const namespace = get('DOCKERCLOUD_NAMESPACE');
   if (namespace !== undefined && !SEGMENT.test(namespace)) {
-    return fail(`DOCKERCLOUD_NAMESPACE ${JSON.stringify(namespace)} is not a valid namespace: expected letters, digits, '_', '.', '~' or '-'`);
+    return fail('DOCKERCLOUD_NAMESPACE', "a namespace (letters, digits, '_', '.', '~' or '-')", describeValue(namespace));
   }
 
   const restHost = get('DOCKERCLOUD_REST_HOST');
   if (restHost !== undefined) {
-    const rest = parseHost(restHost, REST_SCHEMES, 'REST host');
-    if (!rest.ok) return fail(`DOCKERCLOUD_REST_HOST: ${rest.error.message}`);
+    const rest = readHost(restHost, REST_SCHEMES);
+    if (typeof rest === 'string') return fail('DOCKERCLOUD_REST_HOST', 'a REST host (http:// or https://)', `${describeValue(redactHost(restHost))}: ${rest}`);
   }
 
   const streamName = get('DOCKERCLOUD_STREAM_HOST') !== undefined ? 'DOCKERCLOUD_STREAM_HOST' : 'DOCKERCLOUD_STREAM_URL';
   const streamHost = get(streamName);
   if (streamHost !== undefined) {
-    const stream = parseHost(streamHost, STREAM_SCHEMES, 'stream host');
-    if (!stream.ok) return fail(`${streamName}: ${stream.error.message}`);
+    const stream = readHost(streamHost, STREAM_SCHEMES);
+    if (typeof stream === 'string') return fail(streamName, 'a stream host (ws://, wss://, http:// or https://)', `${describeValue(redactHost(streamHost))}: ${stream}`);
   }
 
   return ok({
@@ -413,6 +430,27 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     ...(restHost !== undefined ? { restHost } : {}),
     ...(streamHost !== undefined ? { streamHost } : {}),
   });
+}
+
+const AUTH_EXPECTED = 'a whole Authorization header value (such as "Basic …")';
+
+/** Names for the control characters people paste by mistake. */
+const CONTROL_NAMES: Readonly<Record<number, string>> = { 0: 'a NUL', 10: 'a line feed (LF)', 13: 'a carriage return (CR)', 127: 'a DEL' };
+
+/**
+ * The first character of `value` that no HTTP header value can carry (RFC 9110 §5.5: control
+ * characters but tab; runtimes also refuse anything past U+00FF), named and placed, never
+ * quoted: `a line feed (LF) at the end`. null when there is none.
+ */
+function headerCharProblem(value: string): string | null {
+  const at = value.search(/[^\t\x20-\x7e\x80-\xff]/);
+  if (at === -1) return null;
+  const code = value.charCodeAt(at);
+  const what =
+    code > 0xff
+      ? 'a character beyond U+00FF, which a header cannot carry,'
+      : (CONTROL_NAMES[code] ?? `a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`);
+  return `${what} at ${at === value.length - 1 ? 'the end' : `character ${at + 1} of ${value.length}`}`;
 }
 
 // ---------------------------------------------------------------------------------------------

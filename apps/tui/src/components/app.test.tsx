@@ -161,6 +161,31 @@ describe('App', () => {
     view.unmount();
   });
 
+  it('shows the filter being typed on a narrow screen: the other tabs give up their titles first, then the rows and the sort', async () => {
+    const tabsOf = (frame: string) => (frame.split('\n')[2] ?? '').trimEnd();
+    // At the narrowest the view draws, the whole line did not fit even before a filter.
+    const view = app({ size: { columns: 60, rows: 16 } });
+    let tabs = tabsOf(await until(view, (f) => /rows \d/.test(f)));
+    expect(tabs).toMatch(/^ {2}1 Stacks {3}2 {3}3 {3}sort name {2}rows 1-\d+ of \d+$/);
+    view.stdin.write('/');
+    view.stdin.write('postgres');
+    tabs = tabsOf(await until(view, (f) => f.includes('postgres▏')));
+    expect(tabs).toMatch(/^ {2}1 Stacks {3}2 {3}3 {3}sort name {2}filter \/postgres▏ \d+ match(es)?$/);
+    // A filter too long for the line keeps its end: what was just typed, and the cursor after it.
+    view.stdin.write('-and-then-a-lot-more-text-typed-into-it');
+    tabs = tabsOf(await until(view, (f) => f.includes('typed-into-it▏')));
+    expect([...tabs].length).toBeLessThanOrEqual(60);
+    expect(tabs).toMatch(/^ {2}1 Stacks {3}2 {3}3 {3}\/….*-typed-into-it▏ 0$/);
+    view.unmount();
+    // Where everything fits, nothing is shortened.
+    const wide = app({ size: { columns: 120, rows: 30 } });
+    wide.stdin.write('/');
+    wide.stdin.write('postgres');
+    tabs = tabsOf(await until(wide, (f) => f.includes('postgres▏')));
+    expect(tabs).toMatch(/^ {2}1 Stacks {3}2 Nodes {3}3 Containers {3}sort name {2}filter \/postgres▏ \d+ match(es)? {2}rows 1-\d+ of \d+$/);
+    wide.unmount();
+  });
+
   it('pauses loudly, holds the view still and counts what is held back', async () => {
     const view = app();
     await settle();

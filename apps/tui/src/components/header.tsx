@@ -52,6 +52,70 @@ export interface HeaderProps {
   readonly views?: readonly ViewMode[];
 }
 
+type TabsProps = Pick<HeaderProps, 'view' | 'views' | 'sort' | 'filter' | 'filtering' | 'matches' | 'position'>;
+
+const widthOf = (segments: readonly Segment[]) => segments.reduce((n, segment) => n + columnsOf(segment.text), 0);
+
+/** The end of `text` in at most `budget` columns, `…` first when its start is lost: a long filter keeps what was typed last. */
+function keepEnd(text: string, budget: number): string {
+  if (columnsOf(text) <= budget) return text;
+  const points = [...text];
+  let out = '';
+  let used = 1;
+  for (let i = points.length - 1; i >= 0; i--) {
+    const next = columnsOf(points[i] as string);
+    if (used + next > budget) break;
+    out = points[i] + out;
+    used += next;
+  }
+  return `…${out}`;
+}
+
+/**
+ * The third line: the view tabs, the sort, the filter and which rows show. When it does not fit,
+ * it says less in this order, rather than lose its end (at 60 columns the filter being typed was
+ * cut to \`/po…\`): the other views' tabs keep only their keys (the active one keeps its title),
+ * the rows go, the sort goes, the filter's label and the word "matches" go; a filter still too
+ * long keeps its end, the text just typed.
+ *
+ * @example
+ * tabsLine({ view: 'stacks', sort: 'name', filter: 'postgres', filtering: true, matches: 4, position: 'rows 1-5 of 9' }, 60)
+ * // ' ', ' 1 Stacks ', ' ', ' 2 ', ' ', ' 3 ', '  sort ', 'name', '  filter ', '/postgres▏', ' 4 matches' (and padding by Line)
+ */
+export function tabsLine(props: TabsProps, width: number): Segment[] {
+  const tabs = (compact: boolean): Segment[] =>
+    VIEW_MODES.flatMap((view, i) => {
+      const active = view === props.view;
+      const empty = props.views !== undefined && !props.views.includes(view);
+      const text = compact && !active ? ` ${i + 1} ` : ` ${i + 1} ${VIEW_TITLES[view]} `;
+      return [{ text: ' ' }, { text, inverse: active, bold: active, ...(empty && !active ? { dim: true } : {}) }];
+    });
+  const sort: Segment[] = [{ text: '  sort ', dim: true }, { text: props.sort }];
+  const position: Segment[] = props.position === '' ? [] : [{ text: `  ${props.position}`, dim: true }];
+  const hasFilter = props.filter !== '' || props.filtering;
+  const cursor = props.filtering ? '▏' : '';
+  const filter = (short: boolean, budget = Number.POSITIVE_INFINITY): Segment[] => {
+    if (!hasFilter) return [];
+    const count = short ? ` ${props.matches}` : ` ${props.matches} match${props.matches === 1 ? '' : 'es'}`;
+    const label = short ? '  ' : '  filter ';
+    const room = budget - columnsOf(label) - columnsOf(count) - columnsOf(cursor) - 1;
+    return [
+      { text: label, dim: true },
+      { text: `/${keepEnd(props.filter, Math.max(1, room))}${cursor}`, color: 'cyan', bold: true },
+      { text: count, dim: true },
+    ];
+  };
+  const candidates: Segment[][] = [
+    [...tabs(false), ...sort, ...filter(false), ...position],
+    [...tabs(true), ...sort, ...filter(false), ...position],
+    [...tabs(true), ...sort, ...filter(false)],
+    ...(hasFilter ? [[...tabs(true), ...filter(false)], [...tabs(true), ...filter(true)]] : []),
+  ];
+  for (const candidate of candidates) if (widthOf(candidate) <= width) return candidate;
+  const compact = tabs(true);
+  return hasFilter ? [...compact, ...filter(true, width - widthOf(compact))] : candidates[candidates.length - 1] ?? [];
+}
+
 /** Three lines: title and connection; counts by type and state; views, sort and filter. */
 export function Header(props: HeaderProps) {
   const { link, width } = props;
@@ -79,21 +143,7 @@ export function Header(props: HeaderProps) {
     for (const [kind, n] of kinds) counts.push({ text: ` ${KIND_STYLES[kind].glyph}${n}`, color: KIND_STYLES[kind].color });
   });
 
-  const tabs: Segment[] = [];
-  VIEW_MODES.forEach((view, i) => {
-    const active = view === props.view;
-    const empty = props.views !== undefined && !props.views.includes(view);
-    tabs.push({ text: ' ' }, { text: ` ${i + 1} ${VIEW_TITLES[view]} `, inverse: active, bold: active, ...(empty && !active ? { dim: true } : {}) });
-  });
-  tabs.push({ text: '  sort ', dim: true }, { text: props.sort });
-  if (props.filter !== '' || props.filtering) {
-    tabs.push(
-      { text: '  filter ', dim: true },
-      { text: `/${props.filter}${props.filtering ? '▏' : ''}`, color: 'cyan', bold: true },
-      { text: ` ${props.matches} match${props.matches === 1 ? '' : 'es'}`, dim: true },
-    );
-  }
-  if (props.position !== '') tabs.push({ text: `  ${props.position}`, dim: true });
+  const tabs = tabsLine(props, width);
 
   return (
     <Box flexDirection="column" height={3} width={width}>
