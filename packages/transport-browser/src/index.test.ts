@@ -322,6 +322,43 @@ describe('errors', () => {
     expect(FakeSocket.created).toHaveLength(0);
   });
 
+  it('refuses options that are not an object, naming what it got (a host string included)', () => {
+    const host = 'ws://127.0.0.1:8080/';
+    const thrown = (create: () => unknown) => {
+      try {
+        create();
+      } catch (error) {
+        return error as EventsError;
+      }
+      throw new Error('no error');
+    };
+    for (const create of [createEventStream, createLiveTree] as ((options: unknown) => unknown)[]) {
+      expect(thrown(() => create(host))).toMatchObject({
+        code: 'invalid-config',
+        message: `options must be an object, got the string "${host}" (a host goes in { streamHost: "${host}" })`,
+      });
+      expect(thrown(() => create(null))).toMatchObject({ code: 'invalid-config', message: 'options must be an object, got null' });
+      expect(thrown(() => create([]))).toMatchObject({ code: 'invalid-config', message: 'options must be an object, got an array' });
+      for (const env of [null, 'DOCKERCLOUD_NAMESPACE=acme']) {
+        expect(thrown(() => create({ streamHost: host, WebSocket: FakeSocket, env }))).toMatchObject({
+          code: 'invalid-config',
+          message: expect.stringMatching(/^env must be an object of DOCKERCLOUD_\* variables \(such as Deno\.env\.toObject\(\)\), got (null|the string)/),
+        });
+      }
+      // What people pass for WebSocket by mistake: the ws module itself, a socket instead of its class.
+      expect(thrown(() => create({ streamHost: host, WebSocket: { WebSocket: FakeSocket } }))).toMatchObject({
+        code: 'invalid-config',
+        message: 'WebSocket must be a WebSocket class (globalThis.WebSocket, or WebSocket from the "ws" package), got an object',
+      });
+      expect(thrown(() => create({ streamHost: host, WebSocket: FakeSocket, fetch: 'https://example.test' }))).toMatchObject({
+        code: 'invalid-config',
+        message: 'fetch must be a function such as globalThis.fetch, got the string "https://example.test"',
+      });
+    }
+    expect(FakeSocket.created).toHaveLength(0);
+    expect(thrown(() => createBrowserPort(null as never))).toMatchObject({ code: 'invalid-config', message: "createBrowserPort's options must be an object, got null" });
+  });
+
   it('exports EventsError as a value, so that browser code can test `instanceof` as Node code can', () => {
     let caught: unknown;
     try {

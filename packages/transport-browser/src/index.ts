@@ -2,6 +2,7 @@ import {
   type AbortSignalLike,
   createLiveTree as createCoreLiveTree,
   createStreamClient,
+  describeValue,
   type EventStream,
   EventsError,
   type HttpRequest,
@@ -107,7 +108,7 @@ export type BrowserLiveTreeOptions = Partial<LiveTreeOptions> & BrowserPortOptio
  * @throws EventsError `invalid-config` / `invalid-filter` for options no connection could be built from
  */
 export function createEventStream(options: BrowserEventStreamOptions = {}): EventStream {
-  const { WebSocket, fetch, ...rest } = options;
+  const { WebSocket, fetch, ...rest } = checkedOptions(options);
   const stream = createStreamClient(resolveOptions(rest, 'stream'), createBrowserPort({ WebSocket, fetch }));
   followNetwork(stream);
   return stream;
@@ -121,10 +122,30 @@ export function createEventStream(options: BrowserEventStreamOptions = {}): Even
  * tree.subscribe(() => render(tree.getSnapshot()));
  */
 export function createLiveTree(options: BrowserLiveTreeOptions = {}): LiveTreeHandle {
-  const { WebSocket, fetch, ...rest } = options;
+  const { WebSocket, fetch, ...rest } = checkedOptions(options);
   const tree = createCoreLiveTree(resolveOptions(rest, 'live-tree'), createBrowserPort({ WebSocket, fetch }));
   followNetwork(tree.stream);
   return tree;
+}
+
+/**
+ * The options argument, checked before it is taken apart: spread, a string would read as options
+ * "0", "1", … and null would throw a TypeError that names no input.
+ */
+function checkedOptions<T extends BrowserPortOptions & { readonly env?: Env }>(options: T): T {
+  if (!isOptionsObject(options)) {
+    const hint = typeof options === 'string' ? ` (a host goes in { streamHost: ${JSON.stringify(options)} })` : '';
+    throw new EventsError('invalid-config', `options must be an object, got ${describeValue(options)}${hint}`);
+  }
+  const { env } = options;
+  if (env !== undefined && !isOptionsObject(env)) {
+    throw new EventsError('invalid-config', `env must be an object of DOCKERCLOUD_* variables (such as Deno.env.toObject()), got ${describeValue(env)}`);
+  }
+  return options;
+}
+
+function isOptionsObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function resolveOptions<T extends Partial<StreamClientOptions> & { readonly restHost?: string; readonly env?: Env }>(options: T, kind: 'stream' | 'live-tree') {
@@ -185,6 +206,15 @@ function followNetwork(stream: EventStream): void {
  * @throws EventsError `invalid-config` when the runtime has no WebSocket or fetch and none was given
  */
 export function createBrowserPort(options: BrowserPortOptions = {}): StreamPort {
+  if (!isOptionsObject(options)) throw new EventsError('invalid-config', `createBrowserPort's options must be an object, got ${describeValue(options)}`);
+  // Checked here, not at the first socket or request: there a wrong value would only say
+  // "is not a constructor", and stop the stream as if the runtime had refused it.
+  if (options.WebSocket !== undefined && typeof options.WebSocket !== 'function') {
+    throw new EventsError('invalid-config', `WebSocket must be a WebSocket class (globalThis.WebSocket, or WebSocket from the "ws" package), got ${describeValue(options.WebSocket)}`);
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new EventsError('invalid-config', `fetch must be a function such as globalThis.fetch, got ${describeValue(options.fetch)}`);
+  }
   const globals = globalThis as Globals;
   const Socket = options.WebSocket ?? globals.WebSocket;
   if (Socket === undefined) {
