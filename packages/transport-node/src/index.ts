@@ -145,7 +145,8 @@ export function createNodePort(): StreamPort {
           reported = true;
           clearTimeout(bodyTimer);
           response.destroy();
-          handlers.onHandshakeFailed(response.statusCode ?? 0, retryAfterMs, detailOfBody(body) ?? undefined);
+          const status = response.statusCode ?? 0;
+          handlers.onHandshakeFailed(status, retryAfterMs, detailOfBody(body) ?? redirectDetail(status, response.headers.location, request.url));
           ws.terminate(); // with this listener ws leaves the refused request to us
         };
         const bodyTimer = setTimeout(report, REFUSAL_BODY_WAIT_MS);
@@ -182,6 +183,22 @@ export function createNodePort(): StreamPort {
     random: () => Math.random(),
     request: fetchResponse,
   };
+}
+
+/**
+ * Where a refused upgrade's redirect points, as its detail: neither `ws` nor a browser follows
+ * one, so "HTTP 301" alone leaves the user guessing (typically ws:// to a host that moved to
+ * wss://). Without the query, which may carry the filter or credentials.
+ */
+function redirectDetail(status: number, location: string | undefined, requestUrl: string): string | undefined {
+  if (status < 300 || status > 399 || location === undefined) return undefined;
+  let target: URL;
+  try {
+    target = new URL(location, requestUrl);
+  } catch {
+    return undefined;
+  }
+  return `it redirects to ${target.protocol}//${target.host}${target.pathname} (a WebSocket follows no redirect: name that host in streamHost)`;
 }
 
 /**

@@ -82,4 +82,16 @@ describe('an upgrade refused with a body that never ends', () => {
     await sleep(600); // past the body's wait: the refusal is not reported late
     expect(stream.getSnapshot()).toMatchObject({ closed: true, phase: 'stopped', lastClose: null });
   });
+
+  it('says where a redirect points (a WebSocket follows none), and stops', async () => {
+    const server = await startRawServer('HTTP/1.1 301 Moved Permanently\r\nLocation: https://events.example.test/api/audit/v1/events/?type=service\r\nContent-Length: 0', '');
+    const stream = createEventStream({ env: {}, streamHost: server.url, credentials: { username: 'alice', apikey: 'k1' }, policy: POLICY });
+    cleanups.push(() => stream.close());
+    await expect(stream.runForever()).rejects.toMatchObject({
+      code: 'http',
+      message:
+        'the server refused the connection with HTTP 301: it redirects to https://events.example.test/api/audit/v1/events/ (a WebSocket follows no redirect: name that host in streamHost)',
+    });
+    expect(server.requests).toBe(1);
+  });
 });
