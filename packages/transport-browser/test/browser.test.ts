@@ -9,6 +9,7 @@ import type { PageRecord } from './browser/page.js';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from './helpers/chromium.js';
 import { startEventsServer, type TestEventsServer, USER } from './helpers/events-server.js';
 import { type PageServer, servePage } from './helpers/page-server.js';
+import { createRefusingHost } from '../../../tests/support/refusing-host.js';
 import { createTcpProxy, type TcpProxy } from '../../../tests/support/tcp-proxy.js';
 
 // The transport in a real headless Chromium against the real server, through a TCP proxy that
@@ -139,6 +140,25 @@ describe.skipIf(!hasChromium)(hasChromium ? 'in headless Chromium' : `SKIPPED: n
     expect(errors).toEqual([]);
     await other.evaluate(() => window.__closeStream());
     await other.close();
+  });
+
+  it('fails at once on an upgrade refused with a body that never ends (the status line is enough for Chromium), not at the connect timeout', async () => {
+    const host = await createRefusingHost('HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nTransfer-Encoding: chunked', '5\r\n{"det');
+    const other = await context.newPage();
+    try {
+      const started = Date.now();
+      await other.goto(pageUrl(host.url));
+      await expect.poll(async () => (await record(other)).lastClose, { timeout: 5_000 }).not.toBeNull();
+      // The page's connect timeout is 3 s; Retry-After is out of a browser's reach (a plain 1006).
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect((await record(other)).lastClose).toMatchObject({ code: 1006 });
+      expect((await record(other)).lastClose?.kind).not.toBe('connect-timeout');
+      await other.evaluate(() => window.__closeStream());
+      await expect.poll(() => host.open, { timeout: 2_000 }).toBe(0);
+    } finally {
+      await other.close();
+      await host.close();
+    }
   });
 
   it('keeps a live tree over fetch from another origin (CORS): lists, events, an operation', async () => {
