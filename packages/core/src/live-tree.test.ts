@@ -250,6 +250,7 @@ describe('seeding', () => {
     await ticks();
     advanceLive(port, 2_000);
     tree.setFilter({ type: ['stack', 'service'] });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     port.last().open(RESUME_SUBPROTOCOL);
     port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
     expect(port.calls).toHaveLength(1);
@@ -572,6 +573,7 @@ describe('filter changes', () => {
     const { port, tree } = await liveTree({ type: 'service' });
     expect(tree.getSnapshot().tree.ofType('container')).toHaveLength(0);
     tree.stream.setFilter({ type: ['service', 'container'] });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     expect(port.last().request.url).toContain('type=service%2Ccontainer&resume=ep1%3A10');
     expect(port.pending()).toEqual([]); // not before the stream says where it starts
     port.last().open(RESUME_SUBPROTOCOL);
@@ -593,6 +595,7 @@ describe('filter changes', () => {
     // Every container is listed (lists are whole types), but the stream sends only those under STACK2.
     expect(stateOf(tree, CONTAINER(1))).toBe('Running');
     tree.setFilter({ type: 'container', parent: STACK });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     port.last().open(RESUME_SUBPROTOCOL);
     port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 20 }, heartbeatMs: 15_000 });
     expect(listed(port)).toEqual(['container']);
@@ -606,6 +609,7 @@ describe('filter changes', () => {
     const { port, tree } = await liveTree(undefined);
     expect(tree.getSnapshot().tree.size).toBe(4);
     tree.setFilter({ type: 'container' });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     port.last().open(RESUME_SUBPROTOCOL);
     port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
     expect(listed(port)).toEqual(['container']);
@@ -621,12 +625,30 @@ describe('filter changes', () => {
   it('re-lists with the new filter on a plain server too (it lists on every connection)', async () => {
     const { port, tree } = await liveTree({ type: 'service' }, world(), { extended: false });
     tree.stream.setFilter({ type: 'container' });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     port.last().open(null);
     expect(listed(port)).toEqual(['container']);
     answerLists(port, world(), null);
     await ticks();
     expect(tree.getSnapshot().tree.ofType('container')).toHaveLength(2);
     expect(tree.getSnapshot().tree.has(SERVICE)).toBe(false);
+  });
+
+  it('opens one socket and lists once for several filter changes in a row', async () => {
+    const { port, tree } = await liveTree({ type: 'service' });
+    tree.setFilter({ type: 'container' });
+    tree.stream.setFilter({ type: 'stack' });
+    tree.setFilter({ type: ['stack', 'node'] });
+    port.clock.advance(0);
+    expect(port.sockets).toHaveLength(2);
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
+    expect(listed(port)).toEqual(['node', 'stack']);
+    answerLists(port, world(), 10);
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+    expect(tree.getSnapshot().tree.has(SERVICE)).toBe(false);
+    expect(tree.getSnapshot().tree.has(STACK)).toBe(true);
   });
 
   it('re-lists at the connection after an offline spell, when a filter changed while offline', async () => {
@@ -646,6 +668,7 @@ describe('filter changes', () => {
     port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
     const old = port.pending()[0] as FakeHttpCall;
     tree.setFilter({ type: 'container' });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     port.last().open(RESUME_SUBPROTOCOL);
     port.last().send({ type: 'hello', resume: 'resumed', position: { epoch: EPOCH, seq: 10 }, heartbeatMs: 15_000 });
     answerLists(port, world(), 10); // also the old service list: ignored, as superseded

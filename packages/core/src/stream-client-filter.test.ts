@@ -93,6 +93,7 @@ describe('setFilter', () => {
     const stream = createStreamClient(options(undefined), port);
     port.last().open(null);
     stream.setFilter({ parents: [STACK] });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     expect(port.last().request.url).toBe(`${EVENTS_URL}?parents=${ENCODED_STACK}`);
   });
 });

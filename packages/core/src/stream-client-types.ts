@@ -168,6 +168,8 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
   /**
    * Reconnects with the new filter, resuming from the current position; during a backoff it
    * connects at once, and during the server's own wait once that wait is over, as reconnect().
+   * The old socket closes before it returns; the new one opens on the port's next timer (0 ms), so
+   * several calls in a row open one socket, with the last filter.
    * Throws `invalid-filter` (keeping the old filter) for a filter no URL can be built from. Where
    * no socket is open or due (offline, unless reconnect() opened one anyway; paused; stopped on a
    * failure), it only keeps the filter for the next connection: offline, no socket is opened

@@ -359,10 +359,42 @@ describe('reconnecting', () => {
     const { port, stream } = setup();
     openExtended(port, 'fresh', 7);
     stream.setFilter({ type: 'service' });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     expect(port.sockets[0]?.closedBy).toEqual({ code: 1000, reason: 'reconnect' });
     expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service&resume=${EPOCH}%3A7`);
     expect(() => stream.setFilter({ type: [] })).toThrow(/empty list/);
     expect(port.sockets).toHaveLength(2);
+  });
+
+  it('opens one socket, with the last filter, for several setFilter calls in a row; none of the old filter is delivered after the first', () => {
+    const { port, stream, events } = setup();
+    const old = openExtended(port, 'fresh', 7);
+    stream.setFilter({ type: 'service' });
+    // The old socket is closed at once: a late frame of the old filter is not delivered.
+    expect(old.closedBy).toEqual({ code: 1000, reason: 'reconnect' });
+    old.send(event(8, { type: 'container' }));
+    expect(events).toEqual([]);
+    stream.setFilter({ type: 'container' });
+    stream.setFilter({ type: ['container', 'service'] });
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'reconnecting', status: 'connecting' });
+    expect(port.sockets).toHaveLength(1);
+    port.clock.advance(0);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=container%2Cservice&resume=${EPOCH}%3A7`);
+    openExtended(port, 'resumed', 7);
+    expect(stream.getSnapshot().phase).toBe('live');
+    // reconnect(), close() and going offline give up a socket not opened yet: it never opens.
+    for (const how of ['reconnect', 'offline', 'close'] as const) {
+      const t = setup();
+      openExtended(t.port, 'fresh', 7);
+      t.stream.setFilter({ type: 'service' });
+      if (how === 'reconnect') t.stream.reconnect();
+      else if (how === 'offline') t.stream.setOnline(false);
+      else void t.stream.close();
+      t.port.clock.advance(0);
+      expect(t.port.sockets.map((socket) => socket.request.url.includes('type=service')), how).toEqual(how === 'reconnect' ? [false, true] : [false]);
+      if (how !== 'reconnect') expect(t.port.clock.pending(), how).toEqual([]); // nothing left to open it later
+    }
   });
 
   it('reconnects with the new filter on setFilter while offline, when reconnect() opened a socket anyway', () => {
@@ -373,6 +405,7 @@ describe('reconnecting', () => {
     openExtended(port, 'resumed', 7);
     expect(stream.getSnapshot().phase).toBe('live');
     stream.setFilter({ type: 'service' });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     expect(port.sockets[1]?.closedBy).toEqual({ code: 1000, reason: 'reconnect' });
     expect(port.sockets).toHaveLength(3);
     expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service&resume=${EPOCH}%3A7`);
@@ -433,6 +466,7 @@ describe("a server's wait (retryAfterMs)", () => {
     port.last().close(1006);
     expect(stream.getSnapshot().phase).toBe('reconnecting');
     stream.setFilter({ type: 'service' });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
     expect(port.sockets).toHaveLength(2);
     expect(port.last().request.url).toBe(`ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service&resume=${EPOCH}%3A7`);
   });

@@ -57,6 +57,11 @@ import { createUuidWindow } from './uuid-window.js';
 // - A runtime that refuses a server ignoring our subprotocol offer (Node's ws; a real Docker
 //   Cloud server ignores it) reports onSubprotocolRefused: the client stops offering and connects
 //   again at once, as a plain client. reconnect() offers again (the server may have changed).
+// - setFilter closes the old socket at once (no event of the old filter is delivered after it
+//   returns) but opens the new one on a port timer of 0 ms: several calls in a row (a UI applying
+//   a filter per keystroke, or type then parent) open one socket, with the last filter, instead of
+//   one each. The machine already treats the socket as opening (its connect timeout runs); one it
+//   gives up before then (a later setFilter, close, offline) is never opened.
 
 export type { AbortSignalLike, StreamFilterInput, StreamClientOptions, StreamSnapshot, ConnectedInfo, ResyncRequest, EventStream } from './stream-client-types.js';
 
@@ -120,6 +125,10 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
   const resyncHandlers = new Set<(request: ResyncRequest) => void | Promise<void>>();
   let forever: { promise: Promise<void>; resolve: () => void; reject: (error: EventsError) => void } | null = null;
   const socketsGone: (() => void)[] = [];
+  /** While true, open-socket effects wait for a port timer (setFilter: see the decisions above). */
+  let deferOpens = false;
+  /** The socket the machine opened whose port.openSocket waits for that timer. */
+  let deferredOpen: { readonly generation: number; readonly timer: unknown } | null = null;
   let closing: Promise<void> | null = null;
 
   if (options.onEvent) eventListeners.add(options.onEvent);
@@ -220,7 +229,8 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
   function execute(effect: ReconnectEffect): void {
     switch (effect.type) {
       case 'open-socket':
-        openSocket(effect.generation, effect.resume);
+        if (deferOpens) deferOpen(effect.generation, effect.resume);
+        else openSocket(effect.generation, effect.resume);
         break;
       case 'close-socket':
         closeSocket(effect.generation, effect.code, effect.reason, effect.terminate);
@@ -312,7 +322,32 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     }
   }
 
+  /** openSocket on a port timer of 0 ms, unless the machine gives that socket up before (closeSocket). */
+  function deferOpen(generation: number, resume: StreamPosition | null): void {
+    cancelDeferredOpen();
+    const timer = port.setTimer(
+      () =>
+        run(() => {
+          if (deferredOpen?.timer !== timer) return;
+          deferredOpen = null;
+          openSocket(generation, resume);
+        }),
+      0,
+    );
+    deferredOpen = { generation, timer };
+  }
+
+  function cancelDeferredOpen(): void {
+    if (deferredOpen === null) return;
+    port.clearTimer(deferredOpen.timer);
+    deferredOpen = null;
+  }
+
   function closeSocket(generation: number, code: number, reason: string, terminate: boolean): void {
+    if (deferredOpen?.generation === generation) {
+      cancelDeferredOpen(); // never opened: nothing to close
+      return;
+    }
     const handle = sockets.get(generation);
     if (handle === undefined) return;
     if (terminate) {
@@ -620,7 +655,14 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
       // override offline; `online` connects with the new filter).
       run(() => {
         if (closed || paused || !(hasSocket(state) || state.status === 'backoff')) return;
-        input({ type: 'reconnect' });
+        // A socket whose open is still deferred reads `filter` when it opens: nothing to redo.
+        if (deferredOpen !== null && hasSocket(state) && deferredOpen.generation === state.generation) return;
+        deferOpens = true;
+        try {
+          input({ type: 'reconnect' });
+        } finally {
+          deferOpens = false;
+        }
       });
     },
     close,
