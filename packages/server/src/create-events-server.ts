@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { describeValue, EventsError, MAX_TIMER_MS, toEventsError } from '@events/core';
@@ -15,6 +15,7 @@ import {
 } from './check-options.js';
 import type { EventBus } from './event-bus.js';
 import { createFanOut } from './fan-out.js';
+import { createHttpServer } from './create-http-server.js';
 import { afterAnswersAhead, ignoreUpgrade } from './ignore-upgrade.js';
 import { createLogger, type Logger } from './logger.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -281,12 +282,7 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     }
   };
 
-  const server = createServer({
-    headersTimeout: headersTimeoutMs,
-    requestTimeout: headersTimeoutMs * 3,
-    // Node checks the two timeouts above only this often (default 30 s).
-    connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
-  });
+  const server = createHttpServer({ headersTimeoutMs });
   server.on('request', onRequest);
   server.on('upgrade', onUpgrade);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -379,7 +375,7 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
  * Stops accepting, closes idle keep-alive sockets at once and the rest once their answer is out.
  * `handingOver`: sockets Node does not track at the moment (ignore-upgrade.ts), closed with the rest.
  */
-function closeHttp(server: ReturnType<typeof createServer>, handingOver: ReadonlySet<Duplex>): Promise<void> {
+function closeHttp(server: Server, handingOver: ReadonlySet<Duplex>): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();

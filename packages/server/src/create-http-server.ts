@@ -1,0 +1,34 @@
+import { createServer, type Server } from 'node:http';
+
+export interface HttpServerOptions {
+  /** A request whose headers have not all arrived after this long gets 408 (the whole request gets three times as long). */
+  readonly headersTimeoutMs: number;
+}
+
+/**
+ * The server's `node:http` server, with no listeners yet: the header and request timeouts, and
+ * half-closed connections answered.
+ *
+ * A client may write its request and then half-close its side (`shutdown(SHUT_WR)`: HTTP/1.0-style
+ * clients, `nc -N`, scripts that signal "that is all" that way): it still reads the answer. By
+ * default Node's server takes the client's FIN as the end of the connection: it aborts every
+ * request not yet answered and ends the socket, so an answer written later (after a body is read,
+ * or anything awaited) is dropped and the client reads an empty reply. `httpAllowHalfOpen` (a
+ * property of `http.Server` since Node 0.x; there is no constructor option for it) makes Node
+ * finish the answers in flight first and then end the socket, or end it at once when none is.
+ *
+ * @example
+ * const server = createHttpServer({ headersTimeoutMs: 10_000 });
+ * server.on('request', (req, res) => setTimeout(() => res.end('late, and still read'), 100));
+ */
+export function createHttpServer(options: HttpServerOptions): Server {
+  const { headersTimeoutMs } = options;
+  const server = createServer({
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: headersTimeoutMs * 3,
+    // Node checks the two timeouts above only this often (default 30 s).
+    connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+  });
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  return server;
+}
