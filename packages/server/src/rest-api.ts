@@ -64,10 +64,12 @@ class RestError extends Error {
 
 // Browsers may call the API from another origin (the browser transport re-lists after a resync).
 // Credentials travel in the Authorization header or the query, never in cookies, so `*` lends a
-// foreign page nothing it does not already hold.
-const CORS_HEADERS = {
+// foreign page nothing it does not already hold. A header that is not CORS-safelisted reads as
+// absent to such a page unless exposed: Retry-After too, which core's live tree waits by on a
+// 429 or 503 (unexposed, a browser retried at once).
+export const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': `${POSITION_HEADER}, ${ACTION_URI_HEADER}`,
+  'Access-Control-Expose-Headers': `${POSITION_HEADER}, ${ACTION_URI_HEADER}, Retry-After`,
 } as const;
 
 const OPERATION_NAMES: Readonly<Record<OperationName, string>> = {

@@ -454,7 +454,23 @@ describe('CORS', () => {
     const nowhere = await call('OPTIONS', '/api/app/v1/acme/volume/', { user: null });
     expect([nowhere.status, nowhere.headers.get('access-control-allow-origin'), nowhere.headers.get('allow')]).toEqual([204, '*', null]);
     const list = await call('GET', '/api/app/v1/acme/stack/');
-    expect(list.headers.get('access-control-expose-headers')).toBe(`${POSITION_HEADER}, ${ACTION_URI_HEADER}`);
+    expect(list.headers.get('access-control-expose-headers')).toBe(`${POSITION_HEADER}, ${ACTION_URI_HEADER}, Retry-After`);
+  });
+
+  it('exposes Retry-After on a 503 and a 429: a page on another origin reads it only then, and the live tree waits by it', async () => {
+    // Retry-After is no CORS-safelisted response header: unexposed, fetch() on another origin
+    // shows it as absent and the browser transport's live tree retries at once, not when told.
+    const exposed = (answer: Answer) => (answer.headers.get('access-control-expose-headers') ?? '').split(/\s*,\s*/);
+    fx.source.setHealth({ ok: false, detail: 'Docker Engine unreachable' });
+    const unavailable = await call('GET', '/api/app/v1/acme/stack/', { headers: { Origin: 'http://page.example' } });
+    expect([unavailable.status, unavailable.headers.get('retry-after')]).toEqual([503, '5']);
+    expect(exposed(unavailable)).toContain('Retry-After');
+    await fx.close();
+    fx = await startRestFixture({ maxFailures: 1 });
+    await call('GET', '/api/app/v1/stack/', { user: 'mallory' });
+    const throttled = await call('GET', '/api/app/v1/stack/', { headers: { Origin: 'http://page.example' } });
+    expect(throttled.status).toBe(429);
+    expect(exposed(throttled)).toContain('Retry-After');
   });
 });
 
