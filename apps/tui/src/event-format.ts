@@ -1,4 +1,4 @@
-import { type DockerCloudEvent, formatEvent, type HierarchySnapshot, typeOfUri, uuidOfUri } from '@events/core';
+import { type DockerCloudEvent, formatEvent, type HierarchySnapshot, type LiveTree, type LiveTreeSnapshot, typeOfUri, uuidOfUri } from '@events/core';
 import { displayName, type FieldsLookup, nameFromFields, shortId, TYPE_LABEL } from './state/format.js';
 
 /**
@@ -20,6 +20,8 @@ export function formatEventJson(event: DockerCloudEvent): string {
 export interface StateTracker {
   /** The state before this event (null for the first event seen of an object), and records the new one. */
   advance(event: DockerCloudEvent): string | null;
+  /** Forgets every state recorded (they may be out of date: events were missed), so `initial` answers again. */
+  forget(): void;
 }
 
 export function createStateTracker(initial?: (uri: string) => string | undefined): StateTracker {
@@ -32,7 +34,38 @@ export function createStateTracker(initial?: (uri: string) => string | undefined
       else states.set(uri, event.state);
       return previous;
     },
+    forget() {
+      states.clear();
+    },
   };
+}
+
+/**
+ * A StateTracker for the events of `tree` that a gap in the stream cannot fool. The state before
+ * an event is the last one an event of the object said, else the tree's; but when the tree lists
+ * again (a reconnect that could not resume: events were missed), what the events said before is
+ * forgotten, and while it lists the tree's own states are from before the gap too, so an object
+ * no event has spoken of since has no old state (the line says `Starting`, not a wrong
+ * `Running → Starting`). When the listing ends, the tree (the lists, and the events that came
+ * meanwhile) is the truth again. Call `close` to stop following the tree.
+ *
+ * @example
+ * const { tracker, close } = createTreeStateTracker(tree);
+ * tree.onEvent((event) => print(event, tracker.advance(event)));
+ */
+export function createTreeStateTracker(tree: Pick<LiveTree, 'getSnapshot'> & Partial<Pick<LiveTree, 'subscribe'>>): { readonly tracker: StateTracker; close(): void } {
+  // A tree without a sync status (a test's) never lists.
+  const listing = () => (tree.getSnapshot() as Partial<LiveTreeSnapshot>).sync?.status === 'listing';
+  // The published snapshot still holds the state from before this batch of events.
+  const tracker = createStateTracker((uri) => (listing() ? undefined : tree.getSnapshot().tree.get(uri)?.state));
+  let wasListing = listing();
+  const close =
+    tree.subscribe?.(() => {
+      const now = listing();
+      if (now !== wasListing) tracker.forget();
+      wasListing = now;
+    }) ?? (() => {});
+  return { tracker, close };
 }
 
 /**

@@ -176,6 +176,39 @@ describe('createEventLog', () => {
     log.close();
   });
 
+  it('takes the state a resync lists for "old → new", not the last one an event said before the gap, and says no old state while it lists', () => {
+    const cloud = createSimulatedCloud({ seed: 7, rate: 0, namespaces: ['demo'], manual: true });
+    const service = cloud.list('demo', 'service')[0];
+    if (service === undefined) throw new Error('no service');
+    const lists = (state: string) => {
+      const out: Record<string, unknown> = {};
+      for (const type of OBJECT_TYPES) out[type] = cloud.list('demo', type);
+      out.service = cloud.list('demo', 'service').map((s) => (s.resource_uri === service.resource_uri ? { ...s, state } : s));
+      return out as unknown as SeedLists;
+    };
+    const tree = createLocalLiveTree({ publishIntervalMs: 0 });
+    const log = createEventLog({ publishIntervalMs: 0 });
+    log.attach(tree);
+    tree.seed(lists('Running'));
+    let n = 0;
+    const update = (state: DockerCloudEvent['state']): DockerCloudEvent => ({
+      type: 'service', action: 'update', parents: service.stack === null ? [] : [service.stack], resource_uri: service.resource_uri, state, uuid: `gap-${n++}`, datetime: '2026-11-27T09:00:00Z',
+    });
+    tree.push(update('Stopping'));
+    tree.push(update('Stopped'));
+    tree.flush();
+    // The connection is lost; meanwhile the service is started again, unseen. The tree re-lists.
+    tree.setSync({ status: 'listing' });
+    // An event while it lists: what came before it is not known (the tree holds the state from before the gap).
+    tree.push(update('Starting'));
+    tree.seed(lists('Running'));
+    tree.push(update('Stopping'));
+    tree.flush();
+    const seen = log.getSnapshot().events.map((e) => `${e.previous} → ${e.event.state}`).reverse();
+    expect(seen).toEqual(['Running → Stopping', 'Stopping → Stopped', 'null → Starting', 'Running → Stopping']);
+    log.close();
+  });
+
   it('logs only what the filter matches, and stops on close', () => {
     const listeners = new Set<(e: DockerCloudEvent) => void>();
     const tree: Pick<LiveTree, 'onEvent' | 'getSnapshot'> = {

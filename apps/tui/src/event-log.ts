@@ -1,5 +1,5 @@
 import { type DockerCloudEvent, type EventFilter, type HierarchySnapshot, type LiveTree, type LiveTreeSnapshot, matchesFilter } from '@events/core';
-import { createStateTracker, knownName } from './event-format.js';
+import { createTreeStateTracker, knownName } from './event-format.js';
 
 /**
  * The names a line shows, as they were known when its event was logged: a later delete must not
@@ -163,8 +163,9 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
     getSnapshot: () => snapshot,
     attach(tree, attachOptions = {}) {
       const filter = attachOptions.filter ?? null;
-      // The published snapshot still holds the state from before this batch of events.
-      const tracker = createStateTracker((uri) => tree.getSnapshot().tree.get(uri)?.state);
+      // Old states from the events, else the tree's; forgotten when the tree re-lists after a gap.
+      const states = createTreeStateTracker(tree);
+      const tracker = states.tracker;
       // Publish together with the tree when it has a subscribe: one render for both, not two. A
       // tree may tell its listeners of an event before it arms its own publish timer (core's
       // live tree does), so a timer of ours armed with the same delay would fire first and make
@@ -212,6 +213,7 @@ export function createEventLog(options: EventLogOptions = {}): EventLog {
       const detach = () => {
         offEvent();
         offTree();
+        states.close();
         detachers.delete(detach);
       };
       detachers.add(detach);

@@ -95,6 +95,26 @@ describe('runTail --format plain', () => {
     expect(lines).toEqual(['2026-11-27T09:00:00Z container create c0000000 Starting\n']);
   });
 
+  it('says no old state it does not know after a gap: not the last one an event said before it', async () => {
+    const { tree, opened } = source({});
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const done = runTail(opened, { format: 'plain', filter: null, write: (line) => lines.push(line), warn: () => {}, signal: stop.signal });
+    tree.push(event(NEW, 'create', 'Starting', []));
+    tree.push(event(NEW, 'update', 'Running', []));
+    // The connection is lost and comes back without a resume: the tree lists again. The
+    // container stopped and started meanwhile, unseen: its old state is not known.
+    tree.setSync({ status: 'listing' });
+    tree.push(event(NEW, 'update', 'Stopping', []));
+    tree.push(event(NEW, 'update', 'Stopped', []));
+    // Listed: the tree says what is true now (this one keeps what the events said while it listed).
+    tree.seed({});
+    tree.push(event(NEW, 'update', 'Starting', []));
+    stop.abort();
+    expect(await done).toBe(0);
+    expect(lines.map((line) => line.replace(/^\S+ container +\w+ +c0000000 /, '').trimEnd())).toEqual(['Starting', 'Starting → Running', 'Stopping', 'Stopping → Stopped', 'Stopped → Starting']);
+  });
+
   it('fetches nothing for json lines', async () => {
     const { tree, opened, asked } = source({});
     const lines: string[] = [];

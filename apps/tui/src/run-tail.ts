@@ -1,6 +1,6 @@
 import { type DockerCloudEvent, type EventFilter, type LiveTreeSnapshot, matchesFilter } from '@events/core';
 import { ExitCode, type OutputFormat } from './cli-options.js';
-import { createStateTracker, formatEventJson, formatEventPlain, knownName } from './event-format.js';
+import { createTreeStateTracker, formatEventJson, formatEventPlain, knownName } from './event-format.js';
 import type { FieldsCache } from './fields-cache.js';
 import { clockOf, fieldsCacheOf, type OpenedSource } from './open-source.js';
 import { describeLink } from './state/link-status.js';
@@ -71,7 +71,9 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
     let sourceEnded = false;
     const queue: PendingLine[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const tracker = createStateTracker((uri) => tree.getSnapshot().tree.get(uri)?.state);
+    // Old states from the events, else the tree's; forgotten when the tree re-lists after a gap.
+    const states = createTreeStateTracker(tree);
+    const tracker = states.tracker;
 
     const write = (line: PendingLine) => {
       options.write(`${formatEventPlain(line.event, line.previous, tree.getSnapshot().tree, lookup, line.names)}\n`);
@@ -112,6 +114,7 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       offEvent();
       offTree();
       offFields();
+      states.close();
       if (ownsFields) fields?.close();
       options.signal?.removeEventListener('abort', onAbort);
       resolve(code);
