@@ -207,17 +207,35 @@ function redirectDetail(status: number, location: string | undefined, requestUrl
  * 300 s); that ends the request, its body included.
  */
 async function fetchResponse(request: HttpRequest): Promise<HttpResponse> {
-  const response = await fetch(request.url, {
-    method: request.method,
-    headers: request.headers,
-    ...(request.body !== undefined && { body: request.body }),
-    ...(request.signal !== undefined && { signal: standardSignal(request.signal) }),
-  });
+  let response: Response;
+  try {
+    response = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body !== undefined && { body: request.body }),
+      ...(request.signal !== undefined && { signal: standardSignal(request.signal) }),
+    });
+  } catch (error) {
+    throw readableFetchError(error);
+  }
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
   return { status: response.status, headers, body: await response.text() };
+}
+
+/**
+ * fetch's "fetch failed" with its cause read as a socket error is read (socketErrorMessage): TLS
+ * against a plain port or an untrusted certificate say so, not in OpenSSL's raw text. The shape is
+ * kept (core shows `fetch failed (<cause>)`), and the original cause hangs under the new one.
+ */
+function readableFetchError(error: unknown): unknown {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (!(error instanceof Error) || !(cause instanceof Error)) return error;
+  const readable = socketErrorMessage(cause);
+  if (readable === cause.message) return error;
+  return new TypeError(error.message, { cause: new Error(readable, { cause }) });
 }
 
 /** A standard AbortSignal that follows core's: fetch takes no other kind. */
