@@ -186,6 +186,20 @@ describe('App', () => {
     wide.unmount();
   });
 
+  it('names every type in the counts line at 80 columns: the healthy counts give way first', async () => {
+    const countsOf = (frame: string) => (frame.split('\n')[1] ?? '').trimEnd();
+    const view = app({ size: { columns: 80, rows: 24 } });
+    const counts = countsOf(await until(view, (f) => /stacks [1-9]/.test(f)));
+    expect([...counts].length).toBeLessThanOrEqual(80);
+    expect(counts).toMatch(/^ stacks \d+.* · services \d+.* · containers \d+.* · clusters \d+.* · nodes \d+[^…]*$/);
+    expect(counts).not.toContain('●');
+    view.unmount();
+    // Where it fits, the healthy are counted too.
+    const wide = app({ size: { columns: 140, rows: 30 } });
+    expect(countsOf(await until(wide, (f) => /stacks [1-9]/.test(f)))).toMatch(/^ stacks \d+ ●\d+.* · nodes \d+ ●\d+/);
+    wide.unmount();
+  });
+
   it('pauses loudly, holds the view still and counts what is held back', async () => {
     const view = app();
     await settle();

@@ -52,9 +52,28 @@ export interface HeaderProps {
   readonly views?: readonly ViewMode[];
 }
 
-type TabsProps = Pick<HeaderProps, 'view' | 'views' | 'sort' | 'filter' | 'filtering' | 'matches' | 'position'>;
-
 const widthOf = (segments: readonly Segment[]) => segments.reduce((n, segment) => n + columnsOf(segment.text), 0);
+
+/**
+ * The second line: each type's total and how many are in each kind of state. When it does not
+ * fit (at 80 columns the nodes were cut off), the healthy counts (●) go first: they are the
+ * total less the others, and the rest still names every type.
+ */
+export function countsLine(snapshot: HierarchySnapshot, width: number): Segment[] {
+  const line = (healthy: boolean): Segment[] => {
+    const counts: Segment[] = [];
+    COUNTED.forEach((type, i) => {
+      const { total, kinds } = countsByKind(snapshot, type);
+      counts.push({ text: i === 0 ? ' ' : ' · ' }, { text: `${TYPE_LABEL[type]}s `, dim: true }, { text: String(total), bold: true });
+      for (const [kind, n] of kinds) if (healthy || kind !== 'ok') counts.push({ text: ` ${KIND_STYLES[kind].glyph}${n}`, color: KIND_STYLES[kind].color });
+    });
+    return counts;
+  };
+  const full = line(true);
+  return widthOf(full) <= width ? full : line(false);
+}
+
+type TabsProps = Pick<HeaderProps, 'view' | 'views' | 'sort' | 'filter' | 'filtering' | 'matches' | 'position'>;
 
 /** The end of `text` in at most `budget` columns, `…` first when its start is lost: a long filter keeps what was typed last. */
 function keepEnd(text: string, budget: number): string {
@@ -136,12 +155,7 @@ export function Header(props: HeaderProps) {
   const rightWidth = right.reduce((n, s) => n + columnsOf(s.text), 0);
   const left = fitSegments([{ text: ` events │ ${props.title}`, bold: true }], Math.max(0, width - rightWidth - 1), true);
 
-  const counts: Segment[] = [];
-  COUNTED.forEach((type, i) => {
-    const { total, kinds } = countsByKind(props.snapshot, type);
-    counts.push({ text: i === 0 ? ' ' : ' · ' }, { text: `${TYPE_LABEL[type]}s `, dim: true }, { text: String(total), bold: true });
-    for (const [kind, n] of kinds) counts.push({ text: ` ${KIND_STYLES[kind].glyph}${n}`, color: KIND_STYLES[kind].color });
-  });
+  const counts = countsLine(props.snapshot, width);
 
   const tabs = tabsLine(props, width);
 
