@@ -145,6 +145,45 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         expect(received).toEqual(sent.map((e) => e.uuid));
       });
 
+      it('setFilter on a live stream reconnects with the new filter, resuming: nothing lost, nothing of the old filter after', async () => {
+        const { server, source } = await startServer();
+        const { stream, events } = openStream(server.url, { filter: { type: 'service' } });
+        await waitLive(stream);
+        const s1 = source.emit(NS, { type: 'service' });
+        await until(() => events.length === 1, 'the first service event');
+        // An invalid filter changes nothing: it throws, and the connection stays.
+        expect(() => stream.setFilter({ type: 'servic' } as never)).toThrow(expect.objectContaining({ code: 'invalid-filter' }));
+        expect(stream.getSnapshot()).toMatchObject({ phase: 'live', generation: 1 });
+        stream.setFilter({ type: 'container' });
+        // Sent while the stream reconnects: the resume picks them up under the new filter.
+        const c2 = source.emit(NS, { type: 'container' });
+        source.emit(NS, { type: 'service' });
+        await until(() => isLive(stream.getSnapshot()) && stream.getSnapshot().generation === 2, 'live again with the new filter', 5_000, () => stream.getSnapshot());
+        expect(stream.getSnapshot().outcome).toBe('resumed');
+        const c3 = source.emit(NS, { type: 'container' });
+        source.emit(NS, { type: 'service' });
+        await until(() => events.length >= 3, 'the container events', 5_000, () => events.map((e) => e.type));
+        await sleep(50);
+        expect(events.map((e) => e.uuid)).toEqual([s1.uuid, c2.uuid, c3.uuid]);
+      });
+
+      it('reconnect() on a live stream replaces the connection and resumes: every event once, in order', async () => {
+        const { server, source } = await startServer();
+        const { stream, events } = openStream(server.url);
+        await waitLive(stream);
+        const sent = [source.emit(NS)];
+        await until(() => events.length === 1, 'the first event');
+        stream.reconnect();
+        sent.push(source.emit(NS), source.emit(NS));
+        await until(() => isLive(stream.getSnapshot()) && stream.getSnapshot().generation === 2, 'live on a new connection', 5_000, () => stream.getSnapshot());
+        expect(stream.getSnapshot()).toMatchObject({ outcome: 'resumed', attempt: 0 });
+        sent.push(source.emit(NS));
+        await until(() => events.length >= sent.length, 'every event', 5_000, () => [events.length, sent.length]);
+        await sleep(50);
+        expect(events.map((e) => e.uuid)).toEqual(sent.map((e) => e.uuid));
+        await until(() => server.connections === 1, 'the old connection gone', 3_000, () => server.connections);
+      });
+
       it('speaks the plain Docker Cloud protocol when extended is false', async () => {
         const { server, source } = await startServer();
         const { stream, events } = openStream(server.url, { extended: false });
