@@ -23,7 +23,7 @@ import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.
 import { createMetrics, type Metrics } from './metrics.js';
 import { optionsAnswer } from './method-not-allowed.js';
 import { quoteValue } from './quote-value.js';
-import { createRestHandler } from './rest-api.js';
+import { createRestHandler, DEFAULT_MAX_BODY_BYTES, declaresBodyOver } from './rest-api.js';
 import { retainTerminatedObjects } from './retain-terminated-objects.js';
 import type { CloudSource } from './source.js';
 import { answerOtherMethods, createStreamEndpoint, hasStreamPathAfterPrefix, streamNotFoundDetail, writeJson, writeRawResponse } from './stream-endpoint.js';
@@ -284,6 +284,12 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
 
   const server = createHttpServer({ headersTimeoutMs });
   server.on('request', onRequest);
+  // Node answers "100 Continue" by itself unless this is listened to: a body the REST API will
+  // refuse for its declared size is then not invited, and a client that waits is not made to send it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!declaresBodyOver(req, DEFAULT_MAX_BODY_BYTES)) res.writeContinue();
+    onRequest(req, res);
+  });
   server.on('upgrade', onUpgrade);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // An answer already on its way (a later pipelined request failed to parse) must not be corrupted.

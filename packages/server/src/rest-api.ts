@@ -399,13 +399,54 @@ function parseTarget(body: string): number | undefined {
 }
 
 /**
- * The request body as text, refused with 413 past `maxBytes` and 408 after `timeoutMs`. On a
- * refusal the connection is closed after the answer, so the unread rest is never read.
+ * Most bytes of a refused body read and dropped (discardRest) before the connection is closed
+ * anyway: a client told 413 stops sending long before this, unless it never reads its answers.
+ */
+export const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
+/** Whether the client waits for "100 Continue" before it sends the body (RFC 9110, 10.1.1). */
+export function expectsContinue(req: Pick<IncomingMessage, 'headers'>): boolean {
+  return /(?:^|,)\s*100-continue\s*(?:,|$)/i.test(req.headers.expect ?? '');
+}
+
+/**
+ * Whether a request says in `Content-Length` that its body is over `maxBytes`: it is refused
+ * (413) whatever it is, and create-events-server.ts does not invite the body with "100 Continue".
+ */
+export function declaresBodyOver(req: Pick<IncomingMessage, 'headers'>, maxBytes: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > maxBytes;
+}
+
+/**
+ * Reads and drops the rest of a refused body, so that the client, which may still be sending it,
+ * reads the refusal. Closed with bytes unread, a socket is reset (RST), and the reset makes the
+ * client's system drop what it had received and not yet read: a client that sends its whole body
+ * before it reads (Python's requests, curl, most clients) saw "connection reset", never the 413.
+ * Once the body has all arrived the connection carries the next request, as after any answer;
+ * past MAX_DISCARDED_BYTES it is closed.
+ */
+function discardRest(req: IncomingMessage): void {
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARDED_BYTES) req.socket.destroy();
+  });
+}
+
+/**
+ * The request body as text, refused with 413 past `maxBytes` and 408 after `timeoutMs`. A body
+ * over the limit is read to its end and dropped (discardRest); after a 408, or a 413 that a
+ * client waiting for "100 Continue" gets instead, the connection is closed after the answer: it
+ * has a body coming that will never be read.
  */
 function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    return Promise.reject(new RestError(413, `Request body too large: ${declared} bytes (at most ${maxBytes}).`, { Connection: 'close' }));
+  if (declaresBodyOver(req, maxBytes)) {
+    const detail = `Request body too large: ${Number(req.headers['content-length'])} bytes (at most ${maxBytes}).`;
+    // Never invited, the body does not come: the connection, whose parser waits for it, cannot carry another request.
+    if (expectsContinue(req)) return Promise.reject(new RestError(413, detail, { Connection: 'close' }));
+    discardRest(req);
+    return Promise.reject(new RestError(413, detail));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -415,16 +456,17 @@ function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Pr
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
-      if (error) {
-        req.pause();
-        reject(error);
-      } else {
+      if (error === undefined) {
         resolve(Buffer.concat(chunks).toString('utf8'));
+        return;
       }
+      if (error.status === 413) discardRest(req);
+      else req.pause();
+      reject(error);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) finish(new RestError(413, `Request body too large: more than ${maxBytes} bytes.`, { Connection: 'close' }));
+      if (size > maxBytes) finish(new RestError(413, `Request body too large: more than ${maxBytes} bytes.`));
       else chunks.push(chunk);
     };
     const onEnd = () => finish();
