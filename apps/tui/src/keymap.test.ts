@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONFIRM_KEYMAP, FILTER_KEYMAP, formatKey, HELP_KEYMAP, helpSections, keyNameOf, keyPresses, NORMAL_KEYMAP, resolveKey, SCALE_KEYMAP } from './keymap.js';
+import { CONFIRM_KEYMAP, FILTER_KEYMAP, formatKey, HELP_KEYMAP, helpSections, keyNameOf, keyPresses, NORMAL_KEYMAP, PASTE_IS_NO_KEYS, pasteMarkerOf, resolveKey, resolvePaste, SCALE_KEYMAP } from './keymap.js';
 
 describe('keyNameOf', () => {
   it('names special keys as Ink reports them', () => {
@@ -147,5 +147,24 @@ describe('the keymap tables', () => {
     expect(formatKey('ctrl-d')).toBe('^D');
     expect(formatKey('down')).toBe('↓');
     expect(formatKey('G')).toBe('G');
+  });
+});
+
+describe('resolvePaste', () => {
+  it('knows the markers of a bracketed paste as Ink hands them over', () => {
+    expect(pasteMarkerOf('[200~')).toBe('start');
+    expect(pasteMarkerOf('[201~')).toBe('end');
+    expect(pasteMarkerOf('j')).toBeNull();
+  });
+
+  it('gives the prompts that take text the first line pasted, and runs no key anywhere', () => {
+    expect(resolvePaste('filter', 'cron\rpostgres\r')).toEqual({ type: 'filter-input', text: 'cron' });
+    expect(resolvePaste('filter', '\r  web-1 \n')).toEqual({ type: 'filter-input', text: 'web-1' });
+    expect(resolvePaste('filter', '\r')).toBeNull();
+    expect(resolvePaste('scale', '3\r')).toEqual({ type: 'scale-input', text: '3' });
+    expect(resolvePaste('scale', '3 containers')).toBeNull();
+    expect(resolvePaste('normal', 'https://x')).toEqual({ type: 'status', tone: 'info', text: PASTE_IS_NO_KEYS });
+    // A y pasted at a prompt that asks is no answer; nor is anything in the help or on a screen too small.
+    for (const mode of ['confirm', 'help', 'too-small'] as const) expect(resolvePaste(mode, 'y')).toBeNull();
   });
 });

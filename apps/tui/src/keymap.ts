@@ -230,6 +230,43 @@ export function resolveKey(mode: InputModeKind | 'too-small', name: string | nul
   return null;
 }
 
+/**
+ * Where a bracketed paste starts and ends (ESC [200~, ESC [201~), as Ink hands the markers over:
+ * on their own, without the ESC. Null for anything else.
+ */
+export function pasteMarkerOf(input: string): 'start' | 'end' | null {
+  if (input === '[200~') return 'start';
+  if (input === '[201~') return 'end';
+  return null;
+}
+
+/** What the list says of text pasted where no prompt takes it. */
+export const PASTE_IS_NO_KEYS = 'pasted text is not keys: press / to filter, then paste';
+
+/**
+ * The command for text pasted (bracketed) in a mode: text for the prompt that takes text (its
+ * first non-blank line, trimmed: a name copied with its line break, or two lines copied by
+ * mistake), and never keys: in the list, pasted text would otherwise run a key per character.
+ *
+ * @example
+ * resolvePaste('filter', 'cron\rpostgres\r') // { type: 'filter-input', text: 'cron' }
+ * resolvePaste('normal', 'https://x') // { type: 'status', tone: 'info', text: PASTE_IS_NO_KEYS }
+ */
+export function resolvePaste(mode: InputModeKind | 'too-small', text: string): Command | null {
+  const line = text.split(/[\r\n]/).find((part) => part.trim() !== '')?.trim() ?? '';
+  switch (mode) {
+    case 'filter':
+      return line === '' ? null : { type: 'filter-input', text: line };
+    case 'scale':
+      return /^[0-9]+$/.test(line) ? { type: 'scale-input', text: line } : null;
+    case 'normal':
+      return line === '' ? null : { type: 'status', tone: 'info', text: PASTE_IS_NO_KEYS };
+    default:
+      // A prompt that asks y or n, the help, a screen too small: a paste answers none of them.
+      return null;
+  }
+}
+
 /** How a key is written in help: `↓` for down, `^D` for ctrl-d. */
 export function formatKey(name: string): string {
   const names: Readonly<Record<string, string>> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorFromEnv, fallbackNote, fullScreenSupport, osc52 } from './terminal-session.js';
+import { colorFromEnv, DISABLE_BRACKETED_PASTE, ENABLE_BRACKETED_PASTE, enterAlternateScreen, fallbackNote, fullScreenSupport, osc52 } from './terminal-session.js';
 
 describe('fullScreenSupport', () => {
   it('draws the view in a terminal that says what it is', () => {
@@ -39,6 +39,16 @@ describe('terminal helpers', () => {
     expect(colorFromEnv({ NO_COLOR: '1' })).toBe(false);
     expect(colorFromEnv({ NO_COLOR: '' })).toBe(true);
     expect(colorFromEnv({ FORCE_COLOR: '0' })).toBe(false);
+  });
+
+  it('asks for bracketed paste with the alternate screen, and gives it up when leaving, once', () => {
+    const written: string[] = [];
+    const screen = enterAlternateScreen({ write: (text: string) => written.push(text) });
+    expect(written.join('')).toContain(ENABLE_BRACKETED_PASTE);
+    screen.leave();
+    screen.leave();
+    expect(written.join('').split(DISABLE_BRACKETED_PASTE)).toHaveLength(2);
+    expect(written.join('').endsWith('\u001b[?1049l\u001b[?25h')).toBe(true);
   });
 
   it('puts text on the clipboard with OSC 52', () => {

@@ -1,7 +1,17 @@
-/** Switches to the alternate screen (xterm 1049: saves the cursor, clears) and homes the cursor. */
+/**
+ * Switches to the alternate screen (xterm 1049: saves the cursor, clears), homes the cursor and
+ * asks for bracketed paste; leaving undoes both.
+ */
 export const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h\u001b[H';
 /** Back to the normal screen as it was, cursor visible again. */
 export const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l\u001b[?25h';
+/**
+ * Bracketed paste (xterm 2004): the terminal marks pasted text (ESC [200~ … ESC [201~), so that
+ * the view takes it as text, never as keys: unmarked, a pasted `https://…` was h, t, t, p (pause)
+ * and s (start the selected object).
+ */
+export const ENABLE_BRACKETED_PASTE = '\u001b[?2004h';
+export const DISABLE_BRACKETED_PASTE = '\u001b[?2004l';
 
 export interface ScreenSession {
   /** Leaves the alternate screen; safe to call any number of times, from any exit path. */
@@ -19,13 +29,13 @@ export interface ScreenSession {
  */
 export function enterAlternateScreen(stream: { write(text: string): unknown }): ScreenSession {
   let active = true;
-  stream.write(ENTER_ALTERNATE_SCREEN);
+  stream.write(ENTER_ALTERNATE_SCREEN + ENABLE_BRACKETED_PASTE);
   return {
     leave() {
       if (!active) return;
       active = false;
       try {
-        stream.write(LEAVE_ALTERNATE_SCREEN);
+        stream.write(DISABLE_BRACKETED_PASTE + LEAVE_ALTERNATE_SCREEN);
       } catch {
         // stdout may already be gone (a closed terminal): nothing left to restore.
       }

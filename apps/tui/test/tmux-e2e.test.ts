@@ -68,6 +68,12 @@ class Session {
     tmux('send-keys', '-t', this.name, '-l', text);
   }
 
+  /** Pastes `text` as a terminal does, bracketed (ESC [200~ … ESC [201~) when the program asked for that. */
+  paste(text: string): void {
+    tmux('set-buffer', '-b', this.name, text);
+    tmux('paste-buffer', '-p', '-d', '-b', this.name, '-t', this.name);
+  }
+
   resize(columns: number, rows: number): void {
     tmux('resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows));
   }
@@ -248,6 +254,29 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     screen = session.capture();
     expect(selected(screen)).toMatch(/notifications +stack +Running/);
     expect(screen).not.toMatch(/Stopping|stop stack notifications/);
+    session.keys('q');
+    screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+  }, 120_000);
+
+  it('takes pasted text as text: into the filter (its first line), never as keys (a paste of "cron\\npostgres" paused, started and asked to redeploy)', async () => {
+    const session = Session.start('paste', `${EVENTS} watch --demo --seed 7 --rate 0`, 120, 40);
+    sessions.push(session);
+    await session.waitFor((s) => /notifications +stack +Running/.test(selected(s)), 'the stack selected', 40_000);
+    session.keys('/');
+    await session.waitFor(/filter \/▏/, 'the filter open');
+    session.paste('cron\npostgres\n');
+    let screen = await session.waitFor(/filter \/cron▏ \d+ match/, 'the first line pasted into the filter');
+    // Still typing the filter: nothing after the line break was read as keys.
+    session.keys('Enter');
+    screen = await session.waitFor((s) => /filter \/cron \d+ match/.test(s), 'the filter kept');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    screen = session.capture();
+    expect(screen).not.toMatch(/PAUSED|REDEPLOY|start (stack|service|container) |accepted|sorted by/);
+    // In the list, a paste is no keys either: "https://x" would have folded, paused and started.
+    session.paste('https://x');
+    screen = await session.waitFor(/pasted text is not keys/, 'the paste refused');
+    expect(screen).not.toMatch(/PAUSED|start (stack|service|container) |accepted|Starting/);
     session.keys('q');
     screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
     expect(screen).toMatch(/EXIT=0/);

@@ -4,7 +4,7 @@ import { Box, type Key, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { EventLog, EventLogSnapshot } from '../event-log.js';
 import type { FieldsCache, FieldsView } from '../fields-cache.js';
-import { keyPresses, resolveKey } from '../keymap.js';
+import { keyPresses, pasteMarkerOf, resolveKey, resolvePaste } from '../keymap.js';
 import { describeLink } from '../state/link-status.js';
 import { failureReason, parentOfType } from '../state/format.js';
 import { createRowCache, type RowCache } from '../state/row-cache.js';
@@ -348,8 +348,26 @@ export function App(props: AppProps) {
     else if (objectState === 'Terminated') dispatch({ type: 'confirm-void', why: 'terminated' });
   }, [confirming, snapshot, dispatch]);
 
+  // Text between the markers of a bracketed paste, taken whole when the paste ends (it may come in several reads).
+  const paste = useRef<string | null>(null);
   const onInput = useCallback(
     (input: string, key: Key) => {
+      const marker = pasteMarkerOf(input);
+      if (marker === 'start') {
+        paste.current = '';
+        return;
+      }
+      if (marker === 'end' || paste.current !== null) {
+        if (marker !== 'end') {
+          paste.current += input;
+          return;
+        }
+        const text = paste.current ?? '';
+        paste.current = null;
+        const command = resolvePaste(latest.current.tooSmall ? 'too-small' : stateRef.current.mode.kind, text);
+        if (command !== null) dispatch(command);
+        return;
+      }
       for (const press of keyPresses(input, key)) {
         // The mode may change within a burst (`/web`: the slash opens the filter, the rest is typed into it).
         // Too small to draw: only q and Ctrl-C, as the screen says, whatever the mode.
