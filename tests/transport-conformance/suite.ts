@@ -184,6 +184,27 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         await until(() => server.connections === 1, 'the old connection gone', 3_000, () => server.connections);
       });
 
+      it('a slow for-await loop pauses the stream at highWaterMark and resumes it: every event once, in order', async () => {
+        const { server, source } = await startServer({ retention: { count: 10_000 } });
+        const stream = transport.createEventStream({ streamHost: server.url, namespace: NS, credentials: CREDENTIALS, policy: POLICY, highWaterMark: 20 });
+        cleanups.push(() => stream.close());
+        let pauses = 0;
+        stream.subscribe(() => {
+          if (stream.getSnapshot().paused) pauses++;
+        });
+        await waitLive(stream);
+        const sent = Array.from({ length: 150 }, () => source.emit(NS));
+        const received: string[] = [];
+        for await (const event of stream) {
+          received.push(event.uuid);
+          if (received.length % 10 === 0) await sleep(5); // slower than the socket
+          if (received.length === sent.length) break;
+        }
+        expect(received).toEqual(sent.map((e) => e.uuid));
+        expect(pauses).toBeGreaterThan(0);
+        expect(stream.getSnapshot().closed).toBe(true); // break closed it
+      });
+
       it('speaks the plain Docker Cloud protocol when extended is false', async () => {
         const { server, source } = await startServer();
         const { stream, events } = openStream(server.url, { extended: false });
