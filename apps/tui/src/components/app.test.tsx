@@ -269,6 +269,23 @@ describe('App', () => {
     view.unmount();
   });
 
+  it('keeps saying how an operation ended once the tree forgets its action (ended actions are pruned, a re-list may drop them): not "Pending" again', async () => {
+    const view = app();
+    await settle();
+    view.stdin.write('j+'); // scale cron up by one
+    await until(view, (f) => f.includes('scale service cron: accepted'));
+    fake.drain();
+    let frame = await until(view, (f) => /● scale service cron: Success/.test(f));
+    expect(frame).toMatch(/● scale service cron: Success/);
+    // A re-list without the action: the tree no longer holds it.
+    fake.tree.seed({ action: [] });
+    await settle();
+    frame = plain(view.lastFrame());
+    expect(frame).toMatch(/● scale service cron: Success/);
+    expect(frame).not.toMatch(/scale service cron: Pending/);
+    view.unmount();
+  });
+
   it('yanks the resource URI and quits through the app callbacks', async () => {
     const onYank = vi.fn();
     const onQuit = vi.fn();

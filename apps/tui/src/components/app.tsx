@@ -338,6 +338,13 @@ export function App(props: AppProps) {
   );
   dispatchRef.current = dispatch;
 
+  // The state the tracked action was last held in, for when the tree no longer holds it.
+  const actionSeen = useRef<{ readonly uri: string; readonly state: string } | null>(null);
+  useEffect(() => {
+    const state = action === null ? undefined : snapshot.get(action.uri)?.state;
+    if (action !== null && state !== undefined) actionSeen.current = { uri: action.uri, state };
+  }, [action, snapshot]);
+
   // A confirmation must not outlive its object: another client may delete it while the prompt waits.
   const confirming = state.mode.kind === 'confirm' ? state.mode.request.uri : null;
   // (What is on screen; while paused, the check when y is pressed reads the live tree.)
@@ -383,14 +390,17 @@ export function App(props: AppProps) {
 
   const link = describeLink(live, { wall: now, monotonic: (props.monotonicNow ?? performance.now.bind(performance))() }, utc, props.replay === true);
   const stale = link.stale;
-  const trackedAction = action === null ? undefined : snapshot.get(action.uri);
+  // Pending until the tree holds the action; once it held it, the last state it had, also after
+  // the tree forgets it (ended actions are pruned, a re-list may not list it): not Pending again.
+  const seen = actionSeen.current;
+  const actionState = action === null ? null : (snapshot.get(action.uri)?.state ?? (seen?.uri === action.uri ? seen.state : 'Pending'));
   const actionLine =
-    action === null
+    action === null || actionState === null
       ? null
       : {
-          text: `${action.label}: ${trackedAction?.state ?? 'Pending'}`,
-          glyph: styleOfState(trackedAction?.state ?? 'Pending').glyph,
-          color: styleOfState(trackedAction?.state ?? 'Pending').color,
+          text: `${action.label}: ${actionState}`,
+          glyph: styleOfState(actionState).glyph,
+          color: styleOfState(actionState).color,
         };
   const emptyText =
     shown.sync.status === 'listing'
