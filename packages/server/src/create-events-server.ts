@@ -223,6 +223,10 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    // RFC 9112 §3.2: a 400, which Node would give without a body (create-http-server.ts).
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      return writeJson(res, 400, { Connection: 'close' }, { detail: 'Missing Host header: an HTTP/1.1 request names the host it is for.' });
+    }
     if (req.url === '*') return answerAsteriskTarget(req, res);
     const url = requestUrl(req.url);
     if (url === 'too-long') return writeJson(res, 414, {}, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
@@ -289,6 +293,10 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!declaresBodyOver(req, DEFAULT_MAX_BODY_BYTES)) res.writeContinue();
     onRequest(req, res);
+  });
+  // Any expectation but 100-continue: Node's own 417 has no body.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    writeJson(res, 417, {}, { detail: `Expectation ${quoteValue(req.headers.expect ?? '')} not supported: the only one is 100-continue.` });
   });
   server.on('upgrade', onUpgrade);
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {

@@ -6,8 +6,8 @@ export interface HttpServerOptions {
 }
 
 /**
- * The server's `node:http` server, with no listeners yet: the header and request timeouts, and
- * half-closed connections answered.
+ * The server's `node:http` server, with no listeners yet: the header and request timeouts,
+ * half-closed connections answered, and a request without `Host` left to the request listener.
  *
  * A client may write its request and then half-close its side (`shutdown(SHUT_WR)`: HTTP/1.0-style
  * clients, `nc -N`, scripts that signal "that is all" that way): it still reads the answer. By
@@ -28,6 +28,9 @@ export function createHttpServer(options: HttpServerOptions): Server {
     requestTimeout: headersTimeoutMs * 3,
     // Node checks the two timeouts above only this often (default 30 s).
     connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+    // Node's own 400 for an HTTP/1.1 request without Host has an empty body: the server's
+    // request listener refuses it, as JSON (create-events-server.ts).
+    requireHostHeader: false,
   });
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   return server;

@@ -324,6 +324,18 @@ describe('authentication and refusals before the upgrade', () => {
     expect(longUpgrade.status).toBe(414);
   });
 
+  it('400 for an HTTP/1.1 request without Host and 417 for an expectation other than 100-continue, as JSON', async () => {
+    // Node answers both itself by default, with an empty body: every error here says why in JSON.
+    const hostless = await rawRequest(server.port, 'GET /api/app/v1/acme/stack/ HTTP/1.1\r\n\r\n');
+    expect([hostless.status, hostless.headers['content-type'], hostless.headers.connection]).toEqual([400, 'application/json', 'close']);
+    expect(JSON.parse(hostless.body)).toEqual({ detail: 'Missing Host header: an HTTP/1.1 request names the host it is for.' });
+    // HTTP/1.0 has no Host to require.
+    expect((await rawRequest(server.port, 'GET /healthz HTTP/1.0\r\n\r\n')).status).toBe(200);
+    const expectation = await rawRequest(server.port, 'POST /api/app/v1/acme/stack/ HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}');
+    expect([expectation.status, expectation.headers['content-type']]).toEqual([417, 'application/json']);
+    expect(JSON.parse(expectation.body)).toEqual({ detail: 'Expectation "200-ok" not supported: the only one is 100-continue.' });
+  });
+
   it('keeps serving after each bad input', async () => {
     const client = await openStream(url(), { headers: ALICE });
     const event = source.emit('acme');
