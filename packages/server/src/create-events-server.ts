@@ -21,9 +21,9 @@ import { createLogger, type Logger } from './logger.js';
 import { createLoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { createMemoryEventBus, type RetentionOptions } from './memory-event-bus.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { optionsAnswer } from './method-not-allowed.js';
+import { allowedMethods, optionsAnswer } from './method-not-allowed.js';
 import { quoteValue } from './quote-value.js';
-import { createRestHandler, DEFAULT_MAX_BODY_BYTES, declaresBodyOver } from './rest-api.js';
+import { CORS_HEADERS, createRestHandler, DEFAULT_MAX_BODY_BYTES, declaresBodyOver } from './rest-api.js';
 import { retainTerminatedObjects } from './retain-terminated-objects.js';
 import type { CloudSource } from './source.js';
 import { answerOtherMethods, createStreamEndpoint, hasStreamPathAfterPrefix, streamNotFoundDetail, writeJson, writeRawResponse } from './stream-endpoint.js';
@@ -229,7 +229,12 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
     }
     if (req.url === '*') return answerAsteriskTarget(req, res);
     const url = requestUrl(req.url);
-    if (url === 'too-long') return writeJson(res, 414, {}, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
+    if (url === 'too-long') {
+      // To the REST API, with its CORS grant: without it, a page on another origin sees a network
+      // error, which a client retries, instead of a 414, which it does not.
+      const cors = /^\/+api\//.test(req.url ?? '') ? CORS_HEADERS : {};
+      return writeJson(res, 414, { ...cors, 'Cache-Control': 'no-store' }, { detail: `Request URI longer than ${MAX_URL_LENGTH} bytes.` });
+    }
     if (url === undefined) return writeJson(res, 400, {}, { detail: 'Malformed request target.' });
     try {
       if (endpoint.matches(url)) return endpoint.handleRequest(req, res, url);
@@ -293,6 +298,12 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!declaresBodyOver(req, DEFAULT_MAX_BODY_BYTES)) res.writeContinue();
     onRequest(req, res);
+  });
+  // A tunnel request, as sent to a proxy (a client whose HTTPS_PROXY points here): Node, with no
+  // listener, dropped the connection without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    writeRawResponse(socket, 405, { Allow: allowedMethods(SERVER_METHODS).join(', ') }, { detail: 'Method "CONNECT" not allowed: this server is not a proxy.' });
   });
   // Any expectation but 100-continue: Node's own 417 has no body.
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {

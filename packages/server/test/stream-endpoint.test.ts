@@ -320,6 +320,10 @@ describe('authentication and refusals before the upgrade', () => {
     const longUrl = await httpRequest('GET', `/api/audit/v1/events/?type=${'x'.repeat(9000)}`);
     expect(longUrl.status).toBe(414);
     expect(JSON.parse(longUrl.body).detail).toMatch(/URI/);
+    // A REST request's, with the REST API's CORS grant, so that a page on another origin reads the 414.
+    const longList = await httpRequest('GET', `/api/app/v1/acme/stack/?name=${'x'.repeat(9000)}`, { Origin: 'http://page.example' });
+    expect([longList.status, longList.headers['access-control-allow-origin']]).toEqual([414, '*']);
+    expect((await httpRequest('GET', `/healthz?${'x'.repeat(9000)}`)).headers['access-control-allow-origin']).toBeUndefined();
     const longUpgrade = await refusedUpgrade(`${url()}?object=${'x'.repeat(9000)}`, { headers: ALICE });
     expect(longUpgrade.status).toBe(414);
   });
@@ -334,6 +338,14 @@ describe('authentication and refusals before the upgrade', () => {
     const expectation = await rawRequest(server.port, 'POST /api/app/v1/acme/stack/ HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}');
     expect([expectation.status, expectation.headers['content-type']]).toEqual([417, 'application/json']);
     expect(JSON.parse(expectation.body)).toEqual({ detail: 'Expectation "200-ok" not supported: the only one is 100-continue.' });
+  });
+
+  it('405 for CONNECT, which asks a proxy for a tunnel: the connection was dropped without an answer', async () => {
+    for (const target of ['127.0.0.1:443', '/api/app/v1/acme/stack/']) {
+      const answer = await rawHttp(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 405 .*\r\nContent-Type: application\/json\r\n[\s\S]*\r\nAllow: GET, HEAD, POST, PATCH, DELETE, OPTIONS\r\n/);
+      expect(answer.endsWith('\r\n\r\n{"detail":"Method \\"CONNECT\\" not allowed: this server is not a proxy."}')).toBe(true);
+    }
   });
 
   it('keeps serving after each bad input', async () => {
