@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkStreamOptions, type EnvSource, MIN_PING_INTERVAL_MS, resolveClientOptions, withEnvDefaults } from './client-options.js';
+import { checkOptionsArgument, checkStreamOptions, type EnvSource, MIN_PING_INTERVAL_MS, resolveClientOptions, withEnvDefaults } from './client-options.js';
 import type { StreamClientOptions } from './stream-client-types.js';
 
 const CREDENTIALS = { username: 'alice', apikey: 'alice-key-123' };
@@ -67,6 +67,19 @@ describe('resolveClientOptions', () => {
     expect(() => resolveClientOptions({ streamHost: 'ws://h/', pageSize: 10 } as never, {}, 'stream')).toThrow(/unknown option "pageSize"/);
     expect(resolveClientOptions({ streamHost: 'ws://h/', pageSize: 10 }, {}, 'live-tree').pageSize).toBe(10);
     expect(() => resolveClientOptions(null as never, {}, 'stream')).toThrow(/^options must be an object, got null$/);
+    expect(() => resolveClientOptions([] as never, {}, 'stream')).toThrow(/^options must be an object, got an array$/);
+  });
+
+  it("checks a transport's options argument before it is taken apart, naming what was given", () => {
+    const envDefault = 'process.env is the default; {} reads none';
+    const options = { streamHost: 'ws://h/', env: {} };
+    expect(checkOptionsArgument(options, envDefault)).toBe(options);
+    expect(checkOptionsArgument({}, envDefault)).toEqual({});
+    expect(() => checkOptionsArgument('ws://h/' as never, envDefault)).toThrow('options must be an object, got the string "ws://h/" (a host goes in { streamHost: "ws://h/" })');
+    expect(() => checkOptionsArgument(null as never, envDefault)).toThrow(/^options must be an object, got null$/);
+    expect(() => checkOptionsArgument([1] as never, envDefault)).toThrow(/^options must be an object, got an array/);
+    expect(() => checkOptionsArgument({ env: null }, envDefault)).toThrow('env must be an object of DOCKERCLOUD_* variables (process.env is the default; {} reads none), got null');
+    expect(() => checkOptionsArgument({ env: 'x' }, 'such as Deno.env.toObject()')).toThrow('env must be an object of DOCKERCLOUD_* variables (such as Deno.env.toObject()), got the string "x"');
   });
 
   it('refuses any key outside the known ones (property)', () => {

@@ -69,6 +69,34 @@ const OPTION_NEAR_MISSES: Readonly<Record<string, string>> = {
 };
 
 /**
+ * A transport's options argument, checked before the transport takes it apart: spread, a string
+ * would read as options "0", "1", … and null would throw a TypeError that names no input.
+ * `envDefault` says what `env` falls back to in that runtime, for the message.
+ *
+ * @example
+ * const { env, ...rest } = checkOptionsArgument(options, 'process.env is the default; {} reads none');
+ * @throws EventsError `invalid-config` when options, or its `env`, is not a plain object
+ */
+export function checkOptionsArgument<T extends { readonly env?: unknown }>(options: T, envDefault: string): T {
+  refuseNonObjectOptions(options);
+  const { env } = options;
+  if (env !== undefined && !isPlainObject(env)) {
+    throw new EventsError('invalid-config', `env must be an object of DOCKERCLOUD_* variables (${envDefault}), got ${describeValue(env)}`);
+  }
+  return options;
+}
+
+function refuseNonObjectOptions(options: unknown): void {
+  if (isPlainObject(options)) return;
+  const hint = typeof options === 'string' ? ` (a host goes in { streamHost: ${JSON.stringify(options)} })` : '';
+  throw new EventsError('invalid-config', `options must be an object, got ${describeValue(options)}${hint}`);
+}
+
+function isPlainObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
  * A transport's options made whole: what `options` leave out comes from the Docker Cloud
  * environment (hosts, namespace, credentials), then every option is checked. The REST host
  * defaults to the stream host's own origin over http(s) (restHostFor), never to Docker Cloud's
@@ -86,7 +114,7 @@ export function resolveClientOptions<T extends Partial<StreamClientOptions> & { 
   kind: ClientKind,
   envSource: EnvSource = 'process',
 ): T & { readonly streamHost: string; readonly restHost: string } {
-  if (typeof options !== 'object' || options === null) throw new EventsError('invalid-config', `options must be an object, got ${describeValue(options)}`);
+  refuseNonObjectOptions(options);
   const known = kind === 'stream' ? STREAM_OPTION_KEYS : LIVE_TREE_OPTION_KEYS;
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {

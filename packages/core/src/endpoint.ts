@@ -61,7 +61,7 @@ function parseHost(value: string, schemes: Readonly<Record<string, string>>, wha
 /** The host `value` names, or why it names none (a reason without the value). */
 function readHost(value: string, schemes: Readonly<Record<string, string>>): HostUrl | string {
   const m = HOST_URL.exec(value.trim());
-  if (m === null) return 'expected scheme://host[:port][/path] without user, query or fragment';
+  if (m === null) return `expected scheme://host[:port][/path] without user, query or fragment${missingSchemeHint(value.trim(), schemes)}`;
   const [, scheme = '', host = '', port, path = ''] = m;
   const mapped = schemes[scheme.toLowerCase()];
   if (mapped === undefined) return `scheme must be ${Object.keys(schemes).join(', ')}`;
@@ -69,6 +69,14 @@ function readHost(value: string, schemes: Readonly<Record<string, string>>): Hos
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `port ${port} is out of range`;
   const prefix = path.replace(/\/+$/, '');
   return { origin: `${mapped}://${host}${port === undefined ? '' : `:${port}`}`, prefix };
+}
+
+/** `127.0.0.1:8080` → ` (did you mean "ws://127.0.0.1:8080"?)`: the usual slip is a host without its scheme. */
+function missingSchemeHint(value: string, schemes: Readonly<Record<string, string>>): string {
+  const scheme = Object.keys(schemes)[0];
+  // No hint for a value with '@': it may carry a password, and the message shows the value redacted.
+  if (scheme === undefined || value.includes('://') || value.includes('@') || !HOST_URL.test(`${scheme}://${value}`)) return '';
+  return ` (did you mean ${JSON.stringify(`${scheme}://${value}`)}?)`;
 }
 
 function hostOrThrow(value: string, schemes: Readonly<Record<string, string>>, what: string): HostUrl {

@@ -11,6 +11,15 @@ describe('socketErrorMessage', () => {
     );
   });
 
+  it("reads fetch's ERR_SSL_* codes for the same failure as ws's EPROTO", () => {
+    const raw = '807CCB65157F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n';
+    expect(socketErrorMessage(withCode(raw, 'ERR_SSL_WRONG_VERSION_NUMBER'))).toBe(
+      'TLS handshake failed: the server does not speak TLS on this port (use ws:// or http://) [ERR_SSL_WRONG_VERSION_NUMBER: wrong version number]',
+    );
+    // Another code with that text is not read as this failure.
+    expect(socketErrorMessage(withCode(raw, 'ECONNRESET'))).toBe(raw.trim());
+  });
+
   it('says how to trust a certificate the client refuses', () => {
     expect(socketErrorMessage(withCode('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'))).toBe(
       "TLS certificate refused (DEPTH_ZERO_SELF_SIGNED_CERT): self-signed certificate; trust the server's CA with NODE_EXTRA_CA_CERTS, or fix its certificate",

@@ -8,7 +8,7 @@
  */
 export function socketErrorMessage(error: unknown): string {
   const { code, message } = readError(error);
-  if (code === 'EPROTO' && /wrong version number|packet length too long|http request/i.test(message)) {
+  if ((code === 'EPROTO' || (code !== undefined && PLAIN_SERVER_TLS_CODES.has(code))) && /wrong version number|packet length too long|http request/i.test(message)) {
     return `TLS handshake failed: the server does not speak TLS on this port (use ws:// or http://) [${code}: ${shortOpenSslReason(message)}]`;
   }
   if (code !== undefined && CERTIFICATE_CODES.has(code)) {
@@ -16,6 +16,9 @@ export function socketErrorMessage(error: unknown): string {
   }
   return message;
 }
+
+// What fetch (undici) calls the same failure ws reports as EPROTO: TLS spoken to a plain port.
+const PLAIN_SERVER_TLS_CODES: ReadonlySet<string> = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_HTTP_REQUEST']);
 
 // Node's codes for a certificate the client does not accept.
 const CERTIFICATE_CODES: ReadonlySet<string> = new Set([

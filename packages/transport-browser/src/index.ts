@@ -1,4 +1,5 @@
 import {
+  checkOptionsArgument,
   type AbortSignalLike,
   createLiveTree as createCoreLiveTree,
   createStreamClient,
@@ -108,7 +109,7 @@ export type BrowserLiveTreeOptions = Partial<LiveTreeOptions> & BrowserPortOptio
  * @throws EventsError `invalid-config` / `invalid-filter` for options no connection could be built from
  */
 export function createEventStream(options: BrowserEventStreamOptions = {}): EventStream {
-  const { WebSocket, fetch, ...rest } = checkedOptions(options);
+  const { WebSocket, fetch, ...rest } = checkOptionsArgument(options, 'such as Deno.env.toObject()');
   const stream = createStreamClient(resolveOptions(rest, 'stream'), createBrowserPort({ WebSocket, fetch }));
   followNetwork(stream);
   return stream;
@@ -122,26 +123,10 @@ export function createEventStream(options: BrowserEventStreamOptions = {}): Even
  * tree.subscribe(() => render(tree.getSnapshot()));
  */
 export function createLiveTree(options: BrowserLiveTreeOptions = {}): LiveTreeHandle {
-  const { WebSocket, fetch, ...rest } = checkedOptions(options);
+  const { WebSocket, fetch, ...rest } = checkOptionsArgument(options, 'such as Deno.env.toObject()');
   const tree = createCoreLiveTree(resolveOptions(rest, 'live-tree'), createBrowserPort({ WebSocket, fetch }));
   followNetwork(tree.stream);
   return tree;
-}
-
-/**
- * The options argument, checked before it is taken apart: spread, a string would read as options
- * "0", "1", … and null would throw a TypeError that names no input.
- */
-function checkedOptions<T extends BrowserPortOptions & { readonly env?: Env }>(options: T): T {
-  if (!isOptionsObject(options)) {
-    const hint = typeof options === 'string' ? ` (a host goes in { streamHost: ${JSON.stringify(options)} })` : '';
-    throw new EventsError('invalid-config', `options must be an object, got ${describeValue(options)}${hint}`);
-  }
-  const { env } = options;
-  if (env !== undefined && !isOptionsObject(env)) {
-    throw new EventsError('invalid-config', `env must be an object of DOCKERCLOUD_* variables (such as Deno.env.toObject()), got ${describeValue(env)}`);
-  }
-  return options;
 }
 
 function isOptionsObject(value: unknown): value is object {

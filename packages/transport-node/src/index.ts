@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import {
+  checkOptionsArgument,
   type AbortSignalLike,
   createLiveTree as createCoreLiveTree,
   createStreamClient,
-  describeValue,
   detailOfBody,
-  EventsError,
   type EventStream,
   type HttpRequest,
   type HttpResponse,
@@ -65,7 +64,7 @@ export type NodeLiveTreeOptions = Partial<LiveTreeOptions> & { readonly env?: En
  * for await (const event of stream) console.log(event.action, event.state, event.resource_uri);
  */
 export function createEventStream(options: NodeEventStreamOptions = {}): EventStream {
-  const { env, ...rest } = checkedOptions(options);
+  const { env, ...rest } = checkOptionsArgument(options, 'process.env is the default; {} reads none');
   return createStreamClient(resolveClientOptions(rest, env ?? process.env, 'stream', env === undefined ? 'process' : 'option'), createNodePort());
 }
 
@@ -77,24 +76,8 @@ export function createEventStream(options: NodeEventStreamOptions = {}): EventSt
  * tree.subscribe(() => console.log(tree.getSnapshot().tree.countsByType()));
  */
 export function createLiveTree(options: NodeLiveTreeOptions = {}): LiveTreeHandle {
-  const { env, ...rest } = checkedOptions(options);
+  const { env, ...rest } = checkOptionsArgument(options, 'process.env is the default; {} reads none');
   return createCoreLiveTree(resolveClientOptions(rest, env ?? process.env, 'live-tree', env === undefined ? 'process' : 'option'), createNodePort());
-}
-
-/**
- * The options argument, checked before it is taken apart: spread, a string would read as options
- * "0", "1", … and null would throw a TypeError that names no input.
- */
-function checkedOptions<T extends { readonly env?: Env }>(options: T): T {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    const hint = typeof options === 'string' ? ` (a host goes in { streamHost: ${JSON.stringify(options)} })` : '';
-    throw new EventsError('invalid-config', `options must be an object, got ${describeValue(options)}${hint}`);
-  }
-  const { env } = options;
-  if (env !== undefined && (typeof env !== 'object' || env === null || Array.isArray(env))) {
-    throw new EventsError('invalid-config', `env must be an object of DOCKERCLOUD_* variables (process.env is the default; {} reads none), got ${describeValue(env)}`);
-  }
-  return options;
 }
 
 /** Characters of a refused upgrade's body read for its `detail`. */
