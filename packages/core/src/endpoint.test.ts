@@ -415,10 +415,12 @@ describe('configFromEnv', () => {
       [{ DOCKERCLOUD_USER: 'a:b', DOCKERCLOUD_APIKEY: 'k' }, 'DOCKERCLOUD_USER must be a username without ":", got the string "a:b"'],
       [{ DOCKERCLOUD_NAMESPACE: 'ac/me' }, 'DOCKERCLOUD_NAMESPACE must be a namespace (letters, digits, \'_\', \'.\', \'~\' or \'-\'), got the string "ac/me"'],
       [{ DOCKERCLOUD_REST_HOST: 'ws://h/' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "ws://h/": scheme must be http, https'],
-      [{ DOCKERCLOUD_REST_HOST: '127.0.0.1:8080' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "127.0.0.1:8080": expected scheme://host[:port][/path] without user, query or fragment (did you mean \"http://127.0.0.1:8080\"?)'],
+      [{ DOCKERCLOUD_REST_HOST: '127.0.0.1:8080' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "127.0.0.1:8080": expected scheme://host[:port][/path] without user, query or fragment (did you mean "http://127.0.0.1:8080"?)'],
       [{ DOCKERCLOUD_REST_HOST: 'https://u:r3st@h/' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "https://***@h/": expected scheme://host[:port][/path] without user, query or fragment'],
       [{ DOCKERCLOUD_STREAM_HOST: 'ftp://h' }, 'DOCKERCLOUD_STREAM_HOST must be a stream host (ws://, wss://, http:// or https://), got the string "ftp://h": scheme must be ws, wss, http, https'],
       [{ DOCKERCLOUD_STREAM_URL: 'nope' }, 'DOCKERCLOUD_STREAM_URL must be a stream host (ws://, wss://, http:// or https://), got the string "nope": expected scheme://host[:port][/path] without user, query or fragment'],
+      [{ DOCKERCLOUD_STREAM_HOST: 'localhost' }, 'DOCKERCLOUD_STREAM_HOST must be a stream host (ws://, wss://, http:// or https://), got the string "localhost": expected scheme://host[:port][/path] without user, query or fragment (did you mean "ws://localhost"?)'],
+      [{ DOCKERCLOUD_STREAM_HOST: 'me:pw@h:80' }, 'DOCKERCLOUD_STREAM_HOST must be a stream host (ws://, wss://, http:// or https://), got the string "***@h:80": expected scheme://host[:port][/path] without user, query or fragment'],
     ];
     for (const [env, message] of cases) {
       const error = errorOf(configFromEnv(env));

@@ -76,6 +76,8 @@ function missingSchemeHint(value: string, schemes: Readonly<Record<string, strin
   const scheme = Object.keys(schemes)[0];
   // No hint for a value with '@': it may carry a password, and the message shows the value redacted.
   if (scheme === undefined || value.includes('://') || value.includes('@') || !HOST_URL.test(`${scheme}://${value}`)) return '';
+  // A bare word ("nope") is more likely not a host at all than a host without its scheme.
+  if (!/[.:/]/.test(value) && value.toLowerCase() !== 'localhost') return '';
   return ` (did you mean ${JSON.stringify(`${scheme}://${value}`)}?)`;
 }
 
