@@ -294,7 +294,9 @@ export async function createEventsServer(options: EventsServerOptions): Promise<
   const server = createHttpServer({ headersTimeoutMs });
   server.on('request', onRequest);
   // Node answers "100 Continue" by itself unless this is listened to: a body the REST API will
-  // refuse for its declared size is then not invited, and a client that waits is not made to send it.
+  // refuse for its declared size is then not invited, and a client that waits is not made to send
+  // it. Node closes the connection after an answer to a request it did not invite (the body, which
+  // its parser waits for, will not come), whatever that answer is.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!declaresBodyOver(req, DEFAULT_MAX_BODY_BYTES)) res.writeContinue();
     onRequest(req, res);

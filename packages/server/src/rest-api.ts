@@ -404,11 +404,6 @@ function parseTarget(body: string): number | undefined {
  */
 export const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
 
-/** Whether the client waits for "100 Continue" before it sends the body (RFC 9110, 10.1.1). */
-export function expectsContinue(req: Pick<IncomingMessage, 'headers'>): boolean {
-  return /(?:^|,)\s*100-continue\s*(?:,|$)/i.test(req.headers.expect ?? '');
-}
-
 /**
  * Whether a request says in `Content-Length` that its body is over `maxBytes`: it is refused
  * (413) whatever it is, and create-events-server.ts does not invite the body with "100 Continue".
@@ -436,17 +431,13 @@ function discardRest(req: IncomingMessage): void {
 
 /**
  * The request body as text, refused with 413 past `maxBytes` and 408 after `timeoutMs`. A body
- * over the limit is read to its end and dropped (discardRest); after a 408, or a 413 that a
- * client waiting for "100 Continue" gets instead, the connection is closed after the answer: it
- * has a body coming that will never be read.
+ * over the limit is read to its end and dropped (discardRest); after a 408 the connection is
+ * closed after the answer: the rest of the body may never come.
  */
 function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
   if (declaresBodyOver(req, maxBytes)) {
-    const detail = `Request body too large: ${Number(req.headers['content-length'])} bytes (at most ${maxBytes}).`;
-    // Never invited, the body does not come: the connection, whose parser waits for it, cannot carry another request.
-    if (expectsContinue(req)) return Promise.reject(new RestError(413, detail, { Connection: 'close' }));
     discardRest(req);
-    return Promise.reject(new RestError(413, detail));
+    return Promise.reject(new RestError(413, `Request body too large: ${Number(req.headers['content-length'])} bytes (at most ${maxBytes}).`));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -85,10 +85,14 @@ describe('a body over the limit', () => {
     expect(received).toContain(`{"detail":"Request body too large: more than ${DEFAULT_MAX_BODY_BYTES} bytes."}`);
   });
 
-  it('is refused before "100 Continue": a client that waits for it never sends the body', async () => {
+  it('is refused before "100 Continue": a client that waits for it never sends the body, and the connection closes', async () => {
     const { received } = await send(`POST ${stopPath()} HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Length: ${BIG}\r\nExpect: 100-continue\r\n\r\n`, undefined);
-    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).toMatch(/^HTTP\/1\.1 413 [\s\S]*\r\nConnection: close\r\n/);
     expect(received).not.toContain('100 Continue');
+    // Refused for another reason first, the same: no invitation, and the connection closes.
+    const wrongKey = `Basic ${Buffer.from('alice:wrong-key-123').toString('base64')}`;
+    const refused = await send(`POST ${stopPath()} HTTP/1.1\r\nHost: x\r\nAuthorization: ${wrongKey}\r\nContent-Length: ${BIG}\r\nExpect: 100-continue\r\n\r\n`, undefined);
+    expect(refused.received).toMatch(/^HTTP\/1\.1 401 [\s\S]*\r\nConnection: close\r\n/);
   });
 
   it('leaves a body within the limit to "100 Continue" and the operation', async () => {
