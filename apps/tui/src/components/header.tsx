@@ -93,13 +93,13 @@ function keepEnd(text: string, budget: number): string {
 /**
  * The third line: the view tabs, the sort, the filter and which rows show. When it does not fit,
  * it says less in this order, rather than lose its end (at 60 columns the filter being typed was
- * cut to \`/po…\`): the other views' tabs keep only their keys (the active one keeps its title),
+ * cut to `/po…`): the other views' tabs keep only their keys (the active one keeps its title),
  * the rows go, the sort goes, the filter's label and the word "matches" go; a filter still too
  * long keeps its end, the text just typed.
  *
  * @example
  * tabsLine({ view: 'stacks', sort: 'name', filter: 'postgres', filtering: true, matches: 4, position: 'rows 1-5 of 9' }, 60)
- * // ' ', ' 1 Stacks ', ' ', ' 2 ', ' ', ' 3 ', '  sort ', 'name', '  filter ', '/postgres▏', ' 4 matches' (and padding by Line)
+ * // segments that read '  1 Stacks   2   3   sort name  filter /postgres▏ 4 matches' (the rows left out)
  */
 export function tabsLine(props: TabsProps, width: number): Segment[] {
   const tabs = (compact: boolean): Segment[] =>
