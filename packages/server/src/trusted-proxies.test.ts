@@ -58,14 +58,14 @@ describe('named ranges', () => {
   });
 
   it.each([
-    ['localhost', 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?'],
-    ['Loopback', 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?'],
-    ['link-local', 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "linklocal"?'],
-    ['private', 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "uniquelocal"?'],
+    ['localhost', 'it is no named range: did you mean "loopback"?'],
+    ['Loopback', 'it is no named range: did you mean "loopback"?'],
+    ['link-local', 'it is no named range: did you mean "linklocal"?'],
+    ['private', 'it is no named range: did you mean "uniquelocal"?'],
     ['loopback/8', 'a named range takes no prefix length: write loopback'],
-    ['internal', 'it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)'],
-    ['constructor', 'it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)'],
-    ['proxy.internal', 'it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)'],
+    ['internal', 'it is neither an IP address (host names are not looked up) nor a named range'],
+    ['constructor', 'it is neither an IP address (host names are not looked up) nor a named range'],
+    ['proxy.internal', 'it is neither an IP address (host names are not looked up) nor a named range'],
     ['10.0.0.300', '300 is more than 255'],
   ])('refuses %j: %s', (text, why) => {
     expect(parseTrustedProxy(text)).toEqual({ ok: false, error: why });
@@ -246,8 +246,8 @@ describe('createTrustedProxies', () => {
     const expected = 'an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (loopback, linklocal or uniquelocal)';
     expect(() => createTrustedProxies(['10.0.0.1', '10.0.0.300'])).toThrow(`trustedProxies[1] must be ${expected}, got the string "10.0.0.300": 300 is more than 255`);
     expect(() => createTrustedProxies([10])).toThrow(`trustedProxies[0] must be ${expected}, got number 10`);
-    expect(() => createTrustedProxies(['loopback', 'localhost'])).toThrow(`trustedProxies[1] must be ${expected}, got the string "localhost": it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?`);
-    expect(() => createTrustedProxies(['proxy'], 'proxies')).toThrow(`proxies[0] must be ${expected}, got the string "proxy": it is neither an IP address (host names are not looked up) nor a named range (loopback, linklocal and uniquelocal)`);
+    expect(() => createTrustedProxies(['loopback', 'localhost'])).toThrow(`trustedProxies[1] must be ${expected}, got the string "localhost": it is no named range: did you mean "loopback"?`);
+    expect(() => createTrustedProxies(['proxy'], 'proxies')).toThrow(`proxies[0] must be ${expected}, got the string "proxy": it is neither an IP address (host names are not looked up) nor a named range`);
   });
 
   it('answers "unknown" for a socket without a peer address (closed)', () => {

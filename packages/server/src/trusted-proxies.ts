@@ -40,8 +40,8 @@ export const NAMED_RANGES = {
 export type RangeName = keyof typeof NAMED_RANGES;
 
 const RANGE_NAMES = Object.keys(NAMED_RANGES) as readonly RangeName[];
-/** The names, for messages: `loopback, linklocal and uniquelocal` (`or`, for one of them). */
-const rangeNameList = (conjunction: 'and' | 'or') => `${RANGE_NAMES.slice(0, -1).join(', ')} ${conjunction} ${RANGE_NAMES.at(-1)}`;
+/** The names, for messages: `loopback, linklocal or uniquelocal`. */
+const RANGE_NAME_CHOICES = `${RANGE_NAMES.slice(0, -1).join(', ')} or ${RANGE_NAMES.at(-1)}`;
 
 /** Words people write for a named range, and the name they mean. */
 const RANGE_NAME_NEAR_MISSES: Readonly<Record<string, RangeName>> = {
@@ -55,7 +55,7 @@ const RANGE_NAME_NEAR_MISSES: Readonly<Record<string, RangeName>> = {
 };
 
 /** What a trusted proxy entry takes, for messages: `NAME must be …, got …`. */
-export const TRUSTED_PROXY_EXPECTED = `an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (${rangeNameList('or')})`;
+export const TRUSTED_PROXY_EXPECTED = `an IPv4 or IPv6 address, a CIDR range such as 10.0.0.0/8 or fd00::/8, or a named range (${RANGE_NAME_CHOICES})`;
 
 const MAPPED = 0xffffn << 32n;
 const ALL_BITS = (1n << 128n) - 1n;
@@ -179,7 +179,7 @@ const isRangeName = (text: string): text is RangeName => Object.hasOwn(NAMED_RAN
  *
  * @example
  * parseTrustedProxy('loopback')  // { ok: true, value: [127.0.0.0/8, ::1/128] }
- * parseTrustedProxy('localhost') // { ok: false, error: 'it is not a named range (loopback, linklocal and uniquelocal): did you mean "loopback"?' }
+ * parseTrustedProxy('localhost') // { ok: false, error: 'it is no named range: did you mean "loopback"?' }
  */
 export function parseTrustedProxy(text: string): Result<readonly AddressRange[], string> {
   if (isRangeName(text)) return { ok: true, value: NAMED_RANGES[text].map(knownRange) };
@@ -190,9 +190,9 @@ export function parseTrustedProxy(text: string): Result<readonly AddressRange[],
     if (slash !== -1 && isRangeName(word)) return { ok: false, error: `a named range takes no prefix length: write ${word}` };
     const lower = word.toLowerCase();
     const meant = isRangeName(lower) ? lower : Object.hasOwn(RANGE_NAME_NEAR_MISSES, lower) ? RANGE_NAME_NEAR_MISSES[lower] : undefined;
-    const names = `(${rangeNameList('and')})`;
-    if (meant !== undefined) return { ok: false, error: `it is not a named range ${names}: did you mean ${JSON.stringify(meant)}?` };
-    return { ok: false, error: `it is neither an IP address (host names are not looked up) nor a named range ${names}` };
+    // The messages that use this name the ranges already (TRUSTED_PROXY_EXPECTED).
+    if (meant !== undefined) return { ok: false, error: `it is no named range: did you mean ${JSON.stringify(meant)}?` };
+    return { ok: false, error: 'it is neither an IP address (host names are not looked up) nor a named range' };
   }
   const range = parseAddressRange(text);
   return range.ok ? { ok: true, value: [range.value] } : range;
