@@ -112,7 +112,7 @@ Output (tail, and watch without a terminal):
 
 Only --type, --object and --parent repeat; any other flag given twice is refused.
 Keys in watch: press ? for the full list (j/k move, h/l fold, / filter, p pause, q quit).
-Exit codes: 0 normal end (also after Ctrl-C, SIGTERM or SIGHUP), 2 bad credentials or a bad
+Exit codes: 0 normal end (also after Ctrl-C or SIGTERM), 2 bad credentials or a bad
 command line, 1 any other failure (the message says which).
 `;
 

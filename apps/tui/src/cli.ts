@@ -77,8 +77,6 @@ async function run(options: RunOptions): Promise<number> {
       const onSignal = () => stop.abort();
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      // A closed terminal or a dropped ssh session, as the view ends on it: the recording gets its end.
-      process.on('SIGHUP', onSignal);
       // `events tail | head` closes the pipe: a normal end, not a crash. So does `2>&1 | head`
       // while only connection news is written (a server that is down): stderr fails first.
       process.stdout.on('error', onSignal);

@@ -158,34 +158,6 @@ describe('events tail (line mode)', () => {
     expect(result.stderr).not.toContain('Basic a');
   });
 
-  it('ends on SIGHUP (a closed terminal, a dropped ssh session) as on SIGTERM: exit 0, the recording finished with its close', async () => {
-    const file = join(dir, 'hangup.ndjson');
-    const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', 'tail', '--demo', '--rate', '50', '--record', file], {
-      cwd: PACKAGE,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error('did not end'));
-      }, 25_000);
-      let lines = 0;
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        // Some events out: it runs, its handlers are in place.
-        lines += chunk.split('\n').length - 1;
-        if (lines >= 5 && lines - (chunk.split('\n').length - 1) < 5) child.kill('SIGHUP');
-      });
-      child.on('close', (exit) => {
-        clearTimeout(timer);
-        resolve(exit);
-      });
-    });
-    expect(code).toBe(0);
-    const recorded = readFileSync(file, 'utf8').trimEnd().split('\n');
-    expect(JSON.parse(recorded.at(-1) as string)).toMatchObject({ kind: 'close', code: 1000 });
-  });
-
   it('refuses a bad command line with a precise message and exit 2', async () => {
     const result = await events(['tail', '--type', 'volume']);
     expect(result.code).toBe(2);
