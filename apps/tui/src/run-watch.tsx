@@ -50,7 +50,8 @@ export async function runWatch(opened: OpenedSource, options: WatchOptions): Pro
   // A replay reads fields from the recording and sends no GET that only a server could answer.
   const fields = fieldsCacheOf(opened);
 
-  const screen = enterAlternateScreen(stdout);
+  // The App takes a bracketed paste as text (keymap.ts resolvePaste), never as keys.
+  const screen = enterAlternateScreen(stdout, { bracketedPaste: true });
   let settle: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => {
     settle = resolve;

@@ -43,12 +43,16 @@ describe('terminal helpers', () => {
 
   it('asks for bracketed paste with the alternate screen, and gives it up when leaving, once', () => {
     const written: string[] = [];
-    const screen = enterAlternateScreen({ write: (text: string) => written.push(text) });
+    const screen = enterAlternateScreen({ write: (text: string) => written.push(text) }, { bracketedPaste: true });
     expect(written.join('')).toContain(ENABLE_BRACKETED_PASTE);
     screen.leave();
     screen.leave();
     expect(written.join('').split(DISABLE_BRACKETED_PASTE)).toHaveLength(2);
     expect(written.join('').endsWith('\u001b[?1049l\u001b[?25h')).toBe(true);
+    // Only when asked: an input handler that does not know the markers would read them as keys.
+    const plain: string[] = [];
+    enterAlternateScreen({ write: (text: string) => plain.push(text) }).leave();
+    expect(plain.join('')).not.toMatch(/2004/);
   });
 
   it('puts text on the clipboard with OSC 52', () => {

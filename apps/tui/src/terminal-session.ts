@@ -1,7 +1,4 @@
-/**
- * Switches to the alternate screen (xterm 1049: saves the cursor, clears), homes the cursor and
- * asks for bracketed paste; leaving undoes both.
- */
+/** Switches to the alternate screen (xterm 1049: saves the cursor, clears) and homes the cursor. */
 export const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h\u001b[H';
 /** Back to the normal screen as it was, cursor visible again. */
 export const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l\u001b[?25h';
@@ -21,21 +18,24 @@ export interface ScreenSession {
 
 /**
  * Enters the alternate screen by hand (Ink 6 does not) so the view does not scroll the user's
- * shell away, and leaves it exactly once.
+ * shell away, and leaves it exactly once. With `bracketedPaste`, asks for bracketed paste too
+ * (for an input handler that knows its markers, as the App does: any other would read them as
+ * keys), and gives it up when leaving.
  *
  * @example
- * const screen = enterAlternateScreen(process.stdout);
+ * const screen = enterAlternateScreen(process.stdout, { bracketedPaste: true });
  * process.on('exit', () => screen.leave());
  */
-export function enterAlternateScreen(stream: { write(text: string): unknown }): ScreenSession {
+export function enterAlternateScreen(stream: { write(text: string): unknown }, options: { readonly bracketedPaste?: boolean } = {}): ScreenSession {
   let active = true;
-  stream.write(ENTER_ALTERNATE_SCREEN + ENABLE_BRACKETED_PASTE);
+  const paste = options.bracketedPaste === true;
+  stream.write(ENTER_ALTERNATE_SCREEN + (paste ? ENABLE_BRACKETED_PASTE : ''));
   return {
     leave() {
       if (!active) return;
       active = false;
       try {
-        stream.write(DISABLE_BRACKETED_PASTE + LEAVE_ALTERNATE_SCREEN);
+        stream.write((paste ? DISABLE_BRACKETED_PASTE : '') + LEAVE_ALTERNATE_SCREEN);
       } catch {
         // stdout may already be gone (a closed terminal): nothing left to restore.
       }
