@@ -286,6 +286,25 @@ describe('App', () => {
     view.unmount();
   });
 
+  it('takes a bracketed paste as text, and does not wait forever for the end of one: keys work again after a moment', async () => {
+    const onQuit = vi.fn();
+    const view = app({ onQuit });
+    await settle();
+    view.stdin.write('/');
+    view.stdin.write('\u001b[200~cron\rpostgres\r\u001b[201~');
+    let frame = await until(view, (f) => f.includes('filter /cron▏'));
+    expect(frame).toContain('filter /cron▏');
+    view.stdin.write('\r');
+    // A start marker whose end never comes (a terminal that lost it): the text is taken, and then keys are keys again.
+    view.stdin.write('\u001b[200~https://x');
+    frame = await until(view, (f) => f.includes('pasted text is not keys'));
+    expect(frame).toContain('pasted text is not keys');
+    view.stdin.write('q');
+    await settle();
+    expect(onQuit).toHaveBeenCalledTimes(1);
+    view.unmount();
+  });
+
   it('yanks the resource URI and quits through the app callbacks', async () => {
     const onYank = vi.fn();
     const onQuit = vi.fn();

@@ -68,6 +68,9 @@ export interface AppProps {
   readonly onYank?: (uri: string) => void;
 }
 
+/** How long a bracketed paste may go without its next part or its end marker before it is taken as it is. */
+const PASTE_END_WAIT_MS = 500;
+
 /** What a replay says when asked to operate. */
 const READ_ONLY_REPLAY = 'a replay is read-only: operations act on a live server';
 /** A replay plays its recorded sockets in order: one more is the end of the recording, played or not. */
@@ -357,22 +360,28 @@ export function App(props: AppProps) {
 
   // Text between the markers of a bracketed paste, taken whole when the paste ends (it may come in several reads).
   const paste = useRef<string | null>(null);
+  // A paste whose end marker never comes must not swallow every key after it (q included): it ends on its own.
+  const pasteTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(pasteTimer.current), []);
+  const endPaste = useCallback(() => {
+    clearTimeout(pasteTimer.current);
+    const text = paste.current;
+    paste.current = null;
+    if (text === null) return;
+    const command = resolvePaste(latest.current.tooSmall ? 'too-small' : stateRef.current.mode.kind, text);
+    if (command !== null) dispatch(command);
+  }, [dispatch]);
   const onInput = useCallback(
     (input: string, key: Key) => {
       const marker = pasteMarkerOf(input);
-      if (marker === 'start') {
-        paste.current = '';
+      if (marker === 'end') {
+        endPaste();
         return;
       }
-      if (marker === 'end' || paste.current !== null) {
-        if (marker !== 'end') {
-          paste.current += input;
-          return;
-        }
-        const text = paste.current ?? '';
-        paste.current = null;
-        const command = resolvePaste(latest.current.tooSmall ? 'too-small' : stateRef.current.mode.kind, text);
-        if (command !== null) dispatch(command);
+      if (marker === 'start' || paste.current !== null) {
+        paste.current = marker === 'start' ? '' : paste.current + input;
+        clearTimeout(pasteTimer.current);
+        pasteTimer.current = setTimeout(endPaste, PASTE_END_WAIT_MS);
         return;
       }
       for (const press of keyPresses(input, key)) {
@@ -382,7 +391,7 @@ export function App(props: AppProps) {
         if (command !== null) dispatch(command);
       }
     },
-    [dispatch],
+    [dispatch, endPaste],
   );
   useInput(onInput, { isActive: props.interactive ?? true });
 
