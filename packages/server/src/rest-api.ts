@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   formatPosition,
   isTransitionalState,
@@ -57,6 +58,8 @@ class RestError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    /** A body may still be coming: close the connection after the answer with lingerClose. */
+    readonly linger = false,
   ) {
     super(detail);
   }
@@ -311,6 +314,7 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     });
     const fail = (error: unknown) => {
       if (error instanceof RestError) {
+        if (error.linger) res.once('finish', () => lingerClose(req.socket));
         send(res, error.status, { detail: error.detail }, error.headers);
         return;
       }
@@ -413,13 +417,12 @@ export function declaresBodyOver(req: Pick<IncomingMessage, 'headers'>, maxBytes
   return Number.isFinite(declared) && declared > maxBytes;
 }
 
+/** How long a connection closed by lingerClose goes on reading, after the client last sent anything. */
+export const LINGER_MS = 5_000;
+
 /**
- * Reads and drops the rest of a refused body, so that the client, which may still be sending it,
- * reads the refusal. Closed with bytes unread, a socket is reset (RST), and the reset makes the
- * client's system drop what it had received and not yet read: a client that sends its whole body
- * before it reads (Python's requests, curl, most clients) saw "connection reset", never the 413.
- * Once the body has all arrived the connection carries the next request, as after any answer;
- * past MAX_DISCARDED_BYTES it is closed.
+ * Reads and drops the rest of a refused body (see lingerClose); past MAX_DISCARDED_BYTES the
+ * connection is closed at once.
  */
 function discardRest(req: IncomingMessage): void {
   let discarded = 0;
@@ -430,14 +433,30 @@ function discardRest(req: IncomingMessage): void {
 }
 
 /**
- * The request body as text, refused with 413 past `maxBytes` and 408 after `timeoutMs`. A body
- * over the limit is read to its end and dropped (discardRest); after a 408 the connection is
- * closed after the answer: the rest of the body may never come.
+ * Closes a connection after the refusal of a body that may still be coming, as nginx's lingering
+ * close does: FIN after the answer, then what still arrives is read and dropped (discardRest)
+ * until the client closes, or goes quiet for LINGER_MS. Closed at once with bytes unread, a socket
+ * is reset (RST), and the reset makes the client's system drop what it had received and not yet
+ * read: a client that sends its whole body before it reads (Python's requests, curl, most
+ * clients) saw "connection reset", never the 413. Kept open for the next request instead, the
+ * connection would wait for the rest of a body a client may never send.
+ */
+function lingerClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  socket.setTimeout(LINGER_MS);
+  socket.once('timeout', () => socket.destroy());
+}
+
+/**
+ * The request body as text, refused with 413 past `maxBytes` and 408 after `timeoutMs`. After
+ * a 413 the rest of the body is read and dropped and the connection closed (lingerClose); after a
+ * 408 it is closed at once: the rest of the body may never come.
  */
 function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<string> {
   if (declaresBodyOver(req, maxBytes)) {
     discardRest(req);
-    return Promise.reject(new RestError(413, `Request body too large: ${Number(req.headers['content-length'])} bytes (at most ${maxBytes}).`));
+    return Promise.reject(new RestError(413, `Request body too large: ${Number(req.headers['content-length'])} bytes (at most ${maxBytes}).`, {}, true));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -457,7 +476,7 @@ function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Pr
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) finish(new RestError(413, `Request body too large: more than ${maxBytes} bytes.`));
+      if (size > maxBytes) finish(new RestError(413, `Request body too large: more than ${maxBytes} bytes.`, {}, true));
       else chunks.push(chunk);
     };
     const onEnd = () => finish();

@@ -4,12 +4,14 @@ import { createEventsServer, type EventsServer } from '../src/create-events-serv
 import { silentLogger } from '../src/logger.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../src/rest-api.js';
 import { createSimulatedCloud, type SimulatedCloud } from '../src/simulator/simulated-cloud.js';
+import { rawConnection } from './helpers/raw-http.js';
 
 // A body over the limit is refused with 413 while the client may still be sending it. Closed at
 // once, a socket with unread bytes is reset (RST), and a reset makes the client's system drop
 // what it had received and not yet read: a client that sends its whole body before it reads saw
-// "connection reset", never the 413 that says why. The server now reads the rest of the body and
-// drops it. A client that waits for "100 Continue" is told 413 instead, and sends no body at all.
+// "connection reset", never the 413 that says why. The server now half-closes after the 413 and
+// reads and drops what still comes until the client closes (a lingering close). A client that
+// waits for "100 Continue" is told 413 instead, and sends no body at all.
 
 const USERS = [{ username: 'alice', apikey: 'alice-key-123', namespaces: ['acme'] }];
 const AUTH = `Basic ${Buffer.from('alice:alice-key-123').toString('base64')}`;
@@ -83,6 +85,16 @@ describe('a body over the limit', () => {
     );
     expect(received).toMatch(/^HTTP\/1\.1 413 /);
     expect(received).toContain(`{"detail":"Request body too large: more than ${DEFAULT_MAX_BODY_BYTES} bytes."}`);
+  });
+
+  it('closes after the 413 when the client declared a body and sends none', async () => {
+    const conn = await rawConnection(server.port);
+    conn.send(`POST ${stopPath()} HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\nContent-Length: ${BIG}\r\n\r\n`);
+    expect((await conn.next()).status).toBe(413);
+    // The server's FIN, at once: not the lingering close's 5 s of quiet, nor a keep-alive timeout.
+    const started = Date.now();
+    await conn.closed;
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('is refused before "100 Continue": a client that waits for it never sends the body, and the connection closes', async () => {
