@@ -1,13 +1,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpServer } from './create-http-server.js';
+import { createHttpServer, KEEP_ALIVE_TIMEOUT_MS } from './create-http-server.js';
 
 let server: Server | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  const started = server;
   server = undefined;
+  if (started === undefined) return;
+  started.closeAllConnections();
+  await new Promise((resolve) => started.close(resolve));
 });
 
 /** A server whose handler answers each request `delayMs` later, with the method and path. */
@@ -47,6 +49,30 @@ describe('createHttpServer', () => {
     expect(received.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
     expect(received.indexOf('POST /a')).toBeLessThan(received.indexOf('GET /b'));
     expect(await halfClosed(port, 'GET /old HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*GET \/old$/);
+  });
+
+  it('keeps an idle keep-alive connection longer than a load balancer does (60 s), and headersTimeout does not cut it', async () => {
+    // Node's default, 5 s: a proxy's request on a connection the server is closing gets a 502.
+    expect(createHttpServer({ headersTimeoutMs: 10_000 }).keepAliveTimeout).toBe(KEEP_ALIVE_TIMEOUT_MS);
+    expect(KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(60_000);
+    // Idle past a short headersTimeout (checked every 100 ms here), the connection still serves.
+    server = createHttpServer({ headersTimeoutMs: 100 });
+    server.on('request', (_req: IncomingMessage, res: ServerResponse) => res.end('ok'));
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const socket = connect((server.address() as { port: number }).port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    const answers = async (count: number) => {
+      while ((received.match(/HTTP\/1\.1 200 OK/g) ?? []).length < count) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answers(1);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answers(2);
+    socket.destroy();
   });
 
   it('closes a half-closed connection with nothing to answer', async () => {

@@ -1,5 +1,14 @@
 import { createServer, type Server } from 'node:http';
 
+/**
+ * How long an idle keep-alive connection is kept: longer than the idle timeout of the load
+ * balancers and proxies put in front of servers like this one (AWS ALB and ingress-nginx's
+ * upstream keep-alive: 60 s). Node's default, 5 s, has the server close connections the proxy
+ * still holds open: a request it sends on one as it closes is answered 502 by the proxy, and a
+ * POST (an operation) is not retried.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export interface HttpServerOptions {
   /** A request whose headers have not all arrived after this long gets 408 (the whole request gets three times as long). */
   readonly headersTimeoutMs: number;
@@ -7,7 +16,8 @@ export interface HttpServerOptions {
 
 /**
  * The server's `node:http` server, with no listeners yet: the header and request timeouts,
- * half-closed connections answered, and a request without `Host` left to the request listener.
+ * idle connections kept past a proxy's idle timeout, half-closed connections answered, and a
+ * request without `Host` left to the request listener.
  *
  * A client may write its request and then half-close its side (`shutdown(SHUT_WR)`: HTTP/1.0-style
  * clients, `nc -N`, scripts that signal "that is all" that way): it still reads the answer. By
@@ -33,5 +43,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     requireHostHeader: false,
   });
   (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  // Node 18+ times a request's headers from its first byte, not from the last answer: an idle
+  // connection kept this long is not cut by headersTimeout (older Node needed headersTimeout above it).
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return server;
 }
