@@ -184,6 +184,28 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         await until(() => server.connections === 1, 'the old connection gone', 3_000, () => server.connections);
       });
 
+      it('pause() closes the connection and resume() picks up what the server kept: every event once, in order', async () => {
+        const { server, source } = await startServer();
+        const { stream, events } = openStream(server.url);
+        await waitLive(stream);
+        const sent = [source.emit(NS)];
+        await until(() => events.length === 1, 'the first event');
+        stream.pause();
+        expect(stream.getSnapshot()).toMatchObject({ paused: true, phase: 'stopped' });
+        await until(() => server.connections === 0, 'the connection closed', 3_000, () => server.connections);
+        sent.push(source.emit(NS), source.emit(NS));
+        await sleep(100);
+        expect(events).toHaveLength(1); // nothing read while paused, nothing reconnected
+        expect(server.connections).toBe(0);
+        stream.resume();
+        await until(() => isLive(stream.getSnapshot()), 'live again', 5_000, () => stream.getSnapshot());
+        expect(stream.getSnapshot()).toMatchObject({ paused: false, outcome: 'resumed' });
+        sent.push(source.emit(NS));
+        await until(() => events.length >= sent.length, 'every event', 5_000, () => [events.length, sent.length]);
+        await sleep(50);
+        expect(events.map((e) => e.uuid)).toEqual(sent.map((e) => e.uuid));
+      });
+
       it('a slow for-await loop pauses the stream at highWaterMark and resumes it: every event once, in order', async () => {
         const { server, source } = await startServer({ retention: { count: 10_000 } });
         const stream = transport.createEventStream({ streamHost: server.url, namespace: NS, credentials: CREDENTIALS, policy: POLICY, highWaterMark: 20 });

@@ -86,6 +86,7 @@ async function run(options: RunOptions): Promise<number> {
         filter: options.filter,
         ...(options.count !== undefined ? { count: options.count } : {}),
         write: (text) => process.stdout.write(text),
+        onDrain: (listener) => process.stdout.once('drain', listener),
         warn: (text) => process.stderr.write(text),
         signal: stop.signal,
       });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { authorizationHeader, EventsError, type EventFilter, type LiveTree, MAX_TIMER_MS, type ObjectType, type StreamPort } from '@events/core';
+import { authorizationHeader, EventsError, type EventFilter, type LiveTree, type LiveTreeHandle, MAX_TIMER_MS, type ObjectType, type StreamPort } from '@events/core';
 import { createNodePort } from '@events/transport-node';
 import type { RunOptions } from './cli-options.js';
 import { type ConnectOptions, connectLiveTree } from './connect-live-tree.js';
@@ -20,6 +20,11 @@ export interface OpenedSource {
   readonly notice?: string;
   /** Resolves when a replay has played to its end; never for a live source. */
   readonly ended: Promise<void>;
+  /**
+   * Reading the stream, paused while the output backs up (`tail` into a slow pipe): on a server
+   * that resumes, the events wait there meanwhile. Absent for a replay, which keeps its own pace.
+   */
+  readonly flow?: { pause(): void; resume(): void };
   /** A recording played back, not a connection: the header says `replaying`, not `live`. */
   readonly replay?: boolean;
   /**
@@ -108,7 +113,7 @@ function networkPort(connect: ConnectOptions, record: ((line: string) => void) |
   });
 }
 
-function connect(options: ConnectOptions, record: ((line: string) => void) | undefined): LiveTree {
+function connect(options: ConnectOptions, record: ((line: string) => void) | undefined): LiveTreeHandle {
   return connectLiveTree(options, networkPort(options, record));
 }
 
@@ -171,7 +176,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
       // Over the network like any other server, so the demo shows the real client at work
       // (reconnects included); createInProcessLiveTree is the socket-free variant for tests.
       const credentials = { username: demo.username, apikey: demo.apikey };
-      let tree: LiveTree;
+      let tree: LiveTreeHandle;
       let eventLog: EventLog | undefined;
       try {
         tree = connect(
@@ -196,6 +201,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         notice: `demo server ${demo.url}/ · DOCKERCLOUD_USER=${demo.username} DOCKERCLOUD_APIKEY=${demo.apikey}`,
         ended: never,
         clock: Date.now,
+        flow: tree.stream,
         ...(eventLog !== undefined ? { eventLog } : {}),
         async close() {
           eventLog?.close();
@@ -268,6 +274,7 @@ export async function openSource(options: RunOptions, extra: OpenSourceOptions =
         types: typesOf(options.filter),
         ended: never,
         clock: Date.now,
+        flow: tree.stream,
         ...(eventLog !== undefined ? { eventLog } : {}),
         close: () => {
           eventLog?.close();

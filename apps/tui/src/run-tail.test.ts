@@ -125,6 +125,52 @@ describe('runTail --format plain', () => {
     expect(asked).toEqual([]);
   });
 
+  it('pauses reading the source while the output is full, and resumes it once the output drained', async () => {
+    const { tree, opened } = source({});
+    const calls: string[] = [];
+    const flow = { pause: () => calls.push('pause'), resume: () => calls.push('resume') };
+    const lines: string[] = [];
+    let full = false;
+    let drained: (() => void) | undefined;
+    const stop = new AbortController();
+    const done = runTail(
+      { ...opened, flow },
+      {
+        format: 'json',
+        filter: null,
+        write: (line) => {
+          lines.push(line);
+          return !full;
+        },
+        onDrain: (listener) => {
+          drained = listener;
+        },
+        warn: () => {},
+        signal: stop.signal,
+      },
+    );
+    tree.push(event(NEW, 'create', 'Starting', []));
+    expect(calls).toEqual([]);
+    full = true;
+    tree.push(event(NEW, 'update', 'Running', []));
+    // Events a frame already held still come while paused: written, and no second pause.
+    tree.push(event(NEW, 'update', 'Stopping', []));
+    expect(calls).toEqual(['pause']);
+    expect(lines).toHaveLength(3);
+    full = false;
+    drained?.();
+    expect(calls).toEqual(['pause', 'resume']);
+    // Full again: paused again.
+    full = true;
+    tree.push(event(NEW, 'update', 'Stopped', []));
+    expect(calls).toEqual(['pause', 'resume', 'pause']);
+    stop.abort();
+    expect(await done).toBe(0);
+    // A drain after the end resumes nothing.
+    drained?.();
+    expect(calls).toEqual(['pause', 'resume', 'pause']);
+  });
+
   it("names a replay's objects from its recording, in the same turn, and writes ids at once for what it never saw, asking no server", async () => {
     const { tree, opened, asked } = source({ [NEW]: async () => ({ name: 'from a server' }) });
     const recorded: Record<string, Record<string, unknown>> = { [NEW]: { name: 'web-9' }, [SERVICE]: { name: 'api' } };
@@ -188,6 +234,28 @@ describe('runTail on stderr', () => {
     expect(warnings.filter((line) => line.startsWith('events: live'))).toHaveLength(1);
     stop.abort();
     expect(await done).toBe(0);
+  });
+
+  it('says so when the stream could not be resumed after a pause for the output: lines are missing', async () => {
+    const { tree, opened } = source({});
+    let drained: (() => void) | undefined;
+    const flow = { pause: () => tree.setConnection({ ...LIVE_CONNECTION, phase: 'stopped', status: 'stopped', stopReason: 'stop' } as ConnectionSummary), resume: () => {} };
+    const warnings: string[] = [];
+    const stop = new AbortController();
+    const done = runTail(
+      { ...opened, flow },
+      { format: 'json', filter: null, write: () => false, onDrain: (listener) => (drained = listener), warn: (text) => warnings.push(text), signal: stop.signal },
+    );
+    tree.push(event(NEW, 'create', 'Starting', []));
+    drained?.();
+    // Back, but the server no longer had the events: a re-list.
+    tree.setConnection({ ...LIVE_CONNECTION, outcome: 'resynced' } as ConnectionSummary);
+    tree.setSync({ status: 'listing' });
+    tree.seed({});
+    stop.abort();
+    expect(await done).toBe(0);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^events: live · resynced \S+ \(\+0 ~0 -0\) · the stream could not be resumed, so lines of what changed meanwhile are missing\n$/);
   });
 
   it('says nothing of the first connection and its listing', async () => {

@@ -26,8 +26,14 @@ export interface TailOptions {
   readonly filter: EventFilter | null;
   /** Stop after this many events. */
   readonly count?: number;
-  /** One line, newline included. */
-  readonly write: (text: string) => void;
+  /**
+   * One line, newline included. `false` (as a Node stream's write says it is full) pauses
+   * reading the source until `onDrain`'s listener is called, so a slow reader of the output
+   * does not pile lines up in memory; the server keeps the events meanwhile.
+   */
+  readonly write: (text: string) => unknown;
+  /** Calls the listener once when the output took what it held (a Node stream's 'drain'). */
+  readonly onDrain?: (listener: () => void) => void;
   /** Connection news for stderr (never mixed into the event lines). */
   readonly warn: (text: string) => void;
   /** Aborted on SIGINT/SIGTERM or a closed stdout: a normal end. */
@@ -75,10 +81,24 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
     const states = createTreeStateTracker(tree);
     const tracker = states.tracker;
 
-    const write = (line: PendingLine) => {
-      options.write(`${formatEventPlain(line.event, line.previous, tree.getSnapshot().tree, lookup, line.names)}\n`);
+    /** Whether reading waits for the output to drain. */
+    let held = false;
+    /** Reading was paused for the output since the link was last live: a resync then is news. */
+    let pausedForOutput = false;
+    const output = (text: string) => {
+      const accepted = options.write(text);
       written++;
+      const { flow } = opened;
+      if (accepted !== false || held || flow === undefined || options.onDrain === undefined) return;
+      held = true;
+      pausedForOutput = true;
+      flow.pause();
+      options.onDrain(() => {
+        held = false;
+        if (!done) flow.resume();
+      });
     };
+    const write = (line: PendingLine) => output(`${formatEventPlain(line.event, line.previous, tree.getSnapshot().tree, lookup, line.names)}\n`);
     /** Whether every name the line waits for has come (or failed); a request dropped from the cache's queue is asked again. */
     const settled = (line: PendingLine) =>
       line.waits.every((uri) => {
@@ -126,8 +146,7 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       if (options.count !== undefined && taken >= options.count) return;
       taken++;
       if (!plain || fields === undefined) {
-        options.write(`${formatEventJson(event)}\n`);
-        written++;
+        output(`${formatEventJson(event)}\n`);
         if (options.count !== undefined && written >= options.count) finish(ExitCode.ok);
         return;
       }
@@ -157,6 +176,8 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
     /** Something was said of a lost connection: its return (and its re-list) is news too. The first connection is not. */
     let lost = false;
     let listingFailure: string | null = null;
+    /** The last re-list: one after a pause for the output (no lost connection to tell of) is news too. */
+    let lastResync = tree.getSnapshot().lastResync;
     const onTree = () => {
       if (done) return;
       const snapshot = tree.getSnapshot();
@@ -169,6 +190,15 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       // Each failed attempt is news (the phase stays `reconnecting` from one to the next): a
       // server that stays away shows as attempts counting up, not one line and then silence.
       const link = linkOf(snapshot);
+      if (snapshot.lastResync !== lastResync) {
+        lastResync = snapshot.lastResync;
+        if (pausedForOutput && !lost && link === 'live' && lastResync !== null) {
+          pausedForOutput = false;
+          options.warn(`events: ${describeLink(snapshot, { wall: wallClock(), monotonic: performance.now() }).text} · the stream could not be resumed, so lines of what changed meanwhile are missing\n`);
+        }
+      }
+      // Resumed: nothing was missed. Any other way back re-lists, and the resync above says so.
+      if (link === 'live' && !held && snapshot.connection.outcome === 'resumed') pausedForOutput = false;
       const nextAttempt = connection.phase === 'reconnecting' && connection.retryAt !== null && connection.attempt !== lastAttempt;
       if (link === lastLink && !nextAttempt) return;
       lastLink = link;
@@ -195,6 +225,11 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
           options.warn(`events: ${text()}\n`);
           return;
         case 'reconnecting':
+          // The connection that ends a pause for the output is no lost one; a retry after it fails is.
+          if (pausedForOutput && !lost && connection.retryAt === null) return;
+          lost = true;
+          options.warn(`events: ${text()}\n`);
+          return;
         case 'offline':
           lost = true;
           options.warn(`events: ${text()}\n`);

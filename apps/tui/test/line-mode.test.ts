@@ -158,6 +158,47 @@ describe('events tail (line mode)', () => {
     expect(result.stderr).not.toContain('Basic a');
   });
 
+  it('stops reading the stream while nobody reads its output (lines do not pile up in memory), and picks it up again when they do', async () => {
+    const busy = await createEventsServer({ source: createSimulatedCloud({ seed: 9, rate: 2_000, namespaces: ['bob'] }), users: [{ username: 'bob', apikey: 'line-mode-key-2' }] });
+    const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', 'tail', '--format', 'json'], {
+      cwd: PACKAGE,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DOCKERCLOUD_STREAM_HOST: busy.url.replace('http', 'ws'), DOCKERCLOUD_USER: 'bob', DOCKERCLOUD_APIKEY: 'line-mode-key-2' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const until = async (test: () => boolean, what: string, ms = 15_000) => {
+      const end = Date.now() + ms;
+      while (!test()) {
+        if (Date.now() > end) throw new Error(`${what} within ${ms} ms (connections ${busy.connections}; stderr: ${stderr})`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      // Nobody reads stdout (the test has not attached a reader): the pipe fills, and the tail lets go of the stream.
+      await until(() => busy.connections === 1, 'connected');
+      await until(() => busy.connections === 0, 'the stream let go while the output is full', 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(busy.connections).toBe(0); // not reconnecting meanwhile
+      // A reader comes: the tail connects again and writes on.
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      await until(() => stdout.split('\n').length > 5_000, 'lines after the reader came');
+      const lines = stdout.slice(0, stdout.lastIndexOf('\n')).split('\n');
+      const uuids = lines.map((line) => (JSON.parse(line) as { uuid: string }).uuid);
+      expect(new Set(uuids).size).toBe(uuids.length); // none twice
+      expect(stderr).not.toMatch(/reconnecting/); // its own pauses are no lost connection
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('close', resolve));
+      await busy.close();
+    }
+  }, 45_000);
+
   it('refuses a bad command line with a precise message and exit 2', async () => {
     const result = await events(['tail', '--type', 'volume']);
     expect(result.code).toBe(2);

@@ -74,9 +74,10 @@ export interface StreamSnapshot extends ConnectionSummary {
   /** Whether the latest open connection speaks the extended protocol; null before the first. */
   readonly extended: boolean | null;
   /**
-   * Reading is paused because an async-iterator consumer fell behind (see highWaterMark). Nothing
-   * is wrong: `phase` is `stopped` (`stopReason: 'stop'`) until the consumer drained half the
-   * queue, then `reconnecting` and `live` again, resuming after the last queued event.
+   * Reading is paused because an async-iterator consumer fell behind (see highWaterMark), or
+   * pause() was called. Nothing is wrong: `phase` is `stopped` (`stopReason: 'stop'`) until the
+   * consumer drained half the queue and resume() was called if pause() was, then `reconnecting`
+   * and `live` again, resuming after the last event delivered.
    */
   readonly paused: boolean;
   /** close() was called (or the signal aborted): `phase` is `stopped` for good. */
@@ -147,13 +148,28 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
    * complete at once: the events in between are simply missed.
    */
   onResync(handler: (request: ResyncRequest) => void | Promise<void>): () => void;
+  /**
+   * Stops reading, for a callback consumer whose output backs up (a pipe, a slow database): the
+   * socket closes and nothing is retried until resume(). On the extended protocol the server
+   * keeps the events, and resume() picks them up from the last one delivered (a resync if the
+   * wait outlasted the server's retention); on a plain server the events of the pause are lost,
+   * as on any Docker Cloud disconnect. `paused` is true in the snapshot meanwhile. Events of a
+   * frame already read may still be delivered. Idempotent; does nothing after close().
+   *
+   * @example
+   * stream.onEvent((event) => { if (!output.write(`${JSON.stringify(event)}\n`)) { stream.pause(); output.once('drain', () => stream.resume()); } });
+   */
+  pause(): void;
+  /** Ends a pause(): connects again, resuming (once an async-iterator consumer has drained, if it is behind too). */
+  resume(): void;
   /** The position of the last event or marker received on an extended connection. */
   getPosition(): StreamPosition | null;
   /** Resolves after close() (or an abort); rejects with the EventsError that stopped the client. */
   runForever(): Promise<void>;
   /**
    * Drops the connection and connects now (also after a stop on auth or fatal). While reading is
-   * paused (an async-iterator consumer is behind) it connects once the consumer drained, as then.
+   * paused (an async-iterator consumer is behind) it connects once the consumer drained, as then;
+   * after pause(), only resume() connects.
    * While the server's own wait runs (a throttled close such as 4029 or HTTP 429, or a close with
    * `retryAfterMs`: see `lastClose`), it connects as soon as that wait is over, not before: it cuts
    * the client's backoff short, never the server's. `retryAt` then says when.

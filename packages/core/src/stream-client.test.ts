@@ -688,6 +688,112 @@ describe('the async iterator', () => {
   });
 });
 
+describe('pause() and resume()', () => {
+  it('stops reading until resume(), then resumes after the last delivered event: nothing lost', () => {
+    const { port, stream } = setup();
+    const received: string[] = [];
+    stream.onEvent((e) => received.push(e.uuid));
+    openExtended(port, 'fresh', 0);
+    const sent = Array.from({ length: 6 }, (_, i) => event(i + 1));
+    for (const e of sent.slice(0, 3)) port.last().send(e);
+    stream.pause();
+    stream.pause(); // idempotent
+    expect(port.sockets[0]?.closedBy).toEqual({ code: 1000, reason: 'stopped' });
+    expect(stream.getSnapshot()).toMatchObject({ paused: true, closed: false, error: null, phase: 'stopped', stopReason: 'stop' });
+    // Nothing connects while held: not the backoff, not reconnect(), not a new filter.
+    port.clock.runAll();
+    stream.reconnect();
+    stream.setFilter({ type: 'container' });
+    port.clock.runAll();
+    expect(port.sockets).toHaveLength(1);
+    stream.resume();
+    port.clock.advance(0);
+    expect(stream.getSnapshot().paused).toBe(false);
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toContain(`resume=${EPOCH}%3A3`);
+    expect(port.last().request.url).toContain('type=container');
+    openExtended(port, 'resumed', 3);
+    for (const e of sent.slice(3)) port.last().send(e);
+    expect(received).toEqual(sent.map((e) => e.uuid));
+  });
+
+  it('keeps a failure stopped: pause() and resume() neither hide its error nor retry it', () => {
+    const { port, stream } = setup();
+    port.last().refuse(401);
+    const failed = stream.getSnapshot();
+    expect(failed).toMatchObject({ phase: 'stopped', stopReason: 'auth' });
+    expect(failed.error).not.toBeNull();
+    stream.pause();
+    expect(stream.getSnapshot()).toMatchObject({ paused: true, stopReason: 'auth', error: failed.error });
+    stream.resume();
+    port.clock.runAll();
+    expect(port.sockets).toHaveLength(1);
+    expect(stream.getSnapshot()).toMatchObject({ paused: false, stopReason: 'auth', error: failed.error });
+  });
+
+  it('does nothing after close()', async () => {
+    const { port, stream } = setup();
+    openExtended(port);
+    const closed = stream.close();
+    port.clock.runAll();
+    await closed;
+    stream.pause();
+    stream.resume();
+    port.clock.runAll();
+    expect(port.sockets).toHaveLength(1);
+    expect(stream.getSnapshot()).toMatchObject({ closed: true, paused: false });
+  });
+
+  it("waits for both: an iterator's full queue and a pause() (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom('pause', 'resume', 'take', 'send'), { maxLength: 40 }), async (steps) => {
+        const { port, stream } = setup({ highWaterMark: 2 });
+        openExtended(port, 'fresh', 0);
+        const iterator = stream[Symbol.asyncIterator]();
+        let held = false;
+        let queued = 0;
+        let next = 1;
+        const sent: string[] = [];
+        const taken: string[] = [];
+        for (const step of steps) {
+          if (step === 'pause') {
+            stream.pause();
+            held = true;
+          } else if (step === 'resume') {
+            stream.resume();
+            held = false;
+          } else if (step === 'take' && queued > 0) {
+            taken.push(((await iterator.next()).value as DockerCloudEvent).uuid);
+            queued--;
+          } else if (step === 'send') {
+            const socket = port.last();
+            if (socket.status === 'open' && socket.closedBy === null) {
+              const e = event(next++);
+              sent.push(e.uuid);
+              socket.send(e);
+              queued++;
+            }
+          }
+          port.clock.advance(0);
+          // A new socket (a resume) says hello from the last queued event.
+          if (port.last().status === 'connecting') openExtended(port, 'resumed', next - 1);
+          const paused = held || queued >= 2;
+          expect(stream.getSnapshot().paused).toBe(paused);
+          expect(port.last().status === 'open' && port.last().closedBy === null).toBe(!paused);
+        }
+        // Every event sent is taken once, in order.
+        stream.resume();
+        for (let i = 0; i < queued; i++) taken.push(((await iterator.next()).value as DockerCloudEvent).uuid);
+        expect(taken).toEqual(sent);
+        const closed = stream.close();
+        port.clock.runAll();
+        await closed;
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('closing', () => {
   it('leaves no timers and no sockets, and resolves runForever', async () => {
     const { port, stream } = setup();

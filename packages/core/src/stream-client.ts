@@ -51,7 +51,8 @@ import { createUuidWindow } from './uuid-window.js';
 //   client closes its socket ("paused") and, once the consumer has drained it to half, connects
 //   again resuming from the position of the last event it queued: nothing is lost on an extended
 //   server. On a plain server a pause is a disconnect, and its events are lost, as every
-//   Docker Cloud disconnect lost them. Callback consumers (onEvent) are never paused.
+//   Docker Cloud disconnect lost them. Callback consumers (onEvent) are never paused for them:
+//   they pause() and resume() themselves (a writer whose output backs up), which works the same way.
 // - A close-socket effect without `terminate` starts the closing handshake; a socket that has
 //   not reported its close after closeTimeoutMs is terminated, so close() always ends.
 // - A runtime that refuses a server ignoring our subprotocol offer (Node's ws; a real Docker
@@ -103,7 +104,10 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
   /** Whether sockets offer RESUME_SUBPROTOCOL: the option, until a runtime refuses a server that ignores it. */
   let offerExtended = options.extended ?? true;
   let closed = false;
+  /** Reading stopped because an async-iterator queue is full. */
   let paused = false;
+  /** Reading stopped because the caller said pause(); only resume() ends it. */
+  let held = false;
   let stopError: EventsError | null = null;
   let lastExtended: boolean | null = null;
   let deliveredPosition: StreamPosition | null = null;
@@ -139,7 +143,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     return Object.freeze({
       ...describeConnection(state),
       extended: lastExtended,
-      paused,
+      paused: paused || held,
       closed,
       error: state.status === 'stopped' && state.reason !== 'stop' ? stopError : null,
     });
@@ -516,18 +520,20 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
   function pause(): void {
     if (paused || closed) return;
     paused = true;
-    run(() => {
-      input({ type: 'stop' });
-      publish();
-    });
+    stopOrStartReading(held ? null : 'stop');
   }
 
   function resumeIfDrained(): void {
     if (!paused || closed) return;
     for (const queue of queues) if (queue.full) return;
     paused = false;
+    stopOrStartReading(held ? null : 'start');
+  }
+
+  /** A pause's or resume's step: the machine's stop/start, or only the flags' publish when the other reason still holds. */
+  function stopOrStartReading(step: 'stop' | 'start' | null): void {
     run(() => {
-      input({ type: 'start' });
+      if (step !== null) input({ type: step });
       publish();
     });
   }
@@ -536,6 +542,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     if (closing !== null) return closing;
     closed = true;
     paused = false;
+    held = false;
     options.signal?.removeEventListener?.('abort', onAbort);
     closing = new Promise<void>((resolve) =>
       run(() => {
@@ -620,9 +627,22 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
       }
       return forever.promise;
     },
+    pause() {
+      if (closed || held) return;
+      held = true;
+      // Stopped already (the queue's pause, or a failure whose error the snapshot keeps): nothing to stop.
+      stopOrStartReading(paused || state.status === 'stopped' ? null : 'stop');
+    },
+    resume() {
+      if (closed || !held) return;
+      held = false;
+      // Only a stop of ours is undone: a failure stays stopped, as reconnect() is what retries it.
+      stopOrStartReading(paused || state.status !== 'stopped' || state.reason !== 'stop' ? null : 'start');
+    },
     reconnect() {
       if (closed) return;
       offerExtended = options.extended ?? true;
+      if (held) return; // resume() connects
       // Still behind: a socket now could only deliver events the full queue refuses (lost, with
       // the position already past them). Reading resumes, connecting afresh, once it drained.
       if (paused && [...queues].some((queue) => queue.full)) return;
@@ -654,7 +674,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
       // failure (reconnect() connects), or suspended offline (the machine's `reconnect` would
       // override offline; `online` connects with the new filter).
       run(() => {
-        if (closed || paused || !(hasSocket(state) || state.status === 'backoff')) return;
+        if (closed || paused || held || !(hasSocket(state) || state.status === 'backoff')) return;
         // A socket whose open is still deferred reads `filter` when it opens: nothing to redo.
         if (deferredOpen !== null && hasSocket(state) && deferredOpen.generation === state.generation) return;
         deferOpens = true;
