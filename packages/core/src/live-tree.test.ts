@@ -294,7 +294,7 @@ describe('seeding', () => {
     expect(port.calls[0]?.request.url).toContain('auth=');
     port.calls[0]?.respond({ status: 404, body: '<html><body>404 Not Found</body></html>' });
     await ticks();
-    const message = 'GET stack list: HTTP 404: no events API answered at http://h:1/api/app/v1/acme/stack/ (check DOCKERCLOUD_REST_HOST and the namespace)';
+    const message = 'GET stack list: HTTP 404: no events API answered at http://h:1/api/app/v1/acme/stack/ (check the REST host, restHost or DOCKERCLOUD_REST_HOST, and the namespace)';
     expect(errors.map((e) => [e.code, e.message])).toEqual([['http', message]]);
     expect(tree.getSnapshot().sync).toEqual({ status: 'listing', failure: { message, attempts: 1 } });
     advanceLive(port, 10_000);

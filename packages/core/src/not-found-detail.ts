@@ -6,7 +6,7 @@
  *
  * @example
  * notFoundDetail('stream', 'ws://h:1/api/audit/v1/acme/events/?auth=Basic%20…', null)
- * // 'no events stream answered at ws://h:1/api/audit/v1/acme/events/ (check DOCKERCLOUD_STREAM_HOST and the namespace)'
+ * // 'no events stream answered at ws://h:1/api/audit/v1/acme/events/ (check the stream host, streamHost or DOCKERCLOUD_STREAM_HOST, and the namespace)'
  */
 export function notFoundDetail(what: 'stream' | 'rest', url: string, detail: string | null | undefined): string | null {
   if (detail != null && detail !== '' && !GENERIC.test(detail)) return null;
@@ -14,8 +14,8 @@ export function notFoundDetail(what: 'stream' | 'rest', url: string, detail: str
   const at = url.indexOf('?');
   const path = at === -1 ? url : url.slice(0, at);
   return what === 'stream'
-    ? `no events stream answered at ${path} (check DOCKERCLOUD_STREAM_HOST and the namespace)`
-    : `no events API answered at ${path} (check DOCKERCLOUD_REST_HOST and the namespace)`;
+    ? `no events stream answered at ${path} (check the stream host, streamHost or DOCKERCLOUD_STREAM_HOST, and the namespace)`
+    : `no events API answered at ${path} (check the REST host, restHost or DOCKERCLOUD_REST_HOST, and the namespace)`;
 }
 
 /** The details that say no more than the status itself (Django REST framework's, and alike). */

@@ -496,7 +496,7 @@ describe('stopping on failures', () => {
     const { port, stream, errors } = setup({ filter: { type: 'service' } }, createFakeStreamPort({ canSetHeaders: false }));
     expect(port.last().request.url).toContain('auth=');
     port.last().refuse(404); // an HTML page: no detail
-    const reason = 'no events stream answered at ws://127.0.0.1:8080/api/audit/v1/acme/events/ (check DOCKERCLOUD_STREAM_HOST and the namespace)';
+    const reason = 'no events stream answered at ws://127.0.0.1:8080/api/audit/v1/acme/events/ (check the stream host, streamHost or DOCKERCLOUD_STREAM_HOST, and the namespace)';
     expect(stream.getSnapshot()).toMatchObject({ phase: 'stopped', stopReason: 'fatal', lastClose: { kind: 'http', code: 404, reason } });
     expect(errors.map((e) => [e.code, e.message])).toEqual([['http', `the server refused the connection with HTTP 404: ${reason}`]]);
     // A generic "Not found." says no more than the status: the same message.
