@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MAX_RATE, MAX_STACKS, OPTION_RULES } from './check-options.js';
 import {
+  type ArgToken,
   badValue,
   cannotCombine,
   describeParseError,
@@ -11,6 +12,8 @@ import {
   numberFlag,
   oneOfFlag,
   rateFlag,
+  repeatedFlag,
+  type ShownAs,
   UsageError,
   unexpectedArgument,
 } from './cli-rules.js';
@@ -105,6 +108,7 @@ Options:
   -h, --help              Show this help
   -v, --version           Show the version
 
+An option given twice is a command-line error, except --trusted-proxies, whose values add up.
 Connection details go to stdout, logs to stderr.
 Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 when the server cannot start or run,
 2 for a command-line error (${TRUSTED_PROXIES_ENV} included).
@@ -126,6 +130,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
+
+/** How a repeated flag's values are shown: an engine address may carry a user and password (`ssh://user@host`). */
+const REPEATED_SHOWN: Readonly<Record<string, ShownAs>> = { 'docker-host': 'masked' };
 
 /** Flags whose value is a number (or a duration): `--rate -1` is a value to check, not a flag. */
 const NUMERIC_FLAGS: ReadonlySet<string> = new Set(['port', 'seed', 'rate', 'stacks', 'retention-count', 'retention-age']);
@@ -183,15 +190,19 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
   };
   let positionals: string[];
+  let tokens: ArgToken[];
   const args = joinNegativeNumbers(argv, NUMERIC_FLAGS);
   try {
-    ({ values, positionals } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true }));
+    ({ values, positionals, tokens } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true, tokens: true }));
   } catch (error) {
     return { kind: 'usage-error', message: describeParseError(error, Object.keys(OPTIONS), args) };
   }
   // As in `events`: help and version answer before anything else is checked.
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
+  // `--port 1 --port 2`: refused as the TUI refuses it, rather than the last one silently taken.
+  const repeated = repeatedFlag(tokens, OPTIONS, REPEATED_SHOWN);
+  if (repeated !== undefined) return { kind: 'usage-error', message: repeated };
   if (positionals.length > 0) return { kind: 'usage-error', message: unexpectedArgument(positionals[0] as string, 'events-server takes only options') };
   try {
     const text = (flag: keyof typeof OPTIONS): string | undefined => {

@@ -17,6 +17,8 @@ import {
   oneOfFlag,
   quoteArg,
   rateFlag,
+  repeatedFlag,
+  takesOneValue,
   UsageError,
   unexpectedArgument,
   unknownOption,
@@ -142,5 +144,21 @@ describe('the usage-error rules both command lines share', () => {
     expect(joinNegativeNumbers(['--host', '-1'], numeric)).toEqual(['--host', '-1']);
     expect(joinNegativeNumbers(['--port', '-x'], numeric)).toEqual(['--port', '-x']);
     expect(joinNegativeNumbers(['--', '--port', '-1'], numeric)).toEqual(['--', '--port', '-1']);
+  });
+
+  it('words a flag that takes one value given more than once, an address masked and a secret only counted', () => {
+    expect(takesOneValue('port', ['1', '2'])).toBe('--port takes one value, got "1" and "2"');
+    expect(takesOneValue('format', ['json', 'plain', 'json'])).toBe('--format takes one value, got "json", "plain" and "json"');
+    expect(takesOneValue('host', ['ws://bob:s3cret@a/', 'ws://b/'], 'masked')).toBe('--host takes one value, got "ws://***@a/" and "ws://b/"');
+    expect(takesOneValue('apikey', ['s3cret', 'other'], 'secret')).toBe('--apikey takes one value, got 2 (not shown: it is a secret)');
+  });
+
+  it('finds the first flag that takes one value given more than once, from parseArgs tokens', () => {
+    const options = { port: { type: 'string' }, key: { type: 'string' }, tag: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } as const;
+    const repeated = (args: string[], shown = {}) => repeatedFlag(parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true }).tokens, options, shown);
+    expect(repeated(['--port', '1', '--port=2'])).toBe('--port takes one value, got "1" and "2"');
+    expect(repeated(['--key', 'k1', '--port', '1', '--key', 'k2', '--port', '1'], { key: 'secret' })).toBe('--key takes one value, got 2 (not shown: it is a secret)');
+    expect(repeated(['--tag', 'a', '--tag', 'b', '-h', '--help', '--port', '1'])).toBeUndefined();
+    expect(repeated(['--port', '1', '--', '--port', '2'])).toBeUndefined();
   });
 });

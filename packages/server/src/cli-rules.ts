@@ -14,6 +14,8 @@ import { describeRule, keepsRule, MAX_RATE, type NumberRule, OPTION_RULES } from
 // - an unknown flag: `unknown option --flag`, with `(did you mean --other?)` when one is close;
 // - a value for a flag that takes none: `--flag takes no value` (`-h takes no value` for `-h=yes`);
 // - a flag without its value, or with an empty one: `--flag needs a value`;
+// - a flag that takes one value, given more than once: `--flag takes one value, got "a" and "b"`
+//   (an address masked, a secret only counted), never the last one silently taken;
 // - a flag that needs another: `--flag needs --other`; two that exclude each other:
 //   `--flag cannot be used with --other` (and why, where it is not plain);
 // - a word that is no option: `unexpected argument "word"`.
@@ -134,6 +136,68 @@ export function oneOfFlag<T extends string>(flag: string, text: string, allowed:
 /** `--flag needs a value`: left without one, or given an empty one (the help says what it takes). */
 export function needsValue(flag: string): string {
   return `--${flag} needs a value`;
+}
+
+/** `"a", "b" and "c"`. */
+function quotedList(texts: readonly string[]): string {
+  const quoted = texts.map(quoteArg);
+  return quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+}
+
+/** How a message shows what was typed for a flag: as is, with credentials masked, or not at all. */
+export type ShownAs = 'as-typed' | 'masked' | 'secret';
+
+/**
+ * `--port takes one value, got "1" and "2"`: a flag that takes one value, given more than once.
+ * `shown` is how the values appear: `masked` for an address ({@link maskCredentials}), `secret`
+ * for a value that is never repeated (only counted).
+ *
+ * @example
+ * takesOneValue('port', ['1', '2'])                        // '--port takes one value, got "1" and "2"'
+ * takesOneValue('apikey', ['k1', 'k2'], 'secret')          // '--apikey takes one value, got 2 (not shown: it is a secret)'
+ * takesOneValue('host', ['ws://u:pw@a/', 'ws://b/'], 'masked') // '--host takes one value, got "ws://***@a/" and "ws://b/"'
+ */
+export function takesOneValue(flag: string, texts: readonly string[], shown: ShownAs = 'as-typed'): string {
+  if (shown === 'secret') return `--${flag} takes one value, got ${texts.length} (not shown: it is a secret)`;
+  return `--${flag} takes one value, got ${quotedList(shown === 'masked' ? texts.map(maskCredentials) : texts)}`;
+}
+
+/** The parts of a node:util `parseArgs` token (`tokens: true`) that {@link repeatedFlag} reads. */
+export interface ArgToken {
+  readonly kind: string;
+  readonly name?: string;
+  readonly value?: string | undefined;
+}
+
+/**
+ * The first flag that takes one value but was given more than once (`--port 1 --port 2`), worded
+ * by {@link takesOneValue}; undefined when there is none. Which value was meant is a guess, and a
+ * script that sets a flag twice has a mistake in it, so neither tool takes the last one. Flags
+ * declared `multiple` in `options` are repeatable; a boolean flag given twice says the same thing
+ * twice, which is harmless. `shown` says how a flag's values appear (default: as typed).
+ *
+ * @example
+ * const { tokens } = parseArgs({ args: ['--port', '1', '--port=2'], options, tokens: true });
+ * repeatedFlag(tokens, options) // '--port takes one value, got "1" and "2"'
+ */
+export function repeatedFlag(
+  tokens: readonly ArgToken[],
+  options: Readonly<Record<string, { readonly type: 'string' | 'boolean'; readonly multiple?: boolean }>>,
+  shown: Readonly<Record<string, ShownAs>> = {},
+): string | undefined {
+  const seen = new Map<string, string[]>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined || !Object.hasOwn(options, token.name)) continue;
+    const option = options[token.name];
+    if (option === undefined || option.type !== 'string' || option.multiple === true) continue;
+    const texts = seen.get(token.name) ?? [];
+    texts.push(token.value ?? '');
+    seen.set(token.name, texts);
+  }
+  for (const [name, texts] of seen) {
+    if (texts.length > 1) return takesOneValue(name, texts, Object.hasOwn(shown, name) ? shown[name] : 'as-typed');
+  }
+  return undefined;
 }
 
 /** `--seed needs --demo`: a flag that means nothing without another. */

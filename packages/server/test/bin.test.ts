@@ -158,6 +158,8 @@ describe('events-server (bin)', () => {
     [['--source', 'docker', '--docker-host', 'ssh://me:s3cret@box'], 'events-server: --docker-host must be a Docker engine address (unix://, tcp://, https://, ssh:// or npipe://), got "ssh://***@box": an ssh:// address cannot carry a password: log in with a key (ssh-agent, or IdentityFile in ~/.ssh/config)'],
     [['-h=yes'], 'events-server: -h takes no value'],
     [['--source', 'docker', '--seed', '5'], 'events-server: --seed cannot be used with --source docker: it is for the simulated cloud'],
+    // Not the last one silently taken (it listened on 2).
+    [['--port', '1', '--port', '2'], 'events-server: --port takes one value, got "1" and "2"'],
   ])('%j is a usage error: exit 2 with a precise message and nothing on stdout', async (args, message) => {
     const result = await runBin(args);
     expect(result).toEqual({ code: 2, stdout: '', stderr: `${message}\nRun "events-server --help" for the options.\n` });

@@ -190,6 +190,24 @@ describe('parseCliOptions', () => {
     expect(parseCliOptions([], { [TRUSTED_PROXIES_ENV]: value })).toEqual({ kind: 'usage-error', message });
   });
 
+  it('refuses a flag that takes one value given twice, naming the values, rather than take the last (as the TUI does)', () => {
+    expect(usage(['--port', '1', '--port', '2'])).toBe('--port takes one value, got "1" and "2"');
+    expect(usage(['--log-level=debug', '--port', '0', '--log-level', 'warn', '--log-level', 'debug'])).toBe('--log-level takes one value, got "debug", "warn" and "debug"');
+    // The same value twice is still a mistake in the command line; a negative number is a value as ever.
+    expect(usage(['--rate', '-1', '--rate=-1'])).toBe('--rate takes one value, got "-1" and "-1"');
+    expect(usage(['--users', '', '--users', 'u.json'])).toBe('--users takes one value, got "" and "u.json"');
+    // An engine address may carry credentials: masked, as a bad one is.
+    expect(usage(['--source', 'docker', '--docker-host', 'ssh://me:s3cret@a', '--docker-host', 'unix:///b.sock'])).toBe('--docker-host takes one value, got "ssh://***@a" and "unix:///b.sock"');
+    // Refused before the values are read: the first repeated flag is named, not a bad value.
+    expect(usage(['--source', 'docker', '--source', 'nope'])).toBe('--source takes one value, got "docker" and "nope"');
+    // --help still answers first; a boolean said twice is harmless; --trusted-proxies adds up.
+    expect(parseCliOptions(['--port', '1', '--port', '2', '--help'])).toEqual({ kind: 'help' });
+    expect(parseCliOptions(['-v', '--version'])).toEqual({ kind: 'version' });
+    expect(run(['--trusted-proxies', 'loopback', '--trusted-proxies', '10.0.0.2']).trustedProxies).toEqual(['loopback', '10.0.0.2']);
+    // After `--` nothing is a flag.
+    expect(usage(['--port', '1', '--', '--port', '2'])).toBe('unexpected argument "--port": events-server takes only options');
+  });
+
   it('never throws, whatever the arguments', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('--port', '--rate', '--seed', '--users', '--help', '--', '-h', '--retention-age', '--trusted-proxies'))), (argv) => {
