@@ -114,6 +114,36 @@ describe('checkStreamOptions', () => {
     expect(() => checkStreamOptions({ pingIntervalMs: 30_000 })).not.toThrow();
   });
 
+  it('refuses an authorization no header can carry, by its shape, never its text, as DOCKERCLOUD_AUTH is', () => {
+    const EXPECTED = 'authorization must be a whole Authorization header value (such as "Basic …") without control characters, got';
+    expect(refuse({ authorization: 'Basic c2VjcmV0LWtleQ==\n' })).toBe(`${EXPECTED} 23 characters (not shown: it is a secret) with a line feed (LF) at the end`);
+    expect(refuse({ authorization: 'Bearer a\r\nX-Evil: 1' })).toBe(`${EXPECTED} 19 characters (not shown: it is a secret) with a carriage return (CR) at character 9 of 19`);
+    expect(refuse({ authorization: 'Bearer a\u0000b' })).toBe(`${EXPECTED} 10 characters (not shown: it is a secret) with a NUL at character 9 of 10`);
+    expect(refuse({ authorization: 'Bearer \u20ac' })).toBe(`${EXPECTED} 8 characters (not shown: it is a secret) with a character beyond U+00FF, which a header cannot carry, at the end`);
+    expect(refuse({ authorization: '  ' })).toBe('authorization must be a whole Authorization header value (such as "Basic …"), got 2 characters: only white space');
+    // A tab is allowed in a header value.
+    expect(() => checkStreamOptions({ authorization: 'Bearer\ttok' })).not.toThrow();
+    fc.assert(
+      fc.property(fc.string(), fc.constantFrom('\n', '\r', '\u0000', '\u007f'), fc.string(), (before, control, after) => {
+        expect(refuse({ authorization: `Basic S3CR3T${before}${control}${after}` })).not.toContain('S3CR3T');
+      }),
+    );
+  });
+
+  it('refuses credentials with a control character (a trailing newline from a key file), naming the field, never the key', () => {
+    expect(refuse({ credentials: { username: 'alice', apikey: 'alice-key-123\n' } })).toBe(
+      'credentials.apikey must be an API key without control characters, got 14 characters (not shown: it is a secret) with a line feed (LF) at the end',
+    );
+    expect(refuse({ credentials: { username: 'al\u0000ice', apikey: 'alice-key-123' } })).toBe(
+      'credentials.username must be a username without control characters, got the string "al\\u0000ice" with a NUL at character 3 of 6',
+    );
+    // Even beside an authorization that wins over them: queryAuth "token" would send them.
+    expect(refuse({ authorization: BASIC, credentials: { username: 'alice', apikey: 'k\r' } })).toMatch(/^credentials\.apikey must be an API key without control characters, got 2 characters/);
+    // Through resolveClientOptions, at creation.
+    expect(() => resolveClientOptions({ streamHost: 'ws://h/', credentials: { username: 'alice', apikey: 'alice-key-123\n' } }, {}, 'stream')).toThrow(/^credentials\.apikey must be/);
+    expect(() => resolveClientOptions({ streamHost: 'ws://h/', authorization: `${BASIC}\n` }, {}, 'stream')).toThrow(/^authorization must be/);
+  });
+
   it('names the option and what it got for every ill-typed value', () => {
     expect(refuse({ streamHost: 18080 })).toBe('streamHost must be a string such as "ws://127.0.0.1:8080/", got number 18080');
     expect(refuse({ namespace: ['acme'] })).toBe('namespace must be a string, got an array');

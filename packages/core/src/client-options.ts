@@ -1,4 +1,4 @@
-import { configFromEnv, type EnvConfig, restHostFor } from './endpoint.js';
+import { authorizationProblem, checkCredentials, configFromEnv, type EnvConfig, restHostFor } from './endpoint.js';
 import { didYouMeanHint } from './did-you-mean.js';
 import { describeValue } from './describe-value.js';
 import { EventsError } from './events-error.js';
@@ -182,7 +182,14 @@ export function checkStreamOptions(options: Partial<StreamClientOptions>): void 
   checkType('streamHost', options.streamHost, 'string', 'a string such as "ws://127.0.0.1:8080/"');
   checkType('namespace', options.namespace, 'string', 'a string');
   checkType('authorization', options.authorization, 'string', 'a whole Authorization header value (a string)');
-  if (options.authorization === '') throw new EventsError('invalid-config', 'authorization is empty');
+  const authorization = options.authorization;
+  if (authorization === '') throw new EventsError('invalid-config', 'authorization is empty');
+  // As DOCKERCLOUD_AUTH is (configFromEnv): refused here rather than when the first connection
+  // tries to send it; by its shape, never its text (it is a secret).
+  const problem = authorization === undefined ? null : authorizationProblem('authorization', authorization);
+  if (problem !== null) throw new EventsError('invalid-config', problem);
+  // Checked whenever given, even beside an authorization that wins over them (queryAuth "token" sends them).
+  if (options.credentials !== undefined) checkCredentials(options.credentials);
   for (const key of ['extended', 'trailingSlash', 'online'] as const) checkType(key, options[key], 'boolean', 'true or false');
   for (const key of ['onEvent', 'onError', 'onState'] as const) checkType(key, options[key], 'function', 'a function');
   // The transport pings on a timer: a longer interval than a timer keeps would ping every millisecond.

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   authorizationHeader,
   configFromEnv,
+  credentialsProblem,
   credentialsFromQuery,
   type Credentials,
   decodeBase64,
@@ -195,6 +196,30 @@ describe('Authorization header', () => {
     for (const credentials of [{ username: 'a:b', apikey: 'k' }, { username: '', apikey: 'k' }, { username: 'a', apikey: '' }]) {
       expect(() => authorizationHeader(credentials)).toThrowError(throwsCode('invalid-config'));
     }
+  });
+
+  it('refuses a username or API key with a control character, naming the field and the character, never the key', () => {
+    const message = (credentials: { username: string; apikey: string }) => {
+      try {
+        authorizationHeader(credentials);
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'invalid-config' });
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    const KEY = 'got 10 characters (not shown: it is a secret) with';
+    expect(message({ username: 'ann', apikey: 's3cret-ke\n' })).toBe(`credentials.apikey must be an API key without control characters, ${KEY} a line feed (LF) at the end`);
+    expect(message({ username: 'ann', apikey: 's3cret-k\r\n' })).toBe(`credentials.apikey must be an API key without control characters, ${KEY} a carriage return (CR) at character 9 of 10`);
+    expect(message({ username: 'ann', apikey: 's3cr\u0000et-ke' })).toBe(`credentials.apikey must be an API key without control characters, ${KEY} a NUL at character 5 of 10`);
+    expect(message({ username: 'ann', apikey: 's3cret\tkey' })).toBe(`credentials.apikey must be an API key without control characters, ${KEY} a tab at character 7 of 10`);
+    expect(message({ username: 'ann', apikey: 's3cret-ke\u0085' })).toBe(`credentials.apikey must be an API key without control characters, ${KEY} a control character (U+0085) at the end`);
+    expect(message({ username: 'ann\n', apikey: 'k' })).toBe('credentials.username must be a username without control characters, got the string "ann\\n" with a line feed (LF) at the end');
+    fc.assert(
+      fc.property(fc.string(), fc.constantFrom('\n', '\r', '\t', '\u0000', '\u001b', '\u007f', '\u009f'), fc.string(), (before, control, after) => {
+        expect(message({ username: 'ann', apikey: `S3CR3T${before}${control}${after}` })).not.toContain('S3CR3T');
+      }),
+    );
   });
 
   it('parses Basic credentials, case-insensitively, padded or not, splitting at the first ":"', () => {
@@ -436,6 +461,22 @@ describe('configFromEnv', () => {
     }
     // DOCKERCLOUD_AUTH wins: the user is not read.
     expect(okValue(configFromEnv({ DOCKERCLOUD_USER: ' ', DOCKERCLOUD_AUTH: 'Bearer t' })).authorization).toBe('Bearer t');
+  });
+
+  it('refuses a DOCKERCLOUD_USER or DOCKERCLOUD_APIKEY with a control character (a trailing newline from a file), the key never shown', () => {
+    const key = errorOf(configFromEnv({ DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: 's3cret-key\n' }));
+    expect(key.code).toBe('invalid-config');
+    expect(key.message).toBe('DOCKERCLOUD_APIKEY must be an API key without control characters, got 11 characters (not shown: it is a secret) with a line feed (LF) at the end');
+    expect(errorOf(configFromEnv({ DOCKERCLOUD_USER: 'ann\r\n', DOCKERCLOUD_APIKEY: 's3cret-key' })).message).toBe(
+      'DOCKERCLOUD_USER must be a username without control characters, got the string "ann\\r\\n" with a carriage return (CR) at character 4 of 5',
+    );
+    // Under any name, for a caller whose credentials come from elsewhere (a command line).
+    expect(credentialsProblem('ann', 'k3y\n', { username: '--user', apikey: '--apikey' })).toBe(
+      '--apikey must be an API key without control characters, got 4 characters (not shown: it is a secret) with a line feed (LF) at the end',
+    );
+    expect(credentialsProblem('ann', 'k3y', { username: '--user', apikey: '--apikey' })).toBeNull();
+    // DOCKERCLOUD_AUTH wins: the pair is not read.
+    expect(okValue(configFromEnv({ DOCKERCLOUD_AUTH: 'Bearer t', DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: 'k\n' })).authorization).toBe('Bearer t');
   });
 
   it('refuses a DOCKERCLOUD_AUTH no header can carry (a control character, white space only), by its shape, never its text', () => {

@@ -240,7 +240,13 @@ export function restOperationUrl(restHost: string, resourceUri: string, operatio
 // ---------------------------------------------------------------------------------------------
 // Authorization
 
-function checkCredentials(credentials: Credentials): void {
+/**
+ * Checks Docker Cloud credentials: two strings, a username without ":" and neither empty nor with
+ * a control character. Messages name the field, never the key.
+ *
+ * @throws EventsError `invalid-config` naming what is wrong
+ */
+export function checkCredentials(credentials: Credentials): void {
   // Messages name the problem, never the key: API keys are secrets (protocol.md §3).
   if (typeof credentials !== 'object' || credentials === null) throw new EventsError('invalid-config', `credentials must be { username, apikey }, got ${typeName(credentials)}`);
   for (const key of ['username', 'apikey'] as const) {
@@ -249,6 +255,27 @@ function checkCredentials(credentials: Credentials): void {
   if (credentials.username === '') throw new EventsError('invalid-config', 'username is empty');
   if (credentials.username.includes(':')) throw new EventsError('invalid-config', 'username must not contain ":"');
   if (credentials.apikey === '') throw new EventsError('invalid-config', 'API key is empty');
+  const problem = credentialsProblem(credentials.username, credentials.apikey, { username: 'credentials.username', apikey: 'credentials.apikey' });
+  if (problem !== null) throw new EventsError('invalid-config', problem);
+}
+
+/**
+ * A username or API key with a control character (a trailing newline from a key file, a pasted
+ * CR, a NUL), which no server would take: the key would only be refused at the first connection,
+ * as a wrong one. `NAME must be WHAT without control characters, got …`, by the names `names`
+ * gives (an option, a variable, a flag), the character named and placed; the key by its length
+ * only, never shown. null when both are clean.
+ *
+ * @example
+ * credentialsProblem('ann', 'k3y\n', { username: '--user', apikey: '--apikey' })
+ * // '--apikey must be an API key without control characters, got 4 characters (not shown: it is a secret) with a line feed (LF) at the end'
+ */
+export function credentialsProblem(username: string, apikey: string, names: { readonly username: string; readonly apikey: string }): string | null {
+  const user = controlCharProblem(username);
+  if (user !== null) return `${names.username} must be a username without control characters, got ${describeValue(username)} with ${user}`;
+  const key = controlCharProblem(apikey);
+  if (key !== null) return `${names.apikey} must be an API key without control characters, got ${apikey.length} characters (not shown: it is a secret) with ${key}`;
+  return null;
 }
 
 /**
@@ -397,10 +424,8 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   const user = get('DOCKERCLOUD_USER');
   const apikey = get('DOCKERCLOUD_APIKEY');
   if (auth !== undefined) {
-    const shape = `${auth.length} characters`;
-    if (auth.trim() === '') return fail('DOCKERCLOUD_AUTH', AUTH_EXPECTED, `${shape}: only white space`);
-    const bad = headerCharProblem(auth);
-    if (bad !== null) return fail('DOCKERCLOUD_AUTH', `${AUTH_EXPECTED} without control characters`, `${shape} (not shown: it is a secret) with ${bad}`);
+    const problem = authorizationProblem('DOCKERCLOUD_AUTH', auth);
+    if (problem !== null) return err(new EventsError('invalid-config', problem));
     authorization = auth;
     // Not an error when it is not Basic: the header goes out as-is and the server judges it.
     const parsed = parseAuthorizationHeader(auth);
@@ -411,6 +436,9 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     if (user === undefined) return fail('DOCKERCLOUD_USER', 'set with DOCKERCLOUD_APIKEY (the username the key belongs to)', UNSET);
     // Basic auth joins the two with ":", so a name with one would split in the wrong place.
     if (user.includes(':')) return fail('DOCKERCLOUD_USER', 'a username without ":"', describeValue(user));
+    // `export DOCKERCLOUD_APIKEY="$(cat key)"` keeps no newline, `< key` and `read` can: refused here, not as a wrong key.
+    const problem = credentialsProblem(user, apikey, { username: 'DOCKERCLOUD_USER', apikey: 'DOCKERCLOUD_APIKEY' });
+    if (problem !== null) return err(new EventsError('invalid-config', problem));
     credentials = { username: user, apikey };
     authorization = authorizationHeader(credentials);
   }
@@ -444,8 +472,25 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
 
 const AUTH_EXPECTED = 'a whole Authorization header value (such as "Basic …")';
 
+/**
+ * A whole Authorization header value no header can carry: white space only, or a control
+ * character (a trailing newline from a file or `echo`), named and placed. By its shape, never its
+ * text: it is a secret. `name` is what gave it (`DOCKERCLOUD_AUTH`, the `authorization` option).
+ * null when it can be sent.
+ *
+ * @example
+ * authorizationProblem('authorization', 'Basic abc\n')
+ * // 'authorization must be a whole Authorization header value (such as "Basic …") without control characters, got 10 characters (not shown: it is a secret) with a line feed (LF) at the end'
+ */
+export function authorizationProblem(name: string, value: string): string | null {
+  const shape = `${value.length} characters`;
+  if (value.trim() === '') return `${name} must be ${AUTH_EXPECTED}, got ${shape}: only white space`;
+  const bad = headerCharProblem(value);
+  return bad === null ? null : `${name} must be ${AUTH_EXPECTED} without control characters, got ${shape} (not shown: it is a secret) with ${bad}`;
+}
+
 /** Names for the control characters people paste by mistake. */
-const CONTROL_NAMES: Readonly<Record<number, string>> = { 0: 'a NUL', 10: 'a line feed (LF)', 13: 'a carriage return (CR)', 127: 'a DEL' };
+const CONTROL_NAMES: Readonly<Record<number, string>> = { 0: 'a NUL', 9: 'a tab', 10: 'a line feed (LF)', 13: 'a carriage return (CR)', 127: 'a DEL' };
 
 /**
  * The first character of `value` that no HTTP header value can carry (RFC 9110 §5.5: control
@@ -453,7 +498,20 @@ const CONTROL_NAMES: Readonly<Record<number, string>> = { 0: 'a NUL', 10: 'a lin
  * quoted: `a line feed (LF) at the end`. null when there is none.
  */
 function headerCharProblem(value: string): string | null {
-  const at = value.search(/[^\t\x20-\x7e\x80-\xff]/);
+  return charProblem(value, /[^\t\x20-\x7e\x80-\xff]/);
+}
+
+/**
+ * The first control character of `value` (C0, tab included, DEL and C1), named and placed as by
+ * {@link headerCharProblem}: what no username or API key holds. Anything else is sent, UTF-8 in
+ * base64. null when there is none.
+ */
+function controlCharProblem(value: string): string | null {
+  return charProblem(value, /[\x00-\x1f\x7f-\x9f]/);
+}
+
+function charProblem(value: string, bad: RegExp): string | null {
+  const at = value.search(bad);
   if (at === -1) return null;
   const code = value.charCodeAt(at);
   const what =
