@@ -86,6 +86,14 @@ describe('parseCliOptions', () => {
     expect(run(['tail', '--demo', '--record', 'out.ndjson', '--format', 'plain', '--count', '5'], {})).toMatchObject({ record: 'out.ndjson', format: 'plain', count: 5 });
   });
 
+  it('replaces an existing --record file only when told to with --overwrite, which needs --record', () => {
+    expect(run(['tail', '--demo', '--record', 'out.ndjson'], {})).not.toHaveProperty('overwrite');
+    expect(run(['tail', '--demo', '--record', 'out.ndjson', '--overwrite'], {})).toMatchObject({ record: 'out.ndjson', overwrite: true });
+    expect(error(['tail', '--demo', '--overwrite'], {})).toBe('--overwrite needs --record FILE');
+    expect(HELP_TEXT).toMatch(/^ {2}--overwrite {9}let --record replace an existing FILE$/m);
+    expect(HELP_TEXT).toContain('exists is refused (exit 2) unless --overwrite');
+  });
+
   it('names the problem precisely', () => {
     expect(error([])).toBe('missing command: expected "watch" or "tail"');
     expect(error(['follow'])).toBe('unknown command "follow": expected "watch" or "tail"');
@@ -98,6 +106,11 @@ describe('parseCliOptions', () => {
     expect(error(['tail', '--type', 'volume'])).toBe('--type must be nodecluster, node, stack, service, container or action, got "volume"');
     expect(error(['tail', '--type', 'stack,contianer'])).toBe('--type must be nodecluster, node, stack, service, container or action, got "contianer" (did you mean "container"?)');
     expect(error(['tail', '--type', ''])).toBe('--type needs a value');
+    // An empty item of a comma list is named in the list as typed, not as `got ""`.
+    expect(error(['tail', '--type', 'stack,'])).toBe('--type has an empty item in "stack,": it takes a comma list of nodecluster, node, stack, service, container or action');
+    expect(error(['tail', '--type', 'stack', '--type', ',container'])).toBe('--type has an empty item in ",container": it takes a comma list of nodecluster, node, stack, service, container or action');
+    expect(error(['tail', '--object', '/api/app/v1/stack/1/,,/api/app/v1/stack/2/'])).toBe('--object has an empty item in "/api/app/v1/stack/1/,,/api/app/v1/stack/2/": it takes a comma list of resource URIs');
+    expect(error(['tail', '--parent', ' , '])).toBe('--parent has an empty item in " , ": it takes a comma list of resource URIs of stacks, services, nodes or node clusters');
     expect(error(['tail', '--format', 'xml'])).toBe('--format must be json or plain, got "xml"');
     expect(error(['tail', '--count', '0'])).toBe('--count must be a whole number of events > 0, got "0"');
     expect(error(['tail', '--count'])).toBe('--count needs a value');

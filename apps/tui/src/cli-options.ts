@@ -28,7 +28,10 @@ export const ExitCode = {
   ok: 0,
   /** Anything that went wrong at run time, with a message on stderr. */
   failure: 1,
-  /** Bad credentials (the CLI's `docker-cloud event` exited 2 on AuthError), or a bad command line. */
+  /**
+   * Refused credentials (the CLI's `docker-cloud event` exited 2 on AuthError) or refused access:
+   * a namespace the user may not read (HTTP 403, close code 4003). Also a bad command line.
+   */
   auth: 2,
   usage: 2,
 } as const;
@@ -56,8 +59,10 @@ export interface RunOptions {
   /** Null: every event. */
   readonly filter: EventFilter | null;
   readonly format: OutputFormat;
-  /** Also write the session to this file. */
+  /** Also write the session to this file, which must not exist yet unless `overwrite`. */
   readonly record?: string;
+  /** `--overwrite`: replace the `record` file when it exists (else it is refused, exit 2). */
+  readonly overwrite?: boolean;
   /** Stop after this many events (line mode). */
   readonly count?: number;
 }
@@ -98,7 +103,9 @@ Sources:
   --seed N            the simulated cloud's seed (--demo)
   --rate N|max        simulated background events per second (--demo; default ${DEFAULT_DEMO_RATE}, 0 = none,
                       max = flat out), as events-server --rate takes it
-  --record FILE       also write the session to FILE (NDJSON), for --replay
+  --record FILE       also write the session to FILE (NDJSON), for --replay; a FILE that
+                      exists is refused (exit 2) unless --overwrite
+  --overwrite         let --record replace an existing FILE
   --replay FILE       play a recording back instead of connecting
   --speed N           replay speed factor (default 1; 0 = as fast as possible)
 
@@ -112,8 +119,8 @@ Output (tail, and watch without a terminal):
 
 Only --type, --object and --parent repeat; any other flag given twice is refused.
 Keys in watch: press ? for the full list (j/k move, h/l fold, / filter, p pause, q quit).
-Exit codes: 0 normal end (also after Ctrl-C or SIGTERM), 2 bad credentials or a bad
-command line, 1 any other failure (the message says which).
+Exit codes: 0 normal end (also after Ctrl-C, SIGTERM or a closed terminal), 2 credentials or
+namespace refused, or a bad command line, 1 any other failure (the message says which).
 `;
 
 const OPTIONS = {
@@ -129,6 +136,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   rate: { type: 'string' },
   record: { type: 'string' },
+  overwrite: { type: 'boolean' },
   replay: { type: 'string' },
   speed: { type: 'string' },
   format: { type: 'string' },
@@ -186,9 +194,24 @@ function repeatedFlag(tokens: Tokens): string | undefined {
 
 const usage = (message: string): CliCommand => ({ kind: 'usage-error', message });
 
-function list(values: readonly string[] | undefined): string[] | undefined {
+/** What each filter flag's comma list holds, for a message about an empty item. */
+const LIST_ITEMS = {
+  type: `${OBJECT_TYPES.slice(0, -1).join(', ')} or ${OBJECT_TYPES.at(-1)}`,
+  object: 'resource URIs',
+  parent: 'resource URIs of stacks, services, nodes or node clusters',
+} as const;
+
+/**
+ * The values of a repeatable flag, comma lists split. An empty item (`stack,`, `a,,b`) is a
+ * mistake, named as typed: `--type has an empty item in "stack,": it takes a comma list of …`.
+ */
+function list(flag: keyof typeof LIST_ITEMS, values: readonly string[] | undefined): string[] | undefined {
   if (values === undefined) return undefined;
-  return values.flatMap((value) => value.split(',')).map((value) => value.trim());
+  return values.flatMap((value) => {
+    const items = value.split(',').map((item) => item.trim());
+    if (items.includes('')) throw new UsageError(`--${flag} has an empty item in ${quoteArg(value)}: it takes a comma list of ${LIST_ITEMS[flag]}`);
+    return items;
+  });
 }
 
 /**
@@ -232,10 +255,10 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     const count = values.count === undefined ? undefined : numberFlag('count', values.count, COUNT_RULE);
 
     let filter: EventFilter | null = null;
-    const type = list(values.type);
+    const type = list('type', values.type);
     for (const item of type ?? []) oneOfFlag('type', item, OBJECT_TYPES);
-    const object = list(values.object);
-    const parent = list(values.parent);
+    const object = list('object', values.object);
+    const parent = list('parent', values.parent);
     // Filters compare URIs exactly: a value that is no resource URI would wait forever for a match.
     for (const [flag, uris] of [['object', object], ['parent', parent]] as const) {
       for (const uri of uris ?? []) {
@@ -269,6 +292,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
     }
     if (values.replay === undefined && values.speed !== undefined) throw new UsageError(needsFlag('speed', '--replay'));
     if (values.replay !== undefined && values.record !== undefined) throw new UsageError(cannotCombine('record', '--replay'));
+    if (values.overwrite && values.record === undefined) throw new UsageError(needsFlag('overwrite', '--record FILE'));
 
     let source: SourceOptions;
     if (values.demo) {
@@ -290,7 +314,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         source,
         filter,
         format,
-        ...(values.record !== undefined ? { record: values.record } : {}),
+        ...(values.record !== undefined ? { record: values.record, ...(values.overwrite ? { overwrite: true } : {}) } : {}),
         ...(count !== undefined ? { count } : {}),
       },
     };

@@ -2,7 +2,7 @@ import type { ConnectionSummary, DockerCloudEvent, LastClose } from '@events/cor
 import { describe, expect, it } from 'vitest';
 import { createLocalLiveTree, LIVE_CONNECTION, type LocalLiveTree } from './local-live-tree.js';
 import type { OpenedSource } from './open-source.js';
-import { runTail } from './run-tail.js';
+import { exitCodeOfStop, runTail } from './run-tail.js';
 
 const STACK = '/api/app/v1/a/stack/5a000000-0000-4000-8000-000000000001/';
 const SERVICE = '/api/app/v1/a/service/5e000000-0000-4000-8000-000000000001/';
@@ -216,6 +216,22 @@ describe('runTail on stderr', () => {
     ]);
     expect(ended).toBe(code);
     expect(warnings).toEqual([message]);
+  });
+
+  it.each([
+    ['HTTP 403 before the upgrade', { kind: 'http', code: 403, reason: 'You do not have permission to read the events of namespace "bob".', class: 'fatal', at: 0 }, 2],
+    ['close code 4003', { kind: 'close', code: 4003, reason: 'forbidden', class: 'fatal', at: 0 }, 2],
+    ['HTTP 401', { kind: 'http', code: 401, reason: 'HTTP 401', class: 'auth', at: 0 }, 2],
+    ['a bad request (close code 4000)', { kind: 'close', code: 4000, reason: 'bad filter', class: 'fatal', at: 0 }, 1],
+  ] as const)('exits 2 for refused access as for refused credentials, 1 for other fatal ends: %s', async (_what, lastClose, code) => {
+    const { tree, opened } = source({});
+    tree.setConnection({ ...stopped(lastClose.class === 'auth' ? 'auth' : 'fatal', ''), lastClose: lastClose as LastClose });
+    const ended = await Promise.race([
+      runTail(opened, { format: 'json', filter: null, write: () => {}, warn: () => {} }),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500)),
+    ]);
+    expect(ended).toBe(code);
+    expect(exitCodeOfStop({ stopReason: lastClose.class === 'auth' ? 'auth' : 'fatal', lastClose: lastClose as LastClose })).toBe(code);
   });
 
   it('says the connection is live again once the re-list after a reconnect is done, not only that it is listing', async () => {

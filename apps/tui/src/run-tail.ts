@@ -1,4 +1,4 @@
-import { type DockerCloudEvent, type EventFilter, type LiveTreeSnapshot, matchesFilter } from '@events/core';
+import { type ConnectionSummary, type DockerCloudEvent, type EventFilter, errorOfClose, type LiveTreeSnapshot, matchesFilter } from '@events/core';
 import { ExitCode, type OutputFormat } from './cli-options.js';
 import { createTreeStateTracker, formatEventJson, formatEventPlain, knownName } from './event-format.js';
 import type { FieldsCache } from './fields-cache.js';
@@ -10,6 +10,20 @@ import { describeLink } from './state/link-status.js';
  * under --type): it is then written with ids for what did not come.
  */
 export const NAME_WAIT_MS = 1_500;
+
+/**
+ * The exit code of a connection that stopped on its own: 2 when the server refused the
+ * credentials or the access (a namespace the user may not read: HTTP 403 or close code 4003), as
+ * a script tells "fix your login or permissions" apart from a failure; 1 for any other fatal end.
+ *
+ * @example
+ * exitCodeOfStop(tree.getSnapshot().connection) // 2 after `--namespace someone-else`
+ */
+export function exitCodeOfStop(connection: Pick<ConnectionSummary, 'stopReason' | 'lastClose'>): number {
+  if (connection.stopReason === 'auth') return ExitCode.auth;
+  if (connection.stopReason === 'fatal' && connection.lastClose !== null && errorOfClose(connection.lastClose).code === 'forbidden') return ExitCode.auth;
+  return ExitCode.failure;
+}
 
 /** A plain line waiting for names: the names known when its event came, and the URIs fetched for the rest. */
 interface PendingLine {
@@ -47,7 +61,8 @@ export interface TailOptions {
 /**
  * Line mode: every event of the source as one line, until the count, the end of a replay, a
  * stop signal, or a connection that gave up. Resolves with the exit code: 0 for a normal end, 2
- * when the credentials were refused (as `docker-cloud event` did), 1 for other fatal ends.
+ * when the credentials or the namespace were refused (as `docker-cloud event` did for
+ * credentials), 1 for other fatal ends.
  *
  * Plain lines name objects as the live view does: from the tree, else from the fields cache
  * (a GET of each object the tree cannot name, once: a container a scale just created, the
@@ -210,7 +225,7 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
           if (connection.stopReason === 'auth' || connection.stopReason === 'fatal') {
             options.warn(`events: ${text()}\n`);
             // A replay shows a recorded refusal as it went, and ends there: normally, as nothing refused the replay.
-            finish(opened.replay === true ? ExitCode.ok : connection.stopReason === 'auth' ? ExitCode.auth : ExitCode.failure);
+            finish(opened.replay === true ? ExitCode.ok : exitCodeOfStop(connection));
           }
           // 'stop': the replay ended or we closed it; `ended` or the signal finishes.
           return;

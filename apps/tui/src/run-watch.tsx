@@ -7,6 +7,7 @@ import { boundInkTextCaches } from './components/bound-ink-text-caches.js';
 import { installInkOutputCache } from './components/install-ink-output-cache.js';
 import { ThemeContext } from './components/theme.js';
 import { createEventLog } from './event-log.js';
+import { exitCodeOfStop } from './run-tail.js';
 import { initialViewFor } from './state/view-modes.js';
 import { fieldsCacheOf, type OpenedSource } from './open-source.js';
 import { enterAlternateScreen, osc52 } from './terminal-session.js';
@@ -24,8 +25,7 @@ export interface WatchOptions {
 function exitCodeOf(tree: LiveTree, sourceEnded: boolean): number {
   const { connection } = tree.getSnapshot();
   if (connection.phase !== 'stopped' || sourceEnded) return ExitCode.ok;
-  if (connection.stopReason === 'auth') return ExitCode.auth;
-  return connection.stopReason === 'fatal' ? ExitCode.failure : ExitCode.ok;
+  return connection.stopReason === 'auth' || connection.stopReason === 'fatal' ? exitCodeOfStop(connection) : ExitCode.ok;
 }
 
 /**

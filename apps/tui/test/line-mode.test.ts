@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createEventsServer, createSimulatedCloud, type EventsServer } from '@events/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,35 @@ type Result = CliResult;
 /** Runs the CLI to its end, or until `stopAfterMs`, when it gets SIGTERM (a user's Ctrl-C or kill). */
 function events(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 25_000, stopAfterMs?: number): Promise<Result> {
   return runSourceCli(PACKAGE, 'src/cli.ts', args, { env, timeoutMs, ...(stopAfterMs === undefined ? {} : { stopAfterMs }) });
+}
+
+/** A spawned CLI's end and output, with a look at its output as it comes. */
+function ended(
+  child: ChildProcessByStdio<null, Readable, Readable>,
+  onStderr?: (stderr: string) => void,
+  onStdout?: (stdout: string) => void,
+  timeoutMs = 25_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    onStdout?.(stdout);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    onStderr?.(stderr);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`did not end in ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }
 
 function jsonLines(text: string): Record<string, unknown>[] {
@@ -198,6 +228,93 @@ describe('events tail (line mode)', () => {
       await busy.close();
     }
   }, 45_000);
+
+  it('refuses to record over an existing file (exit 2, the file untouched) unless told to with --overwrite', async () => {
+    const file = join(dir, 'kept.ndjson');
+    writeFileSync(file, 'a recording made earlier\n');
+    const refused = await events(['tail', '--demo', '--rate', '200', '--count', '3', '--record', file]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(`events: --record must be a file that does not exist yet, got ${JSON.stringify(file)}: it exists (add --overwrite to replace it)\n`);
+    expect(readFileSync(file, 'utf8')).toBe('a recording made earlier\n');
+
+    const replaced = await events(['tail', '--demo', '--rate', '200', '--count', '3', '--record', file, '--overwrite']);
+    expect(replaced.code).toBe(0);
+    expect(jsonLines(replaced.stdout)).toHaveLength(3);
+    expect(readFileSync(file, 'utf8')).toMatch(/^\{"recording":"events","version":2,/);
+
+    // A new file is made as before, and --overwrite alone is a mistake.
+    const fresh = join(dir, 'fresh.ndjson');
+    expect((await events(['tail', '--demo', '--rate', '200', '--count', '1', '--record', fresh])).code).toBe(0);
+    expect(existsSync(fresh)).toBe(true);
+    const alone = await events(['tail', '--demo', '--overwrite']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toBe('events: --overwrite needs --record FILE\nRun "events --help" for the options.\n');
+  });
+
+  it('exits 2 when the server refuses the namespace (HTTP 403), as for refused credentials', async () => {
+    const result = await events(['tail', '--namespace', 'bob'], { ...hostEnv(), DOCKERCLOUD_USER: user.username, DOCKERCLOUD_APIKEY: user.apikey });
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('events: stopped: You do not have permission to read the events of namespace "bob".\n');
+    expect(result.code).toBe(2);
+  });
+
+  it('ends normally (0, nothing written) on a Ctrl-C while it is still loading', async () => {
+    // slow-startup.mjs says when a module `events` needs starts loading, and holds it 1.5 s.
+    const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', '--import', './test/fixtures/slow-startup.mjs', 'src/cli.ts', 'tail', '--demo', '--rate', 'max'], {
+      cwd: PACKAGE,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const result = await ended(child, (stderr) => {
+      if (stderr.includes('slow-startup: loading src/run-tail.ts\n')) child.kill('SIGINT');
+    });
+    expect(result).toEqual({ code: 0, signal: null, stdout: '', stderr: 'slow-startup: loading src/run-tail.ts\n' });
+  });
+
+  it('ends a recording tail normally on SIGHUP (a closed terminal), the recording finished with its close', async () => {
+    const file = join(dir, 'hangup.ndjson');
+    const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', 'tail', '--demo', '--rate', '50', '--record', file], {
+      cwd: PACKAGE,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let hungUp = false;
+    const result = await ended(child, undefined, (stdout) => {
+      if (!hungUp && stdout.split('\n').length > 3) {
+        hungUp = true;
+        child.kill('SIGHUP');
+      }
+    });
+    expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+    const steps = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(steps.at(-1) as string)).toMatchObject({ kind: 'close', socket: 1 });
+  });
+
+  it('leaves SIGHUP alone when started with it ignored (nohup) where Node keeps that, and ends normally on it where Node resets it (Node 20 does)', async () => {
+    const file = join(dir, 'nohup.ndjson');
+    const node = JSON.stringify(process.execPath);
+    // What Node itself makes of an inherited "ignore SIGHUP": Node 20 resets it to the default while it starts.
+    const kept = execFileSync('bash', ['-c', `trap "" HUP; exec ${node} -p "/^SigIgn:\\s*\\S*[13579bdfBDF]$/m.test(require('fs').readFileSync('/proc/self/status','utf8'))"`], { encoding: 'utf8' }).trim() === 'true';
+    const child = spawn('bash', ['-c', `trap "" HUP; exec ${node} --conditions=@events/source --import tsx src/cli.ts tail --demo --rate 50 --record ${JSON.stringify(file)}`], {
+      cwd: PACKAGE,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let hungUp = false;
+    const result = await ended(child, undefined, (stdout) => {
+      if (!hungUp && stdout.split('\n').length > 3) {
+        hungUp = true;
+        child.kill('SIGHUP');
+        // Ignored, it runs on; told to stop after a while, it ends normally.
+        if (kept) setTimeout(() => child.kill('SIGTERM'), 1_000);
+      }
+    });
+    expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
+    if (kept) expect(result.stdout.slice(result.stdout.indexOf('\n', 200)).split('\n').length).toBeGreaterThan(20); // it wrote on after the hangup
+    const steps = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(JSON.parse(steps.at(-1) as string)).toMatchObject({ kind: 'close', socket: 1 });
+  });
 
   it('refuses a bad command line with a precise message and exit 2', async () => {
     const result = await events(['tail', '--type', 'volume']);

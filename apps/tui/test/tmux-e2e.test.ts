@@ -357,6 +357,18 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     expect(screen).toMatch(/EXIT=0/);
   }, 120_000);
 
+  it('ends normally on a Ctrl-C pressed while the view is still loading: exit 0, the terminal as it was', async () => {
+    // slow-startup.mjs says when a module `events` needs starts loading, and holds it 1.5 s.
+    const session = Session.start('early-ctrl-c', `${EVENTS.replace(' --import tsx ', ' --import tsx --import ./test/fixtures/slow-startup.mjs ')} watch --demo --seed 7 --rate 0`, 100, 30);
+    sessions.push(session);
+    await session.waitFor(/slow-startup: loading src\/run-tail\.ts/, 'events to be loading');
+    session.keys('C-c');
+    const screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+    expect(screen).toMatch(/EXIT=0/);
+    expect(screen).not.toContain('events │');
+    expect(session.alternateScreen()).toBe(false);
+  }, 60_000);
+
   it('prints lines instead of the view on TERM=dumb, and says why and how to force the view', async () => {
     const session = Session.start('term-dumb', `TERM=dumb ${EVENTS} watch --demo --seed 7 --rate 50 --count 3 --format plain`, 100, 30);
     sessions.push(session);
