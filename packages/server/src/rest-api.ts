@@ -14,8 +14,8 @@ import { type Authenticator, authFailureHeaders, peerAddress } from './authentic
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './logger.js';
 import { optionsAnswer, methodNotAllowed as refuseMethod } from './method-not-allowed.js';
-import { quoteValue, shortenQuotedValues } from './quote-value.js';
-import { filterRestList } from './rest-list-filter.js';
+import { quoteValue, shortenQuotedValues, truncateValue } from './quote-value.js';
+import { filterRestList, ignoredListKeys } from './rest-list-filter.js';
 import { pageOf, parsePaging } from './rest-paging.js';
 import { parseRestPath, type RestRoute, TERMINABLE_TYPES } from './rest-route.js';
 import type { CloudSource, OperationName, OperationResult } from './source.js';
@@ -33,6 +33,8 @@ export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 /** Largest `target_num_containers` a scale may ask for. */
 export const MAX_TARGET_NUM_CONTAINERS = 100;
 const MAX_REMEMBERED_TARGETS = 10_000;
+/** Ignored list filters logged (each once, by type and key); after these, no more. */
+export const MAX_WARNED_LIST_KEYS = 100;
 
 export interface RestHandlerDeps {
   readonly source: CloudSource;
@@ -143,10 +145,30 @@ export function createRestHandler(deps: RestHandlerDeps): RestHandler {
     return type === undefined ? undefined : source.get(namespace, type, uuidOfUri(uri));
   };
 
+  // A list filter this server does not support (`name__contains`, `uuid__in`) is ignored and the
+  // list answered unfiltered by it, where Tastypie answered 400: old clients may send such keys,
+  // so the answer stays, but the operator is told, once per type and key (a bounded number, so
+  // that a client making keys up cannot grow this set or flood the log).
+  const warnedListKeys = new Set<string>();
+  const warnIgnoredListKeys = (type: ObjectType, query: URLSearchParams) => {
+    for (const key of ignoredListKeys(type, query)) {
+      const id = `${type}\u0000${key}`;
+      if (warnedListKeys.has(id) || warnedListKeys.size >= MAX_WARNED_LIST_KEYS) continue;
+      warnedListKeys.add(id);
+      logger.warn('list filter ignored', {
+        type,
+        key: truncateValue(key),
+        detail: 'not a filter this server supports: the list is answered as if it were not given',
+        ...(warnedListKeys.size === MAX_WARNED_LIST_KEYS && { note: `the last one logged: no more ignored list filters are (${MAX_WARNED_LIST_KEYS} were)` }),
+      });
+    }
+  };
+
   const handleList = (res: ServerResponse, user: User, route: Extract<RestRoute, { kind: 'list' }>, path: string, query: URLSearchParams) => {
     const paging = parsePaging(query);
     if (!paging.ok) throw new RestError(400, paging.error.message);
     const namespace = namespaceFor(user, route.namespace);
+    warnIgnoredListKeys(route.type, query);
     // Head and list are read in one synchronous step, and a source updates its model before it
     // emits: the list reflects exactly the events up to the head, so a client can resume from it.
     const position = positionHeader(namespace);

@@ -15,6 +15,28 @@ const FIELDS: Readonly<Record<ObjectType, readonly string[]>> = {
 };
 const PREFIX_FIELDS = new Set(['uuid', 'name']);
 
+/** The keys a list reads that are no filter: paging, and credentials in the query (`?auth=`, `?user=&token=`). */
+const NON_FILTER_KEYS: ReadonlySet<string> = new Set(['limit', 'offset', 'auth', 'user', 'token']);
+
+/**
+ * The distinct keys of `query` that a list of `type` neither filters by nor reads otherwise
+ * (`name__contains`, `uuid__in`, `image_name` on a stack), in the order first given. Tastypie
+ * answered them 400; this server ignores them (old clients may send such keys), and its operator
+ * is told (rest-api.ts logs each once).
+ *
+ * @example
+ * ignoredListKeys('service', new URLSearchParams('name__contains=web&state=Running&limit=5')) // ['name__contains']
+ */
+export function ignoredListKeys(type: ObjectType, query: URLSearchParams): string[] {
+  const fields = FIELDS[type];
+  const known = (key: string): boolean => {
+    if (NON_FILTER_KEYS.has(key) || fields.includes(key)) return true;
+    if (key.endsWith('__startswith')) return PREFIX_FIELDS.has(key.slice(0, -'__startswith'.length)) && fields.includes(key.slice(0, -'__startswith'.length));
+    return (type === 'service' && key === 'stack__name') || (type === 'container' && key === 'service__stack__name');
+  };
+  return [...new Set(query.keys())].filter((key) => !known(key));
+}
+
 /** Looks an object up by its resource URI, for the filters that follow a reference. */
 export type RestLookup = (uri: string) => RestObject | undefined;
 
@@ -34,7 +56,7 @@ function nameThrough(path: readonly string[], expected: string): Predicate {
 
 /**
  * Keeps the objects that match every documented filter in `query`; other keys (limit, offset,
- * credentials, unknown ones) are ignored, as Docker Cloud ignored them. A repeated key takes its
+ * credentials, unknown ones: see {@link ignoredListKeys}) are ignored. A repeated key takes its
  * last value (Django's QueryDict).
  *
  * @example

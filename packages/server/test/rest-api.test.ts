@@ -1,7 +1,8 @@
 import { request } from 'node:http';
 import { formatPosition, POSITION_HEADER, type RestList, type RestService, type RestStack } from '@events/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION_URI_HEADER } from '../src/rest-api.js';
+import { createLogger } from '../src/logger.js';
+import { ACTION_URI_HEADER, MAX_WARNED_LIST_KEYS } from '../src/rest-api.js';
 import { makeContainer, makeNode, makeNodeCluster, makeService, makeStack, type RestFixture, startRestFixture } from './rest-fixture.js';
 
 let fx: RestFixture;
@@ -73,6 +74,37 @@ describe('lists', () => {
     const list = answer.body as RestList<RestService>;
     expect(list.meta).toEqual({ limit: 2, next: '/api/app/v1/acme/service/?name=api&limit=2&offset=2', offset: 0, previous: null, total_count: 3 });
     expect(list.objects.map((s) => s.name)).toEqual(['api', 'api']);
+  });
+
+  it('answers a filter it does not support with the list unfiltered by it, as before, and logs one warning per type and key', async () => {
+    await fx.close();
+    const logs: Record<string, unknown>[] = [];
+    fx = await startRestFixture({ logger: createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }) });
+    for (const name of ['api', 'redis']) fx.source.add('acme', 'service', makeService('acme', name, null));
+    fx.source.add('acme', 'stack', makeStack('acme', 'web'));
+    const names = async (path: string) => {
+      const answer = await call('GET', path);
+      expect(answer.status).toBe(200);
+      return (answer.body as RestList<RestService>).objects.map((o) => o.name);
+    };
+    const warnings = () => logs.filter((line) => line.level === 'warn').map(({ msg, type, key }) => ({ msg, type, key }));
+    // Tastypie answered 400; old clients may send such keys, so the answer stays.
+    expect(await names('/api/app/v1/acme/service/?name__contains=ap&uuid__in=x,y')).toEqual(['api', 'redis']);
+    expect(await names('/api/app/v1/acme/service/?name__contains=re&name=redis')).toEqual(['redis']);
+    expect(await names('/api/app/v1/acme/stack/?name__contains=w&image_name=x')).toEqual(['web']);
+    // Paging, credentials and supported filters are not warned about.
+    expect(await names('/api/app/v1/acme/service/?limit=5&offset=0&state=Running&uuid__startswith=&stack__name=web')).toEqual([]);
+    expect(warnings()).toEqual([
+      { msg: 'list filter ignored', type: 'service', key: 'name__contains' },
+      { msg: 'list filter ignored', type: 'service', key: 'uuid__in' },
+      { msg: 'list filter ignored', type: 'stack', key: 'name__contains' },
+      { msg: 'list filter ignored', type: 'stack', key: 'image_name' },
+    ]);
+    // A bounded number: a client making keys up cannot flood the log.
+    const many = Array.from({ length: MAX_WARNED_LIST_KEYS + 20 }, (_, i) => `k${i}=1`).join('&');
+    expect(await names(`/api/app/v1/acme/service/?${many}`)).toEqual(['api', 'redis']);
+    expect(warnings()).toHaveLength(MAX_WARNED_LIST_KEYS);
+    expect(logs.filter((line) => line.level === 'warn').at(-1)).toMatchObject({ key: `k${MAX_WARNED_LIST_KEYS - 5}`, note: expect.stringMatching(/^the last one logged/) });
   });
 
   describe('paging over 60 stacks', () => {

@@ -213,7 +213,7 @@ export const FIXTURE_USERS: readonly UserConfig[] = [
 ];
 
 /** The REST handler alone, on a loopback port, over a fixture source wired to a memory bus. */
-export async function startRestFixture(options: Partial<Pick<RestHandlerDeps, 'maxBodyBytes' | 'bodyTimeoutMs'>> & { maxFailures?: number } = {}): Promise<RestFixture> {
+export async function startRestFixture(options: Partial<Pick<RestHandlerDeps, 'maxBodyBytes' | 'bodyTimeoutMs' | 'logger'>> & { maxFailures?: number } = {}): Promise<RestFixture> {
   const source = createFixtureSource();
   const bus = createMemoryEventBus();
   await source.start(({ namespace, event }) => bus.publish(namespace, event));

@@ -1,6 +1,6 @@
 import type { RestObject } from '@events/core';
 import { describe, expect, it } from 'vitest';
-import { filterRestList } from '../src/rest-list-filter.js';
+import { filterRestList, ignoredListKeys } from '../src/rest-list-filter.js';
 import { makeContainer, makeService, makeStack } from './rest-fixture.js';
 
 const web = makeStack('acme', 'web');
@@ -46,5 +46,16 @@ describe('filterRestList', () => {
   it('ignores fields a type does not document (a stack has no image_name filter)', () => {
     const stacks = [web, billing];
     expect(filterRestList('stack', stacks, new URLSearchParams('image_name=x'), lookup)).toBe(stacks);
+  });
+
+  it('names the keys a list ignores: neither a filter of its type nor paging or credentials', () => {
+    const ignored = (type: Parameters<typeof ignoredListKeys>[0], query: string) => ignoredListKeys(type, new URLSearchParams(query));
+    expect(ignored('service', 'name__contains=web&uuid__in=a,b&state=Running&name__contains=x')).toEqual(['name__contains', 'uuid__in']);
+    expect(ignored('service', 'limit=5&offset=0&user=a&token=b&auth=c&uuid=u&uuid__startswith=u&name=n&name__startswith=n&stack=s&image_name=i&stack__name=w')).toEqual([]);
+    expect(ignored('container', 'service__stack__name=w&service=s&node=n&image_name=i')).toEqual([]);
+    // Documented for another type, or for another field: ignored here.
+    expect(ignored('stack', 'image_name=x&stack__name=w&state__startswith=R')).toEqual(['image_name', 'stack__name', 'state__startswith']);
+    expect(ignored('node', 'name=x&name__startswith=x&uuid__startswith=u')).toEqual(['name', 'name__startswith']);
+    expect(ignored('service', 'service__stack__name=w')).toEqual(['service__stack__name']);
   });
 });
