@@ -170,6 +170,13 @@ describe('parseCliOptions', () => {
     expect(run(['tail'], { ...env, DOCKERCLOUD_USER: 'a:c', DOCKERCLOUD_AUTH: 'Bearer t' }).source).toMatchObject({ authorization: 'Bearer t' });
   });
 
+  it('refuses --user/--apikey with a control character (a key file\'s newline) by the flag, not by the variable it is copied to', () => {
+    expect(error(['tail', '--user', 'ann', '--apikey', 'k-secret-1\n'])).toBe(
+      '--apikey must be an API key without control characters, got 11 characters (not shown: it is a secret) with a line feed (LF) at the end',
+    );
+    expect(error(['tail', '--user', 'ann\t', '--apikey', 'k-secret-1'])).toMatch(/^--user must be a username without control characters, got the string "ann\\t" with /);
+  });
+
   it('refuses a flag that takes one value given twice, naming both values, rather than take the last', () => {
     expect(error(['tail', '--host', 'ws://a/', '--host', 'ws://b/'])).toBe('--host takes one value, got "ws://a/" and "ws://b/"');
     expect(error(['watch', '--demo', '--rate', '5', '--rate=9'], {})).toBe('--rate takes one value, got "5" and "9"');

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv, type Credentials, createFilter, didYouMean, type EventFilter, OBJECT_TYPES, type ObjectType, parseResourceUri, redactHost, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
+import { configFromEnv, type Credentials, createFilter, credentialsProblem, didYouMean, type EventFilter, OBJECT_TYPES, type ObjectType, parseResourceUri, redactHost, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
 // The usage-error wording `events-server` uses, and its --seed and --rate rules: one message for one mistake in both tools.
 import {
   badAddress,
@@ -16,6 +16,7 @@ import {
   oneOfFlag,
   quoteArg,
   rateFlag,
+  repeatedFlag,
   UsageError,
   unexpectedArgument,
 } from '@events/server/cli-rules';
@@ -156,41 +157,8 @@ const SPEED_RULE: NumberRule = { min: 0, max: 1000, whole: false };
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 type Tokens = NonNullable<ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true; tokens: true }>>['tokens']>;
 
-/** Flags whose value is a secret: a message names them but never repeats what was typed. */
-const SECRET_FLAGS: ReadonlySet<string> = new Set(['apikey']);
-/** Flags whose value may hold a user and password, masked in a message as every host message masks them. */
-const HOST_FLAGS: ReadonlySet<string> = new Set(['host', 'rest-host']);
-
-/** `"a", "b" and "c"`. */
-function quotedList(texts: readonly string[]): string {
-  const quoted = texts.map(quoteArg);
-  return `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
-}
-
-/**
- * A flag that takes one value given more than once (`--host a --host b`): refused, rather than
- * the last one silently winning (which one a user meant is a guess, and a script that sets a flag
- * twice has a mistake in it). Only --type, --object and --parent are repeatable (`multiple` in
- * OPTIONS); a boolean flag given twice says the same thing twice, which is harmless.
- * `--host takes one value, got "a" and "b"`; an API key is never repeated back.
- */
-function repeatedFlag(tokens: Tokens): string | undefined {
-  const seen = new Map<string, string[]>();
-  for (const token of tokens) {
-    if (token.kind !== 'option') continue;
-    const option = OPTIONS[token.name as keyof typeof OPTIONS];
-    if (option === undefined || option.type !== 'string' || ('multiple' in option && option.multiple)) continue;
-    const texts = seen.get(token.name) ?? [];
-    texts.push(token.value ?? '');
-    seen.set(token.name, texts);
-  }
-  for (const [name, texts] of seen) {
-    if (texts.length < 2) continue;
-    if (SECRET_FLAGS.has(name)) return `--${name} takes one value, got ${texts.length} (not shown: it is a secret)`;
-    return `--${name} takes one value, got ${quotedList(HOST_FLAGS.has(name) ? texts.map(redactHost) : texts)}`;
-  }
-  return undefined;
-}
+/** How a repeated flag's values appear in its message: an API key never, a host masked (it may hold a password). */
+const SHOWN_AS = { apikey: 'secret', host: 'masked', 'rest-host': 'masked' } as const;
 
 const usage = (message: string): CliCommand => ({ kind: 'usage-error', message });
 
@@ -234,7 +202,7 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   const { values, positionals, tokens } = parsed;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
-  const repeated = repeatedFlag(tokens);
+  const repeated = repeatedFlag(tokens, OPTIONS, SHOWN_AS);
   if (repeated !== undefined) return usage(repeated);
   if (positionals.length === 0) return usage('missing command: expected "watch" or "tail"');
   const [command, ...extra] = positionals;
@@ -422,6 +390,9 @@ function remoteSource(values: Values, env: Readonly<Record<string, string | unde
   }
   // Basic auth joins the two with ":", so a name with one would split in the wrong place.
   if (values.user?.includes(':')) throw new UsageError(badValue('user', 'a name without ":"', values.user));
+  // Here, not in configFromEnv after the flags are copied into the environment: it would name the variables.
+  const badCredentials = values.user !== undefined && values.apikey !== undefined ? credentialsProblem(values.user, values.apikey, { username: '--user', apikey: '--apikey' }) : null;
+  if (badCredentials !== null) throw new UsageError(badCredentials);
   checkVariables(values, env);
 
   const merged: Record<string, string | undefined> = { ...env };
