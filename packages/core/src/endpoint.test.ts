@@ -132,8 +132,9 @@ describe('streamUrl', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(uriArb, { minLength: 1, maxLength: 3 }),
-        fc.string({ unit: 'grapheme', minLength: 1 }).filter((s) => !s.includes(':')),
-        fc.string({ unit: 'grapheme', minLength: 1 }),
+        // Credentials checkCredentials takes: not blank, no ':' in the name.
+        fc.string({ unit: 'grapheme', minLength: 1 }).filter((s) => !s.includes(':') && s.trim() !== ''),
+        fc.string({ unit: 'grapheme', minLength: 1 }).filter((s) => s.trim() !== ''),
         fc.constantFrom('query-auth' as const, 'query-token' as const),
         (parents, username, apikey, mode) => {
           const credentials = { username, apikey };
@@ -192,10 +193,25 @@ describe('Authorization header', () => {
     expect(authorizationHeader({ username: 'josé', apikey: 'clé🔑' })).toBe(`Basic ${b64('josé:clé🔑')}`);
   });
 
-  it('refuses credentials it could not send', () => {
+  it('refuses credentials it could not send, naming the field and what it got (never the key)', () => {
     for (const credentials of [{ username: 'a:b', apikey: 'k' }, { username: '', apikey: 'k' }, { username: 'a', apikey: '' }]) {
       expect(() => authorizationHeader(credentials)).toThrowError(throwsCode('invalid-config'));
     }
+    const message = (credentials: { username: string; apikey: string }) => {
+      try {
+        authorizationHeader(credentials);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(message({ username: '', apikey: 'k' })).toBe('credentials.username must be a username, got the string ""');
+    expect(message({ username: '  ', apikey: 'k' })).toBe('credentials.username must be a username, got the string "  ": white space only');
+    expect(message({ username: 'a:b', apikey: 'k' })).toBe('credentials.username must be a username without ":" (Basic auth joins it to the key with one), got the string "a:b"');
+    expect(message({ username: 'a', apikey: '' })).toBe('credentials.apikey must be an API key, got an empty string');
+    expect(message({ username: 'a', apikey: ' ' })).toBe('credentials.apikey must be an API key, got 1 character of white space only');
+    // A control character is named as such, even where it is all the value holds.
+    expect(message({ username: 'a', apikey: '\n' })).toMatch(/^credentials\.apikey must be an API key without control characters, got 1 character \(not shown/);
   });
 
   it('refuses a username or API key with a control character, naming the field and the character, never the key', () => {
@@ -467,6 +483,9 @@ describe('configFromEnv', () => {
     const key = errorOf(configFromEnv({ DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: 's3cret-key\n' }));
     expect(key.code).toBe('invalid-config');
     expect(key.message).toBe('DOCKERCLOUD_APIKEY must be an API key without control characters, got 11 characters (not shown: it is a secret) with a line feed (LF) at the end');
+    // White space only: refused by the variable's name (it used to pass, and fail at the server as a wrong key).
+    const blank = configFromEnv({ DOCKERCLOUD_USER: 'ann', DOCKERCLOUD_APIKEY: '   ' });
+    expect(blank.ok ? 'accepted' : blank.error.message).toBe('DOCKERCLOUD_APIKEY must be an API key, got 3 characters of white space only');
     expect(errorOf(configFromEnv({ DOCKERCLOUD_USER: 'ann\r\n', DOCKERCLOUD_APIKEY: 's3cret-key' })).message).toBe(
       'DOCKERCLOUD_USER must be a username without control characters, got the string "ann\\r\\n" with a carriage return (CR) at character 4 of 5',
     );

@@ -252,11 +252,19 @@ export function checkCredentials(credentials: Credentials): void {
   for (const key of ['username', 'apikey'] as const) {
     if (typeof credentials[key] !== 'string') throw new EventsError('invalid-config', `credentials.${key} must be a string, got ${typeName(credentials[key])}`);
   }
-  if (credentials.username === '') throw new EventsError('invalid-config', 'username is empty');
-  if (credentials.username.includes(':')) throw new EventsError('invalid-config', 'username must not contain ":"');
-  if (credentials.apikey === '') throw new EventsError('invalid-config', 'API key is empty');
-  const problem = credentialsProblem(credentials.username, credentials.apikey, { username: 'credentials.username', apikey: 'credentials.apikey' });
+  const { username, apikey } = credentials;
+  if (username === '') throw new EventsError('invalid-config', 'credentials.username must be a username, got the string ""');
+  if (username.includes(':')) {
+    throw new EventsError('invalid-config', `credentials.username must be a username without ":" (Basic auth joins it to the key with one), got ${describeValue(username)}`);
+  }
+  if (apikey === '') throw new EventsError('invalid-config', 'credentials.apikey must be an API key, got an empty string');
+  const problem = credentialsProblem(username, apikey, { username: 'credentials.username', apikey: 'credentials.apikey' });
   if (problem !== null) throw new EventsError('invalid-config', problem);
+  // Spaces only: a variable or a field filled by mistake, which no server takes as a name or a key.
+  if (username.trim() === '') throw new EventsError('invalid-config', `credentials.username must be a username, got ${describeValue(username)}: white space only`);
+  if (apikey.trim() === '') {
+    throw new EventsError('invalid-config', `credentials.apikey must be an API key, got ${characters(apikey.length)} of white space only`);
+  }
 }
 
 /**
@@ -274,7 +282,7 @@ export function credentialsProblem(username: string, apikey: string, names: { re
   const user = controlCharProblem(username);
   if (user !== null) return `${names.username} must be a username without control characters, got ${describeValue(username)} with ${user}`;
   const key = controlCharProblem(apikey);
-  if (key !== null) return `${names.apikey} must be an API key without control characters, got ${apikey.length} characters (not shown: it is a secret) with ${key}`;
+  if (key !== null) return `${names.apikey} must be an API key without control characters, got ${characters(apikey.length)} (not shown: it is a secret) with ${key}`;
   return null;
 }
 
@@ -439,6 +447,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     // `export DOCKERCLOUD_APIKEY="$(cat key)"` keeps no newline, `< key` and `read` can: refused here, not as a wrong key.
     const problem = credentialsProblem(user, apikey, { username: 'DOCKERCLOUD_USER', apikey: 'DOCKERCLOUD_APIKEY' });
     if (problem !== null) return err(new EventsError('invalid-config', problem));
+    if (apikey.trim() === '') return fail('DOCKERCLOUD_APIKEY', 'an API key', `${characters(apikey.length)} of white space only`);
     credentials = { username: user, apikey };
     authorization = authorizationHeader(credentials);
   }
@@ -483,7 +492,7 @@ const AUTH_EXPECTED = 'a whole Authorization header value (such as "Basic …")'
  * // 'authorization must be a whole Authorization header value (such as "Basic …") without control characters, got 10 characters (not shown: it is a secret) with a line feed (LF) at the end'
  */
 export function authorizationProblem(name: string, value: string): string | null {
-  const shape = `${value.length} characters`;
+  const shape = characters(value.length);
   if (value.trim() === '') return `${name} must be ${AUTH_EXPECTED}, got ${shape}: only white space`;
   const bad = headerCharProblem(value);
   return bad === null ? null : `${name} must be ${AUTH_EXPECTED} without control characters, got ${shape} (not shown: it is a secret) with ${bad}`;
@@ -641,4 +650,9 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   }
   if (acc !== 0) return undefined;
   return out;
+}
+
+/** `1 character`, `10 characters`: a secret's shape, the only thing a message tells of it. */
+function characters(count: number): string {
+  return `${count} ${count === 1 ? 'character' : 'characters'}`;
 }
