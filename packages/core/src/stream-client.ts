@@ -77,7 +77,7 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 2_000;
  *
  * @example
  * const stream = createStreamClient({ streamHost: 'ws://127.0.0.1:8080/', credentials }, port);
- * stream.onEvent((event) => store.apply(event, Date.now()));
+ * stream.onEvent((event) => store.apply(event, port.wallClock())); // the time is the port's, as every clock core reads
  */
 export function createStreamClient(options: StreamClientOptions, port: StreamPort): EventStream {
   checkStreamOptions(options);
