@@ -73,6 +73,9 @@ function keyNameOfChar(char: string): string {
   return char;
 }
 
+/** A C0 control or DEL: a key, never text typed into a prompt. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 /**
  * The key presses in one chunk of input. Ink hands over a burst of typed keys (fast typing, key
  * repeat on a busy loop, tmux send-keys) as one string, like a paste (it splits off escape
@@ -88,7 +91,7 @@ export function keyPresses(input: string, key: KeyFlags): readonly KeyPress[] {
   // by a busy view), as one press of that key with meta, and drops the Escape: Esc y would
   // confirm the prompt it meant to cancel. Nothing here is bound to Alt (which terminals send as
   // that same ESC x): it is Escape, then the key.
-  if (key.meta === true && key.escape !== true && [...input].length === 1 && !/[\u0000-\u001f\u007f]/.test(input)) {
+  if (key.meta === true && key.escape !== true && [...input].length === 1 && !CONTROL_CHARACTER.test(input)) {
     return [{ name: 'escape', input: '' }, ...keyPresses(input, { ...key, meta: false })];
   }
   const name = keyNameOf(input, key);
@@ -224,7 +227,7 @@ export function resolveKey(mode: InputModeKind | 'too-small', name: string | nul
   if (mode === 'too-small') return (name === null ? undefined : TOO_SMALL_INDEX.get(name)) ?? null;
   const bound = name === null ? undefined : INDEXES[mode].get(name);
   if (bound !== undefined) return bound;
-  const printable = input !== '' && !/[\u0000-\u001f\u007f]/.test(input) && (name === null || name === 'space' || [...name].length === 1);
+  const printable = input !== '' && !CONTROL_CHARACTER.test(input) && (name === null || name === 'space' || [...name].length === 1);
   if (mode === 'filter' && printable) return { type: 'filter-input', text: input };
   if (mode === 'scale' && printable && /^[0-9]+$/.test(input)) return { type: 'scale-input', text: input };
   return null;
