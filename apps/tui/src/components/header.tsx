@@ -152,7 +152,7 @@ export function Header(props: HeaderProps) {
   const right: Segment[] = [];
   if (paused !== '') right.push({ text: paused, inverse: true, bold: true, color: 'yellow' }, { text: ' ' });
   right.push({ text: linkText, color: TONE_COLOR[link.tone], bold: link.tone !== 'ok' });
-  const rightWidth = right.reduce((n, s) => n + columnsOf(s.text), 0);
+  const rightWidth = widthOf(right);
   const left = fitSegments([{ text: ` events │ ${props.title}`, bold: true }], Math.max(0, width - rightWidth - 1), true);
 
   const counts = countsLine(props.snapshot, width);
