@@ -13,6 +13,36 @@ describe('createEventQueue', () => {
     await expect(queue.next()).resolves.toEqual({ done: false, value: 2 });
   });
 
+  it('answers next() calls made before earlier ones settled in the order they were made, as an async generator does', async () => {
+    // A loop of Promise.race([it.next(), timeout]) leaves a call pending each time it times out.
+    const queue = createEventQueue<number>({ highWaterMark: 10 });
+    const calls = [queue.next(), queue.next(), queue.next()];
+    queue.push(1);
+    queue.push(2);
+    await expect(Promise.all(calls.slice(0, 2))).resolves.toEqual([
+      { done: false, value: 1 },
+      { done: false, value: 2 },
+    ]);
+    queue.end();
+    await expect(calls[2]).resolves.toEqual({ done: true, value: undefined });
+
+    // A failure goes to the oldest call; the later ones are done, as after a generator threw.
+    const failing = createEventQueue<number>({ highWaterMark: 10 });
+    const pending = [failing.next(), failing.next()];
+    failing.fail(new Error('auth'));
+    await expect(pending[0]).rejects.toThrow('auth');
+    await expect(pending[1]).resolves.toEqual({ done: true, value: undefined });
+
+    // return() answers every pending call.
+    const left = createEventQueue<number>({ highWaterMark: 10 });
+    const waiting = [left.next(), left.next()];
+    await left.return?.();
+    await expect(Promise.all(waiting)).resolves.toEqual([
+      { done: true, value: undefined },
+      { done: true, value: undefined },
+    ]);
+  });
+
   it('signals full at the high-water mark, refuses more, and drained at the low-water mark', async () => {
     const signals: string[] = [];
     const queue = createEventQueue<number>({ highWaterMark: 4, onFull: () => signals.push('full'), onDrained: () => signals.push('drained') });

@@ -18,6 +18,9 @@ export interface EventQueueOptions {
  * It never grows past its high-water mark: it tells the producer, which stops reading (the stream
  * client closes its socket and resumes later from its position). Items pushed past the mark are
  * refused (push returns false), never silently dropped and never kept.
+ *
+ * next() may be called again before an earlier call settled (`Promise.race([it.next(), timeout])`
+ * in a loop): as with an async generator, the calls are answered in the order they were made.
  */
 export interface EventQueue<T> extends AsyncIterableIterator<T> {
   /** Adds one item; false when the queue is full or finished (the item was not taken). */
@@ -52,21 +55,19 @@ export function createEventQueue<T>(options: EventQueueOptions): EventQueue<T> {
   let full = false;
   let ending: { readonly error: unknown } | 'done' | null = null;
   let finished = false;
-  let waiter: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | null = null;
+  /** next() calls not answered yet, oldest first. */
+  const waiters: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void }[] = [];
 
   const size = () => items.length - head;
-  const settleWaiter = () => {
-    if (waiter === null) return;
-    const w = waiter;
-    if (size() > 0) {
-      waiter = null;
-      w.resolve({ done: false, value: take() });
-    } else if (ending !== null) {
-      waiter = null;
-      finished = true;
-      if (ending === 'done') w.resolve({ done: true, value: undefined });
-      else w.reject(ending.error);
-    }
+  const settleWaiters = () => {
+    while (waiters.length > 0 && size() > 0) waiters.shift()?.resolve({ done: false, value: take() });
+    if (waiters.length === 0 || ending === null) return;
+    // The end: the oldest call gets it (the error, if it failed), the later ones `done`.
+    finished = true;
+    const first = waiters.shift();
+    if (ending === 'done') first?.resolve({ done: true, value: undefined });
+    else first?.reject(ending.error);
+    for (const w of waiters.splice(0)) w.resolve({ done: true, value: undefined });
   };
   const take = (): T => {
     const item = items[head] as T;
@@ -94,18 +95,18 @@ export function createEventQueue<T>(options: EventQueueOptions): EventQueue<T> {
         full = true;
         options.onFull?.();
       }
-      settleWaiter();
+      settleWaiters();
       return true;
     },
     end() {
       if (ending !== null) return;
       ending = 'done';
-      settleWaiter();
+      settleWaiters();
     },
     fail(error) {
       if (ending !== null) return;
       ending = { error };
-      settleWaiter();
+      settleWaiters();
     },
     get size() {
       return size();
@@ -126,9 +127,8 @@ export function createEventQueue<T>(options: EventQueueOptions): EventQueue<T> {
         finished = true;
         return Promise.reject(ending.error);
       }
-      if (waiter !== null) return Promise.reject(new EventsError('internal', 'event queue: next() called again before the previous call settled'));
       return new Promise((resolve, reject) => {
-        waiter = { resolve, reject };
+        waiters.push({ resolve, reject });
       });
     },
     return() {
@@ -138,11 +138,7 @@ export function createEventQueue<T>(options: EventQueueOptions): EventQueue<T> {
       items = [];
       head = 0;
       full = false;
-      if (waiter !== null) {
-        const w = waiter;
-        waiter = null;
-        w.resolve({ done: true, value: undefined });
-      }
+      for (const w of waiters.splice(0)) w.resolve({ done: true, value: undefined });
       if (!wasFinished) options.onReturn?.();
       return Promise.resolve({ done: true, value: undefined });
     },
