@@ -213,6 +213,34 @@ describe('seeding', () => {
     expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
   });
 
+  it('retries a failed listing even when the onError callback throws; the exception surfaces outside', async () => {
+    const rethrown: unknown[] = [];
+    const collect = (error: unknown) => rethrown.push(error);
+    process.on('unhandledRejection', collect);
+    try {
+      const { port, tree } = setup({
+        filter: { type: 'stack' },
+        onError: () => {
+          throw new Error('a broken onError');
+        },
+      });
+      port.last().open(RESUME_SUBPROTOCOL);
+      port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+      port.calls[0]?.respond({ status: 500, body: { detail: 'boom' } });
+      await ticks();
+      expect(tree.getSnapshot().sync).toEqual({ status: 'listing', failure: { message: 'GET stack list: HTTP 500: boom', attempts: 1 } });
+      advanceLive(port, 10_000);
+      expect(port.calls).toHaveLength(2);
+      answerLists(port, world(), 1);
+      await ticks();
+      expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+      await new Promise((resolve) => setTimeout(resolve, 0)); // unhandled rejections are reported after the microtasks
+      expect(rethrown).toEqual([new Error('a broken onError')]);
+    } finally {
+      process.off('unhandledRejection', collect);
+    }
+  });
+
   it('retries a failed listing with the reconnect policy of its options', async () => {
     const { port } = setup({ filter: { type: 'stack' }, policy: { floorMs: 2_000, baseMs: 3_000, capMs: 3_000, throttledFloorMs: 3_000 } });
     port.last().open(RESUME_SUBPROTOCOL);

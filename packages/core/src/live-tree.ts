@@ -492,7 +492,13 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   }
 
   function report(error: EventsError): void {
-    options.onError?.(error);
+    try {
+      options.onError?.(error);
+    } catch (thrown) {
+      // As the stream's callbacks: a broken listener must not stop the tree (here, the listing's
+      // retry, armed after the report), nor vanish: let it surface outside.
+      void Promise.reject(thrown);
+    }
   }
 
   // --- the LiveTree -------------------------------------------------------------------------------
