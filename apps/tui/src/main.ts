@@ -1,9 +1,10 @@
 // What `events` runs once src/cli.ts has its stop signals in place (see there).
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { toEventsError } from '@events/core';
 import { mustBe } from '@events/server/cli-rules';
 import { ExitCode, HELP_TEXT, parseCliOptions, type RunOptions } from './cli-options.js';
 import { type OpenedSource, openSource } from './open-source.js';
+import { openRecordingFile, type RecordingFile } from './recording-file.js';
 import { runTail } from './run-tail.js';
 import type { StopSignals } from './stop-signals.js';
 import { colorFromEnv, fallbackNote, fullScreenSupport } from './terminal-session.js';
@@ -20,19 +21,6 @@ const fail = (message: string, code: number = ExitCode.failure): number => {
   process.stderr.write(`events: ${message}\n`);
   return code;
 };
-
-/**
- * Opens the file a session is recorded to: a new one (`wx`: an existing file is refused, and
- * nothing is created then), or with `overwrite` a replaced one.
- */
-async function openRecordingFile(file: string, overwrite: boolean): Promise<WriteStream> {
-  const stream = createWriteStream(file, { flags: overwrite ? 'w' : 'wx' });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', reject);
-  });
-  return stream;
-}
 
 /** A stop requested (Ctrl-C, SIGTERM, SIGHUP) while `events` was starting: a normal end, before anything more starts. */
 const stopped = (stop: StopSignals) => stop.signal.aborted;
@@ -57,10 +45,10 @@ async function run(options: RunOptions, stop: StopSignals): Promise<number> {
     process.env.NODE_ENV ??= 'production';
   }
   // The recording wraps the network port the tree is built over, so the file is open first.
-  let recording: WriteStream | undefined;
+  let recording: RecordingFile | undefined;
   if (options.record !== undefined) {
     try {
-      recording = await openRecordingFile(options.record, options.overwrite === true);
+      recording = openRecordingFile(options.record, options.overwrite === true);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         // Refused as a command-line mistake (exit 2): a recording made earlier is not replaced unasked.
@@ -69,16 +57,33 @@ async function run(options: RunOptions, stop: StopSignals): Promise<number> {
       return fail(`cannot record to ${options.record}: ${(error as Error).message}`);
     }
   }
-  const stopRecording = () => new Promise<void>((resolve) => (recording === undefined ? resolve() : recording.end(() => resolve())));
+  /**
+   * Ends the recording. It is kept once the source was live, or when `events` ends normally (a
+   * stop while it connects: what the network said until then). A start that failed (refused
+   * credentials, no events server there) leaves no file, or the one --overwrite named as it was,
+   * and says so: a retry can record to the same name.
+   */
+  const stopRecording = async (code: number) => {
+    if (recording === undefined) return;
+    const end = await recording.close(code === ExitCode.ok);
+    if (end !== 'written') process.stderr.write(`events: ${options.record} ${end === 'removed' ? 'not written' : 'left as it was'}: the connection never got through\n`);
+  };
   let opened: OpenedSource;
   try {
-    const stream = recording;
-    opened = await openSource(options, stream === undefined ? {} : { record: (line) => stream.writable && stream.write(`${line}\n`) });
+    const file = recording;
+    opened = await openSource(options, file === undefined ? {} : { record: (line) => file.write(line) });
   } catch (error) {
-    await stopRecording();
     const events = toEventsError(error);
-    return fail(events.message, events.code === 'auth' || events.code === 'forbidden' ? ExitCode.auth : ExitCode.failure);
+    const code = fail(events.message, events.code === 'auth' || events.code === 'forbidden' ? ExitCode.auth : ExitCode.failure);
+    await stopRecording(code);
+    return code;
   }
+  // Live once: the session got through, and its recording is kept whatever happens after.
+  const keepOnceLive = () => {
+    if (opened.tree.getSnapshot().connection.phase === 'live') recording?.keep();
+  };
+  const stopKeeping = recording === undefined ? () => {} : opened.tree.subscribe(keepOnceLive);
+  keepOnceLive();
 
   let code: number = ExitCode.failure;
   try {
@@ -87,8 +92,7 @@ async function run(options: RunOptions, stop: StopSignals): Promise<number> {
     } else if (interactive) {
       const { runWatch } = await import('./run-watch.js');
       // Ink and React take a while to load: a Ctrl-C meanwhile ends here, the terminal untouched.
-      if (stopped(stop)) return ExitCode.ok;
-      code = await runWatch(opened, { filter: options.filter, stdout: process.stdout, stdin: process.stdin, stderr: process.stderr, color: colorFromEnv(process.env) });
+      code = stopped(stop) ? ExitCode.ok : await runWatch(opened, { filter: options.filter, stdout: process.stdout, stdin: process.stdin, stderr: process.stderr, color: colorFromEnv(process.env) });
     } else {
       if (options.command === 'watch' && !support.ok) process.stderr.write(fallbackNote(support));
       // SIGINT, SIGTERM and SIGHUP (a closed terminal, unless started under nohup) end it
@@ -111,7 +115,8 @@ async function run(options: RunOptions, stop: StopSignals): Promise<number> {
     }
   } finally {
     // The tree closes first, so the recording ends with what the network said until then.
-    const closing = Promise.allSettled([opened.close()]).then(stopRecording);
+    stopKeeping();
+    const closing = Promise.allSettled([opened.close()]).then(() => stopRecording(code));
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
   }
   return code;

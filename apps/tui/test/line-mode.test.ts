@@ -1,5 +1,6 @@
 import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,16 +106,75 @@ describe('events tail (line mode)', () => {
     expect(jsonLines(replay.stdout).slice(0, 30)).toEqual(recorded);
   });
 
-  it('replays a refused session as it went: the refusal said, and a normal end (the replay itself was refused nothing)', async () => {
-    const file = join(dir, 'refused.ndjson');
-    const live = await events(['tail', '--user', user.username, '--apikey', 'wrong-key-123', '--host', server.url.replace('http', 'ws'), '--record', file]);
-    expect(live.code).toBe(2);
-    const replay = await events(['tail', '--replay', file, '--speed', '0']);
-    expect(replay.stdout).toBe('');
-    expect(replay.stderr).toBe(live.stderr);
-    expect(replay.stderr).toMatch(/^events: stopped: authentication failed · /);
-    expect(replay.code).toBe(0);
+  it('leaves no recording of a start that failed: refused credentials (2) or a host that is no events server (1) make no file, and an earlier one given to --overwrite stays as it was', async () => {
+    const file = join(dir, 'refused-start.ndjson');
+    const host = server.url.replace('http', 'ws');
+    const refused = await events(['tail', '--user', user.username, '--apikey', 'wrong-key-123', '--host', host, '--record', file]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`events: stopped: authentication failed · Invalid username/API key.\nevents: ${file} not written: the connection never got through\n`);
+    expect(existsSync(file)).toBe(false);
+    // So the retry with the right key records to the name the user chose, without --overwrite.
+    const retried = await events(['tail', '--user', user.username, '--apikey', user.apikey, '--host', host, '--count', '2', '--record', file]);
+    expect(retried.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toMatch(/^\{"recording":"events","version":2,.*\n\{"t":/);
+
+    // --overwrite replaces the file only once there is something to replace it with.
+    const earlier = readFileSync(file, 'utf8');
+    const again = await events(['tail', '--user', user.username, '--apikey', 'wrong-key-123', '--host', host, '--record', file, '--overwrite']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`events: stopped: authentication failed · Invalid username/API key.\nevents: ${file} left as it was: the connection never got through\n`);
+    expect(readFileSync(file, 'utf8')).toBe(earlier);
+
+    // An HTTP server that is no events server: the stream's handshake gets 404, a failure (1).
+    const web = createHttpServer((_request, response) => response.writeHead(404).end('not here'));
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    try {
+      const nowhere = join(dir, 'no-events-server.ndjson');
+      const result = await events(['tail', '--user', user.username, '--apikey', user.apikey, '--host', `ws://127.0.0.1:${(web.address() as AddressInfo).port}/`, '--record', nowhere]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^events: stopped: no events stream answered at .*\nevents: .*no-events-server\.ndjson not written: the connection never got through\n$/);
+      expect(existsSync(nowhere)).toBe(false);
+    } finally {
+      await new Promise((resolve) => web.close(resolve));
+    }
   });
+
+  it('keeps the recording of a session refused after it was live (a key revoked while it was away), and replays it as it went: the refusal said, and a normal end', async () => {
+    const file = join(dir, 'refused-later.ndjson');
+    const first = await createEventsServer({ source: createSimulatedCloud({ seed: 5, rate: 40, namespaces: ['cid'] }), users: [{ username: 'cid', apikey: 'key-before-1' }] });
+    const port = Number(new URL(first.url).port);
+    let second: EventsServer | undefined;
+    const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/cli.ts', 'tail', '--host', `ws://127.0.0.1:${port}/`, '--user', 'cid', '--apikey', 'key-before-1', '--record', file], {
+      cwd: PACKAGE,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let restarting = false;
+    try {
+      const live = await ended(child, undefined, (stdout) => {
+        if (restarting || stdout.split('\n').length <= 3) return;
+        restarting = true;
+        // The same server comes back with another key for cid: the reconnect is refused.
+        void first.close().then(async () => {
+          second = await createEventsServer({ source: createSimulatedCloud({ seed: 5, rate: 40, namespaces: ['cid'] }), users: [{ username: 'cid', apikey: 'key-after-2' }], port });
+        });
+      });
+      expect(live.code).toBe(2);
+      expect(live.stderr).toMatch(/events: stopped: authentication failed · Invalid username\/API key\.\n$/);
+      expect(live.stderr).not.toContain('not written');
+      const printed = jsonLines(live.stdout);
+      expect(printed.length).toBeGreaterThanOrEqual(3);
+
+      const replay = await events(['tail', '--replay', file, '--speed', '0']);
+      expect(replay.code).toBe(0);
+      expect(jsonLines(replay.stdout).slice(0, printed.length)).toEqual(printed);
+      expect(replay.stderr).toMatch(/events: stopped: authentication failed · Invalid username\/API key\.\n$/);
+    } finally {
+      child.kill('SIGKILL');
+      await first.close();
+      await second?.close();
+    }
+  }, 40_000);
 
   it('falls back to lines when "watch" has no terminal, and formats plain lines', async () => {
     const result = await events(['watch', '--demo', '--rate', '200', '--count', '8', '--format', 'plain']);
