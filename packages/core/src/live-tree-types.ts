@@ -81,8 +81,10 @@ export interface LiveTree {
   /**
    * Stops the stream and the timers for good. The snapshot then shows the stopped connection
    * (`phase: 'stopped'`, `stopReason: 'stop'`; `sync` no longer `live`), subscribers are told
-   * once, and it never changes again. Aborting the `signal` of its options, or closing the
-   * stream under it, closes it as well.
+   * once, and it never changes again. Its REST requests in flight are aborted (an operate() or
+   * fetchObject() not yet answered rejects with `connection`), and one called later rejects alike,
+   * sending nothing. Aborting the `signal` of its options, or closing the stream under it, closes
+   * it as well.
    */
   close(): Promise<void>;
 }

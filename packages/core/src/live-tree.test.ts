@@ -763,6 +763,12 @@ describe('operations', () => {
       message: `scale ${CONTAINER(1)}: a container has no scale operation; its operations are start, stop, redeploy, terminate`,
     });
     await expect(tree.operate('/api/infra/v1/acme/node/n1/', 'stop')).rejects.toMatchObject({ message: 'stop /api/infra/v1/acme/node/n1/: a node has no operations' });
+    // A JavaScript caller's wrong kinds of value are named, not a TypeError from deep inside.
+    await expect(tree.operate(undefined as never, 'stop')).rejects.toMatchObject({ code: 'invalid-uri', message: 'invalid resource URI undefined: not a string' });
+    await expect(tree.operate(SERVICE, 'scale', { targetNumContainers: '3' as never })).rejects.toMatchObject({
+      code: 'invalid-config',
+      message: 'targetNumContainers must be a non-negative integer, got the string "3"',
+    });
     expect(port.calls).toEqual([]);
   });
 
@@ -775,6 +781,22 @@ describe('operations', () => {
 });
 
 describe('closing', () => {
+  it('sends no operate() or fetchObject() after close(): they reject as those in flight at close() do, leaving no timer', async () => {
+    const port = createFakeStreamPort({ http: () => ({ status: 202, body: {} }) });
+    const { tree } = setup({}, port);
+    const closing = tree.close();
+    port.clock.runAll();
+    await closing;
+    await expect(tree.operate(SERVICE, 'stop')).rejects.toMatchObject({
+      name: 'EventsError',
+      code: 'connection',
+      message: `POST http://h:1${SERVICE}stop/ failed: the live tree was closed`,
+    });
+    await expect(tree.fetchObject(SERVICE)).rejects.toMatchObject({ code: 'connection', message: `GET http://h:1${SERVICE} failed: the live tree was closed` });
+    expect(port.calls).toEqual([]);
+    expect(port.clock.pending()).toEqual([]);
+  });
+
   it('publishes the stopped connection once on close, and nothing after', async () => {
     const { port, tree, publishes } = setup();
     port.last().open(RESUME_SUBPROTOCOL);

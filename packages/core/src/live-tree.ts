@@ -443,6 +443,8 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     if (auth.header !== undefined) headers.Authorization = auth.header;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const what = `${method} ${stripQuery(url)}`;
+    // As a request in flight at close(): a closed tree sends nothing more (nor arms its timer).
+    if (closed) return Promise.reject(new EventsError('connection', `${what} failed: the live tree was closed`));
     const { signal, abort } = createAbortHandle();
     return new Promise<HttpResponse>((resolve, reject) => {
       // In the set while unanswered: whichever settles it first (answer, failure, cancel, timeout) takes it out.
@@ -580,7 +582,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
         break;
       case 'scale':
         if (target !== undefined && !(Number.isSafeInteger(target) && target >= 0)) {
-          throw new EventsError('invalid-config', `targetNumContainers must be a non-negative integer, got ${String(target)}`);
+          throw new EventsError('invalid-config', `targetNumContainers must be a non-negative integer, got ${describeValue(target)}`);
         }
         // Without a target, Docker Cloud's scale/ scales to the service's current target.
         response = await request(
@@ -683,11 +685,12 @@ function positive(name: string, value: number): number {
 const ALL_OPERATIONS: readonly ObjectOperation[] = ['start', 'stop', 'redeploy', 'terminate', 'scale'];
 
 /** Refuses, before any request, an operation that no server runs on this object (it would answer 405). */
-function checkOperation(resourceUri: string, operation: unknown): asserts operation is ObjectOperation {
+function checkOperation(resourceUri: unknown, operation: unknown): asserts operation is ObjectOperation {
   if (!ALL_OPERATIONS.includes(operation as ObjectOperation)) {
     throw new EventsError('invalid-config', `unknown operation ${typeof operation === 'string' ? JSON.stringify(operation) : describeValue(operation)}; expected one of ${ALL_OPERATIONS.join(', ')}`);
   }
-  const type = typeOfUri(resourceUri);
+  // Not a string: restObjectUrl refuses it next, as invalid-uri.
+  const type = typeof resourceUri === 'string' ? typeOfUri(resourceUri) : undefined;
   if (type === undefined || OPERATIONS_OF_TYPE[type].includes(operation as ObjectOperation)) return;
   const allowed = OPERATIONS_OF_TYPE[type];
   throw new EventsError(
