@@ -154,5 +154,14 @@ describe('checkStreamOptions', () => {
     expect(refuse({ dedupeWindow: 1.5 })).toMatch(/^dedupeWindow must be a whole number ≥ 0/);
     expect(refuse({ queryAuth: 'basic' })).toBe('queryAuth must be "auth" or "token", got the string "basic"');
     expect(refuse({ signal: {} })).toBe('signal must be an AbortSignal, got an object');
+    // A number as a string, or null, was taken (null as the default) or named as a number.
+    expect(refuse({ highWaterMark: '5' })).toBe('highWaterMark must be a whole number ≥ 1 (events an iterator may have waiting), got the string "5"');
+    expect(refuse({ highWaterMark: null })).toMatch(/^highWaterMark must be a whole number ≥ 1 .*, got null$/);
+    expect(refuse({ highWaterMark: 0.5 })).toMatch(/got number 0\.5$/);
+    // A policy of the wrong kind: a string read as the unknown policy options "0", "1", …; null or an array as none.
+    expect(refuse({ policy: 'fast' })).toBe('policy must be an object of reconnect policy options, such as { capMs: 10000 }, got the string "fast"');
+    expect(refuse({ policy: null })).toMatch(/^policy must be an object .*, got null$/);
+    expect(refuse({ policy: [] })).toMatch(/^policy must be an object .*, got an array$/);
+    expect(() => checkStreamOptions({ highWaterMark: 1, policy: {} })).not.toThrow();
   });
 });

@@ -195,6 +195,14 @@ export function checkStreamOptions(options: Partial<StreamClientOptions>): void 
   // The transport pings on a timer: a longer interval than a timer keeps would ping every millisecond.
   checkTimerOption('pingIntervalMs', options.pingIntervalMs, { min: MIN_PING_INTERVAL_MS, nullMeans: 'for no pings' });
   checkTimerOption('closeTimeoutMs', options.closeTimeoutMs, { min: 0 });
+  const highWaterMark = options.highWaterMark;
+  if (highWaterMark !== undefined && !(Number.isSafeInteger(highWaterMark) && highWaterMark >= 1)) {
+    throw new EventsError('invalid-config', `highWaterMark must be a whole number ≥ 1 (events an iterator may have waiting), got ${describeValue(highWaterMark)}`);
+  }
+  // Its keys are checked by createReconnectPolicy; a string there would read as keys "0", "1", …
+  if (options.policy !== undefined && !isPlainObject(options.policy)) {
+    throw new EventsError('invalid-config', `policy must be an object of reconnect policy options, such as { capMs: 10000 }, got ${describeValue(options.policy)}`);
+  }
   const window = options.dedupeWindow;
   if (window !== undefined && !(Number.isSafeInteger(window) && window >= 0)) {
     throw new EventsError('invalid-config', `dedupeWindow must be a whole number ≥ 0 (0: no duplicate detection), got ${describeValue(window)}`);

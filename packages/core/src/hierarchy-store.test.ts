@@ -119,6 +119,9 @@ describe('createHierarchyStore', () => {
     expect(() => createHierarchyStore({ recentEventsPerObject: 1.5 })).toThrow(EventsError);
     expect(() => createHierarchyStore({ terminatedRetentionMs: -1 })).toThrow(/terminatedRetentionMs/);
     expect(() => createHierarchyStore({ dedupeWindow: Number.NaN })).toThrow(/dedupeWindow/);
+    // A misspelt option was ignored without a word.
+    expect(() => createHierarchyStore({ endedAction: 10 } as never)).toThrow(/^unknown store option "endedAction" \(did you mean "endedActions"\?\); expected one of /);
+    expect(() => createHierarchyStore(null as never)).toThrow(/^store options must be an object such as \{ recentEventsPerObject: 0 \}, got null$/);
   });
 
   it('builds both trees from events, with the container in both', () => {

@@ -1,3 +1,5 @@
+import { describeValue } from './describe-value.js';
+import { didYouMeanHint } from './did-you-mean.js';
 import type { DockerCloudEvent } from './event-schema.js';
 import { EventsError } from './events-error.js';
 import { ChunkedMap, hashKey } from './hierarchy-chunked-map.js';
@@ -111,6 +113,7 @@ export interface HierarchyStore {
 
 /** Creates an empty hierarchy store (snapshot version 0). */
 export function createHierarchyStore(options: HierarchyStoreOptions = {}): HierarchyStore {
+  checkOptionKeys(options);
   return new Store({
     terminatedRetentionMs: checkOption('terminatedRetentionMs', options.terminatedRetentionMs, 60_000, false),
     recentEventsPerObject: checkOption('recentEventsPerObject', options.recentEventsPerObject, 20, true),
@@ -118,6 +121,20 @@ export function createHierarchyStore(options: HierarchyStoreOptions = {}): Hiera
     dedupeWindow: checkOption('dedupeWindow', options.dedupeWindow, 10_000, true),
     endedActions: checkOption('endedActions', options.endedActions, 1_000, true),
   });
+}
+
+const STORE_OPTION_KEYS: readonly (keyof HierarchyStoreOptions)[] = ['terminatedRetentionMs', 'recentEventsPerObject', 'eventHistory', 'dedupeWindow', 'endedActions'];
+
+/** A misspelt option (`recentEvents: 0` to save memory) would otherwise be ignored without a word. */
+function checkOptionKeys(options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new EventsError('invalid-config', `store options must be an object such as { recentEventsPerObject: 0 }, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!(STORE_OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new EventsError('invalid-config', `unknown store option ${JSON.stringify(key)}${didYouMeanHint(key, STORE_OPTION_KEYS)}; expected one of ${STORE_OPTION_KEYS.join(', ')}`);
+    }
+  }
 }
 
 function checkOption(name: string, value: number | undefined, fallback: number, integer: boolean): number {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DockerCloudEvent } from './event-schema.js';
-import type { EventsError } from './events-error.js';
+import { EventsError } from './events-error.js';
 import { RESUME_SUBPROTOCOL } from './extended-protocol.js';
 import { createFilter, type EventFilter, MATCH_ALL, matchesFilter, parseFilter } from './filter.js';
 import { createLiveTree, type LiveTreeOptions } from './live-tree.js';
@@ -770,6 +770,20 @@ describe('operations', () => {
       message: 'targetNumContainers must be a non-negative integer, got the string "3"',
     });
     expect(port.calls).toEqual([]);
+  });
+
+  it('refuses, at creation, a page size no URL can carry and store options it does not know', () => {
+    const port = createFakeStreamPort();
+    // A fractional limit failed every listing, retried for good.
+    expect(() => setup({ pageSize: 1.5 }, port)).toThrow(new EventsError('invalid-config', 'pageSize must be a positive whole number, got number 1.5'));
+    // A misspelt store option was ignored: the memory it was to save was not saved.
+    expect(() => setup({ store: { recentEvents: 0 } as never }, port)).toThrow(
+      new EventsError('invalid-config', 'unknown store option "recentEvents" (did you mean "recentEventsPerObject"?); expected one of terminatedRetentionMs, recentEventsPerObject, eventHistory, dedupeWindow, endedActions'),
+    );
+    expect(() => setup({ store: 'lean' as never }, port)).toThrow(new EventsError('invalid-config', 'store must be an object of hierarchy store options, such as { recentEventsPerObject: 0 }, got the string "lean"'));
+    expect(() => setup({ store: null as never }, port)).toThrow(/^store must be an object .*, got null$/);
+    expect(port.sockets).toHaveLength(0); // refused before anything connects
+    expect(() => setup({ pageSize: 250, store: { recentEventsPerObject: 0 } }, port)).not.toThrow();
   });
 
   it('fetches an object', async () => {

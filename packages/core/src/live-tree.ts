@@ -151,12 +151,16 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   const publishIntervalMs = options.publishIntervalMs ?? DEFAULT_PUBLISH_INTERVAL_MS;
   const pruneIntervalMs = options.pruneIntervalMs ?? DEFAULT_PRUNE_INTERVAL_MS;
   const restTimeoutMs = options.restTimeoutMs ?? DEFAULT_REST_TIMEOUT_MS;
-  const pageSize = positive('pageSize', options.pageSize ?? DEFAULT_PAGE_SIZE);
+  // A URL's `limit`: a fraction there would fail every listing, retried for good.
+  const pageSize = positive('pageSize', options.pageSize ?? DEFAULT_PAGE_SIZE, { integer: true });
   const maxBuffered = positive('maxBufferedEvents', options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED);
   /** The types the filter names (every type without `type`): what a listing lists. */
   let types = typesOf(toFilter(options.filter));
   const auth = resolveAuth(options, port.canSetHeaders);
   const restRoot = restRootOf(options.restHost); // validates the host now
+  if (options.store !== undefined && !(typeof options.store === 'object' && options.store !== null && !Array.isArray(options.store))) {
+    throw new EventsError('invalid-config', `store must be an object of hierarchy store options, such as { recentEventsPerObject: 0 }, got ${describeValue(options.store)}`);
+  }
   // The stream already delivers each event once (exactly, by position, on extended servers): the
   // store's own uuid window would only repeat that work on every event.
   const store = createHierarchyStore({ dedupeWindow: 0, ...options.store });
@@ -677,8 +681,10 @@ function stripQuery(url: string): string {
   return at === -1 ? url : url.slice(0, at);
 }
 
-function positive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new EventsError('invalid-config', `${name} must be a positive number, got ${describeValue(value)}`);
+function positive(name: string, value: number, { integer = false } = {}): number {
+  if (integer ? !(Number.isSafeInteger(value) && value > 0) : !(Number.isFinite(value) && value > 0)) {
+    throw new EventsError('invalid-config', `${name} must be a positive ${integer ? 'whole number' : 'number'}, got ${describeValue(value)}`);
+  }
   return value;
 }
 

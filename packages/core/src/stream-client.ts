@@ -98,7 +98,6 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
       ...(resume !== null && { resume }),
     });
   buildUrl(null); // fail now, in the caller's stack, on a bad host, namespace or filter
-  checkHighWaterMark(highWaterMark);
 
   let state: ReconnectState = createReconnectState();
   /** Whether sockets offer RESUME_SUBPROTOCOL: the option, until a runtime refuses a server that ignores it. */
@@ -749,10 +748,6 @@ export function resolveAuth(
 /** A filter from either input form; undefined matches everything. */
 export function toFilter(input: StreamFilterInput | undefined): EventFilter {
   return resolveFilter(input);
-}
-
-function checkHighWaterMark(value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new EventsError('invalid-config', `highWaterMark must be a positive integer, got ${String(value)}`);
 }
 
 function sameFields<T extends object>(a: T, b: T): boolean {
