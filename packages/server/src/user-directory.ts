@@ -35,16 +35,26 @@ function kindOf(value: unknown): string {
 const text = (rule: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? `is required (${rule})` : `must be a string of ${rule}, got ${kindOf(issue.input)}`) });
 
+/**
+ * A name is a segment of every resource URI in its namespace (`/api/app/v1/{ns}/stack/...`), and
+ * URLs resolve the segments "." and ".." away: `/api/app/v1/../stack/` is `/api/app/stack/`, and
+ * `/api/app/v1/./stack/` the user's own namespace. Such a namespace could never be reached.
+ */
+const notDotSegment = (name: string) => name !== '.' && name !== '..';
+const DOT_SEGMENT_RULE = 'must not be "." or "..", which URLs resolve away (its resource URIs would not reach it)';
+/** A username or namespace: the name's rule, then the dot segments, which fit it. */
+const nameField = () => text(NAME_RULE).regex(NAME, `must be ${NAME_RULE}`).refine(notDotSegment, DOT_SEGMENT_RULE);
+
 const USER_EXAMPLE = '{ "username": "alice", "apikey": "...", "namespaces": ["acme"] }';
 
 // The one set of rules for users, whether they come from the `--users` file or from code
 // (createEventsServer's `users`, createUserDirectory): the same user is valid in both or in neither.
 const userSchema = z.strictObject(
   {
-    username: text(NAME_RULE).regex(NAME, `must be ${NAME_RULE}`),
+    username: nameField(),
     apikey: text(APIKEY_RULE).min(8, `must be ${APIKEY_RULE}`),
     namespaces: z
-      .array(text(NAME_RULE).regex(NAME, `must be ${NAME_RULE}`), {
+      .array(nameField(), {
         error: (issue) => `must be an array of namespace names such as ["acme"], got ${kindOf(issue.input)}`,
       })
       .default([]),

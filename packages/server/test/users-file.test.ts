@@ -37,6 +37,10 @@ describe('parseUsersFile', () => {
     ['{"users":[{"username":"a"}]}', 'users.json: users.0.apikey: is required (at least 8 characters)'],
     ['{"users":[{"username":"a","apikey":12345678}]}', 'users.json: users.0.apikey: must be a string of at least 8 characters, got a number'],
     ['{"users":[{"username":"a","apikey":"12345678","namespaces":["ok","no way"]}]}', 'users.json: users.0.namespaces.1: must be 1-64 characters of letters, digits, _ . -'],
+    // URLs resolve "." and ".." away: /api/app/v1/../stack/ is /api/app/stack/, and /api/app/v1/./stack/
+    // the user's own namespace, so such a namespace's resource URIs would never reach it.
+    ['{"users":[{"username":"..","apikey":"12345678"}]}', 'users.json: users.0.username: must not be "." or "..", which URLs resolve away (its resource URIs would not reach it)'],
+    ['{"users":[{"username":"a","apikey":"12345678","namespaces":["acme","."]}]}', 'users.json: users.0.namespaces.1: must not be "." or "..", which URLs resolve away (its resource URIs would not reach it)'],
     ['{"users":[{"username":"a","apikey":"12345678","namespaces":"acme"}]}', 'users.json: users.0.namespaces: must be an array of namespace names such as ["acme"], got a string'],
     ['{"users":[{"username":"a","apikey":"12345678"},{"username":"a","apikey":"87654321"}]}', 'users.json: user "a" is listed twice'],
     // A misspelt key would otherwise be dropped without a word, and its user lose access.

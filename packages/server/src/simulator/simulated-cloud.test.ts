@@ -897,6 +897,8 @@ describe('lifecycle and options', () => {
     [{ namespaces: ['ok', 'a/b'] }, `namespaces must be an array of distinct namespace names (letters, digits, _ . ~ -) such as ['acme']; namespaces[1] is the string "a/b"`],
     [{ namespaces: ['a', 7] }, `namespaces must be an array of distinct namespace names (letters, digits, _ . ~ -) such as ['acme']; namespaces[1] is number 7`],
     [{ namespaces: ['a', 'a'] }, 'namespaces must be distinct; "a" is listed twice'],
+    // URLs resolve these path segments away: their resource URIs would reach no namespace, or another.
+    [{ namespaces: ['acme', '..'] }, 'namespaces must not hold "." or "..", which URLs resolve away (their resource URIs would not reach them); namespaces[1] is ".."'],
     [{ stacks: 1.5 }, 'stacks must be a whole number from 0 to 1000, got number 1.5'],
     [{ stacks: 5000 }, 'stacks must be a whole number from 0 to 1000, got number 5000'],
     [{ nodeClusters: 0 }, 'nodeClusters must be a whole number from 1 to 1000, got number 0'],

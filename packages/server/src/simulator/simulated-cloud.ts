@@ -75,6 +75,9 @@ function namespacesProblem(value: unknown): string | undefined {
   if (value.length === 0) return 'must list at least one namespace';
   const bad = value.findIndex((ns) => typeof ns !== 'string' || !NAMESPACE.test(ns));
   if (bad !== -1) return `must be ${NAMESPACES}; namespaces[${bad}] is ${describeValue(value[bad])}`;
+  // Resource URIs carry the namespace as a path segment, and URLs resolve "." and ".." away.
+  const dots = value.findIndex((ns) => ns === '.' || ns === '..');
+  if (dots !== -1) return `must not hold "." or "..", which URLs resolve away (their resource URIs would not reach them); namespaces[${dots}] is ${JSON.stringify(value[dots])}`;
   const twice = value.find((ns, i) => value.indexOf(ns) !== i);
   if (twice !== undefined) return `must be distinct; ${JSON.stringify(twice)} is listed twice`;
   return undefined;
