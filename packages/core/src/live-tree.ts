@@ -52,6 +52,12 @@ import { checkTimerOption } from './timer-delay.js';
 // never per event.
 
 export interface LiveTreeOptions extends Omit<StreamClientOptions, 'onEvent' | 'onState' | 'highWaterMark'> {
+  /**
+   * What the stream's onError hears, and each failed REST listing attempt too, though the tree
+   * retries it by itself (`sync.failure` shows the last); `tree.stream.onError(fn)` hears the
+   * stream's alone.
+   */
+  readonly onError?: (error: EventsError) => void;
   /** `http://` or `https://`, as DOCKERCLOUD_REST_HOST. */
   readonly restHost: string;
   /** Store options; dedupeWindow defaults to 0 here, as the stream already drops repeats. */
