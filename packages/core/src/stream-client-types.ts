@@ -145,7 +145,9 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
   /**
    * Registers a re-reader of the full state for when the stream cannot be resumed. The client
    * reports the resync complete once every handler's promise resolved. Without handlers it is
-   * complete at once: the events in between are simply missed.
+   * complete at once: the events in between are simply missed. A handler that throws or rejects is
+   * reported to onError, and the resync stays pending (`resyncPending`, `outcome: null`) until
+   * reconnect() asks the handlers again.
    */
   onResync(handler: (request: ResyncRequest) => void | Promise<void>): () => void;
   /**
@@ -167,7 +169,8 @@ export interface EventStream extends AsyncIterable<DockerCloudEvent> {
   /** Resolves after close() (or an abort); rejects with the EventsError that stopped the client. */
   runForever(): Promise<void>;
   /**
-   * Drops the connection and connects now (also after a stop on auth or fatal). While reading is
+   * Drops the connection and connects now (also after a stop on auth or fatal), and asks the
+   * onResync handlers again when they failed the resync still pending. While reading is
    * paused (an async-iterator consumer is behind) it connects once the consumer drained, as then;
    * after pause(), only resume() connects.
    * While the server's own wait runs (a throttled close such as 4029 or HTTP 429, or a close with

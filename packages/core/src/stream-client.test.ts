@@ -597,6 +597,40 @@ describe('resync', () => {
     expect(stream.getSnapshot()).toMatchObject({ outcome: 'resynced', resyncPending: false });
   });
 
+  it('keeps a resync whose handler failed pending, and asks the handlers again on reconnect()', async () => {
+    const { port, stream, errors } = setup();
+    const requests: { position: StreamPosition | null; generation: number }[] = [];
+    let fail = true;
+    stream.onResync(async (request) => {
+      requests.push(request);
+      if (fail) throw new Error('the re-read failed');
+    });
+    openExtended(port, 'fresh', 5);
+    port.last().close(1001);
+    port.clock.runNext();
+    openExtended(port, 'gone', 900);
+    await ticks();
+    expect(errors.map((e) => e.message)).toEqual(['the re-read failed']);
+    expect(stream.getSnapshot()).toMatchObject({ outcome: null, resyncPending: true });
+    // Resuming does not cure it: the events before 900 are still missing from what the handler holds.
+    fail = false;
+    stream.reconnect();
+    expect(port.last().request.url).toContain('resume=Xk3p9Q2a%3A900');
+    openExtended(port, 'resumed', 900);
+    await ticks();
+    expect(requests).toEqual([
+      { position: { epoch: EPOCH, seq: 900 }, generation: 2 },
+      { position: { epoch: EPOCH, seq: 900 }, generation: 3 },
+    ]);
+    expect(stream.getSnapshot()).toMatchObject({ outcome: 'resynced', resyncPending: false });
+    // Once complete, reconnect() asks nothing more.
+    stream.reconnect();
+    openExtended(port, 'resumed', 900);
+    await ticks();
+    expect(requests).toHaveLength(2);
+    expect(stream.getSnapshot()).toMatchObject({ outcome: 'resumed', resyncPending: false });
+  });
+
   it('tells connection listeners how each connection met the stream', () => {
     const { port, stream } = setup();
     const seen: unknown[] = [];

@@ -126,6 +126,8 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
   const stateListeners = new Set<(snapshot: StreamSnapshot) => void>();
   const connectedListeners = new Set<(info: ConnectedInfo) => void>();
   const resyncHandlers = new Set<(request: ResyncRequest) => void | Promise<void>>();
+  /** The resync whose handlers failed, still owed: reconnect() asks them again (the user acted). */
+  let failedResync: { readonly position: StreamPosition | null } | null = null;
   let forever: { promise: Promise<void>; resolve: () => void; reject: (error: EventsError) => void } | null = null;
   const socketsGone: (() => void)[] = [];
   /** While true, open-socket effects wait for a port timer (setFilter: see the decisions above). */
@@ -467,6 +469,7 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
   }
 
   function resync(position: StreamPosition | null): void {
+    failedResync = null;
     const request: ResyncRequest = { position, generation: state.generation };
     const complete = () => run(() => input({ type: 'resync-complete', position }));
     if (resyncHandlers.size === 0) {
@@ -486,7 +489,10 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
         if (!closed) complete();
       },
       (error: unknown) => {
-        if (!closed) report(toEventsError(error));
+        if (closed) return;
+        // The machine waits for this position's resync-complete: nothing else would ask again.
+        if (state.resync?.status === 'pending' && samePosition(state.resync.position, position)) failedResync = { position };
+        report(toEventsError(error));
       },
     );
   }
@@ -649,6 +655,9 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
       run(() => {
         input({ type: 'reconnect' });
         publish();
+        // A resync whose handlers failed is still owed (resyncPending): ask them again.
+        const failed = failedResync;
+        if (failed !== null && state.resync?.status === 'pending' && samePosition(state.resync.position, failed.position)) resync(failed.position);
       });
     },
     setOnline(online) {
@@ -748,6 +757,10 @@ export function resolveAuth(
 /** A filter from either input form; undefined matches everything. */
 export function toFilter(input: StreamFilterInput | undefined): EventFilter {
   return resolveFilter(input);
+}
+
+function samePosition(a: StreamPosition | null, b: StreamPosition | null): boolean {
+  return a === null || b === null ? a === b : a.epoch === b.epoch && a.seq === b.seq;
 }
 
 function sameFields<T extends object>(a: T, b: T): boolean {
