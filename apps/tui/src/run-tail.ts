@@ -4,6 +4,7 @@ import { createTreeStateTracker, formatEventJson, formatEventPlain, knownName } 
 import type { FieldsCache } from './fields-cache.js';
 import { clockOf, fieldsCacheOf, type OpenedSource } from './open-source.js';
 import { describeLink } from './state/link-status.js';
+import { printable } from './state/text-width.js';
 
 /**
  * Longest a plain line waits for the names of objects the tree does not name (new ones, parents
@@ -81,6 +82,8 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
   // The data's clock (a replay's: the recording's), for "resynced" in what is said on stderr.
   const wallClock = clockOf(opened);
   const lookup = fields === undefined ? undefined : (uri: string) => fields.fields(uri);
+  /** Connection news on stderr; a close reason or a listing failure is the server's text, shown as the view shows it. */
+  const say = (text: string) => options.warn(`events: ${printable(text)}\n`);
   return new Promise<number>((resolve) => {
     /** Events taken (the count's), and lines written. */
     let taken = 0;
@@ -113,7 +116,9 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
         if (!done) flow.resume();
       });
     };
-    const write = (line: PendingLine) => output(`${formatEventPlain(line.event, line.previous, tree.getSnapshot().tree, lookup, line.names)}\n`);
+    // A name is the server's text (a Docker stack's is a label's value): its control characters are
+    // shown as �, so that a line stays one line and nothing reaches the terminal as an escape.
+    const write = (line: PendingLine) => output(`${printable(formatEventPlain(line.event, line.previous, tree.getSnapshot().tree, lookup, line.names))}\n`);
     /** Whether every name the line waits for has come (or failed); a request dropped from the cache's queue is asked again. */
     const settled = (line: PendingLine) =>
       line.waits.every((uri) => {
@@ -199,8 +204,8 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
       const { connection, sync } = snapshot;
       // Without the REST lists, lines name objects by id: say why, once per new reason, and when it recovers.
       const failure = sync.status === 'listing' ? (sync.failure?.message ?? null) : null;
-      if (failure !== null && failure !== listingFailure) options.warn(`events: cannot list objects, so lines show ids until it works: ${failure} · retrying\n`);
-      else if (failure === null && listingFailure !== null && sync.status !== 'listing') options.warn('events: objects listed\n');
+      if (failure !== null && failure !== listingFailure) say(`cannot list objects, so lines show ids until it works: ${failure} · retrying`);
+      else if (failure === null && listingFailure !== null && sync.status !== 'listing') say('objects listed');
       if (failure !== null || sync.status !== 'listing') listingFailure = failure;
       // Each failed attempt is news (the phase stays `reconnecting` from one to the next): a
       // server that stays away shows as attempts counting up, not one line and then silence.
@@ -209,7 +214,7 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
         lastResync = snapshot.lastResync;
         if (pausedForOutput && !lost && link === 'live' && lastResync !== null) {
           pausedForOutput = false;
-          options.warn(`events: ${describeLink(snapshot, { wall: wallClock(), monotonic: performance.now() }).text} · the stream could not be resumed, so lines of what changed meanwhile are missing\n`);
+          say(`${describeLink(snapshot, { wall: wallClock(), monotonic: performance.now() }).text} · the stream could not be resumed, so lines of what changed meanwhile are missing`);
         }
       }
       // Resumed: nothing was missed. Any other way back re-lists, and the resync above says so.
@@ -223,7 +228,7 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
         case 'stopped':
           if (sourceEnded) return;
           if (connection.stopReason === 'auth' || connection.stopReason === 'fatal') {
-            options.warn(`events: ${text()}\n`);
+            say(text());
             // A replay shows a recorded refusal as it went, and ends there: normally, as nothing refused the replay.
             finish(opened.replay === true ? ExitCode.ok : exitCodeOfStop(connection));
           }
@@ -237,17 +242,17 @@ export function runTail(opened: OpenedSource, options: TailOptions): Promise<num
           // The first connection and its listing are not news; getting a lost one back is, until it is done.
           if (!lost) return;
           if (link === 'live') lost = false;
-          options.warn(`events: ${text()}\n`);
+          say(text());
           return;
         case 'reconnecting':
           // The connection that ends a pause for the output is no lost one; a retry after it fails is.
           if (pausedForOutput && !lost && connection.retryAt === null) return;
           lost = true;
-          options.warn(`events: ${text()}\n`);
+          say(text());
           return;
         case 'offline':
           lost = true;
-          options.warn(`events: ${text()}\n`);
+          say(text());
           return;
       }
     };

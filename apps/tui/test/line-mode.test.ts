@@ -176,6 +176,37 @@ describe('events tail (line mode)', () => {
     }
   }, 40_000);
 
+  it('prints no control character a server sent (names, a close reason): a plain line stays one line, and nothing reaches the terminal as an escape sequence', async () => {
+    // A recorded demo session, its names and its end made hostile, then replayed through the real client:
+    // names come from the server's REST answers (a Docker stack's name is a label's value, which may hold anything),
+    // and a close reason is the server's text.
+    const file = join(dir, 'hostile.ndjson');
+    const recorded = await events(['tail', '--demo', '--rate', '100', '--seed', '3', '--count', '10', '--record', file]);
+    expect(recorded.code).toBe(0);
+    const HOSTILE = '\u001b]0;pwned\u0007\u001b[2J\nrm -rf \u009b';
+    const steps = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const step of steps) {
+      if (step.kind !== 'http' || typeof step.body !== 'string') continue;
+      const body = JSON.parse(step.body) as { objects?: Record<string, unknown>[] };
+      for (const object of body.objects ?? []) if (typeof object.name === 'string') object.name = `${object.name}${HOSTILE}`;
+      step.body = JSON.stringify(body);
+    }
+    const last = steps.at(-1) as Record<string, unknown>;
+    expect(last).toMatchObject({ kind: 'close', code: 1000 }); // the recorder's own close, made the server's refusal
+    Object.assign(last, { code: 4001, reason: `bye${HOSTILE}` });
+    writeFileSync(file, `${steps.map((step) => JSON.stringify(step)).join('\n')}\n`);
+
+    const replay = await events(['tail', '--replay', file, '--speed', '0', '--format', 'plain']);
+    expect(replay.code).toBe(0);
+    const lines = replay.stdout.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.length).toBeGreaterThanOrEqual(10); // one line per event, none split in two
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (stack|service|container|cluster|node|action) /);
+    expect(replay.stdout).toContain('\uFFFD]0;pwned\uFFFD\uFFFD[2J\uFFFDrm -rf \uFFFD'); // the names are there, their control characters shown as �
+    expect(replay.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(replay.stderr).toBe('events: stopped: authentication failed · bye\uFFFD]0;pwned\uFFFD\uFFFD[2J\uFFFDrm -rf \uFFFD\n');
+  });
+
   it('falls back to lines when "watch" has no terminal, and formats plain lines', async () => {
     const result = await events(['watch', '--demo', '--rate', '200', '--count', '8', '--format', 'plain']);
     expect(result.code).toBe(0);
