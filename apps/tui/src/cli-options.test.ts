@@ -75,6 +75,9 @@ describe('parseCliOptions', () => {
     expect(error(['tail', '--parent', '/api/app/v1/a/container/1/'])).toBe(
       '--parent must be the resource URI of a stack, service, node or node cluster, got "/api/app/v1/a/container/1/": it is a container\'s, and a container is no one\'s parent',
     );
+    expect(error(['tail', '--parent', '/api/audit/v1/action/1/'])).toBe(
+      '--parent must be the resource URI of a stack, service, node or node cluster, got "/api/audit/v1/action/1/": it is an action\'s, and an action is no one\'s parent',
+    );
     expect(error(['tail', '--parent', 'stack/1'])).toBe('--parent must be the resource URI of a stack, service, node or node cluster, got "stack/1": must start with /api/');
     expect(run(['tail', '--object', '/api/app/v1/a/container/1/']).filter?.objects).toEqual(new Set(['/api/app/v1/a/container/1/']));
   });

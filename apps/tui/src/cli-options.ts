@@ -235,7 +235,8 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         if (!parsed.ok) throw new UsageError(mustBe(`--${flag}`, expected, uri, `: ${withoutPrefix(parsed.error.message, 'resource URI', uri)}`));
         if (!parsed.value.trailingSlash) throw new UsageError(mustBe(`--${flag}`, expected, uri, ': it needs its trailing slash, as events spell resource URIs'));
         if (flag === 'parent' && !PARENT_TYPES.has(parsed.value.type)) {
-          throw new UsageError(mustBe('--parent', expected, uri, `: it is a ${parsed.value.type}'s, and a ${parsed.value.type} is no one's parent`));
+          const type = `${/^[aeiou]/.test(parsed.value.type) ? 'an' : 'a'} ${parsed.value.type}`;
+          throw new UsageError(mustBe('--parent', expected, uri, `: it is ${type}'s, and ${type} is no one's parent`));
         }
       }
     }
