@@ -82,6 +82,34 @@ describe('parseCliOptions', () => {
     expect(run(['tail', '--object', '/api/app/v1/a/container/1/']).filter?.objects).toEqual(new Set(['/api/app/v1/a/container/1/']));
   });
 
+  it('refuses an --object or --parent that the --type given with it leaves nothing to match (it waited for ever, silently)', () => {
+    // An event's type is its resource URI's: --object of a stack under --type container matches nothing.
+    expect(error(['tail', '--type', 'container', '--object', '/api/app/v1/a/stack/1/'])).toBe(
+      '--object must be the resource URI of a container (--type container), got "/api/app/v1/a/stack/1/": it is a stack\'s, so no event could match both',
+    );
+    expect(error(['tail', '--type', 'service,node', '--object', '/api/app/v1/a/service/1/,/api/audit/v1/action/2/'])).toBe(
+      '--object must be the resource URI of a service or node (--type service,node), got "/api/audit/v1/action/2/": it is an action\'s, so no event could match both',
+    );
+    // Parents as protocol.md §7 has them: stacks and node clusters have none, a node only its cluster.
+    expect(error(['tail', '--type', 'stack', '--parent', '/api/app/v1/a/stack/1/'])).toBe(
+      '--parent must be the resource URI of a parent of a stack (--type stack), got "/api/app/v1/a/stack/1/": a stack has no parents, so no event could match both',
+    );
+    expect(error(['tail', '--type', 'node', '--parent', '/api/app/v1/a/service/1/'])).toBe(
+      '--parent must be the resource URI of a parent of a node (--type node), got "/api/app/v1/a/service/1/": it is a service\'s, and a service is no node\'s parent, so no event could match both',
+    );
+    // What can match is taken as before.
+    expect(run(['tail', '--type', 'container,stack', '--object', '/api/app/v1/a/stack/1/']).filter?.objects).toEqual(new Set(['/api/app/v1/a/stack/1/']));
+    for (const [type, parent] of [
+      ['container', '/api/infra/v1/a/nodecluster/1/'],
+      ['node', '/api/infra/v1/a/nodecluster/1/'],
+      ['action', '/api/infra/v1/a/node/1/'],
+      ['service', '/api/app/v1/a/stack/1/'],
+      ['container', '/api/app/v1/a/service/1/'],
+    ] as const) {
+      expect(run(['tail', '--type', type, '--parent', parent]).filter?.parents).toEqual(new Set([parent]));
+    }
+  });
+
   it('reads the demo, replay, record, format and count options', () => {
     expect(run(['watch', '--demo'], {}).source).toEqual({ kind: 'demo', rate: DEFAULT_DEMO_RATE });
     expect(run(['watch', '--demo', '--seed', '7', '--rate', '0'], {}).source).toEqual({ kind: 'demo', seed: 7, rate: 0 });

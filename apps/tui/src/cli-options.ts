@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { configFromEnv, type Credentials, createFilter, credentialsProblem, didYouMean, type EventFilter, OBJECT_TYPES, type ObjectType, parseResourceUri, redactHost, restHostFor, restListUrl, streamUrl, toEventsError } from '@events/core';
+import { configFromEnv, type Credentials, createFilter, credentialsProblem, didYouMean, type EventFilter, OBJECT_TYPES, type ObjectType, parseResourceUri, redactHost, restHostFor, restListUrl, streamUrl, toEventsError, typeOfUri } from '@events/core';
 // The usage-error wording `events-server` uses, and its --seed and --rate rules: one message for one mistake in both tools.
 import {
   badAddress,
@@ -235,11 +235,12 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
         if (!parsed.ok) throw new UsageError(mustBe(`--${flag}`, expected, uri, `: ${withoutPrefix(parsed.error.message, 'resource URI', uri)}`));
         if (!parsed.value.trailingSlash) throw new UsageError(mustBe(`--${flag}`, expected, uri, ': it needs its trailing slash, as events spell resource URIs'));
         if (flag === 'parent' && !PARENT_TYPES.has(parsed.value.type)) {
-          const type = `${/^[aeiou]/.test(parsed.value.type) ? 'an' : 'a'} ${parsed.value.type}`;
+          const type = withArticle(parsed.value.type);
           throw new UsageError(mustBe('--parent', expected, uri, `: it is ${type}'s, and ${type} is no one's parent`));
         }
       }
     }
+    if (type !== undefined) checkAgainstTypes(type, object, parent);
     if (type !== undefined || object !== undefined || parent !== undefined) {
       try {
         filter = createFilter({
@@ -290,6 +291,49 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
     throw error;
+  }
+}
+
+/** `a stack`, `an action`. */
+function withArticle(word: string): string {
+  return `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
+}
+
+/** `a, b or c`. */
+function either(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+}
+
+/** The types whose events can list an object of each parent type among their parents (protocol.md §7). */
+const CHILD_TYPES: Readonly<Record<string, readonly ObjectType[]>> = {
+  stack: ['service', 'container', 'action'],
+  service: ['container', 'action'],
+  node: ['container', 'action'],
+  nodecluster: ['node', 'container', 'action'],
+};
+
+/**
+ * Refuses an --object or --parent that no event of the --type given with it could match (flags
+ * combine, so the filter would wait for ever, silently): an event's type is its resource URI's,
+ * and its parents are those protocol.md §7 lists for its type.
+ */
+function checkAgainstTypes(typeItems: readonly string[], objects: readonly string[] | undefined, parents: readonly string[] | undefined): void {
+  const types = [...new Set(typeItems)];
+  const asked = `(--type ${types.join(',')})`;
+  for (const uri of objects ?? []) {
+    const own = typeOfUri(uri) as ObjectType; // checked above: a resource URI
+    if (types.includes(own)) continue;
+    throw new UsageError(mustBe('--object', `the resource URI of ${withArticle(either(types))} ${asked}`, uri, `: it is ${withArticle(own)}'s, so no event could match both`));
+  }
+  for (const uri of parents ?? []) {
+    const parentType = typeOfUri(uri) as ObjectType;
+    if (types.some((type) => CHILD_TYPES[parentType]?.includes(type as ObjectType))) continue;
+    const expected = `the resource URI of a parent of ${withArticle(either(types))} ${asked}`;
+    const orphans = types.every((type) => !Object.values(CHILD_TYPES).some((children) => children.includes(type as ObjectType)));
+    const why = orphans
+      ? `${withArticle(either(types))} has no parents`
+      : `it is ${withArticle(parentType)}'s, and ${withArticle(parentType)} is no ${types.map((type) => `${type}'s`).join(' or ')} parent`;
+    throw new UsageError(mustBe('--parent', expected, uri, `: ${why}, so no event could match both`));
   }
 }
 
