@@ -361,8 +361,10 @@ function variable(env: Readonly<Record<string, string | undefined>>, name: strin
 
 /**
  * The DOCKERCLOUD_* variables that will be read (those no flag covers), checked as their flags
- * are and worded the same way (`DOCKERCLOUD_REST_HOST must be a REST host (…), got "x": why`):
- * core's configFromEnv, which checks them too, words them its own way.
+ * are and worded the same way (`DOCKERCLOUD_REST_HOST must be a REST host (…), got "x": why`).
+ * core's configFromEnv checks them too (it runs after this, and catches the rest), but words
+ * them for its JavaScript callers: `got the string "x"`, cut to 60 characters (a long host loses
+ * the port its reason names), and the namespace's rule where the flag's message puts its reason.
  */
 function checkVariables(values: Values, env: Readonly<Record<string, string | undefined>>): void {
   if (values.host === undefined) {
