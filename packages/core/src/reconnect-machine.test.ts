@@ -1001,7 +1001,8 @@ describe('createReconnectPolicy', () => {
     [{ idleTimeoutMs: 0 }, /^reconnect policy: idleTimeoutMs must be a number of milliseconds > 0 and ≤ 2147483647, or null for no idle timeout; got number 0$/],
     [{ heartbeatFactor: 0.5 }, /heartbeatFactor must be a number ≥ 1/],
     [{ connectTimeoutMs: Number.NaN }, /connectTimeoutMs/],
-    [{ capMS: 5_000 } as Partial<typeof P>, /unknown option capMS; expected one of baseMs, capMs/],
+    [{ capMS: 5_000 } as Partial<typeof P>, /unknown option capMS \(did you mean "capMs"\?\); expected one of baseMs, capMs/],
+    [{ idleTimeout: 5_000 } as Partial<typeof P>, /unknown option idleTimeout \(did you mean "idleTimeoutMs"\?\);/],
   ])('rejects %o', (overrides, message) => {
     expect(() => createReconnectPolicy(overrides)).toThrow(message);
     try {

@@ -1,5 +1,6 @@
 import { DEFAULT_BACKOFF_POLICY, type BackoffPolicy } from './backoff.js';
 import { describeValue } from './describe-value.js';
+import { didYouMeanHint } from './did-you-mean.js';
 import type { StreamPosition } from './event-schema.js';
 import { EventsError } from './events-error.js';
 import type { CloseClass, Frame } from './extended-protocol.js';
@@ -51,7 +52,8 @@ export function createReconnectPolicy(overrides: Partial<ReconnectPolicy> = {}):
   for (const key of Object.keys(overrides)) {
     // A misspelt option (capMS) would otherwise be ignored without a word.
     if (!Object.hasOwn(DEFAULT_RECONNECT_POLICY, key)) {
-      throw new EventsError('invalid-config', `reconnect policy: unknown option ${key}; expected one of ${Object.keys(DEFAULT_RECONNECT_POLICY).join(', ')}`);
+      const known = Object.keys(DEFAULT_RECONNECT_POLICY);
+      throw new EventsError('invalid-config', `reconnect policy: unknown option ${key}${didYouMeanHint(key, known)}; expected one of ${known.join(', ')}`);
     }
   }
   const policy: ReconnectPolicy = { ...DEFAULT_RECONNECT_POLICY, ...overrides };
