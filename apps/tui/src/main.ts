@@ -67,6 +67,7 @@ async function run(options: RunOptions, stop: StopSignals): Promise<number> {
     if (recording === undefined) return;
     const end = await recording.close(code === ExitCode.ok);
     if (end !== 'written') process.stderr.write(`events: ${options.record} ${end === 'removed' ? 'not written' : 'left as it was'}: the connection never got through\n`);
+    if (recording.failure !== null) process.stderr.write(`events: the recording to ${options.record} is incomplete: ${recording.failure.message}\n`);
   };
   let opened: OpenedSource;
   try {
@@ -119,7 +120,8 @@ async function run(options: RunOptions, stop: StopSignals): Promise<number> {
     const closing = Promise.allSettled([opened.close()]).then(() => stopRecording(code));
     await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
   }
-  return code;
+  // A recording asked for and lost (a full disk) is no normal end: a script must not take it as whole.
+  return code === ExitCode.ok && recording?.failure != null ? ExitCode.failure : code;
 }
 
 /**

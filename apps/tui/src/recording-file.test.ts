@@ -64,6 +64,16 @@ describe('openRecordingFile', () => {
     expect(readFileSync(path, 'utf8')).toBe('header\nframe\n');
   });
 
+  it('says why the file could not be written (a full disk), and goes on taking lines', async () => {
+    const file = openRecordingFile('/dev/full', true);
+    expect(file.failure).toBeNull();
+    file.write('header');
+    file.keep();
+    file.write('frame');
+    expect(await file.close(true)).toBe('written');
+    expect(file.failure).toMatchObject({ code: 'ENOSPC' });
+  });
+
   it('keeps by itself once it holds more than HELD_LIMIT_BYTES: a start that long is a session', async () => {
     const path = fresh();
     const file = openRecordingFile(path, false);

@@ -21,6 +21,8 @@ export interface RecordingFile {
   write(line: string): void;
   /** The recording is worth keeping (the source was live once): what was held back goes to the file, and every line after it at once. */
   keep(): void;
+  /** Why writing the file failed (a full disk), once it has: the lines after it are lost. */
+  readonly failure: Error | null;
   /**
    * Ends the recording: one kept (or kept now, with `keep`) is written to its end; one never
    * kept leaves no trace: the file made for it is removed, a file to be overwritten is left as
@@ -56,6 +58,7 @@ export function openRecordingFile(path: string, overwrite: boolean): RecordingFi
   let heldBytes = 0;
   let out: WriteStream | null = null;
   let closed = false;
+  let failure: Error | null = null;
 
   const keep = () => {
     if (held === null || closed) return;
@@ -64,14 +67,20 @@ export function openRecordingFile(path: string, overwrite: boolean): RecordingFi
       if (fstatSync(fd).isFile()) ftruncateSync(fd, 0);
     }
     out = createWriteStream(path, { fd, autoClose: true });
-    // A write error (a full disk) ends the recording, not the session: the view or the lines go on.
-    out.on('error', () => {});
+    // A write error (a full disk) ends the recording, not the session: the view or the lines go
+    // on, and the failure is said at the end.
+    out.on('error', (error) => {
+      failure ??= error;
+    });
     const lines = held;
     held = null;
     if (lines.length > 0) out.write(`${lines.join('\n')}\n`);
   };
 
   return {
+    get failure() {
+      return failure;
+    },
     write(line) {
       if (closed) return;
       if (held === null) {
@@ -89,11 +98,13 @@ export function openRecordingFile(path: string, overwrite: boolean): RecordingFi
       closed = true;
       const stream = out;
       if (stream !== null) {
+        // 'close' comes last, after an 'error' (which says why the file is incomplete).
         await new Promise<void>((resolve) => {
-          if (stream.destroyed) resolve();
-          else stream.end(() => resolve());
-          stream.once('close', () => resolve());
-          stream.once('error', () => resolve());
+          if (stream.closed) resolve();
+          else {
+            stream.once('close', () => resolve());
+            stream.end();
+          }
         });
         return 'written';
       }

@@ -343,6 +343,13 @@ describe('events tail (line mode)', () => {
     expect(alone.stderr).toBe('events: --overwrite needs --record FILE\nRun "events --help" for the options.\n');
   });
 
+  it('says a recording it could not write (a full disk: /dev/full) is incomplete, and exits 1 rather than 0', async () => {
+    const result = await events(['tail', '--demo', '--rate', '200', '--count', '5', '--record', '/dev/full', '--overwrite']);
+    expect(jsonLines(result.stdout)).toHaveLength(5); // the lines go on
+    expect(result.stderr).toBe('events: the recording to /dev/full is incomplete: ENOSPC: no space left on device, write\n');
+    expect(result.code).toBe(1);
+  });
+
   it('exits 2 when the server refuses the namespace (HTTP 403), as for refused credentials', async () => {
     const result = await events(['tail', '--namespace', 'bob'], { ...hostEnv(), DOCKERCLOUD_USER: user.username, DOCKERCLOUD_APIKEY: user.apikey });
     expect(result.stdout).toBe('');
