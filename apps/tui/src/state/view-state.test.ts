@@ -154,6 +154,12 @@ describe('filter', () => {
     expect(selectedRow(state, rowsOf(store, state))?.uri).toBe(stackUri('s002'));
   });
 
+  it('deletes a whole character with Backspace, one outside the BMP too (not half of its surrogate pair)', () => {
+    const store = account(1);
+    const state = runAll(createViewState({ mode: { kind: 'filter' } }), store, [{ type: 'filter-input', text: 'db🐘' }, { type: 'filter-backspace' }]);
+    expect(state.filter).toBe('db');
+  });
+
   it('drops control characters from pasted text', () => {
     const store = account(1);
     const [state] = run(createViewState({ mode: { kind: 'filter' } }), store, { type: 'filter-input', text: 'a\nb\u001b' });

@@ -283,7 +283,8 @@ export function update(state: ViewState, command: Command, context: UpdateContex
       return text === '' ? [state, NONE] : [keepSelection({ ...state, filter: state.filter + text }, row, index), NONE];
     }
     case 'filter-backspace':
-      return [keepSelection({ ...state, filter: state.filter.slice(0, -1) }, row, index), NONE];
+      // One code point: slice(0, -1) would leave half of a character outside the BMP (an emoji).
+      return [keepSelection({ ...state, filter: state.filter.replace(/[\s\S]$/u, '') }, row, index), NONE];
     case 'filter-accept':
       return [{ ...state, mode: { kind: 'normal' } }, NONE];
     case 'filter-cancel':
