@@ -64,7 +64,12 @@ export function openRecordingFile(path: string, overwrite: boolean): RecordingFi
     if (held === null || closed) return;
     if (!created) {
       // A regular file is emptied; a device or pipe (--record /dev/stderr) has nothing to empty.
-      if (fstatSync(fd).isFile()) ftruncateSync(fd, 0);
+      // Called from the tree's listeners: a failure is said at the end, never thrown there.
+      try {
+        if (fstatSync(fd).isFile()) ftruncateSync(fd, 0);
+      } catch (error) {
+        failure ??= error as Error;
+      }
     }
     out = createWriteStream(path, { fd, autoClose: true });
     // A write error (a full disk) ends the recording, not the session: the view or the lines go
