@@ -85,7 +85,8 @@ Options:
   --users FILE            Users file: {"users":[{"username":"alice","apikey":"...","namespaces":["acme"]}]}
                           Without it, one user "admin" is created with a random API key (printed).
   --seed N                Simulator seed, for a reproducible cloud (default: random, printed)
-  --rate N|max            Simulated events per second, 0 = only operations (default ${DEFAULT_RATE}); max = flat out
+  --rate N|max            Simulated events per second in each namespace, 0 = only operations (default ${DEFAULT_RATE});
+                          max = flat out
   --stacks N              Stacks per namespace in the simulated cloud
   --source simulator|docker
                           Where events come from: the simulated cloud (default) or a Docker Engine/Swarm,

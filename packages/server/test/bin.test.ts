@@ -143,6 +143,8 @@ describe('events-server (bin)', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: events-server \[options\]/);
     expect(help.stdout).toContain('--retention-age DUR');
+    // Each namespace is simulated at the rate: three users' namespaces make three times the events.
+    expect(help.stdout).toContain('Simulated events per second in each namespace');
     const version = await runBin(['--version']);
     expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
