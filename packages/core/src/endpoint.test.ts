@@ -214,6 +214,25 @@ describe('Authorization header', () => {
     expect(message({ username: 'a', apikey: '\n' })).toMatch(/^credentials\.apikey must be an API key without control characters, got 1 character \(not shown/);
   });
 
+  it('refuses a credentials field it does not know, with the one most likely meant: a misspelt field read as the right one missing', () => {
+    const message = (credentials: object) => {
+      try {
+        authorizationHeader(credentials as { username: string; apikey: string });
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'invalid-config' });
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    const TAKES = 'credentials take username and apikey';
+    expect(message({ user: 'ann', apikey: 'k3y' })).toBe(`unknown credentials field "user" (did you mean "username"?); ${TAKES}`);
+    expect(message({ username: 'ann', apiKey: 'k3y' })).toBe(`unknown credentials field "apiKey" (did you mean "apikey"?); ${TAKES}`);
+    expect(message({ username: 'ann', token: 'k3y' })).toBe(`unknown credentials field "token" (did you mean "apikey"?); ${TAKES}`);
+    // Both fields right and one more: not ignored either (a namespace goes in the namespace option).
+    expect(message({ username: 'ann', apikey: 'k3y', namespace: 'acme' })).toBe(`unknown credentials field "namespace"; ${TAKES}`);
+    expect(authorizationHeader({ username: 'ann', apikey: 'k3y' })).toBe(`Basic ${btoa('ann:k3y')}`);
+  });
+
   it('refuses a username or API key with a control character, naming the field and the character, never the key', () => {
     const message = (credentials: { username: string; apikey: string }) => {
       try {

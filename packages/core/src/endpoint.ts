@@ -6,6 +6,7 @@ import { encodeQueryComponent, readQuery } from './read-query.js';
 import { API_OF_TYPE, isObjectType, OBJECT_TYPES, type ObjectType } from './object-types.js';
 import { parseResourceUri } from './resource-uri.js';
 import { describeValue } from './describe-value.js';
+import { didYouMeanHint } from './did-you-mean.js';
 import { typeName } from './schema-messages.js';
 
 /** A Docker Cloud user and API key: what `Authorization: Basic` carries. */
@@ -240,15 +241,26 @@ export function restOperationUrl(restHost: string, resourceUri: string, operatio
 // ---------------------------------------------------------------------------------------------
 // Authorization
 
+const CREDENTIAL_FIELDS = ['username', 'apikey'] as const;
+/** What the SDKs and other APIs call these two. */
+const CREDENTIAL_NEAR_MISSES: Readonly<Record<string, string>> = { user: 'username', token: 'apikey', key: 'apikey', password: 'apikey' };
+
 /**
  * Checks Docker Cloud credentials: two strings, a username without ":" and neither empty nor with
- * a control character. Messages name the field, never the key.
+ * a control character, and no other field. Messages name the field, never the key.
  *
  * @throws EventsError `invalid-config` naming what is wrong
  */
 export function checkCredentials(credentials: Credentials): void {
   // Messages name the problem, never the key: API keys are secrets (protocol.md §3).
   if (typeof credentials !== 'object' || credentials === null) throw new EventsError('invalid-config', `credentials must be { username, apikey }, got ${typeName(credentials)}`);
+  // A misspelt field (`user`, Go's `ApiKey`, a `namespace` put here) would otherwise be reported
+  // as the right one missing, or ignored.
+  for (const key of Object.keys(credentials)) {
+    if (key === 'username' || key === 'apikey') continue;
+    const hint = didYouMeanHint(key, CREDENTIAL_FIELDS, CREDENTIAL_NEAR_MISSES);
+    throw new EventsError('invalid-config', `unknown credentials field ${JSON.stringify(key)}${hint}; credentials take username and apikey`);
+  }
   for (const key of ['username', 'apikey'] as const) {
     if (typeof credentials[key] !== 'string') throw new EventsError('invalid-config', `credentials.${key} must be a string, got ${typeName(credentials[key])}`);
   }
