@@ -1,5 +1,5 @@
 // What `events` runs once src/cli.ts has its stop signals in place (see there).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { toEventsError } from '@events/core';
 import { mustBe } from '@events/server/cli-rules';
 import { ExitCode, HELP_TEXT, parseCliOptions, type RunOptions } from './cli-options.js';
@@ -21,6 +21,14 @@ const fail = (message: string, code: number = ExitCode.failure): number => {
   process.stderr.write(`events: ${message}\n`);
   return code;
 };
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** A stop requested (Ctrl-C, SIGTERM, SIGHUP) while `events` was starting: a normal end, before anything more starts. */
 const stopped = (stop: StopSignals) => stop.signal.aborted;
@@ -50,7 +58,12 @@ async function run(options: RunOptions, stop: StopSignals): Promise<number> {
     try {
       recording = openRecordingFile(options.record, options.overwrite === true);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code === 'EEXIST' || code === 'EISDIR') && isDirectory(options.record)) {
+        // Not "it exists (add --overwrite)": no flag makes a directory a recording.
+        return fail(mustBe('--record', 'a file', options.record, ': it is a directory'), ExitCode.usage);
+      }
+      if (code === 'EEXIST') {
         // Refused as a command-line mistake (exit 2): a recording made earlier is not replaced unasked.
         return fail(mustBe('--record', 'a file that does not exist yet', options.record, ': it exists (add --overwrite to replace it)'), ExitCode.usage);
       }

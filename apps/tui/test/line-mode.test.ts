@@ -350,6 +350,14 @@ describe('events tail (line mode)', () => {
     expect(result.code).toBe(1);
   });
 
+  it('refuses a directory given to --record as a command-line mistake, --overwrite or not (it was told to add --overwrite, which then failed)', async () => {
+    for (const args of [[], ['--overwrite']]) {
+      const result = await events(['tail', '--demo', '--count', '1', '--record', dir, ...args]);
+      expect(result.stderr).toBe(`events: --record must be a file, got ${JSON.stringify(dir)}: it is a directory\n`); // as an existing file is refused
+      expect(result.code).toBe(2);
+    }
+  });
+
   it('exits 2 when the server refuses the namespace (HTTP 403), as for refused credentials', async () => {
     const result = await events(['tail', '--namespace', 'bob'], { ...hostEnv(), DOCKERCLOUD_USER: user.username, DOCKERCLOUD_APIKEY: user.apikey });
     expect(result.stdout).toBe('');
