@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventsServer, createSimulatedCloud, silentLogger } from '@events/server';
 import { helpContent } from '../src/components/help-overlay.js';
 import { parseRecording } from '../src/recording.js';
 import { formatClock } from '../src/state/format.js';
@@ -452,6 +453,23 @@ describe.skipIf(!tmuxPresent)('events watch in tmux', () => {
     screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
     expect(screen).toMatch(/EXIT=0/);
   }, 120_000);
+
+  it('leaves no recording of a view whose start was refused: q ends it with 2, and the file it made is gone', async () => {
+    const server = await createEventsServer({ source: createSimulatedCloud({ seed: 7, rate: 0, namespaces: ['ann'] }), users: [{ username: 'ann', apikey: 'e2e-right-key' }], logger: silentLogger });
+    try {
+      const file = join(dir, 'refused-view.ndjson');
+      const session = Session.start('refused-record', `${EVENTS} watch --host ${server.url.replace('http', 'ws')}/ --user ann --apikey e2e-wrong-key --record ${file}`, 160, 24);
+      sessions.push(session);
+      await session.waitFor(/✖ stopped: authentication failed/, 'the refusal', 40_000);
+      session.keys('q');
+      const screen = await session.waitFor(/EXIT=\d+/, 'the exit code');
+      expect(screen).toContain(`events: ${file} not written: the connection never got through`);
+      expect(screen).toMatch(/EXIT=2/);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
 
   it('counts down to the next attempt while the server is down, and goes live again when it is back', async () => {
     const port = await freePort();
