@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { basic } from '../test/helpers/stream-client.js';
-import { authFailureHeaders, createAuthenticator } from './authenticate-request.js';
+import { authFailureHeaders, BROWSER_NOT_ASKED, createAuthenticator } from './authenticate-request.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { createMetrics } from './metrics.js';
 import { createUserDirectory } from './user-directory.js';
@@ -28,7 +28,7 @@ describe('createAuthenticator', () => {
   it('refuses with 401 and a reason, counts failures, then throttles the address with 429', () => {
     const { authenticator, metrics } = make();
     const missing = authenticator.authenticate(req(undefined, '10.0.0.2'), url());
-    expect(missing).toEqual({ ok: false, status: 401, reason: 'missing', detail: 'Authentication credentials were not provided.' });
+    expect(missing).toEqual({ ok: false, status: 401, reason: 'missing', detail: 'Authentication credentials were not provided.', challenge: true });
     if (!missing.ok) expect(authFailureHeaders(missing)).toEqual({ 'WWW-Authenticate': 'Basic realm="events"' });
     expect(authenticator.authenticate(req(basic('alice', 'bad-key-1'), '10.0.0.2'), url())).toMatchObject({ status: 401, reason: 'invalid' });
     expect(authenticator.authenticate(req('Basic ***', '10.0.0.2'), url())).toMatchObject({ status: 401, reason: 'malformed' });
@@ -39,6 +39,27 @@ describe('createAuthenticator', () => {
     // Missing credentials are not a guess: they do not count towards the lockout.
     for (let i = 0; i < 5; i++) authenticator.authenticate(req(undefined, '10.0.0.3'), url());
     expect(authenticator.authenticate(req(basic('alice', 'alice-key-123'), '10.0.0.3'), url())).toMatchObject({ ok: true });
+  });
+
+  it("does not challenge a browser's navigation (it would remember the key and send it with other sites' requests), and says how to log in instead", () => {
+    const { authenticator } = make();
+    const navigation = (authorization?: string) => ({ headers: { 'sec-fetch-mode': 'navigate', ...(authorization === undefined ? {} : { authorization }) }, socket: { remoteAddress: '10.0.0.8' } });
+    for (const [request, detail] of [
+      [navigation(), 'Authentication credentials were not provided.'],
+      [navigation(basic('alice', 'bad-key-1')), 'Invalid username/API key.'],
+    ] as const) {
+      const outcome = authenticator.authenticate(request, url());
+      expect(outcome).toEqual({ ok: false, status: 401, reason: expect.any(String) as string, detail: `${detail} ${BROWSER_NOT_ASKED}`, challenge: false });
+      if (!outcome.ok) expect(authFailureHeaders(outcome)).toEqual({});
+    }
+    expect(BROWSER_NOT_ASKED).toContain('?user=USERNAME&token=APIKEY');
+    // The way it says works from the address bar, and every other kind of request is challenged.
+    expect(authenticator.authenticate(navigation(), url('?user=alice&token=alice-key-123'))).toMatchObject({ ok: true });
+    for (const mode of ['cors', 'websocket', 'no-cors']) {
+      const outcome = authenticator.authenticate({ headers: { 'sec-fetch-mode': mode }, socket: { remoteAddress: '10.0.0.9' } }, url());
+      if (outcome.ok) throw new Error('accepted');
+      expect(authFailureHeaders(outcome)).toEqual({ 'WWW-Authenticate': 'Basic realm="events"' });
+    }
   });
 
   it('keeps counting failures across successful logins from the same address', () => {
@@ -64,7 +85,7 @@ describe('createAuthenticator', () => {
     const { authenticator, metrics } = make();
     for (const blank of ['', '   ', '\t']) {
       expect(authenticator.authenticate(req(blank, '10.0.0.6'), url('?user=alice&token=alice-key-123'))).toMatchObject({ ok: true });
-      expect(authenticator.authenticate(req(blank, '10.0.0.7'), url())).toEqual({ ok: false, status: 401, reason: 'missing', detail: 'Authentication credentials were not provided.' });
+      expect(authenticator.authenticate(req(blank, '10.0.0.7'), url())).toEqual({ ok: false, status: 401, reason: 'missing', detail: 'Authentication credentials were not provided.', challenge: true });
     }
     expect(metrics.snapshot().authFailures).toMatchObject({ missing: 3, malformed: 0 });
     // Not counted towards the lockout (maxFailures is 2 here).

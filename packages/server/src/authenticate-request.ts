@@ -22,6 +22,11 @@ export type AuthOutcome =
       readonly reason: AuthFailureReason;
       /** 429 only: when the address may try again. */
       readonly retryAfterMs?: number;
+      /**
+       * 401 only: whether to challenge (`WWW-Authenticate: Basic`). Not for a browser's
+       * navigation: see BROWSER_NOT_ASKED.
+       */
+      readonly challenge?: boolean;
     };
 
 /**
@@ -43,6 +48,16 @@ export const DETAIL_MISSING = 'Authentication credentials were not provided.';
 export const DETAIL_INVALID = 'Invalid username/API key.';
 export const DETAIL_THROTTLED = 'Too many login attempts.';
 
+/**
+ * Said after a refusal of a browser's navigation (`Sec-Fetch-Mode: navigate`, a page opened in
+ * the address bar or a frame), which gets no `WWW-Authenticate` challenge: the browser would ask
+ * for the key, then remember it and send it unasked with every request any page makes here, so
+ * that another site could open the stream (WebSockets have no CORS) or forge operations. Docker
+ * Cloud's clients never navigate, so they are challenged as protocol.md §3 says.
+ */
+export const BROWSER_NOT_ASKED =
+  'A browser is not asked for the key here, as it would then send it with other sites\' requests to this server: add ?user=USERNAME&token=APIKEY to the address, or use an API client.';
+
 export function createAuthenticator(deps: {
   directory: UserDirectory;
   throttle: LoginThrottle;
@@ -57,23 +72,25 @@ export function createAuthenticator(deps: {
 }): Authenticator {
   const { directory, throttle, metrics, logger } = deps;
   const clientAddress = deps.clientAddress ?? peerAddress;
-  const refuse = (address: string, status: 401 | 429, reason: AuthFailureReason, detail: string, retryAfterMs?: number): AuthOutcome => {
+  const refuse = (req: AuthRequest, address: string, status: 401 | 429, reason: AuthFailureReason, detail: string, retryAfterMs?: number): AuthOutcome => {
     metrics?.authFailure(reason);
     if (reason === 'malformed' || reason === 'invalid') throttle.failure(address);
     logger?.debug('login refused', { remote: address, reason });
-    return { ok: false, status, detail, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    if (status === 429) return { ok: false, status, detail, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    const navigation = req.headers['sec-fetch-mode'] === 'navigate';
+    return { ok: false, status, detail: navigation ? `${detail} ${BROWSER_NOT_ASKED}` : detail, reason, challenge: !navigation };
   };
   return {
     authenticate(req, url) {
       const address = clientAddress(req);
       const verdict = throttle.check(address);
-      if (!verdict.allowed) return refuse(address, 429, 'throttled', DETAIL_THROTTLED, verdict.retryAfterMs);
+      if (!verdict.allowed) return refuse(req, address, 429, 'throttled', DETAIL_THROTTLED, verdict.retryAfterMs);
       const found = readCredentials(req.headers, url);
       // Core's parsers quote what they refuse (a scheme, a query key): cut, as every echoed value is.
-      if (!found.ok) return refuse(address, 401, 'malformed', `${capitalize(shortenQuotedValues(found.error.message))}.`);
-      if (found.value === null) return refuse(address, 401, 'missing', DETAIL_MISSING);
+      if (!found.ok) return refuse(req, address, 401, 'malformed', `${capitalize(shortenQuotedValues(found.error.message))}.`);
+      if (found.value === null) return refuse(req, address, 401, 'missing', DETAIL_MISSING);
       const user = directory.authenticate(found.value.username, found.value.apikey);
-      if (user === undefined) return refuse(address, 401, 'invalid', DETAIL_INVALID);
+      if (user === undefined) return refuse(req, address, 401, 'invalid', DETAIL_INVALID);
       return { ok: true, user };
     },
   };
@@ -96,11 +113,14 @@ export function readCredentials(headers: IncomingHttpHeaders, url: URL): Result<
   return credentialsFromQuery(url.search);
 }
 
-/** Headers of a refused login: `WWW-Authenticate: Basic` on 401 (as the spec and the SDKs expect), `Retry-After` on 429. */
+/**
+ * Headers of a refused login: `WWW-Authenticate: Basic` on 401 (as the spec and the SDKs expect;
+ * not to a browser's navigation, see BROWSER_NOT_ASKED), `Retry-After` on 429.
+ */
 export function authFailureHeaders(outcome: Extract<AuthOutcome, { ok: false }>): Record<string, string> {
   switch (outcome.status) {
     case 401:
-      return { 'WWW-Authenticate': 'Basic realm="events"' };
+      return outcome.challenge === false ? {} : { 'WWW-Authenticate': 'Basic realm="events"' };
     case 429:
       return { 'Retry-After': String(Math.max(1, Math.ceil((outcome.retryAfterMs ?? 1000) / 1000))) };
   }
