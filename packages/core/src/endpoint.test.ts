@@ -95,6 +95,15 @@ describe('streamUrl', () => {
     const bad = ['', 'localhost:8080', 'ftp://h/', 'ws://user:pw@h/', 'ws://h/?x=1', 'ws://h/#x', 'ws://h:99999/', 'ws://h:0/', 'ws:///path', 'ws://h/a b'];
     for (const streamHost of bad) expect(() => streamUrl({ streamHost })).toThrowError(throwsCode('invalid-config'));
     expect(() => streamUrl({ streamHost: 'ws://h', namespace: 'a/b' })).toThrowError(throwsCode('invalid-config'));
+    // Characters a namespace may hold, but segments a URL resolves away: "." would be the user's
+    // own namespace, ".." no stream at all.
+    for (const namespace of ['.', '..']) {
+      expect(() => streamUrl({ streamHost: 'ws://h', namespace })).toThrowError(
+        `invalid namespace ${JSON.stringify(namespace)}: "." and ".." are no namespace: URLs resolve them away (the stream would be another namespace's, or none)`,
+      );
+      expect(() => restListUrl('http://h', 'stack', { namespace })).toThrowError(throwsCode('invalid-config'));
+    }
+    expect(streamUrl({ streamHost: 'ws://h', namespace: '...' })).toBe('ws://h/api/audit/v1/.../events/');
   });
 
   it('never echoes a password written into a host: the refusal masks everything up to the last @', () => {
@@ -475,6 +484,7 @@ describe('configFromEnv', () => {
       [{ DOCKERCLOUD_APIKEY: 'k' }, 'DOCKERCLOUD_USER must be set with DOCKERCLOUD_APIKEY (the username the key belongs to), got nothing: it is unset or empty'],
       [{ DOCKERCLOUD_USER: 'a:b', DOCKERCLOUD_APIKEY: 'k' }, 'DOCKERCLOUD_USER must be a username without ":", got the string "a:b"'],
       [{ DOCKERCLOUD_NAMESPACE: 'ac/me' }, 'DOCKERCLOUD_NAMESPACE must be a namespace (letters, digits, \'_\', \'.\', \'~\' or \'-\'), got the string "ac/me"'],
+      [{ DOCKERCLOUD_NAMESPACE: '..' }, 'DOCKERCLOUD_NAMESPACE must be a namespace, got the string "..": "." and ".." are no namespace: URLs resolve them away (the stream would be another namespace\'s, or none)'],
       [{ DOCKERCLOUD_REST_HOST: 'ws://h/' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "ws://h/": scheme must be http, https'],
       [{ DOCKERCLOUD_REST_HOST: '127.0.0.1:8080' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "127.0.0.1:8080": expected scheme://host[:port][/path] without user, query or fragment (did you mean "http://127.0.0.1:8080"?)'],
       [{ DOCKERCLOUD_REST_HOST: 'https://u:r3st@h/' }, 'DOCKERCLOUD_REST_HOST must be a REST host (http:// or https://), got the string "https://***@h/": expected scheme://host[:port][/path] without user, query or fragment'],

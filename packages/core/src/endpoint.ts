@@ -107,8 +107,18 @@ function namespaceSegment(namespace: string | undefined): string {
   if (!SEGMENT.test(namespace)) {
     throw new EventsError('invalid-config', `invalid namespace ${JSON.stringify(namespace)}: expected letters, digits, '_', '.', '~' or '-'`);
   }
+  if (isDotSegment(namespace)) throw new EventsError('invalid-config', `invalid namespace ${JSON.stringify(namespace)}: ${DOT_SEGMENT}`);
   return `${namespace}/`;
 }
+
+/**
+ * "." and "..": URLs resolve them away, so `/api/audit/v1/./events/` is the user's own namespace
+ * and `/api/audit/v1/../events/` no stream at all (as the server refuses them as namespaces).
+ */
+function isDotSegment(segment: string): boolean {
+  return segment === '.' || segment === '..';
+}
+const DOT_SEGMENT = `"." and ".." are no namespace: URLs resolve them away (the stream would be another namespace's, or none)`;
 
 // ---------------------------------------------------------------------------------------------
 // Stream URL
@@ -234,7 +244,7 @@ export function restObjectUrl(restHost: string, resourceUri: string): string {
  */
 export function restOperationUrl(restHost: string, resourceUri: string, operation: string): string {
   const base = restObjectUrl(restHost, resourceUri);
-  if (!SEGMENT.test(operation)) throw new EventsError('invalid-config', `invalid operation ${JSON.stringify(operation)}: expected one path segment`);
+  if (!SEGMENT.test(operation) || isDotSegment(operation)) throw new EventsError('invalid-config', `invalid operation ${JSON.stringify(operation)}: expected one path segment`);
   return `${base.endsWith('/') ? base : `${base}/`}${operation}/`;
 }
 
@@ -468,6 +478,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   if (namespace !== undefined && !SEGMENT.test(namespace)) {
     return fail('DOCKERCLOUD_NAMESPACE', "a namespace (letters, digits, '_', '.', '~' or '-')", describeValue(namespace));
   }
+  if (namespace !== undefined && isDotSegment(namespace)) return fail('DOCKERCLOUD_NAMESPACE', 'a namespace', `${describeValue(namespace)}: ${DOT_SEGMENT}`);
 
   const restHost = get('DOCKERCLOUD_REST_HOST');
   if (restHost !== undefined) {
