@@ -117,6 +117,17 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   },
 );
 
+/**
+ * The first connection before it got through, as a UI starts a stream: reconnects (setFilter right
+ * after creating it), a plain server's refusal, an extended socket still waiting for its hello.
+ * Random sequences rarely stay there long; these open every run.
+ */
+const firstConnectionCommand: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<Command>({ k: 'user', input: 'reconnect' }) },
+  { weight: 1, arbitrary: fc.constant<Command>({ k: 'socket', input: { type: 'subprotocol-refused' }, offset: 0 }) },
+  { weight: 1, arbitrary: fc.constant<Command>({ k: 'socket', input: { type: 'socket-open', protocol: RESUME_SUBPROTOCOL }, offset: 0 }) },
+);
+
 /** Auth-heavy sequences: the retry-storm scenario. */
 const authCommand: fc.Arbitrary<Command> = fc.oneof(
   { weight: 4, arbitrary: fc.constant<Command>({ k: 'user', input: 'credentials-changed' }) },
@@ -225,7 +236,9 @@ function createChecker() {
   let authFailures = 0;
   /** The last position seen on an extended connection, followed independently of the machine. */
   let seen: StreamPosition | null = null;
-  const steps = { total: 0, opens: 0, retries: 0, waits: 0, stale: 0, authRetries: 0, resyncs: 0, stops: 0, suspends: 0, settles: 0 };
+  /** A connection was live, or one failed: every later socket is a reconnect. */
+  let firstConnectionOver = false;
+  const steps = { total: 0, opens: 0, retries: 0, waits: 0, stale: 0, authRetries: 0, resyncs: 0, stops: 0, suspends: 0, settles: 0, firstReplaced: 0 };
 
   const check = (r: ReconnectStepRecord): void => {
     const { input, before, after, effects, now } = r;
@@ -369,6 +382,21 @@ function createChecker() {
       ensure(describeConnection(after).phase === describeConnection(before).phase, 'a subprotocol refusal changed the phase', () => [before.status, after.status]);
     }
 
+    // The user's reconnect (a stream's setFilter) before the first connection got through is no
+    // failure either: its socket is the same first connection, still `connecting`.
+    const phaseBefore = describeConnection(before).phase;
+    const phaseAfter = summary.phase;
+    if (input.type === 'reconnect' && phaseBefore === 'connecting') {
+      steps.firstReplaced++;
+      ensure(after.status === 'connecting' && phaseAfter === 'connecting' && after.attempt === before.attempt, 'a reconnect before the first connection made it a reconnect', () => [
+        phaseAfter,
+        after.attempt,
+      ]);
+    }
+    // And `connecting` is only ever the first connection: never once one was live or failed.
+    if (phaseAfter === 'live' || newClose !== null) firstConnectionOver = true;
+    if (firstConnectionOver) ensure(phaseAfter !== 'connecting', 'connecting after a connection was live or failed', () => ({ input, status: after.status }));
+
     ensure(after.attempt >= 0, 'negative attempt');
     // The counter resets only by the user's hand or on a connection open for stableMs that delivered a frame.
     if (after.attempt === 0 && before.attempt > 0 && input.type !== 'start' && input.type !== 'reconnect') {
@@ -392,13 +420,18 @@ function run(commands: readonly Command[], seed: number, onStep?: (r: ReconnectS
 
 describe('reconnect machine properties', () => {
   it('holds every invariant over random input sequences (incl. stale generations and stray timers)', () => {
-    const totals = { total: 0, opens: 0, retries: 0, waits: 0, stale: 0, authRetries: 0, resyncs: 0, stops: 0, suspends: 0, settles: 0 };
+    const totals = { total: 0, opens: 0, retries: 0, waits: 0, stale: 0, authRetries: 0, resyncs: 0, stops: 0, suspends: 0, settles: 0, firstReplaced: 0 };
     fc.assert(
-      fc.property(fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }), fc.integer(), (commands, seed) => {
-        const { check, steps } = createChecker();
-        run([{ k: 'user', input: 'start' }, ...commands], seed, check);
-        for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += steps[key];
-      }),
+      fc.property(
+        fc.array(firstConnectionCommand, { maxLength: 4 }),
+        fc.array(command, { minLength: 1, maxLength: 80, size: 'max' }),
+        fc.integer(),
+        (early, commands, seed) => {
+          const { check, steps } = createChecker();
+          run([{ k: 'user', input: 'start' }, ...early, ...commands], seed, check);
+          for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += steps[key];
+        },
+      ),
       { numRuns: 300 },
     );
     // The generator must actually reach the interesting paths, or the properties prove little.
@@ -409,6 +442,7 @@ describe('reconnect machine properties', () => {
     expect(totals.suspends).toBeGreaterThan(60);
     expect(totals.settles).toBeGreaterThan(40);
     expect(totals.waits).toBeGreaterThan(40);
+    expect(totals.firstReplaced).toBeGreaterThan(200);
   });
 
   it('never storms after auth failures, whatever the credentials provider does', () => {

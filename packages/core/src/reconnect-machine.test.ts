@@ -154,7 +154,7 @@ describe('subprotocol-refused (a plain server, seen by a runtime that refuses it
       { type: 'open-socket', generation: 2, resume: null },
       { type: 'set-timer', timer: 'connect', at: T0 + P.connectTimeoutMs, generation: 2 },
     ]);
-    expect(d.state).toMatchObject({ status: 'connecting', attempt: 0, subprotocolRetries: 1 });
+    expect(d.state).toMatchObject({ status: 'connecting', attempt: 0, sameConnectionReopens: 1 });
   });
 
   it('keeps a first connection `connecting`, and later sockets are still reconnects', () => {
@@ -745,6 +745,47 @@ describe('reconnect', () => {
     d.send({ type: 'reconnect' });
     expect(d.liveSockets()).toEqual([2]);
     expect([...d.timers()]).toEqual([['connect', { at: T0 + P.connectTimeoutMs, generation: 2 }]]);
+  });
+
+  it('before the first connection got through keeps it `connecting`, attempt 0: the user acted, nothing failed', () => {
+    const d = drive();
+    d.send({ type: 'start' });
+    // A UI setting its filter right after creating the stream.
+    const effects = d.send({ type: 'reconnect' });
+    expect(d.state).toMatchObject({ status: 'connecting', generation: 2, attempt: 0, sameConnectionReopens: 1 });
+    expect(effects.at(-1)).toMatchObject({ type: 'notify', connection: { phase: 'connecting', attempt: 0, generation: 2 } });
+    d.send({ type: 'reconnect' });
+    // An extended socket waiting for its hello has not got through either.
+    socket(d).open(RESUME_SUBPROTOCOL);
+    d.send({ type: 'reconnect' });
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'connecting', status: 'connecting', attempt: 0, generation: 4 });
+    // Nor has a plain server's subprotocol retry, in any order with the user's.
+    d.send({ type: 'subprotocol-refused', generation: 4 });
+    d.send({ type: 'reconnect' });
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'connecting', attempt: 0, generation: 6 });
+    socket(d).open(RESUME_SUBPROTOCOL);
+    socket(d).frame(hello('fresh', pos(1)));
+    expect(describeConnection(d.state).phase).toBe('live');
+    // Once a connection was live, the user's reconnect is one.
+    d.send({ type: 'reconnect' });
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'reconnecting', status: 'connecting', attempt: 0, generation: 7 });
+    d.send({ type: 'reconnect' });
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'reconnecting', generation: 8 });
+  });
+
+  it('after a failure of the first connection stays `reconnecting`', () => {
+    const d = drive();
+    d.send({ type: 'start' });
+    socket(d).close(1006);
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'reconnecting', status: 'backoff', attempt: 1 });
+    d.send({ type: 'reconnect' });
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'reconnecting', status: 'connecting', attempt: 1 });
+    d.send({ type: 'reconnect' });
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'reconnecting', status: 'connecting', attempt: 1 });
+    // Stopped by a failure, the user's reconnect restarts the count but not the first connection.
+    socket(d).close(4003);
+    d.send({ type: 'reconnect' });
+    expect(describeConnection(d.state)).toMatchObject({ phase: 'reconnecting', status: 'connecting', attempt: 0 });
   });
 
   it('from idle is a start, and from suspended overrides the offline signal', () => {

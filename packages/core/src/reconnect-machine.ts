@@ -34,6 +34,9 @@ export * from './reconnect-state.js';
 //   setFilter), online and fresh credentials then wait in backoff until exactly its end, without
 //   the jitter a retry adds on top: the user acted, they cut our own backoff short, never the
 //   server's. Connecting sooner would only be refused again, and a 4029 lockout may grow.
+// - A socket that replaces the latest one without anything failing or having been live (a plain
+//   server's subprotocol refusal; the user's reconnect or setFilter while the phase is still
+//   `connecting`) is the same first connection: the phase stays `connecting`, attempt 0.
 // - transient → backoff; throttled → backoff with a higher floor and ceiling, honouring the
 //   server's hint; fatal → stopped. resync (4410) → reconnect at once without resume and ask
 //   the client to re-list once the new hello says where the stream continues. A 4410 on a socket
@@ -103,7 +106,10 @@ function transition(s: ReconnectState, input: ReconnectInput, x: StepEnv): Trans
       return s.status === 'idle' || s.status === 'stopped' ? begin(restart(s), [], x) : [s, []];
     case 'reconnect': {
       const ctx = s.status === 'idle' || s.status === 'stopped' ? restart(s) : contextOf(s);
-      return connectAllowed(ctx, teardown(s, { reason: 'reconnect', terminate: false }), x);
+      // Before the first connection got through (a UI setting its filter right after creating the
+      // stream), nothing failed and nothing was live: the new socket is still that connection.
+      const firstUnderWay = describeConnection(s).phase === 'connecting';
+      return connectAllowed(ctx, teardown(s, { reason: 'reconnect', terminate: false }), x, firstUnderWay ? 'same' : 'new');
     }
     case 'stop':
       if (s.status === 'stopped' && s.reason === 'stop') return [s, []];
@@ -137,11 +143,7 @@ function transition(s: ReconnectState, input: ReconnectInput, x: StepEnv): Trans
       // Not a failure: the same connection again without the offer, at once and uncounted. Runtimes
       // refuse during the upgrade; a socket that opened anyway is kept.
       if (s.status !== 'connecting' || input.generation !== s.generation) return [s, []];
-      return connect(
-        { ...contextOf(s), subprotocolRetries: s.subprotocolRetries + 1 },
-        teardown(s, { reason: 'subprotocol refused', terminate: true }),
-        x,
-      );
+      return connect(contextOf(s), teardown(s, { reason: 'subprotocol refused', terminate: true }), x, 'same');
     default:
       return assertNever(input);
   }
@@ -312,22 +314,27 @@ function begin(ctx: ReconnectContext, effects: Effects, x: StepEnv): Transition 
 
 /**
  * Connect now, unless the server asked to wait after the latest close and that wait is not over:
- * then back off until exactly its end (see the decisions above).
+ * then back off until exactly its end (see the decisions above), and the retry is a new connection.
  */
-function connectAllowed(ctx: ReconnectContext, effects: Effects, x: StepEnv): Transition {
+function connectAllowed(ctx: ReconnectContext, effects: Effects, x: StepEnv, connection: 'new' | 'same' = 'new'): Transition {
   const close = ctx.lastClose;
-  if (close === null) return connect(ctx, effects, x);
+  if (close === null) return connect(ctx, effects, x, connection);
   const end = close.at + serverWaitMs({ kind: close.class === 'throttled' ? 'throttled' : 'transient', hintMs: close.retryAfterMs }, x.policy);
-  if (end <= x.now) return connect(ctx, effects, x);
+  if (end <= x.now) return connect(ctx, effects, x, connection);
   effects.push(setTimer('retry', end, ctx.generation));
   return [{ ...ctx, status: 'backoff', retryAt: end, delayMs: end - x.now, lastClose: close }, effects];
 }
 
-function connect(ctx: ReconnectContext, effects: Effects, x: StepEnv): Transition {
+/**
+ * Open the next socket. `same`: it replaces the latest socket as the same connection (see
+ * ReconnectContext.sameConnectionReopens), so a first connection stays `connecting`.
+ */
+function connect(ctx: ReconnectContext, effects: Effects, x: StepEnv, connection: 'new' | 'same' = 'new'): Transition {
   const generation = ctx.generation + 1;
   const resume = ctx.position;
+  const sameConnectionReopens = ctx.sameConnectionReopens + (connection === 'same' ? 1 : 0);
   effects.push({ type: 'open-socket', generation, resume }, setTimer('connect', x.now + x.policy.connectTimeoutMs, generation));
-  return [{ ...ctx, status: 'connecting', generation, credentialsFresh: false, since: x.now, resume }, effects];
+  return [{ ...ctx, status: 'connecting', generation, sameConnectionReopens, credentialsFresh: false, since: x.now, resume }, effects];
 }
 
 /** An explicit start: the user acted, so the counter and the auth retry start over. */
@@ -362,7 +369,7 @@ function contextOf(s: ReconnectState): ReconnectContext {
     offline: s.offline,
     credentialsFresh: s.credentialsFresh,
     authRetry: s.authRetry,
-    subprotocolRetries: s.subprotocolRetries,
+    sameConnectionReopens: s.sameConnectionReopens,
   };
 }
 

@@ -129,11 +129,13 @@ export interface ReconnectContext {
   /** Whether the one retry after an auth failure is still available. */
   readonly authRetry: boolean;
   /**
-   * Sockets opened again at once because a plain server refused the subprotocol (see the
-   * `subprotocol-refused` input). They retry the same connection, so they do not make it a
-   * reconnect: the phase stays `connecting` for a first connection to a plain server.
+   * Sockets that replaced the one before them as the same connection rather than a new one: the
+   * retry without the subprotocol after a plain server refused it (the `subprotocol-refused`
+   * input), and the socket of a `reconnect` (a stream's setFilter) while the phase is still
+   * `connecting`. Neither makes the first connection a reconnect: nothing failed and nothing was
+   * live yet, so the phase stays `connecting` (attempt 0) until that connection gets through.
    */
-  readonly subprotocolRetries: number;
+  readonly sameConnectionReopens: number;
 }
 
 /** Not started yet. */
@@ -211,7 +213,7 @@ export function createReconnectState(options: { readonly offline?: boolean } = {
     offline: options.offline ?? false,
     credentialsFresh: false,
     authRetry: true,
-    subprotocolRetries: 0,
+    sameConnectionReopens: 0,
   };
 }
 
@@ -226,7 +228,9 @@ export type ReconnectInput =
   /**
    * Close any socket and connect now; from `stopped` it also resets the attempt counter. During a
    * wait the server asked for (serverWaitMs) it connects when that wait is over, as do `start`,
-   * `online` and `credentials-changed`: it cuts our backoff short, never the server's.
+   * `online` and `credentials-changed`: it cuts our backoff short, never the server's. Before the
+   * first connection got through (phase `connecting`) the new socket is still that connection:
+   * the phase stays `connecting`.
    */
   | { readonly type: 'reconnect' }
   /** New credentials are available; the next socket uses them. */
@@ -310,9 +314,10 @@ export interface ConnectionSummary {
   /**
    * What a UI shows; key on this, not on `status`.
    * - `idle`: not started.
-   * - `connecting` (first socket, and its retry without the subprotocol on a plain server) /
-   *   `reconnecting` (any later one, or waiting to retry: see
-   *   `retryAt`): no stream yet. On an extended connection (subprotocol accepted) this lasts
+   * - `connecting` (the first connection: its socket, the retry without the subprotocol on a
+   *   plain server, and a socket a `reconnect`/setFilter put in its place before it got through) /
+   *   `reconnecting` (any later connection: after one was live or failed, after a stop or
+   *   offline spell; or waiting to retry: see `retryAt`): no stream yet. On an extended connection (subprotocol accepted) this lasts
    *   until the server's hello, so a refusal after the upgrade (close 4001, 4003, 4000) goes from
    *   here to `stopped` without ever being `live`; `status` is already `open` meanwhile.
    * - `live`: events flow. Extended: the hello arrived. Plain: the socket opened (a plain server
@@ -386,9 +391,9 @@ function phaseOf(state: ReconnectState): ConnectionSummary['phase'] {
   }
 }
 
-/** Whether the latest socket is the first of this client, counting a plain server's subprotocol retry as the same one. */
+/** Whether the latest socket belongs to the first connection of this client (see sameConnectionReopens). */
 function isFirstConnection(state: ReconnectState): boolean {
-  return state.generation - state.subprotocolRetries <= 1;
+  return state.generation - state.sameConnectionReopens <= 1;
 }
 
 /** The timers pending in `state`, exactly the ones its set-timer effects armed and nothing cleared. */

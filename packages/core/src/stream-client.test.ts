@@ -177,6 +177,25 @@ describe('connecting', () => {
     expect(port.last().request.protocols).toEqual([RESUME_SUBPROTOCOL]); // an explicit reconnect asks again
   });
 
+  it('stays `connecting` when the filter is set, or reconnect() called, before the first connection got through', () => {
+    const { port, stream } = setup();
+    const phases: string[] = [];
+    stream.subscribe(() => phases.push(stream.getSnapshot().phase));
+    // A UI setting its filter right after creating the stream: nothing failed.
+    stream.setFilter({ type: 'service' });
+    port.clock.advance(0); // setFilter opens the new socket on a port timer of 0 ms
+    expect(port.sockets).toHaveLength(2);
+    expect(port.last().request.url).toBe('ws://127.0.0.1:8080/api/audit/v1/acme/events/?type=service');
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'connecting', attempt: 0, generation: 2 });
+    stream.reconnect();
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'connecting', attempt: 0, generation: 3 });
+    openExtended(port);
+    expect(stream.getSnapshot().phase).toBe('live');
+    expect(phases).not.toContain('reconnecting');
+    stream.setFilter({ type: 'container' }); // once live, a new filter is a reconnect
+    expect(stream.getSnapshot().phase).toBe('reconnecting');
+  });
+
   it('stops with invalid-config, and tries no more, when the runtime will not open a socket at all', async () => {
     const port = createFakeStreamPort();
     let attempts = 0;
