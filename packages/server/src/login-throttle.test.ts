@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLoginThrottle } from './login-throttle.js';
+import { isIPv6 } from 'node:net';
+import fc from 'fast-check';
+import { createLoginThrottle, throttledAddress } from './login-throttle.js';
 
 describe('createLoginThrottle', () => {
   it('locks an address out after maxFailures within the window, for lockoutMs', () => {
@@ -92,5 +94,51 @@ describe('createLoginThrottle', () => {
     expect(throttle.check('a')).toEqual({ allowed: true });
     throttle.failure('a');
     expect(throttle.check('a')).toEqual({ allowed: true });
+  });
+
+  it('counts an IPv6 client by its /64, which it may take any address of: guesses from new addresses in it stay locked out', () => {
+    const throttle = createLoginThrottle({ maxFailures: 3, now: () => 0 });
+    for (const address of ['2001:db8:0:1::a', '2001:db8:0:1:ffff::b', '2001:0db8:0000:0001:0:0:0:c']) throttle.failure(address);
+    expect(throttle.check('2001:db8:0:1:1234:5678:9abc:def0')).toMatchObject({ allowed: false });
+    // Another /64 (another host, another customer) is not held to it.
+    expect(throttle.check('2001:db8:0:2::a')).toEqual({ allowed: true });
+    expect(throttle.tracked).toBe(1);
+    // An IPv4 client seen through a dual-stack socket is the same client as over IPv4.
+    for (let i = 0; i < 3; i++) throttle.failure('::ffff:10.0.0.1');
+    expect(throttle.check('10.0.0.1')).toMatchObject({ allowed: false });
+    expect(throttle.check('10.0.0.2')).toEqual({ allowed: true });
+  });
+});
+
+describe('throttledAddress', () => {
+  it('maps IPv6 to its /64, IPv4-mapped and NAT64 addresses to their IPv4 address, and keeps anything else', () => {
+    expect(throttledAddress('2001:DB8:0:1:aaaa::7')).toBe('2001:db8:0:1::/64');
+    expect(throttledAddress('2001:db8::')).toBe('2001:db8:0:0::/64');
+    expect(throttledAddress('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(throttledAddress('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(throttledAddress('64:ff9b::192.0.2.7')).toBe('192.0.2.7');
+    expect(throttledAddress('2001:db8:1:2::192.0.2.7')).toBe('2001:db8:1:2::/64');
+    expect(throttledAddress('192.0.2.7')).toBe('192.0.2.7');
+    expect(throttledAddress('unknown')).toBe('unknown');
+  });
+
+  it('gives every address of one /64 the same key and addresses of two /64s two keys (property)', () => {
+    const group = fc.integer({ min: 0, max: 0xffff });
+    const groups = (n: number) => fc.array(group, { minLength: n, maxLength: n });
+    // Written in full, with leading zeros, or compressed (::, as the URL parser writes it), as a peer or a proxy may report it.
+    const write = (parts: number[], style: number) => {
+      const full = parts.map((p) => (style === 2 ? p.toString(16).padStart(4, '0') : p.toString(16))).join(':');
+      return style === 1 ? new URL(`http://[${full}]/`).hostname.slice(1, -1) : full;
+    };
+    fc.assert(
+      fc.property(groups(4), groups(4), groups(4), groups(4), fc.nat(2), fc.nat(2), (prefix, otherPrefix, hostA, hostB, styleA, styleB) => {
+        const a = write([...prefix, ...hostA], styleA);
+        const b = write([...prefix, ...hostB], styleB);
+        expect(throttledAddress(a)).toBe(throttledAddress(b));
+        const c = write([...otherPrefix, ...hostA], styleA);
+        expect([a, b, c].every((address) => isIPv6(address))).toBe(true);
+        expect(throttledAddress(a) === throttledAddress(c)).toBe(prefix.every((g, i) => g === otherPrefix[i]));
+      }),
+    );
   });
 });

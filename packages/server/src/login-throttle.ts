@@ -1,3 +1,5 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
 export interface LoginThrottleOptions {
   /** Failed logins from one address within `windowMs` that lock it out. Default 10. */
   readonly maxFailures?: number;
@@ -19,6 +21,10 @@ export type ThrottleVerdict = { readonly allowed: true } | { readonly allowed: f
 /**
  * Docker Cloud throttled repeated failed logins per client with `429 {"detail": "Too many login
  * attempts."}` (protocol.md §3); clients without back-off hit it, so we do the same.
+ *
+ * An IPv6 address counts by its /64 prefix: a host is given a whole /64 and may take any address
+ * in it, so counting exact addresses would let one host guess on without end. An IPv4 address
+ * written as IPv6 (`::ffff:10.0.0.1`, as a dual-stack socket reports it) counts as that IPv4 one.
  *
  * A successful login does not clear the address's failures, which only age out of the window:
  * if it did, anyone holding one valid key could guess other users' keys without limit by logging
@@ -58,14 +64,16 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
   };
 
   return {
-    check(address) {
+    check(client) {
+      const address = throttledAddress(client);
       const until = locked.get(address);
       if (until === undefined) return { allowed: true };
       const t = now();
       if (until > t) return { allowed: false, retryAfterMs: until - t };
       return { allowed: true };
     },
-    failure(address) {
+    failure(client) {
+      const address = throttledAddress(client);
       const t = now();
       unlockExpired(t);
       // A locked-out address is refused before its credentials are read (see check): nothing to add.
@@ -90,4 +98,38 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
       return failing.size + locked.size;
     },
   };
+}
+
+/**
+ * What the throttle counts a client address as: an IPv6 address's /64 prefix (`2001:db8:0:1::/64`),
+ * an IPv4-mapped (or NAT64) IPv6 address's IPv4 address, any other text as it is (an IPv4 address, `unknown`).
+ *
+ * @example
+ * throttledAddress('2001:db8:0:1:aaaa::7') // '2001:db8:0:1::/64'
+ * throttledAddress('::ffff:10.0.0.1')      // '10.0.0.1'
+ */
+export function throttledAddress(address: string): string {
+  if (isIPv4(address)) return address;
+  const zone = address.indexOf('%'); // fe80::1%eth0: the zone names the interface, not the host
+  const ip = zone === -1 ? address : address.slice(0, zone);
+  if (!isIPv6(ip)) return address;
+  // IPv4-mapped, and NAT64's well-known prefix (an IPv6-only server reached by IPv4 clients).
+  const mapped = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped !== null) return mapped[1] as string;
+  return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight groups of a valid IPv6 address, without leading zeros (an embedded IPv4 tail as two groups). */
+function expandIPv6(ip: string): string[] {
+  let text = ip.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4 !== null) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? [] : Array.from({ length: 8 - left.length - right.length }, () => '0');
+  return [...left, ...zeros, ...right].map((group) => Number.parseInt(group, 16).toString(16));
 }
