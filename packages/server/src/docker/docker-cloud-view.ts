@@ -245,15 +245,16 @@ export class DockerCloudView {
   /**
    * A service counts its containers as running, stopped or starting, by their engine status (a
    * stop under way, or a Terminating container still up, counts as before): it is re-derived only
-   * when that changes.
+   * when that changes. So is a stack that counts containers outside any service itself.
    */
   private recount(key: string): void {
     const c = this.records.containers.get(key);
-    if (!c?.serviceKey) return;
+    if (!c || (c.serviceKey === null && c.placement.stack === null)) return;
     const counted = countedAs(c.status);
     if (counted === c.counted) return;
     c.counted = counted;
-    this.identities.mark('service', c.serviceKey);
+    if (c.serviceKey !== null) this.identities.mark('service', c.serviceKey);
+    else this.identities.mark('stack', c.placement.stack as string);
   }
 
   /** A changed object changes what aggregates it. */

@@ -235,12 +235,32 @@ function deriveStack(view: DeriveView, name: string, uri: string, uuid: string):
   return {
     uuid,
     resource_uri: uri,
-    state: overlay ? (overlay.state as StateOf<'stack'>) : stackStateOf(states),
+    state: overlay ? (overlay.state as StateOf<'stack'>) : services.length > 0 ? stackStateOf(states) : serviceFreeStackState(view, containers),
     name,
     services,
     deployed_datetime: deployed === null ? null : view.restDate(deployed),
     destroyed_datetime: null,
   };
+}
+
+/**
+ * A stack with containers and no service: they carry its label and no service's (a
+ * `com.docker.compose.project` without `com.docker.compose.service`, a stack label set by hand).
+ * Its state is theirs, as a Compose service's is its containers'; a stack whose services were
+ * removed keeps them, `Terminating`, until their last container is gone.
+ */
+function serviceFreeStackState(view: DeriveView, ids: ReadonlySet<string> | undefined): StateOf<'stack'> {
+  let members = 0;
+  let running = 0;
+  let starting = 0;
+  for (const cid of ids ?? []) {
+    const c = view.containers.get(cid);
+    if (!c) continue;
+    members++;
+    if (isUp(c.status)) running++;
+    else if (c.status === 'created' || c.status === 'restarting') starting++;
+  }
+  return labelServiceStateOf(members, running, starting);
 }
 
 function readyNodes(view: DeriveView): number {

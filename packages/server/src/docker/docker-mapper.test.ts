@@ -15,6 +15,7 @@ import {
   type EngineSnapshot,
   parseEngineInfo,
   parseEngineNode,
+  parseInspectedContainer,
   placementOf,
 } from './docker-model.js';
 
@@ -238,8 +239,9 @@ const engineArb: fc.Arbitrary<EngineSnapshot> = fc
     containers: fc.uniqueArray(
       fc.record({
         id: fc.constantFrom('c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
-        status: fc.constantFrom<EngineContainerStatus>('created', 'running', 'exited', 'paused', 'dead'),
-        kind: fc.constantFrom('plain', 'compose', 'task-a', 'task-b', 'task-gone'),
+        status: fc.constantFrom<EngineContainerStatus>('created', 'running', 'exited', 'paused', 'dead', 'restarting'),
+        // stack-only: a Compose project label and no service label (a stack with no service of its own, or beside Compose's).
+        kind: fc.constantFrom('plain', 'compose', 'task-a', 'task-b', 'task-gone', 'stack-only'),
         composeService: fc.constantFrom('web', 'db'),
         // Times apart by far more than the 2 s a re-list forgives.
         started: fc.integer({ min: 0, max: 5 }),
@@ -258,7 +260,9 @@ const engineArb: fc.Arbitrary<EngineSnapshot> = fc
         const labels: Record<string, string> =
           c.kind === 'compose'
             ? { 'com.docker.compose.project': 'blog', 'com.docker.compose.service': c.composeService }
-            : service
+            : c.kind === 'stack-only'
+              ? { 'com.docker.compose.project': 'blog' }
+              : service
               ? task(service)
               : c.kind === 'task-gone' && swarm
                 ? task(swarmService('gone', 1, 'shop'))
@@ -309,6 +313,22 @@ describe('DockerMapper re-list after an interruption', () => {
     );
   });
 
+  it('gives a stack whose containers belong to no service their state: it is not being terminated', () => {
+    const { mapper } = createMapper();
+    const labels = { 'com.docker.compose.project': 'tools' };
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', labels), container('c2', 'exited', labels)] });
+    expect(mapper.list('stack').map((s) => [s.name, s.state, s.services])).toEqual([['tools', 'Partly running', []]]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c2', labels)).events)).toEqual(['container Running', 'stack Running']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { ...labels, exitCode: '0' })).events)).toEqual(['container Stopped', 'stack Partly running']);
+    // A stack stop stops them, as a stack terminate removes them.
+    const plan = mapper.beginOperation(request('stack', mapper.list('stack')[0]?.uuid as string, 'stop'));
+    expect(plan.jobs).toEqual([{ kind: 'container-stop', id: 'c2' }]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c2', { ...labels, exitCode: '0' })).events)).toEqual(['container Stopped', 'stack Stopped']);
+    expect(states(mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []).events)).toEqual(['action Success']);
+    mapper.applyEvent(engineEvent('container', 'destroy', 'c1', labels));
+    expect(states(mapper.applyEvent(engineEvent('container', 'destroy', 'c2', labels)).events)).toEqual(['container Terminated', 'container delete Terminated', 'stack Terminated', 'stack delete Terminated']);
+  });
+
   it('shows a service removed while its containers linger as Terminating, on a re-list too', () => {
     const { mapper } = createMapper();
     const gone = swarmService('gone', 1, 'shop');
@@ -332,6 +352,18 @@ describe('DockerMapper re-list after an interruption', () => {
       ['node', 'Deployed'],
       ['nodecluster', 'Deployed'],
     ]);
+  });
+
+  it('re-lists on an event of a swarm node it has not listed: a new swarm (docker swarm leave, then init) says nothing else', () => {
+    const { mapper } = createMapper();
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [], containers: [container('c1', 'running')] });
+    // Its own node's events are followed as ever.
+    expect(mapper.applyEvent(engineEvent('node', 'update', 'node1', { name: 'host1', 'state.new': 'down', 'state.old': 'ready' })).effects).toEqual([{ kind: 'inspect-node', id: 'node1' }]);
+    // The only event of a `docker swarm init` after a leave: the new swarm's node. Added to the old
+    // cluster it left the old node Deployed beside it, and the plain containers on the old one.
+    const init = mapper.applyEvent(engineEvent('node', 'update', 'node9', { name: 'host1', 'state.new': 'ready', 'state.old': 'unknown' }));
+    expect(init).toEqual({ events: [], effects: [{ kind: 'resync', reason: 'a swarm node event for a node not listed (node9)' }] });
+    expect(mapper.list('node').map((n) => n.uuid)).toHaveLength(1);
   });
 });
 
@@ -678,6 +710,19 @@ describe('DockerMapper Stopping after a kill', () => {
     expect(mapper.tick().events).toEqual([]);
   });
 
+  it('stays Stopping through a docker stop of a paused container, which the engine unpauses after the SIGTERM', () => {
+    const { mapper } = running(5_000, { status: 'paused' });
+    // The engine's own order: kill 15, unpause, kill 9 after the stop timeout, die, stop.
+    expect(states(mapper.applyEvent(kill('15')).events)).toEqual(['container Stopping']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'unpause', 'c1', { name: 'app' })).events)).toEqual([]);
+    expect(states(mapper.applyEvent(kill('9')).events)).toEqual([]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'app', exitCode: '137' })).events)).toEqual(['container Stopped']);
+    // An unpause of its own is no stop: Running, as it was.
+    const paused = running(5_000, { status: 'paused' });
+    expect(paused.mapper.applyEvent(engineEvent('container', 'unpause', 'c1', { name: 'app' })).events).toEqual([]);
+    expect(paused.mapper.list('container').map((c) => c.state)).toEqual(['Running']);
+  });
+
   it('keeps its deadline through a re-list that still shows it up, and drops it with one that shows it gone', () => {
     const { mapper, clock } = running(5_000);
     mapper.applyEvent(kill('15'));
@@ -688,6 +733,15 @@ describe('DockerMapper Stopping after a kill', () => {
     expect(states(mapper.tick().events)).toEqual(['container Running']);
     mapper.applyEvent(kill('15'));
     expect(states(mapper.applySnapshot(snapshot('exited')).events)).toEqual(['container Stopped']);
+    expect(mapper.nextDeadline()).toBeUndefined();
+  });
+
+  it('drops it with a re-list that shows the container up from another start (restarted while the engine was away)', () => {
+    const { mapper } = running(5_000);
+    mapper.applyEvent(kill('15'));
+    // The engine stopped with it and started it again (its restart policy): the stop we saw is over.
+    const restarted = container('c1', 'running', {}, { name: 'app', startedAt: T0 + 20_000 });
+    expect(states(mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [restarted] }).events)).toEqual(['container Running']);
     expect(mapper.nextDeadline()).toBeUndefined();
   });
 });
@@ -772,6 +826,96 @@ describe('DockerMapper and stop timeouts', () => {
     expect(mapper.nextDeadline()).toBeUndefined();
     mapper.beginOperation(request('service', uuid, 'scale', { targetNumContainers: 3 }));
     expect(mapper.nextDeadline()).toBe(T0 + 5_000);
+  });
+});
+
+// ---- renamed containers -----------------------------------------------------------------------------------
+
+describe('DockerMapper and renamed containers', () => {
+  it('lists a renamed container in its service where a listing would: its members go by name', () => {
+    const labels = { 'com.docker.compose.project': 'blog', 'com.docker.compose.service': 'web' };
+    const { mapper } = createMapper();
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', labels, { name: 'blog-web-1' }), container('c2', 'running', labels, { name: 'blog-web-2' })] });
+    const renamed = mapper.applyEvent(engineEvent('container', 'rename', 'c1', { ...labels, name: 'blog-web-3', oldName: '/blog-web-1' }));
+    // A new name is news; the service's member list changes without an event.
+    expect(states(renamed.events)).toEqual(['container Running']);
+    const fresh = createMapper().mapper;
+    fresh.applySnapshot({ info: INFO, nodes: null, services: null, containers: [container('c1', 'running', labels, { name: 'blog-web-3' }), container('c2', 'running', labels, { name: 'blog-web-2' })] });
+    expect(mapper.list('service')).toEqual(fresh.list('service'));
+    expect(mapper.list('container').map((c) => c.name).sort()).toEqual(['blog-web-2', 'blog-web-3']);
+  });
+});
+
+// ---- restart policies: a container the engine starts again by itself --------------------------------------
+
+describe('DockerMapper and restart policies', () => {
+  /** A container's inspect as the engine answers it, with a restart policy. */
+  const inspect = (id: string, status: EngineContainerStatus, policy: string, extra: { exitCode?: number; finishedAt?: number } = {}) => ({
+    Id: id,
+    Name: `/${id}`,
+    State: {
+      Status: status,
+      ExitCode: extra.exitCode ?? 0,
+      StartedAt: new Date(T0 - 60_000).toISOString(),
+      FinishedAt: extra.finishedAt === undefined ? '0001-01-01T00:00:00Z' : new Date(extra.finishedAt).toISOString(),
+    },
+    Config: { Image: 'busybox:local', Labels: {} },
+    HostConfig: { RestartPolicy: { Name: policy, MaximumRetryCount: 0 } },
+  });
+  /** What a source started now would list for this inspect. */
+  const freshListing = (json: unknown) => {
+    const fresh = createMapper().mapper;
+    fresh.applySnapshot({ info: INFO, nodes: null, services: null, containers: [parseInspectedContainer(json) as EngineContainer] });
+    return fresh.list('container');
+  };
+
+  it('shows a container its policy restarts Starting after its die, as a listing shows it, and Stopped once a docker stop ends the wait', () => {
+    const { mapper } = createMapper();
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [parseInspectedContainer(inspect('c1', 'running', 'always')) as EngineContainer] });
+    const died = mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'c1', exitCode: '3' }, T0 - 1_000));
+    expect(states(died.events)).toEqual(['container Stopped']);
+    // The event does not say whether the engine starts it again: its inspect does.
+    expect(died.effects).toEqual([{ kind: 'inspect-container', id: 'c1' }]);
+    const waiting = inspect('c1', 'restarting', 'always', { exitCode: 3, finishedAt: T0 - 1_000 });
+    expect(states(mapper.applyContainerInspect('c1', waiting).events)).toEqual(['container Starting']);
+    expect(mapper.list('container')).toEqual(freshListing(waiting));
+    // `docker stop` of a container waiting for its restart sends a `stop` and no `die`.
+    expect(states(mapper.applyEvent(engineEvent('container', 'stop', 'c1', { name: 'c1' }, T0)).events)).toEqual(['container Stopped']);
+    expect(mapper.list('container')).toEqual(freshListing(inspect('c1', 'exited', 'always', { exitCode: 3, finishedAt: T0 - 1_000 })));
+    // Started again by the engine: Running, as ever.
+    mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'c1', exitCode: '3' }));
+    mapper.applyContainerInspect('c1', waiting);
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c1', { name: 'c1' })).events)).toEqual(['container Running']);
+  });
+
+  it('keeps a container Stopped when its inspect after the die says the engine will not start it again, or already did', () => {
+    const { mapper } = createMapper();
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [parseInspectedContainer(inspect('c1', 'running', 'on-failure')) as EngineContainer] });
+    mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'c1', exitCode: '0' }));
+    expect(mapper.applyContainerInspect('c1', inspect('c1', 'exited', 'on-failure', { finishedAt: T0 })).events).toEqual([]);
+    mapper.applyEvent(engineEvent('container', 'start', 'c1', { name: 'c1' }));
+    mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'c1', exitCode: '1' }));
+    // Already running again: its `start` is still to be mapped, and tells.
+    expect(mapper.applyContainerInspect('c1', inspect('c1', 'running', 'on-failure')).events).toEqual([]);
+    expect(mapper.list('container').map((c) => c.state)).toEqual(['Stopped']);
+  });
+
+  it('asks for no inspect after the die of a container without a restart policy', () => {
+    const { mapper } = createMapper();
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [parseInspectedContainer(inspect('c1', 'running', 'no')) as EngineContainer] });
+    expect(mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'c1', exitCode: '3' })).effects).toEqual([]);
+  });
+
+  it('stops a listed container that waits for its restart, through REST too', () => {
+    const { mapper } = createMapper();
+    const waiting = parseInspectedContainer(inspect('c1', 'restarting', 'always', { exitCode: 3, finishedAt: T0 - 1_000 })) as EngineContainer;
+    mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [waiting] });
+    expect(mapper.list('container').map((c) => c.state)).toEqual(['Starting']);
+    const plan = mapper.beginOperation(request('container', mapper.list('container')[0]?.uuid as string, 'stop'));
+    expect(plan.jobs).toEqual([{ kind: 'container-stop', id: 'c1' }]);
+    expect(states(mapper.applyEvent(engineEvent('container', 'stop', 'c1', { name: 'c1' })).events)).toEqual(['container Stopped']);
+    expect(mapper.list('container').map((c) => [c.state, c.exit_code])).toEqual([['Stopped', 3]]);
+    expect(states(mapper.jobsDone((plan.result.ok && plan.result.action.uuid) as string, []).events)).toEqual(['action Success']);
   });
 });
 

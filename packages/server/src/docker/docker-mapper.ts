@@ -208,15 +208,25 @@ export class DockerMapper {
 
   /**
    * The answer to an `inspect-container` effect: the container's JSON, or undefined when it is gone
-   * (404; its `destroy` event tells). Only its stop timeout is taken: its state is the events' to
-   * tell, and the inspect may be older or newer than the events mapped so far.
+   * (404; its `destroy` event tells). Its stop timeout and restart policy are taken; its state is
+   * the events' to tell (the inspect is as new as the events mapped so far, or newer), with one
+   * exception: a container that exited and that the engine is about to start again (`restarting`,
+   * its restart policy's delay) says so only here, and no event ends that wait but a `start`, a
+   * `stop` or a `destroy`.
    */
   applyContainerInspect(id: string, json: unknown): MapperOutput {
     const c = this.records.containers.get(id);
     const inspected = json === undefined ? undefined : parseInspectedContainer(json);
-    if (c && inspected && inspected.id === id) c.stopTimeoutMs = inspected.stopTimeoutMs ?? null;
-    // Nothing clients see changes; a kill's deadline may have (the source re-arms its timer).
-    return { events: [], effects: [] };
+    if (!c || !inspected || inspected.id !== id) return { events: [], effects: [] };
+    c.stopTimeoutMs = inspected.stopTimeoutMs ?? null;
+    c.mayRestart = inspected.mayRestart ?? false;
+    if (inspected.status !== 'restarting' || c.status !== 'exited') {
+      // Nothing clients see changes; a kill's deadline may have (the source re-arms its timer).
+      return { events: [], effects: [] };
+    }
+    c.status = 'restarting';
+    this.identities.mark('container', id);
+    return this.flushed();
   }
 
   /** The answer to an `inspect-service` effect: the service's JSON, or undefined when it is gone (404). */
@@ -369,7 +379,9 @@ export class DockerMapper {
         if (c.status === 'running') return;
         if (c.status !== 'paused') c.startedAt ??= event.timeMs;
         c.status = 'running';
-        this.transitions.notStopping(c);
+        // `docker stop` of a paused container unpauses it after its SIGTERM, so that the signal
+        // arrives: the stop goes on.
+        if (action === 'restart') this.transitions.notStopping(c);
         c.exitCode = null;
         break;
       case 'die': {
@@ -378,9 +390,17 @@ export class DockerMapper {
         this.transitions.notStopping(c);
         if (Number.isFinite(code)) c.exitCode = code;
         c.finishedAt = event.timeMs;
+        // Its restart policy may have the engine start it again after a delay (`restarting`, as a
+        // listing shows it), which the event does not say: the inspect does.
+        if (c.mayRestart && !effects.some((effect) => effect.kind === 'inspect-container')) effects.push({ kind: 'inspect-container', id });
         break;
       }
       case 'stop':
+        // A `docker stop` of a container waiting for its restart: no `die` (it is down already).
+        if (c.status === 'restarting') {
+          c.status = 'exited';
+          break;
+        }
         // `die` came first; a `stop` of a container still up means we missed it.
         if (!isUp(c.status)) return;
         c.status = 'exited';
@@ -397,7 +417,11 @@ export class DockerMapper {
       case 'rename':
         if (!attributes.name || attributes.name === c.name) return;
         c.name = attributes.name;
-        if (c.serviceKey) this.records.memberUris.delete(c.serviceKey);
+        if (c.serviceKey) {
+          // Its service lists its containers by name.
+          this.records.memberUris.delete(c.serviceKey);
+          this.identities.mark('service', c.serviceKey);
+        }
         break;
       default:
         return;
@@ -466,8 +490,15 @@ export class DockerMapper {
       return;
     }
     const known = nodes.get(id);
+    if (!known) {
+      // A node joined, or the engine left its swarm unseen and made or joined another (`docker
+      // swarm leave` then `init` sends no event but this one): the node's inspect cannot tell
+      // which, and in a new swarm the cluster, the local node and every service changed.
+      effects.push({ kind: 'resync', reason: `a swarm node event for a node not listed (${id})` });
+      return;
+    }
     const state = attributes['state.new'];
-    if (known && state && state !== known.state) {
+    if (state && state !== known.state) {
       nodes.set(id, {
         id,
         hostname: known.hostname,

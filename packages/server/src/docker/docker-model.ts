@@ -49,6 +49,12 @@ export interface EngineContainer {
    * and stops them after their service's {@link EngineService.stopGracePeriodMs}.
    */
   readonly stopTimeoutMs?: number | null;
+  /**
+   * Whether the engine may start it again by itself when it exits: a restart policy of `always`,
+   * `unless-stopped` or `on-failure` (`HostConfig.RestartPolicy`). Only an inspect says; false or
+   * absent when it has none or when we only saw its events.
+   */
+  readonly mayRestart?: boolean;
 }
 
 export interface EngineService {
@@ -275,18 +281,21 @@ export function parseInspectedContainer(json: unknown): EngineContainer | undefi
   const state = obj(container.State);
   const config = obj(container.Config);
   const status = statusOf(state.Status);
+  const restartPolicy = str(obj(obj(container.HostConfig).RestartPolicy).Name);
   return {
     id,
     name: stripSlash(str(container.Name) ?? id.slice(0, 12)),
     image: imageNameOf(str(config.Image) ?? ''),
     status,
     stopping: false,
-    // The engine reports 0 for a container that never exited; only a stopped one has an exit code.
-    exitCode: status === 'exited' || status === 'dead' ? num(state.ExitCode) : null,
+    // The engine reports 0 for a container that never exited; only a stopped one has an exit code,
+    // or one waiting for its restart (kept for when a `docker stop` ends the wait).
+    exitCode: status === 'exited' || status === 'dead' || status === 'restarting' ? num(state.ExitCode) : null,
     startedAt: parseEngineTime(state.StartedAt),
     finishedAt: parseEngineTime(state.FinishedAt),
     placement: placementOf(obj(config.Labels)),
     stopTimeoutMs: stopTimeoutOf(config.StopTimeout),
+    mayRestart: restartPolicy !== null && restartPolicy !== 'no',
   };
 }
 

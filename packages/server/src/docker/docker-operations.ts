@@ -55,7 +55,8 @@ export function planOperation(
         jobs.push({ kind: 'container-start', id: cid });
         return;
       case 'stop':
-        if (!isUp(c.status)) return;
+        // A container waiting for its restart policy's next start is stopped too (it would run again).
+        if (!isUp(c.status) && c.status !== 'restarting') return;
         overlays.push({ uri, overlay: { state: 'Stopping', until: 'down' } });
         jobs.push({ kind: 'container-stop', id: cid });
         return;
@@ -120,6 +121,12 @@ export function planOperation(
 
   // A stack.
   const serviceKeys = [...(records.stackServices.get(key) ?? [])];
+  // Containers that carry the stack label but belong to no service: the stack's own.
+  const serviceFree = () => {
+    const ids: string[] = [];
+    for (const cid of records.stackContainers.get(key) ?? []) if (records.containers.get(cid)?.serviceKey === null) ids.push(cid);
+    return ids;
+  };
   const swarmServices = serviceKeys.map((k) => records.services.get(k)).filter((r): r is ServiceRecord => r?.origin === 'swarm' && !r.removed);
   const stackUri = records.uri('stack', key);
   switch (operation) {
@@ -131,6 +138,7 @@ export function planOperation(
         return notAllowed(`Method not allowed: a stack of swarm services cannot be ${operation === 'start' ? 'started' : 'stopped'}; scale its services instead.`);
       }
       for (const k of serviceKeys) groupOp(k, operation);
+      for (const cid of serviceFree()) containerOp(cid, operation);
       overlays.push({ uri: stackUri, overlay: { state: operation === 'start' ? 'Starting' : 'Stopping', until: 'children-done' } });
       return { overlays, jobs };
     case 'redeploy':
@@ -143,6 +151,7 @@ export function planOperation(
           jobs.push({ kind: 'service-redeploy', id: record.service.id });
         }
       }
+      for (const cid of serviceFree()) containerOp(cid, 'redeploy');
       overlays.push({ uri: stackUri, overlay: { state: 'Redeploying', until: 'children-done' } });
       return { overlays, jobs };
     case 'terminate':
@@ -155,8 +164,7 @@ export function planOperation(
           jobs.push({ kind: 'service-remove', id: record.service.id });
         }
       }
-      // Containers that carry the stack label but belong to no service.
-      for (const cid of records.stackContainers.get(key) ?? []) if (records.containers.get(cid)?.serviceKey === null) containerOp(cid, 'terminate');
+      for (const cid of serviceFree()) containerOp(cid, 'terminate');
       overlays.push({ uri: stackUri, overlay: { state: 'Terminating', until: 'gone' } });
       return { overlays, jobs };
   }

@@ -35,6 +35,8 @@ export interface ContainerRecord {
    * asked for when the container appeared; null: the engine's 10 s; Infinity: for ever.
    */
   stopTimeoutMs: number | null;
+  /** It has a restart policy (from an inspect): after its `die` the engine may be about to start it again. */
+  mayRestart: boolean;
   readonly uuid: string;
   readonly uri: string;
   /** `s:<swarm service id>` or `c:<compose project>/<compose service>`, or null. */
@@ -212,14 +214,18 @@ export const FIRST_SEEN_STATUS: ReadonlyMap<string, EngineContainerStatus> = new
  * A listed container against what we knew: start and finish times from events and from inspects
  * differ by the moment between the change and its event, so a re-list keeps ours when the state is
  * the same and the times agree within {@link SAME_INSTANT_MS} (no spurious updates after a
- * reconnect), and a stop already signalled stays `Stopping`.
+ * reconnect), and a stop already signalled stays `Stopping` while the container is up from the
+ * same start.
  */
 export function mergeListed(previous: ContainerRecord | undefined, listed: EngineContainer): EngineContainer {
   if (!previous || previous.status !== listed.status) return listed;
   const close = (a: number | null, b: number | null) => a !== null && b !== null && Math.abs(a - b) < SAME_INSTANT_MS;
+  // Up with another start than ours: it died and started again while we were away (a restart
+  // policy, an engine restart), so the stop we saw signalled is over.
+  const sameStart = previous.startedAt === null || listed.startedAt === null || close(previous.startedAt, listed.startedAt);
   return {
     ...listed,
-    stopping: previous.stopping && isUp(listed.status),
+    stopping: previous.stopping && isUp(listed.status) && sameStart,
     startedAt: close(previous.startedAt, listed.startedAt) || listed.startedAt === null ? previous.startedAt : listed.startedAt,
     finishedAt: close(previous.finishedAt, listed.finishedAt) || listed.finishedAt === null ? previous.finishedAt : listed.finishedAt,
     exitCode: listed.exitCode ?? previous.exitCode,

@@ -46,13 +46,14 @@ export function swarmServiceStateOf(target: number, running: number): StateOf<'s
 
 /**
  * A Compose service (or any service known only from its containers' labels) has no target: it is
- * running when all of its containers are.
+ * running when all of its containers are. A stack of containers outside any service too: the
+ * states it gives are a stack's as well as a service's.
  *
  * @example
  * labelServiceStateOf(2, 1, 0) // 'Partly running'
  * labelServiceStateOf(1, 0, 1) // 'Starting' (its container is created, not started yet)
  */
-export function labelServiceStateOf(containers: number, running: number, starting: number): StateOf<'service'> {
+export function labelServiceStateOf(containers: number, running: number, starting: number): StateOf<'service'> & StateOf<'stack'> {
   if (running === 0) return starting > 0 ? 'Starting' : 'Stopped';
   return running >= containers ? 'Running' : 'Partly running';
 }

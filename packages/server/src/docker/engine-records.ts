@@ -74,6 +74,7 @@ export class EngineRecords implements MapperRecords {
       finishedAt: container.finishedAt,
       placement: container.placement,
       stopTimeoutMs: container.stopTimeoutMs ?? null,
+      mayRestart: container.mayRestart ?? false,
       uuid,
       uri,
       serviceKey,

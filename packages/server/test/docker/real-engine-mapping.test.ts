@@ -140,3 +140,60 @@ describe.skipIf(!engine)(suiteName('a kill signal on a real engine'), () => {
     }
   });
 });
+
+describe.skipIf(!engine)(suiteName('restart policies and paused containers on a real engine'), () => {
+  /** The engine's own view of a container: its status and how often its restart policy started it. */
+  const inspectState = async (host: TestEngine, name: string) => {
+    const [status, restarts, exitCode] = (await docker(host, ['inspect', '--format', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}', name])).split(' ');
+    return { status, restarts: Number(restarts), exitCode: Number(exitCode) };
+  };
+
+  it('shows a crashing container its restart policy starts again Starting between its runs, as a listing does, and Stopped once docker stop ends the wait', async () => {
+    const host = requireEngine();
+    const name = 'crashloop';
+    const watched = await watchSource(host.host);
+    let listed: Awaited<ReturnType<typeof watchSource>> | undefined;
+    try {
+      await docker(host, ['run', '-d', '--restart', 'always', '--stop-timeout', '1', '--name', name, TEST_IMAGE, 'sh', '-c', 'sleep 1; exit 3']);
+      const ours = (source = watched.source) => byName(source, 'container', name);
+      // Between two runs the engine waits (restarting), longer each time: the stream shows what a listing shows.
+      await until(async () => (await inspectState(host, name)).status === 'restarting' && ours()?.state === 'Starting', 30_000, `${name} Starting while the engine waits to restart it`);
+      expect(lifeOf(watched.events, ours()?.resource_uri).slice(0, 4)).toEqual(['create Starting', 'Running', 'Stopped', 'Starting']);
+      // Once the waits are seconds long, a source that lists it then sees it waiting too; `docker
+      // stop` ends the wait with a `stop` event and no `die`.
+      await until(async () => {
+        const state = await inspectState(host, name);
+        return state.status === 'restarting' && state.restarts >= 5;
+      }, 30_000, `${name} waiting seconds for its restart`);
+      listed = await watchSource(host.host);
+      expect(ours(listed.source)?.state).toBe('Starting');
+      await docker(host, ['stop', name]);
+      expect(await inspectState(host, name)).toMatchObject({ status: 'exited', exitCode: 3 });
+      for (const source of [watched.source, listed.source]) {
+        await until(() => ours(source)?.state === 'Stopped', 10_000, `${name} Stopped`);
+        expect(ours(source)?.exit_code).toBe(3);
+      }
+    } finally {
+      await listed?.stop();
+      await watched.stop();
+      await cleanUp(host, { containers: name });
+    }
+  });
+
+  it('keeps a paused container Stopping through its docker stop, which unpauses it to deliver the signal', async () => {
+    const host = requireEngine();
+    const name = 'paused-stop';
+    await docker(host, ['run', '-d', '--stop-timeout', '1', '--name', name, TEST_IMAGE, 'sleep', '600']);
+    await docker(host, ['pause', name]);
+    const watched = await watchSource(host.host);
+    try {
+      const uri = byName(watched.source, 'container', name)?.resource_uri;
+      await docker(host, ['stop', name]);
+      await until(() => lifeOf(watched.events, uri).at(-1) === 'Stopped', 20_000, `${name} Stopped`);
+      expect(lifeOf(watched.events, uri)).toEqual(['create Running', 'Stopping', 'Stopped']);
+    } finally {
+      await watched.stop();
+      await cleanUp(host, { containers: name });
+    }
+  });
+});

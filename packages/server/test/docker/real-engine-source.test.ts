@@ -203,6 +203,9 @@ describe.skipIf(!engine)(suiteName('Docker source on a real engine'), () => {
   it('when the engine restarts under it: reports it, reconnects, re-lists, and misses nothing', async () => {
     try {
       await docker(host, ['run', '-d', '--stop-timeout', '1', '--name', 'rs-plain', TEST_IMAGE, 'sleep', '600']);
+      // Signalled by the engine's shutdown (Stopping), maybe not seen to die, and started again by
+      // the engine when it is back: Running, from the listing's new start.
+      await docker(host, ['run', '-d', '--restart', 'always', '--stop-timeout', '1', '--name', 'rs-always', TEST_IMAGE, 'sleep', '600']);
       await docker(host, ['service', 'create', '--detach', '--no-resolve-image', '--stop-grace-period', '1s', '--name', 'rs-svc', '--replicas', '1', TEST_IMAGE, 'sleep', '600']);
       await untilServicesMatch(watched, host, 'rs-', { 'rs-svc': [1, 1] });
       await untilContainersMatch(watched, host, 'rs-');
@@ -220,6 +223,7 @@ describe.skipIf(!engine)(suiteName('Docker source on a real engine'), () => {
       await untilServicesMatch(watched, host, 'rs-', { 'rs-svc': [1, 1] });
       const theirs = await untilContainersMatch(watched, host, 'rs-');
       expect(theirs.get('rs-plain')).toBe('Stopped');
+      expect(theirs.get('rs-always')).toBe('Running');
       expectClientMatchesRest(watched);
       const fresh = await watchSource(host.host);
       expect(sameMap(restView(fresh.source), restView(watched.source))).toBe(true);
