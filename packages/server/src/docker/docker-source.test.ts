@@ -370,6 +370,27 @@ describe('createDockerSource over a fake engine', () => {
     await source.stop();
   });
 
+  it('maps the events that arrived during the re-list an operation asked for, without waiting for another event', async () => {
+    const { clock, engine, source, emit } = setup();
+    engine.add('web-1');
+    engine.add('db-1');
+    await source.start(emit);
+    const uuid = source.list('acme', 'container').find((c) => c.name === 'web-1')?.uuid as string;
+    engine.jobError = new DockerApiError(503, 'This node is not a swarm manager.');
+    let open: () => void = () => {};
+    engine.listGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    source.operate({ namespace: 'acme', type: 'container', uuid, operation: 'redeploy', user: 'alice', method: 'POST', path: '/x/' });
+    await settle();
+    // Mid-listing: the listing has db-1 running, its death comes after.
+    engine.event('die', 'db-1', clock.now + 1);
+    open();
+    await settle();
+    expect(named(source)).toEqual(['db-1 Stopped', 'web-1 Running']);
+    await source.stop();
+  });
+
   it('inspects a container created while it runs, so that a kill waits for its own stop timeout', async () => {
     const { clock, engine, source, received, emit } = setup({ settleTimeoutMs: 5_000 });
     await source.start(emit);

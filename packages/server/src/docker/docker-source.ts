@@ -252,7 +252,9 @@ class DockerEngineSource implements DockerSource {
       // sends no event the source sees), so the swarm objects it still shows are gone: re-list.
       const notManager = results.some((r) => r.status === 'rejected' && r.reason instanceof DockerApiError && r.reason.statusCode === 503);
       if (notManager && generation === this.generation) {
-        void this.runEffect(generation, { kind: 'resync', reason: 'an operation found the engine no swarm manager' });
+        // The pump stops while a listing runs and nothing else restarts it: the events that
+        // arrived meanwhile would wait for the next one.
+        void this.runEffect(generation, { kind: 'resync', reason: 'an operation found the engine no swarm manager' }).then(() => this.pump(generation));
       }
     });
     return plan.result;
