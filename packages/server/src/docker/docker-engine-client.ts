@@ -211,10 +211,30 @@ function refusal(status: number, body: Buffer, what: string): DockerApiError {
   return new DockerApiError(status, `${what}: HTTP ${status}${shown} (not an answer of the Docker Engine API)`);
 }
 
+/**
+ * What a unix socket's refusal means, in words: Node says only `connect EACCES /var/run/docker.sock`,
+ * and the fix is the user's (a group, a running dockerd, the right path). Nothing for tcp, whose
+ * errors (`connect ECONNREFUSED 10.0.0.5:2375`, `getaddrinfo ENOTFOUND box`) say enough.
+ */
+function socketHint(error: unknown): string {
+  const { code, syscall, port } = error as NodeJS.ErrnoException & { port?: unknown };
+  if (syscall !== 'connect' || port !== undefined) return '';
+  switch (code) {
+    case 'EACCES':
+      return ' (permission denied: the user this runs as may not use the socket; docker grants it to root and to its group, often "docker")';
+    case 'ENOENT':
+      return ' (no such socket: is dockerd running, and is this the socket it listens on?)';
+    case 'ECONNREFUSED':
+      return ' (nothing listens on the socket: is dockerd running?)';
+    default:
+      return '';
+  }
+}
+
 /** Node's errors (the engine not there, the connection broken, ssh refused) as EventsError `connection`. */
 function unreachable(error: unknown, what: string): Error {
   if (error instanceof DockerApiError || error instanceof EventsError) return error;
-  return new EventsError('connection', `${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return new EventsError('connection', `${what}: ${error instanceof Error ? error.message : String(error)}${socketHint(error)}`, { cause: error });
 }
 
 /**

@@ -52,6 +52,9 @@ describe('parseDockerAddress', () => {
     ['ssh://me@box/home/me', 'an ssh:// address takes no path after the host'],
     ['tcp://host:2375/a?b=1', 'the path "/a?b=1" has a query or fragment: an address takes a path prefix only'],
     ['tcp://host:2375/a#top', 'the path "/a#top" has a query or fragment: an address takes a path prefix only'],
+    ['tcp://host:2375?tls=1', '"?tls=1" is a query or fragment: an address takes neither'],
+    ['tcp://u:p?w@host#top', '"#top" is a query or fragment: an address takes neither'],
+    ['ssh://me@box?x', '"?x" is a query or fragment: an address takes neither'],
     ...['/a b', '/a//b', '/a/../b', '/./a', '/100%', '/%zz', '/a\u0000'].map((path) => [
       `tcp://host:2375${path}`,
       `the path ${JSON.stringify(path)} is not a URL path: segments of letters, digits, -._~!$&'()*+,;=: and %XX escapes, none empty, "." or ".."`,

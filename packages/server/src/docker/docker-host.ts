@@ -80,6 +80,11 @@ export function parseDockerAddress(text: string): DockerAddressParse {
   // A "/" ends the host part, so a "/" in a password (a base64 token has them) would make the
   // rest of it a path and the part before it a port, which a reason would repeat: said as such.
   if (/\/.*@/s.test(rest)) return fail('a "/" in a user name or password must be written %2F');
+  // A query or fragment right after the host or port would read as part of it ("the port
+  // "2375?x=1" is not a number"): said as what it is. (After a path, the path's check says it.)
+  const hostAndPort = (rest.slice(rest.lastIndexOf('@') + 1).split('/')[0] as string);
+  const query = hostAndPort.search(/[?#]/);
+  if (query >= 0) return fail(`${JSON.stringify(hostAndPort.slice(query))} is a query or fragment: an address takes neither`);
   // authority [/]: userinfo@host:port, the host possibly an [IPv6] address; the userinfo runs to
   // the last @, so a password with an @ in it is never taken for the host (and echoed).
   const match = /^(?:([^/]*)@)?(\[[^\]/@]*\]|[^:/[\]@]*)(?::([^/]*))?(\/.*)?$/.exec(rest);

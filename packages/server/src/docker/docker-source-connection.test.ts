@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { createDockerSource } from './docker-source.js';
@@ -61,7 +65,9 @@ describe('the docker source connecting', () => {
   it('says "cannot reach" until the engine was reached, never "lost", and logs no retry for a start that fails', async () => {
     const failing = capture();
     const source = createDockerSource({ namespace: 'u', dockerHost: 'unix:///nonexistent/events-test.sock', env: {}, logger: failing.logger });
-    await expect(source.start(() => {})).rejects.toThrow(/^cannot reach the Docker engine at unix:\/\/\/nonexistent\/events-test.sock: ping: connect ENOENT/);
+    await expect(source.start(() => {})).rejects.toThrow(
+      'cannot reach the Docker engine at unix:///nonexistent/events-test.sock: ping: connect ENOENT /nonexistent/events-test.sock (no such socket: is dockerd running, and is this the socket it listens on?)',
+    );
     // The error is the start's to report (the CLI prints it): no warning promising a retry that never comes.
     expect(failing.lines.filter((line) => line.level !== 'debug')).toEqual([]);
 
@@ -72,6 +78,18 @@ describe('the docker source connecting', () => {
     await expect.poll(() => offline.lines.length, { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
     expect(new Set(offline.lines.map((line) => line.msg))).toEqual(new Set(['cannot reach the docker engine']));
     expect(offline.lines.map((line) => line.failures).slice(0, 3)).toEqual([1, 2, 3]);
+  });
+
+  it('says in words why a socket that nothing listens on refuses (a dockerd that died leaves its socket behind)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'events-stale-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'docker.sock');
+    // A process killed while it listens leaves its socket file, as a dockerd killed with SIGKILL does.
+    const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(existsSync(path)).toBe(true);
+    const source = createDockerSource({ namespace: 'u', dockerHost: `unix://${path}`, env: {} });
+    await expect(source.start(() => {})).rejects.toThrow(`cannot reach the Docker engine at unix://${path}: ping: connect ECONNREFUSED ${path} (nothing listens on the socket: is dockerd running?)`);
   });
 
   it('never shows the credentials of the engine address: not in errors, logs or health', async () => {

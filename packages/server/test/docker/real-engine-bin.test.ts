@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -82,11 +83,11 @@ async function startBin(args: readonly string[], env: Record<string, string | un
   };
 }
 
-/** Runs the bin to its exit (a failed start). */
-async function runBin(args: readonly string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stderr: string }> {
+/** Runs the bin to its exit (a failed start), as another user when `user` says so. */
+async function runBin(args: readonly string[], env: Record<string, string | undefined>, user?: { uid: number; gid: number }): Promise<{ code: number | null; stderr: string }> {
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   delete childEnv.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'], ...user });
   children.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -132,6 +133,25 @@ describe.skipIf(!engine)(suiteName('events-server --source docker on a real engi
     const gone = await runBin(['--source', 'docker', '--port', '0'], { DOCKER_CONFIG: config, DOCKER_HOST: undefined, DOCKER_CONTEXT: 'nowhere' });
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^events-server: cannot start: docker context "nowhere" \(DOCKER_CONTEXT\) does not exist: there is no .*meta\.json \("docker context ls" lists the contexts\)\n$/);
+  });
+
+  it('says why a socket it may not use refuses it, and who may', async () => {
+    // The engine's socket through one that only root may use (0600), and the bin run as nobody.
+    const dir = mkdtempSync(join(tmpdir(), 'events-denied-'));
+    chmodSync(dir, 0o755);
+    const socket = join(dir, 'docker.sock');
+    const proxy = await forward(host.socket, socket);
+    try {
+      chmodSync(socket, 0o600);
+      const denied = await runBin(['--source', 'docker', '--port', '0', '--docker-host', `unix://${socket}`], { HOME: dir }, { uid: 65534, gid: 65534 });
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toBe(
+        `events-server: cannot start: cannot reach the Docker engine at unix://${socket}: ping: connect EACCES ${socket} (permission denied: the user this runs as may not use the socket; docker grants it to root and to its group, often "docker")\n`,
+      );
+    } finally {
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the socket it really uses when it falls back to ~/.docker/run/docker.sock', async () => {
