@@ -900,10 +900,16 @@ describe('DockerMapper and restart policies', () => {
     expect(mapper.list('container').map((c) => c.state)).toEqual(['Stopped']);
   });
 
-  it('asks for no inspect after the die of a container without a restart policy', () => {
+  it('asks for no inspect after the die of a container without a restart policy, until docker update gives it one', () => {
     const { mapper } = createMapper();
     mapper.applySnapshot({ info: INFO, nodes: null, services: null, containers: [parseInspectedContainer(inspect('c1', 'running', 'no')) as EngineContainer] });
     expect(mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'c1', exitCode: '3' })).effects).toEqual([]);
+    mapper.applyEvent(engineEvent('container', 'start', 'c1', { name: 'c1' }));
+    // `docker update --restart always`: the event says only that it changed.
+    const updated = mapper.applyEvent(engineEvent('container', 'update', 'c1', { name: 'c1', image: 'busybox:local' }));
+    expect(updated).toEqual({ events: [], effects: [{ kind: 'inspect-container', id: 'c1' }] });
+    mapper.applyContainerInspect('c1', inspect('c1', 'running', 'always'));
+    expect(mapper.applyEvent(engineEvent('container', 'die', 'c1', { name: 'c1', exitCode: '3' })).effects).toEqual([{ kind: 'inspect-container', id: 'c1' }]);
   });
 
   it('stops a listed container that waits for its restart, through REST too', () => {

@@ -414,6 +414,11 @@ export class DockerMapper {
       case 'pause':
         c.status = 'paused';
         break;
+      case 'update':
+        // `docker update --restart …` may have given it a restart policy, or taken it away: only
+        // its inspect says (the event carries no label, nor the policy).
+        if (!effects.some((effect) => effect.kind === 'inspect-container')) effects.push({ kind: 'inspect-container', id });
+        return;
       case 'rename':
         if (!attributes.name || attributes.name === c.name) return;
         c.name = attributes.name;
