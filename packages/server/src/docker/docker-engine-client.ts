@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EventsError } from '@events/core';
@@ -217,17 +217,38 @@ function refusal(status: number, body: Buffer, what: string): DockerApiError {
  * errors (`connect ECONNREFUSED 10.0.0.5:2375`, `getaddrinfo ENOTFOUND box`) say enough.
  */
 function socketHint(error: unknown): string {
-  const { code, syscall, port } = error as NodeJS.ErrnoException & { port?: unknown };
+  const { code, syscall, port, address } = error as NodeJS.ErrnoException & { port?: unknown; address?: unknown };
   if (syscall !== 'connect' || port !== undefined) return '';
   switch (code) {
     case 'EACCES':
       return ' (permission denied: the user this runs as may not use the socket; docker grants it to root and to its group, often "docker")';
-    case 'ENOENT':
+    case 'ENOENT': {
+      // A socket's path must fit in sockaddr_un (108 bytes with its NUL on Linux, 104 elsewhere):
+      // a longer one is cut, and what is not there is the cut path.
+      const longest = process.platform === 'linux' ? 107 : 103;
+      const bytes = typeof address === 'string' ? Buffer.byteLength(address) : 0;
+      if (bytes > longest) return ` (a socket's path has at most ${longest} bytes, and this one has ${bytes}: use a shorter one, or a symbolic link to it)`;
       return ' (no such socket: is dockerd running, and is this the socket it listens on?)';
-    case 'ECONNREFUSED':
-      return ' (nothing listens on the socket: is dockerd running?)';
+    }
+    case 'ECONNREFUSED': {
+      const kind = typeof address === 'string' ? kindOfPath(address) : 'socket';
+      return kind === 'socket' ? ' (nothing listens on the socket: is dockerd running?)' : ` (it is ${kind}, not a socket)`;
+    }
     default:
       return '';
+  }
+}
+
+/** `socket`, `a directory`, `a file`, ... for a path the connection was refused at. */
+function kindOfPath(path: string): string {
+  try {
+    const stats = lstatSync(path);
+    if (stats.isSocket()) return 'socket';
+    if (stats.isDirectory()) return 'a directory';
+    if (stats.isFile()) return 'a file';
+    return 'no socket';
+  } catch {
+    return 'socket';
   }
 }
 

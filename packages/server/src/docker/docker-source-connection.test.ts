@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,21 @@ describe('the docker source connecting', () => {
     expect(existsSync(path)).toBe(true);
     const source = createDockerSource({ namespace: 'u', dockerHost: `unix://${path}`, env: {} });
     await expect(source.start(() => {})).rejects.toThrow(`cannot reach the Docker engine at unix://${path}: ping: connect ECONNREFUSED ${path} (nothing listens on the socket: is dockerd running?)`);
+  });
+
+  it('says when the path is no socket at all, or too long to be one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'events-nosocket-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'docker.sock'), '');
+    const refusal = (path: string) => createDockerSource({ namespace: 'u', dockerHost: `unix://${path}`, env: {} }).start(() => {});
+    await expect(refusal(dir)).rejects.toThrow(`ping: connect ECONNREFUSED ${dir} (it is a directory, not a socket)`);
+    await expect(refusal(join(dir, 'docker.sock'))).rejects.toThrow(`ping: connect ECONNREFUSED ${join(dir, 'docker.sock')} (it is a file, not a socket)`);
+    // The kernel takes a socket path of at most 107 bytes (103 off Linux): a longer one is cut.
+    const long = join(dir, 'x'.repeat(120), 'docker.sock');
+    const longest = process.platform === 'linux' ? 107 : 103;
+    await expect(refusal(long)).rejects.toThrow(
+      `ping: connect ENOENT ${long} (a socket's path has at most ${longest} bytes, and this one has ${Buffer.byteLength(long)}: use a shorter one, or a symbolic link to it)`,
+    );
   });
 
   it('never shows the credentials of the engine address: not in errors, logs or health', async () => {
