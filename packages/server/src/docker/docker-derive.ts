@@ -153,12 +153,17 @@ function deriveService(view: DeriveView, key: string, uri: string, uuid: string)
     else if (c.status === 'created' || c.status === 'restarting') starting++;
   }
   const { service } = record;
-  const restingTarget = record.removed ? 0 : record.origin === 'labels' ? members : (service.replicas ?? readyNodes(view));
+  // A swarm job's tasks run to completion: like a Compose service, it is what its containers are
+  // (a finished job `Stopped`, not `Not running`), with no replica count to reach.
+  const byMembers = record.origin === 'labels' || service.mode === 'job';
+  const restingTarget = record.removed ? 0 : byMembers ? members : (service.replicas ?? readyNodes(view));
   const overlay = !view.overlays.has(uri) ? undefined : view.overlayOf(uri, (o) => {
     const target = o.target ?? restingTarget;
     switch (o.until) {
       case 'settled':
-        return running === target;
+        // A job has settled once its containers exist and none is still to start (they may all
+        // have run and exited by then).
+        return service.mode === 'job' && o.target === undefined ? members > 0 && starting === 0 : running === target;
       case 'redeployed': {
         if (running !== target) return false;
         for (const cid of ids ?? []) if (o.old?.has(cid) && isUp((view.containers.get(cid) as ContainerRecord).status)) return false;
@@ -175,7 +180,7 @@ function deriveService(view: DeriveView, key: string, uri: string, uuid: string)
     ? (overlay.state as StateOf<'service'>)
     : record.removed
       ? 'Terminating'
-      : record.origin === 'labels'
+      : byMembers
         ? labelServiceStateOf(members, running, starting)
         : swarmServiceStateOf(target, running);
   return {
@@ -226,8 +231,10 @@ function deriveStack(view: DeriveView, name: string, uri: string, uuid: string):
     const object = view.restServices.get(view.uuidOf('service', key));
     if (!object) continue;
     services.push(object.resource_uri);
-    states.push(object.state);
-    const createdAt = view.services.get(key)?.service.createdAt ?? null;
+    const record = view.services.get(key);
+    // A finished job (a stack's migration) leaves the stack as its other services are.
+    if (!(record?.service.mode === 'job' && object.state === 'Stopped')) states.push(object.state);
+    const createdAt = record?.service.createdAt ?? null;
     if (createdAt !== null && (deployed === null || createdAt < deployed)) deployed = createdAt;
   }
   services.sort();
@@ -235,7 +242,13 @@ function deriveStack(view: DeriveView, name: string, uri: string, uuid: string):
   return {
     uuid,
     resource_uri: uri,
-    state: overlay ? (overlay.state as StateOf<'stack'>) : services.length > 0 ? stackStateOf(states) : serviceFreeStackState(view, containers),
+    state: overlay
+      ? (overlay.state as StateOf<'stack'>)
+      : services.length === 0
+        ? serviceFreeStackState(view, containers)
+        : states.length === 0
+          ? 'Stopped' // finished jobs only
+          : stackStateOf(states),
     name,
     services,
     deployed_datetime: deployed === null ? null : view.restDate(deployed),

@@ -329,6 +329,50 @@ describe('DockerMapper re-list after an interruption', () => {
     expect(states(mapper.applyEvent(engineEvent('container', 'destroy', 'c2', labels)).events)).toEqual(['container Terminated', 'container delete Terminated', 'stack Terminated', 'stack delete Terminated']);
   });
 
+  it('shows a finished swarm job Stopped, and its stack as its other services are', () => {
+    const { mapper } = createMapper();
+    const web = swarmService('web', 1, 'shop');
+    const job = { ...swarmService('migrate', 1, 'shop'), mode: 'job' as const, replicas: null };
+    mapper.applySnapshot({
+      info: SWARM_INFO,
+      nodes: [NODE1],
+      services: [web, job],
+      containers: [container('c1', 'running', task(web)), container('c2', 'exited', task(job), { exitCode: 0 })],
+    });
+    const byName = (name: string) => mapper.list('service').find((s) => s.name === name);
+    // A job's tasks run to completion: it is Stopped once they have, as a Compose service of exited containers.
+    expect([byName('shop_migrate')?.state, byName('shop_migrate')?.target_num_containers]).toEqual(['Stopped', 1]);
+    expect(mapper.list('stack').map((s) => s.state)).toEqual(['Running']);
+    // Run again (docker service update --force): Running while it runs, and the stack with it.
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c2', task(job))).events)).toEqual(['container Running', 'service Running']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { ...task(web), exitCode: '1' })).events)).toEqual([
+      'container Stopped',
+      'service Not running',
+      'stack Partly running',
+    ]);
+    expect(mapper.beginOperation(request('service', byName('shop_migrate')?.uuid as string, 'scale', { targetNumContainers: 3 })).result).toEqual({
+      ok: false,
+      status: 405,
+      detail: 'Method not allowed: a swarm job runs its tasks to completion and cannot be scaled.',
+    });
+    // A stack of finished jobs only is Stopped, not Terminating.
+    const jobs = createMapper().mapper;
+    jobs.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [job], containers: [container('c2', 'exited', task(job), { exitCode: 0 })] });
+    expect(jobs.list('stack').map((s) => s.state)).toEqual(['Stopped']);
+  });
+
+  it('follows a swarm job created while it runs: Starting, Running, then Stopped once its task has run', () => {
+    const { mapper } = createMapper();
+    mapper.applySnapshot({ info: SWARM_INFO, nodes: [NODE1], services: [], containers: [] });
+    const job = { ...swarmService('migrate', 1), mode: 'job' as const, replicas: null };
+    expect(mapper.applyEvent(engineEvent('service', 'create', 'migrate', { name: 'migrate' })).effects).toEqual([{ kind: 'inspect-service', id: 'migrate' }]);
+    const inspected = { ID: 'migrate', CreatedAt: new Date(T0).toISOString(), Spec: { Name: 'migrate', Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'busybox:local' } } } };
+    expect(states(mapper.applyServiceInspect('migrate', inspected).events)).toEqual(['service create Starting']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'create', 'c1', { ...task(job), name: 'migrate.1.x' })).events)).toEqual(['container create Starting']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'start', 'c1', { ...task(job), name: 'migrate.1.x' })).events)).toEqual(['container Running', 'service Running']);
+    expect(states(mapper.applyEvent(engineEvent('container', 'die', 'c1', { ...task(job), name: 'migrate.1.x', exitCode: '0' })).events)).toEqual(['container Stopped', 'service Stopped']);
+  });
+
   it('shows a service removed while its containers linger as Terminating, on a re-list too', () => {
     const { mapper } = createMapper();
     const gone = swarmService('gone', 1, 'shop');

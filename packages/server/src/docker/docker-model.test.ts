@@ -37,6 +37,9 @@ describe('engine JSON parsers', () => {
       .find((s) => s?.stack === 'shop');
     expect(service).toMatchObject({ mode: 'replicated', image: 'busybox:local', stack: 'shop' });
     expect(parseEngineService({ ID: 'g', Spec: { Name: 'g', Mode: { Global: {} } } })).toMatchObject({ mode: 'global', replicas: null });
+    // Swarm jobs (`--mode replicated-job`, `global-job`): their tasks run to completion.
+    expect(parseEngineService({ ID: 'j', Spec: { Name: 'j', Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 2 } } } })).toMatchObject({ mode: 'job', replicas: null });
+    expect(parseEngineService({ ID: 'k', Spec: { Name: 'k', Mode: { GlobalJob: {} } } })).toMatchObject({ mode: 'job', replicas: null });
     expect(parseEngineService({})).toBeUndefined();
   });
 

@@ -62,8 +62,12 @@ export interface EngineService {
   readonly name: string;
   readonly image: string;
   readonly stack: string | null;
-  readonly mode: 'replicated' | 'global';
-  /** Desired replicas of a replicated service; null for global services. */
+  /**
+   * `job`: a swarm job (`--mode replicated-job` or `global-job`, a stack's `deploy.mode`), whose
+   * tasks run to completion, as a migration does, rather than for ever.
+   */
+  readonly mode: 'replicated' | 'global' | 'job';
+  /** Desired replicas of a replicated service; null for global services and jobs. */
   readonly replicas: number | null;
   /** Epoch ms. */
   readonly createdAt: number | null;
@@ -261,13 +265,14 @@ export function parseEngineService(json: unknown): EngineService | undefined {
   const mode = obj(spec.Mode);
   const replicated = obj(mode.Replicated);
   const isGlobal = mode.Global !== undefined && mode.Replicated === undefined;
+  const isJob = mode.ReplicatedJob !== undefined || mode.GlobalJob !== undefined;
   return {
     id,
     name: str(spec.Name) ?? id,
     image: imageNameOf(str(obj(obj(spec.TaskTemplate).ContainerSpec).Image) ?? ''),
     stack: str(obj(spec.Labels)['com.docker.stack.namespace']),
-    mode: isGlobal ? 'global' : 'replicated',
-    replicas: isGlobal ? null : (num(replicated.Replicas) ?? 1),
+    mode: isJob ? 'job' : isGlobal ? 'global' : 'replicated',
+    replicas: isGlobal || isJob ? null : (num(replicated.Replicas) ?? 1),
     createdAt: parseEngineTime(service.CreatedAt),
     stopGracePeriodMs: nanosToMs(num(obj(obj(spec.TaskTemplate).ContainerSpec).StopGracePeriod)),
   };

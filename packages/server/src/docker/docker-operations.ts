@@ -101,6 +101,7 @@ export function planOperation(
         return notAllowed(`Method not allowed: a swarm service cannot be ${operation === 'start' ? 'started' : 'stopped'}; scale it instead.`);
       case 'scale': {
         if (record.service.mode === 'global') return notAllowed('Method not allowed: a global swarm service runs one container per node and cannot be scaled.');
+        if (record.service.mode === 'job') return notAllowed('Method not allowed: a swarm job runs its tasks to completion and cannot be scaled.');
         if (target === undefined || !Number.isInteger(target) || target < 0) {
           return { status: 400, detail: 'target_num_containers must be a whole number ≥ 0.' };
         }
