@@ -2,8 +2,9 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { toEventsError } from '@events/core';
-import { type CliOptions, ExitCode, formatConnectionInfo, HELP_TEXT, parseCliOptions } from './cli-options.js';
+import { type CliOptions, ExitCode, formatConnectionInfo, HASH_KEY_HELP_TEXT, HELP_TEXT, parseCliOptions } from './cli-options.js';
 import { createEventsServer, type EventsServer } from './create-events-server.js';
+import { runHashKeyCommand } from './hash-key-command.js';
 import { createLogger, type Logger } from './logger.js';
 import { createDockerSource } from './docker/docker-source.js';
 import { createSimulatedCloud } from './simulator/simulated-cloud.js';
@@ -77,11 +78,13 @@ async function run(options: CliOptions): Promise<number> {
 /** Loads the users, starts the simulator and the server, prints the connection details; a number is an exit code. */
 async function start(options: CliOptions, logger: Logger): Promise<EventsServer | number> {
   let users: UserConfig[];
+  const generated = options.usersFile === undefined ? generateDefaultUser() : undefined;
   try {
-    users = options.usersFile === undefined ? [generateDefaultUser()] : await loadUsersFile(options.usersFile);
+    users = generated !== undefined ? [generated] : await loadUsersFile(options.usersFile as string);
   } catch (error) {
     return fail(toEventsError(error).message);
   }
+  if (options.usersFile !== undefined) warnOfPlainKeys(options.usersFile, users, logger);
   const seed = options.seed ?? randomInt(1, 1_000_000_000);
   const directory = createUserDirectory(users);
   let engine: string | undefined;
@@ -123,7 +126,6 @@ async function start(options: CliOptions, logger: Logger): Promise<EventsServer 
     return fail(`cannot start: ${message}${inUse}`);
   }
 
-  const generated = options.usersFile === undefined ? users[0] : undefined;
   process.stdout.write(
     formatConnectionInfo({
       host: options.host,
@@ -140,6 +142,22 @@ async function start(options: CliOptions, logger: Logger): Promise<EventsServer 
   return server;
 }
 
+/**
+ * One warning for a users file that holds API keys themselves (protocol.md §3: store only a hash
+ * where keys are configured persistently). Still served, as before apikeySha256 existed; the
+ * users are named, their keys never.
+ */
+function warnOfPlainKeys(file: string, users: readonly UserConfig[], logger: Logger): void {
+  const plain = users.filter((user) => user.apikey !== undefined).map((user) => user.username);
+  if (plain.length === 0) return;
+  // No field name with "apikey" in it: the logger redacts those.
+  logger.warn('users file holds API keys in plain text', {
+    file,
+    users: plain,
+    fix: 'store each key as "apikeySha256", its SHA-256, instead of "apikey": `events-server hash-key < KEYFILE` prints it',
+  });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseCliOptions(argv, process.env);
   switch (command.kind) {
@@ -149,8 +167,15 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'version':
       process.stdout.write(`${version()}\n`);
       return ExitCode.ok;
-    case 'usage-error':
-      return fail(`${command.message}\nRun "events-server --help" for the options.`, ExitCode.usage);
+    case 'hash-key-help':
+      process.stdout.write(HASH_KEY_HELP_TEXT);
+      return ExitCode.ok;
+    case 'hash-key':
+      return runHashKeyCommand(command, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    case 'usage-error': {
+      const help = command.command === undefined ? 'events-server --help' : `events-server ${command.command} --help`;
+      return fail(`${command.message}\nRun "${help}" for the options.`, ExitCode.usage);
+    }
     case 'run':
       return run(command.options);
   }

@@ -62,7 +62,11 @@ export type CliCommand =
   | { readonly kind: 'run'; readonly options: CliOptions }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  | { readonly kind: 'usage-error'; readonly message: string };
+  /** `events-server hash-key`: hash a key read from stdin, or (`--generate`) make one. */
+  | { readonly kind: 'hash-key'; readonly generate: boolean }
+  | { readonly kind: 'hash-key-help' }
+  /** `command` is the command whose help the message points to: `hash-key`, or none for the server's. */
+  | { readonly kind: 'usage-error'; readonly message: string; readonly command?: 'hash-key' };
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
@@ -75,15 +79,23 @@ const SOURCES: readonly SourceKind[] = ['simulator', 'docker'];
 export const TRUSTED_PROXIES_ENV = 'EVENTS_SERVER_TRUSTED_PROXIES';
 
 export const HELP_TEXT = `Usage: events-server [options]
+       events-server hash-key [--generate]
 
 Serves the Docker Cloud event stream and REST API from a simulated cloud or a Docker Engine/Swarm. Docker Cloud clients
 connect unchanged with DOCKERCLOUD_REST_HOST / DOCKERCLOUD_STREAM_HOST pointed at it.
 
+Commands:
+  hash-key                Print the SHA-256 of an API key read from stdin, for "apikeySha256" in a users file;
+                          with --generate, make a new random key and print it (once) with its SHA-256
+                          (events-server hash-key --help)
+
 Options:
   --host ADDR             Interface to listen on (default ${DEFAULT_HOST})
   --port N                Port to listen on, 0 = any free port (default ${DEFAULT_PORT})
-  --users FILE            Users file: {"users":[{"username":"alice","apikey":"...","namespaces":["acme"]}]}
-                          Without it, one user "admin" is created with a random API key (printed).
+  --users FILE            Users file: {"users":[{"username":"alice","apikeySha256":"...","namespaces":["acme"]}]},
+                          apikeySha256 being the SHA-256 of the user's API key (events-server hash-key);
+                          "apikey" with the key itself works too, with a warning at start.
+                          Without --users, one user "admin" is created with a random API key (printed).
   --seed N                Simulator seed, for a reproducible cloud (default: random, printed)
   --rate N|max            Simulated events per second in each namespace, 0 = only operations (default ${DEFAULT_RATE});
                           max = flat out
@@ -114,6 +126,61 @@ Connection details go to stdout, logs to stderr.
 Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 when the server cannot start or run,
 2 for a command-line error (${TRUSTED_PROXIES_ENV} included).
 `;
+
+/** The command that hashes API keys for the users file, so that the file need not hold them. */
+export const HASH_KEY_COMMAND = 'hash-key';
+
+export const HASH_KEY_HELP_TEXT = `Usage: events-server hash-key [--generate]
+
+Prints the SHA-256 of an API key in 64 hex characters, the form "apikeySha256" takes in a users file,
+so that the file holds no key:
+  {"users":[{"username":"alice","apikeySha256":"<the 64 hex characters>","namespaces":["acme"]}]}
+
+The key is read from standard input, never from the command line, which every user of the machine
+can read (ps): typed at a prompt that does not show it (asked twice), or piped in, one line whose
+line ending is dropped:
+  events-server hash-key < alice.key
+  printf '%s' "$KEY" | events-server hash-key
+It must be at least 8 characters without control characters, as the users file's "apikey".
+
+Options:
+  --generate              Make a new random API key (24 characters) instead of reading one, and print
+                          "API key: KEY" and "apikeySha256: HASH" on two lines. The key is shown only
+                          this once: give it to its user, and put the hash in the users file.
+  -h, --help              Show this help
+
+Exit codes: 0 when printed, 1 when the key read is refused or none can be read, 2 for a
+command-line error.
+`;
+
+const HASH_KEY_OPTIONS = {
+  generate: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * `events-server hash-key [--generate]`, the arguments after the command. A stray argument is
+ * counted, never repeated: it may be the very key that must stay off the command line.
+ */
+function parseHashKeyCommand(argv: readonly string[]): CliCommand {
+  let values: { generate?: boolean; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: [...argv], options: HASH_KEY_OPTIONS, strict: true, allowPositionals: true }));
+  } catch (error) {
+    return { kind: 'usage-error', message: describeParseError(error, Object.keys(HASH_KEY_OPTIONS), argv), command: HASH_KEY_COMMAND };
+  }
+  if (values.help) return { kind: 'hash-key-help' };
+  if (positionals.length > 0) {
+    const got = positionals.length === 1 ? '1 argument' : `${positionals.length} arguments`;
+    return {
+      kind: 'usage-error',
+      message: `hash-key takes no argument, got ${got} (not shown: it may be a key): pipe the key in (events-server hash-key < FILE) or type it at the prompt, as a command line is visible to every user (ps)`,
+      command: HASH_KEY_COMMAND,
+    };
+  }
+  return { kind: 'hash-key', generate: values.generate === true };
+}
 
 const OPTIONS = {
   host: { type: 'string' },
@@ -187,6 +254,7 @@ function trustedProxyList(name: string, values: readonly string[]): string[] {
  * parseCliOptions(['--port', 'http']) // { kind: 'usage-error', message: '--port must be a whole number from 0 to 65535, got "http"' }
  */
 export function parseCliOptions(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CliCommand {
+  if (argv[0] === HASH_KEY_COMMAND) return parseHashKeyCommand(argv.slice(1));
   let values: {
     [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
   };
@@ -204,7 +272,11 @@ export function parseCliOptions(argv: readonly string[], env: Readonly<Record<st
   // `--port 1 --port 2`: refused as the TUI refuses it, rather than the last one silently taken.
   const repeated = repeatedFlag(tokens, OPTIONS, REPEATED_SHOWN);
   if (repeated !== undefined) return { kind: 'usage-error', message: repeated };
-  if (positionals.length > 0) return { kind: 'usage-error', message: unexpectedArgument(positionals[0] as string, 'events-server takes only options') };
+  if (positionals.length > 0) {
+    const word = positionals[0] as string;
+    const instead = word === HASH_KEY_COMMAND ? 'a command comes first, as in events-server hash-key' : 'events-server takes only options';
+    return { kind: 'usage-error', message: unexpectedArgument(word, instead) };
+  }
   try {
     const text = (flag: keyof typeof OPTIONS): string | undefined => {
       const value = values[flag];

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createScriptedSource } from '../../../tests/support/scripted-source.js';
 import { createEventsServer, type EventsServerOptions, requestUrl } from './create-events-server.js';
 import { silentLogger } from './logger.js';
+import { hashApiKey } from './user-directory.js';
 
 describe('requestUrl', () => {
   it('collapses runs of slashes instead of reading //api as a host', () => {
@@ -41,7 +42,12 @@ describe('createEventsServer options', () => {
     [{ users: [] }, 'users: must list at least one user'],
     [{ users: undefined }, /^users is required: an array of users such as \[\{ username: "alice", apikey: "\.\.\.", namespaces: \["acme"\] \}\]$/],
     [{ users: USER }, /^users: must be an array of users such as .*, got an object \(write a single user in \[ \]\)$/],
-    [{ users: [{ username: 'alice', api_key: 'alice-key-1' }] }, /^users\.0: unknown key "api_key" \(did you mean "apikey"\?\); users\.0\.apikey: is required \(at least 8 characters\)$/],
+    [
+      { users: [{ username: 'alice', api_key: 'alice-key-1' }] },
+      /^users\.0: unknown key "api_key" \(did you mean "apikey"\?\); users\.0: needs "apikeySha256" \(the SHA-256 of the API key in 64 hex characters, .*\) or "apikey" \(the key itself, at least 8 characters\)$/,
+    ],
+    [{ users: [{ username: 'alice', apikey: 'alice-key-1', apikeySha256: 'ab'.repeat(32) }] }, 'users.0: has both "apikey" and "apikeySha256": keep one (the hash, so that the file holds no key)'],
+    [{ users: [{ username: 'alice', apikeySha256: 'alice-key-1' }] }, /^users\.0\.apikeySha256: must be the SHA-256 of the API key in 64 hex characters, .*, got 11 characters \(not shown: it may be a key\)$/],
     [{ users: [{ username: 'alice', apikey: 'k' }] }, 'users.0.apikey: must be at least 8 characters'],
     [{ users: [USER, USER] }, 'user "alice" is listed twice'],
     [{ source: undefined }, /^source is required: a CloudSource such as createSimulatedCloud\(\{ seed, rate, namespaces \}\) or createDockerSource\(\{ namespace \}\)$/],
@@ -86,6 +92,18 @@ describe('createEventsServer options', () => {
     const server = await start({ host: undefined, port: undefined, heartbeatMs: undefined, retention: undefined });
     expect(server.host).toBe('127.0.0.1');
     await server.close();
+  });
+
+  it('takes users stored by the SHA-256 of their key: that key gets in, the hash itself does not', async () => {
+    const server = await start({ users: [{ username: 'alice', apikeySha256: hashApiKey('alice-key-1') }] });
+    try {
+      const status = async (apikey: string) => (await fetch(`${server.url}/api/app/v1/stack/`, { headers: { Authorization: `Basic ${Buffer.from(`alice:${apikey}`).toString('base64')}` } })).status;
+      expect(await status('alice-key-1')).toBe(200);
+      expect(await status('alice-key-2')).toBe(401);
+      expect(await status(hashApiKey('alice-key-1'))).toBe(401);
+    } finally {
+      await server.close();
+    }
   });
 
   it('closes the HTTP server again when the source fails to start', async () => {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -22,11 +23,20 @@ interface Bin {
 
 const running = new Set<ChildProcess>();
 
-/** The bin from its TypeScript source, as a user would run it (no build needed). */
-function startBin(args: readonly string[], extraEnv: Readonly<Record<string, string>> = {}): Bin {
+/** The command line that runs the bin from its TypeScript source, as a user would run it (no build needed). */
+const BIN = [process.execPath, '--conditions=@events/source', '--import', 'tsx', 'src/bin.ts'] as const;
+
+/** The environment the bin runs in: this one, without the test runner's NODE_OPTIONS. */
+function binEnv(extraEnv: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extraEnv };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ['--conditions=@events/source', '--import', 'tsx', 'src/bin.ts', ...args], { cwd: PACKAGE_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return env;
+}
+
+/** The bin, started. `input`, when given, is written to its stdin, which then ends (else stdin is /dev/null). */
+function startBin(args: readonly string[], extraEnv: Readonly<Record<string, string>> = {}, input?: string): Bin {
+  const child = spawn(BIN[0], [...BIN.slice(1), ...args], { cwd: PACKAGE_DIR, env: binEnv(extraEnv), stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin?.end(input);
   running.add(child);
   let out = '';
   let err = '';
@@ -72,11 +82,20 @@ function startBin(args: readonly string[], extraEnv: Readonly<Record<string, str
 }
 
 /** Runs the bin to its end. */
-async function runBin(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
-  const bin = startBin(args, env);
+async function runBin(args: readonly string[], env: Readonly<Record<string, string>> = {}, input?: string) {
+  const bin = startBin(args, env, input);
   const { code } = await bin.exited;
   return { code, stdout: bin.stdout(), stderr: bin.stderr() };
 }
+
+const hashOf = (apikey: string) => createHash('sha256').update(apikey, 'utf8').digest('hex');
+const basicAuth = (username: string, apikey: string) => `Basic ${Buffer.from(`${username}:${apikey}`).toString('base64')}`;
+const logLines = (stderr: string) =>
+  stderr
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 afterEach(() => {
   for (const child of running) child.kill('SIGKILL');
@@ -306,6 +325,203 @@ describe('events-server (bin)', () => {
       bin.child.kill('SIGTERM');
       expect((await bin.exited).code).toBe(0);
       expect(bin.stderr()).not.toContain('alice-secret-key');
+    });
+
+    it('a users file with keys in plain text: served, with one warning at start naming the users and how to store hashes, never the keys', async () => {
+      const path = join(dir, 'plain.json');
+      await writeFile(
+        path,
+        JSON.stringify({
+          users: [
+            { username: 'alice', apikey: 'alice-secret-key' },
+            { username: 'bob', apikeySha256: hashOf('bob-secret-key') },
+            { username: 'carol', apikey: 'carol-secret-key' },
+          ],
+        }),
+      );
+      const bin = startBin(['--port', '0', '--rate', '0', '--users', path]);
+      const [, url] = await bin.waitForStdout(/export DOCKERCLOUD_REST_HOST=(\S+)\n/);
+      expect((await fetch(`${url}api/app/v1/stack/`, { headers: { Authorization: basicAuth('carol', 'carol-secret-key') } })).status).toBe(200);
+      bin.child.kill('SIGTERM');
+      expect((await bin.exited).code).toBe(0);
+      const warnings = logLines(bin.stderr()).filter((line) => line.level === 'warn');
+      expect(warnings).toEqual([
+        {
+          time: expect.any(String),
+          level: 'warn',
+          msg: 'users file holds API keys in plain text',
+          file: path,
+          users: ['alice', 'carol'],
+          fix: 'store each key as "apikeySha256", its SHA-256, instead of "apikey": `events-server hash-key < KEYFILE` prints it',
+        },
+      ]);
+      expect(bin.stderr() + bin.stdout()).not.toMatch(/alice-secret-key|carol-secret-key/);
+    });
+
+    it('a users file of hashes: the right key is let in over HTTP and the stream, a wrong one refused, and no warning', async () => {
+      const path = join(dir, 'hashed.json');
+      await writeFile(path, JSON.stringify({ users: [{ username: 'alice', apikeySha256: hashOf('alice-secret-key'), namespaces: ['acme'] }] }));
+      const bin = startBin(['--port', '0', '--rate', '0', '--users', path]);
+      const [, url] = await bin.waitForStdout(/export DOCKERCLOUD_REST_HOST=(\S+)\n/);
+      await bin.waitForStdout(/Event stream: /);
+      expect(bin.stdout()).toContain(`Users from ${path}: alice\n`);
+      const right = await fetch(`${url}api/app/v1/acme/service/`, { headers: { Authorization: basicAuth('alice', 'alice-secret-key') } });
+      expect(right.status).toBe(200);
+      for (const apikey of ['alice-secret-kez', hashOf('alice-secret-key'), '']) {
+        const wrong = await fetch(`${url}api/app/v1/acme/service/`, { headers: { Authorization: basicAuth('alice', apikey) } });
+        expect(wrong.status).toBe(401);
+      }
+      // The Tutum-era query form reaches the same comparison.
+      expect((await fetch(`${url}api/app/v1/acme/service/?user=alice&token=alice-secret-key`)).status).toBe(200);
+      const ws = new WebSocket(`${(url as string).replace('http', 'ws')}api/audit/v1/acme/events/`, { headers: { Authorization: basicAuth('alice', 'alice-secret-key') } });
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      ws.close();
+      const refused = new WebSocket(`${(url as string).replace('http', 'ws')}api/audit/v1/acme/events/`, { headers: { Authorization: basicAuth('alice', 'wrong-secret-key') } });
+      const status = await new Promise<number | undefined>((resolve) => {
+        refused.once('unexpected-response', (_request, response) => resolve(response.statusCode));
+        refused.once('open', () => resolve(undefined));
+        refused.once('error', () => {});
+      });
+      expect(status).toBe(401);
+      refused.terminate();
+      bin.child.kill('SIGTERM');
+      expect((await bin.exited).code).toBe(0);
+      expect(logLines(bin.stderr()).filter((line) => line.level === 'warn')).toEqual([]);
+    });
+
+    it('a users file with both a key and its hash for one user: exit 1 naming the entry', async () => {
+      const path = join(dir, 'both.json');
+      await writeFile(path, JSON.stringify({ users: [{ username: 'alice', apikeySha256: hashOf('alice-secret-key') }, { username: 'bob', apikey: 'bob-secret-key', apikeySha256: hashOf('bob-secret-key') }] }));
+      const result = await runBin(['--users', path]);
+      expect(result).toEqual({ code: 1, stdout: '', stderr: `events-server: ${path}: users.1: has both "apikey" and "apikeySha256": keep one (the hash, so that the file holds no key)\n` });
+    });
+  });
+
+  describe('hash-key', () => {
+    it('prints the SHA-256 of the key piped in, one line ending dropped', async () => {
+      for (const input of ['alice-secret-key\n', 'alice-secret-key', 'alice-secret-key\r\n']) {
+        expect(await runBin(['hash-key'], {}, input)).toEqual({ code: 0, stdout: `${hashOf('alice-secret-key')}\n`, stderr: '' });
+      }
+    });
+
+    it.each([
+      ['short\n', 'the key on standard input must be at least 8 characters'],
+      ['alice\tsecret-key\n', 'the key on standard input must be an API key without control characters, got 16 characters (not shown: it is a secret) with a tab at character 6 of 16'],
+      ['alice-secret-key\nsecond line\n', 'the key on standard input must be an API key without control characters, got 28 characters (not shown: it is a secret) with a line feed (LF) at character 17 of 28'],
+      ['\n', 'the key on standard input must be at least 8 characters, got nothing: pipe it in (events-server hash-key < FILE), or run hash-key in a terminal to type it'],
+    ])('refuses %j piped in: exit 1, worded as the users file words it, the key not repeated', async (input, message) => {
+      const result = await runBin(['hash-key'], {}, input);
+      expect(result).toEqual({ code: 1, stdout: '', stderr: `events-server: ${message}\n` });
+    });
+
+    it('with nothing on stdin (no pipe, no terminal): exit 1 saying how to give the key', async () => {
+      expect(await runBin(['hash-key'])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'events-server: the key on standard input must be at least 8 characters, got nothing: pipe it in (events-server hash-key < FILE), or run hash-key in a terminal to type it\n',
+      });
+    });
+
+    it.each([
+      // The key on the command line is what hash-key exists to avoid: counted, never repeated.
+      [['hash-key', 'alice-secret-key'], 'hash-key takes no argument, got 1 argument (not shown: it may be a key): pipe the key in (events-server hash-key < FILE) or type it at the prompt, as a command line is visible to every user (ps)', 'hash-key'],
+      [['hash-key', '--generat'], 'unknown option --generat (did you mean --generate?)', 'hash-key'],
+      [['hash-key', '--generate=yes'], '--generate takes no value', 'hash-key'],
+      [['hash-key', '--port', '0'], 'unknown option --port', 'hash-key'],
+      [['--port', '0', 'hash-key'], 'unexpected argument "hash-key": a command comes first, as in events-server hash-key', undefined],
+    ])('%j is a usage error: exit 2, pointing to the right help', async (args, message, command) => {
+      const help = command === undefined ? 'events-server --help' : `events-server ${command} --help`;
+      expect(await runBin(args, {}, 'alice-secret-key\n')).toEqual({ code: 2, stdout: '', stderr: `events-server: ${message}\nRun "${help}" for the options.\n` });
+    });
+
+    it('--help says how to give the key and what to do with the hash; the server\'s --help names the command', async () => {
+      const help = await runBin(['hash-key', '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stderr).toBe('');
+      expect(help.stdout).toMatch(/^Usage: events-server hash-key \[--generate\]\n/);
+      expect(help.stdout).toContain('"apikeySha256"');
+      expect(help.stdout).toContain('events-server hash-key < alice.key');
+      expect(help.stdout).toContain('--generate');
+      expect(help.stdout).toContain('Exit codes: 0');
+      expect((await runBin(['hash-key', '-h'])).stdout).toBe(help.stdout);
+      const serverHelp = await runBin(['--help']);
+      expect(serverHelp.stdout).toContain('       events-server hash-key [--generate]\n');
+      expect(serverHelp.stdout).toContain('"apikeySha256"');
+    });
+
+    it('--generate: a new key, shown once, and its hash, which a users file takes and the server then accepts the key for', async () => {
+      const generated = await runBin(['hash-key', '--generate']);
+      expect(generated.code).toBe(0);
+      expect(generated.stderr).toBe('');
+      const [, apikey, hash] = /^API key: {6}([A-Za-z0-9_-]{24})\napikeySha256: ([0-9a-f]{64})\n$/.exec(generated.stdout) ?? [];
+      expect(hash).toBe(hashOf(apikey as string));
+      // Fresh every time.
+      expect((await runBin(['hash-key', '--generate'])).stdout).not.toContain(apikey);
+
+      const dir = await mkdtemp(join(tmpdir(), 'events-bin-'));
+      try {
+        const path = join(dir, 'users.json');
+        await writeFile(path, JSON.stringify({ users: [{ username: 'dana', apikeySha256: hash }] }));
+        const bin = startBin(['--port', '0', '--rate', '0', '--users', path]);
+        const [, url] = await bin.waitForStdout(/export DOCKERCLOUD_REST_HOST=(\S+)\n/);
+        expect((await fetch(`${url}api/app/v1/stack/`, { headers: { Authorization: basicAuth('dana', apikey as string) } })).status).toBe(200);
+        expect((await fetch(`${url}api/app/v1/stack/`, { headers: { Authorization: basicAuth('dana', `${apikey}x`) } })).status).toBe(401);
+        bin.child.kill('SIGTERM');
+        expect((await bin.exited).code).toBe(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    describe('at a terminal (a real pseudo-terminal, through script(1))', () => {
+      /**
+       * `events-server hash-key` on a pty, then `rc=$?` and the terminal's echo setting. `answers`
+       * are typed one by one, each once the prompt before it shows.
+       */
+      async function typeAtPrompts(answers: readonly string[]) {
+        const shell = `${BIN.map((part) => `'${part}'`).join(' ')} hash-key; echo "rc=$?"; stty -a`;
+        const child = spawn('script', ['-qefc', shell, '/dev/null'], { cwd: PACKAGE_DIR, env: binEnv({}), stdio: ['pipe', 'pipe', 'pipe'] });
+        running.add(child);
+        let screen = '';
+        let prompts = 0;
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          screen += chunk;
+          // The prompts go to stderr, which the pty shows as the terminal would.
+          const shown = screen.match(/API key \(not shown\): |The same key again: /g)?.length ?? 0;
+          while (prompts < shown && prompts < answers.length) child.stdin.write(answers[prompts++] as string);
+        });
+        await new Promise((resolve) => child.on('exit', resolve));
+        running.delete(child);
+        return screen;
+      }
+
+      it('asks twice without showing the key, then prints its hash', async () => {
+        const screen = await typeAtPrompts(['alice-secret-key\r', 'alice-secret-key\r']);
+        expect(screen).toContain(`API key (not shown): \r\nThe same key again: \r\n${hashOf('alice-secret-key')}\r\nrc=0\r\n`);
+        expect(screen).not.toContain('alice-secret-key');
+        // The terminal echoes again after.
+        expect(screen).toMatch(/ echo /);
+        expect(screen).not.toMatch(/ -echo /);
+      });
+
+      it('two different keys typed: exit 1, no hash', async () => {
+        const screen = await typeAtPrompts(['alice-secret-key\r', 'alice-secret-kez\r']);
+        expect(screen).toContain('events-server: the two keys typed differ: nothing printed\r\nrc=1\r\n');
+        expect(screen).not.toMatch(/[0-9a-f]{64}/);
+      });
+
+      it('Ctrl-C at the prompt: exit 1, and the terminal echoes again', async () => {
+        const screen = await typeAtPrompts(['\u0003']);
+        expect(screen).toContain('events-server: cancelled: no key read\r\nrc=1\r\n');
+        expect(screen).toMatch(/ echo /);
+        expect(screen).not.toMatch(/ -echo /);
+      });
+
+      it('a short key typed: refused at once, worded as the users file words it', async () => {
+        const screen = await typeAtPrompts(['short\r']);
+        expect(screen).toContain('events-server: the key typed must be at least 8 characters\r\nrc=1\r\n');
+        expect(screen).not.toContain('The same key again');
+      });
     });
   });
 

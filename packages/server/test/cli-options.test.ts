@@ -210,11 +210,50 @@ describe('parseCliOptions', () => {
 
   it('never throws, whatever the arguments', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('--port', '--rate', '--seed', '--users', '--help', '--', '-h', '--retention-age', '--trusted-proxies'))), (argv) => {
-        const command = parseCliOptions(argv);
-        expect(['run', 'help', 'version', 'usage-error']).toContain(command.kind);
+      fc.property(
+        fc.array(fc.oneof(fc.string(), fc.constantFrom('--port', '--rate', '--seed', '--users', '--help', '--', '-h', '--retention-age', '--trusted-proxies', 'hash-key', '--generate'))),
+        (argv) => {
+          const command = parseCliOptions(argv);
+          expect(['run', 'help', 'version', 'usage-error', 'hash-key', 'hash-key-help']).toContain(command.kind);
+        },
+      ),
+    );
+  });
+});
+
+describe('parseCliOptions: hash-key', () => {
+  it('is a command when it comes first, with --generate and its own help', () => {
+    expect(parseCliOptions(['hash-key'])).toEqual({ kind: 'hash-key', generate: false });
+    expect(parseCliOptions(['hash-key', '--generate'])).toEqual({ kind: 'hash-key', generate: true });
+    expect(parseCliOptions(['hash-key', '--help'])).toEqual({ kind: 'hash-key-help' });
+    expect(parseCliOptions(['hash-key', '-h', '--generate'])).toEqual({ kind: 'hash-key-help' });
+    // The server's help, which names the command, when asked before it.
+    expect(parseCliOptions(['--help', 'hash-key'])).toEqual({ kind: 'help' });
+  });
+
+  it.each([
+    [['hash-key', 'alice-secret-key'], 'hash-key takes no argument, got 1 argument (not shown: it may be a key): pipe the key in (events-server hash-key < FILE) or type it at the prompt, as a command line is visible to every user (ps)'],
+    [['hash-key', '--generate', 'a', 'b'], 'hash-key takes no argument, got 2 arguments (not shown: it may be a key): pipe the key in (events-server hash-key < FILE) or type it at the prompt, as a command line is visible to every user (ps)'],
+    [['hash-key', '--', '--generate'], 'hash-key takes no argument, got 1 argument (not shown: it may be a key): pipe the key in (events-server hash-key < FILE) or type it at the prompt, as a command line is visible to every user (ps)'],
+    [['hash-key', '--generat'], 'unknown option --generat (did you mean --generate?)'],
+    [['hash-key', '--generate=no'], '--generate takes no value'],
+    [['hash-key', '--users', 'u.json'], 'unknown option --users'],
+  ])('%j is a usage error pointing to hash-key --help: %s', (argv, message) => {
+    expect(parseCliOptions(argv)).toEqual({ kind: 'usage-error', message, command: 'hash-key' });
+  });
+
+  it('never repeats an argument given to hash-key: it may be the key that must stay off the command line', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 8 }).filter((key) => !key.startsWith('-')), (key) => {
+        const command = parseCliOptions(['hash-key', key]);
+        expect(command.kind).toBe('usage-error');
+        if (command.kind === 'usage-error') expect(command.message).not.toContain(key);
       }),
     );
+  });
+
+  it('after options, says that the command comes first', () => {
+    expect(usage(['--port', '0', 'hash-key'])).toBe('unexpected argument "hash-key": a command comes first, as in events-server hash-key');
   });
 });
 
