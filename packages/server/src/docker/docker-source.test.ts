@@ -74,6 +74,8 @@ class FakeEngine implements DockerEngineClient {
   nextStopTimeout: number | undefined;
   /** When set, listing containers waits for it (to deliver events mid-listing). */
   listGate: Promise<void> | undefined;
+  /** When set, the next inspect of this container waits for the promise (an engine that hangs on it). */
+  inspectGate: { id: string; until: Promise<void> } | undefined;
   private frozen: Map<string, FakeContainer> | undefined;
   private listeners: { onLine: (line: string) => void; onEnd: (error: Error) => void } | undefined;
 
@@ -113,6 +115,11 @@ class FakeEngine implements DockerEngineClient {
   async inspectContainer(id: string) {
     this.check();
     this.inspected.push(id);
+    const gate = this.inspectGate;
+    if (gate?.id === id) {
+      this.inspectGate = undefined;
+      await gate.until;
+    }
     // A listing's inspects see what it listed; a later one (of a container created since) sees it now.
     const c = this.frozen?.get(id) ?? this.containers.get(id);
     if (!c) return undefined;
@@ -388,6 +395,29 @@ describe('createDockerSource over a fake engine', () => {
     open();
     await settle();
     expect(named(source)).toEqual(['db-1 Stopped', 'web-1 Running']);
+    await source.stop();
+  });
+
+  it('maps the events of a new connection while an inspect of the lost one still hangs', async () => {
+    const { clock, engine, source, emit } = setup();
+    engine.add('web-1');
+    await source.start(emit);
+    let answer: () => void = () => {};
+    engine.inspectGate = { id: 'late', until: new Promise<void>((resolve) => (answer = resolve)) };
+    // Its inspect (for its stop timeout) hangs; the engine is lost meanwhile, and comes back.
+    engine.event('create', 'late');
+    await settle();
+    engine.crash();
+    await settle();
+    engine.up = true;
+    await clock.advance(clock.pending()[0] as number);
+    expect(source.connection().status).toBe('live');
+    engine.event('die', 'web-1');
+    await settle();
+    // The lost connection's inspect answers at last: the new connection's events go on being mapped.
+    answer();
+    await settle();
+    expect(named(source)).toEqual(['late Starting', 'web-1 Stopped']);
     await source.stop();
   });
 

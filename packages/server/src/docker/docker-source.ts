@@ -454,8 +454,10 @@ class DockerEngineSource implements DockerSource {
     } finally {
       this.pumping = false;
     }
-    // Lines that arrived while the last effect ran, after the loop looked.
-    if (generation === this.generation && !this.listing && this.head < this.queue.length && this.state.status === 'live') void this.pump(generation);
+    // Lines that arrived while the last effect ran, after the loop looked; or a newer connection's,
+    // whose pump found this one still waiting on an effect of the lost connection (an inspect
+    // that hung) and left its lines to it.
+    if (!this.listing && this.head < this.queue.length && this.state.status === 'live') void this.pump(this.generation);
   }
 
   private async runEffect(generation: number, effect: MapperEffect): Promise<void> {
