@@ -96,6 +96,19 @@ describe('frames', () => {
     fc.assert(fc.property(fc.string(), (s) => typeof parseFrame(s).ok === 'boolean'));
     fc.assert(fc.property(fc.jsonValue(), (v) => typeof parseFrame(JSON.stringify(v)).ok === 'boolean'));
   });
+
+  it('keeps a message short whatever the server sent: the first five issues, the rest counted; a long value cut', () => {
+    const parents = parseEvent({ ...sample, parents: Array.from({ length: 100_000 }, (_, i) => `p${i}`) });
+    expect(!parents.ok && parents.error.message).toBe(
+      `invalid event: ${[0, 1, 2, 3, 4].map((i) => `parents.${i}: each parent must be a resource URI starting with /api/`).join('; ')}; and 99995 more issues`,
+    );
+    const six = parseEvent({ ...sample, parents: Array.from({ length: 6 }, (_, i) => `p${i}`) });
+    expect(!six.ok && six.error.message).toMatch(/; and 1 more issue$/);
+    const state = parseEvent({ ...sample, state: 'R'.repeat(10_000_000) });
+    expect(!state.ok && state.error.message).toBe(`invalid event: state: "${'R'.repeat(40)}…" is not a container state`);
+    const error = parseFrame(formatErrorFrame(`gone ${'!'.repeat(1_000_000)}`));
+    expect(error.ok && error.value.kind === 'error' && error.value.frame.data.errorMessage).toBe(`gone ${'!'.repeat(294)}…`);
+  });
 });
 
 describe('dates', () => {

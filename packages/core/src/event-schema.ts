@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { err, EventsError, ok, type Result } from './events-error.js';
-import { withMessages } from './schema-messages.js';
+import { quoted, withMessages } from './schema-messages.js';
 import { EVENT_ACTIONS, normalizeState, OBJECT_TYPES, type EventAction, type ObjectType, type State } from './object-types.js';
 
 /** A position in the server's stream (extended protocol, protocol.md §8). */
@@ -62,7 +62,7 @@ export const eventSchema = z.pipe(
         code: 'custom',
         path: ['state'],
         input: event,
-        message: `${JSON.stringify(event.state)} is not a ${event.type} state`,
+        message: `${quoted(event.state)} is not a ${event.type} state`,
       });
       return z.NEVER;
     }
@@ -97,11 +97,24 @@ export const errorFrameSchema = z.object(
   withMessages,
 );
 
-/** Formats zod issues as `field: why; field: why`, naming the path of each. */
-export function describeIssues(error: z.core.$ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(frame)'}: ${issue.message}`)
+/**
+ * Issues described in one message at most: a server's event with 100,000 bad parents has as many
+ * issues, and a message of megabytes says no more than its first few (the rest are counted).
+ */
+const MAX_ISSUES_DESCRIBED = 5;
+
+/**
+ * Formats zod issues as `field: why; field: why`, naming the path of each; `root` names the value
+ * itself (a frame, a REST answer's body). Past MAX_ISSUES_DESCRIBED, the rest are counted.
+ */
+export function describeIssues(error: z.core.$ZodError, root = '(frame)'): string {
+  const { issues } = error;
+  const described = issues
+    .slice(0, MAX_ISSUES_DESCRIBED)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : root}: ${issue.message}`)
     .join('; ');
+  const more = issues.length - MAX_ISSUES_DESCRIBED;
+  return more > 0 ? `${described}; and ${more} more ${more === 1 ? 'issue' : 'issues'}` : described;
 }
 
 const TYPE_SET = new Set<string>(OBJECT_TYPES);

@@ -85,7 +85,7 @@ export function parseFrameValue(value: unknown): Result<Frame> {
   switch (type) {
     case 'error': {
       const r = errorFrameSchema.safeParse(value);
-      return r.success ? ok({ kind: 'error', frame: r.data as ErrorFrame }) : fail('error', r.error);
+      return r.success ? ok({ kind: 'error', frame: withShortMessage(r.data as ErrorFrame) }) : fail('error', r.error);
     }
     case 'hello': {
       const r = helloFrameSchema.safeParse(value);
@@ -102,6 +102,18 @@ export function parseFrameValue(value: unknown): Result<Frame> {
       return r.success ? ok({ kind: 'event', event: r.data }) : fail('event', r.error);
     }
   }
+}
+
+/**
+ * Characters of an error frame's message kept: it becomes the close's reason, shown in a status
+ * line and in the error that stops the stream (a close frame's own reason is at most 123 bytes).
+ */
+const MAX_ERROR_MESSAGE_LENGTH = 300;
+
+function withShortMessage(frame: ErrorFrame): ErrorFrame {
+  const message = frame.data.errorMessage;
+  if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return frame;
+  return { ...frame, data: { ...frame.data, errorMessage: `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1)}…` } };
 }
 
 export function formatPosition(position: StreamPosition): string {

@@ -3,7 +3,7 @@ import { describeIssues } from './event-schema.js';
 import { err, EventsError, ok, type Result } from './events-error.js';
 import { normalizeState, type ObjectType, type StateOf } from './object-types.js';
 import { typeOfUri } from './resource-uri.js';
-import { withMessages } from './schema-messages.js';
+import { quoted, withMessages } from './schema-messages.js';
 
 /** `{"meta":{...},"objects":[...]}`: Docker Cloud's list envelope. */
 export interface RestListMeta {
@@ -112,7 +112,7 @@ function withState<T extends ObjectType>(type: T) {
     z.transform((state: string, ctx) => {
       const canonical = normalizeState(type, state);
       if (canonical === undefined) {
-        ctx.issues.push({ code: 'custom', input: state, message: `${JSON.stringify(state)} is not a ${type} state` });
+        ctx.issues.push({ code: 'custom', input: state, message: `${quoted(state)} is not a ${type} state` });
         return z.NEVER;
       }
       return canonical;
@@ -169,7 +169,7 @@ export function parseRestList<T extends ObjectType>(type: T, value: unknown): Re
   const schema = z.object({ meta: restListMetaSchema, objects: z.array(restObjectSchemas[type], withMessages) }, withMessages);
   const result = schema.safeParse(value);
   if (!result.success) {
-    return err(new EventsError('protocol', `invalid ${type} list: ${describeIssues(result.error)}`, { cause: result.error }));
+    return err(new EventsError('protocol', `invalid ${type} list: ${describeIssues(result.error, '(body)')}`, { cause: result.error }));
   }
   return ok(result.data as unknown as RestList<RestObjectByType[T]>);
 }
@@ -178,7 +178,7 @@ export function parseRestList<T extends ObjectType>(type: T, value: unknown): Re
 export function parseRestObject<T extends ObjectType>(type: T, value: unknown): Result<RestObjectByType[T]> {
   const result = restObjectSchemas[type].safeParse(value);
   if (!result.success) {
-    return err(new EventsError('protocol', `invalid ${type}: ${describeIssues(result.error)}`, { cause: result.error }));
+    return err(new EventsError('protocol', `invalid ${type}: ${describeIssues(result.error, '(body)')}`, { cause: result.error }));
   }
   return ok(result.data as unknown as RestObjectByType[T]);
 }

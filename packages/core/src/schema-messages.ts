@@ -67,8 +67,18 @@ export function typeName(value: unknown): string {
 
 /** A received value in a message: a string quoted and cut at 40 characters, anything else by its type. */
 function receivedText(value: unknown): string {
-  if (typeof value !== 'string') return typeName(value);
-  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return typeof value === 'string' ? quoted(value) : typeName(value);
+}
+
+/**
+ * A string from the wire, quoted for a message and cut at 40 characters: a server's 10 MB state
+ * must not make a 10 MB message.
+ *
+ * @example
+ * quoted('Runing') // '"Runing"'
+ */
+export function quoted(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
 function literalText(value: unknown): string {
