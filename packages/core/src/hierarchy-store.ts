@@ -18,6 +18,7 @@ import {
 import { isEndedActionState, isTerminatedState, OBJECT_TYPES, type ObjectType, STATES } from './object-types.js';
 import { typeOfUri, uuidOfUri } from './resource-uri.js';
 import { parentsOfRestObject, type RestObject, type RestObjectByType } from './rest-schema.js';
+import { quoted } from './schema-messages.js';
 
 export type {
   HierarchySnapshot,
@@ -383,7 +384,7 @@ class Store implements HierarchyStore {
       const byUri = new Map<string, RestObject>();
       for (const object of list) {
         if (typeOfUri(object.resource_uri) !== type) {
-          throw new EventsError('protocol', `seed: ${JSON.stringify(object.resource_uri)} in the ${type} list is not a ${type} URI`);
+          throw new EventsError('protocol', `seed: ${quoted(object.resource_uri)} in the ${type} list is not a ${type} URI`);
         }
         byUri.set(object.resource_uri, object); // a repeated object: the later copy wins
       }

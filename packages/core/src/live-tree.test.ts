@@ -531,7 +531,7 @@ describe('request timeout', () => {
     port.clock.advance(1);
     await ticks();
     expect(silent.request.signal?.aborted).toBe(true);
-    const message = 'GET http://h:1/api/app/v1/acme/stack/ failed: no answer in 5000 ms (restTimeoutMs)';
+    const message = 'GET http://h:1/api/app/v1/acme/stack/ failed: no complete answer in 5000 ms (restTimeoutMs)';
     expect(errors.map((e) => [e.code, e.message])).toEqual([['timeout', message]]);
     expect(tree.getSnapshot().sync).toEqual({ status: 'listing', failure: { message, attempts: 1 } });
     // The first retry comes within the default policy's first ceiling (baseMs, 800 ms).
@@ -561,7 +561,7 @@ describe('request timeout', () => {
     advanceLive(port, 1);
     await ticks();
     expect(tree.getSnapshot().sync).toMatchObject({ status: 'listing', failure: { attempts: 1 } });
-    expect(await fetched).toMatchObject({ name: 'EventsError', code: 'timeout', message: `GET http://h:1${STACK} failed: no answer in 30000 ms (restTimeoutMs)` });
+    expect(await fetched).toMatchObject({ name: 'EventsError', code: 'timeout', message: `GET http://h:1${STACK} failed: no complete answer in 30000 ms (restTimeoutMs)` });
   });
 
   it('leaves no request timer behind once answered or closed', async () => {

@@ -16,6 +16,7 @@ import { typeOfUri } from './resource-uri.js';
 import { parseRestList, type RestObject } from './rest-schema.js';
 import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, type StreamFilterInput, type StreamSnapshot, toFilter } from './stream-client.js';
 import type { HttpResponse, StreamPort } from './stream-port.js';
+import { quoted } from './schema-messages.js';
 import { checkTimerOption } from './timer-delay.js';
 
 // The live tree: REST lists seed the hierarchy store, the stream keeps it current.
@@ -71,8 +72,9 @@ export interface LiveTreeOptions extends Omit<StreamClientOptions, 'onEvent' | '
   /** Events buffered during a listing before it starts over with a fresh buffer (100,000). */
   readonly maxBufferedEvents?: number;
   /**
-   * How long a REST request may go unanswered before it fails with `timeout` and is aborted (30 s;
-   * at most MAX_TIMER_MS). A timed-out list is a failed listing attempt, retried with backoff.
+   * How long a REST request may go without its complete answer (status, headers and the whole
+   * body) before it fails with `timeout` and is aborted (30 s; at most MAX_TIMER_MS). A timed-out
+   * list is a failed listing attempt, retried with backoff.
    */
   readonly restTimeoutMs?: number;
 }
@@ -332,10 +334,20 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
 
   async function runListing(current: Listing): Promise<void> {
     let lists: Map<ObjectType, ListResult>;
+    let diff: ReseedDiff;
+    let now: number;
     current.retryAfterMs = undefined;
     try {
       const results = await Promise.all(current.types.map(async (type) => [type, await listType(type, current)] as const));
+      if (closed || listing !== current) return;
       lists = new Map(results);
+      const seed: Record<string, readonly RestObject[]> = {};
+      for (const [type, list] of lists) seed[type] = list.objects;
+      now = port.wallClock();
+      // In the try: lists the store refuses (it checks them all before it changes anything) fail
+      // the attempt as an invalid answer does. Thrown from here, the error would reject no one's
+      // promise (an unhandled rejection, which ends a Node process), and the listing would never end.
+      diff = reportable(store.seed(seed as SeedLists, now), seededTypes);
     } catch (error) {
       if (closed || listing !== current) return;
       const failure = toEventsError(error, 'http');
@@ -357,11 +369,6 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       }, delay);
       return;
     }
-    if (closed || listing !== current) return;
-    const seed: Record<string, readonly RestObject[]> = {};
-    for (const [type, list] of lists) seed[type] = list.objects;
-    const now = port.wallClock();
-    const diff = reportable(store.seed(seed as SeedLists, now), seededTypes);
     // A type the filter no longer names gets no events: its objects go rather than freeze. After
     // the lists, so that a container still finds its stack through the service it held.
     const dropped = seededTypes.filter((type) => !lists.has(type));
@@ -383,7 +390,11 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   }
 
   async function listType(type: ObjectType, current: Listing): Promise<ListResult> {
-    const objects: RestObject[] = [];
+    // By resource URI, the later copy winning as in the store's seed: objects that offset paging
+    // shows twice (one was deleted in between), or a server repeats on every page, are held once.
+    const objects = new Map<string, RestObject>();
+    /** The addresses of the pages read: a `next` back to one of them would loop until MAX_PAGES. */
+    const read = new Set<string>();
     let position: StreamPosition | null | undefined;
     const namespace = options.namespace;
     // Docker Cloud never namespaced actions: its un-namespaced list is the user's own namespace.
@@ -405,12 +416,13 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     };
     let url = first(namespacedActions);
     for (let page = 0; ; page++) {
-      if (page >= MAX_PAGES) throw new EventsError('protocol', `${type} list: more than ${MAX_PAGES} pages; the server's "next" links go in circles`);
+      if (page >= MAX_PAGES) throw new EventsError('protocol', `${type} list: more than ${MAX_PAGES} pages; the server's "next" links do not end`);
       let response = await get(url);
       if (page === 0 && namespacedActions && response.status === 404) {
         url = first(false);
         response = await get(url);
       }
+      read.add(url);
       if (response.status !== 200) {
         const hint = retryAfterOf(response);
         if (hint !== undefined) current.retryAfterMs = Math.max(hint, current.retryAfterMs ?? 0);
@@ -419,17 +431,29 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
         }
         throw httpError(response, `GET ${type} list`, url);
       }
-      const parsed = parseRestList(type, parseJson(response.body, `${type} list`));
+      const parsed = parseRestList(type, parseJson(response, `${type} list`));
       if (!parsed.ok) throw parsed.error;
-      objects.push(...(parsed.value.objects as readonly RestObject[]));
+      // One by one: a spread of a page of 200,000 objects (a server that ignores `limit`) overflows the stack.
+      const pageObjects = parsed.value.objects as readonly RestObject[];
+      for (let i = 0; i < pageObjects.length; i++) {
+        const object = pageObjects[i] as RestObject;
+        // Checked here, where the page and index can be named: the store would refuse the whole seed.
+        if (typeOfUri(object.resource_uri) !== type) {
+          throw new EventsError('protocol', `invalid ${type} list: objects.${i}.resource_uri: ${quoted(object.resource_uri)} is not a ${type} URI${page > 0 ? ` (page ${page + 1})` : ''}`);
+        }
+        objects.set(object.resource_uri, object);
+      }
       // The first page's position: the oldest this list may be. No header (Docker Cloud): null.
       if (position === undefined) position = positionOf(response);
       const next = parsed.value.meta.next;
       if (next === null) break;
       if (!next.startsWith('/api/')) throw new EventsError('protocol', `${type} list: "next" ${JSON.stringify(next.slice(0, 80))} is not a path starting with /api/`);
       url = withQueryAuth(`${restRoot}${next}`);
+      if (read.has(url)) {
+        throw new EventsError('protocol', `${type} list: "next" of page ${page + 1}, ${JSON.stringify(next.slice(0, 80))}, is a page already read; the server's "next" links go in circles`);
+      }
     }
-    return { objects, position: position ?? null };
+    return { objects: [...objects.values()], position: position ?? null };
   }
 
   // --- REST ---------------------------------------------------------------------------------------
@@ -472,7 +496,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
         },
       };
       inFlight.add(entry);
-      const timer = port.setTimer(() => entry.cancel('timeout', `no answer in ${restTimeoutMs} ms (restTimeoutMs)`), restTimeoutMs);
+      const timer = port.setTimer(() => entry.cancel('timeout', `no complete answer in ${restTimeoutMs} ms (restTimeoutMs)`), restTimeoutMs);
       const answered = (response: HttpResponse) => {
         if (settle()) resolve(response);
       };
@@ -538,7 +562,7 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
     async fetchObject(resourceUri) {
       const response = await request('GET', withQueryAuth(restObjectUrl(options.restHost, resourceUri)));
       if (response.status !== 200) throw httpError(response, `GET ${resourceUri}`);
-      const value = parseJson(response.body, resourceUri);
+      const value = parseJson(response, resourceUri);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EventsError('protocol', `GET ${resourceUri}: the answer is not a JSON object`);
       return value as Readonly<Record<string, unknown>>;
     },
@@ -661,11 +685,18 @@ function positionOf(response: HttpResponse): StreamPosition | null {
   return parsed.ok ? parsed.value : null;
 }
 
-function parseJson(text: string, what: string): unknown {
+/**
+ * A REST answer's JSON. One that is not says what came instead: a proxy's or a web UI's HTML page
+ * (a REST host that names the wrong port or path), or nothing at all.
+ */
+function parseJson(response: HttpResponse, what: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(response.body);
   } catch (cause) {
-    throw new EventsError('protocol', `${what}: the answer is not JSON`, { cause });
+    const contentType = response.headers['content-type']?.split(';')[0]?.trim();
+    const start = response.body.trimStart();
+    const came = `${contentType ? `${quoted(contentType)}, ` : ''}${start === '' ? 'an empty body' : `starting ${quoted(start)}`}`;
+    throw new EventsError('protocol', `${what}: the answer is not JSON (${came})`, { cause });
   }
 }
 
