@@ -42,7 +42,8 @@ import { createUuidWindow } from './uuid-window.js';
 // - Each event is delivered at most once: on extended connections, by position (an event at or
 //   before the last delivered position of the same epoch is a repeat); events without a position
 //   (plain servers), by uuid over a bounded window. The position baseline is reset by every hello,
-//   whose position is where the following events start.
+//   whose position is where the following events start, unless events of its epoch were
+//   delivered past it already (laterOf).
 // - The machine sees every frame, but a run of event frames is stepped lazily: only the latest
 //   is kept, and stepped with its own arrival time right before the next input of any kind (see
 //   flushFrame). Stepping each costs more than parsing it, and the states in between are never
@@ -55,6 +56,10 @@ import { createUuidWindow } from './uuid-window.js';
 //   they pause() and resume() themselves (a writer whose output backs up), which works the same way.
 // - A close-socket effect without `terminate` starts the closing handshake; a socket that has
 //   not reported its close after closeTimeoutMs is terminated, so close() always ends.
+// - An error frame announces the server's close (protocol.md §5). A server that sends one and
+//   then neither closes nor sends anything would leave the stream `live` on a connection its
+//   server called broken, and no one told: after closeTimeoutMs the client ends it as if the
+//   server had closed it without a code (the frame's code, hint and message decide what follows).
 // - A runtime that refuses a server ignoring our subprotocol offer (Node's ws; a real Docker
 //   Cloud server ignores it) reports onSubprotocolRefused: the client stops offering and connects
 //   again at once, as a plain client. reconnect() offers again (the server may have changed).
@@ -134,6 +139,8 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
   let deferOpens = false;
   /** The socket the machine opened whose port.openSocket waits for that timer. */
   let deferredOpen: { readonly generation: number; readonly timer: unknown } | null = null;
+  /** The wait for the close an error frame announced (see the decisions above). */
+  let closeAfterError: { readonly generation: number; readonly timer: unknown } | null = null;
   let closing: Promise<void> | null = null;
 
   if (options.onEvent) eventListeners.add(options.onEvent);
@@ -377,7 +384,33 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
     );
   }
 
+  /** Ends the connection of `generation` closeTimeoutMs after its error frame, unless it has closed by then. */
+  function awaitCloseAfterError(generation: number): void {
+    if (closeAfterError !== null) return; // a second error frame: the first one's wait runs on
+    const timer = port.setTimer(
+      () =>
+        run(() => {
+          if (closeAfterError?.timer !== timer) return;
+          closeAfterError = null;
+          if (state.status !== 'open' || state.generation !== generation) return;
+          const message = state.errorFrame?.message ?? 'error frame';
+          const handle = sockets.get(generation);
+          // 1006, as a connection that ended without a close frame: the machine takes the error
+          // frame's own code and hint then. Ours to end, as the machine only hears of it.
+          input({ type: 'socket-close', generation, code: 1006, reason: `${message} (the server sent this error and did not close the connection)` });
+          socketEnded(generation);
+          handle?.terminate();
+        }),
+      closeTimeoutMs,
+    );
+    closeAfterError = { generation, timer };
+  }
+
   function socketEnded(generation: number): void {
+    if (closeAfterError?.generation === generation) {
+      port.clearTimer(closeAfterError.timer);
+      closeAfterError = null;
+    }
     sockets.delete(generation);
     const timer = closeTimers.get(generation);
     if (timer !== undefined) {
@@ -433,13 +466,15 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
         break;
       case 'hello':
         if (state.extended && !helloBefore) {
-          deliveredPosition = frame.frame.position;
+          deliveredPosition = laterOf(deliveredPosition, frame.frame.position);
           connected({ generation, extended: true, resume: frame.frame.resume, position: frame.frame.position });
         }
         break;
-      case 'position':
       case 'error':
-        break; // the machine keeps the position and the error's message and hint
+        awaitCloseAfterError(generation); // the machine keeps the error's message, code and hint
+        break;
+      case 'position':
+        break; // the machine keeps the position
       default:
         assertNever(frame);
     }
@@ -757,6 +792,16 @@ export function resolveAuth(
 /** A filter from either input form; undefined matches everything. */
 export function toFilter(input: StreamFilterInput | undefined): EventFilter {
   return resolveFilter(input);
+}
+
+/**
+ * Where a hello says the events start, unless events of its epoch were delivered past it already:
+ * a server that replays from behind (its resumed hello behind the position asked for, or the
+ * position asked for behind the last event, after a position marker that went back) must not have
+ * those events delivered twice. Positions only grow within an epoch (protocol.md §8).
+ */
+function laterOf(delivered: StreamPosition | null, hello: StreamPosition): StreamPosition {
+  return delivered !== null && delivered.epoch === hello.epoch && delivered.seq > hello.seq ? delivered : hello;
 }
 
 function samePosition(a: StreamPosition | null, b: StreamPosition | null): boolean {
