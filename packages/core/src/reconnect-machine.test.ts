@@ -13,6 +13,7 @@ import {
   step,
 } from './reconnect-machine.js';
 import { createReconnectDriver, createTestClock, type ReconnectDriver } from './testing/index.js';
+import { MAX_TIMER_MS } from './timer-delay.js';
 
 const P = DEFAULT_RECONNECT_POLICY;
 const T0 = 1_000_000;
@@ -244,6 +245,19 @@ describe('frames and the idle timer', () => {
     expect(status(d)).toBe('open');
     d.clock.advance(1);
     expect(d.state).toMatchObject({ status: 'backoff', lastClose: { kind: 'idle-timeout' } });
+  });
+
+  it('waits no longer than idleTimeoutMs on an extended connection whose hello promises a far-off heartbeat', () => {
+    // A hostile or broken server: "a marker every 11 days", then silence, no pong either.
+    const d = live({ protocol: RESUME_SUBPROTOCOL });
+    socket(d).frame(hello('fresh', pos(1), 1_000_000_000));
+    expect(d.state).toMatchObject({ idleMs: P.idleTimeoutMs });
+    d.clock.advance(P.idleTimeoutMs as number);
+    expect(d.state).toMatchObject({ status: 'backoff', lastClose: { kind: 'idle-timeout' } });
+    // Without an idle timeout (a browser's default), the heartbeat alone decides, up to what a timer keeps.
+    const unwatched = live({ protocol: RESUME_SUBPROTOCOL, policy: { idleTimeoutMs: null } });
+    socket(unwatched).frame(hello('fresh', pos(1), 1_000_000_000));
+    expect(unwatched.state).toMatchObject({ idleMs: MAX_TIMER_MS });
   });
 
   it('times out an extended connection that never says hello', () => {

@@ -259,8 +259,11 @@ function onFrame(s: OpenState, frame: Frame, x: StepEnv): Transition {
 
 function onHello(s: OpenState, hello: HelloFrame, effects: Effects, x: StepEnv): OpenState {
   // A server's heartbeat may be longer than a timer keeps (its hello is not ours to refuse): wait
-  // that longest delay instead, or the idle timer would fire, and re-arm, every millisecond.
-  const idleMs = Math.min(MAX_TIMER_MS, Math.round(hello.heartbeatMs * x.policy.heartbeatFactor));
+  // that longest delay instead, or the idle timer would fire, and re-arm, every millisecond. Nor
+  // longer than idleTimeoutMs, our own word for silence (no frame, no pong): a server whose hello
+  // promises a marker every 11 days and that answers no ping would otherwise hold a dead
+  // connection `live` for as long (pongs keep a live one open whatever its heartbeat).
+  const idleMs = Math.min(MAX_TIMER_MS, Math.round(hello.heartbeatMs * x.policy.heartbeatFactor), x.policy.idleTimeoutMs ?? Number.POSITIVE_INFINITY);
   effects.push(setTimer('idle', x.now + idleMs, s.generation));
   const next: OpenState = { ...s, position: hello.position, idleMs, helloReceived: true };
   // A repeated hello refreshes position and heartbeat; the connection's outcome is already decided.

@@ -21,7 +21,8 @@ export interface ReconnectPolicy extends BackoffPolicy {
    * Silence (no frame, no pong) after which a plain connection counts as dead (45 s, as
    * socket.io). `null` disables it: a browser on a plain server sees neither pings nor pongs,
    * and a quiet stream must not be dropped every 45 s. Extended connections use
-   * heartbeatFactor · hello.heartbeatMs instead, and connectTimeoutMs until the hello arrives.
+   * heartbeatFactor · hello.heartbeatMs instead when that is shorter, and connectTimeoutMs until
+   * the hello arrives.
    */
   readonly idleTimeoutMs: number | null;
   /** On an extended connection, this many heartbeat intervals of silence mean dead (2.5). */
