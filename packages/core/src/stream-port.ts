@@ -13,6 +13,12 @@ import type { AbortSignalLike } from './stream-client-types.js';
  */
 export interface SocketHandlers {
   onOpen(protocol: string | null): void;
+  /**
+   * A frame's text. Pass binary frames too, decoded as UTF-8: the wire contract sends JSON in text
+   * frames, but the official SDKs read either kind (go-dockercloud's ReadJSON, python-dockercloud's
+   * json.loads), so a server that sends binary ones worked with them; dropped, its events would
+   * vanish without a word. Core reports what is not an event frame.
+   */
   onMessage(text: string): void;
   onClose(code: number, reason: string): void;
   /** The server refused the upgrade with an HTTP status (only runtimes that can see it). */

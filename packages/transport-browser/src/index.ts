@@ -54,6 +54,8 @@ export type {
  */
 export interface StandardWebSocket {
   readonly protocol: string;
+  /** Set to 'arraybuffer' (where the runtime has it), so that binary frames can be read as text at once. */
+  binaryType?: string;
   onopen: ((event: never) => void) | null;
   onmessage: ((event: never) => void) | null;
   onclose: ((event: never) => void) | null;
@@ -253,10 +255,14 @@ function openSocket(Socket: WebSocketConstructor, request: SocketRequest, handle
   // put the credentials in the query instead. A constructor that throws (a bad URL, ws:// from an
   // https page, Deno without --allow-net) stops the stream in core: no retry would pass.
   const socket = new Socket(request.url, [...request.protocols]);
+  // A Blob (the default) could only be read asynchronously, out of order with the text frames.
+  socket.binaryType = 'arraybuffer';
   socket.onopen = () => handlers.onOpen(socket.protocol === '' ? null : socket.protocol);
   socket.onmessage = (event: { readonly data: unknown }) => {
-    // The server sends text only; binary frames carry nothing for us.
-    if (typeof event.data === 'string') handlers.onMessage(event.data);
+    const data = event.data;
+    if (typeof data === 'string') handlers.onMessage(data);
+    // Binary frames too, read as UTF-8 text: core reads them as the official SDKs did (see SocketHandlers.onMessage).
+    else if (data instanceof ArrayBuffer) handlers.onMessage(utf8.decode(data));
   };
   socket.onerror = (event: { readonly message?: unknown }) => {
     // Browsers give an error event no detail, and a refused upgrade shows only as close 1006.
@@ -288,6 +294,8 @@ function openSocket(Socket: WebSocketConstructor, request: SocketRequest, handle
     },
   };
 }
+
+const utf8 = new TextDecoder();
 
 /** Browsers throw for any client close code but 1000 and 3000-4999. */
 function clientCloseCode(code: number): number {

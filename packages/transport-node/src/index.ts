@@ -103,9 +103,8 @@ export function createNodePort(): StreamPort {
         }
         handlers.onOpen(ws.protocol === '' ? null : ws.protocol);
       });
-      ws.on('message', (data: RawData, isBinary: boolean) => {
-        if (!isBinary) handlers.onMessage(data.toString());
-      });
+      // Binary frames too, read as UTF-8 text: core reads them as the official SDKs did (see SocketHandlers.onMessage).
+      ws.on('message', (data: RawData) => handlers.onMessage(data.toString()));
       ws.on('upgrade', (response) => {
         // ws aborts a handshake whose answer ignores the subprotocols we offered (a plain Docker
         // Cloud server does); core decides what to do about it. The error and close that follow
