@@ -1,9 +1,11 @@
 // Test fixtures of the transport conformance suite: a relay that plays a Docker Cloud server
-// ignoring the resume subprotocol, and polling helpers. The hand-driven event source and the TCP
-// proxy that can cut, freeze or refuse connections are shared: ../support/. Node only (they stand
-// in for the network and the server side).
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// ignoring the resume subprotocol, a server that breaks the protocol as a test scripts it, and
+// polling helpers. The hand-driven event source and the TCP proxy that can cut, freeze or refuse
+// connections are shared: ../support/. Node only (they stand in for the network and the server
+// side).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { RESUME_SUBPROTOCOL } from '@events/core';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 
 /**
@@ -76,6 +78,67 @@ export async function createPlainRelay(upstreamUrl: string): Promise<PlainRelay>
       return new Promise((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A server that does what the test says and nothing else: every stream connection goes to
+ * `onConnection` (which sends what it likes, closes or never does), every REST request to `rest`
+ * (by default an empty list). For what clients do when a server breaks the protocol.
+ */
+export interface HostileServer {
+  /** `http://127.0.0.1:port`, for streamHost and restHost alike. */
+  readonly url: string;
+  /** The path and query of every REST request, in order. */
+  readonly requests: readonly string[];
+  close(): Promise<void>;
+}
+
+export interface HostileServerOptions {
+  /** Grant the resume subprotocol when a client offers it (default: plain, as Docker Cloud). */
+  readonly extended?: boolean;
+  /** false: never answer a ping (ws answers them by itself otherwise). */
+  readonly autoPong?: boolean;
+  /** `index` counts the connections from 0. */
+  readonly onConnection?: (socket: WebSocket, request: IncomingMessage, index: number) => void;
+  readonly rest?: (request: IncomingMessage, response: ServerResponse) => void;
+}
+
+export async function createHostileServer(options: HostileServerOptions = {}): Promise<HostileServer> {
+  const requests: string[] = [];
+  const http: Server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    if (options.rest !== undefined) return options.rest(request, response);
+    response.writeHead(200, { 'Content-Type': 'application/json' });
+    response.end(restList([]));
+  });
+  const wss = new WebSocketServer({
+    server: http,
+    autoPong: options.autoPong ?? true,
+    handleProtocols: (offered) => (options.extended === true && offered.has(RESUME_SUBPROTOCOL) ? RESUME_SUBPROTOCOL : false),
+  });
+  let connections = 0;
+  wss.on('connection', (socket, request) => {
+    socket.on('error', () => {});
+    options.onConnection?.(socket, request, connections++);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const address = http.address();
+  if (address === null || typeof address === 'string') throw new Error('hostile server has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    close() {
+      for (const socket of wss.clients) socket.terminate();
+      wss.close();
+      http.closeAllConnections();
+      return new Promise((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** A REST list page as Docker Cloud sends one. */
+export function restList(objects: readonly unknown[], next: string | null = null): string {
+  return JSON.stringify({ meta: { limit: 1000, offset: 0, total_count: objects.length, next, previous: null }, objects });
 }
 
 /** Polls `condition` every 10 ms; throws after `timeoutMs` with `what` and the last `detail`. */

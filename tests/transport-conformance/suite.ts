@@ -28,6 +28,7 @@ import { createScriptedSource, type ScriptedSource } from '../support/scripted-s
 import { createSilentRestHost } from '../support/silent-rest-host.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { activeTimers, createPlainRelay, sleep, until } from './fixtures.js';
+import { describeHostileServer } from './hostile-server.js';
 
 /** What a transport package exports, as the suite uses it. */
 export interface TransportUnderTest {
@@ -483,6 +484,8 @@ export function runTransportConformance(name: string, factory: () => TransportUn
         });
       }
     });
+
+    describeHostileServer(() => transport);
 
     describe('exactly once (property)', () => {
       type Action = { kind: 'emit'; count: number } | { kind: 'drop' } | { kind: 'outage'; count: number } | { kind: 'pause'; ms: number };
