@@ -138,12 +138,13 @@ describe.skipIf(!engine)(suiteName('events-server --source docker on a real engi
   it('says why a socket it may not use refuses it, and who may', async () => {
     // The engine's socket through one that only root may use (0600), and the bin run as nobody.
     const dir = mkdtempSync(join(tmpdir(), 'events-denied-'));
-    chmodSync(dir, 0o755);
     const socket = join(dir, 'docker.sock');
     const proxy = await forward(host.socket, socket);
     try {
       chmodSync(socket, 0o600);
-      const denied = await runBin(['--source', 'docker', '--port', '0', '--docker-host', `unix://${socket}`], { HOME: dir }, { uid: 65534, gid: 65534 });
+      // HOME and TMPDIR (tsx's cache) in the folder removed after, which nobody may write to.
+      chmodSync(dir, 0o777);
+      const denied = await runBin(['--source', 'docker', '--port', '0', '--docker-host', `unix://${socket}`], { HOME: dir, TMPDIR: dir }, { uid: 65534, gid: 65534 });
       expect(denied.code).toBe(1);
       expect(denied.stderr).toBe(
         `events-server: cannot start: cannot reach the Docker engine at unix://${socket}: ping: connect EACCES ${socket} (permission denied: the user this runs as may not use the socket; docker grants it to root and to its group, often "docker")\n`,
