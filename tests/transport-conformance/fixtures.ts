@@ -101,6 +101,8 @@ export interface HostileServerOptions {
   /** `index` counts the connections from 0. */
   readonly onConnection?: (socket: WebSocket, request: IncomingMessage, index: number) => void;
   readonly rest?: (request: IncomingMessage, response: ServerResponse) => void;
+  /** Refuse every upgrade with this status and headers. */
+  readonly refuse?: { readonly status: number; readonly headers?: Readonly<Record<string, string>> };
 }
 
 export async function createHostileServer(options: HostileServerOptions = {}): Promise<HostileServer> {
@@ -114,6 +116,10 @@ export async function createHostileServer(options: HostileServerOptions = {}): P
   const wss = new WebSocketServer({
     server: http,
     autoPong: options.autoPong ?? true,
+    ...(options.refuse !== undefined && {
+      verifyClient: (_info: unknown, answer: (ok: boolean, status: number, message: string, headers: Record<string, string>) => void) =>
+        answer(false, options.refuse?.status ?? 400, 'Refused', { ...options.refuse?.headers }),
+    }),
     handleProtocols: (offered) => (options.extended === true && offered.has(RESUME_SUBPROTOCOL) ? RESUME_SUBPROTOCOL : false),
   });
   let connections = 0;

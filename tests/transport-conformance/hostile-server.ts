@@ -151,6 +151,17 @@ export function describeHostileServer(getTransport: () => TransportUnderTest): v
         });
       }
 
+      it('waits maxHintMs after a 429 whose Retry-After is absurdly long (10^12 s), not the throttled floor', async (context) => {
+        context.skip(getTransport().seesHandshakeStatus !== true, 'the transport cannot see the HTTP status of a refused upgrade');
+        const server = await serve({ refuse: { status: 429, headers: { 'Retry-After': '1000000000000' } } });
+        const { stream } = openStream(server, { policy: { ...POLICY, maxHintMs: 2_000 } });
+        await until(() => stream.getSnapshot().retryAt !== null, 'a retry planned', 3_000, () => stream.getSnapshot());
+        const { retryAt, lastClose } = stream.getSnapshot();
+        expect(lastClose).toMatchObject({ kind: 'http', code: 429, class: 'throttled' });
+        // The server's 10^12 s, clamped to maxHintMs; read as no hint, it was the 200 ms floor.
+        expect((retryAt as number) - (lastClose?.at as number)).toBeGreaterThanOrEqual(2_000);
+      });
+
       it('replaces a connection whose hello promises a far-off heartbeat and that answers no ping, after idleTimeoutMs', async () => {
         const server = await serve({
           extended: true,

@@ -124,6 +124,13 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(' 0 ', now)).toBe(0);
   });
 
+  it('reads an absurdly long delay as a long one, never as none: the caller clamps it to maxHintMs', () => {
+    expect(parseRetryAfter('999999999', now)).toBe(999_999_999_000);
+    expect(parseRetryAfter('1000000000000', now)).toBe(1e12);
+    expect(parseRetryAfter('9'.repeat(400), now)).toBe(1e12);
+    expect(serverWaitMs({ kind: 'throttled', hintMs: parseRetryAfter('1000000000000', now) }, DEFAULT_BACKOFF_POLICY)).toBe(DEFAULT_BACKOFF_POLICY.maxHintMs);
+  });
+
   it('reads an HTTP-date relative to now, never negative', () => {
     expect(parseRetryAfter('Fri, 27 Nov 2026 09:01:33 GMT', now)).toBe(30_000);
     expect(parseRetryAfter('Fri, 27 Nov 2026 09:00:00 GMT', now)).toBe(0);

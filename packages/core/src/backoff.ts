@@ -115,6 +115,9 @@ function clampHint(hintMs: number | undefined, policy: BackoffPolicy): number {
   return Math.min(Math.ceil(hintMs), policy.maxHintMs);
 }
 
+/** A Retry-After of more seconds reads as this many: far past any maxHintMs, and finite. */
+const MAX_RETRY_AFTER_SECONDS = 1e9;
+
 /**
  * Parses an HTTP `Retry-After` header (delay-seconds or an HTTP-date) into ms from `nowMs`.
  * Returns undefined for anything else, so a malformed header simply gives no hint.
@@ -125,7 +128,10 @@ function clampHint(hintMs: number | undefined, policy: BackoffPolicy): number {
  */
 export function parseRetryAfter(value: string, nowMs: number): number | undefined {
   const text = value.trim();
-  if (/^\d{1,9}$/.test(text)) return Number(text) * 1000;
+  // Any number of digits: a server's "10^12 seconds" means longer than its "10^9", never no wait
+  // at all (callers clamp a hint to their maxHintMs). Capped so that 400 digits are not Infinity,
+  // which callers would ignore.
+  if (/^\d+$/.test(text)) return Math.min(Number(text), MAX_RETRY_AFTER_SECONDS) * 1000;
   // An HTTP-date always names the weekday or month in letters; this keeps Date.parse from
   // accepting bare numbers or ISO fragments that no server sends here.
   if (!/[A-Za-z]{3}/.test(text)) return undefined;
