@@ -303,6 +303,14 @@ describe('createDockerSource over a fake engine', () => {
     await source.stop();
   });
 
+  it('refuses a namespace no resource URI could reach: another path segment, or "." and ".." (URLs resolve them away)', () => {
+    const engine = new FakeEngine(new ManualClock());
+    for (const namespace of ['a/b', '.', '..']) {
+      expect(() => createDockerSource({ namespace, client: engine })).toThrowError(expect.objectContaining({ code: 'invalid-config', message: expect.stringContaining(`bad namespace ${JSON.stringify(namespace)}`) as string }));
+    }
+    expect(() => createDockerSource({ namespace: '..', client: engine })).toThrowError('"." and ".." are resolved away in URLs');
+  });
+
   it('rejects start when the engine cannot be reached, unless told to start offline', async () => {
     const down = setup();
     down.engine.up = false;

@@ -158,6 +158,10 @@ class DockerEngineSource implements DockerSource {
     if (!/^[A-Za-z0-9_.~-]+$/.test(options.namespace)) {
       throw new EventsError('invalid-config', `docker source: bad namespace ${JSON.stringify(options.namespace)}`);
     }
+    if (options.namespace === '.' || options.namespace === '..') {
+      // URLs resolve these segments away: no resource URI of the namespace would reach it.
+      throw new EventsError('invalid-config', `docker source: bad namespace ${JSON.stringify(options.namespace)}: "." and ".." are resolved away in URLs`);
+    }
     this.namespace = options.namespace;
     this.client =
       options.client ??
