@@ -52,8 +52,12 @@ describe('keyFromPipedInput', () => {
         if (result.ok) {
           expect(result.key).toBe(key);
           expect(parseUsersFile(JSON.stringify({ users: [{ username: 'a', apikey: result.key }] }), 'u.json')).toHaveLength(1);
-        } else if (key.length >= 3) {
-          expect(result.message).not.toContain(key);
+        } else {
+          // The refusal never depends on the key's text, only on its length and the place of its
+          // control characters and white space (a message may well contain a short key such as
+          // "key" as a word of its own): the same for another key of that shape.
+          const sameShape = key.replace(/[^\p{Cc}\s]/gu, (c) => (c.length === 2 ? (c === '😀' ? '😁' : '😀') : c === 'Z' ? 'Y' : 'Z'));
+          expect(keyFromPipedInput(bytes(sameShape + ending))).toEqual(result);
         }
       }),
     );
