@@ -238,6 +238,26 @@ describe('frames and the idle timer', () => {
     expect(status(d)).toBe('open');
   });
 
+  it('does not let pongs stand in for the hello: an extended server that answers pings but sends no hello is left after the connect timeout, saying so', () => {
+    const d = live({ protocol: RESUME_SUBPROTOCOL });
+    for (let at = 0; at < P.connectTimeoutMs - 1_000; at += 1_000) {
+      d.clock.advance(1_000);
+      socket(d).pong();
+    }
+    d.clock.advance(1_000);
+    expect(status(d)).toBe('backoff');
+    expect(d.state.lastClose).toMatchObject({ kind: 'idle-timeout', class: 'transient', reason: 'no hello from the server', at: T0 + P.connectTimeoutMs });
+    expect(d.effects).toContainEqual({ type: 'close-socket', generation: 1, code: 1000, reason: 'no hello from the server', terminate: true });
+    // Once the hello came, pongs are proof of life again.
+    d.clock.advance(d.state.status === 'backoff' ? (d.state.retryAt ?? 0) - d.clock.now() : 0);
+    socket(d).open(RESUME_SUBPROTOCOL);
+    socket(d).frame(hello('fresh', pos(0), 10_000));
+    d.clock.advance(20_000);
+    socket(d).pong();
+    d.clock.advance(20_000);
+    expect(status(d)).toBe('open');
+  });
+
   it('times out an extended connection after 2.5 silent heartbeats', () => {
     const d = live({ protocol: RESUME_SUBPROTOCOL });
     socket(d).frame(hello('fresh', pos(1), 2_000));

@@ -158,7 +158,9 @@ function onTimer(s: ReconnectState, timer: TimerName, x: StepEnv): Transition {
       if (s.status !== 'open' || s.idleMs === null) return [s, []];
       const deadline = s.lastActivityAt + s.idleMs;
       if (deadline > x.now) return [s, [setTimer('idle', deadline, s.generation)]];
-      return fail(s, closeOf('idle-timeout', ABNORMAL_CLOSURE, 'idle timeout', 'transient', x), teardown(s, { reason: 'idle timeout', terminate: true }, 'idle'), x);
+      // The server took the resumable subprotocol, whose first frame is hello, and sent none.
+      const reason = s.extended && !s.helloReceived ? 'no hello from the server' : 'idle timeout';
+      return fail(s, closeOf('idle-timeout', ABNORMAL_CLOSURE, reason, 'transient', x), teardown(s, { reason, terminate: true }, 'idle'), x);
     }
     case 'stable':
       if (s.status !== 'open' || s.stable !== 'pending') return [s, []];
@@ -177,7 +179,9 @@ function onSocket(s: ConnectingState | OpenState, input: SocketInput, x: StepEnv
     case 'frame-received':
       return s.status === 'open' ? onFrame(s, input.frame, x) : [s, []];
     case 'pong':
-      return s.status === 'open' ? [{ ...s, lastActivityAt: x.now }, []] : [s, []];
+      // A pong shows the socket alive, not that the server speaks the protocol: on an extended
+      // connection the hello is still due within the connect timeout (see open), pongs or not.
+      return s.status === 'open' && (!s.extended || s.helloReceived) ? [{ ...s, lastActivityAt: x.now }, []] : [s, []];
     case 'socket-close': {
       const error = s.status === 'open' ? s.errorFrame : null;
       // 1005/1006 carry no code of their own; the error frame that preceded them may (extended protocol).
