@@ -269,6 +269,24 @@ describe('frames', () => {
     expect(port.live()).toHaveLength(1);
   });
 
+  it('ends a connection whose server sent an error frame and did not close, also right after a reconnect() from another such one', () => {
+    const { port, stream } = setup({ closeTimeoutMs: 2_000 });
+    const first = openExtended(port);
+    first.send({ type: 'error', data: { errorMessage: 'database gone' } });
+    // Reconnected before the first socket reported its close: the new connection has its own wait.
+    stream.reconnect();
+    const second = openExtended(port);
+    second.send({ type: 'error', data: { errorMessage: 'database still gone' } });
+    port.clock.advance(0); // the first socket's close arrives
+    expect(stream.getSnapshot()).toMatchObject({ phase: 'live', generation: 2 });
+    port.clock.advance(2_000);
+    expect(second.closedBy).toBe('terminate');
+    expect(stream.getSnapshot()).toMatchObject({
+      phase: 'reconnecting',
+      lastClose: { reason: 'database still gone (the server sent this error and did not close the connection)' },
+    });
+  });
+
   it('never delivers a frame from a socket it gave up on', () => {
     const { port, stream, events } = setup();
     const first = openExtended(port);

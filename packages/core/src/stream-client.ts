@@ -386,7 +386,10 @@ export function createStreamClient(options: StreamClientOptions, port: StreamPor
 
   /** Ends the connection of `generation` closeTimeoutMs after its error frame, unless it has closed by then. */
   function awaitCloseAfterError(generation: number): void {
-    if (closeAfterError !== null) return; // a second error frame: the first one's wait runs on
+    if (closeAfterError?.generation === generation) return; // a second error frame: the first one's wait runs on
+    // An older connection's wait, its socket not ended yet (a reconnect() right after its error
+    // frame): the machine has left it, and keeping it would leave this connection without one.
+    if (closeAfterError !== null) port.clearTimer(closeAfterError.timer);
     const timer = port.setTimer(
       () =>
         run(() => {
