@@ -139,19 +139,8 @@ function deriveContainer(view: DeriveView, key: string, uri: string): RestContai
 function deriveService(view: DeriveView, key: string, uri: string, uuid: string): RestService | undefined {
   const record = view.services.get(key);
   if (!record) return undefined;
-  let members = 0;
-  let running = 0;
-  let stopped = 0;
-  let starting = 0;
   const ids = view.serviceContainers.get(key);
-  for (const cid of ids ?? []) {
-    const c = view.containers.get(cid);
-    if (!c) continue;
-    members++;
-    if (isUp(c.status)) running++;
-    else if (isDown(c.status)) stopped++;
-    else if (c.status === 'created' || c.status === 'restarting') starting++;
-  }
+  const { members, running, stopped, starting } = countContainers(view, ids);
   const { service } = record;
   // A swarm job's tasks run to completion: like a Compose service, it is what its containers are
   // (a finished job `Stopped`, not `Not running`), with no replica count to reach.
@@ -263,17 +252,29 @@ function deriveStack(view: DeriveView, name: string, uri: string, uuid: string):
  * removed keeps them, `Terminating`, until their last container is gone.
  */
 function serviceFreeStackState(view: DeriveView, ids: ReadonlySet<string> | undefined): StateOf<'stack'> {
+  const { members, running, starting } = countContainers(view, ids);
+  return labelServiceStateOf(members, running, starting);
+}
+
+/**
+ * Containers by engine status, as a service (or a stack of containers outside any service)
+ * counts them: running or paused, exited or dead, or still to start (created, or waiting for the
+ * start its restart policy will make).
+ */
+function countContainers(view: DeriveView, ids: ReadonlySet<string> | undefined): { members: number; running: number; stopped: number; starting: number } {
   let members = 0;
   let running = 0;
+  let stopped = 0;
   let starting = 0;
   for (const cid of ids ?? []) {
     const c = view.containers.get(cid);
     if (!c) continue;
     members++;
     if (isUp(c.status)) running++;
+    else if (isDown(c.status)) stopped++;
     else if (c.status === 'created' || c.status === 'restarting') starting++;
   }
-  return labelServiceStateOf(members, running, starting);
+  return { members, running, stopped, starting };
 }
 
 function readyNodes(view: DeriveView): number {
