@@ -1,4 +1,4 @@
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EventsError } from '@events/core';
@@ -242,11 +242,13 @@ function socketHint(error: unknown): string {
 /** `socket`, `a directory`, `a file`, ... for a path the connection was refused at. */
 function kindOfPath(path: string): string {
   try {
-    const stats = lstatSync(path);
+    // stat, not lstat: connect() follows a symbolic link (Docker Desktop's /var/run/docker.sock is one).
+    const stats = statSync(path);
     if (stats.isSocket()) return 'socket';
     if (stats.isDirectory()) return 'a directory';
     if (stats.isFile()) return 'a file';
-    return 'no socket';
+    if (stats.isFIFO()) return 'a named pipe';
+    return 'a device';
   } catch {
     return 'socket';
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,11 @@ describe('the docker source connecting', () => {
     expect(existsSync(path)).toBe(true);
     const source = createDockerSource({ namespace: 'u', dockerHost: `unix://${path}`, env: {} });
     await expect(source.start(() => {})).rejects.toThrow(`cannot reach the Docker engine at unix://${path}: ping: connect ECONNREFUSED ${path} (nothing listens on the socket: is dockerd running?)`);
+    // Through a symbolic link, as Docker Desktop's /var/run/docker.sock is one: connect() follows it.
+    const link = join(dir, 'link.sock');
+    symlinkSync(path, link);
+    const linked = createDockerSource({ namespace: 'u', dockerHost: `unix://${link}`, env: {} });
+    await expect(linked.start(() => {})).rejects.toThrow(`ping: connect ECONNREFUSED ${link} (nothing listens on the socket: is dockerd running?)`);
   });
 
   it('says when the path is no socket at all, or too long to be one', async () => {
