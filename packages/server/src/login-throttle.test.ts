@@ -113,9 +113,12 @@ describe('createLoginThrottle', () => {
 describe('throttledAddress', () => {
   it('maps IPv6 to its /64, IPv4-mapped and NAT64 addresses to their IPv4 address, and keeps anything else', () => {
     expect(throttledAddress('2001:DB8:0:1:aaaa::7')).toBe('2001:db8:0:1::/64');
-    expect(throttledAddress('2001:db8::')).toBe('2001:db8:0:0::/64');
-    expect(throttledAddress('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(throttledAddress('2001:db8::')).toBe('2001:db8::/64');
+    expect(throttledAddress('fe80::1%eth0')).toBe('fe80::/64');
     expect(throttledAddress('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    // Written in hex, an IPv4-mapped address is still its IPv4 client (it was one /64 with ::1 and every other such one).
+    expect(throttledAddress('::ffff:c000:207')).toBe('192.0.2.7');
+    expect(throttledAddress('::1')).toBe('::/64');
     expect(throttledAddress('64:ff9b::192.0.2.7')).toBe('192.0.2.7');
     expect(throttledAddress('2001:db8:1:2::192.0.2.7')).toBe('2001:db8:1:2::/64');
     expect(throttledAddress('192.0.2.7')).toBe('192.0.2.7');

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { formatAddress, parsePeer } from './trusted-proxies.js';
 
 export interface LoginThrottleOptions {
   /** Failed logins from one address within `windowMs` that lock it out. Default 10. */
@@ -100,36 +100,27 @@ export function createLoginThrottle(options: LoginThrottleOptions = {}): LoginTh
   };
 }
 
+/** 64:ff9b::/96, NAT64's well-known prefix, as the top 96 bits of an address. */
+const NAT64_PREFIX = 0x64ff9bn << 64n;
+const IPV4_MAPPED = 0xffffn << 32n;
+const IPV4_BITS = (1n << 32n) - 1n;
+const INTERFACE_ID_BITS = (1n << 64n) - 1n;
+
 /**
  * What the throttle counts a client address as: an IPv6 address's /64 prefix (`2001:db8:0:1::/64`),
  * an IPv4-mapped (or NAT64) IPv6 address's IPv4 address, any other text as it is (an IPv4 address, `unknown`).
+ * Addresses are read, and written, as the trusted proxies' walk reads and writes them.
  *
  * @example
  * throttledAddress('2001:db8:0:1:aaaa::7') // '2001:db8:0:1::/64'
  * throttledAddress('::ffff:10.0.0.1')      // '10.0.0.1'
  */
 export function throttledAddress(address: string): string {
-  if (isIPv4(address)) return address;
-  const zone = address.indexOf('%'); // fe80::1%eth0: the zone names the interface, not the host
-  const ip = zone === -1 ? address : address.slice(0, zone);
-  if (!isIPv6(ip)) return address;
-  // IPv4-mapped, and NAT64's well-known prefix (an IPv6-only server reached by IPv4 clients).
-  const mapped = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped !== null) return mapped[1] as string;
-  return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
-}
-
-/** The eight groups of a valid IPv6 address, without leading zeros (an embedded IPv4 tail as two groups). */
-function expandIPv6(ip: string): string[] {
-  let text = ip.toLowerCase();
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4 !== null) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const zeros = tail === undefined ? [] : Array.from({ length: 8 - left.length - right.length }, () => '0');
-  return [...left, ...zeros, ...right].map((group) => Number.parseInt(group, 16).toString(16));
+  const bits = parsePeer(address); // fe80::1%eth0 too: the zone names the interface, not the host
+  if (bits === undefined) return address;
+  // IPv4 and IPv4-mapped addresses: formatAddress writes them dotted.
+  if (bits >> 32n === 0xffffn) return formatAddress(bits);
+  // NAT64's well-known prefix: an IPv6-only server reached by IPv4 clients.
+  if (bits >> 32n === NAT64_PREFIX) return formatAddress(IPV4_MAPPED | (bits & IPV4_BITS));
+  return `${formatAddress(bits & ~INTERFACE_ID_BITS)}/64`;
 }

@@ -18,7 +18,7 @@ import { describeValue, EventsError, type Result } from '@events/core';
  * that one test covers both families and a peer that Node reports as `::ffff:127.0.0.1` (a
  * dual-stack socket) matches the entry `127.0.0.1`.
  */
-type AddressBits = bigint;
+export type AddressBits = bigint;
 
 /** A range of addresses: the first `prefix` of the 128 bits of `base` (IPv4's /n is /96+n). */
 export interface AddressRange {
@@ -222,8 +222,11 @@ export function parseForwardedAddress(entry: string): AddressBits | undefined {
   return address.ok && (bracketed === null || address.value.family === 6) ? address.value.bits : undefined;
 }
 
-/** A socket's peer address as Node reports it (`127.0.0.1`, `::ffff:127.0.0.1`, `fe80::1%eth0`) as 128 bits. */
-function parsePeer(address: string): AddressBits | undefined {
+/**
+ * A socket's peer address as Node reports it (`127.0.0.1`, `::ffff:127.0.0.1`, `fe80::1%eth0`), or
+ * a client address as `clientAddress` gives it, as 128 bits; undefined for anything else (`unknown`).
+ */
+export function parsePeer(address: string): AddressBits | undefined {
   const zone = address.indexOf('%');
   const parsed = parseAddress(zone === -1 ? address : address.slice(0, zone));
   return parsed.ok ? parsed.value.bits : undefined;
