@@ -391,7 +391,8 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
 
   async function listType(type: ObjectType, current: Listing): Promise<ListResult> {
     // By resource URI, the later copy winning as in the store's seed: objects that offset paging
-    // shows twice (one was deleted in between), or a server repeats on every page, are held once.
+    // shows twice (one created in between sorted ahead of them, moving them to the next page), or
+    // a server repeats on every page, are held once.
     const objects = new Map<string, RestObject>();
     /** The addresses of the pages read: a `next` back to one of them would loop until MAX_PAGES. */
     const read = new Set<string>();
