@@ -57,9 +57,10 @@ import { createUuidWindow } from './uuid-window.js';
 // - A close-socket effect without `terminate` starts the closing handshake; a socket that has
 //   not reported its close after closeTimeoutMs is terminated, so close() always ends.
 // - An error frame announces the server's close (protocol.md §5). A server that sends one and
-//   then neither closes nor sends anything would leave the stream `live` on a connection its
-//   server called broken, and no one told: after closeTimeoutMs the client ends it as if the
-//   server had closed it without a code (the frame's code, hint and message decide what follows).
+//   then does not close would leave the stream `live` on a connection its server called broken,
+//   and no one told: closeTimeoutMs after the frame (whatever else the server sends meanwhile)
+//   the client ends it as if the server had closed it without a code (the frame's code, hint and
+//   message decide what follows). Each connection has its own wait.
 // - A runtime that refuses a server ignoring our subprotocol offer (Node's ws; a real Docker
 //   Cloud server ignores it) reports onSubprotocolRefused: the client stops offering and connects
 //   again at once, as a plain client. reconnect() offers again (the server may have changed).
