@@ -21,8 +21,6 @@ import {
   unexpectedArgument,
 } from '@events/server/cli-rules';
 
-/** The types that have children, so that a --parent value can match. */
-const PARENT_TYPES: ReadonlySet<ObjectType> = new Set(['stack', 'service', 'node', 'nodecluster']);
 
 /** Exit codes of `events`, as the Docker Cloud CLI used them where it had one. */
 export const ExitCode = {
@@ -311,6 +309,8 @@ const CHILD_TYPES: Readonly<Record<string, readonly ObjectType[]>> = {
   node: ['container', 'action'],
   nodecluster: ['node', 'container', 'action'],
 };
+/** The types that have children, so that a --parent value can match. */
+const PARENT_TYPES: ReadonlySet<string> = new Set(Object.keys(CHILD_TYPES));
 
 /**
  * Refuses an --object or --parent that no event of the --type given with it could match (flags
