@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { DockerCloudEvent, ObjectType, RestObjectByType } from '@events/core';
 import { inject } from 'vitest';
 import { createDockerSource, type DockerSource } from '../../src/docker/docker-source.js';
-import { docker, type TestEngine, until } from './engine-harness.js';
+import { docker, type TestEngine, until } from '../../../../tests/support/docker-engine.js';
 
 /** The engine started by global-setup.ts, or null (the tests are then skipped, saying why). */
 export const engine: TestEngine | null = inject('dockerEngine');

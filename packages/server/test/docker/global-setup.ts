@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { destroyTestEngine, startTestEngine, type TestEngine, testEngineUnavailable } from './engine-harness.js';
+import { destroyTestEngine, startTestEngine, type TestEngine, testEngineUnavailable } from '../../../../tests/support/docker-engine.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,7 +10,7 @@ declare module 'vitest' {
 }
 
 /**
- * Starts one Docker Engine of our own for every test in test/docker/ (engine-harness.ts) and
+ * Starts one Docker Engine of our own for every test in test/docker/ (tests/support/docker-engine.ts) and
  * tears it down after. When it cannot (no dockerd, not root, the start failed), the tests are
  * skipped with the reason in their names, and the rest of the suite runs as usual.
  */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engine, requireEngine, suiteName } from './docker-test-kit.js';
-import type { TestEngine } from './engine-harness.js';
+import type { TestEngine } from '../../../../tests/support/docker-engine.js';
 
 // `events-server --source docker` as a user runs it, on the test engine: what it prints about the
 // engine it found, and what /healthz says.

@@ -11,7 +11,7 @@ import { createDockerSource, type DockerSource, type DockerSourceOptions } from 
 import { createLogger, silentLogger } from '../../src/logger.js';
 import { sshdUnavailable, startTestSshd } from '../helpers/test-sshd.js';
 import { cleanUp, createEngineProxy as engineProxy, engine, FAST_BACKOFF, requireEngine, suiteName } from './docker-test-kit.js';
-import { docker, TEST_IMAGE, type TestEngine, until } from './engine-harness.js';
+import { docker, TEST_IMAGE, type TestEngine, until } from '../../../../tests/support/docker-engine.js';
 
 // How the Docker source connects to a real engine, with proxies in front of its socket: over tcp
 // (plain, with Basic-auth credentials, or TLS with client certificates), with the environment of a

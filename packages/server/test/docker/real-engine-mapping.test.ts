@@ -5,7 +5,7 @@ import { createDockerSource } from '../../src/docker/docker-source.js';
 import { silentLogger } from '../../src/logger.js';
 import { basic, openStream, type StreamClient } from '../helpers/stream-client.js';
 import { byName, cleanUp, dockerContainers, engine, FAST_BACKOFF, lifeOf, requireEngine, suiteName, watchSource } from './docker-test-kit.js';
-import { docker, TEST_IMAGE, type TestEngine, until } from './engine-harness.js';
+import { docker, TEST_IMAGE, type TestEngine, until } from '../../../../tests/support/docker-engine.js';
 
 // What a Docker Cloud client reads of a real engine where the QA audit found the mapping wrong:
 // objects gone after their delete (GET 404), a container left Stopping by a signal it handled,

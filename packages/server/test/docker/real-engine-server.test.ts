@@ -5,7 +5,7 @@ import { createDockerSource, type DockerSource } from '../../src/docker/docker-s
 import { silentLogger } from '../../src/logger.js';
 import { basic, openStream, type StreamClient } from '../helpers/stream-client.js';
 import { cleanUp, deployStack, dockerContainers, dockerServices, engine, FAST_BACKOFF, requireEngine, suiteName } from './docker-test-kit.js';
-import { docker, TEST_IMAGE, type TestEngine, until } from './engine-harness.js';
+import { docker, TEST_IMAGE, type TestEngine, until } from '../../../../tests/support/docker-engine.js';
 
 // End to end: a real `ws` client on loopback and REST calls against createEventsServer over the
 // Docker source, compared with what `docker` reports.

@@ -18,7 +18,7 @@ import {
   type Watched,
   watchSource,
 } from './docker-test-kit.js';
-import { docker, startDockerd, stopDockerd, TEST_IMAGE, type TestEngine, until } from './engine-harness.js';
+import { docker, startDockerd, stopDockerd, TEST_IMAGE, type TestEngine, until } from '../../../../tests/support/docker-engine.js';
 
 // Every test compares what a client of the source's stream received with what `docker` itself
 // reports afterwards. Engine operations take seconds: waits poll conditions, bounded in time.

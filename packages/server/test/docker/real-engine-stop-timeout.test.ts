@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { byName, cleanUp, engine, lifeOf, requireEngine, suiteName, watchSource } from './docker-test-kit.js';
-import { docker, TEST_IMAGE, until } from './engine-harness.js';
+import { docker, TEST_IMAGE, until } from '../../../../tests/support/docker-engine.js';
 
 // A stop takes as long as the engine gives the container before its SIGKILL: its own stop
 // timeout (`--stop-timeout`), or for a swarm task its service's grace period. `sleep` as PID 1

@@ -3,7 +3,7 @@
 //   cd packages/server && node --import tsx test/docker/record-engine-events.ts
 //
 // (as root, with docker.io and busybox-static installed). It starts its own engine (see
-// engine-harness.ts), follows `/events`, runs a scripted session (a plain container's life,
+// tests/support/docker-engine.ts), follows `/events`, runs a scripted session (a plain container's life,
 // Compose-labelled containers, a swarm service scaled and redeployed, a two-service stack deployed,
 // scaled, a task killed and replaced, the stack removed) and writes:
 //
@@ -15,7 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EngineConnection, readBody, requestEngine } from '../../src/docker/engine-http.js';
-import { destroyTestEngine, docker, startTestEngine, TEST_IMAGE, testEngineUnavailable, until } from './engine-harness.js';
+import { destroyTestEngine, docker, startTestEngine, TEST_IMAGE, testEngineUnavailable, until } from '../../../../tests/support/docker-engine.js';
 
 const reason = testEngineUnavailable();
 if (reason) {

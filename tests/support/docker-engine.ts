@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,10 @@ const run = promisify(execFile);
 
 /**
  * A Docker Engine of our own for the integration tests: its own socket, data root, exec root and
- * containerd namespace in a temp folder, so a system engine is never touched, and a one-node
- * swarm on free loopback ports. Only root can run dockerd.
+ * containerd namespace in a temp folder, so a system engine is never touched, and (unless asked
+ * not to) a one-node swarm on free loopback ports. Only root can run dockerd. The server's engine
+ * tests (packages/server/test/docker) share one through their global setup; the TUI's end-to-end
+ * test starts one of its own.
  */
 export interface TestEngine {
   readonly dir: string;
@@ -122,14 +124,17 @@ function alive(pid: number): boolean {
 export async function startDockerd(engine: TestEngine): Promise<void> {
   const log = openSync(engine.logFile, 'a');
   const child: ChildProcess = spawn('dockerd', [...engine.dockerdArgs], { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log); // the child has its own copy
   let exited: number | null = null;
   child.once('exit', (code) => {
     exited = code ?? -1;
   });
   child.unref();
+  // A dockerd that exits ends the wait at once: `until` takes a thrown error for "not yet", so the
+  // exit is a value that stops it, and is reported after.
   await until(
     async () => {
-      if (exited !== null) throw new Error(`dockerd exited with ${exited}; see ${engine.logFile}`);
+      if (exited !== null) return true;
       await docker(engine, ['version', '--format', '{{.Server.Version}}'], { timeoutMs: 5_000 });
       return true;
     },
@@ -137,6 +142,11 @@ export async function startDockerd(engine: TestEngine): Promise<void> {
     'dockerd answering',
     200,
   );
+  if (exited !== null) {
+    // Its last words: the folder with the log is removed when the start fails.
+    const last = readFileSync(engine.logFile, 'utf8').trim().split('\n').at(-1) ?? '';
+    throw new Error(`dockerd exited with ${exited}${last === '' ? '' : `: ${last}`}`);
+  }
 }
 
 /** Stops dockerd (SIGTERM, then SIGKILL after 30 s) and waits until it and its containerd are gone. */
@@ -157,8 +167,16 @@ export async function stopDockerd(engine: TestEngine): Promise<void> {
   }
 }
 
-/** Creates the folder, starts dockerd, imports the test image and makes the engine a one-node swarm. */
-export async function startTestEngine(): Promise<TestEngine> {
+export interface StartTestEngineOptions {
+  /**
+   * Make the engine a one-node swarm (default true). A test of plain and Compose-labelled
+   * containers only can skip it: `swarm init` takes seconds and two more listening ports.
+   */
+  readonly swarm?: boolean;
+}
+
+/** Creates the folder, starts dockerd, imports the test image and (by default) makes the engine a one-node swarm. */
+export async function startTestEngine(options: StartTestEngineOptions = {}): Promise<TestEngine> {
   const dir = await mkdtemp(join(tmpdir(), 'events-dockerd-'));
   const socket = join(dir, 'docker.sock');
   const pidfile = join(dir, 'docker.pid');
@@ -189,6 +207,7 @@ export async function startTestEngine(): Promise<TestEngine> {
   try {
     await startDockerd(engine);
     await importTestImage(engine);
+    if (options.swarm === false) return engine;
     const swarmPort = await freeTcpPort();
     const dataPathPort = await freeUdpPort();
     await docker(engine, [
