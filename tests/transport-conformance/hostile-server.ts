@@ -53,7 +53,7 @@ export function describeHostileServer(getTransport: () => TransportUnderTest): v
       return { stream, events, errors };
     }
 
-    function openTree(server: HostileServer, options: { restTimeoutMs?: number } = {}) {
+    function openTree(server: HostileServer, options: { restTimeoutMs?: number; maxRestBodyBytes?: number } = {}) {
       const errors: EventsError[] = [];
       const tree = getTransport().createLiveTree({
         ...options,
@@ -248,6 +248,42 @@ export function describeHostileServer(getTransport: () => TransportUnderTest): v
         expect(errors[0]).toMatchObject({ code: 'timeout', message: expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+\/api\/app\/v1\/acme\/stack\/ failed: no complete answer in 400 ms \(restTimeoutMs\)$/) });
         expect(tree.getSnapshot().sync.status).toBe('listing');
         await until(() => aborted, 'the request aborted at the server', 2_000); // not left to trickle on
+      });
+
+      it('stops reading a list whose body passes maxRestBodyBytes, closing the connection, and says so naming the URL and the cap', async () => {
+        const BODY_BYTES = 64 * 1024 * 1024;
+        const chunk = Buffer.alloc(64 * 1024, ' ');
+        let sent = 0;
+        let closedEarly = false;
+        const server = await serve({
+          rest: restWith((_request, response) => {
+            // Chunked (no Content-Length): only reading tells the client how big it is. Written as
+            // fast as the client reads, no faster, so that `sent` is about what it took in.
+            response.writeHead(200, { 'Content-Type': 'application/json' });
+            response.write('{"meta": {"limit": 1000, "offset": 0, "total_count": 0, "next": null, "previous": null}, "objects": []');
+            const pump = () => {
+              while (sent < BODY_BYTES && !response.destroyed) {
+                sent += chunk.length;
+                if (!response.write(chunk)) return void response.once('drain', pump);
+              }
+              if (!response.destroyed) response.end('}');
+            };
+            response.on('close', () => {
+              closedEarly ||= !response.writableFinished;
+            });
+            pump();
+          }),
+        });
+        const { tree, errors } = openTree(server, { maxRestBodyBytes: 100_000 });
+        await until(() => errors.length >= 1, 'the listing failed', 10_000, () => sent);
+        expect(errors[0]).toMatchObject({
+          code: 'protocol',
+          message: expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+\/api\/app\/v1\/acme\/stack\/ failed: its answer's body is over 100000 bytes \(maxRestBodyBytes\); reading stopped there$/),
+        });
+        expect(tree.getSnapshot().sync).toMatchObject({ status: 'listing', failure: { message: errors[0]?.message } });
+        await until(() => closedEarly, 'the connection closed at the server before the body ended', 5_000, () => sent);
+        // Socket buffers on both sides take a few MB at most: far from the 64 MiB offered.
+        expect(sent).toBeLessThan(BODY_BYTES / 4);
       });
 
       it('says what came instead of JSON: a web page', async () => {

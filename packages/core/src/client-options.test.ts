@@ -66,6 +66,9 @@ describe('resolveClientOptions', () => {
     // A live tree's own options are known to it, not to a stream.
     expect(() => resolveClientOptions({ streamHost: 'ws://h/', pageSize: 10 } as never, {}, 'stream')).toThrow(/unknown option "pageSize"/);
     expect(resolveClientOptions({ streamHost: 'ws://h/', pageSize: 10 }, {}, 'live-tree').pageSize).toBe(10);
+    expect(() => resolveClientOptions({ streamHost: 'ws://h/', maxRestBodyBytes: 1_024 } as never, {}, 'stream')).toThrow(/unknown option "maxRestBodyBytes"/);
+    expect(resolveClientOptions({ streamHost: 'ws://h/', maxRestBodyBytes: 1_024 }, {}, 'live-tree').maxRestBodyBytes).toBe(1_024);
+    expect(() => resolveClientOptions({ streamHost: 'ws://h/', maxBodyBytes: 1_024 } as never, {}, 'live-tree')).toThrow(/^unknown option "maxBodyBytes" \(did you mean "maxRestBodyBytes"\?\);/);
     expect(() => resolveClientOptions(null as never, {}, 'stream')).toThrow(/^options must be an object, got null$/);
     expect(() => resolveClientOptions([] as never, {}, 'stream')).toThrow(/^options must be an object, got an array$/);
   });

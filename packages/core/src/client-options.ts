@@ -49,6 +49,7 @@ const LIVE_TREE_OPTION_KEYS: readonly string[] = [
   'pageSize',
   'maxBufferedEvents',
   'restTimeoutMs',
+  'maxRestBodyBytes',
 ];
 
 /** The least interval between two pings: below it a client floods the server (0 would ping every tick). */
@@ -66,6 +67,9 @@ const OPTION_NEAR_MISSES: Readonly<Record<string, string>> = {
   username: 'credentials',
   apikey: 'credentials',
   auth: 'authorization',
+  maxbodybytes: 'maxRestBodyBytes',
+  maxresponsebytes: 'maxRestBodyBytes',
+  maxresponsesize: 'maxRestBodyBytes',
 };
 
 /**

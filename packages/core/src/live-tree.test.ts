@@ -583,6 +583,66 @@ describe('request timeout', () => {
   });
 });
 
+describe('the cap on a REST answer\'s body (maxRestBodyBytes)', () => {
+  const listOf = (objects: unknown[]) => ({ meta: { limit: 1000, offset: 0, total_count: objects.length, next: null, previous: null }, objects });
+
+  it('asks the port for at most 32 MiB by default, or maxRestBodyBytes, on every request', async () => {
+    const { port, tree } = setup({ filter: { type: 'stack' } });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    void tree.fetchObject(STACK).catch(() => {});
+    expect(port.calls.map((call) => call.request.maxBodyBytes)).toEqual([33_554_432, 33_554_432]);
+    const small = setup({ filter: { type: 'stack' }, maxRestBodyBytes: 4_096 });
+    small.port.last().open(RESUME_SUBPROTOCOL);
+    small.port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    expect(small.port.calls.map((call) => call.request.maxBodyBytes)).toEqual([4_096]);
+  });
+
+  it('reports a list over the cap as a failed attempt naming the URL and the cap, and retries it with backoff', async () => {
+    const { port, tree, errors } = setup({ filter: { type: 'stack' }, maxRestBodyBytes: 200 });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    const stacks = Array.from({ length: 5 }, (_, i) => ({ uuid: `s${i}`, resource_uri: uri('stack', `s${i}`), state: 'Running', name: `s${i}` }));
+    (port.calls[0] as FakeHttpCall).respond({ status: 200, body: listOf(stacks) });
+    await ticks();
+    const message = "GET http://h:1/api/app/v1/acme/stack/ failed: its answer's body is over 200 bytes (maxRestBodyBytes); reading stopped there";
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['protocol', message]]);
+    expect(tree.getSnapshot().sync).toEqual({ status: 'listing', failure: { message, attempts: 1 } });
+    advanceLive(port, 800); // the default policy's first ceiling (baseMs)
+    expect(port.calls).toHaveLength(2);
+    (port.calls[1] as FakeHttpCall).respond({ status: 200, body: listOf(stacks.slice(0, 1)) });
+    await ticks();
+    expect(tree.getSnapshot().sync).toEqual({ status: 'live' });
+    expect(tree.getSnapshot().tree.size).toBe(1);
+  });
+
+  it('refuses a body over the cap from a port that ignored it, with the same error', async () => {
+    const port = createFakeStreamPort();
+    const { tree } = setup({ filter: { type: 'stack' }, maxRestBodyBytes: 10 }, { ...port, request: (request) => port.request({ ...request, maxBodyBytes: undefined }) });
+    port.last().open(RESUME_SUBPROTOCOL);
+    port.last().send({ type: 'hello', resume: 'fresh', position: { epoch: EPOCH, seq: 1 }, heartbeatMs: 15_000 });
+    const fetched = tree.fetchObject(STACK).then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
+    (port.calls[1] as FakeHttpCall).respond({ status: 200, body: 'x'.repeat(11) });
+    expect(await fetched).toMatchObject({ code: 'protocol', message: `GET http://h:1${STACK} failed: its answer's body is over 10 bytes (maxRestBodyBytes); reading stopped there` });
+  });
+
+  it('refuses a cap that is not a whole number of bytes ≥ 1, saying so', () => {
+    const expected = "maxRestBodyBytes must be a whole number ≥ 1 (the most bytes of a REST answer's body read; default 33554432, 32 MiB), got ";
+    for (const [value, got] of [
+      [0, 'number 0'],
+      [-1, 'number -1'],
+      [1.5, 'number 1.5'],
+      [Number.POSITIVE_INFINITY, 'number Infinity'],
+      ['32MiB', 'the string "32MiB"'],
+    ] as const) {
+      expect(() => setup({ maxRestBodyBytes: value as never })).toThrow(new EventsError('invalid-config', `${expected}${got}`));
+    }
+  });
+});
+
 describe('filter changes', () => {
   const STACK2 = uri('stack', 'st2');
   /** A tree with `filter`, live after its first listing of `lists`. */

@@ -15,7 +15,7 @@ import { type ConnectionSummary, createReconnectPolicy } from './reconnect-machi
 import { typeOfUri } from './resource-uri.js';
 import { parseRestList, type RestObject } from './rest-schema.js';
 import { type ConnectedInfo, createStreamClient, type EventStream, resolveAuth, type StreamClientOptions, type StreamFilterInput, type StreamSnapshot, toFilter } from './stream-client.js';
-import type { HttpResponse, StreamPort } from './stream-port.js';
+import { bodyTooLargeError, DEFAULT_MAX_REST_BODY_BYTES, type HttpResponse, type StreamPort } from './stream-port.js';
 import { quoted } from './schema-messages.js';
 import { checkTimerOption } from './timer-delay.js';
 
@@ -77,6 +77,14 @@ export interface LiveTreeOptions extends Omit<StreamClientOptions, 'onEvent' | '
    * list is a failed listing attempt, retried with backoff.
    */
   readonly restTimeoutMs?: number;
+  /**
+   * The most bytes of a REST answer's body read (32 MiB, DEFAULT_MAX_REST_BODY_BYTES; a whole
+   * number ≥ 1). The transport stops reading past it and the request fails with `protocol`: a list
+   * that large is a failed listing attempt, retried with backoff. A hostile or broken server's
+   * page of a million objects would otherwise take that much memory, and block the process while
+   * it is parsed.
+   */
+  readonly maxRestBodyBytes?: number;
 }
 
 /** A LiveTree plus the stream under it (for its position, filters and errors). */
@@ -162,6 +170,13 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
   // A URL's `limit`: a fraction there would fail every listing, retried for good.
   const pageSize = positive('pageSize', options.pageSize ?? DEFAULT_PAGE_SIZE, { integer: true });
   const maxBuffered = positive('maxBufferedEvents', options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED);
+  const maxRestBodyBytes = options.maxRestBodyBytes ?? DEFAULT_MAX_REST_BODY_BYTES;
+  if (!(Number.isSafeInteger(maxRestBodyBytes) && maxRestBodyBytes >= 1)) {
+    throw new EventsError(
+      'invalid-config',
+      `maxRestBodyBytes must be a whole number ≥ 1 (the most bytes of a REST answer's body read; default ${DEFAULT_MAX_REST_BODY_BYTES}, 32 MiB), got ${describeValue(maxRestBodyBytes)}`,
+    );
+  }
   /** The types the filter names (every type without `type`): what a listing lists. */
   let types = typesOf(toFilter(options.filter));
   const auth = resolveAuth(options, port.canSetHeaders);
@@ -499,17 +514,24 @@ export function createLiveTree(options: LiveTreeOptions, port: StreamPort): Live
       inFlight.add(entry);
       const timer = port.setTimer(() => entry.cancel('timeout', `no complete answer in ${restTimeoutMs} ms (restTimeoutMs)`), restTimeoutMs);
       const answered = (response: HttpResponse) => {
-        if (settle()) resolve(response);
+        if (!settle()) return;
+        // A port that ignored maxBodyBytes read it all, but it goes no further. `length` counts
+        // UTF-16 units, never more than the UTF-8 bytes: a body over the cap by it is over in bytes.
+        if (response.body.length > maxRestBodyBytes) reject(bodyTooLargeError(httpRequest));
+        else resolve(response);
       };
       const failed = (error: unknown) => {
         if (!settle()) return;
+        // The port's bodyTooLargeError names the request and the cap already: as it is.
+        if (error instanceof EventsError && error.code === 'protocol' && error.message.startsWith(`${what} failed: `)) return reject(error);
         // fetch says only "fetch failed"; why (ECONNREFUSED, ENOTFOUND, …) is in its cause.
         const reason = toEventsError(error).message;
         const cause = error instanceof Error && error.cause instanceof Error && error.cause.message !== reason ? ` (${error.cause.message})` : '';
         reject(new EventsError('connection', `${what} failed: ${reason}${cause}`, { cause: error }));
       };
+      const httpRequest = { method, url, headers, ...(body !== undefined && { body }), signal, maxBodyBytes: maxRestBodyBytes };
       try {
-        port.request({ method, url, headers, ...(body !== undefined && { body }), signal }).then(answered, failed);
+        port.request(httpRequest).then(answered, failed);
       } catch (error) {
         failed(error); // a port that throws instead of rejecting
       }

@@ -1,3 +1,4 @@
+import { EventsError } from './events-error.js';
 import type { AbortSignalLike } from './stream-client-types.js';
 
 /**
@@ -86,6 +87,69 @@ export interface HttpRequest {
    * `signal.addEventListener('abort', () => controller.abort(), { once: true })`.
    */
   readonly signal?: AbortSignalLike;
+  /**
+   * The most bytes of the answer's body to read (the live tree's maxRestBodyBytes). A port reads
+   * the body as it comes and, once past this, stops reading, aborts the request and fails it with
+   * bodyTooLargeError: readCappedBody does all that on a fetch's ReadableStream. Read whole, a
+   * hostile server's page of a million objects would hold that much memory, and the parse would
+   * block the process for seconds.
+   */
+  readonly maxBodyBytes?: number;
+}
+
+/** The default of the live tree's maxRestBodyBytes: 32 MiB, some ten times a page of 1,000 (pageSize) large services. */
+export const DEFAULT_MAX_REST_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The error a port fails a request with when the answer's body passes `request.maxBodyBytes`. */
+export function bodyTooLargeError(request: Pick<HttpRequest, 'method' | 'url' | 'maxBodyBytes'>): EventsError {
+  // Without the query, which may carry credentials (?auth=).
+  const at = request.url.indexOf('?');
+  const url = at === -1 ? request.url : request.url.slice(0, at);
+  return new EventsError('protocol', `${request.method} ${url} failed: its answer's body is over ${request.maxBodyBytes} bytes (maxRestBodyBytes); reading stopped there`);
+}
+
+/** The part of a standard ReadableStream of bytes (a fetch Response's `body`) readCappedBody reads. */
+export interface ByteStreamLike {
+  getReader(): {
+    read(): Promise<{ readonly done: boolean; readonly value?: Uint8Array | undefined }>;
+    cancel(reason?: unknown): Promise<void>;
+  };
+}
+
+/** A standard TextDecoder for UTF-8 (core's lib names no runtime's globals: the transport passes one). */
+export interface Utf8DecoderLike {
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
+}
+
+/**
+ * Reads a fetch answer's body as UTF-8 text, holding no more than `request.maxBodyBytes` of it:
+ * past that, it cancels the stream (which ends fetch's request) and throws bodyTooLargeError.
+ * The transport aborts its request on the throw too, in case its fetch leaves the connection open.
+ *
+ * @example
+ * const body = response.body === null ? '' : await readCappedBody(response.body, request, new TextDecoder());
+ * @throws EventsError `protocol` when the body passes the cap; a failed read's own error otherwise
+ */
+export async function readCappedBody(body: ByteStreamLike, request: HttpRequest, decoder: Utf8DecoderLike): Promise<string> {
+  const max = request.maxBodyBytes ?? Number.POSITIVE_INFINITY;
+  const reader = body.getReader();
+  const parts: string[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (value === undefined) continue;
+    bytes += value.byteLength;
+    if (bytes > max) {
+      // Not awaited: a server that stalls must not hold the failure; the rejection says nothing new.
+      reader.cancel().catch(() => {});
+      throw bodyTooLargeError(request);
+    }
+    // Chunk by chunk, `stream` keeping a character split between two chunks whole.
+    parts.push(decoder.decode(value, { stream: true }));
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
 }
 
 export interface HttpResponse {

@@ -1,6 +1,7 @@
 import {
   checkOptionsArgument,
   type AbortSignalLike,
+  type ByteStreamLike,
   createLiveTree as createCoreLiveTree,
   createStreamClient,
   describeValue,
@@ -10,6 +11,7 @@ import {
   type HttpResponse,
   type LiveTreeHandle,
   type LiveTreeOptions,
+  readCappedBody,
   resolveClientOptions,
   type SocketHandle,
   type SocketHandlers,
@@ -70,7 +72,9 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
  * A `fetch` as the standard defines it (globalThis.fetch by default). A live tree's requests also
  * carry `signal` (a standard AbortSignal), aborted when the tree no longer wants the answer (it
  * closed, a newer listing superseded the request's, or it timed out); a fetch that ignores it
- * only lets its request run on.
+ * only lets its request run on. The answer's `body` stream is read up to the live tree's
+ * maxRestBodyBytes, and the request aborted past it; a fetch without `body` (no streams) has its
+ * text() read whole, then refused past the cap.
  */
 export type FetchFunction = (
   url: string,
@@ -78,6 +82,7 @@ export type FetchFunction = (
 ) => Promise<{
   readonly status: number;
   readonly headers: { forEach(callback: (value: string, key: string) => void): void };
+  readonly body?: ByteStreamLike | null;
   text(): Promise<string>;
 }>;
 
@@ -221,7 +226,8 @@ export function createBrowserPort(options: BrowserPortOptions = {}): StreamPort 
       if (fetchFn === undefined) throw new EventsError('invalid-config', 'this runtime has no global fetch: pass one as the fetch option');
       // Core aborts the signal when it no longer wants the answer: a page has 6 connections per
       // host, and lists a closed tree left hanging would make the next tree's wait behind them.
-      const signal = request.signal === undefined ? undefined : standardSignal(request.signal);
+      const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+      if (controller !== undefined) followSignal(request.signal, controller);
       // Not a literal: `signal` is left out of FetchFunction's type, which names no DOM type.
       const init = {
         method: request.method,
@@ -229,25 +235,32 @@ export function createBrowserPort(options: BrowserPortOptions = {}): StreamPort 
         ...(request.body !== undefined ? { body: request.body } : {}),
         // A re-list after a resync must see the server's state now, never an HTTP cache's.
         cache: 'no-store' as const,
-        ...(signal !== undefined ? { signal } : {}),
+        ...(controller !== undefined ? { signal: controller.signal } : {}),
       };
       const response = await fetchFn(request.url, init);
       const headers: Record<string, string> = {};
       response.headers.forEach((value, key) => {
         headers[key.toLowerCase()] = value;
       });
-      return { status: response.status, headers, body: await response.text() };
+      let body: string;
+      try {
+        // Core refuses a text() past the cap too, once read: only a stream can stop early.
+        // A decoder of its own: `stream` keeps state between chunks, and requests run side by side.
+        body = response.body !== undefined && response.body !== null ? await readCappedBody(response.body, request, new TextDecoder()) : await response.text();
+      } catch (error) {
+        controller?.abort(); // past the cap, or a failed read: the connection goes, not left to stream on
+        throw error;
+      }
+      return { status: response.status, headers, body };
     },
   };
 }
 
-/** A standard AbortSignal that follows core's (fetch takes no other kind); none where the runtime has no AbortController. */
-function standardSignal(signal: AbortSignalLike): AbortSignal | undefined {
-  if (typeof AbortController !== 'function') return undefined;
-  const controller = new AbortController();
+/** Aborts `controller` (a standard one: fetch takes no other kind) when core's signal aborts. */
+function followSignal(signal: AbortSignalLike | undefined, controller: AbortController): void {
+  if (signal === undefined) return;
   if (signal.aborted) controller.abort();
   else signal.addEventListener('abort', () => controller.abort(), { once: true });
-  return controller.signal;
 }
 
 function openSocket(Socket: WebSocketConstructor, request: SocketRequest, handlers: SocketHandlers): SocketHandle {

@@ -11,6 +11,7 @@ import {
   type LiveTreeHandle,
   type LiveTreeOptions,
   parseRetryAfter,
+  readCappedBody,
   resolveClientOptions,
   socketErrorMessage,
   type StreamClientOptions,
@@ -186,16 +187,20 @@ function redirectDetail(status: number, location: string | undefined, requestUrl
 /**
  * One REST request over fetch. Core aborts `request.signal` when it no longer wants the answer (a
  * closed live tree: a REST host that never answers would hold the process open for fetch's own
- * 300 s); that ends the request, its body included.
+ * 300 s); that ends the request, its body included. The body is read up to request.maxBodyBytes
+ * (readCappedBody); past it, or on any failure to read it, the request is aborted, its connection
+ * closed, rather than left to stream on.
  */
 async function fetchResponse(request: HttpRequest): Promise<HttpResponse> {
+  const controller = new AbortController();
+  followSignal(request.signal, controller);
   let response: Response;
   try {
     response = await fetch(request.url, {
       method: request.method,
       headers: request.headers,
       ...(request.body !== undefined && { body: request.body }),
-      ...(request.signal !== undefined && { signal: standardSignal(request.signal) }),
+      signal: controller.signal,
     });
   } catch (error) {
     throw readableFetchError(error);
@@ -204,7 +209,14 @@ async function fetchResponse(request: HttpRequest): Promise<HttpResponse> {
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  return { status: response.status, headers, body: await response.text() };
+  let body = '';
+  try {
+    if (response.body !== null) body = await readCappedBody(response.body, request, new TextDecoder());
+  } catch (error) {
+    controller.abort();
+    throw error;
+  }
+  return { status: response.status, headers, body };
 }
 
 /**
@@ -220,10 +232,9 @@ function readableFetchError(error: unknown): unknown {
   return new TypeError(error.message, { cause: new Error(readable, { cause }) });
 }
 
-/** A standard AbortSignal that follows core's: fetch takes no other kind. */
-function standardSignal(signal: AbortSignalLike): AbortSignal {
-  const controller = new AbortController();
+/** Aborts `controller` (a standard one: fetch takes no other kind) when core's signal aborts. */
+function followSignal(signal: AbortSignalLike | undefined, controller: AbortController): void {
+  if (signal === undefined) return;
   if (signal.aborted) controller.abort();
   else signal.addEventListener('abort', () => controller.abort(), { once: true });
-  return controller.signal;
 }

@@ -1,5 +1,5 @@
 import { EventsError } from '../events-error.js';
-import type { HttpRequest, HttpResponse, SocketHandlers, SocketRequest, StreamPort } from '../stream-port.js';
+import { bodyTooLargeError, type HttpRequest, type HttpResponse, type SocketHandlers, type SocketRequest, type StreamPort } from '../stream-port.js';
 import { MAX_TIMER_MS } from '../timer-delay.js';
 import { createSeededRandom } from './seeded-random.js';
 import { createTestClock, type TestClock } from './test-clock.js';
@@ -175,7 +175,10 @@ export function createFakeStreamPort(options: FakeStreamPortOptions = {}): FakeS
             answered = true;
             const lower: Record<string, string> = {};
             for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
-            resolve({ status, headers: lower, body: typeof body === 'string' ? body : JSON.stringify(body ?? {}) });
+            const text = typeof body === 'string' ? body : JSON.stringify(body ?? {});
+            // As the transports: a body past the request's cap fails it.
+            if (request.maxBodyBytes !== undefined && utf8Length(text) > request.maxBodyBytes) reject(bodyTooLargeError(request));
+            else resolve({ status, headers: lower, body: text });
           },
           fail(message = 'network error', cause) {
             if (answered) throw new EventsError('internal', 'fake http: answered twice');
@@ -196,4 +199,14 @@ export function createFakeStreamPort(options: FakeStreamPortOptions = {}): FakeS
     pending: () => calls.filter((c) => !c.answered),
   };
   return port;
+}
+
+/** The UTF-8 size of `text` (core's lib has no TextEncoder). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const code = char.codePointAt(0) as number;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
 }
